@@ -1,0 +1,94 @@
+package tree
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the mirror's persistent state: what Mirror reads and writes. Every
+// change goes through Update so that it is atomic and bumps the content version.
+// Implementations: store/pgstore (PostgreSQL) and store/memstore (in memory); both
+// pass store/storetest.
+type Store interface {
+	// LoadSnapshot reads the whole mirrored tree at one point in time. Soft-deleted
+	// folders and videos are included only with opts.IncludeDeleted.
+	LoadSnapshot(ctx context.Context, opts LoadOptions) (*Snapshot, error)
+	// ContentVersion is the current content version; it grows with every
+	// transaction that changed the mirror.
+	ContentVersion(ctx context.Context) (int64, error)
+	// Update runs fn in one transaction. If fn returns an error nothing it did is
+	// kept. If it changed anything the content version is bumped once and the new
+	// version is returned; otherwise the current version is returned.
+	Update(ctx context.Context, fn func(Tx) error) (version int64, err error)
+	// SyncRuns is the history of reconciliation runs, newest first.
+	SyncRuns
+}
+
+// LoadOptions select what LoadSnapshot returns.
+type LoadOptions struct {
+	IncludeDeleted bool // include soft-deleted folders and videos (for Diff)
+}
+
+// Tx is the set of writes available inside Store.Update. Methods that take Vimeo
+// ids return an error wrapping ErrNotFound for an id the store does not know.
+type Tx interface {
+	// UpsertFolders inserts new folders and updates the attributes of known ones,
+	// by VimeoID. A folder's parent must be known to the store or come earlier in
+	// the same slice (ErrOrphan otherwise). A known folder whose parent changed is
+	// moved with its subtree, as MoveFolder does. A move under its own subtree is
+	// ErrCycle.
+	UpsertFolders(ctx context.Context, folders []Folder) error
+	// UpsertVideos inserts new videos and updates known ones, by VimeoID. Hidden
+	// and DeletedAt are not changed by an upsert (see SetVideoHidden,
+	// DeleteVideos, RestoreVideos).
+	UpsertVideos(ctx context.Context, videos []Video) error
+	// PlaceVideos sets, for every video named in ps, its complete set of folder
+	// placements to the ones given for it in ps (a video in Vimeo lives in one
+	// folder; moving it is placing it elsewhere).
+	PlaceVideos(ctx context.Context, ps []Placement) error
+	// UnplaceVideos removes every placement of the given videos.
+	UnplaceVideos(ctx context.Context, videoVimeoIDs []string) error
+	// MoveFolder makes newParentVimeoID the parent of the folder and rewrites the
+	// materialised paths of its whole subtree in one statement. A move under its
+	// own subtree is ErrCycle; an empty newParentVimeoID makes it top-level.
+	MoveFolder(ctx context.Context, vimeoID, newParentVimeoID string) error
+	// DeleteFolder soft-deletes the folder and every live folder of its subtree.
+	DeleteFolder(ctx context.Context, vimeoID string) error
+	// RestoreFolder undoes DeleteFolder: the folder and the descendants deleted
+	// with it come back. Its parent must be live (ErrConflict otherwise).
+	RestoreFolder(ctx context.Context, vimeoID string) error
+	// DeleteVideos soft-deletes videos; placements are kept for a restore.
+	DeleteVideos(ctx context.Context, vimeoIDs []string) error
+	// RestoreVideos undoes DeleteVideos.
+	RestoreVideos(ctx context.Context, vimeoIDs []string) error
+	// SetVideoHidden hides or shows a video to users (an admin decision that a
+	// reconciliation never overrides).
+	SetVideoHidden(ctx context.Context, vimeoID string, hidden bool) error
+	// EnqueueOutbox records an event to publish after the transaction commits
+	// (the transactional outbox). payload is the encoded event.
+	EnqueueOutbox(ctx context.Context, topic, key string, payload []byte) error
+}
+
+// SyncRuns records reconciliation runs (the sync_runs table).
+type SyncRuns interface {
+	// StartSyncRun records a run that has begun and returns it with its ID.
+	StartSyncRun(ctx context.Context, run SyncRun) (SyncRun, error)
+	// FinishSyncRun records the outcome of a started run (ErrNotFound for an
+	// unknown ID, ErrConflict for a run already finished).
+	FinishSyncRun(ctx context.Context, run SyncRun) error
+	// ListSyncRuns returns runs newest first; before > 0 pages past that ID.
+	ListSyncRuns(ctx context.Context, before int64, limit int) ([]SyncRun, error)
+}
+
+// SyncRun is one reconciliation or poll and its outcome.
+type SyncRun struct {
+	ID         int64
+	Trigger    string // "schedule", "admin", "poll", "webhook", "startup"
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running
+	Complete   bool      // the walk was complete and consistent
+	Held       bool      // deletions held for an admin decision
+	Counts     map[string]int
+	APICalls   int
+	Errors     []string
+}

@@ -1,0 +1,103 @@
+package tree
+
+import "time"
+
+// VideoStatus is where a video stands in Vimeo: whether it can be played.
+type VideoStatus string
+
+// Video statuses. Only StatusAvailable videos are playable; the others stay in
+// the mirror (analytics and audit keep their references) but are invisible to users.
+const (
+	StatusAvailable      VideoStatus = "available"       // transcoded and playable
+	StatusTranscoding    VideoStatus = "transcoding"     // uploaded, still transcoding
+	StatusTranscodeError VideoStatus = "transcode_error" // Vimeo could not transcode it
+	StatusUnavailable    VideoStatus = "unavailable"     // Vimeo answers 403: we lost access
+)
+
+// Valid reports whether s is one of the known statuses.
+func (s VideoStatus) Valid() bool {
+	switch s {
+	case StatusAvailable, StatusTranscoding, StatusTranscodeError, StatusUnavailable:
+		return true
+	}
+	return false
+}
+
+// Playable reports whether a video with this status can be played.
+func (s VideoStatus) Playable() bool { return s == StatusAvailable }
+
+// Visibility mirrors Vimeo's privacy.view setting of a video.
+type Visibility string
+
+// Visibility values, as Vimeo names them.
+const (
+	VisibilityAnybody  Visibility = "anybody"
+	VisibilityUnlisted Visibility = "unlisted"
+	VisibilityNobody   Visibility = "nobody"
+	VisibilityPassword Visibility = "password"
+	VisibilityDisable  Visibility = "disable" // hidden from vimeo.com, embeddable
+	VisibilityUsers    Visibility = "users"
+	VisibilityContacts Visibility = "contacts"
+)
+
+// Valid reports whether v is one of the known visibilities.
+func (v Visibility) Valid() bool {
+	switch v {
+	case VisibilityAnybody, VisibilityUnlisted, VisibilityNobody, VisibilityPassword,
+		VisibilityDisable, VisibilityUsers, VisibilityContacts:
+		return true
+	}
+	return false
+}
+
+// Folder is a mirrored Vimeo folder (a "project" in the API).
+//
+// VimeoID is the identity: the numeric tail of the folder's URI. ParentVimeoID is
+// empty for a top-level folder of the snapshot (normally the configured root).
+type Folder struct {
+	ID            int64  // internal id assigned by a store; 0 until stored
+	VimeoID       string // Vimeo folder id; the identity in a snapshot
+	ParentVimeoID string // "" for a top-level folder
+	Name          string // not unique: Vimeo allows siblings of the same name
+	SortOrder     int    // position among its siblings in Vimeo's listing
+
+	CreatedAt  time.Time // Vimeo created_time
+	ModifiedAt time.Time // Vimeo modified_time
+	DeletedAt  time.Time // zero unless soft-deleted in the mirror
+}
+
+// Deleted reports whether the folder is soft-deleted.
+func (f *Folder) Deleted() bool { return !f.DeletedAt.IsZero() }
+
+// Video is a mirrored Vimeo video with the fields the library serves.
+type Video struct {
+	ID              int64  // internal id assigned by a store; 0 until stored
+	VimeoID         string // Vimeo video id (the URI tail without ":hash")
+	Title           string
+	Description     string
+	ThumbnailURL    string
+	DurationSeconds int
+	Status          VideoStatus
+	Visibility      Visibility
+	EmbedKey        string // the unlisted hash ("h" parameter), if any
+	Hidden          bool   // hidden internally by an admin; invisible to users
+
+	CreatedAt  time.Time // Vimeo created_time
+	ModifiedAt time.Time // Vimeo modified_time
+	UpdatedAt  time.Time // when the mirror last changed this row
+	DeletedAt  time.Time // zero unless soft-deleted in the mirror
+}
+
+// Deleted reports whether the video is soft-deleted.
+func (v *Video) Deleted() bool { return !v.DeletedAt.IsZero() }
+
+// Playable reports whether users may ever see the video: available in Vimeo, not
+// hidden by an admin and not deleted.
+func (v *Video) Playable() bool { return v.Status.Playable() && !v.Hidden && !v.Deleted() }
+
+// Placement puts a video in a folder at a position (folder_videos).
+type Placement struct {
+	FolderVimeoID string
+	VideoVimeoID  string
+	SortOrder     int
+}
