@@ -67,7 +67,7 @@ type Folder struct {
 }
 
 // Deleted reports whether the folder is soft-deleted.
-func (f *Folder) Deleted() bool { return !f.DeletedAt.IsZero() }
+func (f Folder) Deleted() bool { return !f.DeletedAt.IsZero() }
 
 // Video is a mirrored Vimeo video with the fields the library serves.
 type Video struct {
@@ -89,11 +89,11 @@ type Video struct {
 }
 
 // Deleted reports whether the video is soft-deleted.
-func (v *Video) Deleted() bool { return !v.DeletedAt.IsZero() }
+func (v Video) Deleted() bool { return !v.DeletedAt.IsZero() }
 
 // Playable reports whether users may ever see the video: available in Vimeo, not
 // hidden by an admin and not deleted.
-func (v *Video) Playable() bool { return v.Status.Playable() && !v.Hidden && !v.Deleted() }
+func (v Video) Playable() bool { return v.Status.Playable() && !v.Hidden && !v.Deleted() }
 
 // Placement puts a video in a folder at a position (folder_videos).
 type Placement struct {
