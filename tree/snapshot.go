@@ -262,7 +262,7 @@ func (s *Snapshot) Subtree(folderVimeoID string) []string {
 }
 
 // SubtreeVideos returns the ids of the videos placed anywhere in the folder's
-// subtree, each once, in tree order.
+// subtree, each once: folders breadth first, videos in folder order.
 func (s *Snapshot) SubtreeVideos(folderVimeoID string) []string {
 	var out []string
 	seen := make(map[string]bool)

@@ -1,0 +1,39 @@
+// Package pgstore implements vidlib's store contracts on PostgreSQL with
+// pgx/v5 and pgxpool: the mirrored tree (tree.Store), users, identities and
+// roles (auth.UserStore), entitlement rules (entitle.RuleStore), sync runs,
+// and the events tables (outbox, dead letters, processed and provider events).
+//
+// # Schema and migrations
+//
+// The schema lives in embedded, forward-only SQL files (migrations/NNNN_*.sql)
+// that Migrate applies in order, each in its own transaction, recording them in
+// schema_migrations. Concurrent Migrate calls (several instances starting at
+// once) are serialised by an advisory lock per schema. A database that is
+// newer than the binary is refused. The schema holds every table of the
+// specification: users, user_identities, roles, user_roles, folders, videos,
+// folder_videos, entitlements, user_video_rankings, watch_events,
+// watch_sessions, provider_events, sync_runs, audit_logs, hubspot_context and
+// dead_letters, plus outbox, processed_events, versions and sync_state.
+// audit_logs is append-only: a trigger rejects UPDATE, DELETE and TRUNCATE.
+//
+// # The tree
+//
+// folders carry adjacency (parent_id) and a materialised path of internal ids
+// that includes the folder itself ('/1/5/9/'), indexed for prefix queries. A
+// move rewrites the paths of the whole subtree in one UPDATE. Structural
+// changes (folder inserts, moves, deletes, restores) take a transaction-scoped
+// advisory lock so that concurrent moves can never build a cycle; video writes
+// do not. Bulk writes go through unnest() arrays in batches of 5,000 rows and
+// only touch rows whose values differ (IS DISTINCT FROM), which is how Update
+// knows whether to bump the content version.
+//
+// # Errors
+//
+// Driver errors are translated once, here, into the owning package's
+// sentinels: unique violations become ErrDuplicate, foreign-key violations
+// ErrNotFound, check and format violations ErrInvalid (tree, auth or entitle,
+// depending on the method). Malformed user ids are ErrNotFound before they
+// reach the database.
+//
+// A Store is safe for concurrent use.
+package pgstore
