@@ -333,11 +333,11 @@ func parentOf(path string) int64 {
 }
 
 type insertBatch struct {
-	ids, parents           []*int64
+	idVals                 []int64
+	parents                []*int64
 	vimeoIDs, paths, names []string
 	orders                 []int32
 	created, modified      []*time.Time
-	idVals                 []int64
 }
 
 func (b *insertBatch) add(f tree.Folder, r folderRow, parent *int64) {
