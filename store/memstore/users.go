@@ -68,7 +68,10 @@ func (s *Store) ProvisionUser(_ context.Context, id auth.Identity, tmpl auth.Use
 	now := norm(time.Now())
 	key := [2]string{id.Issuer, id.Subject}
 	if cur, ok := s.users.identities[key]; ok {
-		cur.LastLoginAt, cur.Email, cur.EmailVerified = now, id.Email, id.EmailVerified
+		cur.LastLoginAt = now
+		if id.Email != "" { // access tokens carry no email: keep what is stored
+			cur.Email, cur.EmailVerified = id.Email, id.EmailVerified
+		}
 		s.users.identities[key] = cur
 		return copyUser(s.users.users[cur.UserID]), false, nil
 	}

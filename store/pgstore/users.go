@@ -76,7 +76,10 @@ func (s *Store) ProvisionUser(ctx context.Context, id auth.Identity, tmpl auth.U
 	var u auth.User
 	var created bool
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE user_identities SET last_login_at = now(), email = $3, email_verified = $4
+		// Access tokens carry no email: an empty one keeps what is stored.
+		tag, err := tx.Exec(ctx, `UPDATE user_identities SET last_login_at = now(),
+				email = CASE WHEN $3 <> '' THEN $3 ELSE email END,
+				email_verified = CASE WHEN $3 <> '' THEN $4 ELSE email_verified END
 			WHERE issuer = $1 AND subject = $2`, id.Issuer, id.Subject, id.Email, id.EmailVerified)
 		if err != nil {
 			return err

@@ -45,6 +45,16 @@ func testProvision(t *testing.T, s auth.UserStore) {
 	require.Equal(t, u.ID, again.ID)
 	require.Equal(t, "Ana", again.DisplayName, "the template applies only on creation")
 
+	// A sign-in with an access token (no email claim) keeps the stored email.
+	_, _, err = s.ProvisionUser(ctx, auth.Identity{Issuer: id.Issuer, Subject: id.Subject}, auth.User{})
+	require.NoError(t, err)
+	ids, err := s.Identities(ctx, u.ID)
+	require.NoError(t, err)
+	require.Len(t, ids, 1)
+	require.Equal(t, id.Email, ids[0].Email)
+	require.True(t, ids[0].EmailVerified)
+	require.False(t, ids[0].LastLoginAt.IsZero())
+
 	byID, err := s.UserByIdentity(ctx, id.Issuer, id.Subject)
 	require.NoError(t, err)
 	require.Equal(t, u.ID, byID.ID)

@@ -1,0 +1,77 @@
+// Package auth signs users in: it verifies bearer tokens from Amazon Cognito
+// (and optionally Google and Apple directly), maps the external identity to an
+// internal user, and puts the resulting Principal in the request context.
+//
+// # Tokens
+//
+// A Verifier trusts a list of Issuers. CognitoIssuer accepts a user pool's ID
+// tokens ("aud" = app client id, token_use "id") and access tokens (no "aud":
+// "client_id" and token_use "access" are checked by hand), optionally only one
+// kind (Issuer.TokenUses). GoogleIssuer and AppleIssuer accept those providers'
+// ID tokens; Apple's "aud" is the Services ID on the web and the bundle ID in
+// the app, so list both; Apple's string booleans ("true") are read as
+// booleans; Google's schemeless "iss" is accepted and normalised, so one
+// Google account is one identity.
+//
+// Verification order: size, shape, canonical base64url, alg on the allow-list
+// (RS256 only: "none" and HS256 are refused before a key is looked at), a kid,
+// an "iss" we trust; then github.com/coreos/go-oidc/v3 checks the signature
+// against our cached key set and the issuer; then exp (required), nbf and iat
+// with VerifierOptions.ClockSkew, the audience or client_id, and the token use.
+//
+// Keys: each issuer's JWKS (found by discovery unless Issuer.JWKSURL is set) is
+// cached. A token with a kid that is not cached triggers a refresh, but at most
+// one per VerifierOptions.KeyRefreshGap per issuer, shared by concurrent
+// callers: a flood of forged tokens is answered from memory. A cached kid with
+// a bad signature never triggers a fetch. After KeyMaxAge the next use starts a
+// background refresh while the cached keys keep serving, so a key the issuer
+// withdrew stays accepted for about KeyMaxAge at most; a failed refresh keeps
+// the old keys. Call Verifier.Warm at startup to load the keys early.
+//
+// # Users
+//
+// Service.Authenticate verifies the token and resolves the Principal: the
+// identity (issuer, subject) is looked up in the UserStore, and on a first
+// sign-in provisioned with UserStore.ProvisionUser, which is race-safe (two
+// first requests create one user). Identities are never linked by email
+// address. Roles are the roles the token's cognito:groups map to
+// (Options.GroupRoles) plus the roles admins granted; segments are the claims
+// named in Options.SegmentClaims, overridden by the user's stored profile. A
+// disabled user is refused. Principals are cached per token for
+// Options.PrincipalTTL (role and profile changes take effect within it); the
+// token itself is verified on every request.
+//
+// Each sign-in (a token session: Cognito's origin_jti, else auth_time, jti or
+// iat) is audited once per process through the Auditor, with a Key that is the
+// same on every instance so a deduplicating consumer keeps one record. If the
+// auditor fails, the request is refused (ErrUnavailable) and the next one
+// tries again: no sign-in goes unaudited.
+//
+// # HTTP
+//
+// Service.Middleware is a func(http.Handler) http.Handler for chi. Missing or
+// invalid tokens get 401 with an RFC 6750 WWW-Authenticate challenge
+// (error="invalid_token" and a short reason); a disabled user 403; an
+// unreachable key set, user store or auditor 503 with Retry-After. It never
+// answers 500. Bodies use the vidlib error shape
+// {"error":{"code","message","details"}}. Handlers read the principal with
+// PrincipalFrom.
+//
+// The local issuer for tests and demos is package auth/authtest; it must never
+// be configured in production.
+//
+// # Errors
+//
+// Token rejections wrap ErrInvalidToken and a reason (ErrMalformed,
+// ErrUnsupportedAlg, ErrUnknownKey, ErrBadSignature, ErrExpired,
+// ErrNotYetValid, ErrWrongIssuer, ErrWrongAudience, ErrWrongTokenUse); missing
+// tokens are ErrNoToken. ErrKeysUnavailable, ErrUserDisabled and
+// ErrUnavailable are not the token's fault. ErrNotFound, ErrDuplicate and
+// ErrInvalid belong to the UserStore contract (and ErrInvalid to bad
+// configuration).
+//
+// # Concurrency
+//
+// Verifier and Service are safe for concurrent use; build one of each per
+// process. Principals are shared between requests of one token: read-only.
+package auth

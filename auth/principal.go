@@ -1,0 +1,310 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// ActionLogin is the audit action of a sign-in.
+const ActionLogin = "auth.login"
+
+// AuditRecord is one audited sign-in.
+type AuditRecord struct {
+	Action string // ActionLogin
+	Actor  string // the internal user id
+	Object string // "user:<id>"
+	// Key is the same for every record of one sign-in, on every instance, so
+	// that a deduplicating consumer keeps one.
+	Key     string
+	Time    time.Time
+	Details map[string]string // issuer, subject, provider, token_use, client_id, created
+}
+
+// Auditor receives audit records; it must be durable before it returns nil.
+type Auditor interface {
+	Record(ctx context.Context, rec AuditRecord) error
+}
+
+// TokenVerifier is what Service needs from a Verifier.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (*Token, error)
+}
+
+var _ TokenVerifier = (*Verifier)(nil)
+
+// Principal is the signed-in user of a request: who, with which roles and
+// profile segments, as decided by the backend.
+type Principal struct {
+	User     User
+	Identity Identity // the identity used, with UserID set
+	Token    *Token
+	Roles    []string          // sorted: group-mapped roles ∪ roles granted by admins
+	Segments map[string]string // claim-mapped segments, overridden by the stored profile
+}
+
+// Defaults of Options.
+const (
+	DefaultPrincipalTTL  = 30 * time.Second
+	DefaultMaxPrincipals = 10_000
+	DefaultSessionTTL    = 24 * time.Hour
+)
+
+// Options tune a Service. The zero value (and nil) is valid.
+type Options struct {
+	// GroupRoles maps a Cognito group to the roles its members get, e.g.
+	// {"premium": {"subscriber"}}.
+	GroupRoles map[string][]string
+	// SegmentClaims maps a claim to a profile segment key, e.g.
+	// {"custom:tier": "tier", "hd": "domain"}. String, boolean and number
+	// claims are used; others are ignored.
+	SegmentClaims map[string]string
+	// PrincipalTTL is how long a resolved principal is reused for the same
+	// token (default DefaultPrincipalTTL; negative: never). Role and profile
+	// changes take effect within this time. The token is verified every time.
+	PrincipalTTL time.Duration
+	// MaxPrincipals bounds that cache (default DefaultMaxPrincipals).
+	MaxPrincipals int
+	// SessionTTL is how long a sign-in is remembered so that it is audited
+	// once (default DefaultSessionTTL).
+	SessionTTL time.Duration
+	// Realm is the WWW-Authenticate realm (default "vidlib").
+	Realm  string
+	Now    func() time.Time // default time.Now
+	Logger *zap.Logger      // nil: no logging
+}
+
+// Service turns bearer tokens into principals: it verifies the token, maps
+// the identity to an internal user (provisioning it on first sign-in), adds
+// roles and segments, and audits each sign-in once.
+type Service struct {
+	verifier TokenVerifier
+	users    UserStore
+	auditor  Auditor
+	opts     Options
+	log      *zap.Logger
+
+	mu         sync.Mutex
+	principals map[[32]byte]cachedPrincipal
+	sessions   map[string]time.Time // sign-ins already audited by this process
+}
+
+type cachedPrincipal struct {
+	p       *Principal
+	expires time.Time
+}
+
+// New returns a Service. The verifier, the user store and the auditor are
+// required.
+func New(verifier TokenVerifier, users UserStore, auditor Auditor, opts *Options) (*Service, error) {
+	if verifier == nil || users == nil || auditor == nil {
+		return nil, fmt.Errorf("%w: New needs a verifier, a user store and an auditor", ErrInvalid)
+	}
+	s := &Service{verifier: verifier, users: users, auditor: auditor,
+		principals: make(map[[32]byte]cachedPrincipal), sessions: make(map[string]time.Time)}
+	if opts != nil {
+		s.opts = *opts
+	}
+	o := &s.opts
+	o.GroupRoles = maps.Clone(o.GroupRoles)
+	o.SegmentClaims = maps.Clone(o.SegmentClaims)
+	if o.PrincipalTTL == 0 {
+		o.PrincipalTTL = DefaultPrincipalTTL
+	}
+	if o.MaxPrincipals <= 0 {
+		o.MaxPrincipals = DefaultMaxPrincipals
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = DefaultSessionTTL
+	}
+	if o.Realm == "" {
+		o.Realm = "vidlib"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s.log = o.Logger
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	s.log = s.log.Named("auth")
+	return s, nil
+}
+
+// Authenticate verifies a raw bearer token and returns the principal. Errors:
+// token errors (ErrInvalidToken and a reason), ErrKeysUnavailable,
+// ErrUserDisabled, ErrUnavailable (store or auditor failed).
+func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, error) {
+	tok, err := s.verifier.Verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	now := s.opts.Now()
+	key := sha256.Sum256([]byte(raw))
+	if p, ok := s.cached(key, now); ok {
+		return p, nil
+	}
+	id := tok.Identity
+	sessionKey := sessionKeyOf(tok)
+	login := !s.seen(sessionKey, now)
+
+	var u User
+	created := false
+	if !login {
+		u, err = s.users.UserByIdentity(ctx, id.Issuer, id.Subject)
+		if errors.Is(err, ErrNotFound) {
+			login = true // remembered sign-in, but the user is gone: provision again
+		} else if err != nil {
+			return nil, fmt.Errorf("%w: user of %s|%s: %w", ErrUnavailable, id.Issuer, id.Subject, err)
+		}
+	}
+	if login {
+		u, created, err = s.users.ProvisionUser(ctx, id, User{Email: id.Email, DisplayName: displayName(tok)})
+		if err != nil {
+			return nil, fmt.Errorf("%w: provision %s|%s: %w", ErrUnavailable, id.Issuer, id.Subject, err)
+		}
+	}
+	if !u.DisabledAt.IsZero() {
+		return nil, fmt.Errorf("%w: user %s", ErrUserDisabled, u.ID)
+	}
+	granted, err := s.users.UserRoles(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: roles of user %s: %w", ErrUnavailable, u.ID, err)
+	}
+	id.UserID = u.ID
+	p := &Principal{User: u, Identity: id, Token: tok, Roles: s.roles(tok.Groups, granted), Segments: s.segments(tok, u.Profile)}
+	if login {
+		rec := AuditRecord{
+			Action: ActionLogin, Actor: u.ID, Object: "user:" + u.ID, Key: sessionKey, Time: now.UTC(),
+			Details: map[string]string{
+				"issuer": id.Issuer, "subject": id.Subject, "provider": id.Provider,
+				"token_use": string(tok.Use), "client_id": tok.ClientID, "created": strconv.FormatBool(created),
+			},
+		}
+		if err := s.auditor.Record(ctx, rec); err != nil {
+			return nil, fmt.Errorf("%w: login audit of user %s: %w", ErrUnavailable, u.ID, err)
+		}
+		s.remember(sessionKey, now)
+		s.log.Info("sign-in", zap.String("user_id", u.ID), zap.String("provider", id.Provider), zap.Bool("created", created))
+	}
+	s.store(key, p, now)
+	return p, nil
+}
+
+// sessionKeyOf is the audit key of a sign-in: a hash of issuer, subject and
+// the token's session, stable across instances and token refreshes.
+func sessionKeyOf(t *Token) string {
+	sum := sha256.Sum256([]byte(t.Identity.Issuer + "\x00" + t.Identity.Subject + "\x00" + t.Session))
+	return "login:" + hex.EncodeToString(sum[:16])
+}
+
+func displayName(t *Token) string {
+	switch {
+	case t.Name != "":
+		return t.Name
+	case t.Identity.Email != "":
+		return t.Identity.Email
+	}
+	return ""
+}
+
+// roles is the sorted union of the roles the token's groups map to and the
+// roles an admin granted.
+func (s *Service) roles(groups, granted []string) []string {
+	out := slices.Clone(granted)
+	for _, g := range groups {
+		out = append(out, s.opts.GroupRoles[g]...)
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	return slices.DeleteFunc(out, func(r string) bool { return r == "" })
+}
+
+// segments maps claims to segments, then lets the stored profile override.
+func (s *Service) segments(t *Token, profile map[string]string) map[string]string {
+	out := make(map[string]string, len(s.opts.SegmentClaims)+len(profile))
+	for claim, seg := range s.opts.SegmentClaims {
+		var v string
+		switch c := t.Claims[claim].(type) {
+		case string:
+			v = c
+		case bool:
+			v = strconv.FormatBool(c)
+		case interface{ String() string }: // json.Number
+			v = c.String()
+		}
+		if v != "" && seg != "" {
+			out[seg] = v
+		}
+	}
+	for k, v := range profile {
+		if k != "" && v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (s *Service) cached(key [32]byte, now time.Time) (*Principal, bool) {
+	if s.opts.PrincipalTTL < 0 {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.principals[key]
+	if !ok || !now.Before(c.expires) {
+		return nil, false
+	}
+	return c.p, true
+}
+
+func (s *Service) store(key [32]byte, p *Principal, now time.Time) {
+	if s.opts.PrincipalTTL < 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.principals) >= s.opts.MaxPrincipals {
+		for k, c := range s.principals {
+			if !now.Before(c.expires) {
+				delete(s.principals, k)
+			}
+		}
+		if len(s.principals) >= s.opts.MaxPrincipals {
+			clear(s.principals)
+		}
+	}
+	s.principals[key] = cachedPrincipal{p: p, expires: now.Add(s.opts.PrincipalTTL)}
+}
+
+func (s *Service) seen(session string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.sessions[session]
+	return ok && now.Sub(at) < s.opts.SessionTTL
+}
+
+func (s *Service) remember(session string, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sessions) >= 4*s.opts.MaxPrincipals {
+		for k, at := range s.sessions {
+			if now.Sub(at) >= s.opts.SessionTTL {
+				delete(s.sessions, k)
+			}
+		}
+		if len(s.sessions) >= 4*s.opts.MaxPrincipals {
+			clear(s.sessions) // worst case: a sign-in is audited twice (same Key)
+		}
+	}
+	s.sessions[session] = now
+}

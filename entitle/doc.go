@@ -1,0 +1,75 @@
+// Package entitle decides which folders and videos of the mirrored library a
+// signed-in user may see.
+//
+// # Rules
+//
+// A Rule is (subject, target, effect). Subjects: everyone (any signed-in user),
+// role:<name>, segment:<key>=<value> (a profile segment) and user:<id>.
+// Targets: folder:<vimeo id> (the folder's whole subtree) and video:<vimeo id>.
+// Effects: allow and deny. The RuleStore interface keeps rules and the
+// entitlement version (store/pgstore and store/memstore implement it); Admin
+// is the admin-facing way to add, remove and list rules: every change bumps the
+// version in the store and is recorded through an Auditor.
+//
+// # Semantics (DESIGN.md §5), exactly
+//
+// For an audience (a user's id, roles and segments; see Audience) and a video,
+// look from the most specific target outward: the video, the folder it is placed
+// in, that folder's parent, … the top-level folder. At the first level where any
+// rule matches any of the audience's subjects, the answer is deny if a matching
+// rule there denies, otherwise allow. If no level matches: deny. Rules about
+// other subjects never decide a level, and the order of rules never matters.
+//
+// What is in the library at all:
+//
+//   - A video that is not playable (tree.Video.Playable: not available in Vimeo,
+//     hidden by an admin, or soft-deleted) is invisible whatever the rules say.
+//   - A folder is live if neither it nor an ancestor is soft-deleted. Placements
+//     in folders that are not live do not count, and such folders are never
+//     visible.
+//   - A video with no placement in a live folder is not in the library:
+//     invisible, even if a rule names it.
+//   - A video placed in several folders (Vimeo allows one; the model allows
+//     more) is visible iff it is allowed through at least one placement, each
+//     placement evaluated along its own chain: the video, that folder, its
+//     parent, …. A video-level rule therefore decides for every placement.
+//   - A folder is visible iff at least one video in its subtree is visible
+//     through a placement inside that subtree. (With one placement per video
+//     this is simply "some video in its subtree is visible"; with several, a
+//     folder is not revealed by a video that is denied there but allowed
+//     elsewhere.)
+//
+// The property test checks the compiled Index against a literal oracle of these
+// sentences on millions of random questions.
+//
+// # Index, Audience, View
+//
+// New compiles a tree.Snapshot and the rules into an Index. Visible(audience)
+// returns a View: the set of visible videos and the set of visible folders,
+// computed in one pass over the tree (folders inherit their parent's decision
+// unless a matching rule sits on them) and cached. Check and CheckFolder
+// answer one question through the cached View; Explain answers one question
+// the slow way and says which rule at which level decided (lowest-id deny when
+// denied, lowest-id allow when allowed).
+//
+// Audiences share Views: the cache key is the audience's roles and segments, plus
+// its user id only when some rule names that user; behind it, audiences whose
+// roles and segments match the same rule subjects share one View. Correctness
+// never depends on the cache: a key always determines the set of matching
+// subjects, and that set determines the answer. The cache is bounded
+// (Options.MaxCachedAudiences); when full it is emptied.
+//
+// # Errors
+//
+// ErrInvalid: a bad rule, subject, target or option (nothing is built or
+// stored). ErrNotFound, ErrDuplicate: from the RuleStore. ErrAudit: a rule
+// change was stored but its audit record could not be written; the error says
+// which change, and the caller must surface it.
+//
+// # Concurrency
+//
+// An Index and its Views are immutable (apart from the internal cache) and safe
+// for concurrent use; build a new Index when the snapshot or the rules change
+// and swap it atomically. Admin is safe for concurrent use if its RuleStore and
+// Auditor are.
+package entitle

@@ -1,0 +1,120 @@
+package entitle
+
+import "slices"
+
+// Reason says why a Decision came out as it did.
+type Reason string
+
+// Reasons.
+const (
+	ReasonRule         Reason = "rule"           // a rule at Level decided
+	ReasonNoRule       Reason = "no_rule"        // no rule matched at any level: default deny
+	ReasonNotInLibrary Reason = "not_in_library" // unknown video, or not placed in any live folder
+	ReasonDeleted      Reason = "deleted"        // soft-deleted in the mirror
+	ReasonHidden       Reason = "hidden"         // hidden by an admin
+	ReasonNotPlayable  Reason = "not_playable"   // not available in Vimeo (transcoding, error, lost)
+)
+
+// Decision is the answer of Explain: whether the audience may see the video,
+// and what decided it.
+type Decision struct {
+	Allowed bool
+	Reason  Reason
+	// Rule is the rule that decided (ReasonRule only): the lowest-id matching
+	// deny rule at Level when denied, the lowest-id matching allow rule when allowed.
+	Rule *Rule
+	// Level is where the decision was made: 0 the video itself, 1 the folder the
+	// video is placed in, 2 that folder's parent, and so on; -1 when no level
+	// decided.
+	Level int
+	// Target is the level's target: video:<id> or folder:<id> (zero at Level -1).
+	Target Target
+	// Via is the folder of the placement the decision was taken along ("" for a
+	// video-level decision or none).
+	Via string
+}
+
+// Explain decides like Check and says why. For a video placed in several
+// folders: a video-level rule decides for all placements; otherwise each
+// placement is evaluated along its own ancestor chain and the first allowed
+// placement (in FoldersOf order) is reported, else the first placement a rule
+// denied, else the default deny. Explain is not cached; it costs a walk up the
+// tree per placement.
+func (x *Index) Explain(a Audience, videoID string) Decision {
+	no := Decision{Level: -1}
+	v := x.snap.Video(videoID)
+	switch {
+	case v == nil:
+		no.Reason = ReasonNotInLibrary
+		return no
+	case v.Deleted():
+		no.Reason = ReasonDeleted
+		return no
+	case v.Hidden:
+		no.Reason = ReasonHidden
+		return no
+	case !v.Status.Playable():
+		no.Reason = ReasonNotPlayable
+		return no
+	}
+	vi, ok := x.videoIdx.get(videoID)
+	if !ok {
+		no.Reason = ReasonNotInLibrary
+		return no
+	}
+	m := x.match(a).ids
+	if d, ok := x.decide(m, x.videoRules[vi]); ok {
+		d.Level, d.Target = 0, Target{Kind: VideoTarget, ID: videoID}
+		return d
+	}
+	var denied *Decision
+	for _, f := range x.placeFolder[x.placeStart[vi]:x.placeStart[vi+1]] {
+		via := x.folderIDs[f]
+		for level, cur := 1, f; cur >= 0; level, cur = level+1, x.parent[cur] {
+			d, ok := x.decide(m, x.folderRules[cur])
+			if !ok {
+				continue
+			}
+			d.Level, d.Target, d.Via = level, Target{Kind: FolderTarget, ID: x.folderIDs[cur]}, via
+			if d.Allowed {
+				return d
+			}
+			if denied == nil {
+				denied = &d
+			}
+			break
+		}
+	}
+	if denied != nil {
+		return *denied
+	}
+	no.Reason = ReasonNoRule
+	return no
+}
+
+// decide applies one level: of the rules there (indexes into x.rules, by
+// ascending id) those whose subject the audience has; none → not decided.
+func (x *Index) decide(subjects []int32, rules []int32) (Decision, bool) {
+	var allow, deny *Rule
+	for _, ri := range rules {
+		r := &x.rules[ri]
+		if _, ok := slices.BinarySearch(subjects, x.ruleSubj[ri]); !ok {
+			continue
+		}
+		switch {
+		case r.Effect == Deny && deny == nil:
+			deny = r
+		case r.Effect == Allow && allow == nil:
+			allow = r
+		}
+	}
+	switch {
+	case deny != nil:
+		c := *deny
+		return Decision{Allowed: false, Reason: ReasonRule, Rule: &c}, true
+	case allow != nil:
+		c := *allow
+		return Decision{Allowed: true, Reason: ReasonRule, Rule: &c}, true
+	}
+	return Decision{}, false
+}
