@@ -1,4 +1,5 @@
-# Developer entry points. The test command is the README's: go test -race -count=1 ./...
+# Developer entry points. `make test` is the README's test command: it is .ci/run, which
+# installs PostgreSQL and Redis when they are missing and runs go test -race -count=1 ./...
 SHELL := /usr/bin/env bash
 GO ?= go
 
@@ -10,9 +11,13 @@ STATICCHECK_VERSION ?= v0.8.2
 BENCH_PKGS = $(shell grep -rlE --include='*_test.go' --exclude-dir=.git --exclude-dir=node_modules \
 	--exclude-dir=testdata '^func Benchmark' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: test test-short lint bench demo ci
+.PHONY: test test-go test-short lint bench demo ci
 
 test:
+	bash .ci/run
+
+# The tests alone, without installing anything (missing servers are skipped unless CI=true).
+test-go:
 	$(GO) test -race -count=1 ./...
 
 test-short:

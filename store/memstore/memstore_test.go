@@ -1,10 +1,15 @@
 package memstore_test
 
 import (
+	"context"
+	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/entitle"
+	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/store/memstore"
 	"github.com/vidlib/vidlib/store/storetest"
 	"github.com/vidlib/vidlib/tree"
@@ -20,4 +25,36 @@ func TestUserStore(t *testing.T) {
 
 func TestRuleStore(t *testing.T) {
 	storetest.TestRuleStore(t, func(*testing.T) entitle.RuleStore { return memstore.New() })
+}
+
+// TestTreeOutboxReachesTheRelay: the events a tree transaction enqueues are
+// relayed when it commits, and vanish with it when it fails.
+func TestTreeOutboxReachesTheRelay(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	_, err := s.Update(ctx, func(tx tree.Tx) error {
+		require.NoError(t, tx.EnqueueOutbox(ctx, events.TopicVimeoSyncNormalized, "video:1", []byte(`{"n":1}`)))
+		return errors.New("boom")
+	})
+	require.Error(t, err)
+	_, err = s.Update(ctx, func(tx tree.Tx) error {
+		if err := tx.EnqueueOutbox(ctx, events.TopicVimeoSyncNormalized, "video:1", nil); err == nil {
+			return errors.New("an empty payload was accepted")
+		}
+		if err := tx.EnqueueOutbox(ctx, events.TopicVimeoSyncNormalized, "video:1", []byte(`{"n":2}`)); err != nil {
+			return err
+		}
+		return tx.EnqueueOutbox(ctx, events.TopicAudit, "video:1", []byte(`{"n":3}`))
+	})
+	require.NoError(t, err)
+	var got []string
+	n, err := s.RelayOutbox(ctx, 100, func(_ context.Context, batch []events.OutboxRecord) []error {
+		for _, r := range batch {
+			got = append(got, r.Topic+" "+string(r.Payload))
+		}
+		return make([]error, len(batch))
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	require.Equal(t, []string{events.TopicVimeoSyncNormalized + ` {"n":2}`, events.TopicAudit + ` {"n":3}`}, got)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -22,17 +23,7 @@ type treeState struct {
 	folders      map[string]tree.Folder
 	videos       map[string]tree.Video
 	placements   map[string]map[string]int // video → folder → sort order
-	outbox       []OutboxRow
 	syncRuns     []tree.SyncRun
-}
-
-// OutboxRow is an outbox entry written by a tree transaction.
-type OutboxRow struct {
-	ID      int64
-	Topic   string
-	Key     string
-	Payload []byte
-	Created time.Time
 }
 
 func newTreeState() *treeState {
@@ -51,7 +42,6 @@ func (s *treeState) clone() *treeState {
 	for v, fs := range s.placements {
 		c.placements[v] = maps.Clone(fs)
 	}
-	c.outbox = slices.Clone(s.outbox)
 	return &c
 }
 
@@ -113,20 +103,18 @@ func (s *Store) Update(ctx context.Context, fn func(tree.Tx) error) (int64, erro
 		t.st.version++
 	}
 	s.tree = t.st
+	// The events of the change join the relay's outbox as the change commits.
+	if len(t.outbox) > 0 {
+		s.ev.enqueueOutbox(t.now, t.outbox...)
+	}
 	return t.st.version, nil
 }
 
-// Outbox returns the outbox rows written by tree transactions, oldest first.
-func (s *Store) Outbox() []OutboxRow {
-	s.treeMu.RLock()
-	defer s.treeMu.RUnlock()
-	return slices.Clone(s.tree.outbox)
-}
-
 type treeTx struct {
-	st    *treeState
-	now   time.Time
-	dirty bool
+	st     *treeState
+	now    time.Time
+	dirty  bool
+	outbox []events.OutboxRecord // written to the outbox on commit
 }
 
 // descendants returns the folder and every folder below it.
@@ -425,11 +413,10 @@ func (t *treeTx) SetVideoHidden(_ context.Context, vimeoID string, hidden bool) 
 
 // EnqueueOutbox implements tree.Tx.
 func (t *treeTx) EnqueueOutbox(_ context.Context, topic, key string, payload []byte) error {
-	if topic == "" {
-		return fmt.Errorf("%w: outbox: empty topic", tree.ErrInvalid)
+	if err := events.ValidateOutbox(topic, key, payload); err != nil {
+		return fmt.Errorf("%w: %v", tree.ErrInvalid, err)
 	}
-	id := int64(len(t.st.outbox) + 1)
-	t.st.outbox = append(t.st.outbox, OutboxRow{ID: id, Topic: topic, Key: key, Payload: slices.Clone(payload), Created: t.now})
+	t.outbox = append(t.outbox, events.OutboxRecord{Topic: topic, Key: key, Payload: slices.Clone(payload)})
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -658,11 +659,8 @@ func (t *treeTx) SetVideoHidden(ctx context.Context, vimeoID string, hidden bool
 // EnqueueOutbox implements tree.Tx. An outbox row alone does not change the
 // mirror, so it does not bump the content version.
 func (t *treeTx) EnqueueOutbox(ctx context.Context, topic, key string, payload []byte) error {
-	if topic == "" {
-		return fmt.Errorf("%w: outbox: empty topic", tree.ErrInvalid)
-	}
-	if payload == nil {
-		payload = []byte{}
+	if err := events.ValidateOutbox(topic, key, payload); err != nil {
+		return fmt.Errorf("%w: %v", tree.ErrInvalid, err)
 	}
 	_, err := t.tx.Exec(ctx, `INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)`, topic, key, payload)
 	return translate(err, treeErrs)

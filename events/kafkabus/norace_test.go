@@ -1,0 +1,5 @@
+//go:build !race
+
+package kafkabus_test
+
+const raceEnabled = false
