@@ -1,0 +1,128 @@
+// Command vidlib runs vidlib's reference servers and tools.
+//
+//	vidlib demo       run vidlib on embedded defaults (no external services)
+//	vidlib migrate    apply the database migrations
+//	vidlib version    print the version
+//
+// Every flag can also be set with an environment variable: --postgres-url is
+// VIDLIB_POSTGRES_URL, and so on.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// command is one subcommand.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "run vidlib on embedded defaults: a fake Vimeo account mirrored in memory", runDemo},
+		{"migrate", "apply the embedded PostgreSQL migrations (--postgres-url or VIDLIB_POSTGRES_URL)", runMigrate},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// errUsage marks an error the user can fix by reading --help.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], stdout, stderr)
+			switch {
+			case err == nil, errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				fmt.Fprintf(stderr, "vidlib %s: %v\n", c.name, err)
+				return 2
+			default:
+				fmt.Fprintf(stderr, "vidlib %s: %v\n", c.name, err)
+				return 1
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "vidlib: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "vidlib turns a Vimeo account into an in-app video library.")
+	fmt.Fprintln(w, "\nUsage: vidlib <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'vidlib <command> --help' for the flags of a command.")
+	fmt.Fprintln(w, "Every flag can be set with an environment variable: --postgres-url is VIDLIB_POSTGRES_URL.")
+}
+
+// newFlags returns a flag set whose flags default to their VIDLIB_* variables.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("vidlib "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses args after filling unset flags from VIDLIB_* variables.
+func parse(fs *flag.FlagSet, args []string) error {
+	var bad error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "VIDLIB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok && bad == nil {
+			if err := f.Value.Set(v); err != nil {
+				bad = fmt.Errorf("%w: %s=%q: %v", errUsage, env, v, err)
+			}
+		}
+	})
+	if bad != nil {
+		return bad
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := parse(newFlags("version", stderr), args); err != nil {
+		return err
+	}
+	version := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		version = bi.Main.Version
+	}
+	fmt.Fprintln(stdout, "vidlib", version)
+	return nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vidlib/vidlib/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func vidlib(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsage(t *testing.T) {
+	code, out, _ := vidlib(t, "--help")
+	require.Equal(t, 0, code)
+	for _, c := range commands() {
+		require.Contains(t, out, c.name)
+	}
+	code, _, errOut := vidlib(t, "frobnicate")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, `unknown command "frobnicate"`)
+	code, out, _ = vidlib(t, "version")
+	require.Equal(t, 0, code)
+	require.True(t, strings.HasPrefix(out, "vidlib "))
+}
+
+func TestMigrate(t *testing.T) {
+	code, _, errOut := vidlib(t, "migrate")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--postgres-url")
+
+	code, _, errOut = vidlib(t, "migrate", "--postgres-url", "postgres://nobody@127.0.0.1:1/x?connect_timeout=1")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "127.0.0.1")
+
+	dsn := testenv.PostgresURL(t)
+	code, out, errOut := vidlib(t, "migrate", "--postgres-url", dsn)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "applied migrations [1")
+	t.Setenv("VIDLIB_POSTGRES_URL", dsn)
+	code, out, errOut = vidlib(t, "migrate")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "up to date")
+}
+
+func TestDemo(t *testing.T) {
+	code, out, errOut := vidlib(t, "demo", "--folders", "40", "--videos", "300", "--seed", "3")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "walked           40 folders, 300 videos")
+	require.Contains(t, out, "mirrored         40 folders, 300 videos")
+	lines := strings.Split(out, "\n")
+	counts := map[string][2]int{}
+	for _, l := range lines {
+		for _, user := range []string{"visitor (no role)", "member, free tier", "member, gold tier", "staff"} {
+			if strings.HasPrefix(l, user) {
+				var f, v int
+				_, err := fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, user)), "%d %d", &f, &v)
+				require.NoError(t, err, l)
+				counts[user] = [2]int{f, v}
+			}
+		}
+	}
+	require.Len(t, counts, 4)
+	require.Equal(t, [2]int{0, 0}, counts["visitor (no role)"], "default deny")
+	require.Less(t, counts["member, free tier"][1], counts["member, gold tier"][1], "premium is denied to the free tier")
+	require.Less(t, counts["member, gold tier"][1], counts["staff"][1], "the staff-only folder is denied to members")
+	require.Contains(t, out, "allowed=false")
+
+	code, _, errOut = vidlib(t, "demo", "--folders", "1")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--folders")
+}

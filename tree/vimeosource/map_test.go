@@ -1,0 +1,70 @@
+package vimeosource_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vidlib/vidlib/tree"
+	"github.com/vidlib/vidlib/tree/vimeosource"
+	"github.com/vidlib/vidlib/vimeo"
+	"github.com/vidlib/vidlib/vimeo/vimeotest"
+)
+
+// TestFromWalkMatchesTheAccount walks a generated fake account and checks the
+// mapped snapshot against the account's own model, object by object.
+func TestFromWalkMatchesTheAccount(t *testing.T) {
+	acct, root, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: 7, Folders: 60, Videos: 500})
+	require.NoError(t, err)
+	srv := vimeotest.Start(t, acct, nil)
+	c, err := vimeo.New(srv.Token(), &vimeo.Options{BaseURL: srv.URL()})
+	require.NoError(t, err)
+	res, err := c.Walk(context.Background(), itoa(root), nil)
+	require.NoError(t, err)
+	require.True(t, res.Trustworthy(), "%v", res.Problems)
+
+	folders, videos, placements := vimeosource.FromWalk(res)
+	snap, err := tree.New(0, folders, videos, placements)
+	require.NoError(t, err)
+	nf, nv := snap.Len()
+	require.Equal(t, 60, nf)
+	require.Equal(t, 500, nv)
+	require.Equal(t, []string{itoa(root)}, snap.Roots())
+
+	statuses := map[tree.VideoStatus]int{}
+	for _, f := range acct.Folders() {
+		got := snap.Folder(itoa(f.ID))
+		if got == nil {
+			continue // outside the root
+		}
+		require.Equal(t, f.Name, got.Name)
+		if f.ID != root {
+			require.Equal(t, itoa(f.ParentID), got.ParentVimeoID)
+		}
+	}
+	for _, v := range acct.Videos() {
+		got := snap.Video(itoa(v.ID))
+		if got == nil {
+			continue
+		}
+		require.Equal(t, v.Name, got.Title)
+		require.Equal(t, []string{itoa(v.FolderID)}, snap.FoldersOf(got.VimeoID))
+		require.True(t, got.Status.Valid(), got.Status)
+		require.True(t, got.Visibility.Valid(), "visibility %q", got.Visibility)
+		if got.Visibility == tree.VisibilityUnlisted {
+			require.NotEmpty(t, got.EmbedKey, "an unlisted video carries its hash")
+		}
+		statuses[got.Status]++
+	}
+	require.Greater(t, statuses[tree.StatusAvailable], 0)
+	require.Greater(t, statuses[tree.StatusTranscoding]+statuses[tree.StatusTranscodeError], 0, "the generator makes some unplayable videos")
+}
+
+func TestVisibility(t *testing.T) {
+	require.Equal(t, tree.VisibilityUnlisted, vimeosource.Visibility("unlisted"))
+	require.Equal(t, tree.Visibility(""), vimeosource.Visibility("stock"), "unknown values map to unknown")
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

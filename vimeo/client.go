@@ -1,0 +1,549 @@
+package vimeo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"go.uber.org/zap"
+)
+
+// Defaults.
+const (
+	DefaultBaseURL   = "https://api.vimeo.com"
+	AcceptVersion    = "application/vnd.vimeo.*+json;version=3.4"
+	DefaultUserAgent = "vidlib-vimeo/1.0 (+https://github.com/vidlib/vidlib)"
+	MaxPerPage       = 100
+)
+
+// RetryOptions configures how the client retries one request. The zero value is
+// valid.
+type RetryOptions struct {
+	// MaxAttempts bounds the attempts for one request that meets 5xx answers,
+	// timeouts, broken connections or bodies that are not JSON. Default 6.
+	MaxAttempts int
+	// MaxRateLimitWaits bounds the 429 answers one request sits out before it
+	// fails with ErrRateLimited. Default 12.
+	MaxRateLimitWaits int
+	// BaseBackoff and MaxBackoff shape the jittered exponential backoff between
+	// attempts: a random wait in [d/2, d] with d = BaseBackoff·2^(attempt-1),
+	// capped at MaxBackoff. Defaults 500 ms and 30 s.
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+	// AttemptTimeout bounds one attempt (connect, headers and body) in real
+	// time. Default 30 s.
+	AttemptTimeout time.Duration
+}
+
+// Options configures a Client. The zero value (or nil) is valid.
+type Options struct {
+	// BaseURL defaults to https://api.vimeo.com.
+	BaseURL string
+	// HTTPClient defaults to a go-retryablehttp client that retries broken
+	// connections (not HTTP statuses: those are the Client's job, because they
+	// need Vimeo's rate-limit headers and the injectable clock).
+	HTTPClient *http.Client
+	// UserAgent defaults to DefaultUserAgent. Vimeo asks for a descriptive one.
+	UserAgent string
+	// UserID is used where a path needs a user and the caller gave a bare id.
+	// Default "me".
+	UserID string
+	// PageSize is per_page for every collection; default and maximum 100.
+	PageSize int
+	// Clock defaults to the system clock; tests pass a compressed one.
+	Clock Clock
+	// RateLimiter is shared by every Client of one credential; default a new
+	// limiter on Clock.
+	RateLimiter *RateLimiter
+	// Retry and Breaker tune retries and the circuit breaker.
+	Retry   RetryOptions
+	Breaker BreakerOptions
+	// MaxResponseBytes bounds a response body; default 64 MiB.
+	MaxResponseBytes int64
+	// Seed seeds the backoff jitter; 0 picks a random seed.
+	Seed uint64
+	// Logger defaults to a no-op logger.
+	Logger *zap.Logger
+}
+
+// Client talks to the Vimeo API for one credential. It is safe for concurrent
+// use.
+type Client struct {
+	base     *url.URL
+	token    string
+	hc       *http.Client
+	ua       string
+	userID   string
+	pageSize int
+	clock    Clock
+	limiter  *RateLimiter
+	breaker  *breaker
+	retry    RetryOptions
+	maxBody  int64
+	log      *zap.Logger
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
+
+	requests, retries, rateLimited, serverErrors, transportErrors, badBodies atomic.Int64
+}
+
+// New returns a Client that authenticates with token.
+func New(token string, opts *Options) (*Client, error) {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, fmt.Errorf("%w: token is required", ErrInvalidArgument)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.BaseURL == "" {
+		o.BaseURL = DefaultBaseURL
+	}
+	base, err := url.Parse(strings.TrimRight(o.BaseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("%w: base URL %q", ErrInvalidArgument, o.BaseURL)
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	log := o.Logger.Named("vimeo")
+	if o.Clock == nil {
+		o.Clock = SystemClock()
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultUserAgent
+	}
+	if o.UserID == "" {
+		o.UserID = "me"
+	}
+	if o.PageSize <= 0 || o.PageSize > MaxPerPage {
+		if o.PageSize > MaxPerPage {
+			return nil, fmt.Errorf("%w: page size %d above %d", ErrInvalidArgument, o.PageSize, MaxPerPage)
+		}
+		o.PageSize = MaxPerPage
+	}
+	r := o.Retry
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = 6
+	}
+	if r.MaxRateLimitWaits <= 0 {
+		r.MaxRateLimitWaits = 12
+	}
+	if r.BaseBackoff <= 0 {
+		r.BaseBackoff = 500 * time.Millisecond
+	}
+	if r.MaxBackoff <= 0 {
+		r.MaxBackoff = 30 * time.Second
+	}
+	if r.MaxBackoff < r.BaseBackoff {
+		r.MaxBackoff = r.BaseBackoff
+	}
+	if r.AttemptTimeout <= 0 {
+		r.AttemptTimeout = 30 * time.Second
+	}
+	if o.MaxResponseBytes <= 0 {
+		o.MaxResponseBytes = 64 << 20
+	}
+	if o.RateLimiter == nil {
+		o.RateLimiter = NewRateLimiter(&RateLimiterOptions{Clock: o.Clock, Seed: o.Seed})
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = newDefaultHTTPClient(log)
+	}
+	return &Client{
+		base: base, token: token, hc: o.HTTPClient, ua: o.UserAgent, userID: o.UserID,
+		pageSize: o.PageSize, clock: o.Clock, limiter: o.RateLimiter, breaker: newBreaker(o.Breaker),
+		retry: r, maxBody: o.MaxResponseBytes, log: log, rng: newRand(o.Seed),
+	}, nil
+}
+
+// leveled adapts zap to retryablehttp.LeveledLogger. Per-request chatter is
+// logged at debug level.
+type leveled struct{ s *zap.SugaredLogger }
+
+func (l leveled) Error(msg string, kv ...any) { l.s.Debugw(msg, kv...) }
+func (l leveled) Warn(msg string, kv ...any)  { l.s.Debugw(msg, kv...) }
+func (l leveled) Info(msg string, kv ...any)  { l.s.Debugw(msg, kv...) }
+func (l leveled) Debug(msg string, kv ...any) { l.s.Debugw(msg, kv...) }
+
+// newDefaultHTTPClient builds the default transport: go-retryablehttp retrying
+// only connection-level failures, a couple of times, quickly. Status codes pass
+// straight through to Client.do.
+func newDefaultHTTPClient(log *zap.Logger) *http.Client {
+	rc := retryablehttp.NewClient()
+	rc.Logger = leveled{log.Named("http").Sugar()}
+	rc.RetryMax = 2
+	rc.RetryWaitMin = 50 * time.Millisecond
+	rc.RetryWaitMax = 500 * time.Millisecond
+	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		if err == nil {
+			return false, nil // any HTTP answer goes back to the Client
+		}
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	}
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	return rc.StandardClient()
+}
+
+// Stats are counters over the life of a Client.
+type Stats struct {
+	Requests        int64 // HTTP requests sent, retries included
+	Retries         int64 // requests that repeated an earlier one
+	RateLimited     int64 // 429 answers
+	ServerErrors    int64 // 5xx answers
+	TransportErrors int64 // timeouts and broken connections
+	BadBodies       int64 // 2xx answers whose body was not the expected JSON
+	Breaker         BreakerState
+	BreakerOpened   int // times the circuit opened
+}
+
+// Stats returns the client's counters.
+func (c *Client) Stats() Stats {
+	st, opened := c.breaker.snapshot()
+	return Stats{
+		Requests: c.requests.Load(), Retries: c.retries.Load(), RateLimited: c.rateLimited.Load(),
+		ServerErrors: c.serverErrors.Load(), TransportErrors: c.transportErrors.Load(),
+		BadBodies: c.badBodies.Load(), Breaker: st, BreakerOpened: opened,
+	}
+}
+
+// RateLimiter returns the client's limiter (to share it, or to read its state).
+func (c *Client) RateLimiter() *RateLimiter { return c.limiter }
+
+// Response is what a successful call returns besides the decoded body.
+type Response struct {
+	StatusCode  int
+	Header      http.Header
+	NotModified bool // 304: the body was not decoded
+}
+
+// meter counts the requests of one operation (a Walk, a Recent poll).
+type meter struct {
+	requests, retries, rateLimited atomic.Int64
+}
+
+// call carries per-operation settings through do.
+type call struct {
+	budget      *bucket
+	meter       *meter
+	header      http.Header
+	waitBreaker bool // sit out an open circuit instead of failing fast
+}
+
+// circuitOpenError is returned while the breaker refuses requests.
+type circuitOpenError struct {
+	until time.Time
+	last  error
+}
+
+func (e *circuitOpenError) Error() string {
+	msg := fmt.Sprintf("%v until %s", ErrCircuitOpen, e.until.Format(time.RFC3339))
+	if e.last != nil {
+		msg += " (last failure: " + e.last.Error() + ")"
+	}
+	return msg
+}
+
+func (e *circuitOpenError) Unwrap() []error {
+	if e.last != nil {
+		return []error{ErrCircuitOpen, e.last}
+	}
+	return []error{ErrCircuitOpen}
+}
+
+// Get sends GET rel (a path such as "/me/projects", or a paging link) with the
+// query merged in, and decodes the JSON body into out (which may be nil). It
+// applies the rate limiter, retries and the circuit breaker like every other
+// call. Prefer the typed methods; Get is for endpoints they do not cover. Add a
+// fields= parameter: Vimeo grants a higher rate limit to requests that use it.
+func (c *Client) Get(ctx context.Context, rel string, query url.Values, out any) (*Response, error) {
+	target, err := c.withQuery(rel, query)
+	if err != nil {
+		return nil, err
+	}
+	return c.do(ctx, target, &call{}, out)
+}
+
+// withQuery merges query into rel.
+func (c *Client) withQuery(rel string, query url.Values) (string, error) {
+	u, err := url.Parse(rel)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q: %v", ErrInvalidArgument, rel, err)
+	}
+	if len(query) > 0 {
+		q := u.Query()
+		for k, vs := range query {
+			q.Del(k)
+			for _, v := range vs {
+				q.Add(k, v)
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String(), nil
+}
+
+// resolve turns rel into an absolute URL on the API host. Absolute links are
+// accepted only for the configured host: the bearer token never leaves it.
+func (c *Client) resolve(rel string) (*url.URL, error) {
+	u, err := url.Parse(rel)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrInvalidArgument, rel, err)
+	}
+	if u.IsAbs() || u.Host != "" {
+		if !strings.EqualFold(u.Host, c.base.Host) {
+			return nil, fmt.Errorf("%w: link %q points away from %s", ErrBadResponse, rel, c.base.Host)
+		}
+		u.Scheme = c.base.Scheme
+		return u, nil
+	}
+	out := *c.base
+	out.Path = strings.TrimRight(c.base.Path, "/") + "/" + strings.TrimLeft(u.Path, "/")
+	out.RawPath = ""
+	out.RawQuery = u.RawQuery
+	return &out, nil
+}
+
+func pageOf(rel string) int {
+	u, err := url.Parse(rel)
+	if err != nil {
+		return 1
+	}
+	if n, err := strconv.Atoi(u.Query().Get("page")); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+func (c *Client) jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	c.rngMu.Lock()
+	defer c.rngMu.Unlock()
+	return d/2 + time.Duration(c.rng.Int64N(int64(d/2)+1))
+}
+
+func (c *Client) backoff(attempt int, h http.Header) time.Duration {
+	if h != nil {
+		if d, ok := parseRetryAfter(h.Get("Retry-After"), c.clock.Now()); ok {
+			return min(d, c.retry.MaxBackoff)
+		}
+	}
+	d := c.retry.BaseBackoff << min(attempt-1, 20)
+	if d <= 0 || d > c.retry.MaxBackoff {
+		d = c.retry.MaxBackoff
+	}
+	return c.jitter(d)
+}
+
+// do sends one logical GET, with every retry it takes.
+func (c *Client) do(ctx context.Context, rel string, cl *call, out any) (*Response, error) {
+	target, err := c.resolve(rel)
+	if err != nil {
+		return nil, err
+	}
+	path := target.RequestURI()
+	page := pageOf(rel)
+	attempts, waits429 := 0, 0
+	var lastErr error
+	for n := 0; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		now := c.clock.Now()
+		ok, probe, retryAt := c.breaker.allow(now)
+		if !ok {
+			cerr := &circuitOpenError{until: retryAt, last: lastErr}
+			attempts++
+			if !cl.waitBreaker || attempts >= c.retry.MaxAttempts {
+				return nil, fmt.Errorf("vimeo: GET %s: %w", path, cerr)
+			}
+			c.log.Debug("circuit open, waiting", zap.String("path", path), zap.Time("until", retryAt))
+			if err := c.clock.Sleep(ctx, retryAt.Sub(now)+c.jitter(time.Second)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := cl.budget.wait(ctx); err != nil {
+			c.breaker.abandon(probe)
+			return nil, err
+		}
+		if err := c.limiter.Wait(ctx); err != nil {
+			c.breaker.abandon(probe)
+			return nil, err
+		}
+		c.requests.Add(1)
+		if cl.meter != nil {
+			cl.meter.requests.Add(1)
+		}
+		if n > 0 {
+			c.retries.Add(1)
+			if cl.meter != nil {
+				cl.meter.retries.Add(1)
+			}
+		}
+		status, header, body, err := c.send(ctx, target, cl.header)
+		if err != nil {
+			c.limiter.Cancel()
+			if ctx.Err() != nil {
+				c.breaker.abandon(probe)
+				return nil, ctx.Err()
+			}
+			c.transportErrors.Add(1)
+			c.breaker.failure(probe, c.clock.Now())
+			attempts++
+			lastErr = fmt.Errorf("vimeo: GET %s: %w", path, err)
+			if attempts >= c.retry.MaxAttempts {
+				return nil, lastErr
+			}
+			c.log.Debug("transport error, retrying", zap.String("path", path), zap.Error(err))
+			if err := c.clock.Sleep(ctx, c.backoff(attempts, nil)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		c.limiter.Observe(status, header)
+
+		if status == http.StatusNotModified && cl.header != nil {
+			c.breaker.success(probe)
+			return &Response{StatusCode: status, Header: header, NotModified: true}, nil
+		}
+		if status >= 200 && status < 300 {
+			if out == nil || status == http.StatusNoContent {
+				c.breaker.success(probe)
+				return &Response{StatusCode: status, Header: header}, nil
+			}
+			derr := decodeJSON(body, out)
+			if derr == nil {
+				c.breaker.success(probe)
+				return &Response{StatusCode: status, Header: header}, nil
+			}
+			// A 2xx that is not our JSON: a CDN page, a cut body. Retry.
+			c.badBodies.Add(1)
+			c.breaker.failure(probe, c.clock.Now())
+			aerr := c.apiError(status, header, body, path, page)
+			if !aerr.NonJSON {
+				aerr.NonJSON = true
+				aerr.Message = "undecodable body: " + derr.Error()
+			}
+			attempts++
+			lastErr = aerr
+			if attempts >= c.retry.MaxAttempts {
+				return nil, aerr
+			}
+			if err := c.clock.Sleep(ctx, c.backoff(attempts, nil)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+
+		aerr := c.apiError(status, header, body, path, page)
+		switch {
+		case status == http.StatusTooManyRequests:
+			c.breaker.success(probe) // the upstream answered; the limiter handles the wait
+			c.rateLimited.Add(1)
+			if cl.meter != nil {
+				cl.meter.rateLimited.Add(1)
+			}
+			waits429++
+			if waits429 > c.retry.MaxRateLimitWaits {
+				return nil, aerr
+			}
+			c.log.Debug("rate limited", zap.String("path", path), zap.Time("reset", aerr.RateLimitReset))
+			continue // the limiter holds the next Wait until the ban ends
+		case status >= 500:
+			c.serverErrors.Add(1)
+			c.breaker.failure(probe, c.clock.Now())
+			attempts++
+			lastErr = aerr
+			if attempts >= c.retry.MaxAttempts {
+				return nil, aerr
+			}
+			if err := c.clock.Sleep(ctx, c.backoff(attempts, header)); err != nil {
+				return nil, err
+			}
+			continue
+		default:
+			c.breaker.success(probe)
+			return nil, aerr
+		}
+	}
+}
+
+func (c *Client) apiError(status int, h http.Header, body []byte, path string, page int) *APIError {
+	e := &APIError{StatusCode: status, Method: http.MethodGet, Path: path, Page: page}
+	for _, k := range []string{"X-Request-Id", "X-Vimeo-Request-Id", "X-Timer"} {
+		if v := h.Get(k); v != "" {
+			e.RequestID = v
+			break
+		}
+	}
+	if d, ok := parseRetryAfter(h.Get("Retry-After"), c.clock.Now()); ok {
+		e.RetryAfter = d
+	}
+	if t, ok := parseReset(h.Get("X-RateLimit-Reset")); ok {
+		e.RateLimitReset = t
+	}
+	e.parseBody(body)
+	return e
+}
+
+// send performs one HTTP attempt and reads the whole body.
+func (c *Client) send(ctx context.Context, target *url.URL, extra http.Header) (int, http.Header, []byte, error) {
+	actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, target.String(), nil)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", AcceptVersion)
+	req.Header.Set("User-Agent", c.ua)
+	for k, vs := range extra {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("reading body: %w", err)
+	}
+	if int64(len(body)) > c.maxBody {
+		return 0, nil, nil, fmt.Errorf("body larger than %d bytes", c.maxBody)
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+func decodeJSON(body []byte, out any) error {
+	body = bytes.TrimSpace(bytes.TrimPrefix(body, utf8BOM))
+	if len(body) == 0 {
+		return errors.New("empty body")
+	}
+	if body[0] != '{' && body[0] != '[' {
+		return errors.New("not JSON")
+	}
+	return json.Unmarshal(body, out)
+}

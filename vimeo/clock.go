@@ -1,0 +1,40 @@
+package vimeo
+
+import (
+	"context"
+	"time"
+)
+
+// Clock is the client's source of time. Every wait the client makes (rate-limit
+// pauses, backoff between retries, the circuit breaker's cool-down) goes through
+// Sleep, and every decision about time uses Now, so tests can compress time with a
+// scaled or virtual clock. The method set matches vimeotest.Clock, so one value can
+// drive both the client and the fake.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// Sleep blocks for d or until ctx is done, whichever comes first, and returns
+	// ctx.Err() in the second case. A d <= 0 returns at once.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// SystemClock returns the wall clock.
+func SystemClock() Clock { return systemClock{} }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package vimeo_test
+
+const raceEnabled = false
