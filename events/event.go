@@ -159,7 +159,7 @@ func Decode(b []byte) (Event, error) {
 	case w.V != Version:
 		return Event{}, Invalid("event", "v", "version %d is not supported (this build reads %d)", w.V, Version)
 	}
-	if err := w.Event.Validate(); err != nil {
+	if err := w.Validate(); err != nil {
 		return Event{}, err
 	}
 	return w.Event, nil

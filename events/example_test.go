@@ -53,7 +53,9 @@ func Example() {
 	})
 	h := events.Chain(handle, dlq, events.Retry(events.RetryPolicy{}), events.Recover(),
 		events.Dedup(eventstest.NewDeduper(), "example", nil))
-	go bus.Subscribe(ctx, events.Subscription{Group: "example", Topics: []string{events.TopicAnalytics}}, h)
+	go func() {
+		_ = bus.Subscribe(ctx, events.Subscription{Group: "example", Topics: []string{events.TopicAnalytics}}, h)
+	}()
 	<-done
 
 	ls, _ := letters.ListDeadLetters(ctx, events.DeadLetterFilter{})

@@ -124,7 +124,9 @@ func (r *Replayer) Replay(ctx context.Context, id int64, actor string) (DeadLett
 		Headers: map[string]string{HeaderReplay: strconv.Itoa(d.ReplayCount + 1)},
 	}
 	if err := r.pub.Publish(ctx, m); err != nil {
-		r.record(ctx, actor, ActionReplay, d, "error", map[string]any{"error": err.Error()})
+		if aerr := r.record(ctx, actor, ActionReplay, d, "error", map[string]any{"error": err.Error()}); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
 		return DeadLetter{}, fmt.Errorf("events: replay dead letter %d to %s: %w", id, d.Topic, err)
 	}
 	d, err = r.store.MarkDeadLetterReplayed(ctx, id)

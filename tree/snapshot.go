@@ -49,14 +49,15 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 	copy(fs, folders)
 	for i := range fs {
 		f := &fs[i]
-		switch {
-		case f.VimeoID == "":
-			if report(Errorf(ErrInvalid, "folder", "", "empty Vimeo id (named %q)", f.Name)) {
-				return nil, errors.Join(problems...)
-			}
-			continue
-		case f.VimeoID == f.ParentVimeoID:
-			if report(Errorf(ErrCycle, "folder", f.VimeoID, "folder is its own parent")) {
+		var bad *Error
+		switch f.VimeoID {
+		case "":
+			bad = Errorf(ErrInvalid, "folder", "", "empty Vimeo id (named %q)", f.Name)
+		case f.ParentVimeoID:
+			bad = Errorf(ErrCycle, "folder", f.VimeoID, "folder is its own parent")
+		}
+		if bad != nil {
+			if report(bad) {
 				return nil, errors.Join(problems...)
 			}
 			continue

@@ -10,7 +10,7 @@ import (
 )
 
 // StopPaging, returned by a page callback, ends the listing early without error.
-var StopPaging = errors.New("vimeo: stop paging")
+var StopPaging = errors.New("vimeo: stop paging") //nolint:staticcheck // a control value like filepath.SkipAll, not a failure
 
 // Field lists sent with every request. Vimeo grants a higher rate limit to
 // requests that use fields=, and the bodies shrink a lot.

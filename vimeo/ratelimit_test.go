@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )
 

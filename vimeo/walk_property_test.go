@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
 	"github.com/vidlib/vidlib/vimeo"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )

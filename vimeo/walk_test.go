@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
 	"github.com/vidlib/vidlib/vimeo"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )

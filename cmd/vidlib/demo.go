@@ -47,7 +47,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	httpSrv := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
 	go httpSrv.Serve(ln) //nolint:errcheck // ends with Shutdown below
-	defer httpSrv.Shutdown(context.WithoutCancel(ctx))
+	defer func() { _ = httpSrv.Shutdown(context.WithoutCancel(ctx)) }()
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "fake Vimeo API   %s  (a generated account: %d folders, %d videos under root folder %d)\n", base, *folders, *videos, rootID)
 

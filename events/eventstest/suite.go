@@ -251,7 +251,7 @@ func start(t *testing.T, s events.Subscriber, sub events.Subscription, h events.
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- s.Subscribe(ctx, sub, h) }()
-	t.Cleanup(func() { r.stop(t, nil) })
+	t.Cleanup(func() { _ = r.stop(t, nil) }) // a failure to stop is reported by the test that stopped it first
 	return r
 }
 

@@ -31,14 +31,13 @@ func parseFields(s string) *fieldSet {
 			if cur.kids == nil { // an earlier, shorter path already selects all below
 				break
 			}
-			next, ok := cur.kids[p]
+			_, ok := cur.kids[p]
 			last := i == len(parts)-1
 			switch {
 			case last:
 				cur.kids[p] = &fieldSet{} // all below
 			case !ok:
-				next = &fieldSet{kids: map[string]*fieldSet{}}
-				cur.kids[p] = next
+				cur.kids[p] = &fieldSet{kids: map[string]*fieldSet{}}
 			}
 			if !last {
 				cur = cur.kids[p]
@@ -374,10 +373,9 @@ func (r *renderer) video(v *Video, f *fieldSet, withParent bool) map[string]any 
 		return map[string]any{"pictures": u["pictures"]}
 	})
 	o.val("app", map[string]any{"name": "Vimeo", "uri": "/apps/58479"})
-	switch {
-	case v.Status == "available":
+	if v.Status == "available" {
 		o.val("play", map[string]any{"status": "playable"})
-	default:
+	} else {
 		o.val("play", map[string]any{"status": "unavailable"})
 	}
 	o.val("status", v.Status)
