@@ -223,28 +223,12 @@ func (t *treeTx) folderRow(ctx context.Context, vimeoID string) (folderRow, erro
 	return r, nil
 }
 
-func validateFolders(folders []tree.Folder) error {
-	seen := make(map[string]bool, len(folders))
-	for _, f := range folders {
-		switch {
-		case f.VimeoID == "":
-			return tree.Errorf(tree.ErrInvalid, "folder", "", "empty Vimeo id (named %q)", f.Name)
-		case f.VimeoID == f.ParentVimeoID:
-			return tree.Errorf(tree.ErrCycle, "folder", f.VimeoID, "folder is its own parent")
-		case seen[f.VimeoID]:
-			return tree.Errorf(tree.ErrDuplicate, "folder", f.VimeoID, "listed twice in one upsert")
-		}
-		seen[f.VimeoID] = true
-	}
-	return nil
-}
-
 // UpsertFolders implements tree.Tx.
 func (t *treeTx) UpsertFolders(ctx context.Context, folders []tree.Folder) error {
 	if len(folders) == 0 {
 		return nil
 	}
-	if err := validateFolders(folders); err != nil {
+	if err := tree.ValidateFolders(folders); err != nil {
 		return err
 	}
 	if err := t.lockStructure(ctx); err != nil {
@@ -476,29 +460,9 @@ func (t *treeTx) RestoreFolder(ctx context.Context, vimeoID string) error {
 	return err
 }
 
-func validateVideos(videos []tree.Video) error {
-	seen := make(map[string]bool, len(videos))
-	for _, v := range videos {
-		switch {
-		case v.VimeoID == "":
-			return tree.Errorf(tree.ErrInvalid, "video", "", "empty Vimeo id (titled %q)", v.Title)
-		case !v.Status.Valid():
-			return tree.Errorf(tree.ErrInvalid, "video", v.VimeoID, "unknown status %q", v.Status)
-		case v.Visibility != "" && !v.Visibility.Valid():
-			return tree.Errorf(tree.ErrInvalid, "video", v.VimeoID, "unknown visibility %q", v.Visibility)
-		case v.DurationSeconds < 0:
-			return tree.Errorf(tree.ErrInvalid, "video", v.VimeoID, "negative duration %d", v.DurationSeconds)
-		case seen[v.VimeoID]:
-			return tree.Errorf(tree.ErrDuplicate, "video", v.VimeoID, "listed twice in one upsert")
-		}
-		seen[v.VimeoID] = true
-	}
-	return nil
-}
-
 // UpsertVideos implements tree.Tx.
 func (t *treeTx) UpsertVideos(ctx context.Context, videos []tree.Video) error {
-	if err := validateVideos(videos); err != nil {
+	if err := tree.ValidateVideos(videos); err != nil {
 		return err
 	}
 	for chunk := range slices.Chunk(videos, batchSize) {
