@@ -89,9 +89,9 @@ func (s *Store) ProvisionUser(ctx context.Context, id auth.Identity, tmpl auth.U
 			if err := tx.QueryRow(ctx, `SELECT gen_random_uuid()::text`).Scan(&userID); err != nil {
 				return err
 			}
-			// Claim the identity first; the user row follows in the same
-			// transaction (the foreign key is checked at the end of the statement
-			// that would violate it, so insert the user before the identity).
+			// Insert the user, then claim the identity for it. The identity's
+			// primary key is the arbiter: if another sign-in claimed it first, this
+			// transaction rolls back, user row included (errLostRace below).
 			if _, err := tx.Exec(ctx, `INSERT INTO users (id, email, display_name, profile) VALUES ($1, $2, $3, $4)`,
 				userID, tmpl.Email, tmpl.DisplayName, profile); err != nil {
 				return err
