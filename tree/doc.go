@@ -25,13 +25,37 @@
 // # Store
 //
 // Store is what the mirror reads and writes: LoadSnapshot, the content
-// version, and Update, which runs a set of writes (Tx) in one transaction.
+// version, named sync state (the poll cursor), and Update, which runs a set of writes (Tx) in one transaction.
 // Every Update that changes anything bumps the content version once, and a
 // failed Update keeps nothing, including the outbox rows it enqueued. Folder
 // moves rewrite the materialised paths of the whole subtree; deletes are soft
 // (DeletedAt), cascade over a folder's subtree and can be restored. The
 // implementations are store/pgstore and store/memstore; store/storetest is the
 // conformance suite both pass.
+//
+// # Diff and Mirror
+//
+// Diff compares two snapshots (the mirror, with its soft-deleted objects, and
+// the source) and returns ordered Changes: folders created, restored, moved,
+// renamed, updated, parents first; videos created, restored, moved,
+// reordered, updated; then deletions, videos first and folders children
+// first. Each Change carries the record it applies.
+//
+// Mirror keeps a Store equal to a Source (tree/vimeosource over Vimeo).
+// Reconcile walks, diffs and applies, in transactions of at most
+// MirrorOptions.BatchSize changes that each bump the content version and run
+// MirrorOptions.Record (tree/changeevents writes the outbox events). Its
+// safety rules: a walk that is not complete and consistent applies creates,
+// updates and moves but never deletes; every deletion is confirmed by a
+// direct read (404: deleted; found outside the root: deleted, it left the
+// mirror; 403: a video becomes StatusUnavailable, a folder is kept); a run
+// that would delete more than MaxDeleteShare of the tree holds every deletion
+// for an admin (ReconcileOptions.AllowMassDelete). Poll applies the source's
+// recent changes and stores the next Cursor in the same transaction (sync
+// state PollCursorState); RefreshVideo re-reads one video (the webhook path).
+// Every run is written to sync_runs (quiet polls only with
+// RecordQuietPolls). A Mirror is safe for concurrent use: the applying phases
+// are serialised, and Reconcile walks outside that lock.
 //
 // Errors from stores wrap this package's sentinels, so callers write
 // errors.Is(err, tree.ErrNotFound) whatever store they use.

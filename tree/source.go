@@ -44,6 +44,9 @@ type Walk struct {
 	Complete bool
 	Problems []string // why the walk is not complete, for sync_runs
 	Calls    int      // API calls the walk made
+	// StartedAt is when the walk began (zero if unknown). A reconciliation
+	// that finds no poll cursor starts the recent poll from shortly before it.
+	StartedAt time.Time
 }
 
 // RemoteVideo is one video as the source has it now.
@@ -53,6 +56,10 @@ type RemoteVideo struct {
 	// in no folder (the account's top level). It may be a folder outside the
 	// mirrored root.
 	FolderVimeoID string
+	// FolderUnknown is true when the source did not say where the video is
+	// (Vimeo's modified-since list carries no parent): the mirror fetches the
+	// video with Video before it places it. Video never sets it.
+	FolderUnknown bool
 	Calls         int // API calls spent fetching it (0 inside Changes)
 }
 
@@ -74,11 +81,14 @@ type Cursor struct {
 	VideosSince  time.Time `json:"videos_since,omitzero"`
 	LastModified string    `json:"last_modified,omitempty"` // the source's validator for a conditional request
 	FoldersSince time.Time `json:"folders_since,omitzero"`
+	// FoldersPolledAt is when the folder list was last read, for sources that
+	// read it less often than the videos.
+	FoldersPolledAt time.Time `json:"folders_polled_at,omitzero"`
 }
 
 // IsZero reports whether the cursor has never been set.
 func (c Cursor) IsZero() bool {
-	return c.VideosSince.IsZero() && c.LastModified == "" && c.FoldersSince.IsZero()
+	return c.VideosSince.IsZero() && c.LastModified == "" && c.FoldersSince.IsZero() && c.FoldersPolledAt.IsZero()
 }
 
 // Changes is what changed at the source since a cursor, newest first.

@@ -20,6 +20,10 @@ type Store interface {
 	// kept. If it changed anything the content version is bumped once and the new
 	// version is returned; otherwise the current version is returned.
 	Update(ctx context.Context, fn func(Tx) error) (version int64, err error)
+	// SyncState returns the named sync state (a JSON document, e.g. the recent
+	// poll's cursor) as last committed by Tx.SetSyncState, or nil when it was
+	// never set.
+	SyncState(ctx context.Context, name string) ([]byte, error)
 	// SyncRuns is the history of reconciliation runs, newest first.
 	SyncRuns
 }
@@ -67,6 +71,10 @@ type Tx interface {
 	// EnqueueOutbox records an event to publish after the transaction commits
 	// (the transactional outbox). payload is the encoded event.
 	EnqueueOutbox(ctx context.Context, topic, key string, payload []byte) error
+	// SetSyncState stores a named sync state (value must be a JSON document) so
+	// that it commits, or not, with the changes it led to. It does not bump the
+	// content version.
+	SetSyncState(ctx context.Context, name string, value []byte) error
 }
 
 // SyncRuns records reconciliation runs (the sync_runs table).

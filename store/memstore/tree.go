@@ -24,6 +24,7 @@ type treeState struct {
 	videos       map[string]tree.Video
 	placements   map[string]map[string]int // video → folder → sort order
 	syncRuns     []tree.SyncRun
+	syncState    map[string][]byte // named sync state; replaced, never mutated, by a transaction
 }
 
 func newTreeState() *treeState {
@@ -115,6 +116,8 @@ type treeTx struct {
 	now    time.Time
 	dirty  bool
 	outbox []events.OutboxRecord // written to the outbox on commit
+
+	syncStateOwned bool // st.syncState is this transaction's own copy
 }
 
 // descendants returns the folder and every folder below it.

@@ -29,6 +29,7 @@ func TestTreeStore(t *testing.T, newStore func(t *testing.T) tree.Store) {
 	t.Run("FailedTransactionRollsBack", func(t *testing.T) { testRollback(t, newStore(t)) })
 	t.Run("ConcurrentUpsertsOfOneVimeoID", func(t *testing.T) { testConcurrentUpserts(t, newStore(t)) })
 	t.Run("SyncRuns", func(t *testing.T) { testSyncRuns(t, newStore(t)) })
+	t.Run("SyncState", func(t *testing.T) { testSyncState(t, newStore(t)) })
 }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.FixedZone("+04", 4*3600))
