@@ -1,0 +1,52 @@
+package library
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"sync"
+)
+
+// Body is an encoded answer: the JSON, its entity tag and, made once on
+// first demand, its gzip encoding. Bodies are cached and shared between
+// requests: treat them as read-only.
+type Body struct {
+	JSON []byte
+	ETag string // a strong entity tag, quoted: the same JSON gives the same tag on every instance
+
+	gzOnce sync.Once
+	gz     []byte
+}
+
+func newBody(js []byte) *Body {
+	h := fnv.New64a()
+	_, _ = h.Write(js)
+	var sum [8]byte
+	return &Body{JSON: js, ETag: `"` + hex.EncodeToString(h.Sum(sum[:0])) + `"`}
+}
+
+func encode(v any) (*Body, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("library: encode: %w", err)
+	}
+	return newBody(js), nil
+}
+
+// Gzip returns the gzip encoding of JSON, computed once per Body.
+func (b *Body) Gzip() []byte {
+	b.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		buf.Grow(len(b.JSON) / 3)
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		_, _ = zw.Write(b.JSON)
+		_ = zw.Close()
+		b.gz = buf.Bytes()
+	})
+	return b.gz
+}
+
+func (b *Body) size() int { return len(b.JSON) + len(b.ETag) + 64 }

@@ -1,0 +1,57 @@
+// Package library is vidlib's read service: what the app calls to browse the
+// mirrored Vimeo library as a signed-in user. It never calls Vimeo; every
+// answer comes from memory, built from the Store (PostgreSQL or memstore).
+//
+// # Generations
+//
+// A Service serves from one immutable generation at a time, held in an
+// atomic pointer: the tree.Snapshot, the compiled entitle.Index, per-folder
+// listings in Vimeo's order (subfolders by SortOrder, videos by placement
+// order), breadcrumbs, the recently-added order, and a bounded LRU of encoded
+// answers that belongs to the generation. Refresh compares the store's
+// content and entitlement versions with the loaded ones and builds a new
+// generation when either moved — the whole tree on a content change, only the
+// index on an entitlement change — then swaps the pointer. Readers never wait
+// for a build and never see a half-built generation; the old generation's
+// caches die with it, so a version bump invalidates by construction.
+//
+// Run keeps the generation current: it loads the first one (retrying), then
+// rebuilds when Options.Versions announces a newer version (Redis pub/sub;
+// an announced version the store does not show yet is retried briefly) and
+// checks the store every Options.PollInterval as a fallback. Ready is false
+// until the first generation is loaded, and reads return ErrNotReady.
+//
+// # Reads and entitlement
+//
+// A Viewer (user id, roles, segments, decided by the server's
+// authentication) becomes an entitle.Audience. Home lists the visible
+// children of the snapshot's root folders, the visible videos placed in a
+// root, and a recently-added row; Folder a visible folder, its breadcrumb
+// (ancestors below the root, all visible because a visible folder's
+// ancestors are) and a page of its visible subfolders then visible videos;
+// Video and Playback re-check the video on every call. Counts are of visible
+// items only. A folder or video the viewer may not see is ErrNotFound, exactly
+// like one that does not exist. Ids must look like Vimeo ids (ValidID) and
+// cursors like ours, else ErrInvalid.
+//
+// Folder cursors are opaque and versioned: they carry the offset and the last
+// item of the previous page, so a listing that changed between pages resumes
+// after that item when it is still there.
+//
+// # Caches
+//
+// The XxxJSON methods return a *Body (JSON, ETag, gzip made once) and cache
+// it per generation, keyed by what decides the answer: the audience's
+// entitle CacheKey, the folder and page; video details and playback per
+// video (the access check still runs on every call). With Options.Cache set,
+// home and folder pages are also looked up in and written behind to a shared
+// cache under the seed's versioned keys (library:root:…, folder:…), for warm
+// starts across instances; any error there is a miss. InvalidateFolder is the
+// admin's subtree invalidation.
+//
+// # Errors and concurrency
+//
+// Errors wrap ErrNotFound, ErrInvalid, ErrNotReady or ErrUnavailable (an
+// auditor configured for playback failed). A Service is safe for concurrent
+// use; Bodies are shared and read-only.
+package library

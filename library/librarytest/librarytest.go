@@ -1,0 +1,298 @@
+// Package librarytest supports tests and benchmarks of the library and the
+// servers over it: a small hand-made library with known entitlements (Seed),
+// a generator of large random libraries (Generate), and Static, an
+// in-memory library.Store whose tree and rules a test swaps directly.
+//
+// Test support only: never import it from production code.
+package librarytest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/vidlib/vidlib/entitle"
+	"github.com/vidlib/vidlib/tree"
+)
+
+// Writer is what Seed writes to: store/memstore and store/pgstore.
+type Writer interface {
+	Update(ctx context.Context, fn func(tree.Tx) error) (int64, error)
+	AddRule(ctx context.Context, r entitle.Rule) (entitle.Rule, int64, error)
+}
+
+// The small library Seed writes (Vimeo ids):
+//
+//	1 Library (root)                      video 2001 "Welcome" (everyone, by a video rule)
+//	├── 10 Sales        allow role:sales
+//	│   ├── 100 Deals   videos 1001, 1002 (1002 denied to role:sales by a video rule)
+//	│   └── 101 Drafts  video 1011 (transcoding: invisible to all)
+//	├── 11 Engineering  allow role:eng;   video 1101 (unlisted, embed key "abc123")
+//	└── 12 Public       allow everyone;   videos 1201…1205
+//	    └── 120 Secret  deny everyone;    video 1206 (allowed to segment tier=gold by a video rule)
+const (
+	Root        = "1"
+	Sales       = "10"
+	Deals       = "100"
+	Drafts      = "101"
+	Engineering = "11"
+	Public      = "12"
+	Secret      = "120"
+	EmbedKey    = "abc123"
+)
+
+// Base is the creation time of the oldest seeded video; each later id is a
+// minute newer in the order they are listed.
+var Base = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// SeedTree returns the small library's folders, videos and placements.
+func SeedTree() ([]tree.Folder, []tree.Video, []tree.Placement) {
+	folders := []tree.Folder{
+		{VimeoID: Root, Name: "Library"},
+		{VimeoID: Sales, ParentVimeoID: Root, Name: "Sales", SortOrder: 0},
+		{VimeoID: Engineering, ParentVimeoID: Root, Name: "Engineering", SortOrder: 1},
+		{VimeoID: Public, ParentVimeoID: Root, Name: "Public", SortOrder: 2},
+		{VimeoID: Deals, ParentVimeoID: Sales, Name: "Deals", SortOrder: 0},
+		{VimeoID: Drafts, ParentVimeoID: Sales, Name: "Drafts", SortOrder: 1},
+		{VimeoID: Secret, ParentVimeoID: Public, Name: "Secret", SortOrder: 0},
+	}
+	type vp struct{ id, folder string }
+	list := []vp{{"2001", Root}, {"1001", Deals}, {"1002", Deals}, {"1011", Drafts}, {"1101", Engineering},
+		{"1201", Public}, {"1202", Public}, {"1203", Public}, {"1204", Public}, {"1205", Public}, {"1206", Secret}}
+	var videos []tree.Video
+	var places []tree.Placement
+	order := map[string]int{}
+	for i, x := range list {
+		v := tree.Video{
+			VimeoID: x.id, Title: "Video " + x.id, Description: "About " + x.id,
+			ThumbnailURL: "https://i.vimeocdn.com/video/" + x.id + ".jpg", DurationSeconds: 60 + i,
+			Status: tree.StatusAvailable, Visibility: tree.VisibilityDisable,
+			CreatedAt: Base.Add(time.Duration(i) * time.Minute), ModifiedAt: Base.Add(time.Duration(i) * time.Minute),
+		}
+		if x.id == "1011" {
+			v.Status = tree.StatusTranscoding
+		}
+		if x.id == "1101" {
+			v.Visibility, v.EmbedKey = tree.VisibilityUnlisted, EmbedKey
+		}
+		videos = append(videos, v)
+		places = append(places, tree.Placement{FolderVimeoID: x.folder, VideoVimeoID: x.id, SortOrder: order[x.folder]})
+		order[x.folder]++
+	}
+	return folders, videos, places
+}
+
+// SeedRules returns the small library's rules (without ids).
+func SeedRules() []entitle.Rule {
+	r := func(subject, target string, e entitle.Effect) entitle.Rule {
+		s, err := entitle.ParseSubject(subject)
+		if err != nil {
+			panic(err)
+		}
+		t, err := entitle.ParseTarget(target)
+		if err != nil {
+			panic(err)
+		}
+		return entitle.Rule{Subject: s, Target: t, Effect: e, Note: "librarytest"}
+	}
+	return []entitle.Rule{
+		r("role:sales", "folder:"+Sales, entitle.Allow),
+		r("role:sales", "video:1002", entitle.Deny),
+		r("role:eng", "folder:"+Engineering, entitle.Allow),
+		r("everyone", "folder:"+Public, entitle.Allow),
+		r("everyone", "folder:"+Secret, entitle.Deny),
+		r("segment:tier=gold", "video:1206", entitle.Allow),
+		r("everyone", "video:2001", entitle.Allow),
+	}
+}
+
+// Seed writes the small library and its rules to w.
+func Seed(ctx context.Context, w Writer) error {
+	folders, videos, places := SeedTree()
+	if _, err := w.Update(ctx, func(tx tree.Tx) error {
+		if err := tx.UpsertFolders(ctx, folders); err != nil {
+			return err
+		}
+		if err := tx.UpsertVideos(ctx, videos); err != nil {
+			return err
+		}
+		return tx.PlaceVideos(ctx, places)
+	}); err != nil {
+		return fmt.Errorf("librarytest: seed tree: %w", err)
+	}
+	for _, r := range SeedRules() {
+		if _, _, err := w.AddRule(ctx, r); err != nil {
+			return fmt.Errorf("librarytest: seed rule: %w", err)
+		}
+	}
+	return nil
+}
+
+// GenOptions shape a generated library.
+type GenOptions struct {
+	Folders, Videos, Depth, Rules, Roles, Segments int
+	Seed                                           uint64
+}
+
+// Generated is a generated library.
+type Generated struct {
+	Snapshot *tree.Snapshot
+	Rules    []entitle.Rule
+	Roles    []string // role names rules use
+	Segments []string // tier values rules use (segment key "tier")
+}
+
+// Generate builds a random library: one root, Folders folders at most Depth
+// deep, Videos videos spread over them (some not playable), and Rules rules
+// over Roles roles and Segments tier values, on folders and videos at every
+// depth, mostly allows.
+func Generate(o GenOptions) (*Generated, error) {
+	rng := rand.New(rand.NewPCG(o.Seed, 7))
+	folders := []tree.Folder{{VimeoID: "1", Name: "Library"}}
+	depth := map[string]int{"1": 0}
+	children := map[string]int{}
+	for i := 1; i < o.Folders; i++ {
+		id := strconv.Itoa(1_000_000 + i)
+		var parent string
+		for {
+			parent = folders[rng.IntN(len(folders))].VimeoID
+			if depth[parent] < o.Depth {
+				break
+			}
+		}
+		depth[id] = depth[parent] + 1
+		folders = append(folders, tree.Folder{VimeoID: id, ParentVimeoID: parent, Name: "Folder " + id, SortOrder: children[parent]})
+		children[parent]++
+	}
+	videos := make([]tree.Video, 0, o.Videos)
+	places := make([]tree.Placement, 0, o.Videos)
+	inFolder := map[string]int{}
+	for i := range o.Videos {
+		id := strconv.Itoa(100_000_000 + i)
+		f := folders[rng.IntN(len(folders))].VimeoID
+		st := tree.StatusAvailable
+		if rng.IntN(50) == 0 {
+			st = tree.StatusTranscoding
+		}
+		videos = append(videos, tree.Video{VimeoID: id, Title: "Video " + id, Status: st, Visibility: tree.VisibilityDisable,
+			DurationSeconds: 30 + rng.IntN(3600), CreatedAt: Base.Add(time.Duration(rng.IntN(1_000_000)) * time.Second)})
+		places = append(places, tree.Placement{FolderVimeoID: f, VideoVimeoID: id, SortOrder: inFolder[f]})
+		inFolder[f]++
+	}
+	snap, err := tree.New(1, folders, videos, places)
+	if err != nil {
+		return nil, err
+	}
+	g := &Generated{Snapshot: snap}
+	for i := range max(o.Roles, 1) {
+		g.Roles = append(g.Roles, "role"+strconv.Itoa(i))
+	}
+	for i := range max(o.Segments, 1) {
+		g.Segments = append(g.Segments, "t"+strconv.Itoa(i))
+	}
+	seen := map[string]bool{}
+	for id := int64(1); len(g.Rules) < o.Rules; {
+		var subj entitle.Subject
+		switch k := rng.IntN(20); {
+		case k == 0:
+			subj = entitle.Subject{Kind: entitle.Everyone}
+		case k < 14:
+			subj = entitle.Subject{Kind: entitle.Role, Name: g.Roles[rng.IntN(len(g.Roles))]}
+		default:
+			subj = entitle.Subject{Kind: entitle.Segment, Name: "tier", Value: g.Segments[rng.IntN(len(g.Segments))]}
+		}
+		var tgt entitle.Target
+		if rng.IntN(5) == 0 {
+			tgt = entitle.Target{Kind: entitle.VideoTarget, ID: videos[rng.IntN(len(videos))].VimeoID}
+		} else {
+			tgt = entitle.Target{Kind: entitle.FolderTarget, ID: folders[rng.IntN(len(folders))].VimeoID}
+		}
+		eff := entitle.Allow
+		if rng.IntN(5) == 0 {
+			eff = entitle.Deny
+		}
+		k := subj.String() + "|" + tgt.String()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		g.Rules = append(g.Rules, entitle.Rule{ID: id, Subject: subj, Target: tgt, Effect: eff})
+		id++
+	}
+	return g, nil
+}
+
+// Static is an in-memory library.Store: a snapshot and rules that a test
+// replaces with SetSnapshot and SetRules, each bumping its version.
+type Static struct {
+	mu       sync.Mutex
+	snap     *tree.Snapshot
+	rules    []entitle.Rule
+	content  int64
+	ent      int64
+	Failures int // while > 0, every call fails and decrements it
+}
+
+// NewStatic returns a Static at content and entitlement version 1.
+func NewStatic(snap *tree.Snapshot, rules []entitle.Rule) *Static {
+	return &Static{snap: snap, rules: rules, content: 1, ent: 1}
+}
+
+// SetSnapshot replaces the tree and returns the new content version.
+func (s *Static) SetSnapshot(snap *tree.Snapshot) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.snap = snap
+	s.content++
+	return s.content
+}
+
+// SetRules replaces the rules and returns the new entitlement version.
+func (s *Static) SetRules(rules []entitle.Rule) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules = rules
+	s.ent++
+	return s.ent
+}
+
+var errFailure = fmt.Errorf("librarytest: injected failure")
+
+func (s *Static) fail() error {
+	if s.Failures > 0 {
+		s.Failures--
+		return errFailure
+	}
+	return nil
+}
+
+// LoadSnapshot implements library.Store.
+func (s *Static) LoadSnapshot(context.Context, tree.LoadOptions) (*tree.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.snap, s.fail()
+}
+
+// ContentVersion implements library.Store.
+func (s *Static) ContentVersion(context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.content, s.fail()
+}
+
+// ListRules implements library.Store.
+func (s *Static) ListRules(context.Context) ([]entitle.Rule, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rules, s.ent, s.fail()
+}
+
+// EntitlementVersion implements library.Store.
+func (s *Static) EntitlementVersion(context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ent, s.fail()
+}

@@ -1,0 +1,167 @@
+package library
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/entitle"
+	"github.com/vidlib/vidlib/tree"
+)
+
+// Store is what the Service reads: the mirrored tree, the entitlement rules
+// and their versions. store/pgstore and store/memstore implement it.
+type Store interface {
+	LoadSnapshot(ctx context.Context, opts tree.LoadOptions) (*tree.Snapshot, error)
+	ContentVersion(ctx context.Context) (int64, error)
+	ListRules(ctx context.Context) ([]entitle.Rule, int64, error)
+	EntitlementVersion(ctx context.Context) (int64, error)
+}
+
+// Version names, as writers publish them.
+const (
+	VersionContent     = "content"
+	VersionEntitlement = "entitlement"
+)
+
+// VersionChange says that the named version is now at least Version.
+type VersionChange struct {
+	Name    string
+	Version int64
+}
+
+// Versions notifies the Service of new versions (Redis pub/sub in
+// production: servers/api.RedisVersions adapts store/redisstore). Subscribe
+// returns a channel of changes, closed when ctx is done or stop is called.
+type Versions interface {
+	Subscribe(ctx context.Context) (changes <-chan VersionChange, stop func())
+}
+
+// CacheKind says what a shared cache entry holds.
+type CacheKind string
+
+// Cache kinds, matching the seed's key families.
+const (
+	CacheRoot   CacheKind = "root"   // library:root:{role}:{profile_hash}:{version}
+	CacheFolder CacheKind = "folder" // folder:{id}:{role}:{profile_hash}:{version}
+)
+
+// CacheKey addresses one shared cache entry. Role is the audience's roles,
+// ProfileHash a hash of everything else that decides the answer (the
+// audience's cache key, the entitlement version, the page), Version the
+// content version.
+type CacheKey struct {
+	Kind        CacheKind
+	ID          string // folder id (CacheFolder)
+	Role        string
+	ProfileHash string
+	Version     int64
+}
+
+// Cache is a shared cache of encoded answers across instances (Redis in
+// production: servers/api.RedisCache). Get returns (nil, nil) on a miss.
+// The Service treats every Cache error as a miss.
+type Cache interface {
+	Get(ctx context.Context, k CacheKey) ([]byte, error)
+	Set(ctx context.Context, k CacheKey, value []byte) error
+	// InvalidateFolders drops every entry of the folders and the library root.
+	InvalidateFolders(ctx context.Context, folderIDs ...string) error
+}
+
+// AccessRecord is one audited access decision.
+type AccessRecord struct {
+	Action  string // "playback"
+	UserID  string
+	VideoID string
+	Allowed bool
+	Time    time.Time
+}
+
+// Auditor records access decisions; it must be durable before it returns nil.
+type Auditor interface {
+	RecordAccess(ctx context.Context, rec AccessRecord) error
+}
+
+// Defaults of Options.
+const (
+	DefaultPollInterval   = 5 * time.Second
+	DefaultPageSize       = 50
+	DefaultMaxPageSize    = 200
+	DefaultRecentlyAdded  = 20
+	DefaultMaxCachedPages = 20_000
+	DefaultMaxCachedBytes = 128 << 20
+	DefaultCacheTimeout   = 50 * time.Millisecond
+)
+
+// Options tune a Service. The zero value (and nil) is valid.
+type Options struct {
+	// Versions delivers version changes (nil: poll only).
+	Versions Versions
+	// PollInterval is how often the store's versions are checked as a fallback
+	// (default DefaultPollInterval; negative: never).
+	PollInterval time.Duration
+	// Cache is the shared cache of encoded pages (nil: in-process only).
+	Cache Cache
+	// CacheTimeout bounds each shared cache call (default DefaultCacheTimeout).
+	CacheTimeout time.Duration
+	// PageSize is the default folder page size (default DefaultPageSize);
+	// MaxPageSize the largest a caller may ask for (default DefaultMaxPageSize).
+	PageSize    int
+	MaxPageSize int
+	// RecentlyAdded is the length of the recently-added row (default
+	// DefaultRecentlyAdded; negative: no row).
+	RecentlyAdded int
+	// MaxCachedPages and MaxCachedBytes bound the in-process cache of encoded
+	// answers (defaults DefaultMaxCachedPages, DefaultMaxCachedBytes).
+	MaxCachedPages int
+	MaxCachedBytes int
+	// Auditor, if set, records every playback decision; a failure to record an
+	// allowed playback refuses it (ErrUnavailable).
+	Auditor Auditor
+	// Index tunes the compiled entitlement index.
+	Index *entitle.Options
+	// Now is the clock (default time.Now).
+	Now    func() time.Time
+	Logger *zap.Logger // nil: no logging
+}
+
+func (o *Options) withDefaults() (Options, error) {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.PollInterval == 0 {
+		r.PollInterval = DefaultPollInterval
+	}
+	if r.CacheTimeout <= 0 {
+		r.CacheTimeout = DefaultCacheTimeout
+	}
+	if r.PageSize == 0 {
+		r.PageSize = DefaultPageSize
+	}
+	if r.MaxPageSize == 0 {
+		r.MaxPageSize = DefaultMaxPageSize
+	}
+	if r.PageSize < 0 || r.MaxPageSize < 0 || r.PageSize > r.MaxPageSize {
+		return r, fmt.Errorf("%w: page size %d, max %d", ErrInvalid, r.PageSize, r.MaxPageSize)
+	}
+	if r.RecentlyAdded == 0 {
+		r.RecentlyAdded = DefaultRecentlyAdded
+	}
+	if r.MaxCachedPages <= 0 {
+		r.MaxCachedPages = DefaultMaxCachedPages
+	}
+	if r.MaxCachedBytes <= 0 {
+		r.MaxCachedBytes = DefaultMaxCachedBytes
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.Logger == nil {
+		r.Logger = zap.NewNop()
+	}
+	r.Logger = r.Logger.Named("library")
+	return r, nil
+}

@@ -1,0 +1,193 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+
+	"github.com/vidlib/vidlib/library"
+)
+
+type requestIDKey struct{}
+
+// RequestIDHeader carries the request id in both directions.
+const RequestIDHeader = "X-Request-Id"
+
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// requestID takes a sane incoming X-Request-Id or makes one, echoes it and
+// puts it in the context.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !saneID(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set(RequestIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+func saneID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// recoverer turns a panic into a logged 500 with the JSON error shape.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", zap.Any("panic", v), zap.String("path", r.URL.Path), zap.String("request_id", requestIDFrom(r.Context())))
+				writeError(w, r, http.StatusInternalServerError, "internal", "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limits refuses oversized URIs (414) and bodies (413), caps what a handler
+// may read of the body, and bounds the request context.
+func (s *Server) limits(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > s.opts.MaxURLBytes {
+			writeError(w, r, http.StatusRequestURITooLong, "uri_too_long", "request URI too long")
+			return
+		}
+		if r.ContentLength > s.opts.MaxBodyBytes {
+			writeError(w, r, http.StatusRequestEntityTooLarge, "body_too_large", "request body too large")
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.opts.HandlerTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// userLimiter is a token bucket per user, in a bounded table (emptied when
+// full: a user then gets a fresh bucket, which errs on the side of serving).
+type userLimiter struct {
+	mu    sync.Mutex
+	max   int
+	rate  rate.Limit
+	burst int
+	m     map[string]*rate.Limiter
+}
+
+func (l *userLimiter) get(user string) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim := l.m[user]
+	if lim == nil {
+		if len(l.m) >= l.max {
+			clear(l.m)
+		}
+		lim = rate.NewLimiter(l.rate, l.burst)
+		l.m[user] = lim
+	}
+	return lim
+}
+
+// rateLimit answers 429 with Retry-After once a user is over their rate. It
+// runs after authentication, keyed by the internal user id.
+func (s *Server) rateLimit(next http.Handler) http.Handler {
+	if s.limiter == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, ok := viewerFrom(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		lim := s.limiter.get(v.UserID)
+		now := time.Now()
+		res := lim.ReserveN(now, 1)
+		if d := res.DelayFrom(now); !res.OK() || d > 0 {
+			res.CancelAt(now)
+			secs := max(1, int(math.Ceil(d.Seconds())))
+			if !res.OK() || d == rate.InfDuration {
+				secs = 1
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			writeError(w, r, http.StatusTooManyRequests, "rate_limited", "too many requests; slow down")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// writeBody sends an encoded answer with its ETag; a matching If-None-Match
+// gets 304, and a client that accepts gzip gets the gzip encoding when the
+// body is large enough for it to pay.
+func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, b *library.Body, cacheControl string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", cacheControl)
+	h.Set("Vary", "Accept-Encoding, Authorization")
+	h.Set("ETag", b.ETag)
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, b.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := b.JSON
+	if s.opts.GzipMinBytes >= 0 && len(body) >= s.opts.GzipMinBytes && acceptsGzip(r) {
+		body = b.Gzip()
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// etagMatch implements If-None-Match's weak comparison over a list.
+func etagMatch(header, etag string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		t := strings.TrimSpace(part)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
+}

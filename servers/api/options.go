@@ -1,0 +1,109 @@
+package api
+
+import (
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Defaults of Options.
+const (
+	DefaultAddr              = ":8080"
+	DefaultRateLimit         = 20 // requests per second per user
+	DefaultRateBurst         = 60
+	DefaultMaxLimitedUsers   = 100_000
+	DefaultHandlerTimeout    = 5 * time.Second
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 10 * time.Second
+	DefaultWriteTimeout      = 15 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultMaxHeaderBytes    = 16 << 10
+	DefaultMaxBodyBytes      = 64 << 10
+	DefaultMaxURLBytes       = 4 << 10
+	DefaultGzipMinBytes      = 1 << 10
+	DefaultShutdownTimeout   = 10 * time.Second
+)
+
+// Options tune a Server. The zero value (and nil) is valid.
+type Options struct {
+	// Addr is where Start listens (default DefaultAddr; "127.0.0.1:0" picks a port).
+	Addr string
+	// RateLimit is each user's sustained request rate per second (default
+	// DefaultRateLimit; negative: no limit), RateBurst the burst (default
+	// DefaultRateBurst). Over it the answer is 429 with Retry-After.
+	RateLimit float64
+	RateBurst int
+	// MaxLimitedUsers bounds the per-user limiter table; when full it is
+	// emptied (default DefaultMaxLimitedUsers).
+	MaxLimitedUsers int
+	// HandlerTimeout bounds each request's context (default DefaultHandlerTimeout).
+	HandlerTimeout time.Duration
+	// http.Server timeouts and limits (defaults above).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+	// MaxBodyBytes refuses larger request bodies with 413 (default DefaultMaxBodyBytes);
+	// MaxURLBytes longer request URIs with 414 (default DefaultMaxURLBytes).
+	MaxBodyBytes int64
+	MaxURLBytes  int
+	// GzipMinBytes is the smallest body sent gzip-encoded to a client that
+	// accepts it (default DefaultGzipMinBytes; negative: never).
+	GzipMinBytes int
+	// ShutdownTimeout bounds a graceful shutdown started by the fx module
+	// (default DefaultShutdownTimeout).
+	ShutdownTimeout time.Duration
+	Logger          *zap.Logger // nil: no logging
+}
+
+func (o *Options) withDefaults() (Options, error) {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if r.Addr == "" {
+		r.Addr = DefaultAddr
+	}
+	if r.RateLimit == 0 {
+		r.RateLimit = DefaultRateLimit
+	}
+	if r.RateBurst == 0 {
+		r.RateBurst = DefaultRateBurst
+	}
+	if r.MaxLimitedUsers <= 0 {
+		r.MaxLimitedUsers = DefaultMaxLimitedUsers
+	}
+	def(&r.HandlerTimeout, DefaultHandlerTimeout)
+	def(&r.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	def(&r.ReadTimeout, DefaultReadTimeout)
+	def(&r.WriteTimeout, DefaultWriteTimeout)
+	def(&r.IdleTimeout, DefaultIdleTimeout)
+	def(&r.ShutdownTimeout, DefaultShutdownTimeout)
+	if r.MaxHeaderBytes == 0 {
+		r.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if r.MaxBodyBytes == 0 {
+		r.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if r.MaxURLBytes == 0 {
+		r.MaxURLBytes = DefaultMaxURLBytes
+	}
+	if r.GzipMinBytes == 0 {
+		r.GzipMinBytes = DefaultGzipMinBytes
+	}
+	if r.RateBurst < 0 || r.HandlerTimeout < 0 || r.MaxBodyBytes < 0 || r.MaxURLBytes < 0 || r.MaxHeaderBytes < 0 {
+		return r, fmt.Errorf("%w: negative limit", ErrInvalid)
+	}
+	if r.Logger == nil {
+		r.Logger = zap.NewNop()
+	}
+	r.Logger = r.Logger.Named("api")
+	return r, nil
+}

@@ -1,0 +1,266 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+
+	"github.com/vidlib/vidlib/auth"
+	"github.com/vidlib/vidlib/library"
+)
+
+// Authenticator authenticates every request of the protected routes and puts
+// the principal in the context for auth.PrincipalFrom: *auth.Service.
+type Authenticator interface {
+	Middleware(next http.Handler) http.Handler
+}
+
+var _ Authenticator = (*auth.Service)(nil)
+
+// Server is the public read API over a library.Service.
+type Server struct {
+	lib     *library.Service
+	authn   Authenticator
+	opts    Options
+	log     *zap.Logger
+	limiter *userLimiter
+	router  chi.Router
+	handler http.Handler
+
+	mu   sync.Mutex
+	srv  *http.Server
+	addr string
+}
+
+// New builds the API. lib and authn are required. It does no I/O; Handler
+// serves it, Start/Serve listen.
+func New(lib *library.Service, authn Authenticator, opts *Options) (*Server, error) {
+	if lib == nil || authn == nil {
+		return nil, fmt.Errorf("%w: library and authenticator are required", ErrInvalid)
+	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{lib: lib, authn: authn, opts: o, log: o.Logger}
+	if o.RateLimit > 0 {
+		s.limiter = &userLimiter{max: o.MaxLimitedUsers, rate: rate.Limit(o.RateLimit), burst: o.RateBurst, m: map[string]*rate.Limiter{}}
+	}
+	s.router = s.routes()
+	s.handler = s.router
+	return s, nil
+}
+
+// Handler is the API as an http.Handler (for httptest, or another server).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes is the router, for inspection (chi.Walk).
+func (s *Server) Routes() chi.Routes { return s.router }
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(requestID, s.recoverer, s.limits)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, "not_found", "no such route")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
+	})
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Get("/openapi.json", s.openapi)
+	r.Group(func(r chi.Router) {
+		r.Use(s.authn.Middleware, s.requireViewer, s.rateLimit)
+		r.Get("/library/home", s.home)
+		r.Get("/folders/{id}", s.folder)
+		r.Get("/videos/{id}", s.video)
+		r.Get("/videos/{id}/playback", s.playback)
+		r.Get("/me", s.me)
+	})
+	return r
+}
+
+type viewerKey struct{}
+
+// requireViewer turns the principal into a library.Viewer; a request
+// without one (a misconfigured Authenticator) is refused.
+func (s *Server) requireViewer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := auth.PrincipalFrom(r.Context())
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vidlib"`)
+			writeError(w, r, http.StatusUnauthorized, "unauthenticated", "a bearer token is required")
+			return
+		}
+		v := ViewerOf(p)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)))
+	})
+}
+
+// ViewerOf converts an authenticated principal into the library's Viewer.
+func ViewerOf(p *auth.Principal) library.Viewer {
+	return library.Viewer{
+		UserID: p.User.ID, Email: p.User.Email, Name: p.User.DisplayName,
+		Roles: p.Roles, Segments: p.Segments,
+	}
+}
+
+func viewerFrom(r *http.Request) (library.Viewer, bool) {
+	v, ok := r.Context().Value(viewerKey{}).(library.Viewer)
+	return v, ok
+}
+
+// Cache-Control of user answers: private, and revalidated every time (the
+// ETag makes that cheap); playback links are not stored at all.
+const (
+	cachePrivate = "private, no-cache"
+	cacheNone    = "no-store"
+)
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", cacheNone)
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", cacheNone)
+	st := s.lib.Status()
+	if !st.Ready {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, r, http.StatusServiceUnavailable, "not_ready", "the library is loading")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = fmt.Fprintf(w, `{"status":"ready","content_version":%d,"entitlement_version":%d}`+"\n", st.ContentVersion, st.EntitlementVersion)
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	v, _ := viewerFrom(r)
+	b, err := s.lib.HomeJSON(r.Context(), v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeBody(w, r, b, cachePrivate)
+}
+
+func (s *Server) folder(w http.ResponseWriter, r *http.Request) {
+	v, _ := viewerFrom(r)
+	q := r.URL.Query()
+	limit := 0
+	if ls := q.Get("limit"); ls != "" {
+		n, err := strconv.Atoi(ls)
+		if err != nil || n <= 0 {
+			writeError(w, r, http.StatusBadRequest, "invalid_argument", "limit must be a positive integer")
+			return
+		}
+		limit = n
+	}
+	b, err := s.lib.FolderJSON(r.Context(), v, chi.URLParam(r, "id"), q.Get("cursor"), limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeBody(w, r, b, cachePrivate)
+}
+
+func (s *Server) video(w http.ResponseWriter, r *http.Request) {
+	v, _ := viewerFrom(r)
+	b, err := s.lib.VideoJSON(r.Context(), v, chi.URLParam(r, "id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeBody(w, r, b, cachePrivate)
+}
+
+func (s *Server) playback(w http.ResponseWriter, r *http.Request) {
+	v, _ := viewerFrom(r)
+	b, err := s.lib.PlaybackJSON(r.Context(), v, chi.URLParam(r, "id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeBody(w, r, b, cacheNone)
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	v, _ := viewerFrom(r)
+	b, err := s.lib.MeJSON(r.Context(), v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeBody(w, r, b, cachePrivate)
+}
+
+// Start listens on Options.Addr and serves in the background; Addr then
+// says where. Serve errors other than a shutdown are logged.
+func (s *Server) Start(ctx context.Context) error {
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("api: listen %s: %w", s.opts.Addr, err)
+	}
+	go func() {
+		if err := s.Serve(l); err != nil {
+			s.log.Error("serve failed", zap.Error(err))
+		}
+	}()
+	return nil
+}
+
+// Serve serves on l until Shutdown; it returns nil after a shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		WriteTimeout:      s.opts.WriteTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
+		ErrorLog:          zap.NewStdLog(s.log),
+	}
+	s.mu.Lock()
+	if s.srv != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: already serving", ErrInvalid)
+	}
+	s.srv, s.addr = srv, l.Addr().String()
+	s.mu.Unlock()
+	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("api: serve: %w", err)
+	}
+	return nil
+}
+
+// Addr is the address the server listens on ("" before Start/Serve).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("api: shutdown: %w", err)
+	}
+	return nil
+}
