@@ -1,0 +1,183 @@
+package config
+
+import (
+	"errors"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/vidlib/vidlib/auth"
+)
+
+// ErrInvalid is wrapped by every configuration error.
+var ErrInvalid = errors.New("config: invalid configuration")
+
+// EnvPrefix starts every environment variable: --poll-interval is
+// VIDLIB_POLL_INTERVAL.
+const EnvPrefix = "VIDLIB_"
+
+// Defaults of the settings (see Default).
+const (
+	DefaultAPIAddr           = ":8080"
+	DefaultSyncAddr          = ":8081"
+	DefaultAdminAddr         = ":8082"
+	DefaultMetricsAddr       = ":9090"
+	DefaultReconcileInterval = 6 * time.Hour
+	DefaultPollInterval      = 30 * time.Second
+	DefaultMaxDeleteShare    = 0.10
+	DefaultShutdownTimeout   = 20 * time.Second
+	DefaultServiceName       = "vidlib"
+	DefaultVimeoUserID       = "me"
+)
+
+// Config is every setting of every vidlib subcommand. Default returns the
+// defaults; Load fills it from flags and the environment.
+type Config struct {
+	Log      Log
+	Tracing  Tracing
+	Listen   Listen
+	Postgres Postgres
+	Redis    Redis
+	Kafka    Kafka
+	Vimeo    Vimeo
+	Sync     Sync
+	Auth     Auth
+	Demo     Demo
+
+	// ShutdownTimeout bounds the graceful stop: servers drain in-flight
+	// requests and consumers finish their batch within it.
+	ShutdownTimeout time.Duration
+
+	sections []Section             // what was registered; nil: everything
+	from     map[string]sourceKind // where each setting came from
+}
+
+// Log configures the process logger.
+type Log struct {
+	Level zapcore.Level // --log-level: debug, info, warn, error
+	// Format is "json" (production; the default) or "console" (human
+	// readable, colour, for the demo and local runs).
+	Format string
+}
+
+// Tracing configures OpenTelemetry tracing. It is off unless Endpoint is set.
+type Tracing struct {
+	// Endpoint is the OTLP/HTTP collector, e.g. "http://otel-collector:4318"
+	// or "otel-collector:4318". Empty: tracing off (no exporter is created).
+	Endpoint    string
+	ServiceName string  // resource service.name (default "vidlib")
+	SampleRatio float64 // share of new traces sampled, 0..1 (default 1); a sampled parent is always followed
+}
+
+// Enabled reports whether traces are exported.
+func (t Tracing) Enabled() bool { return t.Endpoint != "" }
+
+// Listen holds the listen addresses; an empty address disables the listener.
+type Listen struct {
+	API     string // public + app API (default :8080)
+	Sync    string // webhook intake of the sync worker (default :8081)
+	Admin   string // admin API and console (default :8082)
+	Metrics string // /metrics, /healthz, /readyz (default :9090)
+}
+
+// Postgres locates the database.
+type Postgres struct {
+	// URL is a pgx connection string (postgres://user:pass@host:5432/db?sslmode=require).
+	// It may hold a password: printed forms replace it.
+	URL string
+}
+
+// Redis locates the cache (standalone or a primary with replicas: not
+// Redis Cluster, which redisstore refuses).
+type Redis struct {
+	URL string // redis:// or rediss:// URL; printed forms hide the password
+}
+
+// Kafka locates the brokers.
+type Kafka struct {
+	Brokers     []string // host:port
+	TopicPrefix string   // prepended to every topic name, e.g. "staging." (default none)
+}
+
+// Vimeo configures the Vimeo client and webhook intake.
+type Vimeo struct {
+	Token        Secret // VIDLIB_VIMEO_TOKEN or VIDLIB_VIMEO_TOKEN_FILE only
+	RootFolderID string // numeric id of the folder that is the library's root
+	UserID       string // account owning the folders (default "me")
+	BaseURL      string // API base URL (default https://api.vimeo.com); a fake in demos and tests
+	// WebhookSecrets verify App Webhook deliveries; the first signs, all are
+	// accepted (rotation). Comma-separated in VIDLIB_VIMEO_WEBHOOK_SECRETS or
+	// its _FILE.
+	WebhookSecrets Secrets
+}
+
+// Sync tunes reconciliation and change polling.
+type Sync struct {
+	ReconcileInterval time.Duration // full walk cadence (default 6h)
+	PollInterval      time.Duration // recent-changes poll cadence (default 30s)
+	// MaxDeleteShare stops a reconciliation that would delete more than this
+	// share of the mirrored tree and asks an admin (default 0.10).
+	MaxDeleteShare float64
+}
+
+// Auth lists the trusted token issuers and how claims map to roles and
+// segments. Issuers builds the auth.Issuer list.
+type Auth struct {
+	CognitoRegion     string
+	CognitoUserPoolID string
+	CognitoClientIDs  []string
+	GoogleClientIDs   []string
+	AppleAudiences    []string // Services ID and/or bundle ID
+	// GroupRoles maps a Cognito group to roles (auth.Options.GroupRoles);
+	// flag form "premium=subscriber,premium=member,staff=staff".
+	GroupRoles map[string][]string
+	// SegmentClaims maps a claim to a segment key (auth.Options.SegmentClaims);
+	// flag form "custom:tier=tier,hd=domain".
+	SegmentClaims map[string]string
+}
+
+// Issuers returns the configured issuers, Cognito first.
+func (a Auth) Issuers() []auth.Issuer {
+	var out []auth.Issuer
+	if a.CognitoUserPoolID != "" {
+		out = append(out, auth.CognitoIssuer(a.CognitoRegion, a.CognitoUserPoolID, a.CognitoClientIDs...))
+	}
+	if len(a.GoogleClientIDs) > 0 {
+		out = append(out, auth.GoogleIssuer(a.GoogleClientIDs...))
+	}
+	if len(a.AppleAudiences) > 0 {
+		out = append(out, auth.AppleIssuer(a.AppleAudiences...))
+	}
+	return out
+}
+
+// Options returns the auth.Options fields that come from configuration.
+func (a Auth) Options() auth.Options {
+	return auth.Options{GroupRoles: a.GroupRoles, SegmentClaims: a.SegmentClaims}
+}
+
+// Demo sizes the generated fake Vimeo account of `vidlib demo`.
+type Demo struct {
+	Folders int
+	Videos  int
+	Seed    uint64
+}
+
+// Default returns a Config holding every default.
+func Default() *Config {
+	return &Config{
+		Log:     Log{Level: zapcore.InfoLevel, Format: "json"},
+		Tracing: Tracing{ServiceName: DefaultServiceName, SampleRatio: 1},
+		Listen: Listen{
+			API: DefaultAPIAddr, Sync: DefaultSyncAddr, Admin: DefaultAdminAddr, Metrics: DefaultMetricsAddr,
+		},
+		Vimeo: Vimeo{UserID: DefaultVimeoUserID},
+		Sync: Sync{
+			ReconcileInterval: DefaultReconcileInterval,
+			PollInterval:      DefaultPollInterval,
+			MaxDeleteShare:    DefaultMaxDeleteShare,
+		},
+		Demo:            Demo{Folders: 300, Videos: 3000, Seed: 1},
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+}

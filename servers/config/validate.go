@@ -1,0 +1,253 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/redis/go-redis/v9"
+)
+
+// Validate checks the settings of the sections the Config was loaded with
+// (every section for a Config from Default) and returns a *ValidationError
+// listing every problem, or nil.
+func (c *Config) Validate() error {
+	if ps := c.problems(); len(ps) > 0 {
+		return &ValidationError{Problems: ps}
+	}
+	return nil
+}
+
+// Has reports whether the Config was loaded with section s (always true for
+// a Config from Default).
+func (c Config) Has(s Section) bool {
+	if c.sections == nil {
+		return true
+	}
+	for _, x := range c.sections {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	numericID   = regexp.MustCompile(`^[0-9]+$`)
+	cognitoPool = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-[0-9]+)_[0-9A-Za-z]+$`)
+)
+
+func (c Config) problems() []Problem {
+	var ps []Problem
+	bad := func(name, format string, args ...any) {
+		st := byName(name)
+		ps = append(ps, Problem{Flag: flagName(st), Env: st.env(), Message: fmt.Sprintf(format, args...)})
+	}
+	addr := func(name, v string) {
+		if v == "" {
+			return // off
+		}
+		if err := checkAddr(v); err != nil {
+			bad(name, "%q is not a listen address (write host:port or :port): %v", v, err)
+		}
+	}
+
+	// Core.
+	if c.Log.Format != "json" && c.Log.Format != "console" {
+		bad("log-format", `must be "json" or "console", got %q`, c.Log.Format)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown-timeout", "must be positive, got %s", c.ShutdownTimeout)
+	} else if c.ShutdownTimeout > 10*time.Minute {
+		bad("shutdown-timeout", "must be at most 10m, got %s", c.ShutdownTimeout)
+	}
+	if c.Tracing.Endpoint != "" {
+		if err := checkEndpoint(c.Tracing.Endpoint); err != nil {
+			bad("otel-endpoint", "%q: %v", c.Tracing.Endpoint, err)
+		}
+	}
+	if c.Tracing.ServiceName == "" {
+		bad("otel-service-name", "must not be empty")
+	}
+	if c.Tracing.SampleRatio < 0 || c.Tracing.SampleRatio > 1 {
+		bad("otel-sample-ratio", "must be between 0 and 1, got %g", c.Tracing.SampleRatio)
+	}
+
+	if c.Has(SectionMetrics) {
+		addr("metrics-addr", c.Listen.Metrics)
+	}
+	if c.Has(SectionAPI) {
+		if c.Listen.API == "" {
+			bad("api-addr", "must be set")
+		}
+		addr("api-addr", c.Listen.API)
+	}
+	if c.Has(SectionAdmin) {
+		if c.Listen.Admin == "" {
+			bad("admin-addr", "must be set")
+		}
+		addr("admin-addr", c.Listen.Admin)
+	}
+	if c.Has(SectionSync) {
+		addr("sync-addr", c.Listen.Sync)
+		if c.Sync.ReconcileInterval < time.Minute {
+			bad("reconcile-interval", "must be at least 1m, got %s", c.Sync.ReconcileInterval)
+		}
+		if c.Sync.PollInterval < time.Second {
+			bad("poll-interval", "must be at least 1s, got %s", c.Sync.PollInterval)
+		} else if c.Sync.PollInterval >= c.Sync.ReconcileInterval && c.Sync.ReconcileInterval >= time.Minute {
+			bad("poll-interval", "must be shorter than --reconcile-interval (%s), got %s", c.Sync.ReconcileInterval, c.Sync.PollInterval)
+		}
+		if c.Sync.MaxDeleteShare <= 0 || c.Sync.MaxDeleteShare > 1 {
+			bad("max-delete-share", "must be greater than 0 and at most 1, got %g", c.Sync.MaxDeleteShare)
+		}
+	}
+	if c.Has(SectionPostgres) {
+		switch {
+		case c.Postgres.URL == "":
+			bad("postgres-url", "must be set, e.g. postgres://vidlib@db:5432/vidlib?sslmode=require")
+		default:
+			if _, err := pgconn.ParseConfig(c.Postgres.URL); err != nil {
+				bad("postgres-url", "%q is not a PostgreSQL connection string", redactURL(c.Postgres.URL))
+			}
+			if c.from[byName("postgres-url").name] == fromFlag && urlPassword(c.Postgres.URL) {
+				bad("postgres-url", "holds a password: pass it in %s or %s_FILE, never as a flag", Env("postgres-url"), Env("postgres-url"))
+			}
+		}
+	}
+	if c.Has(SectionRedis) {
+		switch {
+		case c.Redis.URL == "":
+			bad("redis-url", "must be set, e.g. redis://cache:6379/0")
+		default:
+			if _, err := redis.ParseURL(c.Redis.URL); err != nil {
+				bad("redis-url", "%q is not a Redis URL (redis:// or rediss://)", redactURL(c.Redis.URL))
+			}
+			if c.from["redis-url"] == fromFlag && urlPassword(c.Redis.URL) {
+				bad("redis-url", "holds a password: pass it in %s or %s_FILE, never as a flag", Env("redis-url"), Env("redis-url"))
+			}
+		}
+	}
+	if c.Has(SectionKafka) {
+		if len(c.Kafka.Brokers) == 0 {
+			bad("kafka-brokers", "must list at least one broker, e.g. kafka-1:9092,kafka-2:9092")
+		}
+		for _, b := range c.Kafka.Brokers {
+			if err := checkHostPort(b); err != nil {
+				bad("kafka-brokers", "%q is not host:port: %v", b, err)
+			}
+		}
+		if strings.ContainsAny(c.Kafka.TopicPrefix, " /\\,:") {
+			bad("kafka-topic-prefix", "%q: a topic name may hold only letters, digits, '.', '_' and '-'", c.Kafka.TopicPrefix)
+		}
+	}
+	if c.Has(SectionVimeo) {
+		if !c.Vimeo.Token.IsSet() {
+			bad("vimeo-token", "must be set (a Vimeo access token with the private and video_files scopes)")
+		}
+		switch {
+		case c.Vimeo.RootFolderID == "":
+			bad("vimeo-root-folder-id", "must be set to the numeric id of the library's root folder")
+		case !numericID.MatchString(c.Vimeo.RootFolderID):
+			bad("vimeo-root-folder-id", "must be a numeric folder id (the last part of https://vimeo.com/manage/folders/<id>), got %q", c.Vimeo.RootFolderID)
+		}
+		if c.Vimeo.UserID == "" {
+			bad("vimeo-user-id", `must not be empty ("me" is the token's user)`)
+		} else if c.Vimeo.UserID != "me" && !numericID.MatchString(c.Vimeo.UserID) {
+			bad("vimeo-user-id", `must be "me" or a numeric user id, got %q`, c.Vimeo.UserID)
+		}
+		if c.Vimeo.BaseURL != "" {
+			if u, err := url.Parse(c.Vimeo.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad("vimeo-base-url", "must be an http(s) URL, got %q", c.Vimeo.BaseURL)
+			}
+		}
+	}
+	if c.Has(SectionWebhook) && len(c.Vimeo.WebhookSecrets) == 0 {
+		bad("vimeo-webhook-secrets", "must hold at least one webhook secret (the sync worker refuses unsigned webhooks)")
+	}
+	if c.Has(SectionAuth) {
+		a := c.Auth
+		if a.CognitoUserPoolID == "" && len(a.GoogleClientIDs) == 0 && len(a.AppleAudiences) == 0 {
+			bad("cognito-user-pool-id", "no token issuer is configured: set the Cognito user pool (with --cognito-region and --cognito-client-ids), --google-client-ids or --apple-audiences")
+		}
+		if a.CognitoUserPoolID != "" {
+			m := cognitoPool.FindStringSubmatch(a.CognitoUserPoolID)
+			switch {
+			case m == nil:
+				bad("cognito-user-pool-id", "%q is not a user pool id (region_id, e.g. eu-west-1_AbC123)", a.CognitoUserPoolID)
+			case a.CognitoRegion == "":
+				bad("cognito-region", "must be set with --cognito-user-pool-id (the pool is in %s)", m[1])
+			case a.CognitoRegion != m[1]:
+				bad("cognito-region", "is %q but the user pool %q is in %s", a.CognitoRegion, a.CognitoUserPoolID, m[1])
+			}
+			if len(a.CognitoClientIDs) == 0 {
+				bad("cognito-client-ids", "must list at least one app client id when --cognito-user-pool-id is set")
+			}
+		} else {
+			if a.CognitoRegion != "" {
+				bad("cognito-region", "is set but --cognito-user-pool-id is not")
+			}
+			if len(a.CognitoClientIDs) > 0 {
+				bad("cognito-client-ids", "are set but --cognito-user-pool-id is not")
+			}
+		}
+	}
+	if c.Has(SectionDemo) {
+		if c.Demo.Folders < 3 {
+			bad("demo-folders", "must be at least 3, got %d", c.Demo.Folders)
+		}
+		if c.Demo.Videos < 1 {
+			bad("demo-videos", "must be at least 1, got %d", c.Demo.Videos)
+		}
+	}
+	return ps
+}
+
+func byName(name string) *setting {
+	for _, st := range settings {
+		if st.name == name {
+			return st
+		}
+	}
+	panic("config: unknown setting " + name)
+}
+
+func checkAddr(v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("bad port %q", port)
+	}
+	return nil
+}
+
+func checkHostPort(v string) error {
+	host, _, err := net.SplitHostPort(v)
+	if err != nil {
+		return err
+	}
+	if host == "" {
+		return fmt.Errorf("no host")
+	}
+	return checkAddr(v)
+}
+
+// checkEndpoint accepts an http(s) URL or a bare host:port.
+func checkEndpoint(v string) error {
+	if strings.Contains(v, "://") {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("must be an http(s) URL or host:port")
+		}
+		return nil
+	}
+	return checkHostPort(v)
+}

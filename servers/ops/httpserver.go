@@ -1,0 +1,140 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// HTTPServerOptions tune NewHTTPServer. The zero value is valid.
+type HTTPServerOptions struct {
+	Logger *zap.Logger // nil: no logging
+	// ReadHeaderTimeout defaults to 10s; IdleTimeout to 120s. ReadTimeout and
+	// WriteTimeout default to none (handlers bound their own work).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// Health, if set, is put in draining state when Stop begins, so /readyz
+	// fails while in-flight requests finish.
+	Health *Health
+	// OnError is called if serving fails after Start (not on a normal
+	// shutdown), e.g. to stop the application.
+	OnError func(error)
+}
+
+// HTTPServer is the lifecycle of one HTTP listener: Start listens (so a bad
+// or busy address fails start-up) and serves in a goroutine; Stop shuts down
+// gracefully within its context's deadline.
+type HTTPServer struct {
+	name string
+	addr string
+	srv  *http.Server
+	opts HTTPServerOptions
+	log  *zap.Logger
+
+	mu    sync.Mutex
+	ln    net.Listener
+	done  chan struct{}
+	bound string
+}
+
+// NewHTTPServer returns a server named name (for logs) that will listen on
+// addr (host:port; ":0" picks a free port, see Addr) and serve h.
+func NewHTTPServer(name, addr string, h http.Handler, opts *HTTPServerOptions) *HTTPServer {
+	var o HTTPServerOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.ReadHeaderTimeout == 0 {
+		o.ReadHeaderTimeout = 10 * time.Second
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = 120 * time.Second
+	}
+	log := o.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	log = log.Named("http").With(zap.String("server", name))
+	return &HTTPServer{
+		name: name, addr: addr, opts: o, log: log,
+		srv: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: o.ReadHeaderTimeout,
+			ReadTimeout:       o.ReadTimeout,
+			WriteTimeout:      o.WriteTimeout,
+			IdleTimeout:       o.IdleTimeout,
+			ErrorLog:          zap.NewStdLog(log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+		},
+	}
+}
+
+// Start listens on the address and serves in a goroutine. It fails if the
+// address cannot be bound. ctx is not used beyond the listen call.
+func (s *HTTPServer) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return fmt.Errorf("ops: %s server already started", s.name)
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("%s server: listen on %q: %w", s.name, s.addr, err)
+	}
+	s.ln, s.bound, s.done = ln, ln.Addr().String(), make(chan struct{})
+	s.log.Info("listening", zap.String("addr", s.bound))
+	go func(done chan struct{}) {
+		defer close(done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve failed", zap.Error(err))
+			if s.opts.OnError != nil {
+				s.opts.OnError(fmt.Errorf("%s server: %w", s.name, err))
+			}
+		}
+	}(s.done)
+	return nil
+}
+
+// Stop stops accepting connections and waits for in-flight requests to
+// finish, until ctx is done; then it closes the remaining connections and
+// returns ctx's error. A server never started stops at once.
+func (s *HTTPServer) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	if s.opts.Health != nil {
+		s.opts.Health.SetDraining()
+	}
+	s.log.Info("draining")
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		_ = s.srv.Close()
+		err = fmt.Errorf("%s server: shutdown: %w", s.name, err)
+		s.log.Warn("in-flight requests cut at the shutdown deadline", zap.Error(err))
+	}
+	<-done
+	s.log.Info("stopped")
+	return err
+}
+
+// Addr is the bound address after Start (useful with ":0"), else the
+// configured one.
+func (s *HTTPServer) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bound != "" {
+		return s.bound
+	}
+	return s.addr
+}
+
+// Name is the server's name.
+func (s *HTTPServer) Name() string { return s.name }
