@@ -38,6 +38,7 @@ func commands() []command {
 		{"demo", "run vidlib on embedded defaults: a fake Vimeo account mirrored in memory", runDemo},
 		{"migrate", "apply the embedded PostgreSQL migrations (--postgres-url or VIDLIB_POSTGRES_URL)", runMigrate},
 		{"version", "print the version", runVersion},
+		benchCommand(),
 	}
 }
 

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// benchResult is the part of `vidlib bench --json` the tests read.
+type benchResult struct {
+	Rate      float64 `json:"target_rate"`
+	Endpoints []struct {
+		Endpoint string           `json:"endpoint"`
+		Count    int64            `json:"count"`
+		Errors   int64            `json:"errors"`
+		Statuses map[string]int64 `json:"statuses"`
+		Latency  map[string]float64
+	} `json:"endpoints"`
+	Total struct {
+		Count    int64            `json:"count"`
+		Errors   int64            `json:"errors"`
+		Statuses map[string]int64 `json:"statuses"`
+		Latency  map[string]float64
+	} `json:"total"`
+	Server *struct {
+		PID     int   `json:"pid"`
+		PeakRSS int64 `json:"peak_rss_bytes"`
+	} `json:"server"`
+}
+
+// bench runs `vidlib bench` as run would (exit 2 for usage errors), without
+// depending on its place in commands().
+func bench(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := benchCommand().run(context.Background(), args, &out, &errOut)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		code = 2
+	default:
+		code = 1
+	}
+	if err != nil {
+		fmt.Fprintf(&errOut, "vidlib bench: %v\n", err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+var tinyBench = []string{"--folders", "40", "--videos", "200", "--depth", "5", "--rules", "30",
+	"--users", "60", "--audiences", "12", "--warmup", "1s", "--duration", "2s", "--rate", "50", "--json"}
+
+// A tiny in-process run: every request of the mix is answered as the
+// entitlement rules say (hits 200, misses 404), with nothing unexpected.
+func TestBenchInProcess(t *testing.T) {
+	code, out, errOut := bench(t, tinyBench...)
+	require.Equal(t, 0, code, errOut)
+	var res benchResult
+	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+	require.Equal(t, 50.0, res.Rate)
+	require.EqualValues(t, 100, res.Total.Count, "50/s for 2 s")
+	require.Zero(t, res.Total.Errors, "statuses: %v", res.Total.Statuses)
+	require.Positive(t, res.Total.Statuses["200"])
+	names := map[string]bool{}
+	for _, e := range res.Endpoints {
+		names[e.Endpoint] = true
+		require.Contains(t, e.Latency, "p99_ms")
+	}
+	require.True(t, names["home"] && names["folder"] && names["video"], "the mix reached the endpoints: %v", names)
+	require.NotNil(t, res.Server)
+	require.Equal(t, os.Getpid(), res.Server.PID)
+	require.Positive(t, res.Server.PeakRSS)
+	require.Contains(t, errOut, "API serving in-process")
+}
+
+func TestBenchTextReport(t *testing.T) {
+	args := append(append([]string{}, tinyBench[:len(tinyBench)-1]...), "--duration", "1s", "--warmup", "0s", "--mix", "home=1")
+	code, out, errOut := bench(t, args...)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "endpoint")
+	require.Contains(t, out, "home")
+	require.Contains(t, out, "total")
+	require.Contains(t, out, "server pid")
+}
+
+func TestBenchUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"--url", "http://127.0.0.1:1"},
+		{"--tokens", "x"},
+		{"--load-only"},
+		{"--rate", "0"},
+		{"--mix", "search=1"},
+		{"--users", "5", "--audiences", "10"},
+	} {
+		code, _, errOut := bench(t, args...)
+		require.Equal(t, 2, code, "%v: %s", args, errOut)
+	}
+}
+
+// --url with a tokens file that misses a user is refused before any load.
+func TestBenchURLNeedsEveryToken(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens")
+	require.NoError(t, os.WriteFile(path, []byte("bench-user-000000 abc\n"), 0o600))
+	code, _, errOut := bench(t, "--url", "http://127.0.0.1:1", "--tokens", path, "--folders", "20", "--videos", "50",
+		"--depth", "3", "--rules", "10", "--users", "3", "--audiences", "2")
+	require.Equal(t, 2, code, errOut)
+	require.Contains(t, errOut, "no token for bench-user-000001")
+}
