@@ -1,0 +1,158 @@
+package syncworker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/tree"
+	"github.com/vidlib/vidlib/vimeo"
+)
+
+// Config gathers the options of every part the module builds. The zero value
+// is valid: every part with its defaults.
+type Config struct {
+	Intake     IntakeOptions
+	Normalizer ConsumerOptions
+	Applier    ApplierOptions  // NeedsReconcile defaults to Scheduler.Request
+	Poll       PollLoopOptions // Locker defaults to the Store, NeedsReconcile to Scheduler.Request
+	Scheduler  SchedulerOptions
+	Relay      events.RelayOptions
+	// Redrive is run every RedriveInterval (0: 1 min) over the Store.
+	Redrive         RedriveOptions
+	RedriveInterval time.Duration
+	// Disable* leave a part out of the worker's loops (it is still built and
+	// provided). DisableRelay suits a process that runs the outbox relay
+	// elsewhere (vidlib all with one relay).
+	DisablePoll, DisableScheduler, DisableRelay, DisableConsumers, DisableRedrive bool
+}
+
+// Params are the module's inputs.
+type Params struct {
+	fx.In
+
+	Mirror     Mirror // a *tree.Mirror
+	Store      Store  // *pgstore.Store or *memstore.Store
+	Verifier   *vimeo.WebhookVerifier
+	Publisher  events.Publisher
+	Subscriber events.Subscriber
+	Config     Config      `optional:"true"`
+	Logger     *zap.Logger `optional:"true"`
+}
+
+// Result is what the module provides.
+type Result struct {
+	fx.Out
+
+	Intake     *Intake // the webhook handler; mount it at WebhookPath
+	Scheduler  *Scheduler
+	PollLoop   *PollLoop
+	Normalizer *Normalizer
+	Applier    *Applier
+	Relay      *events.Relay
+	Worker     *Worker
+}
+
+// Module is the sync process's fx module: it builds the webhook intake, the
+// consumers, the poll loop, the reconciliation scheduler and the outbox relay
+// from the Params, and runs the loops between OnStart and OnStop (OnStop
+// drains within its context's deadline). The caller mounts Intake on its
+// HTTP server and may hand Scheduler to the admin API.
+var Module = fx.Module("syncworker",
+	fx.Provide(Provide),
+	fx.Invoke(func(lc fx.Lifecycle, w *Worker) {
+		lc.Append(fx.Hook{OnStart: w.Start, OnStop: w.Stop})
+	}),
+)
+
+// Provide builds every part from p, as Module does; it is usable without fx
+// (run Result.Worker yourself).
+func Provide(p Params) (Result, error) {
+	c := p.Config
+	log := p.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	log = log.Named("syncworker")
+	setLogger := func(l **zap.Logger) {
+		if *l == nil {
+			*l = log
+		}
+	}
+	setLogger(&c.Intake.Logger)
+	setLogger(&c.Normalizer.Logger)
+	setLogger(&c.Applier.ConsumerOptions.Logger)
+	setLogger(&c.Poll.Logger)
+	setLogger(&c.Scheduler.Logger)
+	setLogger(&c.Relay.Logger)
+	if c.Poll.Locker == nil {
+		c.Poll.Locker = p.Store
+	}
+	if c.Scheduler.IsEmpty == nil {
+		if ts, ok := p.Store.(tree.Store); ok {
+			c.Scheduler.IsEmpty = EmptyMirror(ts)
+		}
+	}
+	var r Result
+	var err error
+	if r.Scheduler, err = NewScheduler(p.Mirror, p.Store, &c.Scheduler); err != nil {
+		return r, err
+	}
+	if c.Poll.NeedsReconcile == nil {
+		c.Poll.NeedsReconcile = r.Scheduler.Request
+	}
+	if c.Applier.NeedsReconcile == nil {
+		c.Applier.NeedsReconcile = r.Scheduler.Request
+	}
+	if r.Intake, err = NewIntake(p.Verifier, p.Store, p.Publisher, &c.Intake); err != nil {
+		return r, err
+	}
+	if r.Normalizer, err = NewNormalizer(p.Publisher, p.Store, &c.Normalizer); err != nil {
+		return r, err
+	}
+	if r.Applier, err = NewApplier(p.Mirror, p.Publisher, p.Store, &c.Applier); err != nil {
+		return r, err
+	}
+	if r.PollLoop, err = NewPollLoop(p.Mirror, &c.Poll); err != nil {
+		return r, err
+	}
+	if r.Relay, err = events.NewRelay(p.Store, p.Publisher, &c.Relay); err != nil {
+		return r, fmt.Errorf("syncworker: relay: %w", err)
+	}
+	parts := WorkerParts{Subscriber: p.Subscriber}
+	if !c.DisableConsumers {
+		parts.Normalizer, parts.Applier = r.Normalizer, r.Applier
+	}
+	if !c.DisablePoll {
+		parts.PollLoop = r.PollLoop
+	}
+	if !c.DisableScheduler {
+		parts.Scheduler = r.Scheduler
+	}
+	if !c.DisableRelay {
+		parts.Relay = r.Relay
+	}
+	if !c.DisableRedrive {
+		every := c.RedriveInterval
+		if every <= 0 {
+			every = time.Minute
+		}
+		intake, store, ro := r.Intake, p.Store, c.Redrive
+		parts.Extra = append(parts.Extra, Loop{Name: "webhook_redrive", Run: func(ctx context.Context) error {
+			for sleep(ctx, jitter(every, DefaultJitter)) {
+				if _, err := intake.Redrive(ctx, store, &ro); err != nil && ctx.Err() == nil {
+					log.Warn("webhook redrive failed", zap.Error(err))
+				}
+			}
+			return nil
+		}})
+	}
+	if r.Worker, err = NewWorker(parts, log); err != nil {
+		return r, err
+	}
+	return r, nil
+}
