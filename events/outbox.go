@@ -82,7 +82,11 @@ type RelayOptions struct {
 	// BacklogInterval, from Run: the backlog metric.
 	Backlog         func(n int64)
 	BacklogInterval time.Duration // 0: 5 s
-	Logger          *zap.Logger
+	// FlushTimeout bounds the final flush Run makes when its context ends, so
+	// that what a stopping process committed is published before it exits
+	// (0: 5 s; negative: no final flush).
+	FlushTimeout time.Duration
+	Logger       *zap.Logger
 }
 
 // Relay publishes outbox rows and marks them sent: the second half of the
@@ -143,9 +147,11 @@ func (r *Relay) Notify() {
 	}
 }
 
-// Run relays until ctx is done, then returns nil. Failures are logged and
-// retried after ErrorBackoff; rows are never skipped.
+// Run relays until ctx is done, then flushes what is left (bounded by
+// FlushTimeout) and returns nil. Failures are logged and retried after
+// ErrorBackoff; rows are never skipped.
 func (r *Relay) Run(ctx context.Context) error {
+	defer r.flush(ctx)
 	for {
 		n, err := r.RelayOnce(ctx)
 		if ctx.Err() != nil {
@@ -172,6 +178,30 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// flush relays what is in the outbox after ctx ended, until it is empty, a
+// round fails, or FlushTimeout passes.
+func (r *Relay) flush(ctx context.Context) {
+	d := r.opts.FlushTimeout
+	if d == 0 {
+		d = 5 * time.Second
+	}
+	if d < 0 {
+		return
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	defer cancel()
+	for fctx.Err() == nil {
+		n, err := r.RelayOnce(fctx)
+		if err != nil {
+			r.log.Warn("outbox relay: final flush incomplete; the rows stay for the next relay", zap.Error(err))
+			return
+		}
+		if n == 0 {
+			return
+		}
 	}
 }
 

@@ -2,114 +2,189 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"go.uber.org/fx"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/vidlib/vidlib/auth"
+	"github.com/vidlib/vidlib/auth/authtest"
 	"github.com/vidlib/vidlib/entitle"
-	"github.com/vidlib/vidlib/store/memstore"
+	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/config"
+	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/tree"
-	"github.com/vidlib/vidlib/tree/vimeosource"
-	"github.com/vidlib/vidlib/vimeo"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )
 
-// runDemo mirrors a generated fake Vimeo account into memory and shows how
-// entitlement rules give demo users different libraries. It needs no external
-// service. (The HTTP API, sign-in and the rest of the demo arrive with their
-// issues.)
+// demoUser is one of the demo's signed-in users.
+type demoUser struct {
+	label string
+	user  authtest.User
+}
+
+var demoUsers = []demoUser{
+	{"visitor (no role)", authtest.User{Email: "visitor@demo.vidlib.dev", Name: "Vera Visitor"}},
+	{"member, free tier", authtest.User{Email: "free@demo.vidlib.dev", Name: "Frank Free", Groups: []string{"members"}, Extra: map[string]any{"custom:tier": "free"}}},
+	{"member, gold tier", authtest.User{Email: "gold@demo.vidlib.dev", Name: "Gina Gold", Groups: []string{"members"}, Extra: map[string]any{"custom:tier": "gold"}}},
+	{"staff", authtest.User{Email: "staff@demo.vidlib.dev", Name: "Sam Staff", Groups: []string{"staff"}}},
+}
+
+// runDemo runs every server in one process on embedded defaults: a fake
+// Vimeo account (or a real one with VIDLIB_VIMEO_TOKEN), a local OIDC issuer
+// with demo users, memstore and the in-process bus (or PostgreSQL, Redis and
+// Kafka when their URLs are given). It mirrors the account, serves the API
+// and prints curl lines that show each user a different library.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
-	folders := fs.Int("folders", 300, "folders in the generated Vimeo account's mirrored tree")
-	videos := fs.Int("videos", 3000, "videos in the generated account's mirrored tree")
-	seed := fs.Uint64("seed", 1, "seed of the generated account (same seed, same account)")
-	if err := parse(fs, args); err != nil {
-		return err
+	l := config.Register(fs, config.ForDemo...)
+	pgURL := fs.String("postgres-url", "", "use this PostgreSQL instead of memory (env VIDLIB_POSTGRES_URL)")
+	redisURL := fs.String("redis-url", "", "use this Redis for caches and version pub/sub (env VIDLIB_REDIS_URL)")
+	brokers := fs.String("kafka-brokers", "", "use these Kafka brokers instead of the in-process bus (env VIDLIB_KAFKA_BROKERS)")
+	root := fs.String("vimeo-root-folder-id", "", "with VIDLIB_VIMEO_TOKEN: mirror this folder of a real Vimeo account instead of the fake")
+	exitReady := fs.Bool("exit-when-ready", false, "check the printed curl lines, print the summary and exit (for scripts and tests)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: vidlib demo [flags]\n\nRun vidlib on embedded defaults: a generated fake Vimeo account, a local sign-in issuer\nwith demo users, memory storage and an in-process event bus. Flags (also VIDLIB_<NAME>):\n")
+		fs.PrintDefaults()
 	}
-	if *folders < 3 || *videos < 1 {
-		return fmt.Errorf("%w: --folders must be at least 3 and --videos at least 1", errUsage)
+	for _, f := range []struct {
+		p   *string
+		env string
+	}{{pgURL, "VIDLIB_POSTGRES_URL"}, {redisURL, "VIDLIB_REDIS_URL"}, {brokers, "VIDLIB_KAFKA_BROKERS"}, {root, "VIDLIB_VIMEO_ROOT_FOLDER_ID"}} {
+		*f.p = os.Getenv(f.env)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	cfg, err := l.Load(nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	start := time.Now()
-
-	// 1. A fake Vimeo account, served on a loopback port as the real API would be.
-	acct, rootID, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: *seed, Folders: *folders, Videos: *videos})
-	if err != nil {
-		return fmt.Errorf("generate the fake account: %w", err)
+	cfg.Postgres.URL, cfg.Redis.URL = *pgURL, *redisURL
+	if *brokers != "" {
+		cfg.Kafka.Brokers = strings.Split(*brokers, ",")
 	}
-	fake := vimeotest.NewServer(acct, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if os.Getenv("VIDLIB_LOG_LEVEL") == "" && !flagSet(fs, "log-level") {
+		cfg.Log.Level = zapcore.WarnLevel // the demo talks through stdout
+	}
+
+	// 1. Vimeo: the fake on a loopback port, or a real account.
+	var fake *vimeotest.Server
+	realToken := os.Getenv("VIDLIB_VIMEO_TOKEN")
+	var topFolders []string
+	switch {
+	case realToken != "" && *root != "":
+		cfg.Vimeo.Token = config.NewSecret(realToken)
+		cfg.Vimeo.RootFolderID = *root
+		fmt.Fprintf(stdout, "Vimeo            the real API, root folder %s\n", *root)
+	case realToken != "" || *root != "":
+		return fmt.Errorf("%w: a real account needs both VIDLIB_VIMEO_TOKEN and --vimeo-root-folder-id", errUsage)
+	default:
+		acct, rootID, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: cfg.Demo.Seed, Folders: cfg.Demo.Folders, Videos: cfg.Demo.Videos})
+		if err != nil {
+			return fmt.Errorf("generate the fake account: %w", err)
+		}
+		fake = vimeotest.NewServer(acct, nil)
+		base, stopFake, err := serveLoopback(fake)
+		if err != nil {
+			return err
+		}
+		defer stopFake()
+		cfg.Vimeo.Token = config.NewSecret(fake.Token())
+		cfg.Vimeo.BaseURL = base
+		cfg.Vimeo.RootFolderID = strconv.FormatInt(rootID, 10)
+		for _, f := range acct.Folders() {
+			if f.ParentID == rootID {
+				topFolders = append(topFolders, strconv.FormatInt(f.ID, 10))
+			}
+		}
+		fmt.Fprintf(stdout, "fake Vimeo API   %s  (a generated account: %d folders, %d videos under root folder %d)\n", base, cfg.Demo.Folders, cfg.Demo.Videos, rootID)
+	}
+	cfg.Vimeo.UserID = "me"
+	secret := make([]byte, 16)
+	_, _ = rand.Read(secret)
+	cfg.Vimeo.WebhookSecrets = config.Secrets{config.NewSecret(hex.EncodeToString(secret))}
+	cfg.Sync.PollInterval = 10 * time.Second
+	cfg.Listen.Sync = "127.0.0.1:0"
+
+	// 2. A local sign-in issuer shaped like a Cognito user pool. Demo only.
+	issuer, err := authtest.New(&authtest.Options{MintEndpoint: true, TokenTTL: 12 * time.Hour})
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
-	go httpSrv.Serve(ln) //nolint:errcheck // ends with Shutdown below
-	defer func() { _ = httpSrv.Shutdown(context.WithoutCancel(ctx)) }()
-	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "fake Vimeo API   %s  (a generated account: %d folders, %d videos under root folder %d)\n", base, *folders, *videos, rootID)
-
-	// 2. Walk it with the real client, as reconciliation does.
-	client, err := vimeo.New(fake.Token(), &vimeo.Options{BaseURL: base})
+	issuerBase, stopIssuer, err := serveLoopback(issuer)
 	if err != nil {
 		return err
 	}
-	root := strconv.FormatInt(rootID, 10)
-	walk, err := client.Walk(ctx, root, nil)
-	if err != nil {
-		return fmt.Errorf("walk: %w", err)
-	}
-	if !walk.Trustworthy() {
-		return fmt.Errorf("the walk was not complete and consistent: %v %v", walk.Failures, walk.Problems)
-	}
-	fmt.Fprintf(stdout, "walked           %d folders, %d videos in %d API calls (%v)\n",
-		len(walk.Folders), len(walk.Videos), walk.Calls, time.Since(start).Round(time.Millisecond))
+	defer stopIssuer()
+	issuer.SetBaseURL(issuerBase)
+	cfg.Auth.GroupRoles = map[string][]string{"members": {"member"}, "staff": {"staff"}}
+	cfg.Auth.SegmentClaims = map[string]string{"custom:tier": "tier"}
+	fmt.Fprintf(stdout, "sign-in issuer   %s  (local, demo only: it mints tokens for anyone)\n", issuer.URL())
 
-	// 3. Mirror it into the embedded store, in one transaction.
-	st := memstore.New()
-	fl, vl, pl := vimeosource.FromWalk(walk)
-	version, err := st.Update(ctx, func(tx tree.Tx) error {
-		if err := tx.UpsertFolders(ctx, fl); err != nil {
-			return err
-		}
-		if err := tx.UpsertVideos(ctx, vl); err != nil {
-			return err
-		}
-		return tx.PlaceVideos(ctx, pl)
-	})
-	if err != nil {
-		return fmt.Errorf("mirror: %w", err)
+	// 3. Every server in this process.
+	var lib *library.Service
+	var apiSrv *apiServer
+	var b backend
+	var metrics *ops.MetricsServer
+	app := fx.New(
+		appOptions(cfg, parts{api: true, sync: true, consume: true, admin: true},
+			fx.Replace(issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}),
+			fx.Invoke(func(lc fx.Lifecycle, b backend) {
+				lc.Append(fx.StartHook(func(ctx context.Context) error {
+					return demoRules(ctx, b, cfg.Vimeo.RootFolderID, topFolders)
+				}))
+			}),
+		),
+		fx.Populate(&lib, &apiSrv, &b, &metrics),
+	)
+	if err := app.Err(); err != nil {
+		return err
 	}
-	snap, err := st.LoadSnapshot(ctx, tree.LoadOptions{})
+	startCtx, cancel := context.WithTimeout(ctx, app.StartTimeout())
+	defer cancel()
+	if err := app.Start(startCtx); err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
+		defer cancel()
+		_ = app.Stop(stopCtx)
+	}()
+
+	// 4. The first reconciliation, with a progress bar.
+	if err := demoProgress(ctx, stdout, lib, fake, cfg.Demo.Folders+cfg.Demo.Videos/100); err != nil {
+		return err
+	}
+	st := lib.Status()
+	fmt.Fprintf(stdout, "mirrored         %d folders, %d videos (content version %d); ready in %v\n",
+		st.Folders, st.Videos, st.ContentVersion, time.Since(start).Round(time.Millisecond))
+
+	// 5. What each demo user sees, through the API, and the curl lines.
+	rules, rv, err := b.ListRules(ctx)
 	if err != nil {
 		return err
 	}
-	nf, nv := snap.Len()
-	fmt.Fprintf(stdout, "mirrored         %d folders, %d videos (content version %d)\n", nf, nv, version)
-
-	// 4. Entitlement rules over the top-level folders, and four demo users.
-	top := snap.Children(root)
-	if len(top) < 2 {
-		return errors.New("the generated tree has fewer than two top-level folders: raise --folders")
-	}
-	premium, staffOnly := top[0], top[1]
-	for _, r := range []struct{ subject, target string }{
-		{"role:member", "folder:" + root}, {"role:staff", "folder:" + root},
-		{"segment:tier=free", "folder:" + premium}, {"role:member", "folder:" + staffOnly},
-	} {
-		sub, _ := entitle.ParseSubject(r.subject)
-		tg, _ := entitle.ParseTarget(r.target)
-		effect := entitle.Allow
-		if r.target != "folder:"+root {
-			effect = entitle.Deny
-		}
-		if _, _, err := st.AddRule(ctx, entitle.Rule{Subject: sub, Target: tg, Effect: effect, CreatedBy: "demo"}); err != nil {
-			return err
-		}
-	}
-	rules, rv, err := st.ListRules(ctx)
+	snap, err := b.LoadSnapshot(ctx, tree.LoadOptions{})
 	if err != nil {
 		return err
 	}
@@ -121,41 +196,181 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, r := range rules {
 		fmt.Fprintf(stdout, "  %-5s %-18s %s\n", r.Effect, r.Subject, r.Target)
 	}
-	fmt.Fprintf(stdout, "  (%q is premium, %q is staff-only; no matching rule means deny)\n\n",
-		snap.Folder(premium).Name, snap.Folder(staffOnly).Name)
-
-	users := []struct {
-		name     string
-		roles    []string
-		segments map[string]string
-	}{
-		{"visitor (no role)", nil, nil},
-		{"member, free tier", []string{"member"}, map[string]string{"tier": "free"}},
-		{"member, gold tier", []string{"member"}, map[string]string{"tier": "gold"}},
-		{"staff", []string{"staff"}, nil},
-	}
-	playable := 0
-	for _, v := range snap.Videos() {
-		if v.Playable() {
-			playable++
+	apiBase := "http://" + apiSrv.Addr()
+	fmt.Fprintf(stdout, "\n%-20s %8s %8s %12s   (of %d folders, %d videos; the last column is GET /library/home)\n",
+		"user", "folders", "videos", "home folders", st.Folders, st.Videos)
+	tokens := make([]string, len(demoUsers))
+	var exampleFolder string
+	for i, u := range demoUsers {
+		tokens[i] = issuer.IDToken(u.user)
+		code, body, err := demoGet(ctx, apiBase+"/library/home", tokens[i])
+		if err != nil {
+			return err
 		}
-	}
-	fmt.Fprintf(stdout, "%-20s %8s %8s   (of %d folders, %d playable videos)\n", "user", "folders", "videos", nf, playable)
-	for i, u := range users {
-		a := entitle.NewAudience(fmt.Sprintf("demo-user-%d", i), u.roles, u.segments)
-		f, v := idx.Visible(a).Len()
-		fmt.Fprintf(stdout, "%-20s %8d %8d\n", u.name, f, v)
-	}
-	if vids := snap.SubtreeVideos(staffOnly); len(vids) > 0 {
-		gold := entitle.NewAudience("demo-user-2", []string{"member"}, map[string]string{"tier": "gold"})
-		d := idx.Explain(gold, vids[0])
-		fmt.Fprintf(stdout, "\nwhy can't the gold member see video %s? allowed=%v, %s", vids[0], d.Allowed, d.Reason)
-		if d.Rule != nil {
-			fmt.Fprintf(stdout, ": rule %d (%s %s %s), %d levels up", d.Rule.ID, d.Rule.Effect, d.Rule.Subject, d.Target, d.Level)
+		if code != http.StatusOK {
+			return fmt.Errorf("GET /library/home as %s: status %d: %s", u.label, code, body)
 		}
-		fmt.Fprintln(stdout)
+		roles, segments := demoAudience(cfg, u.user)
+		vf, vv := idx.Visible(entitle.NewAudience(u.user.Email, roles, segments)).Len()
+		n, first := homeFolders(body)
+		if first != "" {
+			exampleFolder = first
+		}
+		fmt.Fprintf(stdout, "%-20s %8d %8d %12d\n", u.label, vf, vv, n)
 	}
-	fmt.Fprintf(stdout, "\nready in %v. The HTTP API, sign-in and the sync worker come with their issues; see README.md.\n",
-		time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "\nThe API is at %s. Try it as each user (tokens are valid for 12 hours):\n\n", apiBase)
+	for i, u := range demoUsers {
+		fmt.Fprintf(stdout, "# %s\nTOKEN_%d='%s'\ncurl -s -H \"Authorization: Bearer $TOKEN_%d\" %s/library/home\n\n", u.label, i, tokens[i], i, apiBase)
+	}
+	if exampleFolder == "" {
+		exampleFolder = "<id>"
+	}
+	fmt.Fprintf(stdout, "Then open a folder:        curl -s -H \"Authorization: Bearer $TOKEN_3\" %s/folders/%s\n", apiBase, exampleFolder)
+	fmt.Fprintf(stdout, "and a video's player:      curl -s -H \"Authorization: Bearer $TOKEN_3\" %s/videos/<id>/playback\n", apiBase)
+	fmt.Fprintf(stdout, "The same folder as TOKEN_1 may be a 404: what a user may not see does not exist for them.\n")
+	fmt.Fprintf(stdout, "OpenAPI: %s/openapi.json", apiBase)
+	if metrics.HTTPServer != nil {
+		fmt.Fprintf(stdout, "   metrics: http://%s/metrics", metrics.Addr())
+	}
+	fmt.Fprintln(stdout)
+	if *exitReady {
+		return nil
+	}
+	fmt.Fprintln(stdout, "\nvidlib is running. Press Ctrl-C to stop.")
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping")
 	return nil
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// demoRules gives the demo users different libraries: members and staff see
+// the root, the free tier not the first top-level folder ("premium"), and
+// members not the second ("staff only"). Nothing is added twice.
+func demoRules(ctx context.Context, rs entitle.RuleStore, root string, top []string) error {
+	existing, _, err := rs.ListRules(ctx)
+	if err != nil {
+		return err
+	}
+	if len(existing) > 0 {
+		return nil
+	}
+	type r struct{ subject, target, effect string }
+	rules := []r{{"role:member", "folder:" + root, "allow"}, {"role:staff", "folder:" + root, "allow"}}
+	if len(top) >= 2 {
+		rules = append(rules, r{"segment:tier=free", "folder:" + top[0], "deny"}, r{"role:member", "folder:" + top[1], "deny"})
+	}
+	for _, x := range rules {
+		sub, err := entitle.ParseSubject(x.subject)
+		if err != nil {
+			return err
+		}
+		tg, err := entitle.ParseTarget(x.target)
+		if err != nil {
+			return err
+		}
+		effect := entitle.Allow
+		if x.effect == "deny" {
+			effect = entitle.Deny
+		}
+		if _, _, err := rs.AddRule(ctx, entitle.Rule{Subject: sub, Target: tg, Effect: effect, CreatedBy: "demo"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// demoProgress draws a progress bar of the first reconciliation until the
+// library has loaded a snapshot with videos in it.
+func demoProgress(ctx context.Context, w io.Writer, lib *library.Service, fake *vimeotest.Server, estimate int) error {
+	const width = 30
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		st := lib.Status()
+		if st.Ready && st.Videos > 0 {
+			fmt.Fprintf(w, "\rmirroring        [%s] done%s\n", strings.Repeat("#", width), strings.Repeat(" ", 10))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the first reconciliation did not finish in 10 minutes")
+		}
+		if fake != nil && estimate > 0 {
+			n := int(fake.Stats().Requests)
+			done := min(n*width/estimate, width-1)
+			fmt.Fprintf(w, "\rmirroring        [%s%s] %d API calls", strings.Repeat("#", done), strings.Repeat(".", width-done), n)
+		} else {
+			fmt.Fprintf(w, "\rmirroring        (reconciling; %v)", time.Since(deadline.Add(-10*time.Minute)).Round(time.Second))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func demoGet(ctx context.Context, url, token string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// homeFolders reads the number of top-level folders of a /library/home
+// answer, and the id of the first.
+func homeFolders(body []byte) (int, string) {
+	var h struct {
+		Folders []struct {
+			ID string `json:"id"`
+		} `json:"folders"`
+	}
+	if json.Unmarshal(body, &h) != nil || len(h.Folders) == 0 {
+		return 0, ""
+	}
+	return len(h.Folders), h.Folders[0].ID
+}
+
+// demoAudience is the roles and segments auth gives a demo user's token
+// (groups mapped to roles, claims to segments), for the summary table.
+func demoAudience(cfg *config.Config, u authtest.User) ([]string, map[string]string) {
+	var roles []string
+	for _, g := range u.Groups {
+		roles = append(roles, cfg.Auth.GroupRoles[g]...)
+	}
+	segments := map[string]string{}
+	for claim, key := range cfg.Auth.SegmentClaims {
+		if v, ok := u.Extra[claim].(string); ok {
+			segments[key] = v
+		}
+	}
+	return roles, segments
+}
+
+// serveLoopback serves h on a free loopback port and returns its base URL.
+func serveLoopback(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
+	return "http://" + ln.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
 }

@@ -1,7 +1,13 @@
 // Command vidlib runs vidlib's reference servers and tools.
 //
+//	vidlib api        serve the library read API
+//	vidlib sync       mirror Vimeo (webhooks, polling, reconciliation, outbox relay)
+//	vidlib consume    run the event consumers
+//	vidlib admin      the admin server (a placeholder until its issue)
+//	vidlib all        every server in one process
 //	vidlib demo       run vidlib on embedded defaults (no external services)
 //	vidlib migrate    apply the database migrations
+//	vidlib bench      load-test the read API
 //	vidlib version    print the version
 //
 // Every flag can also be set with an environment variable: --postgres-url is
@@ -16,7 +22,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -34,12 +39,13 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{
+	cmds := serverCommands()
+	return append(cmds, []command{
 		{"demo", "run vidlib on embedded defaults: a fake Vimeo account mirrored in memory", runDemo},
 		{"migrate", "apply the embedded PostgreSQL migrations (--postgres-url or VIDLIB_POSTGRES_URL)", runMigrate},
 		{"version", "print the version", runVersion},
 		benchCommand(),
-	}
+	}...)
 }
 
 // errUsage marks an error the user can fix by reading --help.
@@ -120,10 +126,6 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(newFlags("version", stderr), args); err != nil {
 		return err
 	}
-	version := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		version = bi.Main.Version
-	}
-	fmt.Fprintln(stdout, "vidlib", version)
+	fmt.Fprintln(stdout, "vidlib", versionString())
 	return nil
 }

@@ -55,29 +55,30 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
-	code, out, errOut := vidlib(t, "demo", "--folders", "40", "--videos", "300", "--seed", "3")
+	code, out, errOut := vidlib(t, "demo", "--demo-folders", "40", "--demo-videos", "300", "--demo-seed", "3",
+		"--api-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--exit-when-ready")
 	require.Equal(t, 0, code, errOut)
-	require.Contains(t, out, "walked           40 folders, 300 videos")
 	require.Contains(t, out, "mirrored         40 folders, 300 videos")
 	lines := strings.Split(out, "\n")
-	counts := map[string][2]int{}
+	counts := map[string][3]int{}
 	for _, l := range lines {
-		for _, user := range []string{"visitor (no role)", "member, free tier", "member, gold tier", "staff"} {
-			if strings.HasPrefix(l, user) {
-				var f, v int
-				_, err := fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, user)), "%d %d", &f, &v)
+		for _, u := range demoUsers {
+			if strings.HasPrefix(l, u.label) {
+				var f, v, home int
+				_, err := fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, u.label)), "%d %d %d", &f, &v, &home)
 				require.NoError(t, err, l)
-				counts[user] = [2]int{f, v}
+				counts[u.label] = [3]int{f, v, home}
 			}
 		}
 	}
 	require.Len(t, counts, 4)
-	require.Equal(t, [2]int{0, 0}, counts["visitor (no role)"], "default deny")
+	require.Equal(t, [3]int{0, 0, 0}, counts["visitor (no role)"], "default deny, through the API too")
 	require.Less(t, counts["member, free tier"][1], counts["member, gold tier"][1], "premium is denied to the free tier")
 	require.Less(t, counts["member, gold tier"][1], counts["staff"][1], "the staff-only folder is denied to members")
-	require.Contains(t, out, "allowed=false")
+	require.Less(t, counts["member, gold tier"][2], counts["staff"][2], "the API shows staff more top-level folders")
+	require.Equal(t, 4, strings.Count(out, "/library/home\n"), "a curl line per user")
 
-	code, _, errOut = vidlib(t, "demo", "--folders", "1")
+	code, _, errOut = vidlib(t, "demo", "--demo-folders", "1")
 	require.Equal(t, 2, code)
-	require.Contains(t, errOut, "--folders")
+	require.Contains(t, errOut, "demo-folders")
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"go.uber.org/fx"
+
+	"github.com/vidlib/vidlib/servers/config"
+	"github.com/vidlib/vidlib/servers/syncworker"
+	"github.com/vidlib/vidlib/tree"
+)
+
+// version is set at build time (-ldflags "-X main.version=v1.2.3"); empty
+// means the module's build information.
+var version string
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// serverCommands are the subcommands that run reference servers.
+func serverCommands() []command {
+	consume := append(append([]config.Section(nil), config.ForConsume...), config.SectionVimeo)
+	return []command{
+		serverCommand("api", "serve the library read API (needs PostgreSQL, Redis, a token issuer)",
+			parts{api: true}, config.ForAPI),
+		serverCommand("sync", "mirror Vimeo: webhook intake, change polling, scheduled reconciliation, outbox relay",
+			parts{sync: true}, config.ForSync),
+		serverCommand("consume", "run the event consumers (today: Vimeo webhooks → re-fetch → mirror)",
+			parts{consume: true}, consume),
+		serverCommand("admin", "the admin server (a placeholder with health endpoints until the admin issue)",
+			parts{admin: true}, config.ForAdmin),
+		serverCommand("all", "every server in one process",
+			parts{api: true, sync: true, consume: true, admin: true}, config.ForAll),
+	}
+}
+
+func serverCommand(name, summary string, p parts, sections []config.Section) command {
+	return command{name, summary, func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		fs := newFlags(name, stderr)
+		l := config.Register(fs, sections...)
+		var once *bool
+		if p.sync {
+			once = fs.Bool("once", false, "run one reconciliation and exit (for a scheduled task), instead of serving")
+		}
+		fs.Usage = func() {
+			fmt.Fprintf(stderr, "Usage: vidlib %s [flags]\n\n%s.\n\nFlags (each also read from VIDLIB_<NAME>, e.g. --postgres-url is VIDLIB_POSTGRES_URL; a flag wins):\n", name, summary)
+			fs.PrintDefaults()
+			if s := l.Secrets(); len(s) > 0 {
+				fmt.Fprintln(stderr, "\nSecrets, from the environment only (or VIDLIB_<NAME>_FILE naming a file):")
+				for _, line := range s {
+					fmt.Fprintln(stderr, "  "+line)
+				}
+			}
+		}
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+		}
+		cfg, err := l.Load(nil)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if once != nil && *once {
+			return reconcileOnce(ctx, cfg, stdout)
+		}
+		return runApp(ctx, fx.New(appOptions(cfg, p)))
+	}}
+}
+
+// runApp starts app, waits for ctx (SIGINT/SIGTERM) or the app's own
+// shutdown, and stops it within its stop timeout.
+func runApp(ctx context.Context, app *fx.App) error {
+	if err := app.Err(); err != nil {
+		return err
+	}
+	startCtx, cancel := context.WithTimeout(ctx, app.StartTimeout())
+	defer cancel()
+	if err := app.Start(startCtx); err != nil {
+		return err
+	}
+	code := 0
+	select {
+	case <-ctx.Done():
+	case sig := <-app.Wait():
+		code = sig.ExitCode
+	}
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), app.StopTimeout())
+	defer cancelStop()
+	if err := app.Stop(stopCtx); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	if code != 0 {
+		return fmt.Errorf("stopped after a failure (exit code %d); see the log", code)
+	}
+	return nil
+}
+
+// reconcileOnce runs one reconciliation under the reconciliation lock and
+// relays the outbox before it exits: the scheduled-task form of `sync`.
+func reconcileOnce(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+	var sched *syncworker.Scheduler
+	app := fx.New(
+		appOptions(cfg, parts{sync: true}, fx.Decorate(func(c syncworker.Config) syncworker.Config {
+			c.DisablePoll, c.DisableScheduler, c.DisableConsumers, c.DisableRedrive = true, true, true, true
+			return c
+		})),
+		fx.Populate(&sched),
+	)
+	if err := app.Err(); err != nil {
+		return err
+	}
+	startCtx, cancel := context.WithTimeout(ctx, app.StartTimeout())
+	defer cancel()
+	if err := app.Start(startCtx); err != nil {
+		return err
+	}
+	rep, runErr := sched.Reconcile(ctx, tree.ReconcileOptions{Trigger: tree.TriggerSchedule})
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), app.StopTimeout())
+	defer cancelStop()
+	stopErr := app.Stop(stopCtx)
+	if runErr != nil {
+		return fmt.Errorf("reconcile: %w", runErr)
+	}
+	fmt.Fprintf(stdout, "reconciled: run %d, %d changes applied, %d held, %d API calls, content version %d\n",
+		rep.Run.ID, len(rep.Applied), len(rep.Held), rep.Run.APICalls, rep.Version)
+	return stopErr
+}

@@ -1,0 +1,599 @@
+package main
+
+// The composition of the reference servers: which packages make up each
+// subcommand, wired with fx. Every piece here is a thin adapter; the work
+// happens in the packages (servers/api, servers/syncworker, servers/ops,
+// library, tree, auth, events, store/*).
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/auth"
+	"github.com/vidlib/vidlib/entitle"
+	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/events/kafkabus"
+	"github.com/vidlib/vidlib/events/membus"
+	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/api"
+	"github.com/vidlib/vidlib/servers/config"
+	"github.com/vidlib/vidlib/servers/ops"
+	"github.com/vidlib/vidlib/servers/syncworker"
+	"github.com/vidlib/vidlib/store/memstore"
+	"github.com/vidlib/vidlib/store/pgstore"
+	"github.com/vidlib/vidlib/store/redisstore"
+	"github.com/vidlib/vidlib/tree"
+	"github.com/vidlib/vidlib/tree/changeevents"
+	"github.com/vidlib/vidlib/tree/vimeosource"
+	"github.com/vidlib/vidlib/vimeo"
+)
+
+// backend is what one store implementation gives every server: pgstore in
+// production, memstore in the demo.
+type backend interface {
+	library.Store
+	tree.Store
+	auth.UserStore
+	entitle.RuleStore
+	syncworker.Store
+	events.OutboxWriter
+}
+
+var (
+	_ backend = (*pgstore.Store)(nil)
+	_ backend = (*memstore.Store)(nil)
+)
+
+// parts selects the servers one process runs.
+type parts struct {
+	api, sync, consume, admin bool
+}
+
+func (p parts) String() string {
+	var s []string
+	for _, x := range []struct {
+		on   bool
+		name string
+	}{{p.api, "api"}, {p.sync, "sync"}, {p.consume, "consume"}, {p.admin, "admin"}} {
+		if x.on {
+			s = append(s, x.name)
+		}
+	}
+	return strings.Join(s, "+")
+}
+
+// appOptions builds the fx options of a process running the given parts on
+// cfg. extra options come last (the demo uses them to swap in its fakes).
+func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
+	opts := []fx.Option{
+		fx.Supply(cfg, p),
+		ops.Module,
+		ops.FxLogger,
+		fx.StopTimeout(cfg.ShutdownTimeout + 5*time.Second),
+		fx.Provide(provideBus, provideAuditor, provideVersions),
+		fx.Provide(
+			func(b backend) library.Store { return b },
+			func(b backend) tree.Store { return b },
+			func(b backend) auth.UserStore { return b },
+			func(b backend) syncworker.Store { return b },
+		),
+	}
+	if cfg.Postgres.URL != "" {
+		opts = append(opts, fx.Provide(providePostgres))
+	} else {
+		opts = append(opts, fx.Provide(func() backend { return memstore.New() }))
+	}
+	if cfg.Redis.URL != "" {
+		opts = append(opts, fx.Provide(provideRedis))
+	}
+	// The sync worker comes first: fx stops in reverse order, so its outbox
+	// relay stops last and publishes what the other servers wrote while
+	// they drained.
+	if p.sync || p.consume {
+		opts = append(opts,
+			fx.Provide(provideVimeo, provideMirror, provideWebhookVerifier, provideSyncConfig),
+			syncworker.Module,
+		)
+	}
+	if p.api {
+		opts = append(opts,
+			fx.Provide(provideIssuers, provideAuth, provideLibraryOptions),
+			api.LibraryModule,
+			fx.Provide(provideAPIServer),
+			fx.Invoke(func(*apiServer) {}),
+		)
+	}
+	if p.sync {
+		opts = append(opts, fx.Provide(provideSyncServer), fx.Invoke(func(*syncServer) {}))
+	}
+	if p.admin {
+		opts = append(opts, fx.Provide(provideAdminServer), fx.Invoke(func(*adminServer) {}))
+	}
+	opts = append(opts, fx.Invoke(logStart))
+	return fx.Options(append(opts, extra...)...)
+}
+
+func logStart(cfg *config.Config, p parts, log *zap.Logger) {
+	log.Info("vidlib starting", zap.String("parts", p.String()), zap.String("version", versionString()), zap.Object("config", cfg))
+}
+
+// providePostgres opens the pool (traced when tracing is on), applies the
+// migrations (serialised by an advisory lock, so instances may start
+// together) and checks readiness with a ping.
+func providePostgres(cfg *config.Config, lc fx.Lifecycle, log *zap.Logger, tr *ops.Tracing, h *ops.Health) (backend, *pgstore.Store, error) {
+	pc, err := pgxpool.ParseConfig(cfg.Postgres.URL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres-url: %w", err)
+	}
+	if tr.Enabled() {
+		pc.ConnConfig.Tracer = tr.PgxTracer()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	st := pgstore.New(pool, &pgstore.Options{Logger: log.Named("pgstore")})
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			if _, err := st.Migrate(ctx); err != nil {
+				return fmt.Errorf("postgres: migrate: %w", err)
+			}
+			return nil
+		},
+		OnStop: func(context.Context) error { pool.Close(); return nil },
+	})
+	h.AddCheck("postgres", pool.Ping)
+	return st, st, nil
+}
+
+// provideRedis connects to Redis (traced when tracing is on).
+func provideRedis(cfg *config.Config, lc fx.Lifecycle, log *zap.Logger, tr *ops.Tracing, h *ops.Health) (*redisstore.Store, error) {
+	o, err := redis.ParseURL(cfg.Redis.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redis-url: %w", err)
+	}
+	rdb := redis.NewClient(o)
+	if tr.Enabled() {
+		if err := tr.InstrumentRedis(rdb); err != nil {
+			return nil, err
+		}
+	}
+	rs, err := redisstore.New(rdb, &redisstore.Options{Logger: log.Named("redis")})
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StopHook(rdb.Close))
+	h.AddCheck("redis", func(ctx context.Context) error { return rdb.Ping(ctx).Err() })
+	return rs, nil
+}
+
+type busOut struct {
+	fx.Out
+	Publisher  events.Publisher
+	Subscriber events.Subscriber
+}
+
+// provideBus is Kafka when brokers are configured, else the in-process bus
+// (one process only: `vidlib all` or the demo).
+func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger) (busOut, error) {
+	if len(cfg.Kafka.Brokers) == 0 {
+		if !p.api || !p.sync || !p.consume {
+			return busOut{}, errors.New("kafka-brokers is required unless every server runs in this process (vidlib all)")
+		}
+		b, err := membus.New(&membus.Options{Logger: log.Named("membus")})
+		if err != nil {
+			return busOut{}, err
+		}
+		lc.Append(fx.StopHook(b.Close))
+		return busOut{Publisher: b, Subscriber: b}, nil
+	}
+	b, err := kafkabus.New(cfg.Kafka.Brokers, &kafkabus.Options{TopicPrefix: cfg.Kafka.TopicPrefix, Logger: log.Named("kafka")})
+	if err != nil {
+		return busOut{}, err
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			// Create the topics where the deployment lets us; MSK setups that
+			// provision topics elsewhere only get a warning.
+			if err := b.Provision(ctx); err != nil {
+				log.Warn("kafka: could not provision topics", zap.Error(err))
+			}
+			return nil
+		},
+		OnStop: func(context.Context) error { return b.Close() },
+	})
+	return busOut{Publisher: b, Subscriber: b}, nil
+}
+
+// versions carries content and entitlement version bumps from writers (the
+// mirror) to readers (library.Service): Redis pub/sub across processes, or
+// in-process when there is no Redis.
+type versions interface {
+	library.Versions
+	Publish(ctx context.Context, name string, v int64) error
+}
+
+// optionalRedis is the Redis store when one is configured.
+type optionalRedis struct {
+	fx.In
+	RS *redisstore.Store `optional:"true"`
+}
+
+func provideVersions(r optionalRedis) versions {
+	if rs := r.RS; rs != nil {
+		return redisVersions{rs: rs, Versions: api.RedisVersions(rs)}
+	}
+	return newLocalVersions()
+}
+
+type redisVersions struct {
+	library.Versions
+	rs *redisstore.Store
+}
+
+func (r redisVersions) Publish(ctx context.Context, name string, v int64) error {
+	return r.rs.PublishVersion(ctx, name, v)
+}
+
+// localVersions is the in-process notifier: every subscriber gets the newest
+// version of each name (coalesced, never blocking the publisher).
+type localVersions struct {
+	mu   sync.Mutex
+	subs map[chan library.VersionChange]struct{}
+}
+
+func newLocalVersions() *localVersions {
+	return &localVersions{subs: map[chan library.VersionChange]struct{}{}}
+}
+
+func (l *localVersions) Publish(_ context.Context, name string, v int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ch := range l.subs {
+		select {
+		case ch <- library.VersionChange{Name: name, Version: v}:
+		default: // a slow reader still polls the store
+		}
+	}
+	return nil
+}
+
+func (l *localVersions) Subscribe(ctx context.Context) (<-chan library.VersionChange, func()) {
+	in := make(chan library.VersionChange, 16)
+	out := make(chan library.VersionChange)
+	l.mu.Lock()
+	l.subs[in] = struct{}{}
+	l.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		defer close(out)
+		defer func() {
+			l.mu.Lock()
+			delete(l.subs, in)
+			l.mu.Unlock()
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case c := <-in:
+				select {
+				case out <- c:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, cancel
+}
+
+// outboxAuditor writes audit records as events to audit.events through the
+// store's outbox: durable once EnqueueOutbox returns.
+type outboxAuditor struct {
+	w      events.OutboxWriter
+	source string
+}
+
+func provideAuditor(b backend) *outboxAuditor {
+	return &outboxAuditor{w: b, source: "vidlib/api"}
+}
+
+func (a *outboxAuditor) enqueue(ctx context.Context, typ, subject, key string, data any) error {
+	ev, err := events.New(ctx, events.Event{Type: typ, Source: a.source, Subject: subject, Key: key}, data)
+	if err != nil {
+		return err
+	}
+	return events.Enqueue(ctx, a.w, events.TopicAudit, ev)
+}
+
+// Record implements auth.Auditor (sign-ins).
+func (a *outboxAuditor) Record(ctx context.Context, rec auth.AuditRecord) error {
+	return a.enqueue(ctx, "audit."+rec.Action, rec.Object, rec.Key, rec)
+}
+
+// RecordAccess implements library.Auditor (playback decisions).
+func (a *outboxAuditor) RecordAccess(ctx context.Context, rec library.AccessRecord) error {
+	return a.enqueue(ctx, "audit.playback", "video:"+rec.VideoID, "video:"+rec.VideoID, rec)
+}
+
+// issuers are the token issuers the API trusts; the demo replaces them with
+// its local issuer.
+type issuers []auth.Issuer
+
+func provideIssuers(cfg *config.Config) issuers { return cfg.Auth.Issuers() }
+
+func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, a *outboxAuditor, lc fx.Lifecycle, log *zap.Logger) (*auth.Service, error) {
+	if len(is) == 0 {
+		return nil, errors.New("no token issuer configured: set --cognito-user-pool-id (and --cognito-client-ids), --google-client-ids or --apple-audiences")
+	}
+	v, err := auth.NewVerifier(is, nil)
+	if err != nil {
+		return nil, err
+	}
+	o := cfg.Auth.Options()
+	o.Logger = log.Named("auth")
+	svc, err := auth.New(v, users, a, &o)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StartHook(func(ctx context.Context) {
+		if err := v.Warm(ctx); err != nil {
+			log.Warn("auth: could not load the issuers' keys yet; the first requests will retry", zap.Error(err))
+		}
+	}))
+	return svc, nil
+}
+
+func provideLibraryOptions(v versions, r optionalRedis) *library.Options {
+	// Playback decisions are not audited by default: the spec makes
+	// access-decision audits configurable (library.Options.Auditor).
+	o := &library.Options{Versions: v}
+	if r.RS != nil {
+		o.Cache = api.RedisCache(r.RS, 0)
+	}
+	return o
+}
+
+type apiServer struct{ *ops.HTTPServer }
+
+type apiParams struct {
+	fx.In
+	Cfg     *config.Config
+	LC      fx.Lifecycle
+	SD      fx.Shutdowner
+	Log     *zap.Logger
+	Lib     *library.Service
+	Auth    *auth.Service
+	Metrics *ops.Metrics
+	Tracing *ops.Tracing
+	Health  *ops.Health
+}
+
+// provideAPIServer serves the read API on cfg.Listen.API with metrics and
+// tracing around the router; readiness waits for the first snapshot.
+func provideAPIServer(p apiParams) (*apiServer, error) {
+	srv, err := api.New(p.Lib, p.Auth, &api.Options{Addr: p.Cfg.Listen.API, Logger: p.Log.Named("api")})
+	if err != nil {
+		return nil, err
+	}
+	h := p.Metrics.Middleware("api")(srv.Handler())
+	h = p.Tracing.HTTPHandler(h, "api")
+	hs := ops.NewHTTPServer("api", p.Cfg.Listen.API, h, &ops.HTTPServerOptions{
+		Logger: p.Log, Health: p.Health, OnError: ops.ShutdownOnError(p.SD, p.Log),
+	})
+	ops.RegisterHTTPServer(p.LC, hs)
+	p.Health.AddCheck("library", func(context.Context) error {
+		if !p.Lib.Ready() {
+			return errors.New("the first snapshot is not loaded yet")
+		}
+		return nil
+	})
+	_ = p.Metrics.GaugeFunc("vidlib_library_content_version", "Content version of the served snapshot.", nil, func() float64 {
+		return float64(p.Lib.Status().ContentVersion)
+	})
+	return &apiServer{hs}, nil
+}
+
+// provideVimeo is the one Vimeo client of the process.
+func provideVimeo(cfg *config.Config, m *ops.Metrics, log *zap.Logger) (*vimeo.Client, error) {
+	if !cfg.Vimeo.Token.IsSet() || cfg.Vimeo.RootFolderID == "" {
+		return nil, errors.New("VIDLIB_VIMEO_TOKEN (or VIDLIB_VIMEO_TOKEN_FILE) and --vimeo-root-folder-id are required to mirror Vimeo")
+	}
+	c, err := vimeo.New(cfg.Vimeo.Token.Value(), &vimeo.Options{BaseURL: cfg.Vimeo.BaseURL, UserID: cfg.Vimeo.UserID, Logger: log.Named("vimeo")})
+	if err != nil {
+		return nil, err
+	}
+	if err := m.WatchVimeo("vimeo", c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+type mirrorOut struct {
+	fx.Out
+	Mirror syncworker.Mirror
+	Tree   *tree.Mirror
+}
+
+// provideMirror builds the tree mirror over Vimeo; every report that moved
+// the content version is announced to the readers.
+func provideMirror(cfg *config.Config, c *vimeo.Client, st tree.Store, v versions, m *ops.Metrics, log *zap.Logger) (mirrorOut, error) {
+	src, err := vimeosource.New(c, cfg.Vimeo.RootFolderID, &vimeosource.Options{UserID: cfg.Vimeo.UserID})
+	if err != nil {
+		return mirrorOut{}, err
+	}
+	tm, err := tree.NewMirror(st, src, &tree.MirrorOptions{
+		MaxDeleteShare: cfg.Sync.MaxDeleteShare,
+		Record:         changeevents.Record(),
+		RecordHeld:     changeevents.RecordHeld(),
+		Logger:         log.Named("mirror"),
+	})
+	if err != nil {
+		return mirrorOut{}, err
+	}
+	return mirrorOut{Mirror: &announcingMirror{m: tm, v: v, metrics: m, log: log}, Tree: tm}, nil
+}
+
+// announcingMirror publishes the content version after every run that
+// changed the mirror, and records sync metrics.
+type announcingMirror struct {
+	m       *tree.Mirror
+	v       versions
+	metrics *ops.Metrics
+	log     *zap.Logger
+	mu      sync.Mutex
+	last    int64
+}
+
+func (a *announcingMirror) after(kind string, start time.Time, rep *tree.Report, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+		if errors.Is(err, context.Canceled) {
+			result = "stopped"
+		}
+	}
+	a.metrics.SyncFinished(kind, result, start, time.Now())
+	if rep == nil {
+		return
+	}
+	for _, c := range rep.Applied {
+		a.metrics.SyncChanges.WithLabelValues(changeLabel(c.Kind)).Inc()
+	}
+	a.mu.Lock()
+	bump := rep.Version > a.last
+	if bump {
+		a.last = rep.Version
+	}
+	a.mu.Unlock()
+	if bump && len(rep.Applied) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if perr := a.v.Publish(ctx, library.VersionContent, rep.Version); perr != nil {
+			a.log.Warn("could not announce the content version; readers will poll", zap.Int64("version", rep.Version), zap.Error(perr))
+		}
+	}
+}
+
+func changeLabel(k tree.ChangeKind) string {
+	s := string(k)
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+func (a *announcingMirror) Reconcile(ctx context.Context, opts tree.ReconcileOptions) (*tree.Report, error) {
+	start := time.Now()
+	rep, err := a.m.Reconcile(ctx, opts)
+	a.after("reconcile", start, rep, err)
+	return rep, err
+}
+
+func (a *announcingMirror) Poll(ctx context.Context) (*tree.Report, error) {
+	start := time.Now()
+	rep, err := a.m.Poll(ctx)
+	a.after("poll", start, rep, err)
+	return rep, err
+}
+
+func (a *announcingMirror) RefreshVideo(ctx context.Context, id, trigger string) (*tree.Report, error) {
+	start := time.Now()
+	rep, err := a.m.RefreshVideo(ctx, id, trigger)
+	a.after("webhook", start, rep, err)
+	return rep, err
+}
+
+// webhookSecretMissing is set when no webhook secret is configured: the
+// intake is then not mounted.
+type webhookState struct{ enabled bool }
+
+type verifierOut struct {
+	fx.Out
+	Verifier *vimeo.WebhookVerifier
+	State    webhookState
+}
+
+func provideWebhookVerifier(cfg *config.Config, log *zap.Logger) (verifierOut, error) {
+	secrets := cfg.Vimeo.WebhookSecrets.Values()
+	enabled := len(secrets) > 0
+	if !enabled {
+		// The worker needs a verifier; one with a random secret refuses every
+		// delivery, and the route is not mounted anyway.
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		secrets = []string{hex.EncodeToString(b)}
+		log.Warn("webhook intake off: VIDLIB_VIMEO_WEBHOOK_SECRETS is not set; changes arrive by polling and reconciliation")
+	}
+	v, err := vimeo.NewWebhookVerifier(secrets[0], nil, secrets[1:]...)
+	if err != nil {
+		return verifierOut{}, err
+	}
+	return verifierOut{Verifier: v, State: webhookState{enabled: enabled}}, nil
+}
+
+// provideSyncConfig chooses which loops of the sync worker run here: `sync`
+// runs the intake, the poll, the scheduler and the relay; `consume` the
+// consumers; `all` everything.
+func provideSyncConfig(cfg *config.Config, p parts) syncworker.Config {
+	var c syncworker.Config
+	c.Poll.Interval = cfg.Sync.PollInterval
+	c.Scheduler.Interval = cfg.Sync.ReconcileInterval
+	c.DisableConsumers = !p.consume
+	c.DisablePoll = !p.sync
+	c.DisableScheduler = !p.sync
+	c.DisableRelay = !p.sync
+	c.DisableRedrive = !p.sync
+	return c
+}
+
+type syncServer struct{ *ops.HTTPServer }
+
+// provideSyncServer serves the webhook intake (and health) on cfg.Listen.Sync.
+func provideSyncServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, log *zap.Logger, in *syncworker.Intake, ws webhookState, m *ops.Metrics, tr *ops.Tracing, h *ops.Health) *syncServer {
+	mux := http.NewServeMux()
+	if ws.enabled {
+		mux.Handle("POST "+syncworker.WebhookPath, in)
+	}
+	mux.Handle("GET /healthz", h.LiveHandler())
+	mux.Handle("GET /readyz", h.ReadyHandler())
+	hs := ops.NewHTTPServer("sync", cfg.Listen.Sync, tr.HTTPHandler(m.Middleware("sync")(mux), "sync"), &ops.HTTPServerOptions{
+		Logger: log, Health: h, OnError: ops.ShutdownOnError(sd, log),
+	})
+	ops.RegisterHTTPServer(lc, hs)
+	return &syncServer{hs}
+}
+
+type adminServer struct{ *ops.HTTPServer }
+
+// provideAdminServer is a placeholder until the admin issue: health and a page
+// that says where the console will be.
+func provideAdminServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, log *zap.Logger, h *ops.Health) *adminServer {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "vidlib admin: the console arrives with its issue. Health: /healthz, /readyz.")
+	})
+	mux.Handle("GET /healthz", h.LiveHandler())
+	mux.Handle("GET /readyz", h.ReadyHandler())
+	hs := ops.NewHTTPServer("admin", cfg.Listen.Admin, mux, &ops.HTTPServerOptions{
+		Logger: log, Health: h, OnError: ops.ShutdownOnError(sd, log),
+	})
+	ops.RegisterHTTPServer(lc, hs)
+	return &adminServer{hs}
+}
