@@ -11,7 +11,9 @@
 // answers that belongs to the generation. Refresh compares the store's
 // content and entitlement versions with the loaded ones and builds a new
 // generation when either moved — the whole tree on a content change, only the
-// index on an entitlement change — then swaps the pointer. Readers never wait
+// index on an entitlement change — then swaps the pointer. A content rebuild
+// derives the listings and compiles the index side by side; the
+// recently-added order is sorted on the first home page a generation serves. Readers never wait
 // for a build and never see a half-built generation; the old generation's
 // caches die with it, so a version bump invalidates by construction.
 //

@@ -87,18 +87,18 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 		}
 		for _, vn := range r.videos {
 			if view.Video(vn.v.VimeoID) {
-				h.Videos = append(h.Videos, vn.summary)
+				h.Videos = append(h.Videos, vn.summary())
 			}
 		}
 	}
 	if n := s.opts.RecentlyAdded; n > 0 {
 		row := Row{Kind: RowRecentlyAdded, Title: "Recently added", Videos: make([]VideoSummary, 0, n)}
-		for _, vn := range st.recent {
+		for _, vn := range st.recent() {
 			if len(row.Videos) == n {
 				break
 			}
 			if view.Video(vn.v.VimeoID) {
-				row.Videos = append(row.Videos, vn.summary)
+				row.Videos = append(row.Videos, vn.summary())
 			}
 		}
 		h.Rows = append(h.Rows, row)
@@ -238,7 +238,7 @@ func folderPage(st *state, n *folderNode, view *entitle.View, cur cursor, limit 
 		if i < len(fs) {
 			p.Folders = append(p.Folders, summarize(fs[i], view))
 		} else {
-			p.Videos = append(p.Videos, vs[i-len(fs)].summary)
+			p.Videos = append(p.Videos, vs[i-len(fs)].summary())
 		}
 	}
 	if end < total {

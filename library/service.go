@@ -121,7 +121,6 @@ func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 			return fmt.Errorf("library: load snapshot: %w", err)
 		}
 		cv = max(v, snap.Version()) // a tree read after a write is newer than v
-		ct = buildContent(snap)
 	} else {
 		snap, cv, ct = cur.snap, cur.content, cur.content_
 	}
@@ -129,7 +128,14 @@ func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 	if err != nil {
 		return fmt.Errorf("library: list rules: %w", err)
 	}
+	// The listings and the index both only read the snapshot: build them
+	// side by side.
+	var wg sync.WaitGroup
+	if ct == nil {
+		wg.Go(func() { ct = buildContent(snap) })
+	}
 	idx, err := entitle.New(snap, rules, ev, s.opts.Index)
+	wg.Wait()
 	if err != nil {
 		return fmt.Errorf("library: compile entitlements: %w", err)
 	}

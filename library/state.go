@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,12 +31,16 @@ type state struct {
 	rules    int
 }
 
-// content_ is the part of a state derived from the tree alone.
+// content_ is the part of a state derived from the tree alone. It is built
+// eagerly except for the recently-added order, sorted on first use.
 type content_ struct {
 	folders map[string]*folderNode
 	videos  map[string]*videoNode
 	roots   []*folderNode
-	recent  []*videoNode // playable videos, newest first
+
+	recentOnce sync.Once
+	recentList []*videoNode // playable placed videos, newest first; see recent
+	playable   []*videoNode // playable placed videos, unordered
 }
 
 type folderNode struct {
@@ -48,70 +53,98 @@ type folderNode struct {
 }
 
 type videoNode struct {
-	v       tree.Video
-	folders []*folderNode // the folders it is placed in (FoldersOf order)
-	summary VideoSummary
+	v       *tree.Video    // points into the generation's snapshot; read-only
+	folders []*folderNode  // the folders it is placed in (FoldersOf order: by id)
+	home    [1]*folderNode // backs folders for the usual single placement
 }
 
+func (vn *videoNode) summary() VideoSummary {
+	return VideoSummary{
+		ID: vn.v.VimeoID, Title: vn.v.Title, ThumbnailURL: vn.v.ThumbnailURL,
+		DurationSeconds: vn.v.DurationSeconds, CreatedAt: vn.v.CreatedAt,
+	}
+}
+
+// buildContent derives the listings from the snapshot. Nodes are allocated
+// in two slabs and the snapshot is read without copies: at 100,000 videos
+// this is the bulk of a content rebuild after the store read.
 func buildContent(snap *tree.Snapshot) *content_ {
 	nf, nv := snap.Len()
 	c := &content_{
 		folders: make(map[string]*folderNode, nf),
 		videos:  make(map[string]*videoNode, nv),
 	}
-	for _, v := range snap.Videos() {
-		c.videos[v.VimeoID] = &videoNode{v: v, summary: VideoSummary{
-			ID: v.VimeoID, Title: v.Title, ThumbnailURL: v.ThumbnailURL,
-			DurationSeconds: v.DurationSeconds, CreatedAt: v.CreatedAt,
-		}}
+	vslab := make([]videoNode, 0, nv)
+	for v := range snap.AllVideos() {
+		vslab = append(vslab, videoNode{v: v})
+		vn := &vslab[len(vslab)-1]
+		vn.folders = vn.home[:0:1]
+		c.videos[v.VimeoID] = vn
 	}
-	for _, f := range snap.Folders() { // parents before children
-		n := &folderNode{ref: FolderRef{ID: f.VimeoID, Name: f.Name}}
+	fslab := make([]folderNode, 0, nf)
+	order := make([]*folderNode, 0, nf)
+	for f := range snap.AllFolders() { // parents before children
+		fslab = append(fslab, folderNode{ref: FolderRef{ID: f.VimeoID, Name: f.Name}})
+		n := &fslab[len(fslab)-1]
 		if p := c.folders[f.ParentVimeoID]; f.ParentVimeoID != "" && p != nil {
 			n.parent = p
 			if !p.root {
 				n.crumbs = make([]FolderRef, 0, len(p.crumbs)+1)
 				n.crumbs = append(append(n.crumbs, p.crumbs...), p.ref)
 			}
+			p.children = append(p.children, n) // parents are visited in sibling order
 		} else {
 			n.root = true
 		}
 		c.folders[f.VimeoID] = n
+		order = append(order, n)
 	}
-	for _, id := range snap.Roots() {
+	for id := range snap.AllRoots() {
 		if n := c.folders[id]; n != nil {
 			c.roots = append(c.roots, n)
 		}
 	}
-	for id, n := range c.folders {
-		for _, ch := range snap.Children(id) {
-			if cn := c.folders[ch]; cn != nil {
-				n.children = append(n.children, cn)
-			}
-		}
-		for _, p := range snap.Contents(id) {
+	multi := false
+	for _, n := range order {
+		for p := range snap.AllContents(n.ref.ID) {
 			if vn := c.videos[p.VideoVimeoID]; vn != nil {
+				if n.videos == nil {
+					n.videos = make([]*videoNode, 0, snap.ContentsLen(n.ref.ID))
+				}
 				n.videos = append(n.videos, vn)
+				if len(vn.folders) > 0 {
+					multi = true
+				}
+				vn.folders = append(vn.folders, n)
 			}
 		}
 	}
-	for id, vn := range c.videos {
-		for _, fid := range snap.FoldersOf(id) {
-			if fn := c.folders[fid]; fn != nil {
-				vn.folders = append(vn.folders, fn)
-			}
+	for i := range vslab {
+		vn := &vslab[i]
+		if multi && len(vn.folders) > 1 {
+			slices.SortFunc(vn.folders, func(a, b *folderNode) int { return cmp.Compare(a.ref.ID, b.ref.ID) })
 		}
 		if vn.v.Playable() && len(vn.folders) > 0 {
-			c.recent = append(c.recent, vn)
+			c.playable = append(c.playable, vn)
 		}
 	}
-	slices.SortFunc(c.recent, func(a, b *videoNode) int {
-		if r := b.v.CreatedAt.Compare(a.v.CreatedAt); r != 0 {
-			return r
-		}
-		return cmp.Compare(a.v.VimeoID, b.v.VimeoID)
-	})
 	return c
+}
+
+// recent returns the playable placed videos, newest first, sorting them on
+// first use (a rebuild does not pay for it until a home page is asked for).
+func (c *content_) recent() []*videoNode {
+	c.recentOnce.Do(func() {
+		r := slices.Clone(c.playable)
+		slices.SortFunc(r, func(a, b *videoNode) int {
+			if r := b.v.CreatedAt.Compare(a.v.CreatedAt); r != 0 {
+				return r
+			}
+			return cmp.Compare(a.v.VimeoID, b.v.VimeoID)
+		})
+		c.recentList = r
+	})
+	return c.recentList
 }
 
 func versionString(content, ent int64) string {

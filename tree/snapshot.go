@@ -3,6 +3,7 @@ package tree
 import (
 	"cmp"
 	"errors"
+	"iter"
 	"slices"
 )
 
@@ -36,7 +37,7 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 		folders:    make(map[string]*Folder, len(folders)),
 		videos:     make(map[string]*Video, len(videos)),
 		children:   make(map[string][]string),
-		contents:   make(map[string][]Placement),
+		contents:   make(map[string][]Placement, len(folders)),
 		videoHomes: make(map[string][]string, len(videos)),
 		paths:      make(map[string][]string, len(folders)),
 	}
@@ -150,15 +151,17 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 		}
 	}
 
-	seen := make(map[[2]string]bool, len(placements))
-	for _, p := range placements {
+	// Most videos have one home: their first is a cap-1 window on one slab.
+	homeSlab := make([]string, len(placements))
+	for i, p := range placements {
 		var bad *Error
+		homes, placed := s.videoHomes[p.VideoVimeoID]
 		switch {
 		case s.folders[p.FolderVimeoID] == nil:
 			bad = Errorf(ErrOrphan, "placement", p.VideoVimeoID, "folder %q is not in the snapshot", p.FolderVimeoID)
-		case s.videos[p.VideoVimeoID] == nil:
+		case !placed && s.videos[p.VideoVimeoID] == nil:
 			bad = Errorf(ErrOrphan, "placement", p.VideoVimeoID, "video is not in the snapshot (folder %q)", p.FolderVimeoID)
-		case seen[[2]string{p.FolderVimeoID, p.VideoVimeoID}]:
+		case slices.Contains(homes, p.FolderVimeoID):
 			bad = Errorf(ErrDuplicate, "placement", p.VideoVimeoID, "placed twice in folder %q", p.FolderVimeoID)
 		}
 		if bad != nil {
@@ -167,9 +170,13 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 			}
 			continue
 		}
-		seen[[2]string{p.FolderVimeoID, p.VideoVimeoID}] = true
 		s.contents[p.FolderVimeoID] = append(s.contents[p.FolderVimeoID], p)
-		s.videoHomes[p.VideoVimeoID] = append(s.videoHomes[p.VideoVimeoID], p.FolderVimeoID)
+		if !placed {
+			homeSlab[i] = p.FolderVimeoID
+			s.videoHomes[p.VideoVimeoID] = homeSlab[i : i+1 : i+1]
+		} else {
+			s.videoHomes[p.VideoVimeoID] = append(homes, p.FolderVimeoID)
+		}
 	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
@@ -317,3 +324,51 @@ func (s *Snapshot) Placements() []Placement {
 	}
 	return out
 }
+
+// The All… iterators below read the snapshot without copying its slices (the
+// methods above return copies). They are for hot paths such as building a
+// read model of 100,000 videos; callers must not keep what they yield beyond
+// the snapshot's life or modify it.
+
+// AllVideos yields every video, in no particular order. The *Video points
+// into the snapshot: read it, never modify it.
+func (s *Snapshot) AllVideos() iter.Seq[*Video] {
+	return func(yield func(*Video) bool) {
+		for _, v := range s.videos {
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+// AllFolders yields every folder, parents before children (breadth first, as
+// FolderIDs). The *Folder points into the snapshot: read it, never modify it.
+func (s *Snapshot) AllFolders() iter.Seq[*Folder] {
+	return func(yield func(*Folder) bool) {
+		for _, id := range s.folderIDs {
+			if !yield(s.folders[id]) {
+				return
+			}
+		}
+	}
+}
+
+// AllChildren yields the ids of the folder's direct subfolders in sibling
+// order, as Children does, without copying.
+func (s *Snapshot) AllChildren(folderVimeoID string) iter.Seq[string] {
+	return slices.Values(s.children[folderVimeoID])
+}
+
+// AllContents yields the placements of videos directly in the folder, in
+// order, as Contents does, without copying.
+func (s *Snapshot) AllContents(folderVimeoID string) iter.Seq[Placement] {
+	return slices.Values(s.contents[folderVimeoID])
+}
+
+// AllRoots yields the top-level folders' ids in sibling order, as Roots does,
+// without copying.
+func (s *Snapshot) AllRoots() iter.Seq[string] { return slices.Values(s.roots) }
+
+// ContentsLen is the number of videos placed directly in the folder.
+func (s *Snapshot) ContentsLen(folderVimeoID string) int { return len(s.contents[folderVimeoID]) }

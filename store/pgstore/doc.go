@@ -27,6 +27,12 @@
 // only touch rows whose values differ (IS DISTINCT FROM), which is how Update
 // knows whether to bump the content version.
 //
+// LoadSnapshot reads folders, videos and placements at one point in time: on
+// three pooled connections sharing one exported snapshot (pg_export_snapshot
+// and SET TRANSACTION SNAPSHOT) when the pool has at least four connections,
+// else in one repeatable-read transaction. Placements are read by internal
+// ids and resolved in memory, without a join.
+//
 // # Errors
 //
 // Driver errors are translated once, here, into the owning package's

@@ -2,10 +2,12 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,36 +28,142 @@ const batchSize = 5000
 // cycle or rewrite paths from stale prefixes. Video writes do not take it.
 const structureLock = `SELECT pg_advisory_xact_lock(hashtextextended('vidlib.folders.' || current_schema(), 0))`
 
-// LoadSnapshot reads the mirror in one repeatable-read transaction.
+// LoadSnapshot reads the mirror at one point in time. With a pool of at least
+// four connections the folders, videos and placements are read concurrently
+// on three connections sharing one exported snapshot (pg_export_snapshot), so
+// that decoding one result overlaps the server producing the others;
+// otherwise in one repeatable-read transaction. Placements are read by
+// internal ids and resolved to Vimeo ids in memory (no join): a placement
+// whose folder or video is not loaded (soft-deleted, in a live load) is left
+// out, as the join left it out.
 func (s *Store) LoadSnapshot(ctx context.Context, opts tree.LoadOptions) (*tree.Snapshot, error) {
-	var snap *tree.Snapshot
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var version int64
-		if err := tx.QueryRow(ctx, `SELECT value FROM versions WHERE name = 'content'`).Scan(&version); err != nil {
+	live := !opts.IncludeDeleted
+	var (
+		version int64
+		l       loaded
+		err     error
+	)
+	if s.pool.Config().MaxConns >= 4 {
+		version, l, err = s.loadParallel(ctx, live)
+	} else {
+		err = pgx.BeginTxFunc(ctx, s.pool, readTx, func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, `SELECT value FROM versions WHERE name = 'content'`).Scan(&version); err != nil {
+				return err
+			}
+			if l.folders, err = loadFolders(ctx, tx, live); err != nil {
+				return err
+			}
+			if l.videos, err = loadVideos(ctx, tx, live); err != nil {
+				return err
+			}
+			l.placements, err = loadPlacements(ctx, tx)
 			return err
-		}
-		live := !opts.IncludeDeleted
-		folders, err := loadFolders(ctx, tx, live)
-		if err != nil {
-			return err
-		}
-		videos, err := loadVideos(ctx, tx, live)
-		if err != nil {
-			return err
-		}
-		placements, err := loadPlacements(ctx, tx, live)
-		if err != nil {
-			return err
-		}
-		snap, err = tree.New(version, folders, videos, placements)
-		return err
-	})
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: load snapshot: %w", translate(err, treeErrs))
+	}
+	snap, err := tree.New(version, l.folders, l.videos, l.resolve())
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: load snapshot: %w", translate(err, treeErrs))
 	}
 	return snap, nil
 }
 
+var readTx = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// loaded is what LoadSnapshot read, before placements are resolved.
+type loaded struct {
+	folders    []tree.Folder
+	videos     []tree.Video
+	placements []idPlacement
+}
+
+// idPlacement is a folder_videos row by internal ids.
+type idPlacement struct{ folder, video, sort int64 }
+
+// resolve turns the placements into Vimeo ids, leaving out those whose
+// folder or video was not loaded.
+func (l *loaded) resolve() []tree.Placement {
+	folders := make(map[int64]string, len(l.folders))
+	for i := range l.folders {
+		folders[l.folders[i].ID] = l.folders[i].VimeoID
+	}
+	videos := make(map[int64]string, len(l.videos))
+	for i := range l.videos {
+		videos[l.videos[i].ID] = l.videos[i].VimeoID
+	}
+	out := make([]tree.Placement, 0, len(l.placements))
+	for _, p := range l.placements {
+		f, okf := folders[p.folder]
+		v, okv := videos[p.video]
+		if okf && okv {
+			out = append(out, tree.Placement{FolderVimeoID: f, VideoVimeoID: v, SortOrder: int(p.sort)})
+		}
+	}
+	return out
+}
+
+// loadParallel reads the three tables on three connections that share the
+// first one's snapshot.
+func (s *Store) loadParallel(ctx context.Context, live bool) (int64, loaded, error) {
+	var l loaded
+	tx, err := s.pool.BeginTx(ctx, readTx)
+	if err != nil {
+		return 0, l, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var (
+		version int64
+		snapID  string
+	)
+	err = tx.QueryRow(ctx, `SELECT value, pg_export_snapshot() FROM versions WHERE name = 'content'`).Scan(&version, &snapID)
+	if err != nil {
+		return 0, l, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg         sync.WaitGroup
+		verr, perr error
+	)
+	onSnapshot := func(fn func(pgx.Tx) error) error {
+		return pgx.BeginTxFunc(ctx, s.pool, readTx, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET TRANSACTION SNAPSHOT '`+strings.ReplaceAll(snapID, "'", "''")+`'`); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+	}
+	wg.Go(func() {
+		verr = onSnapshot(func(tx pgx.Tx) (err error) {
+			l.videos, err = loadVideos(ctx, tx, live)
+			return err
+		})
+		if verr != nil {
+			cancel()
+		}
+	})
+	wg.Go(func() {
+		perr = onSnapshot(func(tx pgx.Tx) (err error) {
+			l.placements, err = loadPlacements(ctx, tx)
+			return err
+		})
+		if perr != nil {
+			cancel()
+		}
+	})
+	folders, ferr := loadFolders(ctx, tx, live)
+	if ferr != nil {
+		cancel()
+	}
+	wg.Wait() // the exporting transaction stays open until the others imported its snapshot
+	l.folders = folders
+	if err := errors.Join(ferr, verr, perr); err != nil {
+		return 0, l, err
+	}
+	return version, l, nil
+}
 func loadFolders(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Folder, error) {
 	q := `SELECT f.id, f.vimeo_folder_id, coalesce(p.vimeo_folder_id, ''), f.name, f.sort_order,
 		f.vimeo_created_at, f.vimeo_modified_at, f.deleted_at
@@ -106,21 +214,16 @@ func loadVideos(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Video, error)
 	return out, rows.Err()
 }
 
-func loadPlacements(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Placement, error) {
-	q := `SELECT f.vimeo_folder_id, v.vimeo_video_id, fv.sort_order
-		FROM folder_videos fv JOIN folders f ON f.id = fv.folder_id JOIN videos v ON v.id = fv.video_id`
-	if live {
-		q += ` WHERE f.deleted_at IS NULL AND v.deleted_at IS NULL`
-	}
-	rows, err := tx.Query(ctx, q)
+func loadPlacements(ctx context.Context, tx pgx.Tx) ([]idPlacement, error) {
+	rows, err := tx.Query(ctx, `SELECT folder_id, video_id, sort_order FROM folder_videos`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []tree.Placement
+	var out []idPlacement
 	for rows.Next() {
-		var p tree.Placement
-		if err := rows.Scan(&p.FolderVimeoID, &p.VideoVimeoID, &p.SortOrder); err != nil {
+		var p idPlacement
+		if err := rows.Scan(&p.folder, &p.video, &p.sort); err != nil {
 			return nil, err
 		}
 		out = append(out, p)
