@@ -30,7 +30,9 @@ const (
 // provider ("Google_1182…", "SignInWithApple_0003…").
 var knownProviders = []string{ProviderGoogle, ProviderApple, "Facebook", "LoginWithAmazon"}
 
-// Token is a verified token: who it names and what it says.
+// Token is a verified token: who it names and what it says. Verify returns
+// the same Token to every caller of one raw token while it is cached: treat
+// it as read-only.
 type Token struct {
 	// Identity is the external identity: Issuer and Subject identify it;
 	// Provider, Email and EmailVerified come from the claims. UserID is empty.

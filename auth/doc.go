@@ -15,9 +15,11 @@
 //
 // Verification order: size, shape, canonical base64url, alg on the allow-list
 // (RS256 only: "none" and HS256 are refused before a key is looked at), a kid,
-// an "iss" we trust; then github.com/coreos/go-oidc/v3 checks the signature
-// against our cached key set and the issuer; then exp (required), nbf and iat
-// with VerifierOptions.ClockSkew, the audience or client_id, and the token use.
+// no "crit", claims that decode, an "iss" we trust; then the RS256 signature
+// (crypto/rsa, RSASSA-PKCS1-v1_5 with SHA-256) over the very bytes the claims
+// were decoded from, with the issuer's cached key; then exp (required), nbf
+// and iat with VerifierOptions.ClockSkew, the audience or client_id, and the
+// token use.
 //
 // Keys: each issuer's JWKS (found by discovery unless Issuer.JWKSURL is set) is
 // cached. A token with a kid that is not cached triggers a refresh, but at most
@@ -27,6 +29,33 @@
 // background refresh while the cached keys keep serving, so a key the issuer
 // withdrew stays accepted for about KeyMaxAge at most; a failed refresh keeps
 // the old keys. Call Verifier.Warm at startup to load the keys early.
+//
+// # Verification cache
+//
+// A client presents the same token on every request until it expires, and
+// checking it (an RSA signature, JSON decodes of header and claims) was most
+// of the read API's CPU. So the Verifier remembers each successful verification,
+// keyed by the SHA-256 of the raw token, for VerifierOptions.CacheTTL (default
+// DefaultCacheTTL, one minute; negative disables) or until the token expires
+// if that is sooner, and answers the same token from memory. Every hit checks
+// again that the token has not expired (exp + ClockSkew against the clock)
+// and that the kid which signed it still maps to the same key in the issuer's
+// key set, which also starts the usual background refresh after KeyMaxAge.
+// Failures are never cached, so forged or garbage tokens cannot fill it; the
+// cache holds at most MaxCachedTokens entries (default
+// DefaultMaxCachedTokens, about 3.5 KiB each), dropping the oldest first. It
+// holds hashes and verified claims, never a raw token.
+//
+// The trade-off: a verified token is trusted from memory for up to CacheTTL.
+// A withdrawn signing key stops being accepted no later than without the
+// cache (when the key set is next refreshed, about KeyMaxAge after the
+// withdrawal at most), because hits re-check the key set; the trusted issuers
+// are fixed for the life of a Verifier. What a hit does not repeat is the
+// signature check itself and the claim checks that cannot change with time
+// (issuer, audience, token use). Nothing here revokes tokens: a Cognito token
+// revoked with RevokeToken or GlobalSignOut is accepted until exp with or
+// without the cache (disable users in the UserStore instead). A negative
+// CacheTTL turns the cache off, for instance before adding a revocation check.
 //
 // # Users
 //
@@ -39,7 +68,8 @@
 // named in Options.SegmentClaims, overridden by the user's stored profile. A
 // disabled user is refused. Principals are cached per token for
 // Options.PrincipalTTL (role and profile changes take effect within it); the
-// token itself is verified on every request.
+// token itself is checked on every request, on most of them from the
+// Verifier's cache (one SHA-256 of the token keys both caches).
 //
 // Each sign-in (a token session: Cognito's origin_jti, else auth_time, jti or
 // iat) is audited once per process through the Auditor, with a Key that is the
@@ -73,5 +103,6 @@
 // # Concurrency
 //
 // Verifier and Service are safe for concurrent use; build one of each per
-// process. Principals are shared between requests of one token: read-only.
+// process. Tokens and Principals are shared between requests of one token:
+// read-only.
 package auth

@@ -56,7 +56,7 @@ func testKeys(t testing.TB) []*rsa.PrivateKey {
 	return sharedKeys
 }
 
-func startIssuer(t *testing.T, clk *clock, opts *authtest.Options) *authtest.Issuer {
+func startIssuer(t testing.TB, clk *clock, opts *authtest.Options) *authtest.Issuer {
 	t.Helper()
 	o := authtest.Options{}
 	if opts != nil {
@@ -70,7 +70,7 @@ func startIssuer(t *testing.T, clk *clock, opts *authtest.Options) *authtest.Iss
 	return is
 }
 
-func cognitoVerifier(t *testing.T, clk *clock, is *authtest.Issuer, opts *auth.VerifierOptions, uses ...auth.TokenUse) *auth.Verifier {
+func cognitoVerifier(t testing.TB, clk *clock, is *authtest.Issuer, opts *auth.VerifierOptions, uses ...auth.TokenUse) *auth.Verifier {
 	t.Helper()
 	o := auth.VerifierOptions{}
 	if opts != nil {

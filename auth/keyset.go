@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +21,7 @@ import (
 // maxJWKSBytes bounds a discovery document or key set response.
 const maxJWKSBytes = 1 << 20
 
-// keySet is an oidc.KeySet with a cache that refreshes only when it must and
+// keySet caches one issuer's signing keys; it refreshes only when it must and
 // never faster than refreshGap: a token whose "kid" is not cached triggers at
 // most one fetch per refreshGap (concurrent ones share it), so a flood of
 // forged tokens cannot become a flood of JWKS requests. A key set older than
@@ -49,42 +51,42 @@ type fetchCall struct {
 	err  error
 }
 
-// verifyState carries the typed outcome of VerifySignature out of go-oidc,
-// which only formats the error it gets.
-type verifyState struct{ err error }
-
-type stateKey struct{}
-
-// VerifySignature implements oidc.KeySet.
-func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	payload, err := k.verify(ctx, jwt)
-	if err != nil {
-		if st, ok := ctx.Value(stateKey{}).(*verifyState); ok {
-			st.err = err
-		}
-		return nil, err
-	}
-	return payload, nil
-}
-
-func (k *keySet) verify(ctx context.Context, jwt string) ([]byte, error) {
-	jws, err := jose.ParseSignedCompact(jwt, allowedAlgs)
-	if err != nil {
-		return nil, tokenError(ErrMalformed, "%v", err)
-	}
-	if len(jws.Signatures) != 1 {
-		return nil, tokenError(ErrMalformed, "want exactly one signature")
-	}
-	kid := jws.Signatures[0].Header.KeyID
+// verify checks an RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256) over the
+// JWS signing input with the key named kid, and returns that key. A cached
+// kid with a bad signature never causes a fetch. (crypto/rsa rebuilds its
+// internal form of the key on every call and offers no way to keep it: one
+// more reason the Verifier caches successful verifications.)
+func (k *keySet) verify(ctx context.Context, kid, signingInput string, sig []byte) (*rsa.PublicKey, error) {
 	key, err := k.key(ctx, kid)
 	if err != nil {
 		return nil, err
 	}
-	payload, err := jws.Verify(key)
-	if err != nil {
+	digest := sha256.Sum256([]byte(signingInput))
+	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], sig); err != nil {
 		return nil, tokenError(ErrBadSignature, "key %q", kid)
 	}
-	return payload, nil
+	return key, nil
+}
+
+// cached returns the cached key for kid without waiting; like key, it starts
+// a background refresh when the set is older than maxAge (as the rate limit
+// allows). The verification cache uses it to check on every hit that the
+// token's key is still published.
+func (k *keySet) cached(kid string) (*rsa.PublicKey, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	key, known := k.keys[kid]
+	if known {
+		k.refreshIfStaleLocked(k.now())
+	}
+	return key, known
+}
+
+func (k *keySet) refreshIfStaleLocked(now time.Time) {
+	fresh := !k.fetchedAt.IsZero() && now.Sub(k.fetchedAt) < k.maxAge
+	if !fresh && k.inflight == nil && (k.triedAt.IsZero() || now.Sub(k.triedAt) >= k.refreshGap) {
+		k.startLocked(now)
+	}
 }
 
 // key returns the key for kid. A cached key is returned at once; if the set
@@ -95,15 +97,12 @@ func (k *keySet) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	k.mu.Lock()
 	key, known := k.keys[kid]
 	now := k.now()
-	fresh := !k.fetchedAt.IsZero() && now.Sub(k.fetchedAt) < k.maxAge
-	mayFetch := k.inflight != nil || k.triedAt.IsZero() || now.Sub(k.triedAt) >= k.refreshGap
 	if known {
-		if !fresh && k.inflight == nil && mayFetch {
-			k.startLocked(now)
-		}
+		k.refreshIfStaleLocked(now)
 		k.mu.Unlock()
 		return key, nil
 	}
+	mayFetch := k.inflight != nil || k.triedAt.IsZero() || now.Sub(k.triedAt) >= k.refreshGap
 	if !mayFetch {
 		lastErr := k.lastErr
 		k.mu.Unlock()

@@ -42,6 +42,14 @@ type TokenVerifier interface {
 
 var _ TokenVerifier = (*Verifier)(nil)
 
+// keyedVerifier is a TokenVerifier that takes the token's key (tokenKey),
+// which the Service computes anyway for its principal cache: *Verifier.
+type keyedVerifier interface {
+	verifyKeyed(ctx context.Context, raw string, key [32]byte) (*Token, error)
+}
+
+var _ keyedVerifier = (*Verifier)(nil)
+
 // Principal is the signed-in user of a request: who, with which roles and
 // profile segments, as decided by the backend.
 type Principal struct {
@@ -55,7 +63,7 @@ type Principal struct {
 // Defaults of Options.
 const (
 	DefaultPrincipalTTL  = 30 * time.Second
-	DefaultMaxPrincipals = 10_000
+	DefaultMaxPrincipals = 20_000
 	DefaultSessionTTL    = 24 * time.Hour
 )
 
@@ -70,7 +78,9 @@ type Options struct {
 	SegmentClaims map[string]string
 	// PrincipalTTL is how long a resolved principal is reused for the same
 	// token (default DefaultPrincipalTTL; negative: never). Role and profile
-	// changes take effect within this time. The token is verified every time.
+	// changes take effect within this time. The token is verified every time
+	// (by a Verifier, from its cache if it was verified recently: expiry and
+	// signing key are checked again).
 	PrincipalTTL time.Duration
 	// MaxPrincipals bounds that cache (default DefaultMaxPrincipals).
 	MaxPrincipals int
@@ -144,12 +154,20 @@ func New(verifier TokenVerifier, users UserStore, auditor Auditor, opts *Options
 // token errors (ErrInvalidToken and a reason), ErrKeysUnavailable,
 // ErrUserDisabled, ErrUnavailable (store or auditor failed).
 func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, error) {
-	tok, err := s.verifier.Verify(ctx, raw)
+	// One hash of the token keys both caches: the verifier's (which re-checks
+	// expiry and the signing key on every hit) and the principals.
+	key := tokenKey(raw)
+	var tok *Token
+	var err error
+	if kv, ok := s.verifier.(keyedVerifier); ok {
+		tok, err = kv.verifyKeyed(ctx, raw, key)
+	} else {
+		tok, err = s.verifier.Verify(ctx, raw)
+	}
 	if err != nil {
 		return nil, err
 	}
 	now := s.opts.Now()
-	key := sha256.Sum256([]byte(raw))
 	if p, ok := s.cached(key, now); ok {
 		return p, nil
 	}

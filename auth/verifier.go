@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 	"go.uber.org/zap"
 )
@@ -29,6 +28,14 @@ const (
 	DefaultKeyMaxAge    = time.Hour
 	DefaultMaxTokenSize = 16 << 10
 	DefaultHTTPTimeout  = 10 * time.Second
+	// DefaultCacheTTL is how long a successful verification is reused at
+	// most (see VerifierOptions.CacheTTL).
+	DefaultCacheTTL = time.Minute
+	// DefaultMaxCachedTokens bounds the verification cache: an entry for a
+	// Cognito ID token takes about 3.5 KiB (mostly Token.Claims), some
+	// 70 MiB when full. Size it to the tokens in use within CacheTTL (about
+	// one per active user).
+	DefaultMaxCachedTokens = 20_000
 )
 
 // VerifierOptions tune a Verifier. The zero value (and nil) is valid.
@@ -50,6 +57,17 @@ type VerifierOptions struct {
 	KeyMaxAge time.Duration
 	// MaxTokenSize rejects longer tokens unread (default DefaultMaxTokenSize).
 	MaxTokenSize int
+	// CacheTTL is how long a successful verification is reused for the same
+	// raw token (by its SHA-256) instead of checking the signature and
+	// parsing the claims again: until the token expires (exp + ClockSkew) or
+	// CacheTTL after it was verified, whichever comes first, and only while
+	// the signing key is still in the issuer's key set. Failures are never
+	// cached. Default DefaultCacheTTL; negative: no cache, every call checks
+	// the signature.
+	CacheTTL time.Duration
+	// MaxCachedTokens bounds that cache; the oldest entries make room
+	// (default DefaultMaxCachedTokens).
+	MaxCachedTokens int
 	// Logger (nil: no logging).
 	Logger *zap.Logger
 }
@@ -62,12 +80,12 @@ type Verifier struct {
 	now      func() time.Time
 	skew     time.Duration
 	maxSize  int
+	cache    *tokenCache // nil: no cache
 }
 
 type issuerVerifier struct {
 	cfg  Issuer
 	keys *keySet
-	oidc *oidc.IDTokenVerifier
 }
 
 // NewVerifier returns a Verifier for the issuers (at least one; ErrInvalid for
@@ -80,7 +98,7 @@ func NewVerifier(issuers []Issuer, opts *VerifierOptions) (*Verifier, error) {
 	if len(issuers) == 0 {
 		return nil, fmt.Errorf("%w: no issuers", ErrInvalid)
 	}
-	if opts.KeyRefreshGap < 0 || opts.KeyMaxAge < 0 || opts.MaxTokenSize < 0 {
+	if opts.KeyRefreshGap < 0 || opts.KeyMaxAge < 0 || opts.MaxTokenSize < 0 || opts.MaxCachedTokens < 0 {
 		return nil, fmt.Errorf("%w: negative verifier option", ErrInvalid)
 	}
 	v := &Verifier{byIssuer: make(map[string]*issuerVerifier), now: opts.Now, skew: opts.ClockSkew, maxSize: opts.MaxTokenSize}
@@ -95,6 +113,13 @@ func NewVerifier(issuers []Issuer, opts *VerifierOptions) (*Verifier, error) {
 	}
 	if v.maxSize == 0 {
 		v.maxSize = DefaultMaxTokenSize
+	}
+	if opts.CacheTTL >= 0 {
+		maxEntries := opts.MaxCachedTokens
+		if maxEntries == 0 {
+			maxEntries = DefaultMaxCachedTokens
+		}
+		v.cache = newTokenCache(cmpOr(opts.CacheTTL, DefaultCacheTTL), maxEntries)
 	}
 	client := opts.HTTPClient
 	if client == nil {
@@ -119,12 +144,7 @@ func NewVerifier(issuers []Issuer, opts *VerifierOptions) (*Verifier, error) {
 			refreshGap: cmpOr(opts.KeyRefreshGap, DefaultRefreshGap),
 			maxAge:     cmpOr(opts.KeyMaxAge, DefaultKeyMaxAge),
 		}
-		iv := &issuerVerifier{cfg: is, keys: ks, oidc: oidc.NewVerifier(is.URL, ks, &oidc.Config{
-			SupportedSigningAlgs: []string{oidc.RS256},
-			SkipClientIDCheck:    true, // audiences are checked below: several per issuer, and client_id for access tokens
-			SkipExpiryCheck:      true, // exp, nbf and iat are checked below with the configured skew
-			Now:                  v.now,
-		})}
+		iv := &issuerVerifier{cfg: is, keys: ks}
 		v.byIssuer[is.URL] = iv
 		if is.URL == GoogleIssuerURL {
 			v.byIssuer["accounts.google.com"] = iv // Google may omit the scheme; go-oidc accepts exactly this
@@ -167,48 +187,93 @@ func (v *Verifier) Warm(ctx context.Context) error {
 // issuer's keys could not be fetched.
 //
 // Order: cheap structural checks first (size, shape, alg, kid, a known "iss"),
-// so that garbage never causes a key fetch; then go-oidc verifies the
-// signature with the cached key set and the issuer; then the times, the
-// audience or client_id and the token use.
+// so that garbage never causes a key fetch; then the RS256 signature with the
+// issuer's cached key; then the times, the audience or client_id and the
+// token use. A token verified within VerifierOptions.CacheTTL is answered
+// from the cache after its expiry and signing key are checked again.
+//
+// The Token is shared by every call with the same raw token: read-only.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
-	iv, err := v.precheck(raw)
-	if err != nil {
-		return nil, err
+	if v.cache == nil || raw == "" || len(raw) > v.maxSize {
+		t, _, err := v.verify(ctx, raw)
+		return t, err
 	}
-	st := &verifyState{}
-	idt, err := iv.oidc.Verify(context.WithValue(ctx, stateKey{}, st), raw)
-	if err != nil {
-		if st.err != nil {
-			return nil, st.err
+	return v.verifyKeyed(ctx, raw, tokenKey(raw))
+}
+
+// verifyKeyed is Verify with the token's key (tokenKey) already computed:
+// Service computes it once for both caches.
+func (v *Verifier) verifyKeyed(ctx context.Context, raw string, key [32]byte) (*Token, error) {
+	if v.cache == nil || raw == "" || len(raw) > v.maxSize {
+		t, _, err := v.verify(ctx, raw)
+		return t, err
+	}
+	now := v.now()
+	if e := v.cache.get(key); e != nil {
+		t, err := v.reuse(e, now)
+		if t != nil || err != nil {
+			return t, err
 		}
-		if strings.Contains(err.Error(), "different provider") {
-			return nil, tokenError(ErrWrongIssuer, "%v", err)
-		}
-		return nil, tokenError(ErrMalformed, "%v", err)
 	}
-	var payload json.RawMessage
-	var c claims
-	if err := idt.Claims(&payload); err != nil {
-		return nil, tokenError(ErrMalformed, "claims: %v", err)
+	t, e, err := v.verify(ctx, raw)
+	if err != nil {
+		return nil, err // failures are never cached
 	}
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, tokenError(ErrMalformed, "claims: %v", err)
+	e.key, e.until = key, now.Add(v.cache.ttl)
+	if exp := t.Expiry.Add(v.skew); exp.Before(e.until) {
+		e.until = exp
 	}
-	all := map[string]any{}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&all); err != nil {
-		return nil, tokenError(ErrMalformed, "claims: %v", err)
+	v.cache.put(e, now)
+	return t, nil
+}
+
+// reuse answers from a cache entry: the token if it is still valid, an
+// expiry error, or neither (the entry is dropped and the token must be
+// verified again: its time in the cache is over, or its key is no longer
+// published by the issuer).
+func (v *Verifier) reuse(e *cacheEntry, now time.Time) (*Token, error) {
+	if now.After(e.tok.Expiry.Add(v.skew)) {
+		v.cache.remove(e)
+		return nil, tokenError(ErrExpired, "expired at %s", e.tok.Expiry.Format(time.RFC3339))
+	}
+	if !now.Before(e.until) {
+		v.cache.remove(e)
+		return nil, nil
+	}
+	if pub, ok := e.iv.keys.cached(e.kid); !ok || (pub != e.pub && !pub.Equal(e.pub)) {
+		v.cache.remove(e)
+		return nil, nil
+	}
+	return e.tok, nil
+}
+
+// verify checks a token fully and returns it with the cache entry that
+// describes it (key and times not set).
+func (v *Verifier) verify(ctx context.Context, raw string) (*Token, *cacheEntry, error) {
+	pt, err := v.precheck(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	iv, c := pt.iv, &pt.claims
+	pub, err := iv.keys.verify(ctx, pt.kid, raw[:strings.LastIndexByte(raw, '.')], pt.sig)
+	if err != nil {
+		return nil, nil, err
 	}
 	if c.Subject == "" {
-		return nil, tokenError(ErrMalformed, "no sub")
+		return nil, nil, tokenError(ErrMalformed, "no sub")
 	}
-	if err := v.checkTimes(&c); err != nil {
-		return nil, err
+	if err := v.checkTimes(c); err != nil {
+		return nil, nil, err
 	}
-	use, clientID, err := iv.checkAudience(&c)
+	use, clientID, err := iv.checkAudience(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	all := map[string]any{}
+	dec := json.NewDecoder(bytes.NewReader(pt.payload))
+	dec.UseNumber()
+	if err := dec.Decode(&all); err != nil {
+		return nil, nil, tokenError(ErrMalformed, "claims: %v", err)
 	}
 	t := &Token{
 		Identity: Identity{
@@ -233,13 +298,23 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	case Apple:
 		t.Identity.Provider = ProviderApple
 	}
-	return t, nil
+	return t, &cacheEntry{tok: t, iv: iv, kid: pt.kid, pub: pub}, nil
+}
+
+// parsedToken is a token that passed precheck: not yet trusted.
+type parsedToken struct {
+	iv      *issuerVerifier
+	kid     string
+	sig     []byte
+	payload []byte
+	claims  claims
 }
 
 // precheck rejects what is obviously not a token we could accept, without
-// touching a key, and picks the issuer from the unverified "iss" (only to
-// route: go-oidc checks the verified one).
-func (v *Verifier) precheck(raw string) (*issuerVerifier, error) {
+// touching a key, decodes the (unverified) claims and picks the issuer from
+// "iss". The claims are trusted only once the signature is checked over the
+// very bytes they were decoded from.
+func (v *Verifier) precheck(raw string) (*parsedToken, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, ErrNoToken)
 	}
@@ -269,20 +344,23 @@ func (v *Verifier) precheck(raw string) (*issuerVerifier, error) {
 	}
 	// Strict decoding: a signature whose last character has stray bits would
 	// decode to the same bytes, making one token spellable several ways.
-	if sig, err := strictB64.DecodeString(parts[2]); err != nil || len(sig) == 0 {
+	pt := &parsedToken{kid: hdr.Kid}
+	var err error
+	if pt.sig, err = strictB64.DecodeString(parts[2]); err != nil || len(pt.sig) == 0 {
 		return nil, tokenError(ErrMalformed, "signature is not canonical base64url")
 	}
-	var peek struct {
-		Issuer string `json:"iss"`
-	}
-	if err := decodeSegment(parts[1], &peek); err != nil {
+	if pt.payload, err = strictB64.DecodeString(parts[1]); err != nil {
 		return nil, tokenError(ErrMalformed, "payload: %v", err)
 	}
-	iv, ok := v.byIssuer[peek.Issuer]
-	if !ok {
-		return nil, tokenError(ErrWrongIssuer, "iss %q", peek.Issuer)
+	if err := json.Unmarshal(pt.payload, &pt.claims); err != nil {
+		return nil, tokenError(ErrMalformed, "claims: %v", err)
 	}
-	return iv, nil
+	iv, ok := v.byIssuer[pt.claims.Issuer]
+	if !ok {
+		return nil, tokenError(ErrWrongIssuer, "iss %q", pt.claims.Issuer)
+	}
+	pt.iv = iv
+	return pt, nil
 }
 
 var strictB64 = base64.RawURLEncoding.Strict()

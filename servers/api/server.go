@@ -203,16 +203,22 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	s.writeBody(w, r, b, cachePrivate)
 }
 
-// Start listens on Options.Addr and serves in the background; Addr then
-// says where. Serve errors other than a shutdown are logged.
+// Start listens on Options.Addr and serves in the background; Addr says
+// where as soon as Start returns. Serve errors other than a shutdown are
+// logged. Starting a server that is already serving is ErrInvalid.
 func (s *Server) Start(ctx context.Context) error {
 	var lc net.ListenConfig
 	l, err := lc.Listen(ctx, "tcp", s.opts.Addr)
 	if err != nil {
 		return fmt.Errorf("api: listen %s: %w", s.opts.Addr, err)
 	}
+	srv, err := s.install(l)
+	if err != nil {
+		_ = l.Close()
+		return err
+	}
 	go func() {
-		if err := s.Serve(l); err != nil {
+		if err := serve(srv, l); err != nil {
 			s.log.Error("serve failed", zap.Error(err))
 		}
 	}()
@@ -221,6 +227,16 @@ func (s *Server) Start(ctx context.Context) error {
 
 // Serve serves on l until Shutdown; it returns nil after a shutdown.
 func (s *Server) Serve(l net.Listener) error {
+	srv, err := s.install(l)
+	if err != nil {
+		return err
+	}
+	return serve(srv, l)
+}
+
+// install records the http.Server and the listener's address before anything
+// is served, so that Addr and Shutdown see them at once.
+func (s *Server) install(l net.Listener) (*http.Server, error) {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
@@ -231,12 +247,15 @@ func (s *Server) Serve(l net.Listener) error {
 		ErrorLog:          zap.NewStdLog(s.log),
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.srv != nil {
-		s.mu.Unlock()
-		return fmt.Errorf("%w: already serving", ErrInvalid)
+		return nil, fmt.Errorf("%w: already serving", ErrInvalid)
 	}
 	s.srv, s.addr = srv, l.Addr().String()
-	s.mu.Unlock()
+	return srv, nil
+}
+
+func serve(srv *http.Server, l net.Listener) error {
 	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("api: serve: %w", err)
 	}
