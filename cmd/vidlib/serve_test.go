@@ -175,7 +175,9 @@ func TestAllEndToEnd(t *testing.T) {
 	go func() { done <- runApp(runCtx, app) }()
 	t.Cleanup(func() {
 		stop()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("vidlib all: %v", err)
+		}
 	})
 
 	token := issuer.IDToken(authtest.User{Email: "viewer@example.com"})

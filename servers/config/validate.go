@@ -108,8 +108,8 @@ func (c Config) problems() []Problem {
 		}
 	}
 	if c.Has(SectionPostgres) {
-		switch {
-		case c.Postgres.URL == "":
+		switch c.Postgres.URL {
+		case "":
 			bad("postgres-url", "must be set, e.g. postgres://vidlib@db:5432/vidlib?sslmode=require")
 		default:
 			if _, err := pgconn.ParseConfig(c.Postgres.URL); err != nil {
@@ -121,8 +121,8 @@ func (c Config) problems() []Problem {
 		}
 	}
 	if c.Has(SectionRedis) {
-		switch {
-		case c.Redis.URL == "":
+		switch c.Redis.URL {
+		case "":
 			bad("redis-url", "must be set, e.g. redis://cache:6379/0")
 		default:
 			if _, err := redis.ParseURL(c.Redis.URL); err != nil {

@@ -31,7 +31,7 @@ func NewLogger(opts *LoggerOptions) (*zap.Logger, error) {
 	if opts != nil {
 		o = *opts
 	}
-	var out zapcore.WriteSyncer = zapcore.Lock(os.Stderr)
+	out := zapcore.Lock(os.Stderr)
 	if o.Output != nil {
 		out = zapcore.Lock(zapcore.AddSync(o.Output))
 	}

@@ -165,7 +165,7 @@ func TestHealth(t *testing.T) {
 	require.Equal(t, http.StatusOK, live.Code)
 	require.JSONEq(t, `{"status":"ok"}`, live.Body.String())
 
-	var pgErr error = errors.New("connection refused")
+	pgErr := errors.New("connection refused")
 	var mu sync.Mutex
 	h.AddCheck("postgres", func(ctx context.Context) error { mu.Lock(); defer mu.Unlock(); return pgErr })
 	h.AddCheck("redis", func(ctx context.Context) error { return nil })
@@ -272,8 +272,8 @@ func TestHTTPServerDrainsInFlightRequests(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	select {
-	case <-stopDone:
-		t.Fatal("Stop returned while a request was in flight")
+	case err := <-stopDone:
+		t.Fatalf("Stop returned (%v) while a request was in flight", err)
 	default:
 	}
 	_, ready := h.Ready(context.Background())

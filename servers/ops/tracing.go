@@ -146,7 +146,7 @@ func (t *Tracing) HTTPTransport(rt http.RoundTripper) http.RoundTripper {
 // PgxTracer returns a pgx query tracer; set it on the pool config before
 // the pool is created: cfg.ConnConfig.Tracer = tracing.PgxTracer().
 func (t *Tracing) PgxTracer() *otelpgx.Tracer {
-	return otelpgx.NewTracer(otelpgx.WithTracerProvider(t.provider), otelpgx.WithTrimSQLInSpanName())
+	return otelpgx.NewTracer(otelpgx.WithTracerProvider(t.provider))
 }
 
 // InstrumentRedis adds tracing hooks to a go-redis client. Off, it adds

@@ -198,7 +198,7 @@ func NewApplier(mirror Mirror, pub events.Publisher, store ConsumerStore, opts *
 	if opts != nil {
 		ao = *opts
 	}
-	o := ao.ConsumerOptions.defaults(GroupApplier)
+	o := ao.defaults(GroupApplier)
 	a := &Applier{mirror: mirror, opts: o, log: o.Logger.Named("applier"), needsReconcile: ao.NeedsReconcile}
 	dlq, err := events.DeadLetterQueue(events.DeadLetterOptions{Publisher: pub, Store: store, Logger: o.Logger})
 	if err != nil {

@@ -85,7 +85,7 @@ func Provide(p Params) (Result, error) {
 	}
 	setLogger(&c.Intake.Logger)
 	setLogger(&c.Normalizer.Logger)
-	setLogger(&c.Applier.ConsumerOptions.Logger)
+	setLogger(&c.Applier.Logger)
 	setLogger(&c.Poll.Logger)
 	setLogger(&c.Scheduler.Logger)
 	setLogger(&c.Relay.Logger)
