@@ -161,6 +161,7 @@ func TestAllEndToEnd(t *testing.T) {
 	env["VIDLIB_VIMEO_BASE_URL"] = fake.URL()
 	env["VIDLIB_VIMEO_ROOT_FOLDER_ID"] = rootID
 	env["VIDLIB_VIMEO_WEBHOOK_SECRETS"] = "e2e-secret"
+	env["VIDLIB_POLL_INTERVAL"] = "10m" // only the startup run and the webhook call Vimeo here
 	cfg := loadConfig(t, config.ForAll, env)
 
 	var apiSrv *apiServer
@@ -237,6 +238,17 @@ func TestAllEndToEnd(t *testing.T) {
 		}
 		return code == http.StatusOK && json.Unmarshal(body, &v) == nil && v.Title == "Edited in Vimeo"
 	})
+
+	// Serving never calls Vimeo: the fake's request log does not grow while
+	// every endpoint answers.
+	calls := len(fake.Requests())
+	for _, path := range []string{"/library/home", "/me", "/videos/" + video, "/videos/" + video + "/playback", "/folders/" + rootID, "/folders/999999", "/videos/1"} {
+		for range 5 {
+			code, body := get(path)
+			require.Contains(t, []int{http.StatusOK, http.StatusNotFound}, code, "%s: %s", path, body)
+		}
+	}
+	require.Equal(t, calls, len(fake.Requests()), "the API made no call to Vimeo while serving")
 
 	// Stop as SIGTERM does; nothing is left behind.
 	stop()

@@ -550,8 +550,9 @@ func provideWebhookVerifier(cfg *config.Config, log *zap.Logger) (verifierOut, e
 // provideSyncConfig chooses which loops of the sync worker run here: `sync`
 // runs the intake, the poll, the scheduler and the relay; `consume` the
 // consumers; `all` everything.
-func provideSyncConfig(cfg *config.Config, p parts) syncworker.Config {
+func provideSyncConfig(cfg *config.Config, p parts, m *ops.Metrics) syncworker.Config {
 	var c syncworker.Config
+	c.Relay.Backlog = func(n int64) { m.OutboxBacklog.Set(float64(n)) }
 	c.Poll.Interval = cfg.Sync.PollInterval
 	c.Scheduler.Interval = cfg.Sync.ReconcileInterval
 	c.DisableConsumers = !p.consume
