@@ -519,8 +519,8 @@ func (a *announcingMirror) RefreshVideo(ctx context.Context, id, trigger string)
 	return rep, err
 }
 
-// webhookSecretMissing is set when no webhook secret is configured: the
-// intake is then not mounted.
+// webhookState says whether a webhook secret is configured; without one
+// the intake is not mounted.
 type webhookState struct{ enabled bool }
 
 type verifierOut struct {
