@@ -65,18 +65,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}{{pgURL, "VIDLIB_POSTGRES_URL"}, {redisURL, "VIDLIB_REDIS_URL"}, {brokers, "VIDLIB_KAFKA_BROKERS"}, {root, "VIDLIB_VIMEO_ROOT_FOLDER_ID"}} {
 		*f.p = os.Getenv(f.env)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	cfg, err := l.Load(nil)
+	cfg, err := parseConfig(fs, l, args)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return err
 	}
 	start := time.Now()
 	cfg.Postgres.URL, cfg.Redis.URL = *pgURL, *redisURL
@@ -157,19 +148,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		),
 		fx.Populate(&lib, &apiSrv, &b, &metrics),
 	)
-	if err := app.Err(); err != nil {
+	if err := startApp(ctx, app); err != nil {
 		return err
 	}
-	startCtx, cancel := context.WithTimeout(ctx, app.StartTimeout())
-	defer cancel()
-	if err := app.Start(startCtx); err != nil {
-		return err
-	}
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
-		defer cancel()
-		_ = app.Stop(stopCtx)
-	}()
+	defer func() { _ = stopApp(app) }()
 
 	// 4. The first reconciliation, with a progress bar.
 	if err := demoProgress(ctx, stdout, lib, fake, cfg.Demo.Folders+cfg.Demo.Videos/100); err != nil {

@@ -64,18 +64,9 @@ func serverCommand(name, summary string, p parts, sections []config.Section) com
 				}
 			}
 		}
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		if fs.NArg() > 0 {
-			return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-		}
-		cfg, err := l.Load(nil)
+		cfg, err := parseConfig(fs, l, args)
 		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return err
 		}
 		if once != nil && *once {
 			return reconcileOnce(ctx, cfg, stdout)
@@ -84,15 +75,46 @@ func serverCommand(name, summary string, p parts, sections []config.Section) com
 	}}
 }
 
-// runApp starts app, waits for ctx (SIGINT/SIGTERM) or the app's own
-// shutdown, and stops it within its stop timeout.
-func runApp(ctx context.Context, app *fx.App) error {
+// parseConfig parses a subcommand's flags and loads its configuration
+// (flags over VIDLIB_* variables over defaults), validated.
+func parseConfig(fs *flag.FlagSet, l *config.Loader, args []string) (*config.Config, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	cfg, err := l.Load(nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return cfg, nil
+}
+
+// startApp starts app within its start timeout.
+func startApp(ctx context.Context, app *fx.App) error {
 	if err := app.Err(); err != nil {
 		return err
 	}
 	startCtx, cancel := context.WithTimeout(ctx, app.StartTimeout())
 	defer cancel()
-	if err := app.Start(startCtx); err != nil {
+	return app.Start(startCtx)
+}
+
+// stopApp stops app within its stop timeout, even after ctx has ended.
+func stopApp(app *fx.App) error {
+	ctx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
+	defer cancel()
+	return app.Stop(ctx)
+}
+
+// runApp starts app, waits for ctx (SIGINT/SIGTERM) or the app's own
+// shutdown, and stops it within its stop timeout.
+func runApp(ctx context.Context, app *fx.App) error {
+	if err := startApp(ctx, app); err != nil {
 		return err
 	}
 	code := 0
@@ -101,9 +123,7 @@ func runApp(ctx context.Context, app *fx.App) error {
 	case sig := <-app.Wait():
 		code = sig.ExitCode
 	}
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), app.StopTimeout())
-	defer cancelStop()
-	if err := app.Stop(stopCtx); err != nil {
+	if err := stopApp(app); err != nil {
 		return fmt.Errorf("stop: %w", err)
 	}
 	if code != 0 {
@@ -123,18 +143,11 @@ func reconcileOnce(ctx context.Context, cfg *config.Config, stdout io.Writer) er
 		})),
 		fx.Populate(&sched),
 	)
-	if err := app.Err(); err != nil {
-		return err
-	}
-	startCtx, cancel := context.WithTimeout(ctx, app.StartTimeout())
-	defer cancel()
-	if err := app.Start(startCtx); err != nil {
+	if err := startApp(ctx, app); err != nil {
 		return err
 	}
 	rep, runErr := sched.Reconcile(ctx, tree.ReconcileOptions{Trigger: tree.TriggerSchedule})
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), app.StopTimeout())
-	defer cancelStop()
-	stopErr := app.Stop(stopCtx)
+	stopErr := stopApp(app)
 	if runErr != nil {
 		return fmt.Errorf("reconcile: %w", runErr)
 	}
