@@ -50,8 +50,26 @@ type Token struct {
 	IssuedAt time.Time
 	Expiry   time.Time
 	AuthTime time.Time
-	// Claims holds every claim as decoded JSON (numbers as json.Number).
-	Claims map[string]any
+
+	payload []byte // the claims' JSON, checked to decode when verified
+}
+
+// Claims decodes every claim of the token (numbers as json.Number). The
+// verifier keeps only the claims' JSON, so each call decodes it afresh: a
+// cached token costs a few hundred bytes instead of a map of every claim.
+func (t *Token) Claims() map[string]any {
+	all, _ := decodeClaims(t.payload) // decoded once already when verified
+	return all
+}
+
+func decodeClaims(payload []byte) (map[string]any, error) {
+	all := map[string]any{}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	if err := dec.Decode(&all); err != nil {
+		return nil, err
+	}
+	return all, nil
 }
 
 // claims are the registered and provider claims the verifier reads. Lenient

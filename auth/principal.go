@@ -250,9 +250,13 @@ func (s *Service) roles(groups, granted []string) []string {
 // segments maps claims to segments, then lets the stored profile override.
 func (s *Service) segments(t *Token, profile map[string]string) map[string]string {
 	out := make(map[string]string, len(s.opts.SegmentClaims)+len(profile))
+	var claims map[string]any
+	if len(s.opts.SegmentClaims) > 0 {
+		claims = t.Claims()
+	}
 	for claim, seg := range s.opts.SegmentClaims {
 		var v string
-		switch c := t.Claims[claim].(type) {
+		switch c := claims[claim].(type) {
 		case string:
 			v = c
 		case bool:

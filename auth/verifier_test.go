@@ -317,7 +317,7 @@ func TestGoogleAndAppleDirect(t *testing.T) {
 		require.Equal(t, auth.ProviderApple, tok.Identity.Provider)
 		require.True(t, tok.Identity.EmailVerified)
 		require.True(t, strings.HasSuffix(tok.Identity.Email, "@privaterelay.appleid.com"))
-		require.Equal(t, "true", tok.Claims["is_private_email"])
+		require.Equal(t, "true", tok.Claims()["is_private_email"])
 	}
 	a := is.AppleClaims(authtest.User{Email: "bo@example.org"}, "com.example.web")
 	a["email_verified"] = "false"

@@ -216,6 +216,27 @@ func (x *Index) CheckFolder(a Audience, folderID string) bool {
 	return x.Visible(a).Folder(folderID)
 }
 
+// FolderPos returns the folder's dense position, for View.FolderAt, or -1 if
+// the snapshot has no such folder. Positions depend on the snapshot alone:
+// every Index built from one snapshot, whatever its rules, gives the same
+// positions, so callers may compute them once per snapshot.
+func (x *Index) FolderPos(folderID string) int32 {
+	if i, ok := x.folderIdx.get(folderID); ok {
+		return i
+	}
+	return -1
+}
+
+// VideoPos returns the video's dense position, for View.VideoAt, or -1 if
+// no audience can ever see it (not in the snapshot, not playable or not
+// placed in a live folder). Like FolderPos, it depends on the snapshot alone.
+func (x *Index) VideoPos(videoID string) int32 {
+	if i, ok := x.videoIdx.get(videoID); ok {
+		return i
+	}
+	return -1
+}
+
 // CacheKey is the key under which the audience's View is cached: its roles and
 // segments, plus its user id when some rule names that user. Two audiences with
 // the same CacheKey see the same library in this Index, so callers that cache
@@ -387,6 +408,14 @@ func (v *View) Folder(folderID string) bool {
 	i, ok := v.idx.folderIdx.get(folderID)
 	return ok && hasBit(v.folders, i)
 }
+
+// FolderAt reports whether the folder at pos (from Index.FolderPos) is
+// visible; a negative pos is not.
+func (v *View) FolderAt(pos int32) bool { return pos >= 0 && hasBit(v.folders, pos) }
+
+// VideoAt reports whether the video at pos (from Index.VideoPos) is visible;
+// a negative pos is not.
+func (v *View) VideoAt(pos int32) bool { return pos >= 0 && hasBit(v.videos, pos) }
 
 // Len returns how many folders and videos are visible.
 func (v *View) Len() (folders, videos int) { return v.nf, v.nv }

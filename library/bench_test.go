@@ -2,6 +2,7 @@ package library_test
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -39,10 +40,12 @@ type benchCase struct {
 	videos  [][]string // per viewer, some videos they may see
 }
 
-func newBench(b *testing.B) *benchCase {
+func newBench(b *testing.B) *benchCase { return newBenchWith(b, &library.Options{PollInterval: -1}) }
+
+func newBenchWith(b *testing.B, opts *library.Options) *benchCase {
 	g := benchLibrary(b)
 	ctx := context.Background()
-	lib, err := library.New(librarytest.NewStatic(g.Snapshot, g.Rules), &library.Options{PollInterval: -1})
+	lib, err := library.New(librarytest.NewStatic(g.Snapshot, g.Rules), opts)
 	require.NoError(b, err)
 	require.NoError(b, lib.Refresh(ctx))
 	bc := &benchCase{lib: lib}
@@ -129,6 +132,40 @@ func BenchmarkFolderUncached(b *testing.B) {
 		n := i % len(bc.viewers)
 		fs := bc.folders[n]
 		if _, err := bc.lib.Folder(ctx, bc.viewers[n], fs[(i/len(bc.viewers))%len(fs)], "", 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// A folder page that misses the cache (a one-entry cache): what most folder
+// requests cost when thousands of audiences browse ten thousand folders.
+func BenchmarkFolderJSONMiss(b *testing.B) {
+	bc := newBenchWith(b, &library.Options{PollInterval: -1, MaxCachedPages: 1})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		n := i % len(bc.viewers)
+		fs := bc.folders[n]
+		if _, err := bc.lib.FolderJSON(ctx, bc.viewers[n], fs[(i/len(bc.viewers))%len(fs)], "", 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The same pages built as FolderPage and encoded by encoding/json: the
+// reference FolderJSONMiss is compared with.
+func BenchmarkFolderMarshal(b *testing.B) {
+	bc := newBench(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		n := i % len(bc.viewers)
+		fs := bc.folders[n]
+		p, err := bc.lib.Folder(ctx, bc.viewers[n], fs[(i/len(bc.viewers))%len(fs)], "", 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := json.Marshal(p); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -91,7 +91,7 @@ const (
 	DefaultMaxPageSize    = 200
 	DefaultRecentlyAdded  = 20
 	DefaultMaxCachedPages = 20_000
-	DefaultMaxCachedBytes = 128 << 20
+	DefaultMaxCachedBytes = 32 << 20
 	DefaultCacheTimeout   = 50 * time.Millisecond
 )
 
@@ -114,7 +114,10 @@ type Options struct {
 	// DefaultRecentlyAdded; negative: no row).
 	RecentlyAdded int
 	// MaxCachedPages and MaxCachedBytes bound the in-process cache of encoded
-	// answers (defaults DefaultMaxCachedPages, DefaultMaxCachedBytes).
+	// answers (defaults DefaultMaxCachedPages, DefaultMaxCachedBytes). A miss
+	// costs a few microseconds (answers are assembled from per-generation
+	// fragments), so the cache is for hot pages and their entity tags, not
+	// for every page every audience may ask for.
 	MaxCachedPages int
 	MaxCachedBytes int
 	// Auditor, if set, records every playback decision; a failure to record an

@@ -63,30 +63,83 @@ func (s *Service) HomeJSON(ctx context.Context, v Viewer) (*Body, error) {
 	if b := cache.get(key); b != nil {
 		return b, nil
 	}
-	ck := CacheKey{Kind: CacheRoot, Role: roleOf(aud), ProfileHash: profileHash(akey, st.ent), Version: st.content}
-	if b := s.sharedGet(ctx, ck); b != nil {
-		cache.put(key, b)
-		return b, nil
+	var ck CacheKey
+	if s.opts.Cache != nil {
+		ck = CacheKey{Kind: CacheRoot, Role: roleOf(aud), ProfileHash: profileHash(akey, st.ent), Version: st.content}
+		if b := s.sharedGet(ctx, ck); b != nil {
+			cache.put(key, b)
+			return b, nil
+		}
 	}
-	b, err := encode(s.home(st, st.idx.Visible(aud)))
-	if err != nil {
-		return nil, err
-	}
+	b := newBody(s.homeJSON(st, st.idx.Visible(aud)))
 	cache.put(key, b)
 	s.sharedSet(ck, b)
 	return b, nil
+}
+
+// homeJSON is json.Marshal(s.home(…)), made from fragments.
+func (s *Service) homeJSON(st *state, view *entitle.View) []byte {
+	b := make([]byte, 0, 4096)
+	b = append(b, `{"folders":[`...)
+	sep := false
+	for _, r := range st.roots {
+		for _, c := range r.children {
+			if view.FolderAt(c.pos) {
+				b = appendSep(b, &sep)
+				b = appendVisibleSummary(b, c, view)
+			}
+		}
+	}
+	b = append(b, `],"videos":[`...)
+	sep = false
+	for _, r := range st.roots {
+		for _, vn := range r.videos {
+			if view.VideoAt(vn.pos) {
+				b = appendSep(b, &sep)
+				b = append(b, vn.summaryJSON()...)
+			}
+		}
+	}
+	b = append(b, `],"rows":[`...)
+	if n := s.opts.RecentlyAdded; n > 0 {
+		b = append(b, `{"kind":"`+RowRecentlyAdded+`","title":"Recently added","videos":[`...)
+		sep, count := false, 0
+		for _, vn := range st.recent() {
+			if count == n {
+				break
+			}
+			if view.VideoAt(vn.pos) {
+				b = appendSep(b, &sep)
+				b = append(b, vn.summaryJSON()...)
+				count++
+			}
+		}
+		b = append(b, "]}"...)
+	}
+	b = append(b, `],"version":`...)
+	b = appendJSONString(b, st.version)
+	return append(b, '}')
+}
+
+// appendSep appends a comma before every element but the first.
+func appendSep(b []byte, sep *bool) []byte {
+	if *sep {
+		b = append(b, ',')
+	}
+	*sep = true
+	return b
 }
 
 func (s *Service) home(st *state, view *entitle.View) *Home {
 	h := &Home{Folders: []FolderSummary{}, Videos: []VideoSummary{}, Rows: []Row{}, Version: st.version}
 	for _, r := range st.roots {
 		for _, c := range r.children {
-			if view.Folder(c.ref.ID) {
+			if view.FolderAt(c.pos) {
 				h.Folders = append(h.Folders, summarize(c, view))
 			}
 		}
 		for _, vn := range r.videos {
-			if view.Video(vn.v.VimeoID) {
+			if view.VideoAt(vn.pos) {
 				h.Videos = append(h.Videos, vn.summary())
 			}
 		}
@@ -97,7 +150,7 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 			if len(row.Videos) == n {
 				break
 			}
-			if view.Video(vn.v.VimeoID) {
+			if view.VideoAt(vn.pos) {
 				row.Videos = append(row.Videos, vn.summary())
 			}
 		}
@@ -107,18 +160,23 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 }
 
 func summarize(n *folderNode, view *entitle.View) FolderSummary {
-	fs := FolderSummary{ID: n.ref.ID, Name: n.ref.Name}
+	folders, videos := visibleCounts(n, view)
+	return FolderSummary{ID: n.ref.ID, Name: n.ref.Name, FolderCount: folders, VideoCount: videos}
+}
+
+// visibleCounts counts what the view shows directly inside the folder.
+func visibleCounts(n *folderNode, view *entitle.View) (folders, videos int) {
 	for _, c := range n.children {
-		if view.Folder(c.ref.ID) {
-			fs.FolderCount++
+		if view.FolderAt(c.pos) {
+			folders++
 		}
 	}
 	for _, vn := range n.videos {
-		if view.Video(vn.v.VimeoID) {
-			fs.VideoCount++
+		if view.VideoAt(vn.pos) {
+			videos++
 		}
 	}
-	return fs
+	return folders, videos
 }
 
 // ---- Folder
@@ -132,7 +190,7 @@ func (s *Service) Folder(ctx context.Context, v Viewer, folderID, cursor string,
 		return nil, err
 	}
 	view := st.idx.Visible(audienceOf(v))
-	if !view.Folder(folderID) {
+	if !view.FolderAt(n.pos) {
 		return nil, fmt.Errorf("%w: folder %s", ErrNotFound, folderID)
 	}
 	return folderPage(st, n, view, cur, limit), nil
@@ -147,7 +205,7 @@ func (s *Service) FolderJSON(ctx context.Context, v Viewer, folderID, cursor str
 	}
 	aud := audienceOf(v)
 	view := st.idx.Visible(aud)
-	if !view.Folder(folderID) {
+	if !view.FolderAt(n.pos) {
 		return nil, fmt.Errorf("%w: folder %s", ErrNotFound, folderID)
 	}
 	akey := st.idx.CacheKey(aud)
@@ -157,16 +215,16 @@ func (s *Service) FolderJSON(ctx context.Context, v Viewer, folderID, cursor str
 	if b := cache.get(key); b != nil {
 		return b, nil
 	}
-	ck := CacheKey{Kind: CacheFolder, ID: folderID, Role: roleOf(aud),
-		ProfileHash: profileHash(akey, st.ent, cursor, lim), Version: st.content}
-	if b := s.sharedGet(ctx, ck); b != nil {
-		cache.put(key, b)
-		return b, nil
+	var ck CacheKey
+	if s.opts.Cache != nil {
+		ck = CacheKey{Kind: CacheFolder, ID: folderID, Role: roleOf(aud),
+			ProfileHash: profileHash(akey, st.ent, cursor, lim), Version: st.content}
+		if b := s.sharedGet(ctx, ck); b != nil {
+			cache.put(key, b)
+			return b, nil
+		}
 	}
-	b, err := encode(folderPage(st, n, view, cur, limit))
-	if err != nil {
-		return nil, err
-	}
+	b := newBody(folderPageJSON(st, n, view, cur, limit))
 	cache.put(key, b)
 	s.sharedSet(ck, b)
 	return b, nil
@@ -196,26 +254,30 @@ func (s *Service) folderArgs(folderID, cursorArg string, limit int) (*state, *fo
 	return st, n, c, limit, nil
 }
 
-func folderPage(st *state, n *folderNode, view *entitle.View, cur cursor, limit int) *FolderPage {
-	p := &FolderPage{
-		Folder: n.ref, Breadcrumb: n.crumbs, Folders: []FolderSummary{}, Videos: []VideoSummary{},
-		Version: st.version,
-	}
-	if p.Breadcrumb == nil {
-		p.Breadcrumb = []FolderRef{}
-	}
-	fs := make([]*folderNode, 0, len(n.children))
+// listing is the part of a folder page that the view decides: the visible
+// subfolders and videos, and the range of them on the page.
+type listing struct {
+	folders    []*folderNode
+	videos     []*videoNode
+	off, end   int
+	nextCursor string
+}
+
+func listFolder(n *folderNode, view *entitle.View, cur cursor, limit int) listing {
+	var l listing
+	l.folders = make([]*folderNode, 0, len(n.children))
 	for _, c := range n.children {
-		if view.Folder(c.ref.ID) {
-			fs = append(fs, c)
+		if view.FolderAt(c.pos) {
+			l.folders = append(l.folders, c)
 		}
 	}
-	vs := make([]*videoNode, 0, len(n.videos))
+	l.videos = make([]*videoNode, 0, len(n.videos))
 	for _, vn := range n.videos {
-		if view.Video(vn.v.VimeoID) {
-			vs = append(vs, vn)
+		if view.VideoAt(vn.pos) {
+			l.videos = append(l.videos, vn)
 		}
 	}
+	fs, vs := l.folders, l.videos
 	total := len(fs) + len(vs)
 	item := func(i int) string {
 		if i < len(fs) {
@@ -232,19 +294,71 @@ func folderPage(st *state, n *folderNode, view *entitle.View, cur cursor, limit 
 			}
 		}
 	}
-	off = min(off, total)
-	end := min(off+limit, total)
-	for i := off; i < end; i++ {
-		if i < len(fs) {
-			p.Folders = append(p.Folders, summarize(fs[i], view))
+	l.off = min(off, total)
+	l.end = min(l.off+limit, total)
+	if l.end < total {
+		l.nextCursor = cursor{offset: l.end, last: item(l.end - 1)}.encode()
+	}
+	return l
+}
+
+func folderPage(st *state, n *folderNode, view *entitle.View, cur cursor, limit int) *FolderPage {
+	p := &FolderPage{
+		Folder: n.ref, Breadcrumb: n.crumbs, Folders: []FolderSummary{}, Videos: []VideoSummary{},
+		Version: st.version,
+	}
+	if p.Breadcrumb == nil {
+		p.Breadcrumb = []FolderRef{}
+	}
+	l := listFolder(n, view, cur, limit)
+	for i := l.off; i < l.end; i++ {
+		if i < len(l.folders) {
+			p.Folders = append(p.Folders, summarize(l.folders[i], view))
 		} else {
-			p.Videos = append(p.Videos, vs[i-len(fs)].summary())
+			p.Videos = append(p.Videos, l.videos[i-len(l.folders)].summary())
 		}
 	}
-	if end < total {
-		p.NextCursor = cursor{offset: end, last: item(end - 1)}.encode()
-	}
+	p.NextCursor = l.nextCursor
 	return p
+}
+
+// folderPageJSON is json.Marshal(folderPage(…)), made from fragments.
+func folderPageJSON(st *state, n *folderNode, view *entitle.View, cur cursor, limit int) []byte {
+	l := listFolder(n, view, cur, limit)
+	b := make([]byte, 0, 256+160*(l.end-l.off))
+	b = append(b, `{"folder":`...)
+	b = append(b, n.refJSON()...)
+	b = append(b, `,"breadcrumb":`...)
+	b = append(b, n.crumbsJSON()...)
+	b = append(b, `,"folders":[`...)
+	vstart := max(l.off, len(l.folders))
+	for i := l.off; i < min(l.end, len(l.folders)); i++ {
+		if i > l.off {
+			b = append(b, ',')
+		}
+		b = appendVisibleSummary(b, l.folders[i], view)
+	}
+	b = append(b, `],"videos":[`...)
+	for i := vstart; i < l.end; i++ {
+		if i > vstart {
+			b = append(b, ',')
+		}
+		b = append(b, l.videos[i-len(l.folders)].summaryJSON()...)
+	}
+	b = append(b, ']')
+	if l.nextCursor != "" {
+		b = append(b, `,"next_cursor":`...)
+		b = appendJSONString(b, l.nextCursor)
+	}
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, st.version)
+	return append(b, '}')
+}
+
+// appendVisibleSummary appends summarize(n, view) encoded.
+func appendVisibleSummary(b []byte, n *folderNode, view *entitle.View) []byte {
+	folders, videos := visibleCounts(n, view)
+	return appendSummary(b, n, folders, videos)
 }
 
 // ---- Video
@@ -275,10 +389,7 @@ func (s *Service) VideoJSON(ctx context.Context, v Viewer, videoID string) (*Bod
 	if b := cache.get(key); b != nil {
 		return b, nil
 	}
-	b, err := encode(videoDetail(st, vn, f))
-	if err != nil {
-		return nil, err
-	}
+	b := newBody(videoDetailJSON(st, vn, f))
 	cache.put(key, b)
 	return b, nil
 }
@@ -293,7 +404,7 @@ func (s *Service) checkVideo(v Viewer, videoID string) (*state, *videoNode, *ent
 	}
 	view := st.idx.Visible(audienceOf(v))
 	vn := st.videos[videoID]
-	if vn == nil || !view.Video(videoID) {
+	if vn == nil || !view.VideoAt(vn.pos) {
 		return nil, nil, nil, fmt.Errorf("%w: video %s", ErrNotFound, videoID)
 	}
 	return st, vn, view, nil
@@ -303,7 +414,7 @@ func (s *Service) checkVideo(v Viewer, videoID string) (*state, *videoNode, *ent
 // may see (with one placement per video, its folder).
 func visibleFolder(vn *videoNode, view *entitle.View) *folderNode {
 	for _, f := range vn.folders {
-		if view.Folder(f.ref.ID) {
+		if view.FolderAt(f.pos) {
 			return f
 		}
 	}
@@ -325,6 +436,49 @@ func videoDetail(st *state, vn *videoNode, f *folderNode) *VideoDetail {
 		}
 	}
 	return d
+}
+
+// videoDetailJSON is json.Marshal(videoDetail(…)), made from fragments.
+func videoDetailJSON(st *state, vn *videoNode, f *folderNode) []byte {
+	v := vn.v
+	b := make([]byte, 0, 512+len(v.Description))
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, v.VimeoID)
+	b = append(b, `,"title":`...)
+	b = appendJSONString(b, v.Title)
+	b = append(b, `,"description":`...)
+	b = appendJSONString(b, v.Description)
+	if v.ThumbnailURL != "" {
+		b = append(b, `,"thumbnail_url":`...)
+		b = appendJSONString(b, v.ThumbnailURL)
+	}
+	b = append(b, `,"duration_seconds":`...)
+	b = strconv.AppendInt(b, int64(v.DurationSeconds), 10)
+	b = appendJSONTime(b, `,"created_at":`, v.CreatedAt)
+	b = appendJSONTime(b, `,"modified_at":`, v.ModifiedAt)
+	if f == nil {
+		b = append(b, `,"breadcrumb":[]`...)
+	} else {
+		b = append(b, `,"folder":`...)
+		b = append(b, f.refJSON()...)
+		b = append(b, `,"breadcrumb":`...)
+		crumbs := f.crumbsJSON()
+		if f.root {
+			b = append(b, crumbs...)
+		} else { // the folder's own crumbs, then the folder
+			if len(f.crumbs) > 0 {
+				b = append(b, crumbs[:len(crumbs)-1]...)
+				b = append(b, ',')
+			} else {
+				b = append(b, '[')
+			}
+			b = append(b, f.refJSON()...)
+			b = append(b, ']')
+		}
+	}
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, st.version)
+	return append(b, '}')
 }
 
 // ---- Playback
@@ -419,12 +573,17 @@ func roleOf(a entitle.Audience) string {
 	return strings.Join(r, "+")
 }
 
-func profileHash(parts ...any) string {
-	h := sha256.New()
-	for _, p := range parts {
-		_, _ = fmt.Fprint(h, p, "\x00")
+// profileHash hashes the audience key, the entitlement version and, for
+// folder pages, the cursor and page size, each followed by a NUL.
+func profileHash(akey string, ent int64, page ...string) string {
+	buf := make([]byte, 0, 128)
+	buf = append(append(buf, akey...), 0)
+	buf = append(strconv.AppendInt(buf, ent, 10), 0)
+	for _, p := range page {
+		buf = append(append(buf, p...), 0)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:16])
 }
 
 func (s *Service) sharedGet(ctx context.Context, k CacheKey) *Body {

@@ -131,13 +131,17 @@ func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 	// The listings and the index both only read the snapshot: build them
 	// side by side.
 	var wg sync.WaitGroup
-	if ct == nil {
+	built := ct == nil
+	if built {
 		wg.Go(func() { ct = buildContent(snap) })
 	}
 	idx, err := entitle.New(snap, rules, ev, s.opts.Index)
 	wg.Wait()
 	if err != nil {
 		return fmt.Errorf("library: compile entitlements: %w", err)
+	}
+	if built {
+		ct.setPositions(idx)
 	}
 	st := &state{
 		snap: snap, idx: idx, content: cv, ent: ev, version: versionString(cv, ev),

@@ -50,12 +50,19 @@ type folderNode struct {
 	children []*folderNode // sibling order
 	videos   []*videoNode  // placement order
 	crumbs   []FolderRef   // ancestors below the roots, root-most first, without the folder
+
+	pos int32 // position in the generation's entitle.Index (positions depend on the snapshot alone)
+
+	refFrag, summaryFrag, crumbsFrag fragment // encodings, made on first use (encode.go)
 }
 
 type videoNode struct {
 	v       *tree.Video    // points into the generation's snapshot; read-only
 	folders []*folderNode  // the folders it is placed in (FoldersOf order: by id)
 	home    [1]*folderNode // backs folders for the usual single placement
+	pos     int32          // position in the entitle.Index, -1 if no audience can see it
+
+	summaryFrag fragment // the VideoSummary encoding, made on first use (encode.go)
 }
 
 func (vn *videoNode) summary() VideoSummary {
@@ -129,6 +136,19 @@ func buildContent(snap *tree.Snapshot) *content_ {
 		}
 	}
 	return c
+}
+
+// setPositions records each node's position in an Index built from the same
+// snapshot, so that visibility checks are a bit test instead of a map
+// lookup. Positions depend on the snapshot alone (entitle.Index.FolderPos),
+// so they hold for every generation that shares this content.
+func (c *content_) setPositions(idx *entitle.Index) {
+	for id, n := range c.folders {
+		n.pos = idx.FolderPos(id)
+	}
+	for id, vn := range c.videos {
+		vn.pos = idx.VideoPos(id)
+	}
 }
 
 // recent returns the playable placed videos, newest first, sorting them on

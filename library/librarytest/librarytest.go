@@ -135,6 +135,17 @@ func Seed(ctx context.Context, w Writer) error {
 type GenOptions struct {
 	Folders, Videos, Depth, Rules, Roles, Segments int
 	Seed                                           uint64
+	// Awkward gives folders and videos names, titles, descriptions and
+	// thumbnails with what JSON encoders must escape (quotes, control
+	// characters, <>&, U+2028, invalid UTF-8, non-ASCII), and leaves some
+	// times zero, for encoding tests.
+	Awkward bool
+}
+
+// awkward are strings JSON encoders must treat with care.
+var awkward = []string{
+	`plain`, `"quoted" \back\slash`, "tab\there\nnewline\r\x00nul\x1f\x7f", `<script>alert("x")</script> & co`,
+	"line\u2028sep\u2029par", "caf\u00e9 \u65e5\u672c \U0001F3AC", "bad \xff\xfe utf8 \xe2\x82", "", " ", `'single'`, "\b\f",
 }
 
 // Generated is a generated library.
@@ -164,7 +175,11 @@ func Generate(o GenOptions) (*Generated, error) {
 			}
 		}
 		depth[id] = depth[parent] + 1
-		folders = append(folders, tree.Folder{VimeoID: id, ParentVimeoID: parent, Name: "Folder " + id, SortOrder: children[parent]})
+		name := "Folder " + id
+		if o.Awkward {
+			name = awkward[rng.IntN(len(awkward))] + " " + id
+		}
+		folders = append(folders, tree.Folder{VimeoID: id, ParentVimeoID: parent, Name: name, SortOrder: children[parent]})
 		children[parent]++
 	}
 	videos := make([]tree.Video, 0, o.Videos)
@@ -177,8 +192,22 @@ func Generate(o GenOptions) (*Generated, error) {
 		if rng.IntN(50) == 0 {
 			st = tree.StatusTranscoding
 		}
-		videos = append(videos, tree.Video{VimeoID: id, Title: "Video " + id, Status: st, Visibility: tree.VisibilityDisable,
-			DurationSeconds: 30 + rng.IntN(3600), CreatedAt: Base.Add(time.Duration(rng.IntN(1_000_000)) * time.Second)})
+		v := tree.Video{VimeoID: id, Title: "Video " + id, Status: st, Visibility: tree.VisibilityDisable,
+			DurationSeconds: 30 + rng.IntN(3600), CreatedAt: Base.Add(time.Duration(rng.IntN(1_000_000)) * time.Second)}
+		if o.Awkward {
+			pick := func() string { return awkward[rng.IntN(len(awkward))] }
+			v.Title, v.Description = pick()+" "+id, pick()+pick()
+			if rng.IntN(2) == 0 {
+				v.ThumbnailURL = "https://i.vimeocdn.com/video/" + id + "?a=1&b=" + pick()
+			}
+			switch rng.IntN(4) {
+			case 0:
+				v.CreatedAt = time.Time{}
+			case 1:
+				v.ModifiedAt = v.CreatedAt.Add(time.Duration(rng.IntN(1e9)) * time.Nanosecond).In(time.FixedZone("x", -5*3600))
+			}
+		}
+		videos = append(videos, v)
 		places = append(places, tree.Placement{FolderVimeoID: f, VideoVimeoID: id, SortOrder: inFolder[f]})
 		inFolder[f]++
 	}

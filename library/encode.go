@@ -1,0 +1,166 @@
+package library
+
+import (
+	"strconv"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// The hot answers (home, folder pages, video detail) are encoded by
+// appending JSON fragments instead of through encoding/json's reflection: a
+// folder page is mostly the same video and folder objects in different
+// company, so each node keeps its own encoding, made once per generation on
+// first use. The output is byte for byte what json.Marshal makes of the typed
+// answer (Home, FolderPage, VideoDetail); encode_test.go holds that.
+
+// fragment is an encoding made on first use and kept. Two goroutines may both
+// make it; they make the same bytes, and either result is kept.
+type fragment struct{ p atomic.Pointer[[]byte] }
+
+func (f *fragment) get(make func([]byte) []byte) []byte {
+	if b := f.p.Load(); b != nil {
+		return *b
+	}
+	b := make(nil)
+	f.p.Store(&b)
+	return b
+}
+
+// summaryJSON is the video's VideoSummary object.
+func (vn *videoNode) summaryJSON() []byte {
+	return vn.summaryFrag.get(func(b []byte) []byte {
+		v := vn.v
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, v.VimeoID)
+		b = append(b, `,"title":`...)
+		b = appendJSONString(b, v.Title)
+		if v.ThumbnailURL != "" {
+			b = append(b, `,"thumbnail_url":`...)
+			b = appendJSONString(b, v.ThumbnailURL)
+		}
+		b = append(b, `,"duration_seconds":`...)
+		b = strconv.AppendInt(b, int64(v.DurationSeconds), 10)
+		b = appendJSONTime(b, `,"created_at":`, v.CreatedAt)
+		return append(b, '}')
+	})
+}
+
+// refJSON is the folder's FolderRef object.
+func (n *folderNode) refJSON() []byte {
+	return n.refFrag.get(func(b []byte) []byte { return appendRef(b, n.ref) })
+}
+
+// summaryPrefix is the folder's FolderSummary object up to its counts:
+// `{"id":"…","name":"…","folder_count":`.
+func (n *folderNode) summaryPrefix() []byte {
+	return n.summaryFrag.get(func(b []byte) []byte {
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, n.ref.ID)
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, n.ref.Name)
+		return append(b, `,"folder_count":`...)
+	})
+}
+
+// crumbsJSON is the folder's breadcrumb array (its ancestors below the roots).
+func (n *folderNode) crumbsJSON() []byte {
+	return n.crumbsFrag.get(func(b []byte) []byte { return appendRefs(b, n.crumbs) })
+}
+
+func appendRef(b []byte, r FolderRef) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, r.ID)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, r.Name)
+	return append(b, '}')
+}
+
+func appendRefs(b []byte, refs []FolderRef) []byte {
+	b = append(b, '[')
+	for i, r := range refs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRef(b, r)
+	}
+	return append(b, ']')
+}
+
+// appendSummary appends the folder's FolderSummary with the counts the view
+// gives it.
+func appendSummary(b []byte, n *folderNode, folders, videos int) []byte {
+	b = append(b, n.summaryPrefix()...)
+	b = strconv.AppendInt(b, int64(folders), 10)
+	b = append(b, `,"video_count":`...)
+	b = strconv.AppendInt(b, int64(videos), 10)
+	return append(b, '}')
+}
+
+// appendJSONTime appends key and the time as encoding/json writes it
+// (RFC 3339 with nanoseconds), or nothing for the zero time (omitzero).
+func appendJSONTime(b []byte, key string, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	b = append(b, key...)
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string escaped the way encoding/json
+// escapes it by default: quote, backslash and control characters; <, > and &
+// (as \u003c, \u003e, \u0026) so that the JSON is safe inside HTML; U+2028
+// and U+2029; and each byte of invalid UTF-8 replaced by \ufffd.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, `\b`...)
+			case '\f':
+				b = append(b, `\f`...)
+			case '\n':
+				b = append(b, `\n`...)
+			case '\r':
+				b = append(b, `\r`...)
+			case '\t':
+				b = append(b, `\t`...)
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
