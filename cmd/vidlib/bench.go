@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,7 +20,6 @@ import (
 	"github.com/vidlib/vidlib/internal/loadgen"
 	"github.com/vidlib/vidlib/internal/loadgen/dataset"
 	"github.com/vidlib/vidlib/library"
-	"github.com/vidlib/vidlib/servers/api"
 	"github.com/vidlib/vidlib/store/memstore"
 	"github.com/vidlib/vidlib/store/pgstore"
 	"github.com/vidlib/vidlib/tree"
@@ -70,9 +67,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dsn := fs.String("postgres-url", "", "keep the library in PostgreSQL (an empty, migrated database is filled) instead of memory")
 	loadOnly := fs.Bool("load-only", false, "with --postgres-url and --issuer: generate and store the library, then exit (for a later --url run)")
 	skipLoad := fs.Bool("skip-load", false, "with --postgres-url: the library is already stored (by --load-only with the same flags)")
-	rateLimit := fs.Float64("rate-limit", -1, "in-process: the API's per-user rate limit (requests/s; 0: the API's default; negative: off)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file (go tool pprof)")
-	memProfile := fs.String("memprofile", "", "write a heap profile taken after the run to this file (go tool pprof)")
+	rateLimit := fs.Float64("rate-limit", -1, "the API's per-user rate limit (requests/s; 0: the API's default; negative: off)")
+	server := fs.String("server", serverProcess, "where the API runs without --url: \""+serverProcess+"\" (a child process, as deployed: the numbers are the server's alone) or \""+serverInProcess+"\" (this process, load generator included)")
+	serve := fs.Bool("serve", false, "only serve the generated library on --listen, trusting --issuer and --client-id; print the address as a JSON line and run until stdin closes (what --server=process starts)")
+	listen := fs.String("listen", "127.0.0.1:0", "with --serve: the API's address")
+	clientID := fs.String("client-id", authtest.DefaultClientID, "with --serve: the audience of the issuer's ID tokens")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server (of this process with --server=in-process or --url) to this file (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile of the server (of this process with --server=in-process or --url), taken after the run, to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -89,9 +90,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: --load-only and --skip-load need --postgres-url", errUsage)
 	case *loadOnly && *issuerURL == "":
 		return fmt.Errorf("%w: --load-only needs --issuer (the users' identities belong to it)", errUsage)
+	case *server != serverProcess && *server != serverInProcess:
+		return fmt.Errorf("%w: --server must be %q or %q", errUsage, serverProcess, serverInProcess)
+	case *serve && (*url != "" || *issuerURL == ""):
+		return fmt.Errorf("%w: --serve needs --issuer and no --url", errUsage)
 	case *rate <= 0 || *duration <= 0 || *warmup < 0:
 		return fmt.Errorf("%w: --rate and --duration must be positive", errUsage)
 	}
+	stderr = &lockedWriter{w: stderr} // the API process writes to it too
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
 
 	// 1. The library.
@@ -103,8 +109,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logf("generated %d folders (depth %d), %d videos, %d rules, %d users in %d audiences in %v",
 		len(ds.Folders), gen.Depth, len(ds.Videos), len(ds.Rules), len(ds.Users), len(ds.Audiences), since(t0))
 
+	if *serve {
+		return serveBench(ctx, ds, &serveOptions{DSN: *dsn, SkipLoad: *skipLoad, Issuer: *issuerURL, ClientID: *clientID,
+			Listen: *listen, RateLimit: *rateLimit, CPUProfile: *cpuProfile, MemProfile: *memProfile}, stdout, logf)
+	}
+	child := *url == "" && *server == serverProcess && !*loadOnly
+
 	var st benchStore
-	if *dsn != "" {
+	if *dsn != "" && !child {
 		pg, err := pgstore.Open(ctx, *dsn, nil)
 		if err != nil {
 			return err
@@ -128,18 +140,25 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer issuer.Close()
 		iss = issuer.URL()
 	}
+	var srvChild *benchChild
+	if child { // started now, so that it loads while this process mints tokens
+		if srvChild, err = startChild(ctx, args, issuer, stderr); err != nil {
+			return err
+		}
+		defer srvChild.Stop()
+	}
 
 	var loaded *dataset.Loaded
 	t0 = time.Now()
 	switch {
-	case *skipLoad:
+	case *skipLoad && !child:
 		if loaded, err = storedLoad(ctx, ds, st, iss); err != nil {
 			return err
 		}
 		logf("read the stored library's users and rules in %v", since(t0))
-	case *url != "" && *dsn == "":
-		// Only to judge visibility: the target's user ids differ, so users named
-		// by user rules may be misjudged.
+	case *url != "" && *dsn == "", child:
+		// Only to judge visibility. The target's user ids differ, but it stored
+		// the same generated library, so each subject has the same rules.
 		st = memstore.New()
 		fallthrough
 	default:
@@ -162,8 +181,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// 3. The server: this process, or the target.
 	target, serverPID := *url, *pid
-	if *url == "" {
-		srv, addr, err := startAPI(ctx, st, issuer, *rateLimit)
+	switch {
+	case child:
+		addr, err := srvChild.Ready(ctx)
+		if err != nil {
+			return err
+		}
+		target, serverPID = "http://"+addr, srvChild.PID()
+		logf("API serving in process %d at %s (CPU and RSS below are the server's alone)", serverPID, target)
+	case *url == "":
+		srv, addr, err := startAPI(ctx, st, &serveOptions{Issuer: issuer.URL(), ClientID: issuer.ClientID(), Listen: "127.0.0.1:0", RateLimit: *rateLimit})
 		if err != nil {
 			return err
 		}
@@ -175,25 +202,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	run := loadgen.Options{Rate: *rate, Duration: *duration, Warmup: *warmup, MaxInFlight: *maxInFlight, Timeout: *timeout, PID: serverPID}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if !child { // a child profiles itself
+		stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if *memProfile != "" {
-		defer func() {
-			if f, err := os.Create(*memProfile); err == nil {
-				runtime.GC()
-				_ = pprof.WriteHeapProfile(f)
-				_ = f.Close()
-			}
-		}()
+		defer stopProfiles()
 	}
 	if *findMax {
 		res, err := loadgen.FindMax(ctx, target, wl.Request, run, &loadgen.FindMaxOptions{
@@ -265,40 +279,6 @@ func buildWorkload(ctx context.Context, ds *dataset.Dataset, st benchStore, load
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	return wl, nil
-}
-
-// startAPI serves the API on a loopback port over the store, trusting the
-// local issuer.
-func startAPI(ctx context.Context, st benchStore, issuer *authtest.Issuer, rateLimit float64) (*api.Server, string, error) {
-	verifier, err := auth.NewVerifier([]auth.Issuer{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := verifier.Warm(ctx); err != nil {
-		return nil, "", err
-	}
-	authn, err := auth.New(verifier, st, &countingAuditor{}, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	lib, err := library.New(st, &library.Options{PollInterval: -1})
-	if err != nil {
-		return nil, "", err
-	}
-	if err := lib.Refresh(ctx); err != nil {
-		return nil, "", err
-	}
-	srv, err := api.New(lib, authn, &api.Options{RateLimit: rateLimit})
-	if err != nil {
-		return nil, "", err
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", err
-	}
-	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
-	return srv, ln.Addr().String(), nil
 }
 
 // countingAuditor takes the sign-in audit records of the benchmark's users

@@ -60,7 +60,7 @@ var tinyBench = []string{"--folders", "40", "--videos", "200", "--depth", "5", "
 // A tiny in-process run: every request of the mix is answered as the
 // entitlement rules say (hits 200, misses 404), with nothing unexpected.
 func TestBenchInProcess(t *testing.T) {
-	code, out, errOut := bench(t, tinyBench...)
+	code, out, errOut := bench(t, append([]string{"--server", "in-process"}, tinyBench...)...)
 	require.Equal(t, 0, code, errOut)
 	var res benchResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
@@ -80,6 +80,24 @@ func TestBenchInProcess(t *testing.T) {
 	require.Contains(t, errOut, "API serving in-process")
 }
 
+// The default: the API in a child process (`vidlib bench --serve`), whose
+// CPU and memory are reported alone.
+func TestBenchServerProcess(t *testing.T) {
+	code, out, errOut := bench(t, tinyBench...)
+	require.Equal(t, 0, code, errOut)
+	var res benchResult
+	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+	require.EqualValues(t, 100, res.Total.Count)
+	require.Zero(t, res.Total.Errors, "statuses: %v", res.Total.Statuses)
+	require.Positive(t, res.Total.Statuses["200"])
+	require.Positive(t, res.Total.Statuses["404"], "misses are answered 404 by the child too")
+	require.NotNil(t, res.Server)
+	require.NotEqual(t, os.Getpid(), res.Server.PID, "the server is another process")
+	require.Positive(t, res.Server.PeakRSS)
+	require.Contains(t, errOut, "server: loaded into memory")
+	require.Contains(t, errOut, "CPU and RSS below are the server's alone")
+}
+
 func TestBenchTextReport(t *testing.T) {
 	args := append(append([]string{}, tinyBench[:len(tinyBench)-1]...), "--duration", "1s", "--warmup", "0s", "--mix", "home=1")
 	code, out, errOut := bench(t, args...)
@@ -97,6 +115,8 @@ func TestBenchUsage(t *testing.T) {
 		{"--load-only"},
 		{"--rate", "0"},
 		{"--mix", "search=1"},
+		{"--server", "elsewhere"},
+		{"--serve"},
 		{"--users", "5", "--audiences", "10"},
 	} {
 		code, _, errOut := bench(t, args...)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -12,7 +14,20 @@ import (
 	"github.com/vidlib/vidlib/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// asVidlib makes this test binary run as vidlib (the bench's API process).
+const asVidlib = "VIDLIB_TEST_RUN_AS_VIDLIB"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asVidlib) == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	selfCommand = func(ctx context.Context, args ...string) (*exec.Cmd, error) {
+		cmd := exec.CommandContext(ctx, os.Args[0], args...)
+		cmd.Env = append(os.Environ(), asVidlib+"=1")
+		return cmd, nil
+	}
+	testenv.Main(m)
+}
 
 func vidlib(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()

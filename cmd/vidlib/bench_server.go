@@ -1,0 +1,283 @@
+package main
+
+// The server side of `vidlib bench`: the API over a generated library, in
+// this process or in a child process started with --serve.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vidlib/vidlib/auth"
+	"github.com/vidlib/vidlib/auth/authtest"
+	"github.com/vidlib/vidlib/internal/loadgen/dataset"
+	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/api"
+	"github.com/vidlib/vidlib/store/memstore"
+	"github.com/vidlib/vidlib/store/pgstore"
+)
+
+// Values of --server.
+const (
+	serverProcess   = "process"
+	serverInProcess = "in-process"
+)
+
+// serveOptions configure the benchmark's API server.
+type serveOptions struct {
+	DSN       string // PostgreSQL instead of memory
+	SkipLoad  bool   // the library is already in DSN
+	Issuer    string // the issuer whose ID tokens are trusted
+	ClientID  string // their audience
+	Listen    string
+	RateLimit float64
+	// CPUProfile and MemProfile name files for a CPU profile from serving to
+	// the end, and a heap profile at the end.
+	CPUProfile, MemProfile string
+}
+
+// readyLine is what a --serve process prints once it answers requests.
+type readyLine struct {
+	Addr string `json:"addr"`
+	PID  int    `json:"pid"`
+}
+
+// serveBench stores the generated library, serves it, prints a readyLine on
+// stdout and runs until ctx ends or stdin closes (the parent went away).
+func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdout io.Writer, logf func(string, ...any)) error {
+	var st benchStore
+	if o.DSN != "" {
+		pg, err := pgstore.Open(ctx, o.DSN, nil)
+		if err != nil {
+			return err
+		}
+		defer pg.Close()
+		if _, err := pg.Migrate(ctx); err != nil {
+			return err
+		}
+		st = pg
+	} else {
+		st = memstore.New()
+	}
+	if !o.SkipLoad {
+		t0 := time.Now()
+		if _, err := ds.Load(ctx, st, st, st, o.Issuer); err != nil {
+			return err
+		}
+		logf("server: loaded into %s in %v", storeName(o.DSN), since(t0))
+	}
+	srv, addr, err := startAPI(ctx, st, o)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = srv.Shutdown(context.WithoutCancel(ctx)) }()
+	runtime.GC() // the generated library is garbage from here on
+	debug.FreeOSMemory()
+	stopProfiles, err := startProfiles(o.CPUProfile, o.MemProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
+	if err := json.NewEncoder(stdout).Encode(readyLine{Addr: addr, PID: os.Getpid()}); err != nil {
+		return err
+	}
+	stdinClosed := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		close(stdinClosed)
+	}()
+	select {
+	case <-ctx.Done():
+	case <-stdinClosed:
+	}
+	return nil
+}
+
+// startAPI serves the API over st on o.Listen, trusting o.Issuer.
+func startAPI(ctx context.Context, st benchStore, o *serveOptions) (*api.Server, string, error) {
+	verifier, err := auth.NewVerifier([]auth.Issuer{{Kind: auth.Cognito, URL: o.Issuer, ClientIDs: []string{o.ClientID}}}, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := verifier.Warm(ctx); err != nil {
+		return nil, "", err
+	}
+	authn, err := auth.New(verifier, st, &countingAuditor{}, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	lib, err := library.New(st, &library.Options{PollInterval: -1})
+	if err != nil {
+		return nil, "", err
+	}
+	if err := lib.Refresh(ctx); err != nil {
+		return nil, "", err
+	}
+	srv, err := api.New(lib, authn, &api.Options{RateLimit: o.RateLimit})
+	if err != nil {
+		return nil, "", err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", o.Listen)
+	if err != nil {
+		return nil, "", err
+	}
+	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
+	return srv, ln.Addr().String(), nil
+}
+
+// selfCommand runs this program with args (tests replace it: their binary is
+// not vidlib).
+var selfCommand = func(ctx context.Context, args ...string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return exec.CommandContext(ctx, exe, args...), nil
+}
+
+// benchChild is an API server in a child process.
+type benchChild struct {
+	cmd   *exec.Cmd
+	stdin io.Closer
+	lines chan string
+	done  chan error
+}
+
+// childFlags are the parent's flags the child must not see (they are the
+// parent's business) with whether they take a value.
+var childFlags = map[string]bool{
+	"rate": true, "duration": true, "warmup": true, "mix": true, "misses": true, "max-in-flight": true,
+	"timeout": true, "json": false, "find-max": false, "max-p99": true, "find-max-factor": true,
+	"server": true, "issuer": true, "client-id": true,
+}
+
+// startChild starts `vidlib bench --serve` with the parent's library flags,
+// trusting the parent's issuer. Its stderr is passed through.
+func startChild(ctx context.Context, args []string, issuer *authtest.Issuer, stderr io.Writer) (*benchChild, error) {
+	cargs := []string{"bench", "--serve", "--issuer", issuer.URL(), "--client-id", issuer.ClientID()}
+	for i := 0; i < len(args); i++ {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		takesValue, drop := childFlags[name]
+		if drop {
+			if takesValue && !hasValue {
+				i++
+			}
+			continue
+		}
+		cargs = append(cargs, args[i])
+	}
+	cmd, err := selfCommand(ctx, cargs...)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the API process: %w", err)
+	}
+	c := &benchChild{cmd: cmd, stdin: stdin, lines: make(chan string, 1), done: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case c.lines <- sc.Text():
+			default:
+			}
+		}
+		c.done <- cmd.Wait()
+	}()
+	return c, nil
+}
+
+// Ready waits for the child's readyLine and returns its address.
+func (c *benchChild) Ready(ctx context.Context) (string, error) {
+	select {
+	case line := <-c.lines:
+		var r readyLine
+		if err := json.Unmarshal([]byte(line), &r); err != nil || r.Addr == "" {
+			return "", fmt.Errorf("the API process said %q, not its address", line)
+		}
+		return r.Addr, nil
+	case err := <-c.done:
+		return "", fmt.Errorf("the API process ended before serving: %w", errors.Join(err, errors.New("see its log above")))
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// PID is the child's process id.
+func (c *benchChild) PID() int { return c.cmd.Process.Pid }
+
+// Stop closes the child's stdin (it shuts down) and waits for it, killing it
+// after 10 s.
+func (c *benchChild) Stop() {
+	_ = c.stdin.Close()
+	select {
+	case err := <-c.done:
+		_ = err // its exit status: whatever went wrong is in its log
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		err := <-c.done
+		_ = err
+	}
+}
+
+// startProfiles starts a CPU profile into cpu (if not empty); the returned
+// function stops it and writes a heap profile into mem (if not empty).
+func startProfiles(cpu, mem string) (stop func(), err error) {
+	var cpuFile *os.File
+	if cpu != "" {
+		if cpuFile, err = os.Create(cpu); err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(cpuFile); err != nil {
+			_ = cpuFile.Close()
+			return nil, err
+		}
+	}
+	return func() {
+		if cpuFile != nil {
+			pprof.StopCPUProfile()
+			_ = cpuFile.Close()
+		}
+		if mem != "" {
+			if f, err := os.Create(mem); err == nil {
+				runtime.GC()
+				_ = pprof.WriteHeapProfile(f)
+				_ = f.Close()
+			}
+		}
+	}, nil
+}
+
+// lockedWriter serialises writes from this process and its API process.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
