@@ -137,6 +137,15 @@ type DeadLetterStore interface {
 	AnnotateDeadLetter(ctx context.Context, id int64, note string) (DeadLetter, error)
 }
 
+// DeadLetterCounter counts dead letters, for the open-dead-letters gauge and
+// the admin dashboard. store/pgstore and store/memstore implement it; both
+// pass store/storetest.TestDeadLetterCount.
+type DeadLetterCounter interface {
+	// CountDeadLetters returns how many letters are in status ("" for any).
+	// An unknown status is a *ValidationError.
+	CountDeadLetters(ctx context.Context, status DeadLetterStatus) (int64, error)
+}
+
 // ValidateNote checks an admin note.
 func ValidateNote(note string) error {
 	if len(note) > MaxNote || !utf8.ValidString(note) {

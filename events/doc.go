@@ -17,7 +17,10 @@
 // encoded as JSON with a version field ("v": 1). Decode rejects anything else —
 // not JSON, a missing or newer version, a field that breaks a rule — with a
 // *ValidationError (errors.Is ErrInvalid) naming every problem. New fills the
-// id, time and trace.
+// id, time and trace (the traceparent the context carries). Event.Message
+// copies the trace into the traceparent header; a tracing publisher
+// (servers/ops) replaces the header with the span of each publish, and the
+// Trace middleware prefers the header, falling back to the envelope.
 //
 // # Topics
 //
@@ -72,7 +75,9 @@
 // it (re-publishes the unchanged payload to its original topic with a
 // replay-count header; same event id, so consumers still deduplicate), marks
 // it ignored, or annotates it. Every action is audited: by default an
-// AdminAction event on audit.events.
+// AdminAction event on audit.events. A DeadLetterCounter counts letters by
+// status (the open-dead-letters gauge); Observe reports each message
+// dead-lettered (OutcomeDeadLettered), for a counter.
 //
 // # Outbox
 //

@@ -82,6 +82,11 @@ const (
 // rarely need it.
 func (m *Message) SetOutcome(o Outcome) { m.outcome = o }
 
+// Outcome returns what middleware inside the caller recorded about m so far
+// (OutcomeDeadLettered, OutcomeDuplicate), or "" when nothing was recorded.
+// Observe and a SpanStarter's end function read it after the handler returns.
+func (m *Message) Outcome() Outcome { return m.outcome }
+
 // Handler processes one message. Returning nil means "done": the bus may commit
 // past it. Returning an error means "not processed": the bus delivers the
 // message again (after a delay) before any later message with the same key,

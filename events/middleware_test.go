@@ -184,6 +184,7 @@ func TestDeadLetterQueue(t *testing.T) {
 		h := events.Chain(fail, events.Observe(func(o events.Observation) { outcome = o.Outcome }), dlq, fastRetry(3))
 		require.NoError(t, h(ctx, m))
 		require.Equal(t, events.OutcomeDeadLettered, outcome)
+		require.Equal(t, events.OutcomeDeadLettered, m.Outcome(), "readable after the handler returned")
 
 		ls, err := store.ListDeadLetters(ctx, events.DeadLetterFilter{})
 		require.NoError(t, err)
@@ -389,4 +390,15 @@ func TestTrace(t *testing.T) {
 	require.NoError(t, events.Chain(func(ctx context.Context, _ *events.Message) error { seen = events.TraceParent(ctx); return nil }, events.Trace(nil))(context.Background(), m))
 	require.Equal(t, tp, seen)
 	require.Empty(t, events.TraceParent(events.ContextWithTraceParent(context.Background(), "junk")))
+
+	// The header (set on each publish by a tracing publisher) wins over the
+	// envelope (set once when the event was made); a broken header does not.
+	const publishSpan = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01"
+	m = msgOf(t, e, events.TopicAnalytics)
+	m.Headers[events.HeaderTraceParent] = publishSpan
+	require.NoError(t, events.Chain(func(ctx context.Context, _ *events.Message) error { seen = events.TraceParent(ctx); return nil }, events.Trace(nil))(context.Background(), m))
+	require.Equal(t, publishSpan, seen)
+	m.Headers[events.HeaderTraceParent] = "00-junk"
+	require.NoError(t, events.Chain(func(ctx context.Context, _ *events.Message) error { seen = events.TraceParent(ctx); return nil }, events.Trace(nil))(context.Background(), m))
+	require.Equal(t, tp, seen, "an invalid header falls back to the envelope")
 }

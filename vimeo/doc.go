@@ -39,6 +39,9 @@
 // only; the status-level policy above lives in the Client because it needs the
 // rate-limit headers and the injectable Clock. Every wait goes through the Clock,
 // so tests compress time (vimeotest.NewVirtualClock, vimeotest.NewScaledClock).
+// RateLimiterOptions.OnWait reports how long each request waited for the
+// budget (the servers feed it to a metric); Client.Stats counts requests, 429s,
+// retries and errors.
 //
 // # Walk and Recent
 //

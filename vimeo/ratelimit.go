@@ -33,6 +33,13 @@ type RateLimiterOptions struct {
 	Clock Clock
 	// Seed seeds the jitter; 0 picks a random seed.
 	Seed uint64
+	// OnWait, if set, is called after every successful Wait with the time
+	// that call spent waiting for the budget (0 when a request could go out
+	// at once), measured on Clock: the metrics hook for rate-limiter waits.
+	// It is called without the limiter's lock held, from the goroutine that
+	// called Wait; it must be fast and safe for concurrent use. A Wait that
+	// ends with its context is not reported.
+	OnWait func(waited time.Duration)
 }
 
 // RateLimiter is a token bucket for one Vimeo credential. It starts open (the
@@ -51,6 +58,7 @@ type RateLimiter struct {
 	jitter      time.Duration
 	backoffBase time.Duration
 	backoffMax  time.Duration
+	onWait      func(time.Duration)
 
 	mu           sync.Mutex
 	rng          *rand.Rand
@@ -92,7 +100,7 @@ func NewRateLimiter(opts *RateLimiterOptions) *RateLimiter {
 	}
 	return &RateLimiter{
 		clock: o.Clock, window: o.Window, burst: o.Burst, jitter: o.Jitter,
-		backoffBase: o.BackoffBase, backoffMax: o.BackoffMax,
+		backoffBase: o.BackoffBase, backoffMax: o.BackoffMax, onWait: o.OnWait,
 		rng: newRand(o.Seed),
 	}
 }
@@ -145,8 +153,12 @@ func (l *RateLimiter) jitterLocked() time.Duration {
 
 // Wait blocks until one request may be sent and takes it. Every successful Wait
 // must be followed by exactly one Observe (an answer arrived) or Cancel (no
-// answer).
+// answer). RateLimiterOptions.OnWait is told how long it waited.
 func (l *RateLimiter) Wait(ctx context.Context) error {
+	var start time.Time
+	if l.onWait != nil {
+		start = l.clock.Now()
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -187,6 +199,9 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 			}
 			l.inflight++
 			l.mu.Unlock()
+			if l.onWait != nil {
+				l.onWait(max(now.Sub(start), 0))
+			}
 			return nil
 		}
 		l.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -203,4 +204,37 @@ func TestBreakerStates(t *testing.T) {
 	}
 	ok, _, _ = d.allow(now)
 	require.True(t, ok)
+}
+
+func TestRateLimiterOnWaitReportsEachWait(t *testing.T) {
+	clk := vimeotest.NewVirtualClock(t0)
+	var mu sync.Mutex
+	var waits []time.Duration
+	l := NewRateLimiter(&RateLimiterOptions{Clock: clk, Seed: 1, Burst: 1, OnWait: func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		waits = append(waits, d)
+	}})
+	ctx := context.Background()
+	require.NoError(t, l.Wait(ctx))
+	reset := t0.Add(30 * time.Second)
+	l.Observe(200, rateHeaders(100, 1, reset))
+	require.NoError(t, l.Wait(ctx)) // the last request of the window: no wait
+	before := clk.Now()
+	require.NoError(t, l.Wait(ctx)) // nothing left: waits for the reset
+	waited := clk.Now().Sub(before)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, waits, 3, "one report per successful Wait")
+	require.Zero(t, waits[0])
+	require.Zero(t, waits[1])
+	require.Equal(t, waited, waits[2], "the time spent waiting, on the limiter's clock")
+	require.GreaterOrEqual(t, waits[2], reset.Sub(before))
+
+	// A Wait that ends with its context is not reported.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	require.ErrorIs(t, l.Wait(cctx), context.Canceled)
+	require.Len(t, waits, 3)
 }

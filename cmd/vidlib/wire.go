@@ -49,6 +49,7 @@ type backend interface {
 	entitle.RuleStore
 	syncworker.Store
 	events.OutboxWriter
+	events.DeadLetterCounter
 }
 
 var (
@@ -121,6 +122,13 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 	if p.admin {
 		opts = append(opts, fx.Provide(provideAdminServer), fx.Invoke(func(*adminServer) {}))
 	}
+	if p.consume || p.admin {
+		// Where dead letters are made (the consumers) and handled (admin).
+		opts = append(opts, fx.Invoke(watchDeadLetters))
+	}
+	if p.consume {
+		opts = append(opts, fx.Invoke(watchConsumerLag))
+	}
 	opts = append(opts, fx.Invoke(logStart))
 	return fx.Options(append(opts, extra...)...)
 }
@@ -185,11 +193,13 @@ type busOut struct {
 	fx.Out
 	Publisher  events.Publisher
 	Subscriber events.Subscriber
+	Lag        ops.LagReader
 }
 
 // provideBus is Kafka when brokers are configured, else the in-process bus
-// (one process only: `vidlib all` or the demo).
-func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger) (busOut, error) {
+// (one process only: `vidlib all` or the demo). With tracing on, what is
+// published under a span carries it in the traceparent header.
+func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger, tr *ops.Tracing) (busOut, error) {
 	if len(cfg.Kafka.Brokers) == 0 {
 		if !p.api || !p.sync || !p.consume {
 			return busOut{}, errors.New("kafka-brokers is required unless every server runs in this process (vidlib all)")
@@ -199,7 +209,7 @@ func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger) (
 			return busOut{}, err
 		}
 		lc.Append(fx.StopHook(b.Close))
-		return busOut{Publisher: b, Subscriber: b}, nil
+		return busOut{Publisher: tr.Publisher(b, busSystem(cfg)), Subscriber: b, Lag: b}, nil
 	}
 	b, err := kafkabus.New(cfg.Kafka.Brokers, &kafkabus.Options{TopicPrefix: cfg.Kafka.TopicPrefix, Logger: log.Named("kafka")})
 	if err != nil {
@@ -216,7 +226,47 @@ func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger) (
 		},
 		OnStop: func(context.Context) error { return b.Close() },
 	})
-	return busOut{Publisher: b, Subscriber: b}, nil
+	return busOut{Publisher: tr.Publisher(b, busSystem(cfg)), Subscriber: b, Lag: b}, nil
+}
+
+// busSystem names the bus in the spans' messaging.system attribute.
+func busSystem(cfg *config.Config) string {
+	if len(cfg.Kafka.Brokers) == 0 {
+		return "membus"
+	}
+	return "kafka"
+}
+
+// watchDeadLetters exports vidlib_dead_letters_open, counted in the store at
+// scrape time.
+func watchDeadLetters(m *ops.Metrics, b backend) error {
+	return m.WatchDeadLettersOpen(b)
+}
+
+// watchConsumerLag exports vidlib_consumer_lag_messages for the consumer
+// groups this process runs, read from the bus at scrape time (Kafka's
+// committed offsets, or the in-process bus's).
+func watchConsumerLag(m *ops.Metrics, lag ops.LagReader, c syncworker.Config) error {
+	if c.DisableConsumers {
+		return nil
+	}
+	return m.WatchConsumerLag(lag, consumerGroups(c)...)
+}
+
+// consumerGroups are the consumer groups of the sync worker's consumers and
+// the topics they read.
+func consumerGroups(c syncworker.Config) []ops.ConsumerGroup {
+	norm, apply := c.Normalizer.Group, c.Applier.Group
+	if norm == "" {
+		norm = syncworker.GroupNormalizer
+	}
+	if apply == "" {
+		apply = syncworker.GroupApplier
+	}
+	return []ops.ConsumerGroup{
+		{Group: norm, Topics: []string{events.TopicVimeoWebhooksRaw}},
+		{Group: apply, Topics: []string{events.TopicVimeoSyncNormalized}},
+	}
 }
 
 // versions carries content and entitlement version bumps from writers (the
@@ -403,18 +453,29 @@ func provideAPIServer(p apiParams) (*apiServer, error) {
 		}
 		return nil
 	})
-	_ = p.Metrics.GaugeFunc("vidlib_library_content_version", "Content version of the served snapshot.", nil, func() float64 {
-		return float64(p.Lib.Status().ContentVersion)
-	})
+	p.Metrics.WatchSnapshot(func() ops.SnapshotStatus { return snapshotStatus(p.Lib.Status()) })
 	return &apiServer{hs}, nil
 }
 
-// provideVimeo is the one Vimeo client of the process.
+// snapshotStatus is what the snapshot metrics export of the library's status.
+func snapshotStatus(st library.Status) ops.SnapshotStatus {
+	return ops.SnapshotStatus{
+		Loaded: st.Ready, ContentVersion: st.ContentVersion, EntitlementVersion: st.EntitlementVersion, LoadedAt: st.LoadedAt,
+	}
+}
+
+// provideVimeo is the one Vimeo client of the process; its rate limiter
+// reports every wait to vidlib_rate_limiter_wait_seconds{provider="vimeo"}.
 func provideVimeo(cfg *config.Config, m *ops.Metrics, log *zap.Logger) (*vimeo.Client, error) {
 	if !cfg.Vimeo.Token.IsSet() || cfg.Vimeo.RootFolderID == "" {
 		return nil, errors.New("VIDLIB_VIMEO_TOKEN (or VIDLIB_VIMEO_TOKEN_FILE) and --vimeo-root-folder-id are required to mirror Vimeo")
 	}
-	c, err := vimeo.New(cfg.Vimeo.Token.Value(), &vimeo.Options{BaseURL: cfg.Vimeo.BaseURL, UserID: cfg.Vimeo.UserID, Logger: log.Named("vimeo")})
+	limiter := vimeo.NewRateLimiter(&vimeo.RateLimiterOptions{
+		OnWait: func(d time.Duration) { m.ObserveRateLimiterWait("vimeo", d) },
+	})
+	c, err := vimeo.New(cfg.Vimeo.Token.Value(), &vimeo.Options{
+		BaseURL: cfg.Vimeo.BaseURL, UserID: cfg.Vimeo.UserID, RateLimiter: limiter, Logger: log.Named("vimeo"),
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -549,10 +610,15 @@ func provideWebhookVerifier(cfg *config.Config, log *zap.Logger) (verifierOut, e
 
 // provideSyncConfig chooses which loops of the sync worker run here: `sync`
 // runs the intake, the poll, the scheduler and the relay; `consume` the
-// consumers; `all` everything.
-func provideSyncConfig(cfg *config.Config, p parts, m *ops.Metrics) syncworker.Config {
+// consumers; `all` everything. The consumers count their messages and dead
+// letters and, with tracing on, start a span per message.
+func provideSyncConfig(cfg *config.Config, p parts, m *ops.Metrics, tr *ops.Tracing) syncworker.Config {
 	var c syncworker.Config
 	c.Relay.Backlog = func(n int64) { m.OutboxBacklog.Set(float64(n)) }
+	c.Normalizer.Observe = m.ObserveConsumer(syncworker.GroupNormalizer)
+	c.Normalizer.StartSpan = tr.MessageSpan(syncworker.GroupNormalizer, busSystem(cfg))
+	c.Applier.Observe = m.ObserveConsumer(syncworker.GroupApplier)
+	c.Applier.StartSpan = tr.MessageSpan(syncworker.GroupApplier, busSystem(cfg))
 	c.Poll.Interval = cfg.Sync.PollInterval
 	c.Scheduler.Interval = cfg.Sync.ReconcileInterval
 	c.DisableConsumers = !p.consume

@@ -13,7 +13,9 @@
 // in flight, at least once, commit only past finished prefixes); finished
 // offsets are committed as soon as they advance. Cancelling Subscribe's context
 // with the cause events.ErrAbort stops without a final commit, like a crash.
-// Both pass the same conformance suite (events/eventstest).
+// Both pass the same conformance suite (events/eventstest). Lag reports a
+// group's uncommitted messages per partition with the signature of
+// kafkabus.Bus.Lag, so the consumer-lag metric reads either bus.
 //
 // The bus is memory only: messages live as long as the Bus, or until
 // Options.Retention drops them (then, as with Kafka's retention, a group that

@@ -253,6 +253,52 @@ func (b *Bus) Committed(groupName, topicName string) []int64 {
 	return out
 }
 
+// Lag returns, for each topic and partition, how many messages group has not
+// committed yet: the end offset less the committed offset, or less the
+// partition's first retained offset when the group has committed nothing
+// there or retention dropped what it had not read. It has the signature of
+// kafkabus.Bus.Lag, so a consumer-lag metric reads either bus. Topics nobody
+// published to are reported with lag 0 per partition; neither the topic nor
+// the group is created.
+func (b *Bus) Lag(ctx context.Context, group string, topics ...string) (map[string]map[int]int64, error) {
+	if group == "" || len(topics) == 0 {
+		return nil, fmt.Errorf("%w: membus: Lag needs a group and topics", events.ErrInvalid)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	g := b.groups[group]
+	ts := make([]*topic, len(topics))
+	for i, name := range topics {
+		ts[i] = b.topics[name]
+	}
+	b.mu.Unlock()
+	out := make(map[string]map[int]int64, len(topics))
+	for i, name := range topics {
+		lag := make(map[int]int64, b.parts)
+		out[name] = lag
+		t := ts[i]
+		if t == nil {
+			for p := range b.parts {
+				lag[p] = 0
+			}
+			continue
+		}
+		for p, part := range t.parts {
+			part.mu.Lock()
+			first, end := part.base, part.base+int64(len(part.recs))
+			part.mu.Unlock()
+			from := first
+			if g != nil {
+				from = max(g.committedOffset(dispatch.TopicPartition{Topic: name, Partition: p}), first)
+			}
+			lag[p] = max(end-from, 0)
+		}
+	}
+	return out, nil
+}
+
 // Subscribe implements events.Subscriber. Each call is one member of
 // sub.Group; members share the partitions of their topics, and every change
 // of membership reassigns them all (eager rebalancing, as Kafka does): every

@@ -23,6 +23,9 @@ func TestRetentionDropsOldMessages(t *testing.T) {
 	clock = clock.Add(2 * time.Hour)
 	require.NoError(t, b.Publish(ctx, events.Message{Topic: "t", Value: []byte("d")}))
 	require.Equal(t, []int64{4}, b.EndOffsets("t"), "offsets keep counting")
+	lag, err := b.Lag(ctx, "late", "t")
+	require.NoError(t, err)
+	require.Equal(t, map[int]int64{0: 1}, lag["t"], "what retention dropped is not lag")
 
 	got := make(chan *events.Message, 1)
 	sctx, cancel := context.WithCancel(ctx)

@@ -15,19 +15,48 @@
 // # Metrics
 //
 // NewRegistry returns a non-global registry with the Go and process
-// collectors. NewMetrics registers vidlib's metrics on it (all named
-// vidlib_*): HTTP RED metrics per chi route pattern (Metrics.Middleware),
-// snapshot version and age, sync runs and lag, consumer lag, outbox backlog,
-// dead letters, Vimeo calls and 429s (WatchVimeo reads a client's Stats), and
-// rate-limiter waits. Values that have a natural source function are
-// GaugeFuncs or CounterFuncs read at scrape time. Handler serves the registry.
+// collectors. NewMetrics registers vidlib's metrics on it, all named
+// vidlib_*. What cmd/vidlib feeds, and from where:
+//
+//   - HTTP RED metrics per chi route pattern (Metrics.Middleware): the api
+//     and sync servers.
+//   - The served snapshot's content and entitlement versions, load time and
+//     age (WatchSnapshot, read at scrape time from library.Service.Status in
+//     the api process; ObserveSnapshot is the push form). The age is the time
+//     since the served snapshot was swapped in, so it also grows while nothing
+//     changes; compare the content version across instances for staleness.
+//   - Sync runs, durations, changes and lag per kind (SyncFinished): the
+//     processes that run the mirror.
+//   - Consumer lag per group and topic (WatchConsumerLag, read at scrape time
+//     from the bus: Kafka's committed offsets, or the in-process bus's) for
+//     the consumer groups the process runs; consumer messages by result and
+//     messages dead-lettered (ObserveConsumer, as the consumers' Observe
+//     hook); open dead letters (WatchDeadLettersOpen, counted in the store at
+//     scrape time) in the processes that consume or administer.
+//   - Outbox backlog (OutboxBacklog, from the relay's Backlog report).
+//   - Vimeo calls, 429s, retries, errors and breaker state (WatchVimeo reads a
+//     client's Stats at scrape time) and rate-limiter waits
+//     (ObserveRateLimiterWait, from vimeo.RateLimiterOptions.OnWait).
+//
+// A scrape-time source that fails or takes longer than ScrapeTimeout is left
+// out of that scrape and counted in vidlib_scrape_errors_total{source}; the
+// rest is served. Handler serves the registry.
 //
 // # Traces
 //
 // NewTracing is off unless an endpoint is configured: then it exports over
 // OTLP/HTTP with W3C trace-context and baggage propagation. HTTPHandler wraps
-// a handler in otelhttp; PgxTracer and InstrumentRedis trace the stores.
-// Tracing off means a no-op provider and no exporter.
+// a handler in otelhttp and puts the request span's traceparent where
+// events.New finds it; PgxTracer and InstrumentRedis trace the stores. For
+// the event bus, Publisher wraps an events.Publisher so that what is published
+// under a span gets a producer span and carries it in the traceparent header,
+// and MessageSpan is the events.SpanStarter that starts each consumer span as
+// the child of that header (else of the envelope's trace). A webhook received
+// by the sync server, published, normalised and applied is thus one trace,
+// down to the applier's PostgreSQL queries. Outbound Vimeo calls are not
+// traced yet (the vimeo client's default transport is not exposed). Tracing
+// off means a no-op provider, no exporter, the bus unwrapped and no consumer
+// spans; a caller's traceparent still flows into the events it causes.
 //
 // # Health
 //

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/vimeo"
 )
@@ -39,10 +40,10 @@ type Metrics struct {
 	HTTPDuration *prometheus.HistogramVec // vidlib_http_request_duration_seconds{server,method,route}
 	HTTPInFlight *prometheus.GaugeVec     // vidlib_http_requests_in_flight{server}
 
-	// The in-memory library snapshot (ObserveSnapshot); its age,
-	// vidlib_snapshot_age_seconds, is computed at scrape time.
-	SnapshotVersion prometheus.Gauge // vidlib_snapshot_version
-	SnapshotLoaded  prometheus.Gauge // vidlib_snapshot_loaded_timestamp_seconds
+	// The served library snapshot is exported at scrape time from
+	// WatchSnapshot's function (or what ObserveSnapshot last recorded):
+	// vidlib_snapshot_content_version, vidlib_snapshot_entitlement_version,
+	// vidlib_snapshot_loaded_timestamp_seconds and vidlib_snapshot_age_seconds.
 
 	// Sync runs (SyncFinished); vidlib_sync_lag_seconds{kind}, the time since
 	// the last successful run of each kind, is computed at scrape time.
@@ -51,20 +52,27 @@ type Metrics struct {
 	SyncChanges     *prometheus.CounterVec   // vidlib_sync_changes_total{change}; created|updated|moved|deleted|restored
 	SyncLastSuccess *prometheus.GaugeVec     // vidlib_sync_last_success_timestamp_seconds{kind}
 
-	// Events.
-	ConsumerLag      *prometheus.GaugeVec   // vidlib_consumer_lag_messages{group,topic}
+	// Events. ConsumerMessages and DeadLetters are fed by ObserveConsumer;
+	// vidlib_consumer_lag_messages{group,topic} (WatchConsumerLag) and
+	// vidlib_dead_letters_open (WatchDeadLettersOpen) are read at scrape time.
 	ConsumerMessages *prometheus.CounterVec // vidlib_consumer_messages_total{group,topic,result}; result ok|retry|dead_letter|duplicate
-	OutboxBacklog    prometheus.Gauge       // vidlib_outbox_backlog: rows not yet relayed (or WatchOutboxBacklog)
-	DeadLetters      *prometheus.CounterVec // vidlib_dead_letters_total{topic}: dead letters written
+	OutboxBacklog    prometheus.Gauge       // vidlib_outbox_backlog: rows not yet relayed (events.RelayOptions.Backlog)
+	DeadLetters      *prometheus.CounterVec // vidlib_dead_letters_total{topic}: messages dead-lettered, by the topic they came from
 
 	// Outbound calls.
 	RateLimiterWait *prometheus.HistogramVec // vidlib_rate_limiter_wait_seconds{provider}
 
+	// ScrapeErrors counts failed reads of scrape-time sources (a store or a
+	// broker that did not answer); their metrics are left out of that scrape.
+	ScrapeErrors *prometheus.CounterVec // vidlib_scrape_errors_total{source}; source consumer_lag|dead_letters_open
+
 	start time.Time
 	now   func() time.Time
+	log   *zap.Logger
 
 	mu          sync.Mutex
-	snapLoaded  time.Time
+	snap        SnapshotStatus        // as last observed (ObserveSnapshot)
+	snapSource  func() SnapshotStatus // WatchSnapshot; nil: snap
 	lastSuccess map[string]time.Time
 }
 
@@ -75,6 +83,8 @@ type MetricsOptions struct {
 	// DurationBuckets for HTTP request durations, in seconds (default
 	// 1 ms … 10 s).
 	DurationBuckets []float64
+	// Logger receives failures of scrape-time sources (nil: none).
+	Logger *zap.Logger
 }
 
 // NewMetrics registers vidlib's metrics on reg (nil: a NewRegistry).
@@ -89,6 +99,9 @@ func NewMetrics(reg *prometheus.Registry, opts *MetricsOptions) (*Metrics, error
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
 	if o.DurationBuckets == nil {
 		o.DurationBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 	}
@@ -102,10 +115,6 @@ func NewMetrics(reg *prometheus.Registry, opts *MetricsOptions) (*Metrics, error
 			[]string{"server", "method", "route"}),
 		HTTPInFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "http_requests_in_flight",
 			Help: "HTTP requests being served."}, []string{"server"}),
-		SnapshotVersion: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "snapshot_version",
-			Help: "Content version of the library snapshot this instance serves."}),
-		SnapshotLoaded: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "snapshot_loaded_timestamp_seconds",
-			Help: "Unix time the served library snapshot was loaded."}),
 		SyncRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "sync_runs_total",
 			Help: "Sync runs, by kind (reconcile, poll, webhook) and result (ok, error, stopped)."}, []string{"kind", "result"}),
 		SyncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "sync_run_duration_seconds",
@@ -115,37 +124,27 @@ func NewMetrics(reg *prometheus.Registry, opts *MetricsOptions) (*Metrics, error
 			Help: "Changes applied to the mirror, by change (created, updated, moved, deleted, restored)."}, []string{"change"}),
 		SyncLastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "sync_last_success_timestamp_seconds",
 			Help: "Unix time of the last successful sync run, by kind."}, []string{"kind"}),
-		ConsumerLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "consumer_lag_messages",
-			Help: "Messages behind the end of the topic, by consumer group and topic."}, []string{"group", "topic"}),
 		ConsumerMessages: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "consumer_messages_total",
 			Help: "Messages handled by consumers, by group, topic and result (ok, retry, dead_letter, duplicate)."},
 			[]string{"group", "topic", "result"}),
 		OutboxBacklog: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "outbox_backlog",
 			Help: "Outbox rows not yet relayed to the broker."}),
 		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "dead_letters_total",
-			Help: "Dead letters written, by source topic."}, []string{"topic"}),
+			Help: "Messages dead-lettered by this process's consumers, by the topic they were consumed from."}, []string{"topic"}),
 		RateLimiterWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "rate_limiter_wait_seconds",
 			Help:    "Time outbound calls waited for their provider's rate limiter, by provider.",
 			Buckets: []float64{0, .001, .01, .05, .1, .5, 1, 5, 15, 60, 300}}, []string{"provider"}),
+		ScrapeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "scrape_errors_total",
+			Help: "Failed reads of a scrape-time source (its metrics are missing from that scrape), by source."}, []string{"source"}),
 		start:       o.Now(),
 		now:         o.Now,
+		log:         o.Logger.Named("metrics"),
 		lastSuccess: map[string]time.Time{},
 	}
-	snapAge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Name: "snapshot_age_seconds",
-		Help: "Seconds since the served library snapshot was loaded (since process start while none is)."},
-		func() float64 {
-			m.mu.Lock()
-			t := m.snapLoaded
-			m.mu.Unlock()
-			if t.IsZero() {
-				t = m.start
-			}
-			return m.now().Sub(t).Seconds()
-		})
 	for _, c := range []prometheus.Collector{
-		m.HTTPRequests, m.HTTPDuration, m.HTTPInFlight, m.SnapshotVersion, m.SnapshotLoaded, snapAge,
+		m.HTTPRequests, m.HTTPDuration, m.HTTPInFlight, (*snapshotCollector)(m),
 		m.SyncRuns, m.SyncDuration, m.SyncChanges, m.SyncLastSuccess, (*syncLag)(m),
-		m.ConsumerLag, m.ConsumerMessages, m.OutboxBacklog, m.DeadLetters, m.RateLimiterWait,
+		m.ConsumerMessages, m.OutboxBacklog, m.DeadLetters, m.RateLimiterWait, m.ScrapeErrors,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
@@ -159,13 +158,67 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
 }
 
-// ObserveSnapshot records that the snapshot of version was loaded at t.
-func (m *Metrics) ObserveSnapshot(version int64, t time.Time) {
+// SnapshotStatus is the served library snapshot as the metrics see it.
+type SnapshotStatus struct {
+	Loaded             bool // false until the first snapshot is served
+	ContentVersion     int64
+	EntitlementVersion int64
+	LoadedAt           time.Time // when the served snapshot was swapped in
+}
+
+// ObserveSnapshot records that s is now served, for a server that swaps
+// snapshots itself. WatchSnapshot, once called, takes precedence.
+func (m *Metrics) ObserveSnapshot(s SnapshotStatus) {
 	m.mu.Lock()
-	m.snapLoaded = t
+	defer m.mu.Unlock()
+	m.snap = s
+}
+
+// WatchSnapshot makes the snapshot metrics read f at each scrape (the api
+// server passes library.Service.Status). f must be fast and safe for
+// concurrent use. Calling it again replaces f.
+func (m *Metrics) WatchSnapshot(f func() SnapshotStatus) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.snapSource = f
+}
+
+// snapshotCollector exports the snapshot metrics at scrape time.
+type snapshotCollector Metrics
+
+var (
+	snapContentDesc = prometheus.NewDesc(Namespace+"_snapshot_content_version",
+		"Content version of the library snapshot this instance serves (absent until one is loaded).", nil, nil)
+	snapEntitlementDesc = prometheus.NewDesc(Namespace+"_snapshot_entitlement_version",
+		"Entitlement version of the library snapshot this instance serves (absent until one is loaded).", nil, nil)
+	snapLoadedDesc = prometheus.NewDesc(Namespace+"_snapshot_loaded_timestamp_seconds",
+		"Unix time the served library snapshot was loaded (absent until one is).", nil, nil)
+	snapAgeDesc = prometheus.NewDesc(Namespace+"_snapshot_age_seconds",
+		"Seconds since the served library snapshot was loaded (since process start while none is).", nil, nil)
+)
+
+func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{snapContentDesc, snapEntitlementDesc, snapLoadedDesc, snapAgeDesc} {
+		ch <- d
+	}
+}
+
+func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	m := (*Metrics)(c)
+	m.mu.Lock()
+	s, src := m.snap, m.snapSource
 	m.mu.Unlock()
-	m.SnapshotVersion.Set(float64(version))
-	m.SnapshotLoaded.Set(float64(t.UnixNano()) / 1e9)
+	if src != nil {
+		s = src()
+	}
+	since := m.start
+	if s.Loaded {
+		since = s.LoadedAt
+		ch <- prometheus.MustNewConstMetric(snapContentDesc, prometheus.GaugeValue, float64(s.ContentVersion))
+		ch <- prometheus.MustNewConstMetric(snapEntitlementDesc, prometheus.GaugeValue, float64(s.EntitlementVersion))
+		ch <- prometheus.MustNewConstMetric(snapLoadedDesc, prometheus.GaugeValue, float64(s.LoadedAt.UnixNano())/1e9)
+	}
+	ch <- prometheus.MustNewConstMetric(snapAgeDesc, prometheus.GaugeValue, max(m.now().Sub(since).Seconds(), 0))
 }
 
 // SyncFinished records a sync run of kind ("reconcile", "poll", "webhook")
@@ -191,12 +244,6 @@ func (m *Metrics) ObserveRateLimiterWait(provider string, d time.Duration) {
 func (m *Metrics) GaugeFunc(name, help string, labels prometheus.Labels, f func() float64) error {
 	return m.Registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: name, Help: help, ConstLabels: labels}, f))
-}
-
-// WatchDeadLettersOpen registers vidlib_dead_letters_open, read from f at
-// scrape time: dead letters neither replayed nor ignored.
-func (m *Metrics) WatchDeadLettersOpen(f func() float64) error {
-	return m.GaugeFunc("dead_letters_open", "Dead letters waiting for an admin (neither replayed nor ignored).", nil, f)
 }
 
 // WatchVimeo registers counters and gauges read from a Vimeo client's Stats

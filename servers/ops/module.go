@@ -32,7 +32,7 @@ var Module = fx.Module("ops",
 var LoggerModule = fx.Provide(ProvideLogger)
 
 // MetricsModule provides *Metrics on a new registry, the registry, and it as
-// a prometheus.Registerer.
+// a prometheus.Registerer. It needs the *zap.Logger of LoggerModule.
 var MetricsModule = fx.Provide(
 	ProvideMetrics,
 	func(m *Metrics) *prometheus.Registry { return m.Registry },
@@ -80,8 +80,11 @@ func ProvideLogger(cfg *config.Config, lc fx.Lifecycle) (*zap.Logger, error) {
 	return l, nil
 }
 
-// ProvideMetrics registers Metrics on a new registry.
-func ProvideMetrics() (*Metrics, error) { return NewMetrics(NewRegistry(), nil) }
+// ProvideMetrics registers Metrics on a new registry; failures of
+// scrape-time sources are logged to log.
+func ProvideMetrics(log *zap.Logger) (*Metrics, error) {
+	return NewMetrics(NewRegistry(), &MetricsOptions{Logger: log})
+}
 
 // ProvideTracing builds Tracing from cfg.Tracing and flushes it on stop.
 func ProvideTracing(cfg *config.Config, lc fx.Lifecycle) (*Tracing, error) {

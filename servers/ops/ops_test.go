@@ -320,12 +320,14 @@ func TestMetricsHelpers(t *testing.T) {
 	now = now.Add(30 * time.Second)
 	mu.Unlock()
 	require.Equal(t, 30.0, age(), "no snapshot yet: age since process start")
-	m.ObserveSnapshot(42, clock())
+	require.False(t, hasMetric(t, m, "vidlib_snapshot_content_version"), "no version before a snapshot is loaded")
+	m.ObserveSnapshot(ops.SnapshotStatus{Loaded: true, ContentVersion: 42, EntitlementVersion: 7, LoadedAt: clock()})
 	mu.Lock()
 	now = now.Add(5 * time.Second)
 	mu.Unlock()
 	require.Equal(t, 5.0, age())
-	require.Equal(t, 42.0, testutil.ToFloat64(m.SnapshotVersion))
+	require.Equal(t, 42.0, gaugeValue(t, m, "vidlib_snapshot_content_version", nil))
+	require.Equal(t, 7.0, gaugeValue(t, m, "vidlib_snapshot_entitlement_version", nil))
 
 	start := clock()
 	m.SyncFinished("reconcile", "ok", start.Add(-2*time.Second), start)
@@ -340,8 +342,6 @@ func TestMetricsHelpers(t *testing.T) {
 	backlog := 7.0
 	require.NoError(t, m.GaugeFunc("outbox_oldest_age_seconds", "test", nil, func() float64 { return backlog }))
 	require.Equal(t, 7.0, gaugeValue(t, m, "vidlib_outbox_oldest_age_seconds", nil))
-	require.NoError(t, m.WatchDeadLettersOpen(func() float64 { return 3 }))
-	require.Error(t, m.WatchDeadLettersOpen(func() float64 { return 3 }), "registered twice")
 	m.ObserveRateLimiterWait("vimeo", 250*time.Millisecond)
 	require.Equal(t, 1, testutil.CollectAndCount(m.RateLimiterWait))
 }
@@ -360,6 +360,19 @@ func TestWatchVimeo(t *testing.T) {
 	require.Equal(t, float64(c.Stats().Requests), got)
 	require.Positive(t, got)
 	require.Equal(t, 0.0, gaugeValue(t, m, "vidlib_vimeo_rate_limited_total", map[string]string{"client": "sync"}))
+}
+
+// hasMetric reports whether a scrape of the registry has name.
+func hasMetric(t *testing.T, m *ops.Metrics, name string) bool {
+	t.Helper()
+	mfs, err := m.Registry.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // gaugeValue gathers the registry and returns the value of name with labels.
@@ -458,13 +471,13 @@ func TestFxModules(t *testing.T) {
 	app := fx.New(fx.NopLogger, fx.Supply(cfg), ops.Module, fx.Populate(&ms, &m, &h))
 	require.NoError(t, app.Start(context.Background()))
 	h.Flag("snapshot")
-	m.ObserveSnapshot(3, time.Now())
+	m.ObserveSnapshot(ops.SnapshotStatus{Loaded: true, ContentVersion: 3, EntitlementVersion: 1, LoadedAt: time.Now()})
 
 	resp, err := http.Get("http://" + ms.Addr() + "/metrics")
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	require.Contains(t, string(body), "vidlib_snapshot_version 3")
+	require.Contains(t, string(body), "vidlib_snapshot_content_version 3")
 	require.Contains(t, string(body), "go_goroutines")
 	require.Contains(t, string(body), "process_")
 

@@ -18,6 +18,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/vidlib/vidlib/events"
 )
 
 // TracingOptions configure NewTracing. The zero value turns tracing off.
@@ -113,6 +115,18 @@ func (t *Tracing) SetGlobal() {
 	otel.SetTextMapPropagator(t.propagator)
 }
 
+// ForceFlush exports the spans ended so far and waits for the exporter; a
+// no-op when off.
+func (t *Tracing) ForceFlush(ctx context.Context) error {
+	if t.sdk == nil {
+		return nil
+	}
+	if err := t.sdk.ForceFlush(ctx); err != nil {
+		return fmt.Errorf("ops: tracing flush: %w", err)
+	}
+	return nil
+}
+
 // Shutdown flushes pending spans and stops the exporter; a no-op when off.
 func (t *Tracing) Shutdown(ctx context.Context) error {
 	if t.sdk == nil {
@@ -126,9 +140,19 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 
 // HTTPHandler wraps h in otelhttp: it extracts the caller's trace context and
 // starts a server span per request, named "<operation> <METHOD> <route>" once
-// the chi route is known. Put it outermost, around RequestID.
+// the chi route is known. The request's context also carries the span's
+// traceparent for events.New (events.ContextWithTraceParent), so events the
+// request writes (an outbox row, a published webhook) continue its trace.
+// Tracing off, a caller's traceparent still flows through. Put it outermost,
+// around RequestID.
 func (t *Tracing) HTTPHandler(h http.Handler, operation string) http.Handler {
-	return otelhttp.NewHandler(h, operation,
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tp := traceParentOf(trace.SpanContextFromContext(r.Context())); tp != "" {
+			r = r.WithContext(events.ContextWithTraceParent(r.Context(), tp))
+		}
+		h.ServeHTTP(w, r)
+	})
+	return otelhttp.NewHandler(inner, operation,
 		otelhttp.WithTracerProvider(t.provider),
 		otelhttp.WithPropagators(t.propagator),
 	)

@@ -34,7 +34,12 @@ type ConsumerOptions struct {
 	Source string
 	// Observe, if set, receives every handled message (metrics).
 	Observe func(events.Observation)
-	Logger  *zap.Logger
+	// StartSpan, if set, starts a span per message as a child of the
+	// producer's (events.Trace); servers/ops Tracing.MessageSpan makes one.
+	// Without it the producer's traceparent is still carried on to the
+	// events the consumer publishes.
+	StartSpan events.SpanStarter
+	Logger    *zap.Logger
 }
 
 func (o *ConsumerOptions) defaults(group string) ConsumerOptions {
@@ -60,7 +65,7 @@ func chain(h events.Handler, o ConsumerOptions, dlq events.Middleware, dedup eve
 	if o.Observe != nil {
 		mws = append(mws, events.Observe(o.Observe))
 	}
-	mws = append(mws, events.Trace(nil), dlq, events.Retry(o.Retry), events.Recover(), dedup)
+	mws = append(mws, events.Trace(o.StartSpan), dlq, events.Retry(o.Retry), events.Recover(), dedup)
 	return events.Chain(h, mws...)
 }
 

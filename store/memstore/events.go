@@ -15,6 +15,7 @@ var (
 	_ events.OutboxStore         = (*Store)(nil)
 	_ events.OutboxWriter        = (*Store)(nil)
 	_ events.DeadLetterStore     = (*Store)(nil)
+	_ events.DeadLetterCounter   = (*Store)(nil)
 	_ events.ProviderEventStore  = (*Store)(nil)
 	_ events.Deduper             = (*Store)(nil)
 	_ events.TxDeduper[struct{}] = (*Store)(nil)
@@ -234,6 +235,29 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 		out = append(out, cloneDead(x))
 	}
 	return out, nil
+}
+
+// CountDeadLetters implements events.DeadLetterCounter.
+func (s *Store) CountDeadLetters(ctx context.Context, status events.DeadLetterStatus) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if status != "" && !status.Valid() {
+		return 0, events.Invalid("dead letter count", "status", "unknown status %q", status)
+	}
+	e := &s.ev
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if status == "" {
+		return int64(len(e.dead)), nil
+	}
+	var n int64
+	for _, x := range e.dead {
+		if x.Status == status {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // deadLetter returns the letter or ErrNotFound. e.mu is held.

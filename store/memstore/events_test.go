@@ -21,6 +21,10 @@ func TestEventsDeadLetters(t *testing.T) {
 	storetest.TestDeadLetters(t, func(*testing.T) events.DeadLetterStore { return memstore.New() })
 }
 
+func TestEventsDeadLetterCount(t *testing.T) {
+	storetest.TestDeadLetterCount(t, func(*testing.T) storetest.DeadLetterCountStore { return memstore.New() })
+}
+
 func TestEventsProviderEvents(t *testing.T) {
 	storetest.TestProviderEvents(t, func(*testing.T) events.ProviderEventStore { return memstore.New() })
 }

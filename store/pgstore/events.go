@@ -18,6 +18,7 @@ var (
 	_ events.OutboxStore        = (*Store)(nil)
 	_ events.OutboxWriter       = (*Store)(nil)
 	_ events.DeadLetterStore    = (*Store)(nil)
+	_ events.DeadLetterCounter  = (*Store)(nil)
 	_ events.ProviderEventStore = (*Store)(nil)
 	_ events.Deduper            = (*Store)(nil)
 	_ events.TxDeduper[pgx.Tx]  = (*Store)(nil)
@@ -249,6 +250,25 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 		return nil, fmt.Errorf("pgstore: list dead letters: %w", translate(err, eventErrs))
 	}
 	return out, nil
+}
+
+// CountDeadLetters implements events.DeadLetterCounter. Counting one status
+// reads only the dead_letters (status, id) index.
+func (s *Store) CountDeadLetters(ctx context.Context, status events.DeadLetterStatus) (int64, error) {
+	if status != "" && !status.Valid() {
+		return 0, events.Invalid("dead letter count", "status", "unknown status %q", status)
+	}
+	var n int64
+	var err error
+	if status == "" {
+		err = s.pool.QueryRow(ctx, `SELECT count(*) FROM dead_letters`).Scan(&n)
+	} else {
+		err = s.pool.QueryRow(ctx, `SELECT count(*) FROM dead_letters WHERE status = $1`, string(status)).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: count dead letters: %w", translate(err, eventErrs))
+	}
+	return n, nil
 }
 
 // GetDeadLetter implements events.DeadLetterStore.

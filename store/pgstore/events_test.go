@@ -34,6 +34,10 @@ func TestEventsDeadLetters(t *testing.T) {
 	storetest.TestDeadLetters(t, func(t *testing.T) events.DeadLetterStore { return eventsStore(t) })
 }
 
+func TestEventsDeadLetterCount(t *testing.T) {
+	storetest.TestDeadLetterCount(t, func(t *testing.T) storetest.DeadLetterCountStore { return eventsStore(t) })
+}
+
 func TestEventsProviderEvents(t *testing.T) {
 	storetest.TestProviderEvents(t, func(t *testing.T) events.ProviderEventStore { return eventsStore(t) })
 }

@@ -513,6 +513,64 @@ func testDeadBadInput(t *testing.T, s events.DeadLetterStore) {
 	}
 }
 
+// DeadLetterCountStore is a dead-letter store that counts its letters.
+type DeadLetterCountStore interface {
+	events.DeadLetterStore
+	events.DeadLetterCounter
+}
+
+// TestDeadLetterCount runs the events.DeadLetterCounter conformance suite:
+// counts follow every status change, in step with ListDeadLetters.
+func TestDeadLetterCount(t *testing.T, newStore func(t *testing.T) DeadLetterCountStore) {
+	s := newStore(t)
+	ctx := context.Background()
+	count := func(status events.DeadLetterStatus) int64 {
+		t.Helper()
+		n, err := s.CountDeadLetters(ctx, status)
+		require.NoError(t, err)
+		return n
+	}
+	listed := func(status events.DeadLetterStatus) int64 {
+		t.Helper()
+		page, err := s.ListDeadLetters(ctx, events.DeadLetterFilter{Status: status, Limit: 1000})
+		require.NoError(t, err)
+		return int64(len(page))
+	}
+	check := func(open, replayed, ignored int64) {
+		t.Helper()
+		require.Equal(t, open, count(events.DeadLetterOpen), "open")
+		require.Equal(t, replayed, count(events.DeadLetterReplayed), "replayed")
+		require.Equal(t, ignored, count(events.DeadLetterIgnored), "ignored")
+		require.Equal(t, open+replayed+ignored, count(""), "any status")
+		for _, st := range []events.DeadLetterStatus{"", events.DeadLetterOpen, events.DeadLetterReplayed, events.DeadLetterIgnored} {
+			require.Equal(t, listed(st), count(st), "count and list agree on %q", st)
+		}
+	}
+	check(0, 0, 0)
+
+	a := record(t, s, letter("e1", events.TopicAnalytics))
+	b := record(t, s, letter("e2", events.TopicVimeoWebhooksRaw))
+	record(t, s, letter("e3", events.TopicAudit))
+	check(3, 0, 0)
+	record(t, s, letter("e1", events.TopicAnalytics))
+	check(3, 0, 0) // the same event failing again is the same letter
+
+	_, err := s.MarkDeadLetterReplayed(ctx, a.ID)
+	require.NoError(t, err)
+	check(2, 1, 0)
+	_, err = s.MarkDeadLetterIgnored(ctx, b.ID, "known bad")
+	require.NoError(t, err)
+	check(1, 1, 1)
+	record(t, s, letter("e1", events.TopicAnalytics)) // the replay failed: open again
+	check(2, 0, 1)
+
+	// Bad input is an error, not a count.
+	_, err = s.CountDeadLetters(ctx, "lost")
+	require.ErrorIs(t, err, events.ErrInvalid)
+	var ve *events.ValidationError
+	require.ErrorAs(t, err, &ve)
+}
+
 // TestProviderEvents runs the events.ProviderEventStore conformance suite.
 func TestProviderEvents(t *testing.T, newStore func(t *testing.T) events.ProviderEventStore) {
 	t.Run("RecordAndDuplicate", func(t *testing.T) { testProviderDuplicate(t, newStore(t)) })
