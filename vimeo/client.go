@@ -55,6 +55,9 @@ type Options struct {
 	// connections (not HTTP statuses: those are the Client's job, because they
 	// need Vimeo's rate-limit headers and the injectable clock).
 	HTTPClient *http.Client
+	// WrapTransport, if set, wraps the HTTP client's transport: every attempt
+	// on the wire goes through it (e.g. to trace outbound calls).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// UserAgent defaults to DefaultUserAgent. Vimeo asks for a descriptive one.
 	UserAgent string
 	// UserID is used where a path needs a user and the caller gave a bare id.
@@ -162,7 +165,14 @@ func New(token string, opts *Options) (*Client, error) {
 		o.RateLimiter = NewRateLimiter(&RateLimiterOptions{Clock: o.Clock, Seed: o.Seed})
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = newDefaultHTTPClient(log)
+		o.HTTPClient = newDefaultHTTPClient(log, o.WrapTransport)
+	} else if o.WrapTransport != nil {
+		hc := *o.HTTPClient
+		if hc.Transport == nil {
+			hc.Transport = http.DefaultTransport
+		}
+		hc.Transport = o.WrapTransport(hc.Transport)
+		o.HTTPClient = &hc
 	}
 	return &Client{
 		base: base, token: token, hc: o.HTTPClient, ua: o.UserAgent, userID: o.UserID,
@@ -183,8 +193,11 @@ func (l leveled) Debug(msg string, kv ...any) { l.s.Debugw(msg, kv...) }
 // newDefaultHTTPClient builds the default transport: go-retryablehttp retrying
 // only connection-level failures, a couple of times, quickly. Status codes pass
 // straight through to Client.do.
-func newDefaultHTTPClient(log *zap.Logger) *http.Client {
+func newDefaultHTTPClient(log *zap.Logger, wrap func(http.RoundTripper) http.RoundTripper) *http.Client {
 	rc := retryablehttp.NewClient()
+	if wrap != nil {
+		rc.HTTPClient.Transport = wrap(rc.HTTPClient.Transport)
+	}
 	rc.Logger = leveled{log.Named("http").Sugar()}
 	rc.RetryMax = 2
 	rc.RetryWaitMin = 50 * time.Millisecond

@@ -394,3 +394,33 @@ func TestClientRetriesTimeouts(t *testing.T) {
 	require.EqualValues(t, 1, c.Stats().TransportErrors)
 	require.EqualValues(t, 1, c.Stats().Retries)
 }
+
+// roundTripFunc adapts a function to http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// WrapTransport sees every request on the wire, with the default client and
+// with a caller's client.
+func TestWrapTransportSeesEveryRequest(t *testing.T) {
+	for _, own := range []bool{false, true} {
+		var seen atomic.Int64
+		opts := &vimeo.Options{WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				seen.Add(1)
+				r.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+				return rt.RoundTrip(r)
+			})
+		}}
+		if own {
+			opts.HTTPClient = &http.Client{}
+		}
+		e := newEnv(t, &vimeotest.GenerateOptions{Seed: 3, Folders: 2, Videos: 5}, nil, opts)
+		_, err := e.c.Me(t.Context())
+		require.NoError(t, err)
+		_, err = e.c.Folder(t.Context(), id(e.root))
+		require.NoError(t, err)
+		require.EqualValues(t, 2, seen.Load(), "own client: %v", own)
+		require.Len(t, e.srv.Requests(), 2)
+	}
+}

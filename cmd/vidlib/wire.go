@@ -465,17 +465,20 @@ func snapshotStatus(st library.Status) ops.SnapshotStatus {
 }
 
 // provideVimeo is the one Vimeo client of the process; its rate limiter
-// reports every wait to vidlib_rate_limiter_wait_seconds{provider="vimeo"}.
-func provideVimeo(cfg *config.Config, m *ops.Metrics, log *zap.Logger) (*vimeo.Client, error) {
+// reports every wait to vidlib_rate_limiter_wait_seconds{provider="vimeo"},
+// and with tracing on every call to Vimeo is a client span.
+func provideVimeo(cfg *config.Config, m *ops.Metrics, tr *ops.Tracing, log *zap.Logger) (*vimeo.Client, error) {
 	if !cfg.Vimeo.Token.IsSet() || cfg.Vimeo.RootFolderID == "" {
 		return nil, errors.New("VIDLIB_VIMEO_TOKEN (or VIDLIB_VIMEO_TOKEN_FILE) and --vimeo-root-folder-id are required to mirror Vimeo")
 	}
 	limiter := vimeo.NewRateLimiter(&vimeo.RateLimiterOptions{
 		OnWait: func(d time.Duration) { m.ObserveRateLimiterWait("vimeo", d) },
 	})
-	c, err := vimeo.New(cfg.Vimeo.Token.Value(), &vimeo.Options{
-		BaseURL: cfg.Vimeo.BaseURL, UserID: cfg.Vimeo.UserID, RateLimiter: limiter, Logger: log.Named("vimeo"),
-	})
+	opts := &vimeo.Options{BaseURL: cfg.Vimeo.BaseURL, UserID: cfg.Vimeo.UserID, RateLimiter: limiter, Logger: log.Named("vimeo")}
+	if tr.Enabled() {
+		opts.WrapTransport = tr.HTTPTransport // a client span per call to Vimeo
+	}
+	c, err := vimeo.New(cfg.Vimeo.Token.Value(), opts)
 	if err != nil {
 		return nil, err
 	}

@@ -318,7 +318,8 @@ func TestAllOperations(t *testing.T) {
 
 	// A webhook on a healthy bus is one trace: the sync server's request →
 	// publish to vimeo.webhooks.raw → the normaliser → publish to
-	// vimeo.sync.normalized → the applier → its PostgreSQL queries.
+	// vimeo.sync.normalized → the applier → its PostgreSQL queries and its
+	// call to Vimeo.
 	require.NoError(t, acct.RenameVideo(second, "Traced"))
 	n, err = fake.FlushWebhooks(ctx)
 	require.NoError(t, err)
@@ -365,8 +366,8 @@ func TestAllOperations(t *testing.T) {
 // the publish to vimeo.webhooks.raw under it, the normaliser's span under
 // that (parent carried in the Kafka header), the publish to
 // vimeo.sync.normalized under it, the applier's span (of applierGroup) under
-// that, and a PostgreSQL query under the applier's span. It returns them in
-// that order, or nil.
+// that, and a PostgreSQL query and a call to Vimeo (the refetch) under the
+// applier's span. It returns them in that order, or nil.
 func webhookTrace(spans tracetest.SpanStubs, applierGroup string) []tracetest.SpanStub {
 	children := map[trace.SpanID][]tracetest.SpanStub{}
 	for _, s := range spans {
@@ -415,11 +416,25 @@ func webhookTrace(spans tracetest.SpanStubs, applierGroup string) []tracetest.Sp
 		if !ok {
 			continue
 		}
-		query, ok := child(apply, func(s tracetest.SpanStub) bool { return s.SpanKind == trace.SpanKindClient })
+		hasAttr := func(key string) func(tracetest.SpanStub) bool {
+			return func(s tracetest.SpanStub) bool {
+				for _, kv := range s.Attributes {
+					if string(kv.Key) == key {
+						return s.SpanKind == trace.SpanKindClient
+					}
+				}
+				return false
+			}
+		}
+		query, ok := child(apply, hasAttr("db.system.name"))
 		if !ok {
 			continue
 		}
-		return []tracetest.SpanStub{server, pubRaw, norm, pubNorm, apply, query}
+		vimeoCall, ok := child(apply, hasAttr("http.request.method"))
+		if !ok {
+			continue
+		}
+		return []tracetest.SpanStub{server, pubRaw, norm, pubNorm, apply, query, vimeoCall}
 	}
 	return nil
 }

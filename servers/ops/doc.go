@@ -53,8 +53,8 @@
 // and MessageSpan is the events.SpanStarter that starts each consumer span as
 // the child of that header (else of the envelope's trace). A webhook received
 // by the sync server, published, normalised and applied is thus one trace,
-// down to the applier's PostgreSQL queries. Outbound Vimeo calls are not
-// traced yet (the vimeo client's default transport is not exposed). Tracing
+// down to the applier's PostgreSQL queries and its calls to Vimeo
+// (HTTPTransport, set as vimeo.Options.WrapTransport). Tracing
 // off means a no-op provider, no exporter, the bus unwrapped and no consumer
 // spans; a caller's traceparent still flows into the events it causes.
 //
