@@ -51,7 +51,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&gen.Audiences, "audiences", dataset.DefaultAudiences, "distinct audiences (role and segment sets) among the users")
 	rate := fs.Float64("rate", 5000, "arrival rate, requests per second")
 	duration := fs.Duration("duration", 20*time.Second, "measured time")
-	warmup := fs.Duration("warmup", 5*time.Second, "time at the same rate before measuring (every token signs in during it)")
+	warmup := fs.Duration("warmup", 5*time.Second, "time at the same rate before measuring")
+	noSignIn := fs.Bool("no-sign-in", false, "skip signing every user in (GET /me, 8 at a time) before the warm-up; first sign-ins then happen under load")
 	mixFlag := fs.String("mix", loadgen.DefaultMix.String(), "endpoint weights")
 	misses := fs.Float64("misses", loadgen.DefaultMisses, "share of folder/video/playback requests for objects the user may not see (404 expected)")
 	maxInFlight := fs.Int("max-in-flight", loadgen.DefaultMaxInFlight, "requests waiting at once; more are counted as overflow errors")
@@ -175,7 +176,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	}
 
-	wl, err := buildWorkload(ctx, ds, st, loaded, issuer, *tokensFile, &loadgen.WorkloadOptions{Mix: mix, Misses: missesOption(*misses), Seed: gen.Seed}, logf)
+	wl, tokens, err := buildWorkload(ctx, ds, st, loaded, issuer, *tokensFile, &loadgen.WorkloadOptions{Mix: mix, Misses: missesOption(*misses), Seed: gen.Seed}, logf)
 	if err != nil {
 		return err
 	}
@@ -201,6 +202,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		debug.FreeOSMemory()
 	}
 
+	if !*noSignIn {
+		t0 := time.Now()
+		if err := signIn(ctx, target, tokens, 8); err != nil {
+			return err
+		}
+		logf("signed in %d users (GET /me each, 8 at a time) in %v", len(tokens), since(t0))
+	}
 	run := loadgen.Options{Rate: *rate, Duration: *duration, Warmup: *warmup, MaxInFlight: *maxInFlight, Timeout: *timeout, PID: serverPID}
 	if !child { // a child profiles itself
 		stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
@@ -247,18 +255,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // buildWorkload asks the stored library what each audience sees and builds
 // the mixed workload over the users' tokens.
 func buildWorkload(ctx context.Context, ds *dataset.Dataset, st benchStore, loaded *dataset.Loaded, issuer *authtest.Issuer,
-	tokensFile string, opts *loadgen.WorkloadOptions, logf func(string, ...any)) (*loadgen.Workload, error) {
+	tokensFile string, opts *loadgen.WorkloadOptions, logf func(string, ...any)) (*loadgen.Workload, []string, error) {
 	snap, err := st.LoadSnapshot(ctx, tree.LoadOptions{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rules, rv, err := st.ListRules(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	idx, err := entitle.New(snap, rules, rv, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var tokens []string
 	t0 := time.Now()
@@ -266,19 +274,19 @@ func buildWorkload(ctx context.Context, ds *dataset.Dataset, st benchStore, load
 		tokens = mintTokens(issuer, ds.Users)
 		logf("minted %d tokens in %v", len(tokens), since(t0))
 	} else if tokens, err = readTokens(tokensFile, ds.Users); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t0 = time.Now()
 	users, audiences, err := ds.Workload(idx, loaded, tokens, &dataset.SampleOptions{Seed: opts.Seed})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	logf("sampled what %d audiences see in %v", len(audiences), since(t0))
 	wl, err := loadgen.NewWorkload(users, audiences, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return wl, nil
+	return wl, tokens, nil
 }
 
 // countingAuditor takes the sign-in audit records of the benchmark's users

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -18,6 +19,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vidlib/vidlib/auth"
@@ -280,4 +282,40 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// signIn asks GET /me once per token, workers at a time: every user is
+// provisioned and known before the load starts, as in a service whose users
+// signed in earlier (a first sign-in writes to the store).
+func signIn(ctx context.Context, target string, tokens []string, workers int) error {
+	client := &http.Client{Timeout: 30 * time.Second}
+	var next atomic.Int64
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(tokens); i = int(next.Add(1) - 1) {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+"/me", nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				req.Header.Set("Authorization", "Bearer "+tokens[i])
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- fmt.Errorf("sign in user %d: %w", i, err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Errorf("sign in user %d: GET /me answered %s", i, resp.Status)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs // nil when closed empty
 }
