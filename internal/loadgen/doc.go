@@ -7,8 +7,9 @@
 // # Open model
 //
 // Run schedules request i at start + i/Rate, whatever happened to the
-// requests before it, sends each in its own goroutine, and measures its
-// latency from that intended time to the end of the answer. A server that
+// requests before it, hands it at once to a sender that never waits for a
+// connection (see Client below), and measures its latency from that
+// intended time to the end of the answer. A server that
 // stalls therefore shows its stall in every request that should have been
 // sent meanwhile (no coordinated omission). The service time (from the
 // actual send) and the generator's send lag are reported too, so a slow
@@ -23,8 +24,44 @@
 // status, a timeout, a transport error, an overflow) is an error, counted
 // by kind in Stats.Statuses.
 //
+// Response body bytes are read in full, discarded and counted
+// (Stats.Bytes).
+//
 // FindMax steps the rate up until the p99 latency passes a bound or errors
 // appear, bisects, and reports the last good rate.
+//
+// # Client
+//
+// The generator shares the machine with the server it measures, so its own
+// CPU per request shows up in the server's tail. For http:// targets Run
+// therefore sends with a lean HTTP/1.1 client of its own unless
+// Options.Client is set (https:// targets and a caller's Client use
+// net/http, one goroutine per request, as before). The lean client keeps a
+// pool of keep-alive TCP connections to the one target, each served by one
+// goroutine fed through a channel: a due request goes to the most recently
+// used idle connection, or, if none is idle, to a new one that dials — a
+// request never waits for a connection; MaxInFlight alone bounds what is
+// outstanding, and the pool grows to at most that many connections. Each
+// connection carries one request at a time (no pipelining). A request's
+// bytes are built once into the connection's buffer: method, path, Host,
+// Authorization: Bearer, Accept-Encoding: identity, Connection: keep-alive
+// (and Content-Length: 0 for methods other than GET and HEAD, as net/http
+// sends); paths that net/http would escape are escaped the same way. The
+// answer is read with the connection's bufio.Reader: status line, headers
+// (Content-Length, Transfer-Encoding: chunked, Connection), then the body,
+// discarded and counted; 1xx answers before the final one are skipped, and
+// 204, 304 and HEAD answers have no body. A body with neither length nor
+// chunking is read to EOF. Steady state allocates nothing per request.
+//
+// A transport error, a malformed answer or the timeout ends the request as
+// StatusError or StatusTimeout, as with net/http, and drops its connection;
+// so does Connection: close (or an HTTP/1.0 answer without keep-alive)
+// after a good answer. As net/http does, a GET, HEAD, OPTIONS or TRACE that
+// fails on a reused connection before any byte of an answer arrived (the
+// server closed it while idle) is sent once more on a new connection. The
+// timeout covers the dial, the send and the whole answer. Unlike net/http,
+// the lean client does not watch idle connections, so an answer a server
+// sends unasked on an idle connection is taken for the next request's.
 //
 // # Workload
 //

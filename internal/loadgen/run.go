@@ -2,11 +2,9 @@ package loadgen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,8 +56,10 @@ type Options struct {
 	// Timeout bounds one request, from its send to the end of its body
 	// (default DefaultTimeout).
 	Timeout time.Duration
-	// Client sends the requests (default: a keep-alive client sized for
-	// MaxInFlight, without compression).
+	// Client, if set, sends the requests with net/http. By default http://
+	// targets get the package's lean HTTP/1.1 client (keep-alive connections,
+	// one request in flight on each, see doc.go) and https:// targets a
+	// net/http keep-alive client sized for MaxInFlight, without compression.
 	Client *http.Client
 	// PID, if positive, is the server process whose CPU time and RSS are read
 	// from /proc/<pid> over the measured window (os.Getpid() for an in-process
@@ -102,6 +102,9 @@ type Stats struct {
 	Service Latency `json:"service"`
 	// Throughput is the answered requests per second over the window.
 	Throughput float64 `json:"throughput"`
+	// Bytes counts the response body bytes read (after chunked decoding) of
+	// the requests recorded in Latency.
+	Bytes int64 `json:"body_bytes"`
 
 	// Histogram holds Latency's values in microseconds.
 	Histogram *hdrhistogram.Histogram `json:"-"`
@@ -159,7 +162,7 @@ type collector struct {
 	lag   *hdrhistogram.Histogram
 }
 
-func (c *collector) add(endpoint, status string, ok bool, latency, service, lag time.Duration, sent bool) {
+func (c *collector) add(endpoint, status string, ok bool, latency, service, lag time.Duration, sent bool, bytes int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.stats[endpoint]
@@ -173,10 +176,46 @@ func (c *collector) add(endpoint, status string, ok bool, latency, service, lag 
 		s.Errors++
 	}
 	if sent {
+		s.Bytes += bytes
 		record(s.Histogram, latency)
 		record(s.service, service)
 		record(c.lag, lag)
 	}
+}
+
+// job is one scheduled request on its way to a sender.
+type job struct {
+	req      Request
+	due      time.Time // its slot in the schedule
+	measured bool      // in the Duration window (not warm-up)
+}
+
+// outcome is how one sent request ended.
+type outcome struct {
+	status string // Stats.Statuses key
+	ok     bool   // the expected status
+	bytes  int64  // body bytes read
+}
+
+// runner is the bookkeeping of one Run that both senders share.
+type runner struct {
+	col      *collector
+	inflight atomic.Int64
+	wg       sync.WaitGroup
+}
+
+// record files a sent request's outcome: sent is when the sender began
+// sending it, end when its answer was complete (or failed).
+func (r *runner) record(j *job, out outcome, sent, end time.Time) {
+	if j.measured {
+		r.col.add(j.req.Endpoint, out.status, out.ok, end.Sub(j.due), end.Sub(sent), sent.Sub(j.due), true, out.bytes)
+	}
+}
+
+// release frees a finished request's MaxInFlight slot.
+func (r *runner) release() {
+	r.inflight.Add(-1)
+	r.wg.Done()
 }
 
 // Run sends next(0), next(1), … at opts.Rate for opts.Warmup+opts.Duration
@@ -184,12 +223,15 @@ func (c *collector) add(endpoint, status string, ok bool, latency, service, lag 
 // what it measured in the Duration window.
 //
 // It is an open model: request i is due at start + i/Rate whatever happened
-// to earlier requests, is sent in its own goroutine, and its latency counts
-// from that due time. next must be safe for concurrent use only in the sense
+// to earlier requests, is handed at once to a sender that never waits for a
+// connection (the lean client's idle or new connection, or a goroutine of
+// its own with Options.Client or https), and its latency counts from that
+// due time. next must be safe for concurrent use only in the sense
 // that Run calls it from one goroutine; it should be cheap.
 //
 // Run returns when every sent request has finished. A cancelled ctx stops the
-// schedule; the result so far is returned with ctx's error.
+// schedule and ends the requests in flight (counted as StatusError); the
+// result so far is returned with ctx's error.
 func Run(ctx context.Context, target string, next func(seq uint64) Request, opts *Options) (*Result, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -202,18 +244,36 @@ func Run(ctx context.Context, target string, next func(seq uint64) Request, opts
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
 		return nil, fmt.Errorf("%w: target %q is not an http(s) URL", ErrInvalid, target)
 	}
-	client := o.Client
-	if client == nil {
-		client = defaultClient(o.MaxInFlight)
-		defer client.CloseIdleConnections()
+	col := &collector{stats: map[string]*Stats{}, lag: newHistogram()}
+	r := &runner{col: col}
+	var dispatch func(job)
+	var lean *pool
+	if o.Client == nil {
+		lean = newPool(ctx, base, o.Timeout, r)
+	}
+	if lean != nil {
+		stop := context.AfterFunc(ctx, lean.abort)
+		defer stop()
+		dispatch = lean.dispatch
+	} else {
+		client := o.Client
+		if client == nil {
+			client = defaultClient(o.MaxInFlight)
+			defer client.CloseIdleConnections()
+		}
+		dispatch = func(j job) {
+			go func() {
+				sent := time.Now()
+				out := send(ctx, client, base, j.req, o.Timeout)
+				r.record(&j, out, sent, time.Now())
+				r.release()
+			}()
+		}
 	}
 
-	col := &collector{stats: map[string]*Stats{}, lag: newHistogram()}
 	interval := float64(time.Second) / o.Rate
 	warm := uint64(o.Warmup.Seconds() * o.Rate)
 	total := warm + uint64(o.Duration.Seconds()*o.Rate)
-	var inflight atomic.Int64
-	var wg sync.WaitGroup
 	var usage *usageMeter
 
 	start := time.Now().Add(time.Millisecond)
@@ -223,26 +283,20 @@ func Run(ctx context.Context, target string, next func(seq uint64) Request, opts
 		}
 		req := next(seq)
 		measured := seq >= warm
-		if inflight.Load() >= int64(o.MaxInFlight) {
+		if r.inflight.Load() >= int64(o.MaxInFlight) {
 			if measured {
-				col.add(req.Endpoint, StatusOverflow, false, 0, 0, 0, false)
+				col.add(req.Endpoint, StatusOverflow, false, 0, 0, 0, false, 0)
 			}
 			return
 		}
-		inflight.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer inflight.Add(-1)
-			sent := time.Now()
-			status, ok := send(ctx, client, base, req, o.Timeout)
-			done := time.Now()
-			if measured {
-				col.add(req.Endpoint, status, ok, done.Sub(due), done.Sub(sent), sent.Sub(due), true)
-			}
-		}()
+		r.inflight.Add(1)
+		r.wg.Add(1)
+		dispatch(job{req: req, due: due, measured: measured})
 	})
-	wg.Wait()
+	r.wg.Wait()
+	if lean != nil {
+		lean.close()
+	}
 	var server *Usage
 	if usage != nil {
 		u := usage.stop()
@@ -263,6 +317,7 @@ func Run(ctx context.Context, target string, next func(seq uint64) Request, opts
 		res.Endpoints = append(res.Endpoints, s)
 		res.Total.Count += s.Count
 		res.Total.Errors += s.Errors
+		res.Total.Bytes += s.Bytes
 		for k, v := range s.Statuses {
 			res.Total.Statuses[k] += v
 		}
@@ -281,8 +336,8 @@ func (s *Stats) finish(secs float64) {
 	}
 }
 
-// send performs one request and classifies its outcome.
-func send(ctx context.Context, client *http.Client, base string, r Request, timeout time.Duration) (status string, ok bool) {
+// send performs one request with net/http and classifies its outcome.
+func send(ctx context.Context, client *http.Client, base string, r Request, timeout time.Duration) outcome {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	method := r.Method
@@ -291,28 +346,24 @@ func send(ctx context.Context, client *http.Client, base string, r Request, time
 	}
 	req, err := http.NewRequestWithContext(ctx, method, base+r.Path, nil)
 	if err != nil {
-		return StatusError, false
+		return outcome{status: StatusError}
 	}
 	if r.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.Token)
 	}
 	resp, err := client.Do(req)
+	var n int64
 	if err == nil {
-		_, err = io.Copy(io.Discard, resp.Body)
+		n, err = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
-			return StatusTimeout, false
+		if isTimeout(err) {
+			return outcome{status: StatusTimeout}
 		}
-		return StatusError, false
+		return outcome{status: StatusError}
 	}
-	if r.Expect != 0 {
-		ok = resp.StatusCode == r.Expect
-	} else {
-		ok = resp.StatusCode >= 200 && resp.StatusCode < 300
-	}
-	return strconv.Itoa(resp.StatusCode), ok
+	return outcome{status: statusKey(resp.StatusCode), ok: expected(r.Expect, resp.StatusCode), bytes: n}
 }
 
 func defaultClient(maxInFlight int) *http.Client {
