@@ -67,9 +67,11 @@
 // (Options.GroupRoles) plus the roles admins granted; segments are the claims
 // named in Options.SegmentClaims, overridden by the user's stored profile. A
 // disabled user is refused. Principals are cached per token for
-// Options.PrincipalTTL (role and profile changes take effect within it); the
-// token itself is checked on every request, on most of them from the
-// Verifier's cache (one SHA-256 of the token keys both caches).
+// Options.PrincipalTTL (role, profile and disabled-state changes take effect
+// within it); an expired principal still answers once while it is refreshed
+// in the background, so an active user never waits for the store. The token
+// itself is checked on every request, on most of them from the Verifier's
+// cache (one SHA-256 of the token keys both caches).
 //
 // Each sign-in (a token session: Cognito's origin_jti, else auth_time, jti or
 // iat) is audited once per process through the Auditor, with a Key that is the

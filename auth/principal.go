@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
@@ -77,10 +78,16 @@ type Options struct {
 	// claims are used; others are ignored.
 	SegmentClaims map[string]string
 	// PrincipalTTL is how long a resolved principal is reused for the same
-	// token (default DefaultPrincipalTTL; negative: never). Role and profile
-	// changes take effect within this time. The token is verified every time
-	// (by a Verifier, from its cache if it was verified recently: expiry and
-	// signing key are checked again).
+	// token (default DefaultPrincipalTTL; negative: never). Each entry gets
+	// between 80% and 100% of it, so that principals resolved together do
+	// not all expire together. Role, profile and disabled-state changes take
+	// effect within this time: the first request after it is still answered
+	// with the cached principal while a fresh one is resolved in the
+	// background (one refresh per token), and later requests get the fresh
+	// one; a principal unused for twice PrincipalTTL is resolved before
+	// answering. So a user who keeps browsing never waits for the store. The
+	// token is verified every time (by a Verifier, from its cache if it was
+	// verified recently: expiry and signing key are checked again).
 	PrincipalTTL time.Duration
 	// MaxPrincipals bounds that cache (default DefaultMaxPrincipals).
 	MaxPrincipals int
@@ -109,8 +116,10 @@ type Service struct {
 }
 
 type cachedPrincipal struct {
-	p       *Principal
-	expires time.Time
+	p          *Principal
+	expires    time.Time // fresh until then
+	staleUntil time.Time // then answered while refreshing, until this
+	refreshing bool      // a background refresh is under way
 }
 
 // New returns a Service. The verifier, the user store and the auditor are
@@ -168,15 +177,53 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 		return nil, err
 	}
 	now := s.opts.Now()
-	if p, ok := s.cached(key, now); ok {
+	p, refresh := s.cached(key, now)
+	if refresh {
+		go s.refresh(context.WithoutCancel(ctx), key, tok)
+	}
+	if p != nil {
 		return p, nil
 	}
+	return s.resolve(ctx, key, tok, now)
+}
+
+// refreshTimeout bounds a background refresh of a stale principal.
+const refreshTimeout = 10 * time.Second
+
+// refresh resolves a stale principal again in the background. A user who is
+// gone or disabled loses the cached principal (the next request resolves and
+// fails); a store error leaves it to the next request to retry.
+func (s *Service) refresh(ctx context.Context, key [32]byte, tok *Token) {
+	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	defer cancel()
+	now := s.opts.Now()
+	if _, err := s.resolve(ctx, key, tok, now); err != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if c, ok := s.principals[key]; ok {
+			if errors.Is(err, ErrUserDisabled) || errors.Is(err, ErrNotFound) {
+				delete(s.principals, key)
+			} else {
+				c.refreshing = false
+				s.principals[key] = c
+			}
+		}
+		s.log.Warn("principal refresh failed", zap.Error(err))
+	}
+}
+
+// resolve maps a verified token to its principal through the store, audits
+// a first sign-in, and caches the principal.
+func (s *Service) resolve(ctx context.Context, key [32]byte, tok *Token, now time.Time) (*Principal, error) {
 	id := tok.Identity
 	sessionKey := sessionKeyOf(tok)
 	login := !s.seen(sessionKey, now)
 
-	var u User
-	created := false
+	var (
+		u       User
+		err     error
+		created bool
+	)
 	if !login {
 		u, err = s.users.UserByIdentity(ctx, id.Issuer, id.Subject)
 		if errors.Is(err, ErrNotFound) {
@@ -276,16 +323,24 @@ func (s *Service) segments(t *Token, profile map[string]string) map[string]strin
 	return out
 }
 
-func (s *Service) cached(key [32]byte, now time.Time) (*Principal, bool) {
+// cached returns the cached principal of a token, if any is fresh or still
+// within its stale window; refresh is true when the caller must start the
+// background refresh (only the first caller after the principal went stale).
+func (s *Service) cached(key [32]byte, now time.Time) (p *Principal, refresh bool) {
 	if s.opts.PrincipalTTL < 0 {
 		return nil, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.principals[key]
-	if !ok || !now.Before(c.expires) {
+	switch {
+	case !ok || !now.Before(c.staleUntil):
 		return nil, false
+	case now.Before(c.expires) || c.refreshing:
+		return c.p, false
 	}
+	c.refreshing = true
+	s.principals[key] = c
 	return c.p, true
 }
 
@@ -297,7 +352,7 @@ func (s *Service) store(key [32]byte, p *Principal, now time.Time) {
 	defer s.mu.Unlock()
 	if len(s.principals) >= s.opts.MaxPrincipals {
 		for k, c := range s.principals {
-			if !now.Before(c.expires) {
+			if !now.Before(c.staleUntil) {
 				delete(s.principals, k)
 			}
 		}
@@ -305,7 +360,9 @@ func (s *Service) store(key [32]byte, p *Principal, now time.Time) {
 			clear(s.principals)
 		}
 	}
-	s.principals[key] = cachedPrincipal{p: p, expires: now.Add(s.opts.PrincipalTTL)}
+	ttl := s.opts.PrincipalTTL
+	fresh := ttl - time.Duration(rand.Int64N(int64(ttl)/5+1)) // 80% to 100% of the TTL
+	s.principals[key] = cachedPrincipal{p: p, expires: now.Add(fresh), staleUntil: now.Add(2 * ttl)}
 }
 
 func (s *Service) seen(session string, now time.Time) bool {

@@ -75,8 +75,15 @@ func TestFirstSignInProvisionsAndAudits(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"member", "subscriber"}, p.Roles, "cached for the same token")
 	f.clk.Advance(auth.DefaultPrincipalTTL)
+	// Past the TTL, the cached principal answers once more while a fresh one
+	// is resolved in the background; the requests after that get it.
 	p, err = f.svc.Authenticate(ctx, same)
 	require.NoError(t, err)
+	require.Equal(t, []string{"member", "subscriber"}, p.Roles, "stale, refreshing")
+	require.Eventually(t, func() bool {
+		p, err = f.svc.Authenticate(ctx, same)
+		return err == nil && len(p.Roles) == 3
+	}, 10*time.Second, time.Millisecond)
 	require.Equal(t, []string{"editor", "member", "subscriber"}, p.Roles)
 	require.Equal(t, map[string]string{"tier": "gold", "region": "emea", "verified": "true", "team": "blue"}, p.Segments,
 		"the stored profile overrides claim-mapped segments")
@@ -158,6 +165,32 @@ func TestAuthenticateFailures(t *testing.T) {
 		f.users.disable("user-1", f.clk.Now())
 		f.clk.Advance(auth.DefaultPrincipalTTL)
 		_, err = f.svc.Authenticate(ctx, f.is.IDToken(ana))
+		require.ErrorIs(t, err, auth.ErrUserDisabled)
+	})
+	t.Run("disabled while cached", func(t *testing.T) {
+		f := newFixture(t, nil)
+		tok := f.is.IDToken(ana)
+		_, err := f.svc.Authenticate(ctx, tok)
+		require.NoError(t, err)
+		f.users.disable("user-1", f.clk.Now())
+		_, err = f.svc.Authenticate(ctx, tok)
+		require.NoError(t, err, "fresh: cached")
+		f.clk.Advance(auth.DefaultPrincipalTTL)
+		_, err = f.svc.Authenticate(ctx, tok)
+		require.NoError(t, err, "stale: answered while the refresh runs")
+		require.Eventually(t, func() bool {
+			_, err = f.svc.Authenticate(ctx, tok)
+			return errors.Is(err, auth.ErrUserDisabled)
+		}, 10*time.Second, time.Millisecond, "the refresh dropped the principal of a disabled user")
+	})
+	t.Run("unused for twice the TTL: resolved before answering", func(t *testing.T) {
+		f := newFixture(t, nil)
+		tok := f.is.IDToken(ana)
+		_, err := f.svc.Authenticate(ctx, tok)
+		require.NoError(t, err)
+		f.users.disable("user-1", f.clk.Now())
+		f.clk.Advance(2 * auth.DefaultPrincipalTTL)
+		_, err = f.svc.Authenticate(ctx, tok)
 		require.ErrorIs(t, err, auth.ErrUserDisabled)
 	})
 	t.Run("invalid token never reaches the store", func(t *testing.T) {
