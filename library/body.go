@@ -22,6 +22,9 @@ type Body struct {
 }
 
 func newBody(js []byte) *Body {
+	if cap(js)-len(js) > len(js)/8 {
+		js = bytes.Clone(js) // bodies are cached: do not keep the spare capacity
+	}
 	h := fnv.New64a()
 	_, _ = h.Write(js)
 	var sum [8]byte

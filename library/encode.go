@@ -1,6 +1,7 @@
 package library
 
 import (
+	"bytes"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -22,7 +23,7 @@ func (f *fragment) get(make func([]byte) []byte) []byte {
 	if b := f.p.Load(); b != nil {
 		return *b
 	}
-	b := make(nil)
+	b := bytes.Clone(make(nil)) // kept for the generation: no spare capacity
 	f.p.Store(&b)
 	return b
 }
