@@ -42,8 +42,10 @@ ci:
 	bash .ci/run
 
 # The read API under load at the issue's scale (100,000 videos, 10,000 folders, depth 10,
-# 2,000 rules, 10,000 users, 500 audiences), served in-process: 5,000 requests/s mixed
-# for 20 s after a 5 s warm-up. BENCH_FLAGS adds flags, e.g. BENCH_FLAGS=--find-max.
+# 2,000 rules, 10,000 users, 500 audiences), served by a child process (its CPU and RSS
+# are reported alone): 5,000 requests/s mixed for 20 s after a 5 s warm-up. BENCH_FLAGS
+# adds flags: --find-max, or --postgres-url <an empty database> to serve from PostgreSQL
+# as deployed (the default keeps the library in memstore, a second copy in the server).
 .PHONY: bench-api
 bench-api:
 	$(GO) run ./cmd/vidlib bench --rate 5000 --duration 20s --warmup 5s $(BENCH_FLAGS)
