@@ -122,11 +122,12 @@ resource "aws_ecs_task_definition" "svc" {
   memory                   = each.value.memory
   execution_role_arn       = aws_iam_role.execution.arn
   container_definitions = jsonencode([{
-    name        = each.key
-    image       = var.image
-    command     = each.value.command
-    essential   = true
-    environment = local.environment
+    name      = each.key
+    image     = var.image
+    command   = each.value.command
+    essential = true
+    # GOMEMLIMIT: the Go runtime collects harder near 80% of the task's memory.
+    environment = concat(local.environment, [{ name = "GOMEMLIMIT", value = "${floor(each.value.memory * 0.8)}MiB" }])
     secrets     = local.secrets
     stopTimeout = 30 # > VIDLIB_SHUTDOWN_TIMEOUT: SIGTERM, drain, exit
     portMappings = concat(
