@@ -45,11 +45,16 @@
 // The XxxJSON methods return a *Body (JSON, ETag, gzip made once) and cache
 // it per generation, keyed by what decides the answer: the audience's
 // entitle CacheKey, the folder and page; video details and playback per
-// video (the access check still runs on every call). With Options.Cache set,
-// home and folder pages are also looked up in and written behind to a shared
-// cache under the seed's versioned keys (library:root:…, folder:…), for warm
-// starts across instances; any error there is a miss. InvalidateFolder is the
-// admin's subtree invalidation.
+// video (the access check still runs on every call). A miss is cheap: the
+// answer is appended from JSON fragments each folder and video encodes once
+// per generation (byte for byte what encoding/json makes of the typed
+// answer), and visibility is a bit test at the node's index position. With
+// Options.Cache set, home and folder pages are also looked up in and written
+// behind to a shared cache under the seed's versioned keys (library:root:…,
+// folder:…); any error there is a miss. Measured, a Redis round trip costs
+// more than building the page (servers/api BenchmarkFolderMissSharedCache),
+// so the reference API server leaves it off unless --redis-page-cache.
+// InvalidateFolder is the admin's subtree invalidation.
 //
 // # Errors and concurrency
 //

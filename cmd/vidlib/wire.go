@@ -409,11 +409,11 @@ func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, a *outbox
 	return svc, nil
 }
 
-func provideLibraryOptions(v versions, r optionalRedis) *library.Options {
+func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis) *library.Options {
 	// Playback decisions are not audited by default: the spec makes
 	// access-decision audits configurable (library.Options.Auditor).
 	o := &library.Options{Versions: v}
-	if r.RS != nil {
+	if r.RS != nil && cfg.Redis.PageCache {
 		o.Cache = api.RedisCache(r.RS, 0)
 	}
 	return o

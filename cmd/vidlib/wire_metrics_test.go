@@ -195,7 +195,9 @@ func TestAllOperations(t *testing.T) {
 	env["VIDLIB_VIMEO_ROOT_FOLDER_ID"] = rootID
 	env["VIDLIB_VIMEO_WEBHOOK_SECRETS"] = "ops-secret"
 	env["VIDLIB_POLL_INTERVAL"] = "10m"
+	env["VIDLIB_REDIS_PAGE_CACHE"] = "true" // so that an API request reaches Redis
 	cfg := loadConfig(t, config.ForAll, env)
+	require.True(t, cfg.Redis.PageCache)
 
 	spans := tracetest.NewInMemoryExporter()
 	tr, err := ops.NewTracing(ctx, &ops.TracingOptions{Exporter: spans})
@@ -338,7 +340,7 @@ func TestAllOperations(t *testing.T) {
 		require.Equal(t, chain[0].SpanContext.TraceID(), s.SpanContext.TraceID(), s.Name)
 	}
 
-	// An API request is one trace too, down to Redis (the home-page cache)
+	// An API request is one trace too, down to Redis (the page cache, on here)
 	// and PostgreSQL (the user).
 	token := issuer.IDToken(authtest.User{Email: "viewer@example.com"})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+apiSrv.Addr()+"/library/home", nil)

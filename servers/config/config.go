@@ -91,6 +91,10 @@ type Postgres struct {
 // Redis Cluster, which redisstore refuses).
 type Redis struct {
 	URL string // redis:// or rediss:// URL; printed forms hide the password
+	// PageCache also keeps the API's encoded pages in Redis and reads them
+	// there before building one (--redis-page-cache). Off by default: the
+	// in-process snapshot builds a page faster than Redis returns one.
+	PageCache bool
 }
 
 // Kafka locates the brokers.

@@ -261,3 +261,22 @@ func TestSecretsNeverPrinted(t *testing.T) {
 func TestEnvName(t *testing.T) {
 	require.Equal(t, "VIDLIB_POLL_INTERVAL", config.Env("poll-interval"))
 }
+
+// A boolean setting's flag stands alone, takes a value, and reads its variable.
+func TestBooleanSetting(t *testing.T) {
+	e := env{}
+	c, err := load(t, e, []string{"--redis-page-cache"}, config.SectionCore, config.SectionAPI)
+	require.NoError(t, err)
+	require.True(t, c.Redis.PageCache)
+	c, err = load(t, e, []string{"--redis-page-cache=false"}, config.SectionCore, config.SectionAPI)
+	require.NoError(t, err)
+	require.False(t, c.Redis.PageCache)
+	c, err = load(t, env{"VIDLIB_REDIS_PAGE_CACHE": "1"}, nil, config.SectionCore, config.SectionAPI)
+	require.NoError(t, err)
+	require.True(t, c.Redis.PageCache)
+	_, err = load(t, env{"VIDLIB_REDIS_PAGE_CACHE": "maybe"}, nil, config.SectionCore, config.SectionAPI)
+	require.ErrorContains(t, err, "VIDLIB_REDIS_PAGE_CACHE")
+	c, err = load(t, e, nil, config.SectionCore, config.SectionAPI)
+	require.NoError(t, err)
+	require.False(t, c.Redis.PageCache, "off by default")
+}

@@ -85,6 +85,9 @@ func (f *flagValue) String() string {
 	return f.st.display(f.l.cfg)
 }
 
+// IsBoolFlag lets a boolean setting's flag stand alone (--name is --name=true).
+func (f *flagValue) IsBoolFlag() bool { return f != nil && f.st != nil && f.st.isBool }
+
 func (f *flagValue) Set(v string) error {
 	// Checked by Load, so that every problem is reported together.
 	f.l.flags[f.st.name] = v
