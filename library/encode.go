@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/vidlib/vidlib/tree"
 )
 
 // The hot answers (home, folder pages, video detail) are encoded by
@@ -31,20 +33,29 @@ func (f *fragment) get(make func([]byte) []byte) []byte {
 // summaryJSON is the video's VideoSummary object.
 func (vn *videoNode) summaryJSON() []byte {
 	return vn.summaryFrag.get(func(b []byte) []byte {
-		v := vn.v
-		b = append(b, `{"id":`...)
-		b = appendJSONString(b, v.VimeoID)
-		b = append(b, `,"title":`...)
-		b = appendJSONString(b, v.Title)
-		if v.ThumbnailURL != "" {
-			b = append(b, `,"thumbnail_url":`...)
-			b = appendJSONString(b, v.ThumbnailURL)
-		}
-		b = append(b, `,"duration_seconds":`...)
-		b = strconv.AppendInt(b, int64(v.DurationSeconds), 10)
-		b = appendJSONTime(b, `,"created_at":`, v.CreatedAt)
-		return append(b, '}')
+		return append(appendVideoFields(b, vn.v, false), '}')
 	})
+}
+
+// appendVideoFields opens a video object and appends the fields VideoSummary
+// and VideoDetail share, in their order (with the description for a detail),
+// up to created_at.
+func appendVideoFields(b []byte, v *tree.Video, description bool) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, v.VimeoID)
+	b = append(b, `,"title":`...)
+	b = appendJSONString(b, v.Title)
+	if description {
+		b = append(b, `,"description":`...)
+		b = appendJSONString(b, v.Description)
+	}
+	if v.ThumbnailURL != "" {
+		b = append(b, `,"thumbnail_url":`...)
+		b = appendJSONString(b, v.ThumbnailURL)
+	}
+	b = append(b, `,"duration_seconds":`...)
+	b = strconv.AppendInt(b, int64(v.DurationSeconds), 10)
+	return appendJSONTime(b, `,"created_at":`, v.CreatedAt)
 }
 
 // refJSON is the folder's FolderRef object.

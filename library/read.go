@@ -441,20 +441,7 @@ func videoDetail(st *state, vn *videoNode, f *folderNode) *VideoDetail {
 // videoDetailJSON is json.Marshal(videoDetail(…)), made from fragments.
 func videoDetailJSON(st *state, vn *videoNode, f *folderNode) []byte {
 	v := vn.v
-	b := make([]byte, 0, 512+len(v.Description))
-	b = append(b, `{"id":`...)
-	b = appendJSONString(b, v.VimeoID)
-	b = append(b, `,"title":`...)
-	b = appendJSONString(b, v.Title)
-	b = append(b, `,"description":`...)
-	b = appendJSONString(b, v.Description)
-	if v.ThumbnailURL != "" {
-		b = append(b, `,"thumbnail_url":`...)
-		b = appendJSONString(b, v.ThumbnailURL)
-	}
-	b = append(b, `,"duration_seconds":`...)
-	b = strconv.AppendInt(b, int64(v.DurationSeconds), 10)
-	b = appendJSONTime(b, `,"created_at":`, v.CreatedAt)
+	b := appendVideoFields(make([]byte, 0, 512+len(v.Description)), v, true)
 	b = appendJSONTime(b, `,"modified_at":`, v.ModifiedAt)
 	if f == nil {
 		b = append(b, `,"breadcrumb":[]`...)

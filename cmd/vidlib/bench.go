@@ -20,8 +20,6 @@ import (
 	"github.com/vidlib/vidlib/internal/loadgen"
 	"github.com/vidlib/vidlib/internal/loadgen/dataset"
 	"github.com/vidlib/vidlib/library"
-	"github.com/vidlib/vidlib/store/memstore"
-	"github.com/vidlib/vidlib/store/pgstore"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -116,20 +114,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	child := *url == "" && *server == serverProcess && !*loadOnly
 
-	var st benchStore
-	if *dsn != "" && !child {
-		pg, err := pgstore.Open(ctx, *dsn, nil)
-		if err != nil {
-			return err
-		}
-		defer pg.Close()
-		if _, err := pg.Migrate(ctx); err != nil {
-			return err
-		}
-		st = pg
-	} else {
-		st = memstore.New()
+	storeDSN := *dsn
+	if child {
+		storeDSN = "" // the API process stores the library; this one only judges visibility
 	}
+	st, closeStore, err := openBenchStore(ctx, storeDSN)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 
 	// 2. Who signs in: the in-process issuer's tokens, or the given ones.
 	var issuer *authtest.Issuer
@@ -158,9 +151,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		logf("read the stored library's users and rules in %v", since(t0))
 	case *url != "" && *dsn == "", child:
-		// Only to judge visibility. The target's user ids differ, but it stored
-		// the same generated library, so each subject has the same rules.
-		st = memstore.New()
+		// st is memstore, only to judge visibility. The target's user ids
+		// differ, but it stored the same generated library, so each subject
+		// has the same rules.
 		fallthrough
 	default:
 		if iss == "" {
@@ -169,7 +162,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if loaded, err = ds.Load(ctx, st, st, st, iss); err != nil {
 			return err
 		}
-		logf("loaded into %s in %v", storeName(*dsn), since(t0))
+		logf("loaded into %s in %v", storeName(storeDSN), since(t0))
 	}
 	if *loadOnly {
 		fmt.Fprintf(stdout, "stored the library for issuer %s; run with --url, --tokens, --postgres-url and --skip-load\n", iss)

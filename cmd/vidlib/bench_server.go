@@ -59,20 +59,11 @@ type readyLine struct {
 // serveBench stores the generated library, serves it, prints a readyLine on
 // stdout and runs until ctx ends or stdin closes (the parent went away).
 func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdout io.Writer, logf func(string, ...any)) error {
-	var st benchStore
-	if o.DSN != "" {
-		pg, err := pgstore.Open(ctx, o.DSN, nil)
-		if err != nil {
-			return err
-		}
-		defer pg.Close()
-		if _, err := pg.Migrate(ctx); err != nil {
-			return err
-		}
-		st = pg
-	} else {
-		st = memstore.New()
+	st, closeStore, err := openBenchStore(ctx, o.DSN)
+	if err != nil {
+		return err
 	}
+	defer closeStore()
 	if !o.SkipLoad {
 		t0 := time.Now()
 		if _, err := ds.Load(ctx, st, st, st, o.Issuer); err != nil {
@@ -105,6 +96,23 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdou
 	case <-stdinClosed:
 	}
 	return nil
+}
+
+// openBenchStore opens PostgreSQL at dsn (migrated), or memstore when dsn is
+// empty.
+func openBenchStore(ctx context.Context, dsn string) (benchStore, func(), error) {
+	if dsn == "" {
+		return memstore.New(), func() {}, nil
+	}
+	pg, err := pgstore.Open(ctx, dsn, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := pg.Migrate(ctx); err != nil {
+		pg.Close()
+		return nil, nil, err
+	}
+	return pg, pg.Close, nil
 }
 
 // startAPI serves the API over st on o.Listen, trusting o.Issuer.
