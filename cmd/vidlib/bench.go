@@ -202,6 +202,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		logf("signed in %d users (GET /me each, 8 at a time) in %v", len(tokens), since(t0))
 	}
+	if *dsn != "" && *url == "" {
+		t0 := time.Now()
+		if err := settleDatabase(ctx, *dsn); err != nil {
+			return err
+		}
+		logf("settled the database (VACUUM ANALYZE, CHECKPOINT) in %v", since(t0))
+	}
 	run := loadgen.Options{Rate: *rate, Duration: *duration, Warmup: *warmup, MaxInFlight: *maxInFlight, Timeout: *timeout, PID: serverPID}
 	if !child { // a child profiles itself
 		stopProfiles, err := startProfiles(*cpuProfile, *memProfile)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vidlib/vidlib/internal/testenv"
 )
 
 // benchResult is the part of `vidlib bench --json` the tests read.
@@ -96,6 +98,24 @@ func TestBenchServerProcess(t *testing.T) {
 	require.Positive(t, res.Server.PeakRSS)
 	require.Contains(t, errOut, "server: loaded into memory")
 	require.Contains(t, errOut, "CPU and RSS below are the server's alone")
+}
+
+// The API process serving from PostgreSQL: it fills the empty database, the
+// parent settles it (VACUUM ANALYZE, CHECKPOINT) before the load.
+func TestBenchServerProcessPostgres(t *testing.T) {
+	dsn := testenv.PostgresURL(t)
+	if dsn == "" {
+		return
+	}
+	code, out, errOut := bench(t, append([]string{"--postgres-url", dsn}, tinyBench...)...)
+	require.Equal(t, 0, code, errOut)
+	var res benchResult
+	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+	require.Zero(t, res.Total.Errors, "statuses: %v", res.Total.Statuses)
+	require.Positive(t, res.Total.Statuses["200"])
+	require.Contains(t, errOut, "server: loaded into PostgreSQL")
+	require.Contains(t, errOut, "loaded into memory", "this process only judges visibility")
+	require.Contains(t, errOut, "settled the database")
 }
 
 func TestBenchTextReport(t *testing.T) {
