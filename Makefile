@@ -50,6 +50,15 @@ ci:
 bench-api:
 	$(GO) run ./cmd/vidlib bench --rate 5000 --duration 20s --warmup 5s $(BENCH_FLAGS)
 
+# The same, served from PostgreSQL as deployed, in a fresh database each run (vidlib_bench
+# on BENCH_PG_URL, a server that lets this user create databases: this machine's own, or
+# `make dev-up`'s with its URL). These are the numbers the README quotes.
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432
+.PHONY: bench-api-pg
+bench-api-pg:
+	psql "$(BENCH_PG_URL)/postgres" -qc 'DROP DATABASE IF EXISTS vidlib_bench' -c 'CREATE DATABASE vidlib_bench'
+	$(GO) run ./cmd/vidlib bench --rate 5000 --duration 20s --warmup 5s --postgres-url "$(BENCH_PG_URL)/vidlib_bench" $(BENCH_FLAGS)
+
 # Local PostgreSQL, redis-server and a Kafka-protocol broker (kfake) for the full stack;
 # prints the VIDLIB_* variables to export. dev-down stops them (data kept; WIPE=1 deletes it).
 .PHONY: dev-up dev-down
