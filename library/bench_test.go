@@ -89,112 +89,92 @@ func newBenchWith(b *testing.B, opts *library.Options) *benchCase {
 	return bc
 }
 
-func BenchmarkHomeJSON(b *testing.B) {
-	bc := newBench(b)
+// loop runs op for each iteration with the iteration's viewer and one of the
+// folders (or videos) that viewer may see, cycling through both.
+func (bc *benchCase) loop(b *testing.B, ids [][]string, op func(ctx context.Context, v library.Viewer, id string) error) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		if _, err := bc.lib.HomeJSON(ctx, bc.viewers[i%len(bc.viewers)]); err != nil {
+		n := i % len(bc.viewers)
+		id := ""
+		if ids != nil {
+			id = ids[n][(i/len(bc.viewers))%len(ids[n])]
+		}
+		if err := op(ctx, bc.viewers[n], id); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+func BenchmarkHomeJSON(b *testing.B) {
+	bc := newBench(b)
+	bc.loop(b, nil, func(ctx context.Context, v library.Viewer, _ string) error {
+		_, err := bc.lib.HomeJSON(ctx, v)
+		return err
+	})
 }
 
 func BenchmarkHomeUncached(b *testing.B) {
 	bc := newBench(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if _, err := bc.lib.Home(ctx, bc.viewers[i%len(bc.viewers)]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	bc.loop(b, nil, func(ctx context.Context, v library.Viewer, _ string) error {
+		_, err := bc.lib.Home(ctx, v)
+		return err
+	})
 }
 
 func BenchmarkFolderJSON(b *testing.B) {
 	bc := newBench(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		n := i % len(bc.viewers)
-		fs := bc.folders[n]
-		if _, err := bc.lib.FolderJSON(ctx, bc.viewers[n], fs[(i/len(bc.viewers))%len(fs)], "", 0); err != nil {
-			b.Fatal(err)
-		}
-	}
+	bc.loop(b, bc.folders, func(ctx context.Context, v library.Viewer, id string) error {
+		_, err := bc.lib.FolderJSON(ctx, v, id, "", 0)
+		return err
+	})
 }
 
 func BenchmarkFolderUncached(b *testing.B) {
 	bc := newBench(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		n := i % len(bc.viewers)
-		fs := bc.folders[n]
-		if _, err := bc.lib.Folder(ctx, bc.viewers[n], fs[(i/len(bc.viewers))%len(fs)], "", 0); err != nil {
-			b.Fatal(err)
-		}
-	}
+	bc.loop(b, bc.folders, func(ctx context.Context, v library.Viewer, id string) error {
+		_, err := bc.lib.Folder(ctx, v, id, "", 0)
+		return err
+	})
 }
 
 // A folder page that misses the cache (a one-entry cache): what most folder
 // requests cost when thousands of audiences browse ten thousand folders.
 func BenchmarkFolderJSONMiss(b *testing.B) {
 	bc := newBenchWith(b, &library.Options{PollInterval: -1, MaxCachedPages: 1})
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		n := i % len(bc.viewers)
-		fs := bc.folders[n]
-		if _, err := bc.lib.FolderJSON(ctx, bc.viewers[n], fs[(i/len(bc.viewers))%len(fs)], "", 0); err != nil {
-			b.Fatal(err)
-		}
-	}
+	bc.loop(b, bc.folders, func(ctx context.Context, v library.Viewer, id string) error {
+		_, err := bc.lib.FolderJSON(ctx, v, id, "", 0)
+		return err
+	})
 }
 
 // The same pages built as FolderPage and encoded by encoding/json: the
 // reference FolderJSONMiss is compared with.
 func BenchmarkFolderMarshal(b *testing.B) {
 	bc := newBench(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		n := i % len(bc.viewers)
-		fs := bc.folders[n]
-		p, err := bc.lib.Folder(ctx, bc.viewers[n], fs[(i/len(bc.viewers))%len(fs)], "", 0)
-		if err != nil {
-			b.Fatal(err)
+	bc.loop(b, bc.folders, func(ctx context.Context, v library.Viewer, id string) error {
+		p, err := bc.lib.Folder(ctx, v, id, "", 0)
+		if err == nil {
+			_, err = json.Marshal(p)
 		}
-		if _, err := json.Marshal(p); err != nil {
-			b.Fatal(err)
-		}
-	}
+		return err
+	})
 }
 
 func BenchmarkVideoJSON(b *testing.B) {
 	bc := newBench(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		n := i % len(bc.viewers)
-		vs := bc.videos[n]
-		if _, err := bc.lib.VideoJSON(ctx, bc.viewers[n], vs[(i/len(bc.viewers))%len(vs)]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	bc.loop(b, bc.videos, func(ctx context.Context, v library.Viewer, id string) error {
+		_, err := bc.lib.VideoJSON(ctx, v, id)
+		return err
+	})
 }
 
 func BenchmarkVideoUncached(b *testing.B) {
 	bc := newBench(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		n := i % len(bc.viewers)
-		vs := bc.videos[n]
-		if _, err := bc.lib.Video(ctx, bc.viewers[n], vs[(i/len(bc.viewers))%len(vs)]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	bc.loop(b, bc.videos, func(ctx context.Context, v library.Viewer, id string) error {
+		_, err := bc.lib.Video(ctx, v, id)
+		return err
+	})
 }
 
 // BenchmarkRebuildContent is a full rebuild (tree and index) after a content

@@ -39,13 +39,7 @@ func newPGEnv(t testing.TB) *pgEnv {
 	_, err = pg.Migrate(ctx)
 	require.NoError(t, err)
 	require.NoError(t, librarytest.Seed(ctx, pg))
-	url, prefix := testenv.Redis(t)
-	o, err := redis.ParseURL(url)
-	require.NoError(t, err)
-	rdb := redis.NewClient(o)
-	t.Cleanup(func() { _ = rdb.Close() })
-	rs, err := redisstore.New(rdb, &redisstore.Options{Prefix: prefix})
-	require.NoError(t, err)
+	rs := newRedisStore(t)
 
 	lib, err := library.New(pg, &library.Options{PollInterval: -1, Versions: api.RedisVersions(rs), Cache: api.RedisCache(rs, time.Minute)})
 	require.NoError(t, err)
@@ -136,4 +130,17 @@ func BenchmarkFreshness(b *testing.B) {
 			time.Sleep(100 * time.Microsecond)
 		}
 	}
+}
+
+// newRedisStore is a redisstore on the test Redis, under its own key prefix.
+func newRedisStore(t testing.TB) *redisstore.Store {
+	t.Helper()
+	url, prefix := testenv.Redis(t)
+	o, err := redis.ParseURL(url)
+	require.NoError(t, err)
+	rdb := redis.NewClient(o)
+	t.Cleanup(func() { _ = rdb.Close() })
+	rs, err := redisstore.New(rdb, &redisstore.Options{Prefix: prefix})
+	require.NoError(t, err)
+	return rs
 }

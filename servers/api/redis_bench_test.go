@@ -6,14 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/library/librarytest"
 	"github.com/vidlib/vidlib/servers/api"
-	"github.com/vidlib/vidlib/store/redisstore"
 )
 
 // What the shared page cache costs a folder page that misses the in-process
@@ -24,13 +21,7 @@ func BenchmarkFolderMissSharedCache(b *testing.B) {
 	ctx := context.Background()
 	g, err := librarytest.Generate(librarytest.GenOptions{Folders: 2_000, Videos: 20_000, Depth: 8, Rules: 400, Roles: 20, Segments: 5, Seed: 7})
 	require.NoError(b, err)
-	url, prefix := testenv.Redis(b)
-	o, err := redis.ParseURL(url)
-	require.NoError(b, err)
-	rdb := redis.NewClient(o)
-	b.Cleanup(func() { _ = rdb.Close() })
-	rs, err := redisstore.New(rdb, &redisstore.Options{Prefix: prefix})
-	require.NoError(b, err)
+	rs := newRedisStore(b)
 
 	for _, bc := range []struct {
 		name  string
