@@ -288,36 +288,13 @@ func TestParseRateLimitHeaders(t *testing.T) {
 	require.False(t, ok)
 }
 
-// recordingsDir finds ../shared/reference/vimeo-recordings relative to the
-// repository root (the directory holding go.mod).
-func recordingsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	rec := filepath.Join(dir, "..", "shared", "reference", "vimeo-recordings")
-	if st, err := os.Stat(rec); err != nil || !st.IsDir() {
-		return ""
-	}
-	return rec
-}
+// recordingsDir holds responses recorded from the real Vimeo API (v3.4) by
+// the vimeo-dot-net project, kept unchanged with their licence.
+const recordingsDir = "testdata/recordings"
 
-// TestParseRealRecordings parses the responses recorded from the real API
-// (vimeo-dot-net's test data). They are read in place, never copied.
+// TestParseRealRecordings parses the responses recorded from the real API.
 func TestParseRealRecordings(t *testing.T) {
-	dir := recordingsDir(t)
-	if dir == "" {
-		t.Skip("../shared/reference/vimeo-recordings not found next to the repository; recordings test skipped")
-	}
+	dir := recordingsDir
 	read := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
