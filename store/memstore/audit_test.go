@@ -1,0 +1,13 @@
+package memstore_test
+
+import (
+	"testing"
+
+	"github.com/vidlib/vidlib/audit"
+	"github.com/vidlib/vidlib/store/memstore"
+	"github.com/vidlib/vidlib/store/storetest"
+)
+
+func TestAuditStore(t *testing.T) {
+	storetest.TestAuditStore(t, func(t *testing.T) audit.Store { return memstore.New() })
+}
