@@ -43,4 +43,3 @@ type Refetch struct {
 	ProviderEventKey string `json:"provider_event_key,omitempty"`
 	ProviderEventID  int64  `json:"provider_event_id,omitempty"`
 }
-

@@ -61,7 +61,6 @@ type Data struct {
 	Reason  string   `json:"reason,omitempty"`
 }
 
-
 // Record returns a tree.MirrorOptions.Record that writes the events of every
 // applied change into the transaction's outbox.
 func Record() func(ctx context.Context, tx tree.Tx, changes []tree.Change) error {
