@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 )
 
@@ -281,4 +283,27 @@ func short(h []byte) string {
 		h = h[:8]
 	}
 	return hex.EncodeToString(h)
+}
+
+// WriteReport prints a verification report for people: one line per fact,
+// the first broken link last.
+func WriteReport(w io.Writer, r Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "records:     %d\n", r.Records)
+	if r.Records > 0 {
+		fmt.Fprintf(&b, "head:        seq %d, hash %s\n", r.HeadSeq, hex.EncodeToString(r.HeadHash))
+	}
+	fmt.Fprintf(&b, "checkpoints: %d checked", r.Checkpoints)
+	if cp := r.Checkpoint; cp != nil {
+		fmt.Fprintf(&b, "; latest at seq %d (%s, signed: %t)", cp.Seq, cp.Time.Format(time.RFC3339), cp.Signature != nil)
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "truncated:   %t\n", r.Truncated)
+	if r.Break == nil {
+		b.WriteString("result:      OK, the chain is intact\n")
+	} else {
+		fmt.Fprintf(&b, "result:      BROKEN at seq %d (%s): %s\n", r.Break.Seq, r.Break.Kind, r.Break.Detail)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
