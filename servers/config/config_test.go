@@ -98,7 +98,7 @@ func TestAuditSettings(t *testing.T) {
 	load := func(env map[string]string, args ...string) (*config.Config, error) {
 		fs := flag.NewFlagSet("test", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		l := config.Register(fs, config.ForConsume...)
+		l := config.Register(fs, config.SectionAPI, config.SectionAudit)
 		require.NoError(t, fs.Parse(args))
 		base := map[string]string{"VIDLIB_POSTGRES_URL": "postgres://db/v", "VIDLIB_REDIS_URL": "redis://cache:6379", "VIDLIB_KAFKA_BROKERS": "k:9092"}
 		return l.Load(func(k string) (string, bool) {

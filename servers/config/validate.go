@@ -76,10 +76,12 @@ func (c Config) problems() []Problem {
 	if c.Tracing.ServiceName == "" {
 		bad("otel-service-name", "must not be empty")
 	}
-	if c.Has(SectionAudit) {
+	if c.Has(SectionAPI) {
 		if r := c.Audit.AccessSampleRate; r < 0 || r > 1 {
 			bad("audit-access-sample", "must be between 0 and 1, got %g", r)
 		}
+	}
+	if c.Has(SectionAudit) {
 		if c.Audit.CheckpointKey.IsSet() {
 			if _, err := audit.ParseSigningKey(c.Audit.CheckpointKey.Value()); err != nil {
 				bad("audit-checkpoint-key", "%v", err)
