@@ -210,3 +210,28 @@ func TestAccessDecisionsAreSampled(t *testing.T) {
 	require.Equal(t, "7", recs[1].ObjectID)
 	require.Equal(t, audit.OutcomeOK, recs[1].Outcome)
 }
+
+// TestReplayerDefaultEventIsConverted: a Replayer built without the hook
+// publishes its own event type; the consumer's decoding turns it into the
+// same record.
+func TestReplayerDefaultEventIsConverted(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	p := &publisher{}
+	rp, err := events.NewReplayer(s, p, nil)
+	require.NoError(t, err)
+	d, err := s.RecordDeadLetter(ctx, events.DeadLetter{EventID: "e1", Topic: events.TopicAnalytics, Payload: []byte("x"),
+		Error: "boom", Attempts: 1})
+	require.NoError(t, err)
+	_, err = rp.Ignore(ctx, d.ID, "admin-3", "noise")
+	require.NoError(t, err)
+	require.Len(t, p.msgs, 1)
+	e, err := p.msgs[0].Event()
+	require.NoError(t, err)
+	require.Equal(t, events.AuditEventType, e.Type)
+	r, err := audit.FromEvent(e)
+	require.NoError(t, err)
+	require.Equal(t, audit.Record{ID: e.ID, Time: e.Time.Truncate(time.Microsecond), ActorKind: audit.ActorAdmin, ActorID: "admin-3",
+		Action: audit.ActionDeadLetterIgnore, ObjectKind: "dead_letter", ObjectID: fmt.Sprint(d.ID), Outcome: audit.OutcomeOK,
+		Details: map[string]string{"note": "noise", "topic": events.TopicAnalytics, "event_id": "e1", "status": "ignored"}}, r)
+}

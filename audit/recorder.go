@@ -86,13 +86,27 @@ func eventID(id string) string {
 // FromEvent decodes and validates the record an audit event carries. Any
 // failure wraps ErrInvalid (and events.ErrInvalid for a bad envelope): it will
 // not improve with retries.
+//
+// An events.Replayer without an Audit hook publishes its own event type
+// (events.AuditEventType, data events.AdminAction); FromEvent converts it, with
+// the envelope's id and time, so that no admin action is lost whichever way
+// the Replayer was built.
 func FromEvent(e events.Event) (Record, error) {
-	if e.Type != EventType {
-		return Record{}, &ValidationError{What: "event", Problems: []string{fmt.Sprintf("type: %q is not %q", e.Type, EventType)}}
-	}
 	var r Record
-	if err := json.Unmarshal(e.Data, &r); err != nil {
-		return Record{}, &ValidationError{What: "event", Problems: []string{"data: " + err.Error()}}
+	switch e.Type {
+	case EventType:
+		if err := json.Unmarshal(e.Data, &r); err != nil {
+			return Record{}, &ValidationError{What: "event", Problems: []string{"data: " + err.Error()}}
+		}
+	case events.AuditEventType:
+		var a events.AdminAction
+		if err := json.Unmarshal(e.Data, &a); err != nil {
+			return Record{}, &ValidationError{What: "event", Problems: []string{"data: " + err.Error()}}
+		}
+		r = FromDeadLetterAction(a)
+		r.ID, r.Time = e.ID, e.Time
+	default:
+		return Record{}, &ValidationError{What: "event", Problems: []string{fmt.Sprintf("type: %q is not %q", e.Type, EventType)}}
 	}
 	r.Seq, r.PrevHash, r.Hash = 0, nil, nil
 	r = r.Normalize()
