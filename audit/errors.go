@@ -6,13 +6,9 @@ import (
 	"strings"
 )
 
-var (
-	// ErrInvalid: a record, query or checkpoint breaks a rule. Errors wrapping
-	// it are permanent: the consumer dead-letters such a record at once.
-	ErrInvalid = errors.New("audit: invalid")
-	// ErrChainBusy: another writer holds the chain head; try again later.
-	ErrChainBusy = errors.New("audit: chain head held by another writer")
-)
+// ErrInvalid: a record, query or checkpoint breaks a rule. Errors wrapping it
+// are permanent: the consumer dead-letters such a record at once.
+var ErrInvalid = errors.New("audit: invalid")
 
 // ValidationError lists what is wrong with a record or query. It wraps
 // ErrInvalid.
