@@ -23,6 +23,7 @@ const GroupAudit = "vidlib.consumers.audit"
 type AuditStore interface {
 	audit.Appender
 	audit.CheckpointWriter
+	AuditHead(ctx context.Context) (audit.Checkpoint, error)
 	events.DeadLetterStore
 }
 
@@ -165,9 +166,43 @@ func (a *Audit) Subscription() events.Subscription {
 		MaxInFlight: a.opts.MaxInFlight, RedeliveryDelay: a.opts.RedeliveryDelay}
 }
 
-// Run consumes audit.events until ctx ends.
+// Run consumes audit.events until ctx ends. Every CheckpointInterval it also
+// checkpoints the head when records were appended since the last
+// checkpoint, so that the tail of a burst is covered without waiting for
+// the next append.
 func (a *Audit) Run(ctx context.Context, sub events.Subscriber) error {
+	if a.opts.CheckpointEvery >= 0 {
+		tctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go a.checkpointLoop(tctx)
+	}
 	return sub.Subscribe(ctx, a.Subscription(), a.handler)
+}
+
+func (a *Audit) checkpointLoop(ctx context.Context) {
+	t := time.NewTicker(a.opts.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.cpMu.Lock()
+		due := a.appended > 0 && time.Since(a.cpTime) >= a.opts.CheckpointInterval
+		a.cpMu.Unlock()
+		if !due {
+			continue
+		}
+		head, err := a.store.AuditHead(ctx)
+		if err != nil {
+			a.log.Warn("audit checkpoint: read head", zap.Error(err))
+			continue
+		}
+		if head.Seq > 0 {
+			a.checkpoint(ctx, 0, head.Seq, head.Hash)
+		}
+	}
 }
 
 // handle decodes, validates and appends one record.
@@ -291,6 +326,9 @@ func (a *Audit) checkpoint(ctx context.Context, appended int, seq int64, hash []
 	defer a.cpMu.Unlock()
 	a.appended += appended
 	if seq <= a.cpSeq || (a.appended < a.opts.CheckpointEvery && time.Since(a.cpTime) < a.opts.CheckpointInterval) {
+		if seq <= a.cpSeq && appended == 0 {
+			a.appended = 0 // another consumer's checkpoint covers it already
+		}
 		return
 	}
 	cp := audit.Checkpoint{Seq: seq, Hash: hash, Time: time.Now().UTC()}

@@ -40,7 +40,8 @@ func TestModuleConsumesAuditEvents(t *testing.T) {
 	app := fxtest.New(t, consumers.Module, fx.NopLogger, fx.Populate(&c), fx.Supply(
 		fx.Annotate(s, fx.As(new(consumers.AuditStore))),
 		fx.Annotate(b, fx.As(new(events.Publisher)), fx.As(new(events.Subscriber))),
-		consumers.Config{Audit: consumers.AuditOptions{CheckpointEvery: 5}},
+		// Few records, a short interval: the tail is checkpointed by time.
+		consumers.Config{Audit: consumers.AuditOptions{CheckpointEvery: 1000, CheckpointInterval: 50 * time.Millisecond}},
 	))
 	app.RequireStart()
 	require.NotNil(t, c)
@@ -54,9 +55,11 @@ func TestModuleConsumesAuditEvents(t *testing.T) {
 		h, err := s.AuditHead(ctx)
 		return err == nil && h.Seq == 20
 	}, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool {
+		cps, err := s.AuditCheckpoints(ctx)
+		return err == nil && len(cps) > 0 && cps[len(cps)-1].Seq == 20
+	}, 10*time.Second, 10*time.Millisecond, "the head is checkpointed once the interval passed")
 	app.RequireStop()
-	requireChain(t, s, 20)
-	cps, err := s.AuditCheckpoints(ctx)
-	require.NoError(t, err)
-	require.NotEmpty(t, cps)
+	rep := requireChain(t, s, 20)
+	require.NotZero(t, rep.Checkpoints)
 }
