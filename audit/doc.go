@@ -42,12 +42,14 @@
 // predecessor stands later (BreakReordered); a record its successor skips
 // (BreakInserted); a chain that ends before the latest checkpoint or the
 // writer's head (BreakTruncated); a checkpoint that does not match, or is not
-// signed by the expected key (BreakCheckpoint).
+// signed by the expected key (BreakCheckpoint); and, read after the walk,
+//
+// records beyond the writer's recorded head (BreakInserted).
 //
 // Checkpoints record (Seq, Hash, Time) of the head, written periodically by
 // the consumer and optionally signed with Ed25519. What a hash chain cannot
 // show alone: records forged and correctly hashed after the last record a
-// verifier trusts (the tail after the latest signed checkpoint), and a log
+// verifier trusts when the forger also moves the writer's head, and a log
 // rewritten from some point on together with its unsigned checkpoints.
 // Signed checkpoints kept elsewhere (the consumer logs each one) bound both.
 //

@@ -66,7 +66,8 @@ const (
 	// predecessor comes later.
 	BreakReordered BreakKind = "reordered"
 	// BreakInserted: a record that is not part of the chain: its successor
-	// links to its predecessor, or it repeats a Seq.
+	// links to its predecessor, it repeats a Seq, or it lies beyond the
+	// writer's head.
 	BreakInserted BreakKind = "inserted"
 	// BreakTruncated: the chain ends before a checkpoint or the writer's head
 	// says it should; Seq names the first missing record.
@@ -275,7 +276,22 @@ func Verify(ctx context.Context, src ChainReader, opts *VerifyOptions) (Report, 
 	if err := src.ScanAuditChain(ctx, 1, func(r Record) error { v.Add(r); return nil }); err != nil {
 		return Report{}, fmt.Errorf("audit: verify: read chain: %w", err)
 	}
-	return v.Finish(head), nil
+	rep := v.Finish(head)
+	// Records beyond the writer's head were not appended by a writer (it
+	// moves the head in the transaction that appends). The head is read
+	// again now, after the scan, so that honest appends made meanwhile are
+	// inside it.
+	if rep.Break == nil && rep.HeadSeq > 0 {
+		after, err := src.AuditHead(ctx)
+		if err != nil {
+			return Report{}, fmt.Errorf("audit: verify: head: %w", err)
+		}
+		if rep.HeadSeq > after.Seq {
+			rep.Break = &Break{Seq: after.Seq + 1, Kind: BreakInserted,
+				Detail: fmt.Sprintf("records %d to %d lie beyond the writer's head (%d): no writer appended them", after.Seq+1, rep.HeadSeq, after.Seq)}
+		}
+	}
+	return rep, nil
 }
 
 func short(h []byte) string {

@@ -125,6 +125,14 @@ func TestAuditVerifyNamesTheFirstTamperedRecord(t *testing.T) {
 				VALUES (11, $1, $2, 'user', $3, $4, 'video', $5, 'ok', $6, $7, $8, $9)`,
 				f.ID, f.Time, f.ActorID, string(f.Action), f.ObjectID, f.RequestID, f.Details, f.PrevHash, f.Hash)
 		}, 11, audit.BreakInserted},
+		{"AppendForgedAfterHead", func(t *testing.T, chain []audit.Record, exec func(string, ...any)) {
+			// Correctly linked and hashed after the last record: only the
+			// writer's head tells it apart.
+			f := audit.Link(chain[n-1].Seq, chain[n-1].Hash, storetest.AuditRecord(t, 98))
+			exec(`INSERT INTO audit_logs (seq, event_id, occurred_at, actor_kind, actor, action, object_kind, object_id, outcome, request_id, details, prev_hash, hash)
+				VALUES ($1, $2, $3, 'user', $4, $5, 'video', $6, 'ok', $7, $8, $9, $10)`,
+				f.Seq, f.ID, f.Time, f.ActorID, string(f.Action), f.ObjectID, f.RequestID, f.Details, f.PrevHash, f.Hash)
+		}, n + 1, audit.BreakInserted},
 		{"TruncateTail", func(_ *testing.T, _ []audit.Record, exec func(string, ...any)) {
 			exec(`DELETE FROM audit_logs WHERE seq > 15`)
 		}, 16, audit.BreakTruncated},

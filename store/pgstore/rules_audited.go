@@ -15,6 +15,11 @@ var _ entitle.AuditedRuleStore = (*Store)(nil)
 // txOutbox is the outbox of an open transaction.
 type txOutbox struct{ tx pgx.Tx }
 
+// OutboxTx returns the outbox of tx: rows written through it commit with tx.
+// Writers that hold a transaction of their own use it to make a change and
+// its audit record atomic (audit.Recorder.RecordTx(ctx, pgstore.OutboxTx(tx), rec)).
+func OutboxTx(tx pgx.Tx) events.OutboxWriter { return txOutbox{tx} }
+
 // EnqueueOutbox implements events.OutboxWriter inside the transaction.
 func (o txOutbox) EnqueueOutbox(ctx context.Context, topic, key string, payload []byte) error {
 	if err := events.ValidateOutbox(topic, key, payload); err != nil {
