@@ -43,7 +43,6 @@
 // (BreakInserted); a chain that ends before the latest checkpoint or the
 // writer's head (BreakTruncated); a checkpoint that does not match, or is not
 // signed by the expected key (BreakCheckpoint); and, read after the walk,
-//
 // records beyond the writer's recorded head (BreakInserted).
 //
 // Checkpoints record (Seq, Hash, Time) of the head, written periodically by
