@@ -23,12 +23,24 @@ func splitObject(obj string) (kind, id string) {
 	return kind, id
 }
 
+// detailValues passes every value through DetailValue.
+func detailValues(d map[string]string) map[string]string {
+	if len(d) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(d))
+	for k, v := range d {
+		out[k] = DetailValue(v)
+	}
+	return out
+}
+
 // FromLogin converts an auth sign-in record. A record with a Key gets a
 // DerivedID from it, so that two instances auditing one sign-in store it
 // once.
 func FromLogin(a auth.AuditRecord) Record {
 	r := Record{Time: a.Time, ActorKind: ActorUser, ActorID: a.Actor, Action: Action(a.Action),
-		Outcome: OutcomeOK, Details: a.Details}
+		Outcome: OutcomeOK, Details: detailValues(a.Details)}
 	r.ObjectKind, r.ObjectID = splitObject(a.Object)
 	if a.Action == auth.ActionLoginRefused {
 		r.Outcome = OutcomeDenied
@@ -42,7 +54,7 @@ func FromLogin(a auth.AuditRecord) Record {
 // FromRuleChange converts an entitlement change record.
 func FromRuleChange(a entitle.AuditRecord) Record {
 	r := Record{Time: a.Time, ActorKind: ActorAdmin, ActorID: a.Actor, Action: Action(a.Action),
-		Outcome: OutcomeOK, Details: a.Details}
+		Outcome: OutcomeOK, Details: detailValues(a.Details)}
 	r.ObjectKind, r.ObjectID = splitObject(a.Object)
 	return r
 }
@@ -54,7 +66,7 @@ func FromDeadLetterAction(a events.AdminAction) Record {
 	if len(a.Details) > 0 {
 		r.Details = make(map[string]string, len(a.Details))
 		for k, v := range a.Details {
-			r.Details[k] = fmt.Sprint(v)
+			r.Details[k] = DetailValue(fmt.Sprint(v))
 		}
 	}
 	return r

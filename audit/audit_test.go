@@ -269,3 +269,15 @@ func TestRecorderOutboxAndPublisher(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, in, again, "a record with an id keeps it")
 }
+
+func TestDetailValueIsAlwaysValid(t *testing.T) {
+	for _, s := range []string{"plain", "nul\x00byte", "bad\xffutf8", strings.Repeat("é", audit.MaxDetailValue)} {
+		v := audit.DetailValue(s)
+		r := rec(0)
+		r.Details = map[string]string{"k": v}
+		require.NoError(t, r.Validate(), "%q", s)
+		require.LessOrEqual(t, len(v), audit.MaxDetailValue)
+	}
+	require.Equal(t, "plain", audit.DetailValue("plain"))
+	require.Equal(t, "nulbyte", audit.DetailValue("nul\x00byte"))
+}

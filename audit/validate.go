@@ -124,3 +124,20 @@ func clip(s string) string {
 	}
 	return s[:n] + "…"
 }
+
+// DetailValue makes any string a valid detail value: valid UTF-8 (invalid
+// bytes replaced), without NUL, cut to MaxDetailValue bytes on a rune
+// boundary. Producers pass text they do not control (titles, error
+// messages) through it, so that an odd byte cannot fail the action it
+// audits.
+func DetailValue(s string) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if len(s) <= MaxDetailValue {
+		return s
+	}
+	n := MaxDetailValue
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

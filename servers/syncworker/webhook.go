@@ -251,7 +251,7 @@ func (in *Intake) reject(ctx context.Context, w http.ResponseWriter, r *http.Req
 	details := map[string]string{"status": strconv.Itoa(status), "code": code, "remote_addr": r.RemoteAddr,
 		"content_length": strconv.FormatInt(r.ContentLength, 10)}
 	if cause != nil {
-		details["reason"] = clip(cause.Error(), 512)
+		details["reason"] = audit.DetailValue(clip(cause.Error(), 512))
 	}
 	if in.limiter.Allow() {
 		in.audit(ctx, audit.Record{

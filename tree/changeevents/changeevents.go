@@ -85,7 +85,7 @@ func Record() func(ctx context.Context, tx tree.Tx, changes []tree.Change) error
 			}
 			rec := audit.Record{ActorKind: audit.ActorSystem, ActorID: Source, Action: action,
 				ObjectKind: d.Object, ObjectID: c.VimeoID, Outcome: audit.OutcomeOK,
-				Details: map[string]string{"from": c.From, "to": c.To, "reason": string(c.Reason), "name": d.Name}}
+				Details: map[string]string{"from": c.From, "to": c.To, "reason": string(c.Reason), "name": audit.DetailValue(d.Name)}}
 			if _, err := audit.Enqueue(ctx, tx, Source, rec); err != nil {
 				return fmt.Errorf("changeevents: audit %s: %w", subject, err)
 			}
@@ -116,10 +116,7 @@ func RecordHeld() func(ctx context.Context, tx tree.Tx, run tree.SyncRun, held [
 // audit record for a sync run that failed.
 func RecordFailed() func(ctx context.Context, tx tree.Tx, run tree.SyncRun, runErr error) error {
 	return func(ctx context.Context, tx tree.Tx, run tree.SyncRun, runErr error) error {
-		msg := runErr.Error()
-		if len(msg) > 2048 {
-			msg = strings.ToValidUTF8(msg[:2048], "")
-		}
+		msg := audit.DetailValue(runErr.Error())
 		rec := audit.Record{ActorKind: audit.ActorSystem, ActorID: Source, Action: audit.ActionSyncFailed,
 			ObjectKind: "sync_run", ObjectID: strconv.FormatInt(run.ID, 10), Outcome: audit.OutcomeError,
 			Details: map[string]string{"error": msg, "trigger": run.Trigger}}
