@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,7 @@ const auditColumns = `seq, event_id::text, occurred_at, actor_kind, actor, actio
 // *audit.ValidationError and nothing is written.
 func (s *Store) AppendAudit(ctx context.Context, recs []audit.Record) ([]audit.Record, error) {
 	ids := make([]string, 0, len(recs))
+	recs = slices.Clone(recs)
 	for i := range recs {
 		recs[i] = recs[i].Normalize()
 		if err := recs[i].Validate(); err != nil {
