@@ -18,6 +18,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/vidlib/vidlib/auth"
+	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/auth/authtest"
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/events"
@@ -355,6 +356,26 @@ func TestAllOperations(t *testing.T) {
 		require.NoError(t, tr.ForceFlush(ctx))
 		return apiTraceReaches(spans.GetSpans(), "redis", "postgresql")
 	})
+
+	// The audit log: the admin's replay, the accepted webhooks and the
+	// sign-in went through audit.events (the outbox relay, the bus) to the
+	// audit consumer, and the stored chain verifies.
+	eventually(t, "the audit consumer stored the replay, the webhooks and the sign-in", func() bool {
+		for _, q := range []audit.Query{
+			{Action: audit.ActionDeadLetterReplay, ActorID: "ops@example.com", ObjectKind: "dead_letter"},
+			{Action: audit.ActionWebhookReceived, ActorKind: audit.ActorProvider},
+			{Action: audit.ActionLogin, ActorKind: audit.ActorUser},
+		} {
+			p, err := st.SearchAudit(ctx, q)
+			if err != nil || len(p.Items) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	rep, err := audit.Verify(ctx, st, nil)
+	require.NoError(t, err)
+	require.Nil(t, rep.Break, "the audit chain verifies")
 
 	// Vimeo requests and limiter waits still agree after the refetches.
 	eventually(t, "one limiter wait per Vimeo request", func() bool {
