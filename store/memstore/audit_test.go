@@ -11,3 +11,7 @@ import (
 func TestAuditStore(t *testing.T) {
 	storetest.TestAuditStore(t, func(t *testing.T) audit.Store { return memstore.New() })
 }
+
+func TestAuditedRuleStore(t *testing.T) {
+	storetest.TestAuditedRuleStore(t, func(t *testing.T) storetest.AuditedRuleStore { return memstore.New() })
+}

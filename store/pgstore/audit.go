@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -185,6 +186,9 @@ func (s *Store) ScanAuditChain(ctx context.Context, fromSeq int64, fn func(audit
 func (s *Store) AuditHead(ctx context.Context) (audit.Checkpoint, error) {
 	var cp audit.Checkpoint
 	err := s.pool.QueryRow(ctx, `SELECT seq, hash, updated_at FROM audit_chain_head`).Scan(&cp.Seq, &cp.Hash, &cp.Time)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return audit.Checkpoint{}, nil // the row was removed: nothing to compare with
+	}
 	if err != nil {
 		return cp, fmt.Errorf("pgstore: audit head: %w", err)
 	}

@@ -2,7 +2,6 @@ package pgstore_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -10,8 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vidlib/vidlib/audit"
-	"github.com/vidlib/vidlib/entitle"
-	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/store/pgstore"
 	"github.com/vidlib/vidlib/store/storetest"
 )
@@ -164,47 +161,6 @@ func TestAuditVerifyNamesTheFirstTamperedRecord(t *testing.T) {
 	}
 }
 
-// TestRuleChangeAndOutboxCommitTogether: AddRuleAudited and
-// RemoveRuleAudited write the rule change and fn's outbox rows in one
-// transaction; fn's error undoes both.
-func TestRuleChangeAndOutboxCommitTogether(t *testing.T) {
-	ctx := context.Background()
-	s := open(t)
-	sub, err := entitle.ParseSubject("role:staff")
-	require.NoError(t, err)
-	tg, err := entitle.ParseTarget("folder:1")
-	require.NoError(t, err)
-	rule := entitle.Rule{Subject: sub, Target: tg, Effect: entitle.Allow, CreatedBy: "a"}
-	_, _, err = s.AddRuleAudited(ctx, rule, func(ctx context.Context, w entitle.OutboxWriter, stored entitle.Rule, v int64) error {
-		require.NoError(t, w.EnqueueOutbox(ctx, events.TopicAudit, "rule", []byte(`{"x":1}`)))
-		return errors.New("audit refused")
-	})
-	require.ErrorContains(t, err, "audit refused")
-	backlog, err := s.OutboxBacklog(ctx)
-	require.NoError(t, err)
-	require.Zero(t, backlog, "the outbox row rolled back with the rule")
-	rules, v, err := s.ListRules(ctx)
-	require.NoError(t, err)
-	require.Empty(t, rules)
-	require.Zero(t, v)
-
-	stored, v, err := s.AddRuleAudited(ctx, rule, func(ctx context.Context, w entitle.OutboxWriter, stored entitle.Rule, v int64) error {
-		require.NotZero(t, stored.ID)
-		require.Equal(t, int64(1), v)
-		return w.EnqueueOutbox(ctx, events.TopicAudit, "rule", []byte(`{"x":2}`))
-	})
-	require.NoError(t, err)
-	require.Equal(t, int64(1), v)
-	v, err = s.RemoveRuleAudited(ctx, stored.ID, func(ctx context.Context, w entitle.OutboxWriter, removed entitle.Rule, v int64) error {
-		require.Equal(t, stored.ID, removed.ID)
-		require.Equal(t, sub, removed.Subject)
-		return w.EnqueueOutbox(ctx, events.TopicAudit, "rule", []byte(`{"x":3}`))
-	})
-	require.NoError(t, err)
-	require.Equal(t, int64(2), v)
-	_, err = s.RemoveRuleAudited(ctx, stored.ID, func(context.Context, entitle.OutboxWriter, entitle.Rule, int64) error { return nil })
-	require.ErrorIs(t, err, entitle.ErrNotFound)
-	backlog, err = s.OutboxBacklog(ctx)
-	require.NoError(t, err)
-	require.Equal(t, int64(2), backlog)
+func TestAuditedRuleStore(t *testing.T) {
+	storetest.TestAuditedRuleStore(t, func(t *testing.T) storetest.AuditedRuleStore { return open(t) })
 }
