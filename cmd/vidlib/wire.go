@@ -262,7 +262,7 @@ func watchConsumerLag(m *ops.Metrics, lag ops.LagReader, c syncworker.Config) er
 }
 
 // consumerGroups are the consumer groups of the sync worker's consumers and
-// the topics they read.
+// of the audit consumer, and the topics they read.
 func consumerGroups(c syncworker.Config) []ops.ConsumerGroup {
 	norm, apply := c.Normalizer.Group, c.Applier.Group
 	if norm == "" {
@@ -274,6 +274,7 @@ func consumerGroups(c syncworker.Config) []ops.ConsumerGroup {
 	return []ops.ConsumerGroup{
 		{Group: norm, Topics: []string{events.TopicVimeoWebhooksRaw}},
 		{Group: apply, Topics: []string{events.TopicVimeoSyncNormalized}},
+		{Group: consumers.GroupAudit, Topics: []string{events.TopicAudit}},
 	}
 }
 

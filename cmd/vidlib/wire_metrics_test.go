@@ -26,6 +26,7 @@ import (
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/ops"
+	"github.com/vidlib/vidlib/servers/consumers"
 	"github.com/vidlib/vidlib/servers/syncworker"
 	"github.com/vidlib/vidlib/store/pgstore"
 	"github.com/vidlib/vidlib/tree"
@@ -376,6 +377,10 @@ func TestAllOperations(t *testing.T) {
 	rep, err := audit.Verify(ctx, st, nil)
 	require.NoError(t, err)
 	require.Nil(t, rep.Break, "the audit chain verifies")
+	eventually(t, "the audit consumer's lag is exported and drains", func() bool {
+		v, ok := m.value("vidlib_consumer_lag_messages", map[string]string{"group": consumers.GroupAudit, "topic": events.TopicAudit})
+		return ok && v == 0
+	})
 
 	// Vimeo requests and limiter waits still agree after the refetches.
 	eventually(t, "one limiter wait per Vimeo request", func() bool {
