@@ -59,6 +59,13 @@ bench-api-pg:
 	psql "$(BENCH_PG_URL)/postgres" -qc 'DROP DATABASE IF EXISTS vidlib_bench' -c 'CREATE DATABASE vidlib_bench'
 	$(GO) run ./cmd/vidlib bench --rate 5000 --duration 20s --warmup 5s --postgres-url "$(BENCH_PG_URL)/vidlib_bench" $(BENCH_FLAGS)
 
+# The audit log: consumer throughput into PostgreSQL, then verify and search over a
+# 1,000,000-record log (VIDLIB_AUDIT_BENCH_N to change), on testenv's PostgreSQL.
+.PHONY: bench-audit
+bench-audit:
+	$(GO) test -run '^$$' -bench BenchmarkAuditConsumer -benchtime=100000x ./servers/consumers/
+	$(GO) test -run '^$$' -bench BenchmarkAuditLog -benchtime=1x -timeout 30m ./store/pgstore/
+
 # Local PostgreSQL, redis-server and a Kafka-protocol broker (kfake) for the full stack;
 # prints the VIDLIB_* variables to export. dev-down stops them (data kept; WIPE=1 deletes it).
 .PHONY: dev-up dev-down

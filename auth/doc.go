@@ -77,7 +77,10 @@
 // iat) is audited once per process through the Auditor, with a Key that is the
 // same on every instance so a deduplicating consumer keeps one record. If the
 // auditor fails, the request is refused (ErrUnavailable) and the next one
-// tries again: no sign-in goes unaudited.
+// tries again: no sign-in goes unaudited. Refused sign-ins (a token that does
+// not verify, a disabled user) are audited too (ActionLoginRefused), within
+// Options.RefusalAuditRate so that a flood of bad tokens cannot flood the
+// log; the answer never depends on that record.
 //
 // # HTTP
 //

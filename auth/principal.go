@@ -14,16 +14,20 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 )
 
-// ActionLogin is the audit action of a sign-in.
-const ActionLogin = "auth.login"
+// Audit actions of sign-ins.
+const (
+	ActionLogin        = "auth.login"         // a sign-in that succeeded
+	ActionLoginRefused = "auth.login_refused" // a token refused, or a disabled user
+)
 
 // AuditRecord is one audited sign-in.
 type AuditRecord struct {
-	Action string // ActionLogin
-	Actor  string // the internal user id
-	Object string // "user:<id>"
+	Action string // ActionLogin or ActionLoginRefused
+	Actor  string // the internal user id ("anonymous" for a refused token)
+	Object string // "user:<id>", or "token:<hash prefix>" for a refused token
 	// Key is the same for every record of one sign-in, on every instance, so
 	// that a deduplicating consumer keeps one.
 	Key     string
@@ -94,6 +98,11 @@ type Options struct {
 	// SessionTTL is how long a sign-in is remembered so that it is audited
 	// once (default DefaultSessionTTL).
 	SessionTTL time.Duration
+	// RefusalAuditRate and RefusalAuditBurst limit the audit records of
+	// refused sign-ins per second (defaults 10 and 100), so that a flood of
+	// bad tokens cannot flood the audit log; refusals beyond it are logged.
+	RefusalAuditRate  float64
+	RefusalAuditBurst int
 	// Realm is the WWW-Authenticate realm (default "vidlib").
 	Realm  string
 	Now    func() time.Time // default time.Now
@@ -109,6 +118,8 @@ type Service struct {
 	auditor  Auditor
 	opts     Options
 	log      *zap.Logger
+
+	refusals *rate.Limiter // of refused sign-ins audited
 
 	mu         sync.Mutex
 	principals map[[32]byte]cachedPrincipal
@@ -148,6 +159,13 @@ func New(verifier TokenVerifier, users UserStore, auditor Auditor, opts *Options
 	if o.Realm == "" {
 		o.Realm = "vidlib"
 	}
+	if o.RefusalAuditRate <= 0 {
+		o.RefusalAuditRate = 10
+	}
+	if o.RefusalAuditBurst <= 0 {
+		o.RefusalAuditBurst = 100
+	}
+	s.refusals = rate.NewLimiter(rate.Limit(o.RefusalAuditRate), o.RefusalAuditBurst)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -174,6 +192,9 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 		tok, err = s.verifier.Verify(ctx, raw)
 	}
 	if err != nil {
+		if errors.Is(err, ErrInvalidToken) {
+			s.auditRefusal(ctx, "anonymous", "token:"+hex.EncodeToString(key[:8]), map[string]string{"reason": err.Error()})
+		}
 		return nil, err
 	}
 	now := s.opts.Now()
@@ -184,7 +205,23 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 	if p != nil {
 		return p, nil
 	}
-	return s.resolve(ctx, key, tok, now)
+	return s.resolve(ctx, key, tok, now, true)
+}
+
+// auditRefusal records a refused sign-in, within the refusal rate. The
+// answer does not depend on it: a failure is logged.
+func (s *Service) auditRefusal(ctx context.Context, actor, object string, details map[string]string) {
+	if actor == "" {
+		actor, object = "anonymous", "user:"
+	}
+	if !s.refusals.Allow() {
+		s.log.Warn("refused sign-in not audited: audit rate exceeded", zap.String("object", object))
+		return
+	}
+	rec := AuditRecord{Action: ActionLoginRefused, Actor: actor, Object: object, Time: s.opts.Now().UTC(), Details: details}
+	if err := s.auditor.Record(context.WithoutCancel(ctx), rec); err != nil {
+		s.log.Error("refused sign-in not audited", zap.String("object", object), zap.Error(err))
+	}
 }
 
 // refreshTimeout bounds a background refresh of a stale principal.
@@ -197,7 +234,7 @@ func (s *Service) refresh(ctx context.Context, key [32]byte, tok *Token) {
 	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
 	now := s.opts.Now()
-	if _, err := s.resolve(ctx, key, tok, now); err != nil {
+	if _, err := s.resolve(ctx, key, tok, now, false); err != nil {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if c, ok := s.principals[key]; ok {
@@ -214,7 +251,9 @@ func (s *Service) refresh(ctx context.Context, key [32]byte, tok *Token) {
 
 // resolve maps a verified token to its principal through the store, audits
 // a first sign-in, and caches the principal.
-func (s *Service) resolve(ctx context.Context, key [32]byte, tok *Token, now time.Time) (*Principal, error) {
+// A disabled user's sign-in is audited as refused when signIn is set (a
+// request, not a background refresh).
+func (s *Service) resolve(ctx context.Context, key [32]byte, tok *Token, now time.Time, signIn bool) (*Principal, error) {
 	id := tok.Identity
 	sessionKey := sessionKeyOf(tok)
 	login := !s.seen(sessionKey, now)
@@ -239,6 +278,10 @@ func (s *Service) resolve(ctx context.Context, key [32]byte, tok *Token, now tim
 		}
 	}
 	if !u.DisabledAt.IsZero() {
+		if signIn {
+			s.auditRefusal(ctx, u.ID, "user:"+u.ID, map[string]string{
+				"reason": "user disabled", "issuer": id.Issuer, "subject": id.Subject, "provider": id.Provider})
+		}
 		return nil, fmt.Errorf("%w: user %s", ErrUserDisabled, u.ID)
 	}
 	granted, err := s.users.UserRoles(ctx, u.ID)

@@ -36,6 +36,30 @@ type Auditor interface {
 	Record(ctx context.Context, rec AuditRecord) error
 }
 
+// OutboxWriter is the outbox of the transaction that changes the rules (the
+// method of events.OutboxWriter, declared here so entitle imports nothing of
+// the event bus).
+type OutboxWriter interface {
+	EnqueueOutbox(ctx context.Context, topic, key string, payload []byte) error
+}
+
+// TxAuditor is an Auditor that can also write a record into the outbox of an
+// open transaction, durable exactly when that transaction commits
+// (audit.Recorder.RuleChanges).
+type TxAuditor interface {
+	Auditor
+	RecordTx(ctx context.Context, w OutboxWriter, rec AuditRecord) error
+}
+
+// AuditedRuleStore is a RuleStore that changes a rule and writes outbox rows
+// in one transaction: fn is called inside it with the transaction's outbox,
+// the rule as stored (as removed) and the new version, and an error from fn
+// rolls the change back. store/pgstore and store/memstore implement it.
+type AuditedRuleStore interface {
+	AddRuleAudited(ctx context.Context, r Rule, fn func(ctx context.Context, w OutboxWriter, stored Rule, version int64) error) (Rule, int64, error)
+	RemoveRuleAudited(ctx context.Context, id int64, fn func(ctx context.Context, w OutboxWriter, removed Rule, version int64) error) (int64, error)
+}
+
 // AdminOptions tune an Admin. The zero value (and nil) is valid.
 type AdminOptions struct {
 	Logger *zap.Logger      // nil: no logging
@@ -43,7 +67,10 @@ type AdminOptions struct {
 }
 
 // Admin is the admin-facing way to change rules: every change goes to the
-// RuleStore, which bumps the entitlement version, and is audited.
+// RuleStore, which bumps the entitlement version, and is audited. When the
+// store is an AuditedRuleStore and the auditor a TxAuditor, the change and
+// its audit record commit in one transaction (a change that cannot be
+// audited is not made); otherwise the record is written after the change.
 type Admin struct {
 	store   RuleStore
 	auditor Auditor
@@ -93,6 +120,16 @@ func (a *Admin) AddRule(ctx context.Context, actor string, r Rule) (Rule, int64,
 	c.ID = 0
 	c.CreatedBy = actor
 	c.CreatedAt = a.now().UTC()
+	if as, ta, ok := a.atomic(); ok {
+		stored, version, err := as.AddRuleAudited(ctx, c, func(ctx context.Context, w OutboxWriter, stored Rule, version int64) error {
+			return ta.RecordTx(ctx, w, a.record(ActionRuleAdded, actor, stored, version))
+		})
+		if err != nil {
+			return Rule{}, 0, fmt.Errorf("entitle: add rule %s %s %s: %w", c.Subject, c.Effect, c.Target, err)
+		}
+		a.log.Info("rule added", zap.Int64("rule_id", stored.ID), zap.String("actor", actor), zap.Int64("version", version))
+		return stored, version, nil
+	}
 	stored, version, err := a.store.AddRule(ctx, c)
 	if err != nil {
 		return Rule{}, 0, fmt.Errorf("entitle: add rule %s %s %s: %w", c.Subject, c.Effect, c.Target, err)
@@ -109,6 +146,16 @@ func (a *Admin) AddRule(ctx context.Context, actor string, r Rule) (Rule, int64,
 func (a *Admin) RemoveRule(ctx context.Context, actor string, id int64) (int64, error) {
 	if actor == "" {
 		return 0, fmt.Errorf("%w: empty actor", ErrInvalid)
+	}
+	if as, ta, ok := a.atomic(); ok {
+		version, err := as.RemoveRuleAudited(ctx, id, func(ctx context.Context, w OutboxWriter, removed Rule, version int64) error {
+			return ta.RecordTx(ctx, w, a.record(ActionRuleRemoved, actor, removed, version))
+		})
+		if err != nil {
+			return 0, fmt.Errorf("entitle: remove rule %d: %w", id, err)
+		}
+		a.log.Info("rule removed", zap.Int64("rule_id", id), zap.String("actor", actor), zap.Int64("version", version))
+		return version, nil
 	}
 	rules, _, err := a.store.ListRules(ctx)
 	if err != nil {
@@ -135,8 +182,23 @@ func (a *Admin) RemoveRule(ctx context.Context, actor string, id int64) (int64, 
 	return version, nil
 }
 
+// atomic returns the store and auditor for changes audited in their own
+// transaction, if both support it.
+func (a *Admin) atomic() (AuditedRuleStore, TxAuditor, bool) {
+	as, ok1 := a.store.(AuditedRuleStore)
+	ta, ok2 := a.auditor.(TxAuditor)
+	return as, ta, ok1 && ok2
+}
+
 func (a *Admin) audit(ctx context.Context, action, actor string, r Rule, version int64) error {
-	rec := AuditRecord{
+	if err := a.auditor.Record(ctx, a.record(action, actor, r, version)); err != nil {
+		return fmt.Errorf("%w: %s rule %d (version %d): %w", ErrAudit, action, r.ID, version, err)
+	}
+	return nil
+}
+
+func (a *Admin) record(action, actor string, r Rule, version int64) AuditRecord {
+	return AuditRecord{
 		Action: action,
 		Actor:  actor,
 		Object: "rule:" + strconv.FormatInt(r.ID, 10),
@@ -149,8 +211,4 @@ func (a *Admin) audit(ctx context.Context, action, actor string, r Rule, version
 			"version": strconv.FormatInt(version, 10),
 		},
 	}
-	if err := a.auditor.Record(ctx, rec); err != nil {
-		return fmt.Errorf("%w: %s rule %d (version %d): %w", ErrAudit, action, r.ID, version, err)
-	}
-	return nil
 }

@@ -9,7 +9,10 @@
 // Effects: allow and deny. The RuleStore interface keeps rules and the
 // entitlement version (store/pgstore and store/memstore implement it); Admin
 // is the admin-facing way to add, remove and list rules: every change bumps the
-// version in the store and is recorded through an Auditor.
+// version in the store and is recorded through an Auditor — in the same
+// transaction as the change when the store is an AuditedRuleStore and the
+// auditor a TxAuditor (audit.Recorder.RuleChanges), so no change is made
+// without its record.
 //
 // # Semantics (DESIGN.md §5), exactly
 //

@@ -54,6 +54,10 @@ type MirrorOptions struct {
 	// holds deletions for an admin decision (an audit record). Nil records
 	// nothing; tree/changeevents provides one.
 	RecordHeld func(ctx context.Context, tx Tx, run SyncRun, held []Change) error
+	// RecordFailed is called, in a transaction of its own, when a run ends
+	// with an error (an audit record of the failure). Nil records nothing;
+	// tree/changeevents provides one.
+	RecordFailed func(ctx context.Context, tx Tx, run SyncRun, err error) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// RootVimeoID is the mirrored root folder. Empty means: learn it from the
@@ -233,6 +237,12 @@ func (m *Mirror) finish(ctx context.Context, rep *Report, run SyncRun, err error
 	}
 	if ferr := m.store.FinishSyncRun(rctx, run); ferr != nil {
 		err = errors.Join(err, fmt.Errorf("tree: record sync run: %w", ferr))
+	}
+	if err != nil && m.opts.RecordFailed != nil {
+		runErr := err
+		if _, rerr := m.store.Update(rctx, func(tx Tx) error { return m.opts.RecordFailed(rctx, tx, run, runErr) }); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("tree: record failed sync run: %w", rerr))
+		}
 	}
 	rep.Run = run
 	if rep.Version == 0 {

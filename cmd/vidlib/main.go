@@ -7,6 +7,7 @@
 //	vidlib all        every server in one process
 //	vidlib demo       run vidlib on embedded defaults (no external services)
 //	vidlib migrate    apply the database migrations
+//	vidlib audit verify  check the audit log's hash chain and checkpoints
 //	vidlib bench      load-test the read API
 //	vidlib version    print the version
 //
@@ -43,6 +44,7 @@ func commands() []command {
 	return append(cmds, []command{
 		{"demo", "run vidlib on embedded defaults: a fake Vimeo account mirrored in memory", runDemo},
 		{"migrate", "apply the embedded PostgreSQL migrations (--postgres-url or VIDLIB_POSTGRES_URL)", runMigrate},
+		{"audit", "audit verify: recompute the audit log's hash chain and report the first broken link", runAudit},
 		{"version", "print the version", runVersion},
 		benchCommand(),
 	}...)

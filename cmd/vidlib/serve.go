@@ -37,7 +37,7 @@ func serverCommands() []command {
 			parts{api: true}, config.ForAPI),
 		serverCommand("sync", "mirror Vimeo: webhook intake, change polling, scheduled reconciliation, outbox relay",
 			parts{sync: true}, config.ForSync),
-		serverCommand("consume", "run the event consumers (today: Vimeo webhooks → re-fetch → mirror)",
+		serverCommand("consume", "run the event consumers (Vimeo webhooks → re-fetch → mirror; audit.events → audit log)",
 			parts{consume: true}, consume),
 		serverCommand("admin", "the admin server (a placeholder with health endpoints until the admin issue)",
 			parts{admin: true}, config.ForAdmin),

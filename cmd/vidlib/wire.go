@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/events"
@@ -29,6 +31,7 @@ import (
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/servers/api"
 	"github.com/vidlib/vidlib/servers/config"
+	"github.com/vidlib/vidlib/servers/consumers"
 	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/servers/syncworker"
 	"github.com/vidlib/vidlib/store/memstore"
@@ -50,6 +53,7 @@ type backend interface {
 	syncworker.Store
 	events.OutboxWriter
 	events.DeadLetterCounter
+	consumers.AuditStore
 }
 
 var (
@@ -127,6 +131,10 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 		opts = append(opts, fx.Invoke(watchDeadLetters))
 	}
 	if p.consume {
+		opts = append(opts,
+			fx.Provide(provideConsumersConfig, func(b backend) consumers.AuditStore { return b }),
+			consumers.Module,
+		)
 		opts = append(opts, fx.Invoke(watchConsumerLag))
 	}
 	opts = append(opts, fx.Invoke(logStart))
@@ -254,7 +262,7 @@ func watchConsumerLag(m *ops.Metrics, lag ops.LagReader, c syncworker.Config) er
 }
 
 // consumerGroups are the consumer groups of the sync worker's consumers and
-// the topics they read.
+// of the audit consumer, and the topics they read.
 func consumerGroups(c syncworker.Config) []ops.ConsumerGroup {
 	norm, apply := c.Normalizer.Group, c.Applier.Group
 	if norm == "" {
@@ -266,6 +274,7 @@ func consumerGroups(c syncworker.Config) []ops.ConsumerGroup {
 	return []ops.ConsumerGroup{
 		{Group: norm, Topics: []string{events.TopicVimeoWebhooksRaw}},
 		{Group: apply, Topics: []string{events.TopicVimeoSyncNormalized}},
+		{Group: consumers.GroupAudit, Topics: []string{events.TopicAudit}},
 	}
 }
 
@@ -352,33 +361,10 @@ func (l *localVersions) Subscribe(ctx context.Context) (<-chan library.VersionCh
 	return out, cancel
 }
 
-// outboxAuditor writes audit records as events to audit.events through the
-// store's outbox: durable once EnqueueOutbox returns.
-type outboxAuditor struct {
-	w      events.OutboxWriter
-	source string
-}
-
-func provideAuditor(b backend) *outboxAuditor {
-	return &outboxAuditor{w: b, source: "vidlib/api"}
-}
-
-func (a *outboxAuditor) enqueue(ctx context.Context, typ, subject, key string, data any) error {
-	ev, err := events.New(ctx, events.Event{Type: typ, Source: a.source, Subject: subject, Key: key}, data)
-	if err != nil {
-		return err
-	}
-	return events.Enqueue(ctx, a.w, events.TopicAudit, ev)
-}
-
-// Record implements auth.Auditor (sign-ins).
-func (a *outboxAuditor) Record(ctx context.Context, rec auth.AuditRecord) error {
-	return a.enqueue(ctx, "audit."+rec.Action, rec.Object, rec.Key, rec)
-}
-
-// RecordAccess implements library.Auditor (playback decisions).
-func (a *outboxAuditor) RecordAccess(ctx context.Context, rec library.AccessRecord) error {
-	return a.enqueue(ctx, "audit.playback", "video:"+rec.VideoID, "video:"+rec.VideoID, rec)
+// provideAuditor is the process's audit.Recorder: records go through the
+// store's outbox to audit.events.
+func provideAuditor(b backend) (*audit.Recorder, error) {
+	return audit.NewRecorder(&audit.RecorderOptions{Source: "vidlib", Outbox: b})
 }
 
 // issuers are the token issuers the API trusts; the demo replaces them with
@@ -387,7 +373,7 @@ type issuers []auth.Issuer
 
 func provideIssuers(cfg *config.Config) issuers { return cfg.Auth.Issuers() }
 
-func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, a *outboxAuditor, lc fx.Lifecycle, log *zap.Logger) (*auth.Service, error) {
+func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, a *audit.Recorder, lc fx.Lifecycle, log *zap.Logger) (*auth.Service, error) {
 	if len(is) == 0 {
 		return nil, errors.New("no token issuer configured: set --cognito-user-pool-id (and --cognito-client-ids), --google-client-ids or --apple-audiences")
 	}
@@ -397,7 +383,7 @@ func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, a *outbox
 	}
 	o := cfg.Auth.Options()
 	o.Logger = log.Named("auth")
-	svc, err := auth.New(v, users, a, &o)
+	svc, err := auth.New(v, users, a.Logins(), &o)
 	if err != nil {
 		return nil, err
 	}
@@ -409,14 +395,21 @@ func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, a *outbox
 	return svc, nil
 }
 
-func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis) *library.Options {
+func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *audit.Recorder) (*library.Options, error) {
 	// Playback decisions are not audited by default: the spec makes
-	// access-decision audits configurable (library.Options.Auditor).
+	// access-decision audits configurable (--audit-access-sample).
 	o := &library.Options{Versions: v}
+	if rate := cfg.Audit.AccessSampleRate; rate > 0 {
+		aa, err := a.Access(&audit.AccessOptions{SampleRate: rate})
+		if err != nil {
+			return nil, err
+		}
+		o.Auditor = aa
+	}
 	if r.RS != nil && cfg.Redis.PageCache {
 		o.Cache = api.RedisCache(r.RS, 0)
 	}
-	return o
+	return o, nil
 }
 
 type apiServer struct{ *ops.HTTPServer }
@@ -505,6 +498,7 @@ func provideMirror(cfg *config.Config, c *vimeo.Client, st tree.Store, v version
 		MaxDeleteShare: cfg.Sync.MaxDeleteShare,
 		Record:         changeevents.Record(),
 		RecordHeld:     changeevents.RecordHeld(),
+		RecordFailed:   changeevents.RecordFailed(),
 		Logger:         log.Named("mirror"),
 	})
 	if err != nil {
@@ -630,6 +624,22 @@ func provideSyncConfig(cfg *config.Config, p parts, m *ops.Metrics, tr *ops.Trac
 	c.DisableRelay = !p.sync
 	c.DisableRedrive = !p.sync
 	return c
+}
+
+// provideConsumersConfig gives the audit consumer its metrics, tracing and
+// checkpoint signing key.
+func provideConsumersConfig(cfg *config.Config, m *ops.Metrics, tr *ops.Tracing) (consumers.Config, error) {
+	var c consumers.Config
+	c.Audit.Observe = m.ObserveConsumer(consumers.GroupAudit)
+	c.Audit.StartSpan = tr.MessageSpan(consumers.GroupAudit, busSystem(cfg))
+	if cfg.Audit.CheckpointKey.IsSet() {
+		k, err := audit.ParseSigningKey(cfg.Audit.CheckpointKey.Value())
+		if err != nil {
+			return c, err
+		}
+		c.Audit.SigningKey, c.Audit.KeyID = k, audit.KeyID(k.Public().(ed25519.PublicKey))
+	}
+	return c, nil
 }
 
 type syncServer struct{ *ops.HTTPServer }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 
+	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/auth/authtest"
 	"github.com/vidlib/vidlib/entitle"
@@ -24,6 +25,7 @@ import (
 	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/servers/config"
+	"github.com/vidlib/vidlib/servers/consumers"
 	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/servers/syncworker"
 	"github.com/vidlib/vidlib/store/pgstore"
@@ -354,6 +356,30 @@ func TestAllOperations(t *testing.T) {
 	eventually(t, "the API request traced to Redis and PostgreSQL", func() bool {
 		require.NoError(t, tr.ForceFlush(ctx))
 		return apiTraceReaches(spans.GetSpans(), "redis", "postgresql")
+	})
+
+	// The audit log: the admin's replay, the accepted webhooks and the
+	// sign-in went through audit.events (the outbox relay, the bus) to the
+	// audit consumer, and the stored chain verifies.
+	eventually(t, "the audit consumer stored the replay, the webhooks and the sign-in", func() bool {
+		for _, q := range []audit.Query{
+			{Action: audit.ActionDeadLetterReplay, ActorID: "ops@example.com", ObjectKind: "dead_letter"},
+			{Action: audit.ActionWebhookReceived, ActorKind: audit.ActorProvider},
+			{Action: audit.ActionLogin, ActorKind: audit.ActorUser},
+		} {
+			p, err := st.SearchAudit(ctx, q)
+			if err != nil || len(p.Items) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	rep, err := audit.Verify(ctx, st, nil)
+	require.NoError(t, err)
+	require.Nil(t, rep.Break, "the audit chain verifies")
+	eventually(t, "the audit consumer's lag is exported and drains", func() bool {
+		v, ok := m.value("vidlib_consumer_lag_messages", map[string]string{"group": consumers.GroupAudit, "topic": events.TopicAudit})
+		return ok && v == 0
 	})
 
 	// Vimeo requests and limiter waits still agree after the refetches.

@@ -42,6 +42,7 @@ type Config struct {
 	Vimeo    Vimeo
 	Sync     Sync
 	Auth     Auth
+	Audit    Audit
 	Demo     Demo
 
 	// ShutdownTimeout bounds the graceful stop: servers drain in-flight
@@ -78,6 +79,18 @@ type Listen struct {
 	Sync    string // webhook intake of the sync worker (default :8081)
 	Admin   string // admin API and console (default :8082)
 	Metrics string // /metrics, /healthz, /readyz (default :9090)
+}
+
+// Audit configures the audit log.
+type Audit struct {
+	// AccessSampleRate is the share of allowed playback decisions the API
+	// audits (--audit-access-sample, 0..1; default 0: off). Denials are
+	// always audited once it is above 0.
+	AccessSampleRate float64
+	// CheckpointKey signs the audit consumer's checkpoints: the base64 of an
+	// Ed25519 seed or private key (VIDLIB_AUDIT_CHECKPOINT_KEY or
+	// VIDLIB_AUDIT_CHECKPOINT_KEY_FILE only). Empty: unsigned checkpoints.
+	CheckpointKey Secret
 }
 
 // Postgres locates the database.

@@ -85,10 +85,39 @@ func TestSecretsHaveNoFlags(t *testing.T) {
 	l := config.Register(fs, config.ForAll...)
 	require.Nil(t, fs.Lookup("vimeo-token"))
 	require.Nil(t, fs.Lookup("vimeo-webhook-secrets"))
+	require.Nil(t, fs.Lookup("audit-checkpoint-key"))
 	require.NotNil(t, fs.Lookup("vimeo-root-folder-id"))
 	require.Error(t, fs.Parse([]string{"--vimeo-token=abc"}), "a secret cannot be a flag")
-	require.Len(t, l.Secrets(), 2)
+	require.Len(t, l.Secrets(), 3)
 	require.Contains(t, l.Secrets()[0], "VIDLIB_VIMEO_TOKEN_FILE")
+}
+
+// TestAuditSettings: the access sample rate is bounded and the checkpoint
+// key must be an Ed25519 seed, from the environment only.
+func TestAuditSettings(t *testing.T) {
+	load := func(env map[string]string, args ...string) (*config.Config, error) {
+		fs := flag.NewFlagSet("test", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		l := config.Register(fs, config.SectionAPI, config.SectionAudit)
+		require.NoError(t, fs.Parse(args))
+		base := map[string]string{"VIDLIB_POSTGRES_URL": "postgres://db/v", "VIDLIB_REDIS_URL": "redis://cache:6379", "VIDLIB_KAFKA_BROKERS": "k:9092"}
+		return l.Load(func(k string) (string, bool) {
+			if v, ok := env[k]; ok {
+				return v, true
+			}
+			v, ok := base[k]
+			return v, ok
+		})
+	}
+	c, err := load(map[string]string{"VIDLIB_AUDIT_CHECKPOINT_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}, "--audit-access-sample=0.25")
+	require.NoError(t, err)
+	require.Equal(t, 0.25, c.Audit.AccessSampleRate)
+	require.True(t, c.Audit.CheckpointKey.IsSet())
+	require.NotContains(t, fmt.Sprintf("%v", c.Audit), "AAEC")
+	_, err = load(nil, "--audit-access-sample=1.5")
+	require.ErrorContains(t, err, "audit-access-sample")
+	_, err = load(map[string]string{"VIDLIB_AUDIT_CHECKPOINT_KEY": "c2hvcnQ="})
+	require.ErrorContains(t, err, "AUDIT_CHECKPOINT_KEY")
 }
 
 func TestSectionsRegisterOnlyTheirSettings(t *testing.T) {

@@ -57,7 +57,7 @@ func Register(fs *flag.FlagSet, sections ...Section) *Loader {
 // allSections is every section in a fixed order.
 var allSections = []Section{
 	SectionCore, SectionMetrics, SectionAPI, SectionSync, SectionAdmin, SectionPostgres,
-	SectionRedis, SectionKafka, SectionVimeo, SectionWebhook, SectionAuth, SectionDemo,
+	SectionRedis, SectionKafka, SectionVimeo, SectionWebhook, SectionAuth, SectionDemo, SectionAudit,
 }
 
 // Secrets returns the environment variables of the registered secrets, for

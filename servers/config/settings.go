@@ -19,7 +19,7 @@ type Section string
 const (
 	SectionCore     Section = "core"     // log-level, log-format, shutdown-timeout, otel-*
 	SectionMetrics  Section = "metrics"  // metrics-addr
-	SectionAPI      Section = "api"      // api-addr, redis-page-cache
+	SectionAPI      Section = "api"      // api-addr, redis-page-cache, audit-access-sample
 	SectionSync     Section = "sync"     // sync-addr, reconcile-interval, poll-interval, max-delete-share
 	SectionAdmin    Section = "admin"    // admin-addr
 	SectionPostgres Section = "postgres" // postgres-url
@@ -29,15 +29,16 @@ const (
 	SectionWebhook  Section = "webhook"  // VIDLIB_VIMEO_WEBHOOK_SECRETS
 	SectionAuth     Section = "auth"     // cognito-*, google-client-ids, apple-audiences, auth-*
 	SectionDemo     Section = "demo"     // demo-folders, demo-videos, demo-seed
+	SectionAudit    Section = "audit"    // VIDLIB_AUDIT_CHECKPOINT_KEY
 )
 
 // The sections of each vidlib subcommand.
 var (
 	ForAPI     = []Section{SectionCore, SectionMetrics, SectionAPI, SectionPostgres, SectionRedis, SectionKafka, SectionAuth}
 	ForSync    = []Section{SectionCore, SectionMetrics, SectionSync, SectionPostgres, SectionRedis, SectionKafka, SectionVimeo, SectionWebhook}
-	ForConsume = []Section{SectionCore, SectionMetrics, SectionPostgres, SectionRedis, SectionKafka}
+	ForConsume = []Section{SectionCore, SectionMetrics, SectionPostgres, SectionRedis, SectionKafka, SectionAudit}
 	ForAdmin   = []Section{SectionCore, SectionMetrics, SectionAdmin, SectionPostgres, SectionRedis, SectionKafka, SectionAuth}
-	ForAll     = []Section{SectionCore, SectionMetrics, SectionAPI, SectionSync, SectionAdmin, SectionPostgres, SectionRedis, SectionKafka, SectionVimeo, SectionWebhook, SectionAuth}
+	ForAll     = []Section{SectionCore, SectionMetrics, SectionAPI, SectionSync, SectionAdmin, SectionPostgres, SectionRedis, SectionKafka, SectionVimeo, SectionWebhook, SectionAuth, SectionAudit}
 	ForDemo    = []Section{SectionCore, SectionMetrics, SectionAPI, SectionAdmin, SectionDemo}
 	ForMigrate = []Section{SectionCore, SectionPostgres}
 )
@@ -286,6 +287,11 @@ var settings = func() []*setting {
 			str(func(c *Config) *string { return &c.Vimeo.BaseURL })),
 		withSecret(s("vimeo-webhook-secrets", SectionWebhook, "comma-separated App Webhook secrets; the first is current, the others are accepted during a rotation",
 			secretList(func(c *Config) *Secrets { return &c.Vimeo.WebhookSecrets }))),
+		// Audit.
+		s("audit-access-sample", SectionAPI, "share of allowed playback decisions audited, 0 to 1 (0: access decisions are not audited)",
+			float(func(c *Config) *float64 { return &c.Audit.AccessSampleRate })),
+		withSecret(s("audit-checkpoint-key", SectionAudit, "base64 Ed25519 seed that signs the audit log's checkpoints (empty: unsigned)",
+			secret(func(c *Config) *Secret { return &c.Audit.CheckpointKey }))),
 		// Auth.
 		s("cognito-region", SectionAuth, "AWS region of the Cognito user pool, e.g. eu-west-1",
 			str(func(c *Config) *string { return &c.Auth.CognitoRegion })),

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/vidlib/vidlib/audit"
 )
 
 // Validate checks the settings of the sections the Config was loaded with
@@ -73,6 +75,18 @@ func (c Config) problems() []Problem {
 	}
 	if c.Tracing.ServiceName == "" {
 		bad("otel-service-name", "must not be empty")
+	}
+	if c.Has(SectionAPI) {
+		if r := c.Audit.AccessSampleRate; r < 0 || r > 1 {
+			bad("audit-access-sample", "must be between 0 and 1, got %g", r)
+		}
+	}
+	if c.Has(SectionAudit) {
+		if c.Audit.CheckpointKey.IsSet() {
+			if _, err := audit.ParseSigningKey(c.Audit.CheckpointKey.Value()); err != nil {
+				bad("audit-checkpoint-key", "%v", err)
+			}
+		}
 	}
 	if c.Tracing.SampleRatio < 0 || c.Tracing.SampleRatio > 1 {
 		bad("otel-sample-ratio", "must be between 0 and 1, got %g", c.Tracing.SampleRatio)

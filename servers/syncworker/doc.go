@@ -21,9 +21,9 @@
 // publishes the event to vimeo.webhooks.raw before it answers 200. Errors are
 // JSON, {"error":{"code","message"}}. A rejected request changes nothing: no
 // provider_events row, nothing published; it is logged and audited (an
-// audit.webhook_rejected event written to the outbox for audit.events,
-// rate-limited so that a flood of forged requests cannot flood the audit log).
-// An accepted webhook is audited too (audit.webhook_received).
+// audit.Record with action webhook.rejected written to the outbox for
+// audit.events, rate-limited so that a flood of forged requests cannot flood
+// the audit log). An accepted webhook is audited too (webhook.received).
 //
 // Why publish directly rather than through the outbox: nothing is accepted
 // (answered 2xx) before it is both in provider_events and acknowledged by the

@@ -13,10 +13,6 @@ const (
 	// EventVideoRefetch is the type of the normalised action on
 	// vimeo.sync.normalized: "re-read video X from Vimeo" (data: Refetch).
 	EventVideoRefetch = "vimeo.video.refetch"
-	// EventWebhookRejected and EventWebhookAccepted are the audit events of
-	// the intake on audit.events (data: AuditRecord).
-	EventWebhookRejected = "audit.webhook_rejected"
-	EventWebhookAccepted = "audit.webhook_received"
 )
 
 // Provider is the provider name of Vimeo's rows in provider_events.
@@ -46,14 +42,4 @@ type Refetch struct {
 	// the applier deduplicates by it.
 	ProviderEventKey string `json:"provider_event_key,omitempty"`
 	ProviderEventID  int64  `json:"provider_event_id,omitempty"`
-}
-
-// AuditRecord is the data of the intake's audit events, with the field names
-// of the audit_logs table (as events.AdminAction).
-type AuditRecord struct {
-	Actor   string         `json:"actor"`
-	Action  string         `json:"action"`
-	Target  string         `json:"target"`
-	Outcome string         `json:"outcome"`
-	Details map[string]any `json:"details,omitempty"`
 }

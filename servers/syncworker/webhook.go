@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
+	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/vimeo"
 )
@@ -202,9 +203,10 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !dup && !in.opts.NoAcceptedAudit {
-		in.audit(ctx, EventWebhookAccepted, AuditRecord{
-			Actor: "vimeo", Action: "webhook.receive", Target: "provider_event:" + strconv.FormatInt(stored.ID, 10),
-			Outcome: "accepted", Details: map[string]any{"webhook_type": ev.Type, "video_id": ev.VideoID, "event_key": stored.EventKey},
+		in.audit(ctx, audit.Record{
+			ActorKind: audit.ActorProvider, ActorID: Provider, Action: audit.ActionWebhookReceived,
+			ObjectKind: "provider_event", ObjectID: strconv.FormatInt(stored.ID, 10), Outcome: audit.OutcomeOK,
+			Details: map[string]string{"webhook_type": ev.Type, "video_id": ev.VideoID, "event_key": stored.EventKey},
 		})
 	}
 	status := "accepted"
@@ -246,13 +248,15 @@ func (in *Intake) reject(ctx context.Context, w http.ResponseWriter, r *http.Req
 		fields = append(fields, zap.NamedError("reason", cause))
 	}
 	in.log.Info("webhook rejected", fields...)
-	details := map[string]any{"status": status, "code": code, "remote_addr": r.RemoteAddr, "content_length": r.ContentLength}
+	details := map[string]string{"status": strconv.Itoa(status), "code": code, "remote_addr": r.RemoteAddr,
+		"content_length": strconv.FormatInt(r.ContentLength, 10)}
 	if cause != nil {
-		details["reason"] = clip(cause.Error(), 512)
+		details["reason"] = audit.DetailValue(clip(cause.Error(), 512))
 	}
 	if in.limiter.Allow() {
-		in.audit(ctx, EventWebhookRejected, AuditRecord{
-			Actor: "vimeo", Action: "webhook.receive", Target: "webhook:" + Provider, Outcome: "rejected", Details: details,
+		in.audit(ctx, audit.Record{
+			ActorKind: audit.ActorProvider, ActorID: Provider, Action: audit.ActionWebhookRejected,
+			ObjectKind: "webhook", ObjectID: Provider, Outcome: audit.OutcomeDenied, Details: details,
 		})
 	} else {
 		in.log.Warn("webhook rejection not audited: audit rate exceeded", zap.String("code", code))
@@ -260,15 +264,11 @@ func (in *Intake) reject(ctx context.Context, w http.ResponseWriter, r *http.Req
 	writeError(w, status, code, msg)
 }
 
-// audit enqueues an audit event in the outbox. A failure is logged: the
+// audit writes an audit record to the outbox. A failure is logged: the
 // answer to Vimeo does not depend on it.
-func (in *Intake) audit(ctx context.Context, typ string, rec AuditRecord) {
-	e, err := events.New(ctx, events.Event{Type: typ, Source: in.opts.Source, Subject: rec.Target, Key: rec.Target}, rec)
-	if err == nil {
-		err = events.Enqueue(context.WithoutCancel(ctx), in.store, events.TopicAudit, e)
-	}
-	if err != nil {
-		in.log.Error("audit webhook", zap.String("type", typ), zap.Error(err))
+func (in *Intake) audit(ctx context.Context, rec audit.Record) {
+	if _, err := audit.Enqueue(context.WithoutCancel(ctx), in.store, in.opts.Source, rec); err != nil {
+		in.log.Error("audit webhook", zap.String("action", string(rec.Action)), zap.Error(err))
 	}
 }
 

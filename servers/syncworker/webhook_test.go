@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/servers/syncworker"
 	"github.com/vidlib/vidlib/vimeo"
@@ -121,10 +123,13 @@ func TestIntakeRejectsBadInputAndChangesNothing(t *testing.T) {
 			audits := outbox(t, s, events.TopicAudit)
 			require.Len(t, audits, len(cases))
 			for i, a := range audits {
-				require.Equal(t, syncworker.EventWebhookRejected, a.Type)
-				var rec syncworker.AuditRecord
-				require.NoError(t, a.DecodeData(&rec))
-				require.Equal(t, "rejected", rec.Outcome)
+				rec, err := audit.FromEvent(a)
+				require.NoError(t, err)
+				require.Equal(t, audit.ActionWebhookRejected, rec.Action)
+				require.Equal(t, audit.ActorProvider, rec.ActorKind)
+				require.Equal(t, "vimeo", rec.ActorID)
+				require.Equal(t, "webhook", rec.ObjectKind)
+				require.Equal(t, audit.OutcomeDenied, rec.Outcome)
 				require.Equal(t, cases[i].code, rec.Details["code"], cases[i].name)
 			}
 		})
@@ -165,7 +170,12 @@ func TestIntakeStoresPublishesAndDeduplicates(t *testing.T) {
 				VideoID: "42", Timestamp: now, Payload: body}, rw)
 			accepted := outbox(t, s, events.TopicAudit)
 			require.Len(t, accepted, 1)
-			require.Equal(t, syncworker.EventWebhookAccepted, accepted[0].Type)
+			rec, err := audit.FromEvent(accepted[0])
+			require.NoError(t, err)
+			require.Equal(t, audit.ActionWebhookReceived, rec.Action)
+			require.Equal(t, audit.Record{ID: rec.ID, Time: rec.Time, ActorKind: audit.ActorProvider, ActorID: "vimeo",
+				Action: audit.ActionWebhookReceived, ObjectKind: "provider_event", ObjectID: strconv.FormatInt(pe.ID, 10),
+				Outcome: audit.OutcomeOK, Details: map[string]string{"webhook_type": "video-updated", "video_id": "42", "event_key": pe.EventKey}}, rec)
 
 			// A redelivery before the normaliser took it: published again
 			// (the normaliser deduplicates), no second row.

@@ -19,6 +19,8 @@ type Store struct {
 	rules   rulesState
 
 	ev eventsState
+
+	audit auditState
 }
 
 // New returns an empty store.

@@ -16,6 +16,20 @@
 // dead_letters, plus outbox, processed_events, versions and sync_state.
 // audit_logs is append-only: a trigger rejects UPDATE, DELETE and TRUNCATE.
 //
+// # The audit log
+//
+// AppendAudit appends audit records to the hash chain (audit.Appender): in
+// one transaction it locks the single row of audit_chain_head (SELECT … FOR
+// UPDATE), so concurrent consumers append one after the other and can never
+// fork the chain; it skips record ids already stored (event_id is unique),
+// links the others after the head (seq, prev_hash, hash), inserts them with
+// COPY and moves the head. audit_checkpoints, append-only as well, keeps the
+// consumer's checkpoints. SearchAudit pages newest first by seq over indexes
+// on actor, action, object and time; ScanAuditChain reads the chain in seq
+// ranges, several at once, for audit.Verify. AddRuleAudited and
+// RemoveRuleAudited change a rule and write outbox rows (its audit record) in
+// one transaction.
+//
 // # The tree
 //
 // folders carry adjacency (parent_id) and a materialised path of internal ids

@@ -104,7 +104,8 @@ func TestMigrateRefusesNewerDatabase(t *testing.T) {
 func TestAuditLogsAreAppendOnly(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	_, err := s.Pool().Exec(ctx, `INSERT INTO audit_logs (event_id, occurred_at, actor, action) VALUES (gen_random_uuid(), now(), 'admin', 'rule.added')`)
+	_, err := s.Pool().Exec(ctx, `INSERT INTO audit_logs (event_id, occurred_at, actor, action, seq, actor_kind, object_kind, hash)
+		VALUES (gen_random_uuid(), now(), 'admin', 'rule.added', 1, 'admin', 'rule', '\x00')`)
 	require.NoError(t, err, "appending is allowed")
 	for _, stmt := range []string{
 		`UPDATE audit_logs SET actor = 'mallory'`,

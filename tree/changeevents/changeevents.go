@@ -3,7 +3,10 @@ package changeevents
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
+	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/tree"
 )
@@ -24,12 +27,6 @@ const (
 	TypeVideoUpdated     = "vimeo.video.updated"
 	TypeVideoUnavailable = "vimeo.video.unavailable"
 	TypeVideoDeleted     = "vimeo.video.deleted"
-)
-
-// Audit event types on events.TopicAudit.
-const (
-	TypeAuditChange = "audit.sync.change" // a move, deletion or loss of access
-	TypeAuditHeld   = "audit.sync.held"   // deletions held for an admin decision
 )
 
 // Types lists every change event type, for consumers that filter the topic.
@@ -64,15 +61,6 @@ type Data struct {
 	Reason  string   `json:"reason,omitempty"`
 }
 
-// Audit is the payload of an audit event, with the field names of audit_logs.
-type Audit struct {
-	Actor   string         `json:"actor"`
-	Action  string         `json:"action"` // "sync.folder.moved", "sync.held", …
-	Target  string         `json:"target"` // "folder:<vimeo id>", "video:<vimeo id>", "sync_run:<id>"
-	Outcome string         `json:"outcome"`
-	Details map[string]any `json:"details,omitempty"`
-}
-
 // Record returns a tree.MirrorOptions.Record that writes the events of every
 // applied change into the transaction's outbox.
 func Record() func(ctx context.Context, tx tree.Tx, changes []tree.Change) error {
@@ -91,16 +79,14 @@ func Record() func(ctx context.Context, tx tree.Tx, changes []tree.Change) error
 			if err := events.Enqueue(ctx, tx, events.TopicVimeoSyncNormalized, ev); err != nil {
 				return fmt.Errorf("changeevents: %s: %w", subject, err)
 			}
-			if !audited(c.Kind) {
+			action, ok := auditAction[c.Kind]
+			if !ok {
 				continue
 			}
-			a := Audit{Actor: Source, Action: "sync." + string(c.Kind), Target: subject, Outcome: "applied",
-				Details: map[string]any{"from": c.From, "to": c.To, "reason": c.Reason, "name": d.Name}}
-			ae, err := events.New(ctx, events.Event{Type: TypeAuditChange, Source: Source, Subject: subject, Key: subject}, a)
-			if err != nil {
-				return fmt.Errorf("changeevents: audit %s: %w", subject, err)
-			}
-			if err := events.Enqueue(ctx, tx, events.TopicAudit, ae); err != nil {
+			rec := audit.Record{ActorKind: audit.ActorSystem, ActorID: Source, Action: action,
+				ObjectKind: d.Object, ObjectID: c.VimeoID, Outcome: audit.OutcomeOK,
+				Details: map[string]string{"from": c.From, "to": c.To, "reason": string(c.Reason), "name": audit.DetailValue(d.Name)}}
+			if _, err := audit.Enqueue(ctx, tx, Source, rec); err != nil {
 				return fmt.Errorf("changeevents: audit %s: %w", subject, err)
 			}
 		}
@@ -109,30 +95,44 @@ func Record() func(ctx context.Context, tx tree.Tx, changes []tree.Change) error
 }
 
 // RecordHeld returns a tree.MirrorOptions.RecordHeld that writes one audit
-// event for a reconciliation whose deletions were held.
+// record for a reconciliation whose deletions were held.
 func RecordHeld() func(ctx context.Context, tx tree.Tx, run tree.SyncRun, held []tree.Change) error {
 	return func(ctx context.Context, tx tree.Tx, run tree.SyncRun, held []tree.Change) error {
 		ids := make([]string, 0, min(len(held), 100))
 		for _, c := range held[:min(len(held), 100)] {
 			ids = append(ids, string(c.Kind)+":"+c.VimeoID)
 		}
-		target := fmt.Sprintf("sync_run:%d", run.ID)
-		a := Audit{Actor: Source, Action: "sync.held", Target: target, Outcome: "held",
-			Details: map[string]any{"deletions": len(held), "trigger": run.Trigger, "sample": ids}}
-		ev, err := events.New(ctx, events.Event{Type: TypeAuditHeld, Source: Source, Subject: target, Key: target}, a)
-		if err != nil {
+		rec := audit.Record{ActorKind: audit.ActorSystem, ActorID: Source, Action: audit.ActionSyncHeld,
+			ObjectKind: "sync_run", ObjectID: strconv.FormatInt(run.ID, 10), Outcome: audit.OutcomeDenied,
+			Details: map[string]string{"deletions": strconv.Itoa(len(held)), "trigger": run.Trigger, "sample": strings.Join(ids, ",")}}
+		if _, err := audit.Enqueue(ctx, tx, Source, rec); err != nil {
 			return fmt.Errorf("changeevents: held run: %w", err)
 		}
-		return events.Enqueue(ctx, tx, events.TopicAudit, ev)
+		return nil
 	}
 }
 
-func audited(k tree.ChangeKind) bool {
-	switch k {
-	case tree.ChangeFolderMoved, tree.ChangeFolderDeleted, tree.ChangeVideoMoved, tree.ChangeVideoDeleted, tree.ChangeVideoUnavailable:
-		return true
+// RecordFailed returns a tree.MirrorOptions.RecordFailed that writes one
+// audit record for a sync run that failed.
+func RecordFailed() func(ctx context.Context, tx tree.Tx, run tree.SyncRun, runErr error) error {
+	return func(ctx context.Context, tx tree.Tx, run tree.SyncRun, runErr error) error {
+		msg := audit.DetailValue(runErr.Error())
+		rec := audit.Record{ActorKind: audit.ActorSystem, ActorID: Source, Action: audit.ActionSyncFailed,
+			ObjectKind: "sync_run", ObjectID: strconv.FormatInt(run.ID, 10), Outcome: audit.OutcomeError,
+			Details: map[string]string{"error": msg, "trigger": run.Trigger}}
+		if _, err := audit.Enqueue(ctx, tx, Source, rec); err != nil {
+			return fmt.Errorf("changeevents: failed run: %w", err)
+		}
+		return nil
 	}
-	return false
+}
+
+// auditAction is the audit action of each audited change kind: moves,
+// deletions and loss of access.
+var auditAction = map[tree.ChangeKind]audit.Action{
+	tree.ChangeFolderMoved: audit.ActionFolderMoved, tree.ChangeFolderDeleted: audit.ActionFolderDeleted,
+	tree.ChangeVideoMoved: audit.ActionVideoMoved, tree.ChangeVideoDeleted: audit.ActionVideoDeleted,
+	tree.ChangeVideoUnavailable: audit.ActionVideoUnavailable,
 }
 
 func dataOf(c tree.Change) Data {

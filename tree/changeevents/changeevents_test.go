@@ -2,10 +2,12 @@ package changeevents_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/store/memstore"
 	"github.com/vidlib/vidlib/tree"
@@ -29,17 +31,26 @@ func TestRecordWritesChangeAndAuditEvents(t *testing.T) {
 		if err := changeevents.Record()(ctx, tx, changes); err != nil {
 			return err
 		}
-		return changeevents.RecordHeld()(ctx, tx, tree.SyncRun{ID: 7, Trigger: tree.TriggerSchedule}, changes[4:])
+		if err := changeevents.RecordHeld()(ctx, tx, tree.SyncRun{ID: 7, Trigger: tree.TriggerSchedule}, changes[4:]); err != nil {
+			return err
+		}
+		return changeevents.RecordFailed()(ctx, tx, tree.SyncRun{ID: 8, Trigger: tree.TriggerSchedule}, errors.New("vimeo down"))
 	})
 	require.NoError(t, err)
 
 	var got []string
+	var records []audit.Record
 	_, err = s.RelayOutbox(ctx, 100, func(_ context.Context, batch []events.OutboxRecord) []error {
 		for _, r := range batch {
 			ev, err := events.Decode(r.Payload)
 			require.NoError(t, err)
 			require.Equal(t, changeevents.Source, ev.Source)
 			got = append(got, r.Topic+" "+ev.Type+" "+r.Key)
+			if r.Topic == events.TopicAudit {
+				rec, err := audit.FromEvent(ev)
+				require.NoError(t, err)
+				records = append(records, rec)
+			}
 			if ev.Type == changeevents.TypeVideoMoved {
 				var d changeevents.Data
 				require.NoError(t, ev.DecodeData(&d))
@@ -52,11 +63,31 @@ func TestRecordWritesChangeAndAuditEvents(t *testing.T) {
 	require.Equal(t, []string{
 		"vimeo.sync.normalized vimeo.folder.created 1",
 		"vimeo.sync.normalized vimeo.video.moved 10",
-		"audit.events audit.sync.change video:10",
+		"audit.events audit.record video:10",
 		"vimeo.sync.normalized vimeo.video.deleted 12",
-		"audit.events audit.sync.change video:12",
-		"audit.events audit.sync.held sync_run:7",
+		"audit.events audit.record video:12",
+		"audit.events audit.record sync_run:7",
+		"audit.events audit.record sync_run:8",
 	}, got)
+	type who struct {
+		actor  string
+		action audit.Action
+		object string
+		out    audit.Outcome
+	}
+	var whos []who
+	for _, r := range records {
+		require.Equal(t, audit.ActorSystem, r.ActorKind)
+		whos = append(whos, who{r.ActorID, r.Action, r.ObjectKind + ":" + r.ObjectID, r.Outcome})
+	}
+	require.Equal(t, []who{
+		{"vidlib/sync", audit.ActionVideoMoved, "video:10", audit.OutcomeOK},
+		{"vidlib/sync", audit.ActionVideoDeleted, "video:12", audit.OutcomeOK},
+		{"vidlib/sync", audit.ActionSyncHeld, "sync_run:7", audit.OutcomeDenied},
+		{"vidlib/sync", audit.ActionSyncFailed, "sync_run:8", audit.OutcomeError},
+	}, whos)
+	require.Equal(t, map[string]string{"from": "1", "to": "2", "reason": "", "name": "Intro"}, records[0].Details)
+	require.Equal(t, "vimeo down", records[3].Details["error"])
 	for _, k := range tree.ChangeKinds {
 		if k != tree.ChangeFolderUpdated && k != tree.ChangeVideoReordered {
 			require.Contains(t, changeevents.Types, changeevents.TypeOf(k), k)

@@ -2,8 +2,9 @@
 // change a tree.Mirror applies, one event on vimeo.sync.normalized (type
 // "vimeo." + the change kind, e.g. "vimeo.folder.moved", keyed by the object's
 // Vimeo id, source "vidlib/sync"), and for moves, deletions and
-// unavailability also an audit event on audit.events. A reconciliation that
-// holds deletions for an admin writes one audit event saying so.
+// unavailability also an audit.Record on audit.events. A reconciliation that
+// holds deletions for an admin writes one audit record saying so (RecordHeld),
+// and so does a run that fails (RecordFailed).
 //
 // The events are written through the transactional outbox (events.Enqueue on
 // the tree.Tx), so they commit with the change or not at all. Housekeeping

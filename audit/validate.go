@@ -1,0 +1,143 @@
+package audit
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Limits of a record.
+const (
+	MaxIDLen         = 256 // actor and object ids, object kinds
+	MaxRequestIDLen  = 128
+	MaxDetails       = 64   // keys
+	MaxDetailKeyLen  = 64   // bytes
+	MaxDetailValue   = 4096 // bytes of one value
+	maxObjectKindLen = 64
+)
+
+var validActions = func() map[Action]bool {
+	m := make(map[Action]bool, len(Actions))
+	for _, a := range Actions {
+		m[a] = true
+	}
+	return m
+}()
+
+// Valid reports whether a is one of Actions.
+func (a Action) Valid() bool { return validActions[a] }
+
+// Valid reports whether k is a known actor kind.
+func (k ActorKind) Valid() bool {
+	switch k {
+	case ActorUser, ActorAdmin, ActorSystem, ActorProvider:
+		return true
+	}
+	return false
+}
+
+// Valid reports whether o is a known outcome.
+func (o Outcome) Valid() bool { return o == OutcomeOK || o == OutcomeDenied || o == OutcomeError }
+
+// Normalize returns r with Time in UTC truncated to the microsecond (what
+// PostgreSQL keeps, and what the hash covers) and empty Details as nil.
+func (r Record) Normalize() Record {
+	r.Time = r.Time.UTC().Truncate(time.Microsecond)
+	if len(r.Details) == 0 {
+		r.Details = nil
+	}
+	return r
+}
+
+// Validate checks a record as a producer hands it over (Seq, PrevHash and
+// Hash are ignored) and returns a *ValidationError listing every problem, or
+// nil. Every string must be valid UTF-8 without NUL (PostgreSQL stores
+// neither); identifiers are printable.
+func (r Record) Validate() error {
+	p := problems{what: "record"}
+	if id, err := uuid.Parse(r.ID); err != nil || id.String() != r.ID {
+		p.add("id", "must be a UUID in canonical lower-case form, got %q", clip(r.ID))
+	}
+	if r.Time.IsZero() {
+		p.add("time", "is required")
+	} else if y := r.Time.UTC().Year(); y < 2000 || y > 9999 {
+		p.add("time", "year %d is out of range", y)
+	}
+	if !r.ActorKind.Valid() {
+		p.add("actor_kind", "unknown kind %q", clip(string(r.ActorKind)))
+	}
+	if r.ActorID == "" || !printable(r.ActorID, MaxIDLen) {
+		p.add("actor_id", "is required: printable UTF-8 of at most %d bytes", MaxIDLen)
+	}
+	if !r.Action.Valid() {
+		p.add("action", "unknown action %q", clip(string(r.Action)))
+	}
+	if r.ObjectKind == "" || !printable(r.ObjectKind, maxObjectKindLen) || strings.Contains(r.ObjectKind, ":") {
+		p.add("object_kind", "is required: printable, without ':', at most %d bytes", maxObjectKindLen)
+	}
+	if !printable(r.ObjectID, MaxIDLen) {
+		p.add("object_id", "must be printable UTF-8 of at most %d bytes", MaxIDLen)
+	}
+	if !r.Outcome.Valid() {
+		p.add("outcome", "unknown outcome %q", clip(string(r.Outcome)))
+	}
+	if !printable(r.RequestID, MaxRequestIDLen) {
+		p.add("request_id", "must be printable UTF-8 of at most %d bytes", MaxRequestIDLen)
+	}
+	if !printable(r.TraceID, MaxRequestIDLen) {
+		p.add("trace_id", "must be printable UTF-8 of at most %d bytes", MaxRequestIDLen)
+	}
+	if len(r.Details) > MaxDetails {
+		p.add("details", "at most %d keys, got %d", MaxDetails, len(r.Details))
+	}
+	for k, v := range r.Details {
+		if k == "" || !printable(k, MaxDetailKeyLen) {
+			p.add("details", "key %q: must be printable, 1 to %d bytes", clip(k), MaxDetailKeyLen)
+		}
+		if len(v) > MaxDetailValue || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			p.add("details", "value of %q: must be UTF-8 without NUL, at most %d bytes", clip(k), MaxDetailValue)
+		}
+	}
+	return p.err()
+}
+
+// printable reports whether s is valid UTF-8 without control characters and
+// at most max bytes long.
+func printable(s string, max int) bool {
+	if len(s) > max || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func clip(s string) string {
+	const n = 80
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// DetailValue makes any string a valid detail value: valid UTF-8 (invalid
+// bytes replaced), without NUL, cut to MaxDetailValue bytes on a rune
+// boundary. Producers pass text they do not control (titles, error
+// messages) through it, so that an odd byte cannot fail the action it
+// audits.
+func DetailValue(s string) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if len(s) <= MaxDetailValue {
+		return s
+	}
+	n := MaxDetailValue
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

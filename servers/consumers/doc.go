@@ -1,0 +1,24 @@
+// Package consumers holds vidlib's event consumers that are not part of the
+// sync worker. Today that is the audit consumer: it consumes audit.events and
+// appends each audit.Record to the hash-chained audit log (audit_logs).
+//
+// The audit consumer is at least once on the bus and exactly once in effect:
+// a record is appended in a transaction that locks the chain head and skips
+// record ids already stored, so a redelivery after a crash, a rebalance or a
+// replay stores nothing twice, and two consumers (two instances) append one
+// after the other instead of forking the chain. Handlers of concurrent
+// messages share one transaction (group commit): the first waiting handler
+// writes everything queued, up to BatchSize, while the others wait for its
+// result. A record that cannot be stored (it does not decode or fails
+// audit.Record.Validate) is a permanent failure: it goes at once to
+// deadletters.audit and the dead_letters table, where an admin sees it.
+// Store failures are retried and then redelivered, never dead-lettered
+// silently: a failing database stops the log, it does not lose records.
+//
+// Every CheckpointEvery records (or CheckpointInterval) the consumer writes a
+// checkpoint of the chain head (audit_checkpoints, and a log line), signed
+// when a key is configured; `vidlib audit verify` checks the chain against
+// the checkpoints.
+//
+// Module is the fx module; NewAudit and Provide build the same without fx.
+package consumers

@@ -1,0 +1,146 @@
+package consumers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/events"
+)
+
+// Config gathers the options of the consumers. The zero value is valid.
+type Config struct {
+	Audit AuditOptions
+	// DisableAudit leaves the audit consumer out of the Runner (it is still
+	// built and provided).
+	DisableAudit bool
+}
+
+// Params are the module's inputs.
+type Params struct {
+	fx.In
+
+	Store      AuditStore // *pgstore.Store or *memstore.Store
+	Publisher  events.Publisher
+	Subscriber events.Subscriber
+	Config     Config      `optional:"true"`
+	Logger     *zap.Logger `optional:"true"`
+}
+
+// Result is what the module provides.
+type Result struct {
+	fx.Out
+
+	Audit  *Audit
+	Runner *Runner
+}
+
+// Module is the consumers' fx module: it builds the audit consumer and runs
+// it between OnStart and OnStop.
+var Module = fx.Module("consumers",
+	fx.Provide(Provide),
+	fx.Invoke(func(lc fx.Lifecycle, r *Runner) {
+		lc.Append(fx.Hook{OnStart: r.Start, OnStop: r.Stop})
+	}),
+)
+
+// Provide builds the consumers from p, as Module does; it is usable without
+// fx (start Result.Runner yourself).
+func Provide(p Params) (Result, error) {
+	log := p.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	log = log.Named("consumers")
+	c := p.Config
+	if c.Audit.Logger == nil {
+		c.Audit.Logger = log
+	}
+	a, err := NewAudit(p.Store, p.Publisher, &c.Audit)
+	if err != nil {
+		return Result{}, err
+	}
+	r := &Runner{sub: p.Subscriber, log: log}
+	if !c.DisableAudit {
+		if p.Subscriber == nil {
+			return Result{}, fmt.Errorf("%w: the audit consumer needs a subscriber", ErrInvalid)
+		}
+		r.loops = append(r.loops, loop{name: "audit", run: a.Run})
+	}
+	return Result{Audit: a, Runner: r}, nil
+}
+
+type loop struct {
+	name string
+	run  func(ctx context.Context, sub events.Subscriber) error
+}
+
+// Runner runs consumers until stopped, restarting one that fails (after a
+// pause that doubles up to 30 s).
+type Runner struct {
+	sub   events.Subscriber
+	loops []loop
+	log   *zap.Logger
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Start starts every consumer in the background.
+func (r *Runner) Start(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cancel != nil {
+		return fmt.Errorf("%w: runner already started", ErrInvalid)
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r.cancel = cancel
+	for _, l := range r.loops {
+		r.wg.Go(func() { r.keep(rctx, l) })
+	}
+	return nil
+}
+
+func (r *Runner) keep(ctx context.Context, l loop) {
+	pause := time.Second
+	for {
+		err := l.run(ctx, r.sub)
+		if ctx.Err() != nil {
+			return
+		}
+		r.log.Error("consumer failed; restarting", zap.String("consumer", l.name), zap.Duration("pause", pause), zap.Error(err))
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		pause = min(2*pause, 30*time.Second)
+	}
+}
+
+// Stop stops the consumers (each drains what it holds, as the bus allows)
+// and waits for them within ctx.
+func (r *Runner) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	cancel := r.cancel
+	r.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("consumers: stop: still draining: %w", ctx.Err())
+	}
+}
