@@ -8,6 +8,8 @@ import (
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/store/memstore"
+	"github.com/vidlib/vidlib/store/pgstore"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -81,3 +83,10 @@ type Auditor interface {
 type Announcer interface {
 	Publish(ctx context.Context, name string, v int64) error
 }
+
+var (
+	_ Store           = (*pgstore.Store)(nil)
+	_ Store           = (*memstore.Store)(nil)
+	_ Library         = (*library.Service)(nil)
+	_ InstanceLibrary = (*library.Service)(nil)
+)

@@ -19,6 +19,8 @@ type Store struct {
 	rules   rulesState
 
 	ev eventsState
+
+	admin adminState // admin.go
 }
 
 // New returns an empty store.
