@@ -58,6 +58,9 @@ type Options struct {
 	SessionTTL time.Duration
 	// AdminRole is the role a user needs (default DefaultAdminRole).
 	AdminRole string
+	// IsAdmin, if set, decides instead of AdminRole (admin.Service.IsAdmin,
+	// which also admits every user of an admin issuer).
+	IsAdmin func(*auth.Principal) bool
 	// HTTPClient calls the issuer (default http.DefaultClient).
 	HTTPClient *http.Client
 	Now        func() time.Time
@@ -68,6 +71,7 @@ type Options struct {
 // Service, behind an OIDC sign-in. It is an http.Handler meant to be served
 // at the root of the admin server (which keeps /admin/ for the JSON API).
 type Console struct {
+	svc    Service
 	authn  Authenticator
 	opts   Options
 	log    *zap.Logger
@@ -86,17 +90,17 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// New returns a Console. authn verifies the ID tokens the console receives
-// (and is asked again on every request, so disabled users and role changes
-// take effect).
-func New(authn Authenticator, opts *Options) (*Console, error) {
-	c := &Console{authn: authn}
+// New returns a Console over the admin Service. authn verifies the ID
+// tokens the console receives (and is asked again on every request, so
+// disabled users and role changes take effect).
+func New(svc Service, authn Authenticator, opts *Options) (*Console, error) {
+	c := &Console{svc: svc, authn: authn}
 	if opts != nil {
 		c.opts = *opts
 	}
 	o := &c.opts
-	if authn == nil {
-		return nil, fmt.Errorf("%w: New needs an authenticator", ErrInvalid)
+	if svc == nil || authn == nil {
+		return nil, fmt.Errorf("%w: New needs a service and an authenticator", ErrInvalid)
 	}
 	if o.Issuer == "" || o.ClientID == "" {
 		return nil, fmt.Errorf("%w: Issuer and ClientID are required", ErrInvalid)
@@ -114,6 +118,9 @@ func New(authn Authenticator, opts *Options) (*Console, error) {
 	}
 	if o.AdminRole == "" {
 		o.AdminRole = DefaultAdminRole
+	}
+	if o.IsAdmin == nil {
+		o.IsAdmin = func(p *auth.Principal) bool { return p != nil && slices.Contains(p.Roles, o.AdminRole) }
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient
@@ -220,7 +227,7 @@ func (c *Console) requireAdmin(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), sessionKey, &s)
 		ctx = context.WithValue(ctx, principalKey, p)
 		r = r.WithContext(ctx)
-		if !slices.Contains(p.Roles, c.opts.AdminRole) {
+		if !c.opts.IsAdmin(p) {
 			c.renderForbidden(w, r, p)
 			return
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/auth/authtest"
+	"github.com/vidlib/vidlib/servers/admin"
 	"github.com/vidlib/vidlib/servers/admin/console"
 	"github.com/vidlib/vidlib/store/memstore"
 )
@@ -46,7 +47,9 @@ func newEnv(t *testing.T) *env {
 		GroupRoles: map[string][]string{"admins": {"admin"}, "members": {"member"}}, PrincipalTTL: -1,
 	})
 	require.NoError(t, err)
-	c, err := console.New(as, &console.Options{Issuer: is.URL(), ClientID: is.ClientID()})
+	svc, err := admin.New(st, nil)
+	require.NoError(t, err)
+	c, err := console.New(svc, as, &console.Options{Issuer: is.URL(), ClientID: is.ClientID(), IsAdmin: svc.IsAdmin})
 	require.NoError(t, err)
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)

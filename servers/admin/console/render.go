@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -39,7 +40,15 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 	},
-	"num": formatInt,
+	"num": func(n any) string {
+		switch v := n.(type) {
+		case int:
+			return formatInt(v)
+		case int64:
+			return formatInt(int(v))
+		}
+		return fmt.Sprint(n)
+	},
 	"signed": func(n int) string {
 		if n > 0 {
 			return "+" + formatInt(n)
@@ -50,6 +59,35 @@ var funcs = template.FuncMap{
 		return (time.Duration(ms) * time.Millisecond).Round(time.Millisecond).String()
 	},
 	"join": strings.Join,
+	"badge": func(status string) string {
+		switch status {
+		case "ok", "processed", "replayed", "allowed", "approved", "allow":
+			return "badge ok"
+		case "held", "running", "received", "open", "hidden", "unavailable":
+			return "badge warn"
+		case "failed", "error", "denied", "rejected", "deleted", "deny":
+			return "badge bad"
+		}
+		return "badge"
+	},
+	// options writes <option>s from value, label pairs, selecting cur.
+	"options": func(cur string, pairs ...string) template.HTML {
+		var b strings.Builder
+		for i := 0; i+1 < len(pairs); i += 2 {
+			sel := ""
+			if pairs[i] == cur {
+				sel = " selected"
+			}
+			fmt.Fprintf(&b, `<option value="%s"%s>%s</option>`, html.EscapeString(pairs[i]), sel, html.EscapeString(pairs[i+1]))
+		}
+		return template.HTML(b.String()) //nolint:gosec // every part is escaped above
+	},
+	"has": func(errs map[string]string, k string) string {
+		if errs[k] != "" {
+			return " has-error"
+		}
+		return ""
+	},
 	"q":    urlQueryEscape,
 }
 
@@ -110,7 +148,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	}
 	if p := principal(r); p != nil {
 		v.User = displayName(p)
-		if v.Nav == nil && hasRole(p, c.opts.AdminRole) {
+		if v.Nav == nil && c.opts.IsAdmin(p) {
 			v.Nav = c.nav
 		}
 	}
@@ -130,15 +168,6 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
-}
-
-func hasRole(p *auth.Principal, role string) bool {
-	for _, r := range p.Roles {
-		if r == role {
-			return true
-		}
-	}
-	return false
 }
 
 func displayName(p *auth.Principal) string {
