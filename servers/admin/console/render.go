@@ -88,7 +88,7 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"q":    urlQueryEscape,
+	"q": urlQueryEscape,
 }
 
 // formatInt writes 1204 as "1,204".
