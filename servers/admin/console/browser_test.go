@@ -49,18 +49,27 @@ func browserCtx(t *testing.T) context.Context {
 	if testing.Short() {
 		t.Skip("browser test: skipped with -short")
 	}
+	// Not t.TempDir: chromium may still write to its profile while it exits.
+	profile, err := os.MkdirTemp("", "vidlib-chromium-")
+	require.NoError(t, err)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.WindowSize(1280, 900),
 		chromedp.Flag("headless", "new"),
 		chromedp.NoSandbox, // CI runs as root, where chromium's sandbox cannot start
 		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	t.Cleanup(func() {
+		_ = chromedp.Cancel(ctx) // closes the browser and waits for it
+		cancelTimeout()
+		cancel()
+		cancelAlloc()
+		_ = os.RemoveAll(profile)
+	})
 	require.NoError(t, chromedp.Run(ctx), "start chromium")
 	return ctx
 }
