@@ -25,6 +25,7 @@ import (
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/ops"
+	"github.com/vidlib/vidlib/servers/syncworker"
 	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )
@@ -80,6 +81,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	// 1. Vimeo: the fake on a loopback port, or a real account.
 	var fake *vimeotest.Server
+	var acct *vimeotest.Account
+	var rootID int64
 	realToken := os.Getenv("VIDLIB_VIMEO_TOKEN")
 	var topFolders []string
 	switch {
@@ -90,7 +93,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case realToken != "" || *root != "":
 		return fmt.Errorf("%w: a real account needs both VIDLIB_VIMEO_TOKEN and --vimeo-root-folder-id", errUsage)
 	default:
-		acct, rootID, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: cfg.Demo.Seed, Folders: cfg.Demo.Folders, Videos: cfg.Demo.Videos})
+		var err error
+		acct, rootID, err = vimeotest.Generate(&vimeotest.GenerateOptions{Seed: cfg.Demo.Seed, Folders: cfg.Demo.Folders, Videos: cfg.Demo.Videos})
 		if err != nil {
 			return fmt.Errorf("generate the fake account: %w", err)
 		}
@@ -128,7 +132,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer stopIssuer()
 	issuer.SetBaseURL(issuerBase)
-	cfg.Auth.GroupRoles = map[string][]string{"members": {"member"}, "staff": {"staff"}}
+	cfg.Auth.GroupRoles = map[string][]string{"members": {"member"}, "staff": {"staff"}, "admins": {"admin"}}
 	cfg.Auth.SegmentClaims = map[string]string{"custom:tier": "tier"}
 	fmt.Fprintf(stdout, "sign-in issuer   %s  (local, demo only: it mints tokens for anyone)\n", issuer.URL())
 
@@ -137,6 +141,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var apiSrv *apiServer
 	var b backend
 	var metrics *ops.MetricsServer
+	var adminSrv *adminServer
+	var mirror syncworker.Mirror
 	app := fx.New(
 		appOptions(cfg, parts{api: true, sync: true, consume: true, admin: true},
 			fx.Replace(issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}),
@@ -146,7 +152,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				}))
 			}),
 		),
-		fx.Populate(&lib, &apiSrv, &b, &metrics),
+		fx.Populate(&lib, &apiSrv, &b, &metrics, &adminSrv, &mirror),
 	)
 	if err := startApp(ctx, app); err != nil {
 		return err
@@ -215,6 +221,25 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "   metrics: http://%s/metrics", metrics.Addr())
 	}
 	fmt.Fprintln(stdout)
+
+	// 6. The admin API, with something in every view.
+	held, err := demoAdminState(ctx, b, mirror, acct, rootID)
+	if err != nil {
+		return err
+	}
+	adminBase := "http://" + adminSrv.Addr()
+	if err := demoCheckAdmin(ctx, adminBase, issuer.IDToken(demoAdminUser.user), held != nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nThe admin API (and console) is at %s. Sign in as the admin:\n\nADMIN_TOKEN='%s'\n", adminBase, issuer.IDToken(demoAdminUser.user))
+	for _, p := range []string{"overview", "dead-letters", "sync-runs?status=held", "drift", "cache/instances"} {
+		fmt.Fprintf(stdout, "curl -s -H \"Authorization: Bearer $ADMIN_TOKEN\" '%s/admin/%s'\n", adminBase, p)
+	}
+	if held != nil && held.Run.ID != 0 {
+		fmt.Fprintf(stdout, "Reconciliation %d is held (%d deletions): approve or reject it:\n", held.Run.ID, len(held.Held))
+		fmt.Fprintf(stdout, "curl -s -X POST -H \"Authorization: Bearer $ADMIN_TOKEN\" %s/admin/sync-runs/%d/approve\n", adminBase, held.Run.ID)
+		fmt.Fprintf(stdout, "A dry run shows the drift against Vimeo now: curl -s -X POST -H \"Authorization: Bearer $ADMIN_TOKEN\" %s/admin/drift/dry-run\n", adminBase)
+	}
 	if *exitReady {
 		return nil
 	}

@@ -21,12 +21,14 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/events/kafkabus"
 	"github.com/vidlib/vidlib/events/membus"
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/admin"
 	"github.com/vidlib/vidlib/servers/api"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/ops"
@@ -50,6 +52,7 @@ type backend interface {
 	syncworker.Store
 	events.OutboxWriter
 	events.DeadLetterCounter
+	admin.Store
 }
 
 var (
@@ -108,19 +111,33 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 			syncworker.Module,
 		)
 	}
+	if p.api || p.admin {
+		// The admin service explains decisions over the same loaded library.
+		opts = append(opts,
+			fx.Provide(provideIssuers, provideAuth, provideLibraryOptions, provideCacheBus),
+			api.LibraryModule,
+		)
+	}
 	if p.api {
 		opts = append(opts,
-			fx.Provide(provideIssuers, provideAuth, provideLibraryOptions),
-			api.LibraryModule,
 			fx.Provide(provideAPIServer),
 			fx.Invoke(func(*apiServer) {}),
+			// Every API instance applies the admin's cache invalidations and
+			// reports its cache state.
+			fx.Provide(func(l *library.Service) admin.InstanceLibrary { return l }),
+			admin.AgentModule,
 		)
 	}
 	if p.sync {
 		opts = append(opts, fx.Provide(provideSyncServer), fx.Invoke(func(*syncServer) {}))
 	}
 	if p.admin {
-		opts = append(opts, fx.Provide(provideAdminServer), fx.Invoke(func(*adminServer) {}))
+		opts = append(opts,
+			fx.Provide(provideAdminOptions, func(b backend) admin.Store { return b },
+				func(a *auth.Service) admin.Authenticator { return a }),
+			admin.Module,
+			fx.Provide(provideAdminServer), fx.Invoke(func(*adminServer) {}),
+		)
 	}
 	if p.consume || p.admin {
 		// Where dead letters are made (the consumers) and handled (admin).
@@ -492,6 +509,7 @@ type mirrorOut struct {
 	fx.Out
 	Mirror syncworker.Mirror
 	Tree   *tree.Mirror
+	Source tree.Source
 }
 
 // provideMirror builds the tree mirror over Vimeo; every report that moved
@@ -510,7 +528,7 @@ func provideMirror(cfg *config.Config, c *vimeo.Client, st tree.Store, v version
 	if err != nil {
 		return mirrorOut{}, err
 	}
-	return mirrorOut{Mirror: &announcingMirror{m: tm, v: v, metrics: m, log: log}, Tree: tm}, nil
+	return mirrorOut{Mirror: &announcingMirror{m: tm, v: v, metrics: m, log: log}, Tree: tm, Source: src}, nil
 }
 
 // announcingMirror publishes the content version after every run that
@@ -651,17 +669,64 @@ func provideSyncServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, lo
 
 type adminServer struct{ *ops.HTTPServer }
 
-// provideAdminServer is a placeholder until the admin issue: health and a page
-// that says where the console will be.
-func provideAdminServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, log *zap.Logger, h *ops.Health) *adminServer {
+// provideCacheBus carries the admin's cache invalidations to the API
+// instances: Redis pub/sub when Redis is configured, else in process.
+func provideCacheBus(r optionalRedis) admin.CacheBus {
+	if r.RS != nil {
+		return admin.RedisCache(r.RS)
+	}
+	return admin.NewLocalCache()
+}
+
+type adminParams struct {
+	fx.In
+	Cfg    *config.Config
+	B      backend
+	Lib    *library.Service
+	Pub    events.Publisher
+	Lag    ops.LagReader
+	Cache  admin.CacheBus
+	V      versions
+	Mirror syncworker.Mirror `optional:"true"` // only where the sync worker runs (all, demo)
+	Source tree.Source       `optional:"true"`
+	// Console is the web console, mounted at / of the admin server.
+	Console http.Handler `name:"admin_console" optional:"true"`
+}
+
+// provideAdminOptions hands the admin service what this process has. The
+// audit search lights up once the store implements audit.Searcher.
+func provideAdminOptions(p adminParams) (*admin.Options, error) {
+	aud, err := admin.NewOutboxAuditor(p.B)
+	if err != nil {
+		return nil, err
+	}
+	o := &admin.Options{
+		Library: p.Lib, Publisher: p.Pub, Cache: p.Cache, Lag: p.Lag, Auditor: aud, Announcer: p.V,
+		Addr: p.Cfg.Listen.Admin, Console: p.Console,
+	}
+	for _, g := range consumerGroups(syncworker.Config{}) {
+		o.Groups = append(o.Groups, admin.ConsumerGroup{Group: g.Group, Topics: g.Topics})
+	}
+	if p.Mirror != nil {
+		o.Mirror = p.Mirror
+	}
+	if p.Source != nil {
+		o.Source = p.Source
+	}
+	if s, ok := p.B.(audit.Searcher); ok {
+		o.Audit = s
+	}
+	return o, nil
+}
+
+// provideAdminServer serves the admin API (and the console, when one is
+// provided) on cfg.Listen.Admin with metrics, tracing and health.
+func provideAdminServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, log *zap.Logger, a *admin.API, m *ops.Metrics, tr *ops.Tracing, h *ops.Health) *adminServer {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "vidlib admin: the console arrives with its issue. Health: /healthz, /readyz.")
-	})
 	mux.Handle("GET /healthz", h.LiveHandler())
 	mux.Handle("GET /readyz", h.ReadyHandler())
-	hs := ops.NewHTTPServer("admin", cfg.Listen.Admin, mux, &ops.HTTPServerOptions{
+	mux.Handle("/", a.Handler())
+	hs := ops.NewHTTPServer("admin", cfg.Listen.Admin, tr.HTTPHandler(m.Middleware("admin")(mux), "admin"), &ops.HTTPServerOptions{
 		Logger: log, Health: h, OnError: ops.ShutdownOnError(sd, log),
 	})
 	ops.RegisterHTTPServer(lc, hs)
