@@ -253,3 +253,17 @@ func warmIndex(b *testing.B, lib *benchLib) *Index {
 	}
 	return x
 }
+
+// BenchmarkExplainDetail is the admin's explanation with its verified
+// counterfactuals, for each of the 500 audiences in turn on random videos.
+func BenchmarkExplainDetail(b *testing.B) {
+	lib := benchLibrary(b)
+	x := warmIndex(b, lib)
+	b.ReportAllocs()
+	i, changes := 0, 0
+	for b.Loop() {
+		changes += len(x.ExplainDetail(lib.audiences[i%len(lib.audiences)], lib.videos[i%len(lib.videos)]).Changes)
+		i++
+	}
+	b.ReportMetric(float64(changes)/float64(i), "changes/op")
+}
