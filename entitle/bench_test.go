@@ -267,3 +267,34 @@ func BenchmarkExplainDetail(b *testing.B) {
 	}
 	b.ReportMetric(float64(changes)/float64(i), "changes/op")
 }
+
+// BenchmarkPreview previews adding one rule (an allow for a common role on a
+// shallow folder) and removing one, over the 500 audiences: the second Index
+// is compiled inside every iteration.
+func BenchmarkPreview(b *testing.B) {
+	lib := benchLibrary(b)
+	x := warmIndex(b, lib)
+	add := Rule{Subject: Subject{Kind: Role, Name: "role7"}, Target: Target{Kind: FolderTarget, ID: folderID(3)}, Effect: Allow}
+	for _, r := range lib.rules {
+		if r.Subject == add.Subject && r.Target == add.Target {
+			b.Fatal("the benchmark's rule exists")
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		change RuleChange
+	}{{"add", RuleChange{Add: &add}}, {"remove", RuleChange{Remove: lib.rules[0].ID}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var p *Preview
+			for b.Loop() {
+				var err error
+				if p, err = x.Preview(tc.change, lib.audiences); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(p.Deltas)), "changed-audiences")
+			b.ReportMetric(float64(p.NotMatching), "skipped-audiences")
+		})
+	}
+}
