@@ -298,3 +298,33 @@ func BenchmarkPreview(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSummary counts per section for each of the 500 audiences in turn
+// (their Views cached).
+func BenchmarkSummary(b *testing.B) {
+	lib := benchLibrary(b)
+	x := warmIndex(b, lib)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		x.Summary(lib.audiences[i%len(lib.audiences)])
+		i++
+	}
+}
+
+// BenchmarkWhoCanSee asks who of the 500 audiences can see the root (the
+// whole library: the worst case) and one deep folder.
+func BenchmarkWhoCanSee(b *testing.B) {
+	lib := benchLibrary(b)
+	x := warmIndex(b, lib)
+	for _, tc := range []struct{ name, folder string }{{"root", folderID(0)}, {"depth9", folderID(9)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var acc Access
+			for b.Loop() {
+				acc = x.WhoCanSee(Target{Kind: FolderTarget, ID: tc.folder}, lib.audiences)
+			}
+			b.ReportMetric(float64(len(acc.Allowed)), "allowed-audiences")
+		})
+	}
+}
