@@ -9,7 +9,7 @@ import (
 // must match. Newest first by ID.
 type SyncRunQuery struct {
 	Trigger  string    // "" for any
-	Status   string    // "" any, "running", "ok" (complete, not held, no errors), "held", "failed" (errors or incomplete)
+	Status   string    // "" any, "running", "ok" (complete, not held, no errors), "held" (deletions held, decided or not), "failed" (errors or incomplete)
 	From, To time.Time // StartedAt in [From, To); zero: unbounded
 	Before   int64     // cursor: only runs with ID < Before (0: from the newest)
 	Limit    int       // 1…1000 (0: 50)
@@ -61,29 +61,15 @@ type VideoQuery struct {
 	Limit int    // 1…1000 (0: 50)
 }
 
-// HeldDecision is an admin's decision on a held reconciliation.
-type HeldDecision struct {
-	RunID     int64     `json:"run_id"`
-	Decision  string    `json:"decision"` // "approved" or "rejected"
-	Actor     string    `json:"actor"`
-	Note      string    `json:"note,omitempty"`
-	DecidedAt time.Time `json:"decided_at"`
-	// ResultRunID is the run that applied an approval (0 for a rejection).
-	ResultRunID int64 `json:"result_run_id,omitempty"`
-}
-
 // AdminStore is the admin's read side of the mirror: store/pgstore and
 // store/memstore implement it.
 type AdminStore interface {
+	// SearchSyncRuns returns runs without their recorded changes (Changes,
+	// HeldChanges nil), newest first.
 	SearchSyncRuns(ctx context.Context, q SyncRunQuery) ([]SyncRun, error)
-	// SyncRun returns one run (ErrNotFound).
+	// SyncRun returns one run with its recorded changes (ErrNotFound).
 	SyncRun(ctx context.Context, id int64) (SyncRun, error)
 	// SearchVideos returns videos users cannot see (deleted, unavailable or
 	// hidden), deleted ones included.
 	SearchVideos(ctx context.Context, q VideoQuery) ([]Video, error)
-	// RecordHeldDecision stores the decision on a held run: ErrNotFound for
-	// an unknown run, ErrConflict when the run is not held or was decided.
-	RecordHeldDecision(ctx context.Context, d HeldDecision) error
-	// HeldDecision returns the decision on a run (ErrNotFound when undecided).
-	HeldDecision(ctx context.Context, runID int64) (HeldDecision, error)
 }

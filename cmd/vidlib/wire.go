@@ -509,7 +509,6 @@ type mirrorOut struct {
 	fx.Out
 	Mirror syncworker.Mirror
 	Tree   *tree.Mirror
-	Source tree.Source
 }
 
 // provideMirror builds the tree mirror over Vimeo; every report that moved
@@ -528,7 +527,7 @@ func provideMirror(cfg *config.Config, c *vimeo.Client, st tree.Store, v version
 	if err != nil {
 		return mirrorOut{}, err
 	}
-	return mirrorOut{Mirror: &announcingMirror{m: tm, v: v, metrics: m, log: log}, Tree: tm, Source: src}, nil
+	return mirrorOut{Mirror: &announcingMirror{m: tm, v: v, metrics: m, log: log}, Tree: tm}, nil
 }
 
 // announcingMirror publishes the content version after every run that
@@ -687,8 +686,7 @@ type adminParams struct {
 	Lag    ops.LagReader
 	Cache  admin.CacheBus
 	V      versions
-	Mirror syncworker.Mirror `optional:"true"` // only where the sync worker runs (all, demo)
-	Source tree.Source       `optional:"true"`
+	Mirror *tree.Mirror `optional:"true"` // only where the sync worker runs (all, demo)
 	// Console is the web console, mounted at / of the admin server.
 	Console http.Handler `name:"admin_console" optional:"true"`
 }
@@ -709,9 +707,6 @@ func provideAdminOptions(p adminParams) (*admin.Options, error) {
 	}
 	if p.Mirror != nil {
 		o.Mirror = p.Mirror
-	}
-	if p.Source != nil {
-		o.Source = p.Source
 	}
 	if s, ok := p.B.(audit.Searcher); ok {
 		o.Audit = s

@@ -355,16 +355,20 @@ func TestReconcileHeldAndDrift(t *testing.T) {
 	// Approve: the deletions are applied and the decision recorded.
 	r = e.post(t, "/admin/sync-runs/"+runID+"/approve", map[string]string{"note": "the team archived them"})
 	require.Equal(t, 200, r.status, string(r.body))
-	dec := r.json(t)["decision"].(map[string]any)
-	require.Equal(t, "approved", dec["decision"])
-	require.NotZero(t, dec["result_run_id"])
+	require.Equal(t, "approved", r.json(t)["held_status"])
+	require.NotEmpty(t, r.json(t)["held_by"])
+	require.Len(t, r.json(t)["held_changes"].([]any), 3, "the held deletions, in words")
 	deleted := items(t, e.get(t, "/admin/videos?state=deleted"))
 	require.Equal(t, []any{"1203", "1202", "1201"}, field(deleted, "id"))
 	requireError(t, e.post(t, "/admin/sync-runs/"+runID+"/reject", nil), 409, "conflict")
-	require.Len(t, e.audit.find(audit.ActionReconcileApprove, runID), 1)
+	appr := e.audit.find(audit.ActionReconcileApprove, runID)
+	require.Len(t, appr, 1)
+	require.Equal(t, "the team archived them", appr[0].Details["note"])
 	require.Len(t, e.audit.find(audit.ActionReconcileReject, runID), 1, "the refused decision is audited")
 	d := e.get(t, "/admin/drift").json(t)
 	require.Contains(t, d["summary"], "video deleted")
+	require.Len(t, d["changes"].([]any), 3, "the last reconciliation's changes in words")
+	require.Equal(t, 0, int(e.get(t, "/admin/overview").json(t)["held_runs"].(float64)))
 
 	// A run that is not held cannot be decided; unknown runs are 404.
 	okRun := finishRun(t, e, "schedule", time.Now(), true, false)
@@ -387,8 +391,8 @@ func TestRejectHeld(t *testing.T) {
 	hs := strconv.FormatInt(held, 10)
 	r := e.post(t, "/admin/sync-runs/"+hs+"/reject", map[string]string{"note": "looks wrong"})
 	require.Equal(t, 200, r.status, string(r.body))
-	require.Equal(t, "rejected", r.json(t)["decision"].(map[string]any)["decision"])
-	require.Equal(t, "looks wrong", e.get(t, "/admin/sync-runs/"+hs).json(t)["decision"].(map[string]any)["note"])
+	require.Equal(t, "rejected", r.json(t)["held_status"])
+	require.Equal(t, "looks wrong", e.audit.find(audit.ActionReconcileReject, hs)[0].Details["note"])
 }
 
 func TestRulesPreviewExplain(t *testing.T) {
@@ -410,6 +414,7 @@ func TestRulesPreviewExplain(t *testing.T) {
 	require.Equal(t, "role:eng", eff["subject"])
 	require.EqualValues(t, 2, eff["delta"], "1001 and 1002 (1011 is transcoding)")
 	require.Contains(t, p.json(t)["words"], "+2 videos for role:eng")
+	require.ElementsMatch(t, []any{"1001", "1002"}, eff["example_added"])
 
 	r := e.post(t, "/admin/rules", map[string]string{"subject": "role:eng", "target": "folder:" + librarytest.Sales, "effect": "allow"})
 	require.Equal(t, 201, r.status, string(r.body))
@@ -433,7 +438,11 @@ func TestRulesPreviewExplain(t *testing.T) {
 	require.Len(t, sum, 3, "one row per top folder")
 	f := e.get(t, "/admin/explain?role=sales&folder_id="+librarytest.Sales).json(t)["folder"].(map[string]any)
 	require.Equal(t, true, f["visible"])
-	require.NotEmpty(t, f["subjects"])
+	var who []any
+	for _, x := range f["subjects"].([]any) {
+		who = append(who, x.(map[string]any)["subject"])
+	}
+	require.ElementsMatch(t, []any{"role:sales", "role:eng"}, who, "who can see Sales, by rule subject")
 	requireError(t, e.get(t, "/admin/explain?role=sales&video_id=99999"), 404, "not_found")
 	d := requireError(t, e.get(t, "/admin/explain?role=sales&video_id=x1"), 400, "invalid_argument")
 	require.Equal(t, "video_id", d["field"])

@@ -19,6 +19,7 @@ import (
 // the users. store/pgstore and store/memstore implement it.
 type Store interface {
 	tree.AdminStore
+	ListHeldRuns(ctx context.Context) ([]tree.SyncRun, error)
 	events.DeadLetterSearcher
 	events.IdempotencyStore
 	events.DeadLetterStore
@@ -42,16 +43,14 @@ type Users interface {
 	SetUserDisabled(ctx context.Context, userID string, disabled bool) error
 }
 
-// Mirror runs reconciliations: *tree.Mirror (or a wrapper that announces
-// the versions) implements it.
+// Mirror runs reconciliations and decides held ones: *tree.Mirror.
 type Mirror interface {
 	Reconcile(ctx context.Context, opts tree.ReconcileOptions) (*tree.Report, error)
+	ReconcileFolder(ctx context.Context, folderVimeoID string, opts tree.ReconcileOptions) (*tree.Report, error)
 	RefreshVideo(ctx context.Context, vimeoID, trigger string) (*tree.Report, error)
-}
-
-// Source is the live tree for a dry run (tree.Source; only Walk is used).
-type Source interface {
-	Walk(ctx context.Context) (*tree.Walk, error)
+	DryRun(ctx context.Context) (*tree.DryRunReport, error)
+	ApproveHeld(ctx context.Context, runID int64, actor string) (*tree.Report, error)
+	RejectHeld(ctx context.Context, runID int64, actor string) error
 }
 
 // Library is the in-process read service the explanations use: the loaded

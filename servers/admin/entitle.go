@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,83 +97,59 @@ func (s *Service) Explain(ctx context.Context, req ExplainRequest) (Explanation,
 	return out, nil
 }
 
-func audienceWords(a entitle.Audience) string {
-	var parts []string
-	if a.User() != "" {
-		parts = append(parts, "user:"+a.User())
-	}
-	for _, r := range a.Roles() {
-		parts = append(parts, "role:"+r)
-	}
-	seg := a.Segments()
-	keys := make([]string, 0, len(seg))
-	for k := range seg {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	for _, k := range keys {
-		parts = append(parts, "segment:"+k+"="+seg[k])
-	}
-	if len(parts) == 0 {
-		return "everyone (no roles or segments)"
-	}
-	return strings.Join(parts, ", ")
-}
+func audienceWords(a entitle.Audience) string { return entitle.AudienceLabel(a) }
 
 func explainVideo(idx *entitle.Index, aud entitle.Audience, videoID string) VideoDecision {
-	d := idx.Explain(aud, videoID)
-	snap := idx.Snapshot()
-	out := VideoDecision{VideoID: videoID, Allowed: d.Allowed, Reason: string(d.Reason), Level: d.Level, Via: d.Via}
-	if d.Rule != nil {
-		r := ruleOf(*d.Rule)
+	x := idx.ExplainDetail(aud, videoID)
+	out := VideoDecision{VideoID: videoID, Title: x.Title, Allowed: x.Allowed, Reason: string(x.Reason), Level: x.Level, Via: x.Via, Words: x.String()}
+	if x.Rule != nil {
+		r := ruleOf(*x.Rule)
 		out.Rule = &r
 	}
-	if d.Level >= 0 {
-		out.Target = d.Target.String()
+	if x.Level >= 0 {
+		out.Target = x.Target.String()
+	}
+	if len(x.Video.Matched)+len(x.Video.Other) > 0 || x.Video.Decides {
+		out.Levels = append(out.Levels, levelOf(x.Video, ""))
 	}
 	out.Path = []string{"video:" + videoID}
-	via := d.Via
-	if via == "" {
-		if fs := snap.FoldersOf(videoID); len(fs) > 0 {
-			via = fs[0]
+	for i, p := range x.Paths {
+		for _, l := range p.Levels {
+			out.Levels = append(out.Levels, levelOf(l, p.Via))
 		}
-	}
-	if via != "" {
-		anc := snap.Path(via) // root … via
-		for i := len(anc) - 1; i >= 0; i-- {
-			out.Path = append(out.Path, "folder:"+anc[i])
-		}
-	}
-	switch d.Reason {
-	case entitle.ReasonRule:
-		verb := "allowed"
-		if !d.Allowed {
-			verb = "denied"
-		}
-		out.Words = fmt.Sprintf("%s by rule %d (%s %s on %s) at level %d", verb, d.Rule.ID, d.Rule.Subject, d.Rule.Effect, d.Target, d.Level)
-		if d.Allowed {
-			out.WouldChange = []string{fmt.Sprintf("a deny rule for one of the audience's subjects on %s or a more specific level", d.Target)}
-			if d.Level > 0 {
-				out.WouldChange = append(out.WouldChange, "a deny rule on video:"+videoID)
-			}
-		} else {
-			out.WouldChange = []string{"removing the deny rule " + strconv.FormatInt(d.Rule.ID, 10) + " (then the next level up decides)"}
-			if d.Level > 0 {
-				out.WouldChange = append(out.WouldChange, "an allow rule for one of the audience's subjects on a level below "+d.Target.String()+", e.g. video:"+videoID)
+		if p.Via == x.Via || (x.Via == "" && i == 0) {
+			for k := len(p.Levels) - 1; k >= 0; k-- {
+				out.Path = append(out.Path, p.Levels[k].Target.String())
 			}
 		}
-	case entitle.ReasonNoRule:
-		out.Words = "denied: no rule for this audience on the video or any folder above it (default deny)"
-		out.WouldChange = []string{"an allow rule for one of the audience's subjects on any level of the path"}
-	case entitle.ReasonHidden:
-		out.Words = "denied: hidden by an admin"
-		out.WouldChange = []string{"showing the video again"}
-	case entitle.ReasonDeleted:
-		out.Words = "denied: deleted in Vimeo"
-	case entitle.ReasonNotPlayable:
-		out.Words = "denied: not playable in Vimeo (transcoding, error or unavailable)"
-	default:
-		out.Words = "denied: not in the library (not placed in a live folder)"
+	}
+	for _, c := range x.Changes {
+		out.WouldChange = append(out.WouldChange, c.Text)
+	}
+	return out
+}
+
+func levelOf(l entitle.Level, via string) ExplainLevel {
+	out := ExplainLevel{Level: l.Level, Target: l.Target.String(), Name: l.Name, Via: via, Decides: l.Decides}
+	for _, r := range l.Matched {
+		out.Matched = append(out.Matched, ruleOf(r))
+	}
+	for _, r := range l.Other {
+		out.Other = append(out.Other, ruleOf(r))
+	}
+	return out
+}
+
+// subjectAudiences are the audiences of every rule subject, each with only
+// that subject: who-can-see and previews are answered for them.
+func subjectAudiences(idx *entitle.Index, extra ...entitle.Subject) []entitle.Audience {
+	seen := map[string]bool{}
+	var out []entitle.Audience
+	for _, s := range append(idx.Subjects(), extra...) {
+		if k := s.String(); !seen[k] {
+			seen[k] = true
+			out = append(out, entitle.SubjectAudience(s))
+		}
 	}
 	return out
 }
@@ -183,48 +158,31 @@ func folderAccess(idx *entitle.Index, aud entitle.Audience, folderID string) Fol
 	snap := idx.Snapshot()
 	view := idx.Visible(aud)
 	vids := snap.SubtreeVideos(folderID)
-	out := FolderAccess{FolderID: folderID, Visible: view.Folder(folderID), Videos: len(vids), Subjects: []string{}}
+	out := FolderAccess{FolderID: folderID, Visible: view.Folder(folderID), Videos: len(vids), Subjects: []SubjectSee{}}
 	for _, v := range vids {
 		if view.Video(v) {
 			out.VisibleVideos++
 		}
 	}
-	onPath := map[string]bool{}
-	for _, f := range snap.Path(folderID) {
-		onPath[f] = true
-	}
-	seen := map[string]bool{}
-	for _, r := range idx.Rules() {
-		if r.Target.Kind == entitle.FolderTarget && onPath[r.Target.ID] {
-			k := r.Subject.String() + " " + string(r.Effect)
-			if !seen[k] {
-				seen[k] = true
-				out.Subjects = append(out.Subjects, k+" (on folder:"+r.Target.ID+")")
-			}
+	acc := idx.WhoCanSee(entitle.Target{Kind: entitle.FolderTarget, ID: folderID}, subjectAudiences(idx))
+	for _, a := range acc.Allowed {
+		ss := SubjectSee{Subject: a.Label, Grants: []Rule{}}
+		for _, r := range a.Grants {
+			ss.Grants = append(ss.Grants, ruleOf(r))
 		}
+		out.Subjects = append(out.Subjects, ss)
 	}
+	out.Denied = acc.Denied
 	return out
 }
 
 func summary(idx *entitle.Index, aud entitle.Audience) []FolderSummary {
+	sum := idx.Summary(aud)
 	snap := idx.Snapshot()
-	view := idx.Visible(aud)
-	var tops []string
-	for _, r := range snap.Roots() {
-		tops = append(tops, snap.Children(r)...)
-	}
-	out := make([]FolderSummary, 0, len(tops))
-	for _, f := range tops {
-		fs := FolderSummary{FolderID: f, Visible: view.Folder(f)}
-		if fo := snap.Folder(f); fo != nil {
-			fs.Name = fo.Name
-		}
-		for _, v := range snap.SubtreeVideos(f) {
-			fs.Videos++
-			if view.Video(v) {
-				fs.VisibleVideos++
-			}
-		}
+	out := make([]FolderSummary, 0, len(sum.Sections))
+	for _, sc := range sum.Sections {
+		fs := FolderSummary{FolderID: sc.FolderID, Name: sc.Name, Visible: sc.Folders > 0, VisibleVideos: sc.Videos, VisibleFolders: sc.Folders}
+		fs.Videos = len(snap.SubtreeVideos(sc.FolderID))
 		out = append(out, fs)
 	}
 	return out
@@ -301,16 +259,16 @@ func (s *Service) announce(ctx context.Context, name string, v int64) {
 	}
 }
 
-// PreviewRule shows a rule change's effect before it is applied: for the
-// subject of the added or removed rule, and every role and segment with a
-// rule, how many videos they see now and after.
+// PreviewRule shows a rule change's effect before it is applied: for every
+// rule subject (and the changed rule's), the videos and folders it gains or
+// loses, e.g. "+1,204 videos for role:member".
 func (s *Service) PreviewRule(ctx context.Context, ch RuleChange) (Preview, error) {
 	idx, err := s.index()
 	if err != nil {
 		return Preview{}, err
 	}
-	rules := idx.Rules()
-	var subjects []entitle.Subject
+	var change entitle.RuleChange
+	var extra []entitle.Subject
 	switch {
 	case ch.Add != nil && ch.Remove != 0:
 		return Preview{}, invalid("remove", "give add or remove, not both")
@@ -319,89 +277,37 @@ func (s *Service) PreviewRule(ctx context.Context, ch RuleChange) (Preview, erro
 		if err != nil {
 			return Preview{}, err
 		}
-		r.ID = maxRuleID(rules) + 1
-		rules = append(rules, r)
-		subjects = append(subjects, r.Subject)
-	case ch.Remove != 0:
-		i := slices.IndexFunc(rules, func(r entitle.Rule) bool { return r.ID == ch.Remove })
-		if i < 0 {
-			return Preview{}, fmt.Errorf("%w: rule %d", ErrNotFound, ch.Remove)
-		}
-		subjects = append(subjects, rules[i].Subject)
-		rules = slices.Delete(rules, i, i+1)
+		change.Add, extra = &r, []entitle.Subject{r.Subject}
+	case ch.Remove > 0:
+		change.Remove = ch.Remove
 	default:
 		return Preview{}, invalid("add", "give a rule to add or the id of one to remove")
 	}
-	after, err := entitle.New(idx.Snapshot(), rules, idx.Version()+1, nil)
+	p, err := idx.Preview(change, subjectAudiences(idx, extra...))
 	if err != nil {
 		return Preview{}, err
 	}
-	// Every other subject with a rule may be affected too (a deny for a
-	// segment changes what a role's members with it see): report them all.
-	seen := map[string]bool{subjects[0].String(): true}
-	for _, r := range idx.Rules() {
-		if k := r.Subject.String(); !seen[k] {
-			seen[k] = true
-			subjects = append(subjects, r.Subject)
-		}
-	}
-	out := Preview{Effects: []PreviewEffect{}}
+	out := Preview{Effects: []PreviewEffect{}, Words: p.Text}
 	var words []string
-	for i, sub := range subjects {
-		aud := audienceOf(sub)
-		_, b := idx.Visible(aud).Len()
-		_, a := after.Visible(aud).Len()
-		if i > 0 && a == b {
-			continue
+	for _, d := range p.Deltas {
+		e := PreviewEffect{Subject: d.Label, VideosAdded: d.VideosAdded, VideosRemoved: d.VideosRemoved, FoldersAdded: d.FoldersAdded,
+			FoldersRemoved: d.FoldersRemoved, ExampleAdded: d.ExampleAdded, ExampleRemoved: d.ExampleRemoved, Words: d.Text}
+		e.Delta = d.VideosAdded - d.VideosRemoved
+		if sub, err := entitle.ParseSubject(d.Label); err == nil {
+			_, e.Before = idx.Visible(entitle.SubjectAudience(sub)).Len()
+			e.After = e.Before + e.Delta
 		}
-		out.Effects = append(out.Effects, PreviewEffect{Subject: sub.String(), Before: b, After: a, Delta: a - b})
-		if a != b {
-			words = append(words, fmt.Sprintf("%s videos for %s", signed(a-b), sub))
+		out.Effects = append(out.Effects, e)
+		if e.Delta != 0 {
+			words = append(words, fmt.Sprintf("%s videos for %s", signed(e.Delta), d.Label))
 		}
 	}
-	out.Words = strings.Join(words, ", ")
-	if out.Words == "" {
+	if len(words) > 0 {
+		out.Words = strings.Join(words, ", ")
+	} else if out.Words == "" {
 		out.Words = "no change in what anyone sees"
 	}
 	return out, nil
-}
-
-func maxRuleID(rules []entitle.Rule) int64 {
-	var m int64
-	for _, r := range rules {
-		m = max(m, r.ID)
-	}
-	return m
-}
-
-// audienceOf is the smallest audience that has a subject.
-func audienceOf(s entitle.Subject) entitle.Audience {
-	switch s.Kind {
-	case entitle.Role:
-		return entitle.NewAudience("", []string{s.Name}, nil)
-	case entitle.Segment:
-		return entitle.NewAudience("", nil, map[string]string{s.Name: s.Value})
-	case entitle.User:
-		return entitle.NewAudience(s.Name, nil, nil)
-	}
-	return entitle.NewAudience("", nil, nil)
-}
-
-// signed formats n with a sign and thousands separators: +1,204, −37.
-func signed(n int) string {
-	sign := "+"
-	if n < 0 {
-		sign, n = "−", -n
-	}
-	d := strconv.Itoa(n)
-	var b strings.Builder
-	for i, c := range d {
-		if i > 0 && (len(d)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String()
 }
 
 // RoleList is the role catalogue.
@@ -434,4 +340,21 @@ func (s *Service) SetUserDisabled(ctx context.Context, a Actor, userID string, d
 	}
 	err := s.store.SetUserDisabled(ctx, userID, disabled)
 	return s.done(ctx, a, action, "user", userID, err, nil)
+}
+
+// signed formats n with a sign and thousands separators: +1,204, −37.
+func signed(n int) string {
+	sign := "+"
+	if n < 0 {
+		sign, n = "−", -n
+	}
+	d := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range d {
+		if i > 0 && (len(d)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return sign + b.String()
 }

@@ -246,7 +246,7 @@ func newEnv(t *testing.T) *env {
 	require.NoError(t, err)
 
 	e.svc, err = admin.New(e.st, &admin.Options{
-		Mirror: e.mirror, Source: e.src, Library: e.lib, Publisher: e.bus, Cache: e.cache,
+		Mirror: e.mirror, Library: e.lib, Publisher: e.bus, Cache: e.cache,
 		Lag: e.bus, Groups: []admin.ConsumerGroup{{Group: "vidlib-applier", Topics: []string{"vimeo.sync.normalized"}}},
 		Audit: e.audit, Auditor: e.audit,
 	})

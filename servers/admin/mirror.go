@@ -2,11 +2,9 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/library"
@@ -20,6 +18,9 @@ func (s *Service) Videos(ctx context.Context, q VideoQuery) (Page[Video], error)
 	}
 	if q.After != "" && !library.ValidID(q.After) {
 		return Page[Video]{}, invalid("after", "must be a cursor from a previous page")
+	}
+	if len(q.Text) > 256 {
+		return Page[Video]{}, invalid("q", "at most 256 bytes")
 	}
 	if err := checkPage(0, &q.Limit); err != nil {
 		return Page[Video]{}, err
@@ -41,6 +42,7 @@ func (s *Service) Videos(ctx context.Context, q VideoQuery) (Page[Video], error)
 
 // SetVideoHidden hides a video from users (or shows it again): an admin
 // decision a reconciliation never overrides. Unknown video: ErrNotFound.
+// It returns the content version after the change.
 func (s *Service) SetVideoHidden(ctx context.Context, a Actor, videoID string, hidden bool) (int64, error) {
 	action := audit.ActionVideoShow
 	if hidden {
@@ -53,18 +55,15 @@ func (s *Service) SetVideoHidden(ctx context.Context, a Actor, videoID string, h
 	} else {
 		v, err = s.store.Update(ctx, func(tx tree.Tx) error { return tx.SetVideoHidden(ctx, videoID, hidden) })
 	}
-	if err == nil && s.opts.Announcer != nil {
-		if perr := s.opts.Announcer.Publish(ctx, library.VersionContent, v); perr != nil {
-			s.log.Warn("content version not announced; readers will poll")
-		}
+	if err == nil {
+		s.announce(ctx, library.VersionContent, v)
 	}
 	return v, s.done(ctx, a, action, "video", videoID, err, map[string]string{"version": strconv.FormatInt(v, 10)})
 }
 
-// Reconcile reconciles the root, a folder subtree or one video. A folder
-// reconciliation walks the whole tree (the walk is the only complete view
-// of a subtree) and reports the changes under the folder. Without Wait it
-// runs in the background (ReconcileResult.Started).
+// Reconcile reconciles the root, one folder's subtree or one video. Without
+// Wait it runs in the background (ReconcileResult.Started) and shows up in
+// the sync run history.
 func (s *Service) Reconcile(ctx context.Context, a Actor, req ReconcileRequest) (ReconcileResult, error) {
 	obj := string(req.Scope)
 	var err error
@@ -80,7 +79,7 @@ func (s *Service) Reconcile(ctx context.Context, a Actor, req ReconcileRequest) 
 		err = invalid("scope", "want root, folder or video, got %q", req.Scope)
 	}
 	if err == nil && s.opts.Mirror == nil {
-		err = unavailable("reconciliation (no mirror)")
+		err = unavailable("reconciliation (no mirror: the sync worker runs elsewhere)")
 	}
 	if err != nil {
 		return ReconcileResult{}, s.done(ctx, a, audit.ActionReconcile, "tree", obj, err, nil)
@@ -88,12 +87,19 @@ func (s *Service) Reconcile(ctx context.Context, a Actor, req ReconcileRequest) 
 	run := func(ctx context.Context) (ReconcileResult, error) {
 		var rep *tree.Report
 		var err error
-		if req.Scope == ReconcileVideo {
+		opts := tree.ReconcileOptions{Trigger: tree.TriggerAdmin}
+		switch req.Scope {
+		case ReconcileVideo:
 			rep, err = s.opts.Mirror.RefreshVideo(ctx, req.ID, tree.TriggerAdmin)
-		} else {
-			rep, err = s.opts.Mirror.Reconcile(ctx, tree.ReconcileOptions{Trigger: tree.TriggerAdmin})
+		case ReconcileFolder:
+			rep, err = s.opts.Mirror.ReconcileFolder(ctx, req.ID, opts)
+		default:
+			rep, err = s.opts.Mirror.Reconcile(ctx, opts)
 		}
-		res := resultOf(req, rep)
+		res := s.resultOf(req, rep)
+		if rep != nil && len(rep.Applied) > 0 {
+			s.announce(ctx, library.VersionContent, rep.Version)
+		}
 		return res, s.done(ctx, a, audit.ActionReconcile, "tree", obj, err, map[string]string{"applied": strconv.Itoa(res.Applied), "held": strconv.Itoa(res.Held)})
 	}
 	if req.Wait {
@@ -111,7 +117,7 @@ func (s *Service) Reconcile(ctx context.Context, a Actor, req ReconcileRequest) 
 	return ReconcileResult{Scope: req.Scope, ID: req.ID, Started: true}, nil
 }
 
-func resultOf(req ReconcileRequest, rep *tree.Report) ReconcileResult {
+func (s *Service) resultOf(req ReconcileRequest, rep *tree.Report) ReconcileResult {
 	res := ReconcileResult{Scope: req.Scope, ID: req.ID}
 	if rep == nil {
 		return res
@@ -121,64 +127,56 @@ func resultOf(req ReconcileRequest, rep *tree.Report) ReconcileResult {
 		res.Run = &r
 	}
 	res.Applied, res.Held, res.Skipped, res.Version = len(rep.Applied), len(rep.Held), len(rep.Skipped), rep.Version
-	for _, c := range rep.Applied {
-		if len(res.Changes) == 200 {
-			break
-		}
-		res.Changes = append(res.Changes, c.String())
-	}
+	res.Changes = tree.DescribeAll(rep.Applied[:min(len(rep.Applied), 200)], s.snapshot()...)
 	return res
 }
 
-// DecideHeld approves a held reconciliation (it runs again with the mass
-// deletion allowed) or rejects it (recorded; nothing is deleted). A run that
-// is not held, or was decided already, is ErrConflict.
+// DecideHeld approves a held reconciliation (a new reconciliation runs with
+// the mass deletion allowed, every deletion confirmed again) or rejects it
+// (nothing is deleted). A run that is not a pending held run is ErrConflict
+// (an unknown run ErrNotFound). The note goes to the audit record.
 func (s *Service) DecideHeld(ctx context.Context, a Actor, runID int64, approve bool, note string) (SyncRun, error) {
 	action := audit.ActionReconcileReject
-	decision := "rejected"
 	if approve {
-		action, decision = audit.ActionReconcileApprove, "approved"
+		action = audit.ActionReconcileApprove
 	}
 	oid := strconv.FormatInt(runID, 10)
+	details := map[string]string{"note": note}
 	r, err := s.store.SyncRun(ctx, runID)
 	switch {
 	case err != nil:
-	case !r.Held:
-		err = fmt.Errorf("%w: sync run %d is not held", ErrConflict, runID)
+	case r.HeldStatus != tree.HeldPending:
+		err = fmt.Errorf("%w: sync run %d is not a pending held run", ErrConflict, runID)
 	case len(note) > 4096:
 		err = invalid("note", "at most 4096 bytes")
-	case approve && s.opts.Mirror == nil:
-		err = unavailable("reconciliation (no mirror)")
+	case s.opts.Mirror == nil:
+		err = unavailable("held decisions (no mirror: the sync worker runs elsewhere)")
 	}
-	if err == nil {
-		if _, derr := s.store.HeldDecision(ctx, runID); derr == nil {
-			err = fmt.Errorf("%w: sync run %d was decided already", ErrConflict, runID)
-		} else if !errors.Is(derr, tree.ErrNotFound) {
-			err = derr
-		}
-	}
-	d := tree.HeldDecision{RunID: runID, Decision: decision, Actor: a.ID, Note: note, DecidedAt: s.opts.Now().UTC()}
 	if err == nil && approve {
 		wctx, cancel := context.WithTimeout(ctx, s.opts.ReconcileWait)
-		rep, rerr := s.opts.Mirror.Reconcile(wctx, tree.ReconcileOptions{Trigger: tree.TriggerAdmin, AllowMassDelete: true})
+		var rep *tree.Report
+		rep, err = s.opts.Mirror.ApproveHeld(wctx, runID, a.ID)
 		cancel()
-		err = rerr
 		if rep != nil {
-			d.ResultRunID = rep.Run.ID
+			details["result_run"] = strconv.FormatInt(rep.Run.ID, 10)
+			details["applied"] = strconv.Itoa(len(rep.Applied))
+			if len(rep.Applied) > 0 {
+				s.announce(ctx, library.VersionContent, rep.Version)
+			}
 		}
+	} else if err == nil {
+		err = s.opts.Mirror.RejectHeld(ctx, runID, a.ID)
 	}
-	if err == nil {
-		err = s.store.RecordHeldDecision(ctx, d)
-	}
-	if err := s.done(ctx, a, action, "sync_run", oid, err, map[string]string{"note": note}); err != nil {
+	if err := s.done(ctx, a, action, "sync_run", oid, err, details); err != nil {
 		return SyncRun{}, err
 	}
 	return s.SyncRun(ctx, runID)
 }
 
-// Drift is the last finished reconciliation's changes in words.
+// Drift is the last finished reconciliation's changes in words, applied and
+// held.
 func (s *Service) Drift(ctx context.Context) (Drift, error) {
-	runs, err := s.store.SearchSyncRuns(ctx, tree.SyncRunQuery{Trigger: "", Limit: 50})
+	runs, err := s.store.SearchSyncRuns(ctx, tree.SyncRunQuery{Limit: 100})
 	if err != nil {
 		return Drift{}, err
 	}
@@ -186,46 +184,46 @@ func (s *Service) Drift(ctx context.Context) (Drift, error) {
 		if r.FinishedAt.IsZero() || r.Trigger == tree.TriggerPoll || r.Trigger == tree.TriggerWebhook {
 			continue
 		}
-		run := runOf(r)
-		d := Drift{At: r.FinishedAt, Run: &run, Complete: r.Complete, Counts: run.Counts, Changes: []string{}}
-		for k, n := range r.Counts {
-			d.Total += n
-			_ = k
+		run, err := s.SyncRun(ctx, r.ID)
+		if err != nil {
+			return Drift{}, err
+		}
+		d := Drift{At: r.FinishedAt, Complete: r.Complete, Counts: run.Counts, Changes: run.Changes, Held: run.HeldChanges, Total: r.ChangesTotal, APICalls: r.APICalls}
+		if d.Changes == nil {
+			d.Changes = []string{}
 		}
 		d.Summary = countsInWords(run.Counts)
+		run.Changes, run.HeldChanges = nil, nil
+		d.Run = &run
 		return d, nil
 	}
 	return Drift{At: s.opts.Now().UTC(), Counts: map[string]int{}, Changes: []string{}, Summary: "no reconciliation has finished yet"}, nil
 }
 
 // DryRun walks Vimeo now and compares with the mirror without applying
-// anything: the drift an admin would see applied by a reconciliation.
+// anything: what a reconciliation would do. It costs a walk's API calls, so
+// it is audited.
 func (s *Service) DryRun(ctx context.Context, a Actor) (Drift, error) {
-	if s.opts.Source == nil {
-		return Drift{}, unavailable("dry run (no Vimeo source)")
+	if s.opts.Mirror == nil {
+		return Drift{}, s.done(ctx, a, audit.ActionReconcile, "tree", "dry_run", unavailable("dry run (no mirror: the sync worker runs elsewhere)"), nil)
 	}
-	w, err := s.opts.Source.Walk(ctx)
+	rep, err := s.opts.Mirror.DryRun(ctx)
 	if err != nil {
-		return Drift{}, err
+		return Drift{}, s.done(ctx, a, audit.ActionReconcile, "tree", "dry_run", err, nil)
 	}
-	local, err := s.store.LoadSnapshot(ctx, tree.LoadOptions{IncludeDeleted: true})
-	if err != nil {
-		return Drift{}, err
-	}
-	remote, err := tree.New(0, w.Folders, w.Videos, w.Placements)
-	if err != nil {
-		return Drift{}, err
-	}
-	changes := tree.Diff(local, remote)
-	d := Drift{DryRun: true, At: s.opts.Now().UTC(), Complete: w.Complete, Counts: map[string]int{}, Changes: []string{}, Total: len(changes)}
-	for _, c := range changes {
+	d := Drift{DryRun: true, At: s.opts.Now().UTC(), Complete: rep.Complete, Counts: map[string]int{}, Changes: rep.Words,
+		Total: len(rep.Changes), WouldHold: rep.WouldHold, APICalls: rep.APICalls}
+	for _, c := range rep.Changes {
 		d.Counts[string(c.Kind)]++
-		if len(d.Changes) < 500 {
-			d.Changes = append(d.Changes, c.String())
-		}
+	}
+	if d.Changes == nil {
+		d.Changes = []string{}
 	}
 	d.Summary = countsInWords(d.Counts)
-	return d, nil
+	if rep.WouldHold {
+		d.Summary += "; a reconciliation would hold the deletions for an admin"
+	}
+	return d, s.done(ctx, a, audit.ActionReconcile, "tree", "dry_run", nil, map[string]string{"changes": strconv.Itoa(d.Total), "dry_run": "true"})
 }
 
 func countsInWords(m map[string]int) string {
@@ -243,5 +241,3 @@ func countsInWords(m map[string]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-var _ = time.Second

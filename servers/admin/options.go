@@ -23,10 +23,9 @@ const (
 // Options configure a Service and its API. The zero value (and nil) is
 // valid: each nil collaborator turns its feature off (ErrUnavailable, 503).
 type Options struct {
-	// Mirror runs reconciliations (nil: reconcile, approve unavailable).
+	// Mirror runs reconciliations, dry runs and held decisions (nil: those
+	// are unavailable; the process does not run the sync worker).
 	Mirror Mirror
-	// Source is the live tree for drift dry runs (nil: dry run unavailable).
-	Source Source
 	// Library is the loaded read generation for Explain and previews (nil:
 	// unavailable).
 	Library Library

@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -153,29 +152,37 @@ func (s *Service) SyncRuns(ctx context.Context, q SyncRunQuery) (Page[SyncRun], 
 	return p, nil
 }
 
-// SyncRun returns one run with the decision on it if it was held.
+// SyncRun returns one run with its recorded changes in words.
 func (s *Service) SyncRun(ctx context.Context, id int64) (SyncRun, error) {
 	r, err := s.store.SyncRun(ctx, id)
 	if err != nil {
 		return SyncRun{}, err
 	}
 	out := runOf(r)
-	if r.Held {
-		d, err := s.store.HeldDecision(ctx, id)
-		switch {
-		case err == nil:
-			out.Decision = &d
-		case !errors.Is(err, tree.ErrNotFound):
-			return SyncRun{}, err
-		}
-	}
+	snap := s.snapshot()
+	out.Changes = tree.DescribeAll(r.Changes, snap...)
+	out.HeldChanges = tree.DescribeAll(r.HeldChanges, snap...)
 	return out, nil
+}
+
+// snapshot is the loaded tree, for names and paths in words (none without
+// a library).
+func (s *Service) snapshot() []*tree.Snapshot {
+	if s.opts.Library == nil {
+		return nil
+	}
+	idx, err := s.opts.Library.Index()
+	if err != nil {
+		return nil
+	}
+	return []*tree.Snapshot{idx.Snapshot()}
 }
 
 func runOf(r tree.SyncRun) SyncRun {
 	out := SyncRun{
 		ID: r.ID, Trigger: r.Trigger, Status: tree.RunStatus(r), StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
 		Complete: r.Complete, Held: r.Held, Counts: r.Counts, APICalls: r.APICalls, Errors: r.Errors,
+		HeldStatus: string(r.HeldStatus), HeldBy: r.HeldBy, HeldDecidedAt: r.HeldDecidedAt, ChangesTotal: r.ChangesTotal,
 	}
 	if !r.FinishedAt.IsZero() {
 		out.DurationMS = r.FinishedAt.Sub(r.StartedAt).Milliseconds()

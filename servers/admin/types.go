@@ -39,9 +39,17 @@ type SyncRun struct {
 	Counts     map[string]int `json:"counts"`
 	APICalls   int            `json:"api_calls"`
 	Errors     []string       `json:"errors"`
-	// Decision is the admin's decision on a held run (nil when undecided or
-	// not held).
-	Decision *tree.HeldDecision `json:"decision,omitempty"`
+	// HeldStatus is pending while held deletions wait for an admin, then
+	// approved or rejected (by HeldBy, at HeldDecidedAt); "" when nothing
+	// was held.
+	HeldStatus    string    `json:"held_status,omitempty"`
+	HeldBy        string    `json:"held_by,omitempty"`
+	HeldDecidedAt time.Time `json:"held_decided_at,omitzero"`
+	// ChangesTotal counts the changes the run applied; Changes and
+	// HeldChanges (detail only) are the recorded ones in words.
+	ChangesTotal int      `json:"changes_total"`
+	Changes      []string `json:"changes,omitempty"`
+	HeldChanges  []string `json:"held_changes,omitempty"`
 }
 
 // ProviderEventQuery filters webhook receipts (events.ProviderEventQuery).
@@ -191,14 +199,17 @@ type ReconcileResult struct {
 // Drift compares the mirror with Vimeo: the last reconciliation's changes,
 // or a dry run's (nothing applied).
 type Drift struct {
-	DryRun   bool           `json:"dry_run"`
-	At       time.Time      `json:"at"`
-	Run      *SyncRun       `json:"run,omitempty"` // the last run (not for a dry run)
-	Complete bool           `json:"complete"`
-	Counts   map[string]int `json:"counts"`
-	Changes  []string       `json:"changes"` // in words, at most 500
-	Total    int            `json:"total"`
-	Summary  string         `json:"summary"`
+	DryRun    bool           `json:"dry_run"`
+	At        time.Time      `json:"at"`
+	Run       *SyncRun       `json:"run,omitempty"` // the last reconciliation (not for a dry run)
+	Complete  bool           `json:"complete"`
+	Counts    map[string]int `json:"counts"`
+	Changes   []string       `json:"changes"` // in words, at most 1000
+	Held      []string       `json:"held,omitempty"`
+	Total     int            `json:"total"`
+	WouldHold bool           `json:"would_hold,omitempty"` // a dry run's deletions exceed the share a run may delete
+	APICalls  int            `json:"api_calls,omitempty"`
+	Summary   string         `json:"summary"`
 }
 
 // ExplainRequest names who and what: a user (by internal id) or an
@@ -220,37 +231,62 @@ type Explanation struct {
 	Summary  []FolderSummary `json:"summary,omitempty"`
 }
 
-// VideoDecision is an entitlement decision on one video with its reason.
+// VideoDecision is an entitlement decision on one video with its reason:
+// the levels walked (the video, then each placement's folders), the deciding
+// rule and level, and the single rule changes that would flip it.
 type VideoDecision struct {
-	VideoID     string   `json:"video_id"`
-	Allowed     bool     `json:"allowed"`
-	Reason      string   `json:"reason"`
-	Rule        *Rule    `json:"rule,omitempty"`
-	Level       int      `json:"level"`
-	Target      string   `json:"target,omitempty"`
-	Via         string   `json:"via,omitempty"`
-	Path        []string `json:"path,omitempty"` // the levels walked, most specific first: video:<id>, folder:<id>, …
-	Words       string   `json:"words"`          // the decision in a sentence
-	WouldChange []string `json:"would_change,omitempty"`
+	VideoID     string         `json:"video_id"`
+	Title       string         `json:"title,omitempty"`
+	Allowed     bool           `json:"allowed"`
+	Reason      string         `json:"reason"`
+	Rule        *Rule          `json:"rule,omitempty"`
+	Level       int            `json:"level"`
+	Target      string         `json:"target,omitempty"`
+	Via         string         `json:"via,omitempty"`
+	Path        []string       `json:"path,omitempty"` // the deciding placement's levels, most specific first: video:<id>, folder:<id>, …
+	Levels      []ExplainLevel `json:"levels,omitempty"`
+	Words       string         `json:"words"` // the explanation in sentences
+	WouldChange []string       `json:"would_change,omitempty"`
 }
 
-// FolderAccess says whether an audience sees a folder, and which subjects
-// have a rule on its path.
+// ExplainLevel is one target looked at: its matching rules (for this
+// audience) and the others.
+type ExplainLevel struct {
+	Level   int    `json:"level"`
+	Target  string `json:"target"`
+	Name    string `json:"name,omitempty"`
+	Via     string `json:"via,omitempty"` // the placement walked ("" for the video level)
+	Matched []Rule `json:"matched,omitempty"`
+	Other   []Rule `json:"other,omitempty"`
+	Decides bool   `json:"decides"`
+}
+
+// FolderAccess says whether an audience sees a folder, and which rule
+// subjects can see it, with the rules that grant it.
 type FolderAccess struct {
-	FolderID      string   `json:"folder_id"`
-	Visible       bool     `json:"visible"`
-	VisibleVideos int      `json:"visible_videos"`
-	Videos        int      `json:"videos"`
-	Subjects      []string `json:"subjects"` // who has a rule on the folder's path (who-can-see, by rule)
+	FolderID      string       `json:"folder_id"`
+	Visible       bool         `json:"visible"`
+	VisibleVideos int          `json:"visible_videos"`
+	Videos        int          `json:"videos"`
+	Subjects      []SubjectSee `json:"subjects"` // who can see it, by rule subject
+	Denied        int          `json:"denied"`   // rule subjects that cannot
 }
 
-// FolderSummary is what an audience sees of one top folder.
+// SubjectSee is a rule subject that can see a folder, and why.
+type SubjectSee struct {
+	Subject string `json:"subject"`
+	Grants  []Rule `json:"grants"`
+}
+
+// FolderSummary is what an audience sees of one section (a child of a
+// top-level folder).
 type FolderSummary struct {
-	FolderID      string `json:"folder_id"`
-	Name          string `json:"name"`
-	Visible       bool   `json:"visible"`
-	VisibleVideos int    `json:"visible_videos"`
-	Videos        int    `json:"videos"`
+	FolderID       string `json:"folder_id"`
+	Name           string `json:"name"`
+	Visible        bool   `json:"visible"`
+	VisibleVideos  int    `json:"visible_videos"`
+	VisibleFolders int    `json:"visible_folders"`
+	Videos         int    `json:"videos"`
 }
 
 // Rule is an entitlement rule in the admin's words.
@@ -277,12 +313,19 @@ type Preview struct {
 	Words   string          `json:"words"` // e.g. "+1,204 videos for role:member"
 }
 
-// PreviewEffect is the change of one subject's visible videos.
+// PreviewEffect is the change of one audience's library.
 type PreviewEffect struct {
-	Subject string `json:"subject"`
-	Before  int    `json:"before"`
-	After   int    `json:"after"`
-	Delta   int    `json:"delta"`
+	Subject        string   `json:"subject"` // the audience (a rule subject)
+	Before         int      `json:"before"`  // visible videos now
+	After          int      `json:"after"`
+	Delta          int      `json:"delta"`
+	VideosAdded    int      `json:"videos_added"`
+	VideosRemoved  int      `json:"videos_removed"`
+	FoldersAdded   int      `json:"folders_added"`
+	FoldersRemoved int      `json:"folders_removed"`
+	ExampleAdded   []string `json:"example_added,omitempty"`
+	ExampleRemoved []string `json:"example_removed,omitempty"`
+	Words          string   `json:"words"`
 }
 
 // RuleSet is the rules and their version.

@@ -101,15 +101,11 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 		r := runOf(runs[0])
 		o.LastRun = &r
 	}
-	held, err := s.store.SearchSyncRuns(ctx, tree.SyncRunQuery{Status: tree.RunHeld, Limit: 1000})
+	held, err := s.store.ListHeldRuns(ctx)
 	if err != nil {
 		return o, err
 	}
-	for _, r := range held {
-		if _, derr := s.store.HeldDecision(ctx, r.ID); derr != nil {
-			o.HeldRuns++
-		}
-	}
+	o.HeldRuns = len(held)
 	dls, err := s.store.SearchDeadLetters(ctx, events.DeadLetterQuery{Status: events.DeadLetterOpen, Limit: 1000})
 	if err != nil {
 		return o, err

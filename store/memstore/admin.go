@@ -20,15 +20,14 @@ var (
 	_ events.IdempotencyStore   = (*Store)(nil)
 )
 
-// adminState is the admin's own state: idempotency keys, dead-letter
-// history and held decisions. Its lock is taken after the other locks of the
+// adminState is the admin's own state: idempotency keys and dead-letter
+// history. Its lock is taken after the other locks of the
 // store, never before one.
 type adminState struct {
 	mu        sync.Mutex
 	idem      map[string]*events.IdempotentRequest
 	history   map[int64][]events.DeadLetterChange
 	nextHist  int64
-	decisions map[int64]tree.HeldDecision
 }
 
 func (a *adminState) lock() {
@@ -36,7 +35,6 @@ func (a *adminState) lock() {
 	if a.idem == nil {
 		a.idem = map[string]*events.IdempotentRequest{}
 		a.history = map[int64][]events.DeadLetterChange{}
-		a.decisions = map[int64]tree.HeldDecision{}
 	}
 }
 
@@ -66,6 +64,7 @@ func (s *Store) SearchSyncRuns(ctx context.Context, q tree.SyncRunQuery) ([]tree
 			continue
 		}
 		r.Counts, r.Errors = maps.Clone(r.Counts), slices.Clone(r.Errors)
+		r.Changes, r.HeldChanges = nil, nil
 		out = append(out, r)
 	}
 	return out, nil
@@ -121,42 +120,6 @@ func (s *Store) SearchVideos(ctx context.Context, q tree.VideoQuery) ([]tree.Vid
 		match = []tree.Video{}
 	}
 	return match, nil
-}
-
-// RecordHeldDecision implements tree.AdminStore.
-func (s *Store) RecordHeldDecision(ctx context.Context, d tree.HeldDecision) error {
-	if d.Decision != "approved" && d.Decision != "rejected" {
-		return fmt.Errorf("%w: decision %q", tree.ErrInvalid, d.Decision)
-	}
-	r, err := s.SyncRun(ctx, d.RunID)
-	if err != nil {
-		return err
-	}
-	if !r.Held {
-		return fmt.Errorf("%w: sync run %d is not held", tree.ErrConflict, d.RunID)
-	}
-	if d.DecidedAt.IsZero() {
-		d.DecidedAt = time.Now()
-	}
-	d.DecidedAt = norm(d.DecidedAt)
-	s.admin.lock()
-	defer s.admin.mu.Unlock()
-	if _, ok := s.admin.decisions[d.RunID]; ok {
-		return fmt.Errorf("%w: sync run %d was decided already", tree.ErrConflict, d.RunID)
-	}
-	s.admin.decisions[d.RunID] = d
-	return nil
-}
-
-// HeldDecision implements tree.AdminStore.
-func (s *Store) HeldDecision(_ context.Context, runID int64) (tree.HeldDecision, error) {
-	s.admin.lock()
-	defer s.admin.mu.Unlock()
-	d, ok := s.admin.decisions[runID]
-	if !ok {
-		return tree.HeldDecision{}, fmt.Errorf("memstore: held decision %d: %w", runID, tree.ErrNotFound)
-	}
-	return d, nil
 }
 
 // SearchDeadLetters implements events.DeadLetterSearcher.

@@ -74,27 +74,33 @@ func (s *Store) SearchSyncRuns(ctx context.Context, q tree.SyncRunQuery) ([]tree
 	if q.Before > 0 {
 		w.add("id < $?", q.Before)
 	}
-	sql, args := w.sql(`SELECT id, trigger, started_at, finished_at, complete, held, counts, api_calls, errors FROM sync_runs`, "id DESC", q.Limit)
+	sql, args := w.sql(`SELECT `+syncRunSummaryColumns+` FROM sync_runs`, "id DESC", q.Limit)
 	rows, _ := s.pool.Query(ctx, sql, args...)
-	runs, err := pgx.CollectRows(rows, scanSyncRun)
+	runs, err := pgx.CollectRows(rows, scanSyncRunSummary)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: search sync runs: %w", translate(err, treeErrs))
 	}
 	return runs, nil
 }
 
-func scanSyncRun(row pgx.CollectableRow) (tree.SyncRun, error) {
+// syncRunSummaryColumns are syncRunColumns without the recorded changes,
+// for lists.
+const syncRunSummaryColumns = `id, trigger, started_at, finished_at, complete, held, counts, api_calls, errors,
+	changes_total, held_status, held_by, held_decided_at`
+
+func scanSyncRunSummary(row pgx.CollectableRow) (tree.SyncRun, error) {
 	var r tree.SyncRun
-	var finished *time.Time
-	err := row.Scan(&r.ID, &r.Trigger, &r.StartedAt, &finished, &r.Complete, &r.Held, &r.Counts, &r.APICalls, &r.Errors)
-	r.FinishedAt = deref(finished)
+	var finished, decided *time.Time
+	var status string
+	err := row.Scan(&r.ID, &r.Trigger, &r.StartedAt, &finished, &r.Complete, &r.Held, &r.Counts, &r.APICalls, &r.Errors,
+		&r.ChangesTotal, &status, &r.HeldBy, &decided)
+	r.FinishedAt, r.HeldDecidedAt, r.HeldStatus = deref(finished), deref(decided), tree.HeldStatus(status)
 	return r, err
 }
 
 // SyncRun implements tree.AdminStore.
 func (s *Store) SyncRun(ctx context.Context, id int64) (tree.SyncRun, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, trigger, started_at, finished_at, complete, held, counts, api_calls, errors
-		FROM sync_runs WHERE id = $1`, id)
+	rows, _ := s.pool.Query(ctx, `SELECT `+syncRunColumns+` FROM sync_runs WHERE id = $1`, id)
 	r, err := pgx.CollectExactlyOneRow(rows, scanSyncRun)
 	if err != nil {
 		return tree.SyncRun{}, fmt.Errorf("pgstore: sync run %d: %w", id, translate(err, treeErrs))
@@ -137,52 +143,6 @@ func (s *Store) SearchVideos(ctx context.Context, q tree.VideoQuery) ([]tree.Vid
 		return nil, fmt.Errorf("pgstore: search videos: %w", translate(err, treeErrs))
 	}
 	return vs, nil
-}
-
-// RecordHeldDecision implements tree.AdminStore.
-func (s *Store) RecordHeldDecision(ctx context.Context, d tree.HeldDecision) error {
-	if d.Decision != "approved" && d.Decision != "rejected" {
-		return fmt.Errorf("%w: decision %q", tree.ErrInvalid, d.Decision)
-	}
-	if d.DecidedAt.IsZero() {
-		d.DecidedAt = time.Now()
-	}
-	var rid *int64
-	if d.ResultRunID != 0 {
-		rid = &d.ResultRunID
-	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO sync_run_decisions (run_id, decision, actor, note, decided_at, result_run_id)
-		SELECT id, $2, $3, $4, $5, $6 FROM sync_runs WHERE id = $1 AND held
-		ON CONFLICT (run_id) DO NOTHING`, d.RunID, d.Decision, d.Actor, d.Note, d.DecidedAt, rid)
-	if err != nil {
-		return fmt.Errorf("pgstore: record held decision: %w", translate(err, treeErrs))
-	}
-	if tag.RowsAffected() == 1 {
-		return nil
-	}
-	r, err := s.SyncRun(ctx, d.RunID)
-	if err != nil {
-		return err
-	}
-	if !r.Held {
-		return fmt.Errorf("%w: sync run %d is not held", tree.ErrConflict, d.RunID)
-	}
-	return fmt.Errorf("%w: sync run %d was decided already", tree.ErrConflict, d.RunID)
-}
-
-// HeldDecision implements tree.AdminStore.
-func (s *Store) HeldDecision(ctx context.Context, runID int64) (tree.HeldDecision, error) {
-	d := tree.HeldDecision{RunID: runID}
-	var rid *int64
-	err := s.pool.QueryRow(ctx, `SELECT decision, actor, note, decided_at, result_run_id FROM sync_run_decisions WHERE run_id = $1`, runID).
-		Scan(&d.Decision, &d.Actor, &d.Note, &d.DecidedAt, &rid)
-	if err != nil {
-		return tree.HeldDecision{}, fmt.Errorf("pgstore: held decision %d: %w", runID, translate(err, treeErrs))
-	}
-	if rid != nil {
-		d.ResultRunID = *rid
-	}
-	return d, nil
 }
 
 // SearchDeadLetters implements events.DeadLetterSearcher.

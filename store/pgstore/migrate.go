@@ -43,12 +43,12 @@ func Migrations() ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: e.Name(), SQL: string(body)})
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
-	// Numbers are unique and increasing; a gap is allowed (migrations are
-	// numbered when their work starts, and merge in any order): Migrate
-	// applies every migration the database has not applied.
+	// Numbers are unique and start at 1; a gap is allowed, because branches
+	// reserve numbers (a migration numbered past a gap applies first, the gap's
+	// later, each once: migrations must not depend on a number they skip).
 	for i := range out {
-		if out[i].Version < 1 || (i > 0 && out[i].Version == out[i-1].Version) {
-			return nil, fmt.Errorf("pgstore: migrations must be numbered uniquely from 1: %s", out[i].Name)
+		if out[i].Version < 1 || (i > 0 && out[i].Version == out[i-1].Version) || (i == 0 && out[i].Version != 1) {
+			return nil, fmt.Errorf("pgstore: migrations must be numbered 1, 2, 3… without duplicates: %s", out[i].Name)
 		}
 	}
 	return out, nil

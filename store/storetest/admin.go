@@ -23,7 +23,7 @@ type AdminStore interface {
 
 // TestAdminStore runs the admin conformance suite: searches filter and page,
 // the dead-letter history records failures and admin actions, held
-// decisions are recorded once, idempotency keys are claimed once.
+// idempotency keys are claimed once.
 func TestAdminStore(t *testing.T, newStore func(*testing.T) AdminStore) {
 	t.Run("SyncRuns", func(t *testing.T) { testAdminSyncRuns(t, newStore(t)) })
 	t.Run("Videos", func(t *testing.T) { testAdminVideos(t, newStore(t)) })
@@ -74,18 +74,6 @@ func testAdminSyncRuns(t *testing.T, s AdminStore) {
 	_, err = s.SyncRun(ctx, 9999)
 	require.ErrorIs(t, err, tree.ErrNotFound)
 
-	// Held decisions: once, only for held runs.
-	_, err = s.HeldDecision(ctx, held)
-	require.ErrorIs(t, err, tree.ErrNotFound)
-	require.NoError(t, s.RecordHeldDecision(ctx, tree.HeldDecision{RunID: held, Decision: "rejected", Actor: "a1", Note: "too many"}))
-	d, err := s.HeldDecision(ctx, held)
-	require.NoError(t, err)
-	require.Equal(t, "rejected", d.Decision)
-	require.Equal(t, "a1", d.Actor)
-	require.Equal(t, "too many", d.Note)
-	require.ErrorIs(t, s.RecordHeldDecision(ctx, tree.HeldDecision{RunID: held, Decision: "approved", Actor: "a2"}), tree.ErrConflict)
-	require.ErrorIs(t, s.RecordHeldDecision(ctx, tree.HeldDecision{RunID: ok1, Decision: "approved", Actor: "a2"}), tree.ErrConflict)
-	require.ErrorIs(t, s.RecordHeldDecision(ctx, tree.HeldDecision{RunID: 9999, Decision: "approved", Actor: "a2"}), tree.ErrNotFound)
 }
 
 func testAdminVideos(t *testing.T, s AdminStore) {

@@ -1,5 +1,5 @@
--- Admin service: idempotency keys, dead-letter history, decisions on held
--- reconciliations, and indexes for the admin's searches.
+-- Admin service: idempotency keys, dead-letter history, and indexes for the
+-- admin's searches.
 
 -- One row per (admin, Idempotency-Key): the first answer, replayed to repeats.
 CREATE TABLE admin_idempotency (
@@ -39,16 +39,6 @@ END
 $$;
 CREATE TRIGGER dead_letters_failed AFTER INSERT OR UPDATE ON dead_letters
     FOR EACH ROW EXECUTE FUNCTION dead_letter_failed();
-
--- An admin's decision on a held reconciliation (one per run).
-CREATE TABLE sync_run_decisions (
-    run_id        bigint PRIMARY KEY REFERENCES sync_runs (id),
-    decision      text NOT NULL CHECK (decision IN ('approved', 'rejected')),
-    actor         text NOT NULL,
-    note          text NOT NULL DEFAULT '',
-    decided_at    timestamptz NOT NULL DEFAULT now(),
-    result_run_id bigint
-);
 
 -- The admin's lists: newest first by id within a filter.
 CREATE INDEX sync_runs_trigger_id_idx ON sync_runs (trigger, id DESC);
