@@ -546,3 +546,22 @@ func TestLag(t *testing.T) {
 	require.Len(t, l, 1)
 	require.Equal(t, "vidlib-applier", l[0].(map[string]any)["group"])
 }
+
+// TestDryRunWithoutMirror: a process that does not run the sync worker but
+// has a Source compares it with the store.
+func TestDryRunWithoutMirror(t *testing.T) {
+	e := newEnv(t)
+	e.src.drop("1201", "1202")
+	svc, err := admin.New(e.st, &admin.Options{Source: e.src})
+	require.NoError(t, err)
+	d, err := svc.DryRun(e.ctx, admin.Actor{ID: "ops"})
+	require.NoError(t, err)
+	require.True(t, d.DryRun)
+	require.Equal(t, 2, d.Total)
+	require.Equal(t, 2, d.Counts["video.deleted"])
+	require.Len(t, d.Changes, 2)
+	svc, err = admin.New(e.st, nil)
+	require.NoError(t, err)
+	_, err = svc.DryRun(e.ctx, admin.Actor{ID: "ops"})
+	require.ErrorIs(t, err, admin.ErrUnavailable)
+}

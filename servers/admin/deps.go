@@ -53,6 +53,12 @@ type Mirror interface {
 	RejectHeld(ctx context.Context, runID int64, actor string) error
 }
 
+// Source is the live tree for a dry run where no Mirror runs (tree.Source;
+// only Walk is used).
+type Source interface {
+	Walk(ctx context.Context) (*tree.Walk, error)
+}
+
 // Library is the in-process read service the explanations use: the loaded
 // generation's tree and compiled rules (*library.Service).
 type Library interface {

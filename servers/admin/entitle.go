@@ -178,11 +178,9 @@ func folderAccess(idx *entitle.Index, aud entitle.Audience, folderID string) Fol
 
 func summary(idx *entitle.Index, aud entitle.Audience) []FolderSummary {
 	sum := idx.Summary(aud)
-	snap := idx.Snapshot()
 	out := make([]FolderSummary, 0, len(sum.Sections))
 	for _, sc := range sum.Sections {
 		fs := FolderSummary{FolderID: sc.FolderID, Name: sc.Name, Visible: sc.Folders > 0, VisibleVideos: sc.Videos, VisibleFolders: sc.Folders}
-		fs.Videos = len(snap.SubtreeVideos(sc.FolderID))
 		out = append(out, fs)
 	}
 	return out

@@ -204,10 +204,16 @@ func (s *Service) Drift(ctx context.Context) (Drift, error) {
 // anything: what a reconciliation would do. It costs a walk's API calls, so
 // it is audited.
 func (s *Service) DryRun(ctx context.Context, a Actor) (Drift, error) {
-	if s.opts.Mirror == nil {
-		return Drift{}, s.done(ctx, a, audit.ActionReconcile, "tree", "dry_run", unavailable("dry run (no mirror: the sync worker runs elsewhere)"), nil)
+	var rep *tree.DryRunReport
+	var err error
+	switch {
+	case s.opts.Mirror != nil:
+		rep, err = s.opts.Mirror.DryRun(ctx)
+	case s.opts.Source != nil:
+		rep, err = s.walkDiff(ctx)
+	default:
+		err = unavailable("dry run (no mirror or source: the sync worker runs elsewhere)")
 	}
-	rep, err := s.opts.Mirror.DryRun(ctx)
 	if err != nil {
 		return Drift{}, s.done(ctx, a, audit.ActionReconcile, "tree", "dry_run", err, nil)
 	}
@@ -240,4 +246,29 @@ func countsInWords(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%d %s", m[k], strings.ReplaceAll(k, ".", " ")))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// walkDiff is a dry run without a Mirror: walk the Source and diff with the
+// store's tree (deleted objects included).
+func (s *Service) walkDiff(ctx context.Context) (*tree.DryRunReport, error) {
+	w, err := s.opts.Source.Walk(ctx)
+	if err != nil {
+		return nil, err
+	}
+	local, err := s.store.LoadSnapshot(ctx, tree.LoadOptions{IncludeDeleted: true})
+	if err != nil {
+		return nil, err
+	}
+	remote, err := tree.New(0, w.Folders, w.Videos, w.Placements)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the walk does not form a tree: %v", tree.ErrSource, err)
+	}
+	rep := &tree.DryRunReport{Changes: tree.Diff(local, remote), Complete: w.Complete, APICalls: w.Calls, Problems: w.Problems}
+	rep.Words = tree.DescribeAll(rep.Changes, remote, local)
+	for _, c := range rep.Changes {
+		if c.Kind.IsDelete() {
+			rep.Deletes++
+		}
+	}
+	return rep, nil
 }

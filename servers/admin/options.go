@@ -26,6 +26,9 @@ type Options struct {
 	// Mirror runs reconciliations, dry runs and held decisions (nil: those
 	// are unavailable; the process does not run the sync worker).
 	Mirror Mirror
+	// Source, where there is no Mirror, is walked for a dry run (compared
+	// with the store's tree).
+	Source Source
 	// Library is the loaded read generation for Explain and previews (nil:
 	// unavailable).
 	Library Library

@@ -286,7 +286,6 @@ type FolderSummary struct {
 	Visible        bool   `json:"visible"`
 	VisibleVideos  int    `json:"visible_videos"`
 	VisibleFolders int    `json:"visible_folders"`
-	Videos         int    `json:"videos"`
 }
 
 // Rule is an entitlement rule in the admin's words.
