@@ -2,7 +2,9 @@ package events
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // ProviderEventQuery selects provider events for the admin's search: every
@@ -12,7 +14,7 @@ type ProviderEventQuery struct {
 	Provider  string              // "" for any
 	Status    ProviderEventStatus // "" for any
 	EventType string              // exact event type; "" for any
-	Text      string              // substring of the object id, event key or error (case-insensitive); "" for any
+	Text      string              // words (each a prefix of a word) of the object id, event key or error, any case; "" for any
 	From, To  time.Time           // ReceivedAt in [From, To); zero: unbounded
 	Before    int64               // cursor: only events with ID < Before (0: from the newest)
 	Limit     int                 // 1…1000 (0: 50)
@@ -26,9 +28,7 @@ func (q ProviderEventQuery) Normalize() (ProviderEventQuery, error) {
 	}
 	checkRange(&p, q.From, q.To)
 	q.Limit = checkPage(&p, q.Before, q.Limit)
-	if !printable(q.Text, 256) {
-		p.add("q", "must be printable UTF-8 of at most 256 bytes")
-	}
+	checkText(&p, q.Text)
 	return q, p.err()
 }
 
@@ -38,7 +38,7 @@ type DeadLetterQuery struct {
 	Status   DeadLetterStatus // "" for any
 	Topic    string           // the original topic; "" for any
 	EventID  string           // one event's letters; "" for any
-	Text     string           // substring of the event id, key, error or note (case-insensitive); "" for any
+	Text     string           // words (each a prefix of a word) of the event id, key, error or note, any case; "" for any
 	From, To time.Time        // LastFailedAt in [From, To); zero: unbounded
 	Before   int64            // cursor: only letters with ID < Before (0: from the newest)
 	Limit    int              // 1…1000 (0: 50)
@@ -52,10 +52,50 @@ func (q DeadLetterQuery) Normalize() (DeadLetterQuery, error) {
 	}
 	checkRange(&p, q.From, q.To)
 	q.Limit = checkPage(&p, q.Before, q.Limit)
-	if !printable(q.Text, 256) {
-		p.add("q", "must be printable UTF-8 of at most 256 bytes")
-	}
+	checkText(&p, q.Text)
 	return q, p.err()
+}
+
+func checkText(p *problems, text string) {
+	switch {
+	case !printable(text, 256):
+		p.add("q", "must be printable UTF-8 of at most 256 bytes")
+	case text != "" && len(TextWords(text)) == 0:
+		p.add("q", "needs a letter or a digit")
+	}
+}
+
+// TextWords splits a search text into lower-case words: runs of letters and
+// digits. A text search matches a record when every word is the prefix of
+// a word of its text (stores: PostgreSQL full-text prefix queries over the
+// 'simple' configuration, memstore the same rule in Go).
+func TextWords(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// MatchWords reports whether every word is the prefix of a word of one of
+// the texts (the rule of TextWords).
+func MatchWords(words []string, texts ...string) bool {
+	if len(words) == 0 {
+		return true
+	}
+	var have []string
+	for _, t := range texts {
+		have = append(have, TextWords(t)...)
+	}
+	for _, w := range words {
+		found := false
+		for _, h := range have {
+			if strings.HasPrefix(h, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 func checkRange(p *problems, from, to time.Time) {

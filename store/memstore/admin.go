@@ -24,10 +24,10 @@ var (
 // history. Its lock is taken after the other locks of the
 // store, never before one.
 type adminState struct {
-	mu        sync.Mutex
-	idem      map[string]*events.IdempotentRequest
-	history   map[int64][]events.DeadLetterChange
-	nextHist  int64
+	mu       sync.Mutex
+	idem     map[string]*events.IdempotentRequest
+	history  map[int64][]events.DeadLetterChange
+	nextHist int64
 }
 
 func (a *adminState) lock() {
@@ -131,6 +131,7 @@ func (s *Store) SearchDeadLetters(ctx context.Context, q events.DeadLetterQuery)
 	if err != nil {
 		return nil, err
 	}
+	words := events.TextWords(q.Text)
 	e := &s.ev
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -140,7 +141,7 @@ func (s *Store) SearchDeadLetters(ctx context.Context, q events.DeadLetterQuery)
 		if x == nil || (q.Before > 0 && id >= q.Before) || (q.Status != "" && x.Status != q.Status) ||
 			(q.Topic != "" && x.Topic != q.Topic) || (q.EventID != "" && x.EventID != q.EventID) ||
 			!inRange(x.LastFailedAt, q.From, q.To) ||
-			!(contains(x.EventID, q.Text) || contains(x.Key, q.Text) || contains(x.Error, q.Text) || contains(x.Note, q.Text)) {
+			!events.MatchWords(words, x.EventID, x.Key, x.Error, x.Note) {
 			continue
 		}
 		out = append(out, cloneDead(x))
@@ -157,6 +158,7 @@ func (s *Store) SearchProviderEvents(ctx context.Context, q events.ProviderEvent
 	if err != nil {
 		return nil, err
 	}
+	words := events.TextWords(q.Text)
 	e := &s.ev
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -166,7 +168,7 @@ func (s *Store) SearchProviderEvents(ctx context.Context, q events.ProviderEvent
 		if p == nil || (q.Before > 0 && id >= q.Before) || (q.Status != "" && p.Status != q.Status) ||
 			(q.Provider != "" && p.Provider != q.Provider) || (q.EventType != "" && p.EventType != q.EventType) ||
 			!inRange(p.ReceivedAt, q.From, q.To) ||
-			!(contains(p.ObjectID, q.Text) || contains(p.EventKey, q.Text) || contains(p.Error, q.Text)) {
+			!events.MatchWords(words, p.ObjectID, p.EventKey, p.Error) {
 			continue
 		}
 		out = append(out, cloneProv(p))

@@ -46,6 +46,23 @@ func likeText(s string) string {
 	return "%" + r.Replace(s) + "%"
 }
 
+// The searched texts: the expressions of the GIN indexes of migration 0004
+// (a query must repeat them exactly for the index to apply).
+const (
+	providerEventText = `to_tsvector('simple', object_id || ' ' || event_key || ' ' || error)`
+	deadLetterText    = `to_tsvector('simple', event_id || ' ' || key || ' ' || error || ' ' || note)`
+)
+
+// tsPrefixQuery is a full-text query for events.TextWords: every word as a
+// prefix ('w':* & …). Words are letters and digits only, so need no quoting.
+func tsPrefixQuery(text string) string {
+	words := events.TextWords(text)
+	for i, w := range words {
+		words[i] = "'" + w + "':*"
+	}
+	return strings.Join(words, " & ")
+}
+
 // SearchSyncRuns implements tree.AdminStore.
 func (s *Store) SearchSyncRuns(ctx context.Context, q tree.SyncRunQuery) ([]tree.SyncRun, error) {
 	if q.Limit <= 0 {
@@ -162,8 +179,7 @@ func (s *Store) SearchDeadLetters(ctx context.Context, q events.DeadLetterQuery)
 		w.add("event_id = $?", q.EventID)
 	}
 	if q.Text != "" {
-		w.add("(event_id ILIKE $? OR key ILIKE $1 OR error ILIKE $1 OR note ILIKE $1)", likeText(q.Text))
-		w.conds[len(w.conds)-1] = strings.ReplaceAll(w.conds[len(w.conds)-1], "$1", "$"+strconv.Itoa(len(w.args)))
+		w.add(deadLetterText+" @@ to_tsquery('simple', $?)", tsPrefixQuery(q.Text))
 	}
 	if !q.From.IsZero() {
 		w.add("last_failed_at >= $?", q.From)
@@ -200,8 +216,7 @@ func (s *Store) SearchProviderEvents(ctx context.Context, q events.ProviderEvent
 		w.add("event_type = $?", q.EventType)
 	}
 	if q.Text != "" {
-		w.add("(object_id ILIKE $? OR event_key ILIKE $1 OR error ILIKE $1)", likeText(q.Text))
-		w.conds[len(w.conds)-1] = strings.ReplaceAll(w.conds[len(w.conds)-1], "$1", "$"+strconv.Itoa(len(w.args)))
+		w.add(providerEventText+" @@ to_tsquery('simple', $?)", tsPrefixQuery(q.Text))
 	}
 	if !q.From.IsZero() {
 		w.add("received_at >= $?", q.From)

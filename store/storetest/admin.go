@@ -190,6 +190,11 @@ func testAdminProviderEvents(t *testing.T, s AdminStore) {
 	require.Equal(t, []int64{ids[1]}, got(events.ProviderEventQuery{Status: events.ProviderEventFailed}))
 	require.Equal(t, []int64{ids[1]}, got(events.ProviderEventQuery{Text: "503"}))
 	require.Equal(t, []int64{ids[2]}, got(events.ProviderEventQuery{Text: "VID-C"}))
+	// Text is words, each a prefix of a word, in any order and case.
+	require.Equal(t, []int64{ids[1]}, got(events.ProviderEventQuery{Text: "50 VIMEO"}))
+	require.Empty(t, got(events.ProviderEventQuery{Text: "imeo"}), "not a prefix of a word")
+	_, err := s.SearchProviderEvents(ctx, events.ProviderEventQuery{Text: "!!"})
+	require.ErrorIs(t, err, events.ErrInvalid)
 	require.Equal(t, []int64{ids[1], ids[0]}, got(events.ProviderEventQuery{Before: ids[2]}))
 	require.Empty(t, got(events.ProviderEventQuery{From: time.Now().Add(time.Hour)}))
 }

@@ -45,5 +45,10 @@ CREATE INDEX sync_runs_trigger_id_idx ON sync_runs (trigger, id DESC);
 CREATE INDEX sync_runs_held_id_idx ON sync_runs (id DESC) WHERE held;
 CREATE INDEX provider_events_type_id_idx ON provider_events (event_type, id DESC);
 CREATE INDEX provider_events_object_idx ON provider_events (object_id);
+-- Text search (words as prefixes): the expressions pgstore's queries repeat.
+CREATE INDEX provider_events_text_idx ON provider_events
+    USING gin (to_tsvector('simple', object_id || ' ' || event_key || ' ' || error));
+CREATE INDEX dead_letters_text_idx ON dead_letters
+    USING gin (to_tsvector('simple', event_id || ' ' || key || ' ' || error || ' ' || note));
 CREATE INDEX videos_admin_state_idx ON videos (vimeo_video_id DESC)
     WHERE deleted_at IS NOT NULL OR hidden OR status <> 'available';
