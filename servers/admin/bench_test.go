@@ -100,6 +100,8 @@ func BenchmarkAdminLists(b *testing.B) {
 		"/admin/provider-events?type=video.deleted&before=50000",
 		"/admin/provider-events?q=100099",
 		"/admin/provider-events?q=no-such-text",
+		"/admin/provider-events?q=1",
+		"/admin/dead-letters?q=failure",
 		"/admin/dead-letters",
 		"/admin/dead-letters?status=open&topic=analytics.events",
 		"/admin/dead-letters?q=number%209999",
