@@ -16,10 +16,15 @@ type IdempotentRequest struct {
 	CreatedAt   time.Time // when the key was first claimed
 }
 
+// IdempotencyTTL is how long a key is remembered: a key older than this is
+// new again (and stores forget it).
+const IdempotencyTTL = 24 * time.Hour
+
 // IdempotencyStore keeps idempotency keys (the admin_idempotency table).
 type IdempotencyStore interface {
 	// ClaimIdempotency records a new key, or returns the request that holds it
-	// (claimed false): done with its answer, or still running.
+	// (claimed false): done with its answer, or still running. A key older
+	// than IdempotencyTTL is claimed anew.
 	ClaimIdempotency(ctx context.Context, key, fingerprint string) (prior IdempotentRequest, claimed bool, err error)
 	// CompleteIdempotency stores the answer of a claimed key.
 	CompleteIdempotency(ctx context.Context, key string, status int, body []byte) error

@@ -52,45 +52,52 @@ func (a *API) routes() chi.Router {
 	r.Use(requestID, a.recoverer, a.limits)
 	r.Route("/admin", func(r chi.Router) {
 		r.Use(a.requireAdmin, a.idempotent)
-		r.Get("/whoami", a.whoami)
-		r.Get("/overview", a.overview)
-		r.Get("/sync-runs", a.syncRuns)
-		r.Get("/sync-runs/{id}", a.syncRun)
-		r.Post("/sync-runs/{id}/approve", a.decide(true))
-		r.Post("/sync-runs/{id}/reject", a.decide(false))
-		r.Get("/provider-events", a.providerEvents)
-		r.Get("/provider-events/{id}", a.providerEvent)
-		r.Get("/dead-letters", a.deadLetters)
-		r.Get("/dead-letters/{id}", a.deadLetter)
-		r.Post("/dead-letters/{id}/replay", a.replayDeadLetter)
-		r.Post("/dead-letters/{id}/ignore", a.noteAction(true))
-		r.Post("/dead-letters/{id}/note", a.noteAction(false))
-		r.Post("/replay/{event_id}", a.replayEvent)
-		r.Post("/reconcile/root", a.reconcile(ReconcileRoot))
-		r.Post("/reconcile/folders/{id}", a.reconcile(ReconcileFolder))
-		r.Post("/reconcile/videos/{id}", a.reconcile(ReconcileVideo))
-		r.Post("/cache/invalidate", a.invalidate)
-		r.Get("/cache/instances", a.instances)
-		r.Get("/videos", a.videos)
-		r.Post("/videos/{id}/hide", a.hide(true))
-		r.Post("/videos/{id}/show", a.hide(false))
-		r.Get("/drift", a.drift)
-		r.Post("/drift/dry-run", a.dryRun)
-		r.Get("/lag", a.lag)
-		r.Get("/audit", a.audit)
-		r.Get("/explain", a.explain)
-		r.Get("/rules", a.rules)
-		r.Post("/rules", a.addRule)
-		r.Post("/rules/preview", a.previewRule)
-		r.Delete("/rules/{id}", a.removeRule)
-		r.Get("/roles", a.roles)
-		r.Post("/roles", a.putRole)
-		r.Post("/users/{id}/roles", a.grantRole)
-		r.Delete("/users/{id}/roles/{role}", a.revokeRole)
-		r.Post("/users/{id}/disable", a.disable(true))
-		r.Post("/users/{id}/enable", a.disable(false))
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, http.StatusNotFound, "not_found", "no such route", nil)
+		})
+		// Reconciliations that the admin waits for run up to ReconcileWait.
+		r.Group(func(r chi.Router) {
+			r.Use(timeout(a.svc.opts.ReconcileWait + 5*time.Second))
+			r.Post("/sync-runs/{id}/approve", a.decide(true))
+			r.Post("/reconcile/root", a.reconcile(ReconcileRoot))
+			r.Post("/reconcile/folders/{id}", a.reconcile(ReconcileFolder))
+			r.Post("/reconcile/videos/{id}", a.reconcile(ReconcileVideo))
+			r.Post("/drift/dry-run", a.dryRun)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(timeout(a.svc.opts.HandlerTimeout))
+			r.Get("/whoami", a.whoami)
+			r.Get("/overview", a.overview)
+			r.Get("/sync-runs", a.syncRuns)
+			r.Get("/sync-runs/{id}", a.syncRun)
+			r.Post("/sync-runs/{id}/reject", a.decide(false))
+			r.Get("/provider-events", a.providerEvents)
+			r.Get("/provider-events/{id}", a.providerEvent)
+			r.Get("/dead-letters", a.deadLetters)
+			r.Get("/dead-letters/{id}", a.deadLetter)
+			r.Post("/dead-letters/{id}/replay", a.replayDeadLetter)
+			r.Post("/dead-letters/{id}/ignore", a.noteAction(true))
+			r.Post("/dead-letters/{id}/note", a.noteAction(false))
+			r.Post("/replay/{event_id}", a.replayEvent)
+			r.Post("/cache/invalidate", a.invalidate)
+			r.Get("/cache/instances", a.instances)
+			r.Get("/videos", a.videos)
+			r.Post("/videos/{id}/hide", a.hide(true))
+			r.Post("/videos/{id}/show", a.hide(false))
+			r.Get("/drift", a.drift)
+			r.Get("/lag", a.lag)
+			r.Get("/audit", a.audit)
+			r.Get("/explain", a.explain)
+			r.Get("/rules", a.rules)
+			r.Post("/rules", a.addRule)
+			r.Post("/rules/preview", a.previewRule)
+			r.Delete("/rules/{id}", a.removeRule)
+			r.Get("/roles", a.roles)
+			r.Post("/roles", a.putRole)
+			r.Post("/users/{id}/roles", a.grantRole)
+			r.Delete("/users/{id}/roles/{role}", a.revokeRole)
+			r.Post("/users/{id}/disable", a.disable(true))
+			r.Post("/users/{id}/enable", a.disable(false))
 		})
 	})
 	if c := a.svc.opts.Console; c != nil {
@@ -114,6 +121,7 @@ func (a *API) recoverer(next http.Handler) http.Handler {
 	})
 }
 
+// limits refuses oversized bodies (413) and caps what a handler may read.
 func (a *API) limits(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > a.svc.opts.MaxBodyBytes {
@@ -123,10 +131,19 @@ func (a *API) limits(next http.Handler) http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, a.svc.opts.MaxBodyBytes)
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), a.svc.opts.HandlerTimeout)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r)
 	})
+}
+
+// timeout bounds the request's context.
+func timeout(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -59,10 +59,12 @@ type Options struct {
 	// Console, when set, is mounted at / (the web console); the JSON API is
 	// at /admin/.
 	Console http.Handler
-	// ReconcileWait bounds a reconciliation run with wait (default
-	// DefaultReconcileWait).
+	// ReconcileWait bounds a reconciliation the admin waits for: one with
+	// wait, an approval of a held run, a dry run (default
+	// DefaultReconcileWait). Without wait a reconciliation runs in the
+	// background, bounded the same.
 	ReconcileWait time.Duration
-	// HandlerTimeout bounds each request (default DefaultHandlerTimeout).
+	// HandlerTimeout bounds every other request (default DefaultHandlerTimeout).
 	HandlerTimeout time.Duration
 	// MaxBodyBytes refuses larger bodies with 413 (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64

@@ -218,6 +218,11 @@ func (s *Store) ClaimIdempotency(ctx context.Context, key, fingerprint string) (
 	}
 	s.admin.lock()
 	defer s.admin.mu.Unlock()
+	for k, r := range s.admin.idem {
+		if time.Since(r.CreatedAt) > events.IdempotencyTTL {
+			delete(s.admin.idem, k)
+		}
+	}
 	if r, ok := s.admin.idem[key]; ok {
 		c := *r
 		c.Body = slices.Clone(r.Body)

@@ -278,6 +278,11 @@ func (s *Store) DeadLetterHistory(ctx context.Context, id int64) ([]events.DeadL
 
 // ClaimIdempotency implements events.IdempotencyStore.
 func (s *Store) ClaimIdempotency(ctx context.Context, key, fingerprint string) (events.IdempotentRequest, bool, error) {
+	// Forget expired keys (this one included) first: an index range scan that
+	// is empty almost always.
+	if _, err := s.pool.Exec(ctx, `DELETE FROM admin_idempotency WHERE created_at < $1`, time.Now().Add(-events.IdempotencyTTL)); err != nil {
+		return events.IdempotentRequest{}, false, fmt.Errorf("pgstore: expire idempotency keys: %w", err)
+	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO admin_idempotency (key, fingerprint) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, fingerprint)
 	if err != nil {
 		return events.IdempotentRequest{}, false, fmt.Errorf("pgstore: claim idempotency key: %w", translate(err, eventErrs))
