@@ -8,8 +8,10 @@ import (
 	"github.com/vidlib/vidlib/events"
 )
 
-// AuditEventType is the event type of admin audit records on audit.events.
-const AuditEventType = "audit.admin"
+// AuditEventType is the event type of audit records on audit.events: the
+// type every audit producer writes and the audit consumer stores (data: one
+// audit.Record, envelope id: the record's id).
+const AuditEventType = "audit.record"
 
 // OutboxAuditor writes admin audit records as events to audit.events
 // through the transactional outbox: durable once RecordAdmin returns.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
@@ -63,7 +65,7 @@ func (s *Service) record(ctx context.Context, a Actor, action audit.Action, kind
 		if details == nil {
 			details = map[string]string{}
 		}
-		details["error"] = err.Error()
+		details["error"] = printable(err.Error(), 1024)
 	}
 	rec := audit.Record{
 		ID: uuid.Must(uuid.NewV7()).String(), Time: s.opts.Now().UTC(),
@@ -248,4 +250,22 @@ func providerEventOf(e events.ProviderEvent, payload bool) ProviderEvent {
 		out.Payload = RawJSON(e.Payload)
 	}
 	return out
+}
+
+// printable is s without control characters, cut to at most n bytes (on a
+// rune boundary): audit details are printable text.
+func printable(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
