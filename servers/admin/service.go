@@ -65,7 +65,10 @@ func (s *Service) record(ctx context.Context, a Actor, action audit.Action, kind
 		if details == nil {
 			details = map[string]string{}
 		}
-		details["error"] = printable(err.Error(), 1024)
+		details["error"] = err.Error()
+	}
+	for k, v := range details {
+		details[k] = printable(v, 1024)
 	}
 	rec := audit.Record{
 		ID: uuid.Must(uuid.NewV7()).String(), Time: s.opts.Now().UTC(),
