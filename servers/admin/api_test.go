@@ -502,7 +502,7 @@ func TestCacheInvalidationReachesEveryInstance(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, lib.Refresh(ctx))
 		// Each instance has its own Redis connection.
-		ag, err := admin.NewAgent(lib, admin.RedisCache(e.rs), &admin.AgentOptions{ID: fmt.Sprintf("api-%d", i), Interval: 100 * time.Millisecond})
+		ag, err := admin.NewAgent(lib, admin.RedisCache(e.redis(t)), &admin.AgentOptions{ID: fmt.Sprintf("api-%d", i), Interval: 100 * time.Millisecond})
 		require.NoError(t, err)
 		go func() { _ = ag.Run(ctx) }()
 		libs, agents = append(libs, lib), append(agents, ag)

@@ -185,6 +185,7 @@ type env struct {
 	ctx    context.Context
 	st     *pgstore.Store
 	rs     *redisstore.Store
+	redis  func(t *testing.T) *redisstore.Store // another connection to the same Redis namespace
 	bus    *kafkabus.Bus
 	kafka  *testenv.KafkaCluster
 	issuer *authtest.Issuer
@@ -218,6 +219,13 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { _ = rdb.Close() })
 	e.rs, err = redisstore.New(rdb, &redisstore.Options{Prefix: prefix})
 	require.NoError(t, err)
+	e.redis = func(t *testing.T) *redisstore.Store {
+		c := redis.NewClient(o)
+		t.Cleanup(func() { _ = c.Close() })
+		rs, err := redisstore.New(c, &redisstore.Options{Prefix: prefix})
+		require.NoError(t, err)
+		return rs
+	}
 	e.cache = admin.RedisCache(e.rs)
 
 	e.kafka = testenv.Kafka(t)
