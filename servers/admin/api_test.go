@@ -15,6 +15,7 @@ import (
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/library/librarytest"
 	"github.com/vidlib/vidlib/servers/admin"
+	"github.com/vidlib/vidlib/servers/api"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -498,11 +499,13 @@ func TestCacheInvalidationReachesEveryInstance(t *testing.T) {
 	var libs []*library.Service
 	var agents []*admin.Agent
 	for i := range 2 {
-		lib, err := library.New(e.st, &library.Options{PollInterval: -1})
+		// Each instance has its own Redis connection and the opt-in Redis
+		// page cache.
+		rs := e.redis(t)
+		lib, err := library.New(e.st, &library.Options{PollInterval: -1, Cache: api.RedisCache(rs, 0)})
 		require.NoError(t, err)
 		require.NoError(t, lib.Refresh(ctx))
-		// Each instance has its own Redis connection.
-		ag, err := admin.NewAgent(lib, admin.RedisCache(e.redis(t)), &admin.AgentOptions{ID: fmt.Sprintf("api-%d", i), Interval: 100 * time.Millisecond})
+		ag, err := admin.NewAgent(lib, admin.RedisCache(rs), &admin.AgentOptions{ID: fmt.Sprintf("api-%d", i), Interval: 100 * time.Millisecond})
 		require.NoError(t, err)
 		go func() { _ = ag.Run(ctx) }()
 		libs, agents = append(libs, lib), append(agents, ag)
@@ -524,14 +527,25 @@ func TestCacheInvalidationReachesEveryInstance(t *testing.T) {
 			require.NotZero(t, lib.CacheStats().Pages)
 		}
 	}
+	salesPages := func() int {
+		keys, err := e.rdb.Keys(ctx, e.prefix+"folder:"+librarytest.Sales+":*").Result()
+		require.NoError(t, err)
+		return len(keys)
+	}
 	for _, sc := range []map[string]string{{"scope": "folder", "id": librarytest.Sales}, {"scope": "video", "id": "1001"}, {"scope": "all"}} {
 		warm()
+		if sc["scope"] != "video" {
+			require.Eventually(t, func() bool { return salesPages() > 0 }, 5*time.Second, 10*time.Millisecond, "the Redis page cache holds the Sales page")
+		}
 		r := e.post(t, "/admin/cache/invalidate", sc)
 		require.Equal(t, 200, r.status, string(r.body))
 		inv := r.json(t)["invalidation"].(map[string]any)["id"].(string)
 		for i, lib := range libs {
 			require.Eventually(t, func() bool { return lib.CacheStats().Pages == 0 && agents[i].State().LastInvalidation == inv },
 				5*time.Second, 10*time.Millisecond, "instance %d, scope %v", i, sc)
+		}
+		if sc["scope"] != "video" {
+			require.Zero(t, salesPages(), "the Redis page cache entries of the scope are gone too")
 		}
 	}
 	require.Len(t, e.audit.find(audit.ActionCacheInvalidate, ""), 3)

@@ -185,6 +185,8 @@ type env struct {
 	ctx    context.Context
 	st     *pgstore.Store
 	rs     *redisstore.Store
+	rdb    *redis.Client
+	prefix string
 	redis  func(t *testing.T) *redisstore.Store // another connection to the same Redis namespace
 	bus    *kafkabus.Bus
 	kafka  *testenv.KafkaCluster
@@ -219,6 +221,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { _ = rdb.Close() })
 	e.rs, err = redisstore.New(rdb, &redisstore.Options{Prefix: prefix})
 	require.NoError(t, err)
+	e.rdb, e.prefix = rdb, prefix
 	e.redis = func(t *testing.T) *redisstore.Store {
 		c := redis.NewClient(o)
 		t.Cleanup(func() { _ = c.Close() })
