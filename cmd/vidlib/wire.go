@@ -29,6 +29,7 @@ import (
 	"github.com/vidlib/vidlib/events/membus"
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/servers/admin"
+	"github.com/vidlib/vidlib/servers/admin/console"
 	"github.com/vidlib/vidlib/servers/api"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/ops"
@@ -136,6 +137,11 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 			fx.Provide(provideAdminOptions, func(b backend) admin.Store { return b },
 				func(a *auth.Service) admin.Authenticator { return a }),
 			admin.Module,
+			// The web console at / of the admin server, when it is on.
+			fx.Provide(func(cfg *config.Config, is issuers, log *zap.Logger) (*console.Options, error) {
+				return console.FromConfig(cfg, is, log)
+			}),
+			console.Module,
 			fx.Provide(provideAdminServer), fx.Invoke(func(*adminServer) {}),
 		)
 	}
@@ -687,8 +693,6 @@ type adminParams struct {
 	Cache  admin.CacheBus
 	V      versions
 	Mirror *tree.Mirror `optional:"true"` // only where the sync worker runs (all, demo)
-	// Console is the web console, mounted at / of the admin server.
-	Console http.Handler `name:"admin_console" optional:"true"`
 }
 
 // provideAdminOptions hands the admin service what this process has. The
@@ -700,7 +704,7 @@ func provideAdminOptions(p adminParams) (*admin.Options, error) {
 	}
 	o := &admin.Options{
 		Library: p.Lib, Publisher: p.Pub, Cache: p.Cache, Lag: p.Lag, Auditor: aud, Announcer: p.V,
-		Addr: p.Cfg.Listen.Admin, Console: p.Console,
+		Addr: p.Cfg.Listen.Admin,
 	}
 	for _, g := range consumerGroups(syncworker.Config{}) {
 		o.Groups = append(o.Groups, admin.ConsumerGroup{Group: g.Group, Topics: g.Topics})
@@ -714,9 +718,29 @@ func provideAdminOptions(p adminParams) (*admin.Options, error) {
 	return o, nil
 }
 
+type adminServerParams struct {
+	fx.In
+	Cfg     *config.Config
+	LC      fx.Lifecycle
+	SD      fx.Shutdowner
+	Log     *zap.Logger
+	API     *admin.API
+	Metrics *ops.Metrics
+	Tracing *ops.Tracing
+	Health  *ops.Health
+	// Console is the web console (console.Module), mounted at / next to
+	// the JSON API's /admin/; nil when it is off. It is mounted here, not
+	// through admin.Options, because it is built over the admin Service.
+	Console http.Handler `name:"admin_console" optional:"true"`
+}
+
 // provideAdminServer serves the admin API (and the console, when one is
 // provided) on cfg.Listen.Admin with metrics, tracing and health.
-func provideAdminServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, log *zap.Logger, a *admin.API, m *ops.Metrics, tr *ops.Tracing, h *ops.Health) *adminServer {
+func provideAdminServer(p adminServerParams) *adminServer {
+	cfg, lc, sd, log, a, m, tr, h := p.Cfg, p.LC, p.SD, p.Log, p.API, p.Metrics, p.Tracing, p.Health
+	if p.Console != nil {
+		a.Router().Handle("/*", p.Console)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", h.LiveHandler())
 	mux.Handle("GET /readyz", h.ReadyHandler())
