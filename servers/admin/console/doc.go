@@ -43,6 +43,16 @@
 // no-store (pages). Destructive actions ask for confirmation on a page of
 // their own, since there is no script to pop a dialog.
 //
+// # In the vidlib servers
+//
+// FromConfig turns the servers' configuration (servers/config: --console,
+// --console-client-id, --console-redirect-url, VIDLIB_CONSOLE_CLIENT_SECRET,
+// VIDLIB_CONSOLE_SESSION_KEY) and the trusted issuers into Options: the
+// console signs in with the Cognito user pool and is off without one.
+// Module builds the Console over the *admin.Service as the http.Handler
+// named "admin_console", which `vidlib admin`, `vidlib all` and `vidlib
+// demo` serve at / of the admin server next to the JSON API's /admin/.
+//
 // # Concurrency
 //
 // A Console is safe for concurrent use.
