@@ -253,3 +253,78 @@ func warmIndex(b *testing.B, lib *benchLib) *Index {
 	}
 	return x
 }
+
+// BenchmarkExplainDetail is the admin's explanation with its verified
+// counterfactuals, for each of the 500 audiences in turn on random videos.
+func BenchmarkExplainDetail(b *testing.B) {
+	lib := benchLibrary(b)
+	x := warmIndex(b, lib)
+	b.ReportAllocs()
+	i, changes := 0, 0
+	for b.Loop() {
+		changes += len(x.ExplainDetail(lib.audiences[i%len(lib.audiences)], lib.videos[i%len(lib.videos)]).Changes)
+		i++
+	}
+	b.ReportMetric(float64(changes)/float64(i), "changes/op")
+}
+
+// BenchmarkPreview previews adding one rule (an allow for a common role on a
+// shallow folder) and removing one, over the 500 audiences: the second Index
+// is compiled inside every iteration.
+func BenchmarkPreview(b *testing.B) {
+	lib := benchLibrary(b)
+	x := warmIndex(b, lib)
+	add := Rule{Subject: Subject{Kind: Role, Name: "role7"}, Target: Target{Kind: FolderTarget, ID: folderID(3)}, Effect: Allow}
+	for _, r := range lib.rules {
+		if r.Subject == add.Subject && r.Target == add.Target {
+			b.Fatal("the benchmark's rule exists")
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		change RuleChange
+	}{{"add", RuleChange{Add: &add}}, {"remove", RuleChange{Remove: lib.rules[0].ID}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var p *Preview
+			for b.Loop() {
+				var err error
+				if p, err = x.Preview(tc.change, lib.audiences); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(p.Deltas)), "changed-audiences")
+			b.ReportMetric(float64(p.NotMatching), "skipped-audiences")
+		})
+	}
+}
+
+// BenchmarkSummary counts per section for each of the 500 audiences in turn
+// (their Views cached).
+func BenchmarkSummary(b *testing.B) {
+	lib := benchLibrary(b)
+	x := warmIndex(b, lib)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		x.Summary(lib.audiences[i%len(lib.audiences)])
+		i++
+	}
+}
+
+// BenchmarkWhoCanSee asks who of the 500 audiences can see the root (the
+// whole library: the worst case) and one deep folder.
+func BenchmarkWhoCanSee(b *testing.B) {
+	lib := benchLibrary(b)
+	x := warmIndex(b, lib)
+	for _, tc := range []struct{ name, folder string }{{"root", folderID(0)}, {"depth9", folderID(9)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var acc Access
+			for b.Loop() {
+				acc = x.WhoCanSee(Target{Kind: FolderTarget, ID: tc.folder}, lib.audiences)
+			}
+			b.ReportMetric(float64(len(acc.Allowed)), "allowed-audiences")
+		})
+	}
+}

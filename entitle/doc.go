@@ -62,6 +62,17 @@
 // subjects, and that set determines the answer. The cache is bounded
 // (Options.MaxCachedAudiences); when full it is emptied.
 //
+// # Admin questions
+//
+// For the admin console, answered from a compiled Index and never cached:
+// ExplainDetail (Explain with every level walked, the rules found there, and
+// verified single-rule changes that would flip the answer), Summary (visible
+// counts per section: the children of the top-level folder), WhoCanSee
+// (which of a list of audiences see a folder or video, and the rules that
+// grant it) and Preview (what adding or removing one rule does to each of a
+// list of audiences). SubjectAudience turns a rule subject into an audience,
+// so each can be asked about a role or segment rather than a user.
+//
 // # Errors
 //
 // ErrInvalid: a bad rule, subject, target or option (nothing is built or

@@ -50,6 +50,8 @@ type Index struct {
 	placeFolder []int32
 	videoRules  map[int32][]int32 // candidate video → indexes into rules
 
+	aux auxOnce // lazily built inverse maps for the admin questions (access.go)
+
 	views  sync.Map // audience key → *View
 	shared sync.Map // matched-subject key → *View
 	nviews atomic.Int64

@@ -27,6 +27,11 @@ type Change struct {
 	// zero.
 	Folder *Folder
 	Video  *Video
+	// OldFolder or OldVideo is the mirror's record before the change, for
+	// moves, renames and updates (nil otherwise), so that a change can be
+	// put into words without the snapshot it was computed from (Describe).
+	OldFolder *Folder `json:",omitempty"`
+	OldVideo  *Video  `json:",omitempty"`
 	// Reason says why a deletion was confirmed or skipped, or why a video
 	// became unavailable (ReasonNotFound, ReasonLeftRoot, ReasonForbidden, …).
 	Reason string
@@ -227,15 +232,16 @@ func folderChanges(local, remote *Folder) []Change {
 	if restored {
 		out = append(out, Change{Kind: ChangeFolderRestored, VimeoID: id, To: to, Folder: rec})
 	}
+	old := sourceFolder(local)
 	if local.ParentVimeoID != to {
-		out = append(out, Change{Kind: ChangeFolderMoved, VimeoID: id, From: local.ParentVimeoID, To: to, Folder: rec})
+		out = append(out, Change{Kind: ChangeFolderMoved, VimeoID: id, From: local.ParentVimeoID, To: to, Folder: rec, OldFolder: old})
 	}
 	if local.Name != remote.Name {
-		out = append(out, Change{Kind: ChangeFolderRenamed, VimeoID: id, Fields: []string{FieldName}, Folder: rec})
+		out = append(out, Change{Kind: ChangeFolderRenamed, VimeoID: id, Fields: []string{FieldName}, Folder: rec, OldFolder: old})
 	}
 	if len(out) == 0 {
 		if fields := FolderFieldsChanged(*local, *remote); len(fields) > 0 {
-			out = append(out, Change{Kind: ChangeFolderUpdated, VimeoID: id, Fields: fields, Folder: rec})
+			out = append(out, Change{Kind: ChangeFolderUpdated, VimeoID: id, Fields: fields, Folder: rec, OldFolder: old})
 		}
 	}
 	return out
@@ -308,14 +314,15 @@ func videoChanges(local, remote *Video, lps, rps []Placement) []Change {
 		out = append(out, Change{Kind: ChangeVideoRestored, VimeoID: id, To: to, SortOrder: order, Video: rec})
 	}
 	moved := !samePlacementFolders(lps, rps)
+	old := sourceVideo(local)
 	switch {
 	case moved:
-		out = append(out, Change{Kind: ChangeVideoMoved, VimeoID: id, From: firstFolder(lps), To: to, SortOrder: order, Video: rec})
+		out = append(out, Change{Kind: ChangeVideoMoved, VimeoID: id, From: firstFolder(lps), To: to, SortOrder: order, Video: rec, OldVideo: old})
 	case len(lps) > 0 && len(rps) > 0 && !samePlacementOrders(lps, rps):
 		out = append(out, Change{Kind: ChangeVideoReordered, VimeoID: id, From: to, To: to, SortOrder: order, Video: rec})
 	}
 	if fields := VideoFieldsChanged(*local, *remote); len(fields) > 0 && (!onlyTimestamps(fields) || (!moved && !restored)) {
-		out = append(out, Change{Kind: ChangeVideoUpdated, VimeoID: id, Fields: fields, Video: rec})
+		out = append(out, Change{Kind: ChangeVideoUpdated, VimeoID: id, Fields: fields, Video: rec, OldVideo: old})
 	}
 	return out
 }

@@ -57,6 +57,18 @@
 // RecordQuietPolls). A Mirror is safe for concurrent use: the applying phases
 // are serialised, and Reconcile walks outside that lock.
 //
+// # Admin operations
+//
+// DryRun walks and diffs without writing anything (no sync run either).
+// Every run keeps its applied changes and held deletions in its sync run
+// (SyncRun.Changes, HeldChanges, capped at MaxRecordedChanges); Describe
+// puts a change into words with names and paths. A run that held deletions
+// is pending (HeldRuns) until an admin calls ApproveHeld (a reconciliation
+// allowed to delete, every deletion still confirmed by a read) or
+// RejectHeld. ReconcileFolder reconciles one subtree on demand (sources that
+// implement FolderWalker); RefreshVideo one video. SetVideoHidden hides a
+// video from users.
+//
 // Errors from stores wrap this package's sentinels, so callers write
 // errors.Is(err, tree.ErrNotFound) whatever store they use.
 package tree

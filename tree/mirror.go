@@ -221,7 +221,11 @@ func (m *Mirror) finish(ctx context.Context, rep *Report, run SyncRun, err error
 	if n := len(rep.Held); n > 0 {
 		run.Counts["held"] = n
 		run.Held = true
+		run.HeldStatus = HeldPending
+		run.HeldChanges = rep.Held[:min(n, MaxRecordedChanges)]
 	}
+	run.ChangesTotal = len(rep.Applied)
+	run.Changes = rep.Applied[:min(len(rep.Applied), MaxRecordedChanges)]
 	if n := len(rep.Skipped); n > 0 {
 		run.Counts["skipped_deletes"] = n
 	}

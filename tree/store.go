@@ -86,7 +86,29 @@ type SyncRuns interface {
 	FinishSyncRun(ctx context.Context, run SyncRun) error
 	// ListSyncRuns returns runs newest first; before > 0 pages past that ID.
 	ListSyncRuns(ctx context.Context, before int64, limit int) ([]SyncRun, error)
+	// ListHeldRuns returns the finished runs whose held deletions wait for an
+	// admin decision (HeldStatus HeldPending), newest first.
+	ListHeldRuns(ctx context.Context) ([]SyncRun, error)
+	// DecideHeldRun records the admin's decision on a pending held run:
+	// status HeldApproved or HeldRejected (ErrInvalid otherwise), by whom and
+	// when. ErrNotFound for an unknown run, ErrConflict for a run that is not
+	// pending (never held, or already decided).
+	DecideHeldRun(ctx context.Context, id int64, status HeldStatus, by string, at time.Time) error
 }
+
+// MaxRecordedChanges bounds the changes a sync run keeps (SyncRun.Changes and
+// SyncRun.HeldChanges); the counts keep the totals.
+const MaxRecordedChanges = 1000
+
+// HeldStatus is where a run's held deletions stand.
+type HeldStatus string
+
+// Held statuses. A run that held nothing has the empty status.
+const (
+	HeldPending  HeldStatus = "pending"  // waiting for an admin decision
+	HeldApproved HeldStatus = "approved" // an admin approved; a reconciliation applied them
+	HeldRejected HeldStatus = "rejected" // an admin rejected; nothing was deleted
+)
 
 // SyncRun is one reconciliation or poll and its outcome.
 type SyncRun struct {
@@ -99,4 +121,18 @@ type SyncRun struct {
 	Counts     map[string]int
 	APICalls   int
 	Errors     []string
+
+	// Changes are the first MaxRecordedChanges changes the run applied, in
+	// order; ChangesTotal counts them all. They are what "the last
+	// reconciliation's changes" shows (Describe puts them into words).
+	Changes      []Change
+	ChangesTotal int
+	// HeldChanges are the first MaxRecordedChanges deletions held for an admin
+	// decision (Counts["held"] counts them all).
+	HeldChanges []Change
+	// HeldStatus is HeldPending when the run held deletions, until an admin
+	// decides (DecideHeldRun); HeldBy and HeldDecidedAt record the decision.
+	HeldStatus    HeldStatus
+	HeldBy        string
+	HeldDecidedAt time.Time
 }

@@ -21,6 +21,18 @@
 // prefix's URL. Options.MintEndpoint adds POST <issuer>/dev/token, which mints
 // tokens for whoever asks, for demos.
 //
+// Options.HostedUI adds what Cognito's hosted UI offers a web app: the
+// authorization code flow with PKCE. GET <issuer>/oauth2/authorize (client_id,
+// redirect_uri, response_type=code, code_challenge_method=S256,
+// code_challenge, state, nonce) shows a sign-in page listing Options.Users and
+// a form for any email and groups, or approves at once when login_hint names a
+// user (its email, or any email address). It redirects to redirect_uri with a
+// code and the state. POST <issuer>/oauth2/token (grant_type=
+// authorization_code, code, redirect_uri, client_id, code_verifier) answers an
+// ID token (carrying the nonce) and an access token. A code is single-use,
+// expires after Options.CodeTTL, and is bound to its client, redirect URI and
+// code challenge; errors follow RFC 6749 ({"error":"invalid_grant",...}).
+//
 // # Never in production
 //
 // Anyone who can reach an Issuer can mint tokens a Verifier configured for it

@@ -50,6 +50,20 @@ type Options struct {
 	// MintEndpoint serves POST <issuer>/dev/token, which mints tokens for
 	// anyone who asks: demos only.
 	MintEndpoint bool
+	// HostedUI serves <issuer>/oauth2/authorize and <issuer>/oauth2/token,
+	// the authorization code flow with PKCE (S256) as Cognito's hosted UI
+	// does: a sign-in page to pick one of Users or type an email and groups,
+	// or an immediate approval for a login_hint naming a user. Like
+	// MintEndpoint it signs in anyone as anyone: demos and tests only.
+	HostedUI bool
+	// Users are listed on the sign-in page and matched by login_hint.
+	Users []User
+	// RedirectURIs, if set, are the only redirect_uri values accepted;
+	// empty accepts any absolute http(s) URL.
+	RedirectURIs []string
+	// CodeTTL is how long an authorization code can be exchanged (default
+	// DefaultCodeTTL). Codes are single-use.
+	CodeTTL time.Duration
 }
 
 // Issuer is a local OIDC issuer shaped like a Cognito user pool: discovery and
@@ -69,6 +83,7 @@ type Issuer struct {
 	idKID     string
 	accessKID string
 	jwksFault int // HTTP status to answer key set requests with (0: none)
+	codes     map[string]*codeGrant
 	srv       *httptest.Server
 
 	jwksFetches      atomic.Int64
@@ -99,6 +114,11 @@ func New(opts *Options) (*Issuer, error) {
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = DefaultTokenTTL
 	}
+	if o.CodeTTL <= 0 {
+		o.CodeTTL = DefaultCodeTTL
+	}
+	o.Users = slices.Clone(o.Users)
+	o.RedirectURIs = slices.Clone(o.RedirectURIs)
 	if o.KeyBits == 0 {
 		o.KeyBits = 2048
 	}
@@ -258,8 +278,9 @@ func (is *Issuer) SetJWKSFault(status int) {
 }
 
 // ServeHTTP serves <prefix>/<pool>/.well-known/openid-configuration,
-// <prefix>/<pool>/.well-known/jwks.json and, with Options.MintEndpoint,
-// <prefix>/<pool>/dev/token. Whatever precedes "/<pool>/" is ignored, so the
+// <prefix>/<pool>/.well-known/jwks.json, with Options.HostedUI
+// <prefix>/<pool>/oauth2/authorize and /oauth2/token, and with
+// Options.MintEndpoint <prefix>/<pool>/dev/token. Whatever precedes "/<pool>/" is ignored, so the
 // Issuer can be mounted under any prefix (set the matching base URL).
 func (is *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, rest, ok := strings.Cut(r.URL.Path, "/"+is.opts.PoolID+"/")
@@ -284,6 +305,9 @@ func (is *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"response_types_supported":              []string{"code", "token"},
 			"subject_types_supported":               []string{"public"},
 			"scopes_supported":                      []string{"openid", "email", "profile"},
+			"grant_types_supported":                 []string{"authorization_code"},
+			"code_challenge_methods_supported":      []string{"S256"},
+			"token_endpoint_auth_methods_supported": []string{"none", "client_secret_basic"},
 		})
 	case ".well-known/jwks.json":
 		if r.Method != http.MethodGet {
@@ -307,6 +331,16 @@ func (is *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, map[string]any{"keys": keys})
+	case "oauth2/authorize", "oauth2/token":
+		if !is.opts.HostedUI {
+			http.NotFound(w, r)
+			return
+		}
+		if rest == "oauth2/token" {
+			is.serveToken(w, r)
+		} else {
+			is.serveAuthorize(w, r)
+		}
 	case "dev/token":
 		if !is.opts.MintEndpoint {
 			http.NotFound(w, r)

@@ -25,6 +25,7 @@ import (
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/ops"
+	"github.com/vidlib/vidlib/servers/syncworker"
 	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )
@@ -80,6 +81,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	// 1. Vimeo: the fake on a loopback port, or a real account.
 	var fake *vimeotest.Server
+	var acct *vimeotest.Account
+	var rootID int64
 	realToken := os.Getenv("VIDLIB_VIMEO_TOKEN")
 	var topFolders []string
 	switch {
@@ -90,7 +93,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case realToken != "" || *root != "":
 		return fmt.Errorf("%w: a real account needs both VIDLIB_VIMEO_TOKEN and --vimeo-root-folder-id", errUsage)
 	default:
-		acct, rootID, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: cfg.Demo.Seed, Folders: cfg.Demo.Folders, Videos: cfg.Demo.Videos})
+		var err error
+		acct, rootID, err = vimeotest.Generate(&vimeotest.GenerateOptions{Seed: cfg.Demo.Seed, Folders: cfg.Demo.Folders, Videos: cfg.Demo.Videos})
 		if err != nil {
 			return fmt.Errorf("generate the fake account: %w", err)
 		}
@@ -118,7 +122,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.Listen.Sync = "127.0.0.1:0"
 
 	// 2. A local sign-in issuer shaped like a Cognito user pool. Demo only.
-	issuer, err := authtest.New(&authtest.Options{MintEndpoint: true, TokenTTL: 12 * time.Hour})
+	// Its hosted sign-in page lists the demo admin and users: the admin
+	// console signs in there with one click.
+	signIn := []authtest.User{demoAdminUser.user}
+	for _, u := range demoUsers {
+		signIn = append(signIn, u.user)
+	}
+	issuer, err := authtest.New(&authtest.Options{MintEndpoint: true, HostedUI: true, Users: signIn, TokenTTL: 12 * time.Hour})
 	if err != nil {
 		return err
 	}
@@ -128,15 +138,27 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer stopIssuer()
 	issuer.SetBaseURL(issuerBase)
-	cfg.Auth.GroupRoles = map[string][]string{"members": {"member"}, "staff": {"staff"}}
+	cfg.Auth.GroupRoles = map[string][]string{"members": {"member"}, "staff": {"staff"}, "admins": {"admin"}}
 	cfg.Auth.SegmentClaims = map[string]string{"custom:tier": "tier"}
 	fmt.Fprintf(stdout, "sign-in issuer   %s  (local, demo only: it mints tokens for anyone)\n", issuer.URL())
+	if !cfg.Console.SessionKey.IsSet() {
+		// One process: a fresh key per run is all the demo needs (and
+		// saves it the warning a production process gets).
+		key := make([]byte, config.SessionKeySize)
+		_, _ = rand.Read(key)
+		cfg.Console.SessionKey = config.NewSecret(hex.EncodeToString(key))
+	}
+	// The console derives its redirect URL from the host the browser used
+	// (cfg.Console.RedirectURL stays empty): localhost and 127.0.0.1 both work.
 
 	// 3. Every server in this process.
 	var lib *library.Service
 	var apiSrv *apiServer
 	var b backend
 	var metrics *ops.MetricsServer
+	var adminSrv *adminServer
+	var mirror syncworker.Mirror
+	var con http.Handler // the admin console, unless --console=false
 	app := fx.New(
 		appOptions(cfg, parts{api: true, sync: true, consume: true, admin: true},
 			fx.Replace(issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}),
@@ -146,7 +168,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				}))
 			}),
 		),
-		fx.Populate(&lib, &apiSrv, &b, &metrics),
+		fx.Populate(&lib, &apiSrv, &b, &metrics, &adminSrv, &mirror),
+		fx.Invoke(fx.Annotate(func(h http.Handler) { con = h }, fx.ParamTags(`name:"admin_console" optional:"true"`))),
 	)
 	if err := startApp(ctx, app); err != nil {
 		return err
@@ -178,7 +201,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, r := range rules {
 		fmt.Fprintf(stdout, "  %-5s %-18s %s\n", r.Effect, r.Subject, r.Target)
 	}
-	apiBase := "http://" + apiSrv.Addr()
+	apiBase := ops.BrowseURL(apiSrv.Addr())
 	fmt.Fprintf(stdout, "\n%-20s %8s %8s %12s   (of %d folders, %d videos; the last column is GET /library/home)\n",
 		"user", "folders", "videos", "home folders", st.Folders, st.Videos)
 	tokens := make([]string, len(demoUsers))
@@ -212,9 +235,32 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "The same folder as TOKEN_1 may be a 404: what a user may not see does not exist for them.\n")
 	fmt.Fprintf(stdout, "OpenAPI: %s/openapi.json", apiBase)
 	if metrics.HTTPServer != nil {
-		fmt.Fprintf(stdout, "   metrics: http://%s/metrics", metrics.Addr())
+		fmt.Fprintf(stdout, "   metrics: %s/metrics", ops.BrowseURL(metrics.Addr()))
 	}
 	fmt.Fprintln(stdout)
+
+	// 6. The admin API, with something in every view.
+	held, err := demoAdminState(ctx, b, mirror, acct, rootID)
+	if err != nil {
+		return err
+	}
+	adminBase := ops.BrowseURL(adminSrv.Addr())
+	if err := demoCheckAdmin(ctx, adminBase, issuer.IDToken(demoAdminUser.user), held != nil); err != nil {
+		return err
+	}
+	if con != nil {
+		fmt.Fprintf(stdout, "\nThe admin console:  %s/\n", adminBase)
+		fmt.Fprintf(stdout, "Open it in a browser, click Sign in, then click %s on the demo issuer's page (no password).\n", demoAdminUser.user.Name)
+	}
+	fmt.Fprintf(stdout, "\nThe admin API is at %s/admin/. Call it as the admin:\n\nADMIN_TOKEN='%s'\n", adminBase, issuer.IDToken(demoAdminUser.user))
+	for _, p := range []string{"overview", "dead-letters", "sync-runs?status=held", "drift", "cache/instances"} {
+		fmt.Fprintf(stdout, "curl -s -H \"Authorization: Bearer $ADMIN_TOKEN\" '%s/admin/%s'\n", adminBase, p)
+	}
+	if held != nil && held.Run.ID != 0 {
+		fmt.Fprintf(stdout, "Reconciliation %d is held (%d deletions): approve or reject it:\n", held.Run.ID, len(held.Held))
+		fmt.Fprintf(stdout, "curl -s -X POST -H \"Authorization: Bearer $ADMIN_TOKEN\" %s/admin/sync-runs/%d/approve\n", adminBase, held.Run.ID)
+		fmt.Fprintf(stdout, "A dry run shows the drift against Vimeo now: curl -s -X POST -H \"Authorization: Bearer $ADMIN_TOKEN\" %s/admin/drift/dry-run\n", adminBase)
+	}
 	if *exitReady {
 		return nil
 	}

@@ -3,7 +3,7 @@
 //	vidlib api        serve the library read API
 //	vidlib sync       mirror Vimeo (webhooks, polling, reconciliation, outbox relay)
 //	vidlib consume    run the event consumers
-//	vidlib admin      the admin server (a placeholder until its issue)
+//	vidlib admin      the admin API (and console): sync health, dead letters, drift, cache, rules
 //	vidlib all        every server in one process
 //	vidlib demo       run vidlib on embedded defaults (no external services)
 //	vidlib migrate    apply the database migrations

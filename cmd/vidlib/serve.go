@@ -39,7 +39,7 @@ func serverCommands() []command {
 			parts{sync: true}, config.ForSync),
 		serverCommand("consume", "run the event consumers (Vimeo webhooks → re-fetch → mirror; audit.events → audit log)",
 			parts{consume: true}, consume),
-		serverCommand("admin", "the admin server (a placeholder with health endpoints until the admin issue)",
+		serverCommand("admin", "the admin API and console: sync runs, webhooks, dead letters, drift, caches, rules",
 			parts{admin: true}, config.ForAdmin),
 		serverCommand("all", "every server in one process",
 			parts{api: true, sync: true, consume: true, admin: true}, config.ForAll),

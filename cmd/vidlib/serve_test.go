@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,6 +54,8 @@ var fullEnv = map[string]string{
 	"VIDLIB_COGNITO_REGION":        "eu-west-1",
 	"VIDLIB_COGNITO_USER_POOL_ID":  "eu-west-1_AbC123",
 	"VIDLIB_COGNITO_CLIENT_IDS":    "client",
+	"VIDLIB_CONSOLE_REDIRECT_URL":  "https://admin.example.com/auth/callback",
+	"VIDLIB_CONSOLE_SESSION_KEY":   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 	"VIDLIB_METRICS_ADDR":          "127.0.0.1:0",
 	"VIDLIB_API_ADDR":              "127.0.0.1:0",
 	"VIDLIB_SYNC_ADDR":             "127.0.0.1:0",
@@ -96,6 +99,44 @@ func TestEverySubcommandWires(t *testing.T) {
 		var s *syncworker.Scheduler
 		require.NoError(t, fx.ValidateApp(appOptions(cfg, parts{sync: true}), fx.Populate(&s)))
 	})
+}
+
+// TestAdminConsoleWires: `vidlib admin` with a user pool builds the web
+// console (the named admin_console handler, constructed without starting
+// anything); with --console=false there is none; and without the console's
+// redirect URL the subcommand refuses to start and names the setting.
+func TestAdminConsoleWires(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{{nil, true}, {[]string{"--console=false"}, false}} {
+		cfg := loadConfig(t, config.ForAdmin, fullEnv, tc.args...)
+		require.Equal(t, tc.want, cfg.ConsoleOn())
+		var con http.Handler
+		app := fx.New(appOptions(cfg, parts{admin: true}), fx.NopLogger,
+			fx.Invoke(fx.Annotate(func(h http.Handler) { con = h }, fx.ParamTags(`name:"admin_console" optional:"true"`))))
+		require.NoError(t, app.Err())
+		if !tc.want {
+			require.Nil(t, con, "--console=false: no console")
+			continue
+		}
+		require.NotNil(t, con)
+		rec := httptest.NewRecorder()
+		con.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/signin", nil))
+		require.Equal(t, http.StatusOK, rec.Code)
+		require.Contains(t, rec.Header().Get("Content-Type"), "text/html")
+	}
+
+	for k, v := range fullEnv {
+		if k != "VIDLIB_CONSOLE_REDIRECT_URL" {
+			t.Setenv(k, v)
+		}
+	}
+	t.Setenv("VIDLIB_CONSOLE_REDIRECT_URL", "")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"admin"}, &out, &errb)
+	require.Equal(t, 2, code, errb.String())
+	require.Contains(t, errb.String(), "--console-redirect-url (VIDLIB_CONSOLE_REDIRECT_URL): must be set while the console is on")
 }
 
 // TestBadConfigurationNamesTheSetting runs a server subcommand with a broken

@@ -29,6 +29,8 @@ import (
 	"github.com/vidlib/vidlib/events/kafkabus"
 	"github.com/vidlib/vidlib/events/membus"
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/admin"
+	"github.com/vidlib/vidlib/servers/admin/console"
 	"github.com/vidlib/vidlib/servers/api"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/consumers"
@@ -54,6 +56,8 @@ type backend interface {
 	events.OutboxWriter
 	events.DeadLetterCounter
 	consumers.AuditStore
+	audit.Searcher
+	admin.Store
 }
 
 var (
@@ -112,19 +116,38 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 			syncworker.Module,
 		)
 	}
+	if p.api || p.admin {
+		// The admin service explains decisions over the same loaded library.
+		opts = append(opts,
+			fx.Provide(provideIssuers, provideAuth, provideLibraryOptions, provideCacheBus),
+			api.LibraryModule,
+		)
+	}
 	if p.api {
 		opts = append(opts,
-			fx.Provide(provideIssuers, provideAuth, provideLibraryOptions),
-			api.LibraryModule,
 			fx.Provide(provideAPIServer),
 			fx.Invoke(func(*apiServer) {}),
+			// Every API instance applies the admin's cache invalidations and
+			// reports its cache state.
+			fx.Provide(func(l *library.Service) admin.InstanceLibrary { return l }),
+			admin.AgentModule,
 		)
 	}
 	if p.sync {
 		opts = append(opts, fx.Provide(provideSyncServer), fx.Invoke(func(*syncServer) {}))
 	}
 	if p.admin {
-		opts = append(opts, fx.Provide(provideAdminServer), fx.Invoke(func(*adminServer) {}))
+		opts = append(opts,
+			fx.Provide(provideAdminOptions, func(b backend) admin.Store { return b },
+				func(a *auth.Service) admin.Authenticator { return a }),
+			admin.Module,
+			// The web console at / of the admin server, when it is on.
+			fx.Provide(func(cfg *config.Config, is issuers, log *zap.Logger) (*console.Options, error) {
+				return console.FromConfig(cfg, is, log)
+			}),
+			console.Module,
+			fx.Provide(provideAdminServer), fx.Invoke(func(*adminServer) {}),
+		)
 	}
 	if p.consume || p.admin {
 		// Where dead letters are made (the consumers) and handled (admin).
@@ -661,17 +684,73 @@ func provideSyncServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, lo
 
 type adminServer struct{ *ops.HTTPServer }
 
-// provideAdminServer is a placeholder until the admin issue: health and a page
-// that says where the console will be.
-func provideAdminServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, log *zap.Logger, h *ops.Health) *adminServer {
+// provideCacheBus carries the admin's cache invalidations to the API
+// instances: Redis pub/sub when Redis is configured, else in process.
+func provideCacheBus(r optionalRedis) admin.CacheBus {
+	if r.RS != nil {
+		return admin.RedisCache(r.RS)
+	}
+	return admin.NewLocalCache()
+}
+
+type adminParams struct {
+	fx.In
+	Cfg    *config.Config
+	B      backend
+	Lib    *library.Service
+	Pub    events.Publisher
+	Lag    ops.LagReader
+	Cache  admin.CacheBus
+	V      versions
+	Mirror *tree.Mirror `optional:"true"` // only where the sync worker runs (all, demo)
+	Audit  *audit.Recorder
+}
+
+// provideAdminOptions hands the admin service what this process has; its
+// actions are audited through the process's audit.Recorder.
+func provideAdminOptions(p adminParams) (*admin.Options, error) {
+	o := &admin.Options{
+		Library: p.Lib, Publisher: p.Pub, Cache: p.Cache, Lag: p.Lag, Auditor: p.Audit, Announcer: p.V,
+		Addr: p.Cfg.Listen.Admin,
+	}
+	for _, g := range consumerGroups(syncworker.Config{}) {
+		o.Groups = append(o.Groups, admin.ConsumerGroup{Group: g.Group, Topics: g.Topics})
+	}
+	if p.Mirror != nil {
+		o.Mirror = p.Mirror
+	}
+	o.Audit = p.B
+	return o, nil
+}
+
+type adminServerParams struct {
+	fx.In
+	Cfg     *config.Config
+	LC      fx.Lifecycle
+	SD      fx.Shutdowner
+	Log     *zap.Logger
+	API     *admin.API
+	Metrics *ops.Metrics
+	Tracing *ops.Tracing
+	Health  *ops.Health
+	// Console is the web console (console.Module), mounted at / next to
+	// the JSON API's /admin/; nil when it is off. It is mounted here, not
+	// through admin.Options, because it is built over the admin Service.
+	Console http.Handler `name:"admin_console" optional:"true"`
+}
+
+// provideAdminServer serves the admin API (and the console, when one is
+// provided) on cfg.Listen.Admin with metrics, tracing and health.
+func provideAdminServer(p adminServerParams) *adminServer {
+	cfg, lc, sd, log, a, m, tr, h := p.Cfg, p.LC, p.SD, p.Log, p.API, p.Metrics, p.Tracing, p.Health
+	if p.Console != nil {
+		a.Router().Handle("/*", p.Console)
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "vidlib admin: the console arrives with its issue. Health: /healthz, /readyz.")
-	})
 	mux.Handle("GET /healthz", h.LiveHandler())
 	mux.Handle("GET /readyz", h.ReadyHandler())
-	hs := ops.NewHTTPServer("admin", cfg.Listen.Admin, mux, &ops.HTTPServerOptions{
+	mux.Handle("/", a.Handler())
+	hs := ops.NewHTTPServer("admin", cfg.Listen.Admin, tr.HTTPHandler(m.Middleware("admin")(mux), "admin"), &ops.HTTPServerOptions{
 		Logger: log, Health: h, OnError: ops.ShutdownOnError(sd, log),
 	})
 	ops.RegisterHTTPServer(lc, hs)

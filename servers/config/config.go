@@ -1,7 +1,11 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"go.uber.org/zap/zapcore"
@@ -28,6 +32,8 @@ const (
 	DefaultShutdownTimeout   = 20 * time.Second
 	DefaultServiceName       = "vidlib"
 	DefaultVimeoUserID       = "me"
+	// SessionKeySize is the length of Console.SessionKey in bytes.
+	SessionKeySize = 32
 )
 
 // Config is every setting of every vidlib subcommand. Default returns the
@@ -43,6 +49,7 @@ type Config struct {
 	Sync     Sync
 	Auth     Auth
 	Audit    Audit
+	Console  Console
 	Demo     Demo
 
 	// ShutdownTimeout bounds the graceful stop: servers drain in-flight
@@ -173,6 +180,64 @@ func (a Auth) Options() auth.Options {
 	return auth.Options{GroupRoles: a.GroupRoles, SegmentClaims: a.SegmentClaims}
 }
 
+// Console configures the admin web console, served at / of the admin
+// server. It signs admins in with the Cognito user pool (OIDC authorization
+// code with PKCE), so it is on only where a user pool is configured (and,
+// in the demo, where the local issuer stands in for one).
+type Console struct {
+	// Enabled turns the console on (default true); it still needs a
+	// Cognito user pool (ConsoleOn).
+	Enabled bool
+	// ClientID is the app client the console signs in with (default: the
+	// first of Auth.CognitoClientIDs).
+	ClientID string
+	// ClientSecret is the app client's secret, for a confidential client
+	// (VIDLIB_CONSOLE_CLIENT_SECRET or its _FILE only; empty: a public
+	// client, PKCE alone).
+	ClientSecret Secret
+	// RedirectURL is the absolute URL of the console's /auth/callback as
+	// registered with the app client. Required where the console is on in
+	// production; the demo derives it from each request's host.
+	RedirectURL string
+	// SessionKey seals the session cookies: 32 bytes, hex or base64
+	// (VIDLIB_CONSOLE_SESSION_KEY or its _FILE only). The same on every
+	// instance; unset, each process draws a random key, so sessions end
+	// with the process and do not span instances.
+	SessionKey Secret
+}
+
+// ConsoleOn reports whether the console is served: it is enabled and a
+// Cognito user pool is configured.
+func (c Config) ConsoleOn() bool {
+	return c.Console.Enabled && c.Auth.CognitoUserPoolID != ""
+}
+
+// ConsoleClientID is Console.ClientID, or the first Cognito app client id.
+func (c Config) ConsoleClientID() string {
+	if c.Console.ClientID != "" || len(c.Auth.CognitoClientIDs) == 0 {
+		return c.Console.ClientID
+	}
+	return c.Auth.CognitoClientIDs[0]
+}
+
+// SessionKeyBytes decodes Console.SessionKey (hex, or standard or URL-safe
+// base64, padded or not) into its 32 bytes; nil when unset.
+func (c Console) SessionKeyBytes() ([]byte, error) {
+	v := strings.TrimSpace(c.SessionKey.Value())
+	if v == "" {
+		return nil, nil
+	}
+	if b, err := hex.DecodeString(v); err == nil && len(b) == SessionKeySize {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil && len(b) == SessionKeySize {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("must be %d bytes in hex (%d characters) or base64 (e.g. openssl rand -hex %d)", SessionKeySize, 2*SessionKeySize, SessionKeySize)
+}
+
 // Demo sizes the generated fake Vimeo account of `vidlib demo`.
 type Demo struct {
 	Folders int
@@ -194,6 +259,7 @@ func Default() *Config {
 			PollInterval:      DefaultPollInterval,
 			MaxDeleteShare:    DefaultMaxDeleteShare,
 		},
+		Console:         Console{Enabled: true},
 		Demo:            Demo{Folders: 300, Videos: 3000, Seed: 1},
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -87,9 +88,14 @@ func TestSecretsHaveNoFlags(t *testing.T) {
 	require.Nil(t, fs.Lookup("vimeo-webhook-secrets"))
 	require.Nil(t, fs.Lookup("audit-checkpoint-key"))
 	require.NotNil(t, fs.Lookup("vimeo-root-folder-id"))
+	require.Nil(t, fs.Lookup("console-client-secret"))
+	require.Nil(t, fs.Lookup("console-session-key"))
+	require.NotNil(t, fs.Lookup("console-redirect-url"))
 	require.Error(t, fs.Parse([]string{"--vimeo-token=abc"}), "a secret cannot be a flag")
-	require.Len(t, l.Secrets(), 3)
-	require.Contains(t, l.Secrets()[0], "VIDLIB_VIMEO_TOKEN_FILE")
+	require.Len(t, l.Secrets(), 5)
+	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_VIMEO_TOKEN_FILE")
+	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_CONSOLE_SESSION_KEY_FILE")
+	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_AUDIT_CHECKPOINT_KEY_FILE")
 }
 
 // TestAuditSettings: the access sample rate is bounded and the checkpoint
@@ -308,4 +314,62 @@ func TestBooleanSetting(t *testing.T) {
 	c, err = load(t, e, nil, config.SectionCore, config.SectionAPI)
 	require.NoError(t, err)
 	require.False(t, c.Redis.PageCache, "off by default")
+}
+
+func TestConsole(t *testing.T) {
+	e := env{
+		"VIDLIB_POSTGRES_URL":         "postgres://vidlib@db/vidlib",
+		"VIDLIB_REDIS_URL":            "redis://cache:6379",
+		"VIDLIB_KAFKA_BROKERS":        "k1:9092",
+		"VIDLIB_COGNITO_REGION":       "eu-west-1",
+		"VIDLIB_COGNITO_USER_POOL_ID": "eu-west-1_AbC123",
+		"VIDLIB_COGNITO_CLIENT_IDS":   "app1,console",
+	}
+	// On by default with a user pool: the callback must be configured.
+	_, err := load(t, e, nil, config.ForAdmin...)
+	require.ErrorContains(t, err, "--console-redirect-url (VIDLIB_CONSOLE_REDIRECT_URL): must be set while the console is on")
+	c, err := load(t, e, []string{"--console=false"}, config.ForAdmin...)
+	require.NoError(t, err)
+	require.False(t, c.ConsoleOn())
+
+	key := strings.Repeat("ab", 32)
+	e["VIDLIB_CONSOLE_REDIRECT_URL"] = "https://admin.example.com/auth/callback"
+	e["VIDLIB_CONSOLE_SESSION_KEY"] = key
+	e["VIDLIB_CONSOLE_CLIENT_SECRET"] = "s3cret"
+	c, err = load(t, e, nil, config.ForAdmin...)
+	require.NoError(t, err)
+	require.True(t, c.ConsoleOn())
+	require.Equal(t, "app1", c.ConsoleClientID(), "the first Cognito client by default")
+	require.Equal(t, "s3cret", c.Console.ClientSecret.Value())
+	k, err := c.Console.SessionKeyBytes()
+	require.NoError(t, err)
+	require.Equal(t, bytes.Repeat([]byte{0xab}, 32), k)
+	require.NotContains(t, fmt.Sprint(c.Console), "s3cret")
+	require.NotContains(t, fmt.Sprint(c.Console), key)
+
+	// Base64 too; a key of another length is refused without echoing it.
+	e["VIDLIB_CONSOLE_SESSION_KEY"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	c, err = load(t, e, []string{"--console-client-id", "console"}, config.ForAdmin...)
+	require.NoError(t, err)
+	k, err = c.Console.SessionKeyBytes()
+	require.NoError(t, err)
+	require.Equal(t, bytes.Repeat([]byte{7}, 32), k)
+	require.Equal(t, "console", c.ConsoleClientID())
+	e["VIDLIB_CONSOLE_SESSION_KEY"] = "abcd"
+	_, err = load(t, e, nil, config.ForAdmin...)
+	require.ErrorContains(t, err, "VIDLIB_CONSOLE_SESSION_KEY (or VIDLIB_CONSOLE_SESSION_KEY_FILE): must be 32 bytes")
+	require.NotContains(t, err.Error(), "abcd")
+	delete(e, "VIDLIB_CONSOLE_SESSION_KEY")
+
+	_, err = load(t, e, []string{"--console-client-id", "other"}, config.ForAdmin...)
+	require.ErrorContains(t, err, `--console-client-id (VIDLIB_CONSOLE_CLIENT_ID): "other" is not one of --cognito-client-ids`)
+	e["VIDLIB_CONSOLE_REDIRECT_URL"] = "admin.example.com"
+	_, err = load(t, e, nil, config.ForAdmin...)
+	require.ErrorContains(t, err, "--console-redirect-url (VIDLIB_CONSOLE_REDIRECT_URL): must be the absolute http(s) URL of the console's /auth/callback")
+
+	// Without a user pool (Google only) the console is off and needs nothing.
+	c, err = load(t, env{"VIDLIB_POSTGRES_URL": "postgres://vidlib@db/vidlib", "VIDLIB_REDIS_URL": "redis://cache:6379", "VIDLIB_KAFKA_BROKERS": "k1:9092",
+		"VIDLIB_GOOGLE_CLIENT_IDS": "g1"}, nil, config.ForAdmin...)
+	require.NoError(t, err)
+	require.False(t, c.ConsoleOn())
 }

@@ -21,7 +21,7 @@ const (
 	SectionMetrics  Section = "metrics"  // metrics-addr
 	SectionAPI      Section = "api"      // api-addr, redis-page-cache, audit-access-sample
 	SectionSync     Section = "sync"     // sync-addr, reconcile-interval, poll-interval, max-delete-share
-	SectionAdmin    Section = "admin"    // admin-addr
+	SectionAdmin    Section = "admin"    // admin-addr, console, console-*
 	SectionPostgres Section = "postgres" // postgres-url
 	SectionRedis    Section = "redis"    // redis-url
 	SectionKafka    Section = "kafka"    // kafka-brokers, kafka-topic-prefix
@@ -260,6 +260,17 @@ var settings = func() []*setting {
 			str(func(c *Config) *string { return &c.Listen.Sync })),
 		s("admin-addr", SectionAdmin, "listen address of the admin API and console",
 			str(func(c *Config) *string { return &c.Listen.Admin })),
+		s("console", SectionAdmin, "serve the admin web console at / of the admin server, signing admins in with the Cognito user pool (off without a user pool)",
+			boolean(func(c *Config) *bool { return &c.Console.Enabled })),
+		s("console-client-id", SectionAdmin, "Cognito app client id the console signs in with (empty: the first of --cognito-client-ids)",
+			str(func(c *Config) *string { return &c.Console.ClientID })),
+		withSecret(s("console-client-secret", SectionAdmin, "secret of the console's app client, for a confidential client (empty: a public client, PKCE alone)",
+			secret(func(c *Config) *Secret { return &c.Console.ClientSecret }))),
+		s("console-redirect-url", SectionAdmin, "absolute URL of the console's /auth/callback as registered with the app client, e.g. https://admin.example.com/auth/callback (required with the console on)",
+			str(func(c *Config) *string { return &c.Console.RedirectURL })),
+		withSecret(s("console-session-key", SectionAdmin, "32-byte key sealing console sessions, hex or base64 (e.g. openssl rand -hex 32), the same on every instance "+
+			"(unset: a random key per process; sessions end on restart and do not span instances)",
+			secret(func(c *Config) *Secret { return &c.Console.SessionKey }))),
 		// Sync.
 		s("reconcile-interval", SectionSync, "time between full reconciliations of the Vimeo tree",
 			duration(func(c *Config) *time.Duration { return &c.Sync.ReconcileInterval })),

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,6 +209,28 @@ func (c Config) problems() []Problem {
 			}
 			if len(a.CognitoClientIDs) > 0 {
 				bad("cognito-client-ids", "are set but --cognito-user-pool-id is not")
+			}
+		}
+	}
+	if c.Has(SectionAdmin) {
+		if _, err := c.Console.SessionKeyBytes(); err != nil {
+			bad("console-session-key", "%v", err)
+		}
+		if v := c.Console.RedirectURL; v != "" {
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "/auth/callback" {
+				bad("console-redirect-url", "must be the absolute http(s) URL of the console's /auth/callback, e.g. https://admin.example.com/auth/callback, got %q", v)
+			}
+		}
+		// Where a user pool is configured (production), the console is on
+		// by default and must know its registered callback: deriving it from
+		// the request's Host header would trust what the client sends.
+		if c.Has(SectionAuth) && c.ConsoleOn() {
+			if c.Console.RedirectURL == "" {
+				bad("console-redirect-url", "must be set while the console is on (--console, on by default with --cognito-user-pool-id): "+
+					"the absolute URL of /auth/callback registered with the app client, e.g. https://admin.example.com/auth/callback; or turn the console off with --console=false")
+			}
+			if c.Console.ClientID != "" && !slices.Contains(c.Auth.CognitoClientIDs, c.Console.ClientID) {
+				bad("console-client-id", "%q is not one of --cognito-client-ids: the API would refuse the console's ID tokens", c.Console.ClientID)
 			}
 		}
 	}

@@ -21,6 +21,7 @@ type Store struct {
 	ev eventsState
 
 	audit auditState
+	admin adminState // admin.go
 }
 
 // New returns an empty store.

@@ -401,12 +401,26 @@ func (s *Store) StartSyncRun(_ context.Context, run tree.SyncRun) (tree.SyncRun,
 	run.ID = int64(len(s.tree.syncRuns) + 1)
 	run.FinishedAt, run.Complete, run.Held, run.APICalls = time.Time{}, false, false, 0
 	run.Counts, run.Errors = map[string]int{}, []string{}
+	run.Changes, run.ChangesTotal, run.HeldChanges = nil, 0, nil
+	run.HeldStatus, run.HeldBy, run.HeldDecidedAt = "", "", time.Time{}
 	s.tree.syncRuns = append(s.tree.syncRuns, run)
 	return run, nil
 }
 
 // FinishSyncRun implements tree.SyncRuns.
 func (s *Store) FinishSyncRun(_ context.Context, run tree.SyncRun) error {
+	status, err := finishHeldStatus(run)
+	if err != nil {
+		return err
+	}
+	changes, err := copyChanges(run.Changes)
+	if err != nil {
+		return err
+	}
+	held, err := copyChanges(run.HeldChanges)
+	if err != nil {
+		return err
+	}
 	s.treeMu.Lock()
 	defer s.treeMu.Unlock()
 	if run.ID < 1 || run.ID > int64(len(s.tree.syncRuns)) {
@@ -426,6 +440,7 @@ func (s *Store) FinishSyncRun(_ context.Context, run tree.SyncRun) error {
 		cur.Counts = map[string]int{}
 	}
 	cur.Errors = append([]string{}, run.Errors...)
+	cur.Changes, cur.ChangesTotal, cur.HeldChanges, cur.HeldStatus = changes, max(run.ChangesTotal, len(run.Changes)), held, status
 	return nil
 }
 
@@ -439,8 +454,7 @@ func (s *Store) ListSyncRuns(_ context.Context, before int64, limit int) ([]tree
 		if before > 0 && r.ID >= before {
 			continue
 		}
-		r.Counts, r.Errors = maps.Clone(r.Counts), slices.Clone(r.Errors)
-		out = append(out, r)
+		out = append(out, cloneRun(r))
 	}
 	return out, nil
 }

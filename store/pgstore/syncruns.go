@@ -32,11 +32,25 @@ func (s *Store) FinishSyncRun(ctx context.Context, run tree.SyncRun) error {
 	if run.FinishedAt.IsZero() {
 		run.FinishedAt = time.Now()
 	}
+	status, err := finishHeldStatus(run)
+	if err != nil {
+		return err
+	}
 	counts, _ := json.Marshal(nonNilMap(run.Counts))
 	errs, _ := json.Marshal(nonNilSlice(run.Errors))
+	changes, err := encodeChanges(run.Changes)
+	if err != nil {
+		return err
+	}
+	held, err := encodeChanges(run.HeldChanges)
+	if err != nil {
+		return err
+	}
 	tag, err := s.pool.Exec(ctx, `UPDATE sync_runs SET finished_at = $2, complete = $3, held = $4, counts = $5,
-		api_calls = $6, errors = $7 WHERE id = $1 AND finished_at IS NULL`,
-		run.ID, run.FinishedAt, run.Complete, run.Held, counts, run.APICalls, errs)
+		api_calls = $6, errors = $7, changes = $8, changes_total = $9, held_changes = $10, held_status = $11
+		WHERE id = $1 AND finished_at IS NULL`,
+		run.ID, run.FinishedAt, run.Complete, run.Held, counts, run.APICalls, errs,
+		changes, max(run.ChangesTotal, len(run.Changes)), held, string(status))
 	if err != nil {
 		return fmt.Errorf("pgstore: finish sync run: %w", translate(err, treeErrs))
 	}
@@ -58,18 +72,12 @@ func (s *Store) ListSyncRuns(ctx context.Context, before int64, limit int) ([]tr
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, trigger, started_at, finished_at, complete, held, counts, api_calls, errors
+	rows, err := s.pool.Query(ctx, `SELECT `+syncRunColumns+`
 		FROM sync_runs WHERE $1 <= 0 OR id < $1 ORDER BY id DESC LIMIT $2`, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list sync runs: %w", err)
 	}
-	runs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tree.SyncRun, error) {
-		var r tree.SyncRun
-		var finished *time.Time
-		err := row.Scan(&r.ID, &r.Trigger, &r.StartedAt, &finished, &r.Complete, &r.Held, &r.Counts, &r.APICalls, &r.Errors)
-		r.FinishedAt = deref(finished)
-		return r, err
-	})
+	runs, err := pgx.CollectRows(rows, scanSyncRun)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list sync runs: %w", err)
 	}

@@ -29,6 +29,8 @@ func TestTreeStore(t *testing.T, newStore func(t *testing.T) tree.Store) {
 	t.Run("FailedTransactionRollsBack", func(t *testing.T) { testRollback(t, newStore(t)) })
 	t.Run("ConcurrentUpsertsOfOneVimeoID", func(t *testing.T) { testConcurrentUpserts(t, newStore(t)) })
 	t.Run("SyncRuns", func(t *testing.T) { testSyncRuns(t, newStore(t)) })
+	t.Run("SyncRunChanges", func(t *testing.T) { testSyncRunChanges(t, newStore(t)) })
+	t.Run("HeldRuns", func(t *testing.T) { testHeldRuns(t, newStore(t)) })
 	t.Run("SyncState", func(t *testing.T) { testSyncState(t, newStore(t)) })
 }
 

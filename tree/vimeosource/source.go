@@ -10,7 +10,10 @@ import (
 	"github.com/vidlib/vidlib/vimeo"
 )
 
-var _ tree.Source = (*Source)(nil)
+var (
+	_ tree.Source       = (*Source)(nil)
+	_ tree.FolderWalker = (*Source)(nil)
+)
 
 // ErrNoParent: Vimeo answered for a video without saying which folder it is
 // in (neither parent_folder nor parent_project), so the mirror cannot place
@@ -77,8 +80,16 @@ func (s *Source) RootVimeoID() string { return s.root }
 // Walk implements tree.Source: vimeo.Client.Walk from the root. The walk is
 // Complete for the mirror only when Vimeo's walk is complete and consistent
 // (Trustworthy).
-func (s *Source) Walk(ctx context.Context) (*tree.Walk, error) {
-	res, err := s.c.Walk(ctx, s.root, s.opts.Walk)
+func (s *Source) Walk(ctx context.Context) (*tree.Walk, error) { return s.walk(ctx, s.root) }
+
+// WalkFolder implements tree.FolderWalker: vimeo.Client.Walk from one folder
+// of the mirrored tree; the folder is the walk's root.
+func (s *Source) WalkFolder(ctx context.Context, folderVimeoID string) (*tree.Walk, error) {
+	return s.walk(ctx, folderVimeoID)
+}
+
+func (s *Source) walk(ctx context.Context, root string) (*tree.Walk, error) {
+	res, err := s.c.Walk(ctx, root, s.opts.Walk)
 	if err != nil {
 		return nil, translate(err)
 	}

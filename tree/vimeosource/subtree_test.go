@@ -1,0 +1,88 @@
+package vimeosource_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vidlib/vidlib/store/memstore"
+	"github.com/vidlib/vidlib/tree"
+	"github.com/vidlib/vidlib/vimeo/vimeotest"
+)
+
+// ReconcileFolder applies what changed in one subtree (and what moved in or
+// out of it), leaves the rest of the tree alone, and a full reconciliation
+// afterwards converges.
+func TestReconcileFolder(t *testing.T) {
+	for name, newStore := range map[string]func(t *testing.T) tree.Store{
+		"memstore": func(*testing.T) tree.Store { return memstore.New() },
+		"postgres": func(t *testing.T) tree.Store { return openPG(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, newStore(t), vimeotest.GenerateOptions{Seed: 4, Folders: 6, Videos: 30, WideFolders: -1}, nil)
+			acct := f.acct
+			a, err := acct.CreateFolder(f.root, "A")
+			require.NoError(t, err)
+			b, err := acct.CreateFolder(f.root, "B")
+			require.NoError(t, err)
+			a1, err := acct.CreateFolder(a, "A1")
+			require.NoError(t, err)
+			a2, err := acct.CreateFolder(a, "A2")
+			require.NoError(t, err)
+			vid := func(folder int64, name string) int64 {
+				id, err := acct.CreateVideo(folder, vimeotest.VideoSpec{Name: name})
+				require.NoError(t, err)
+				return id
+			}
+			stays, leaves, gone := vid(a1, "stays"), vid(a1, "leaves"), vid(a, "gone")
+			arrives, inA2 := vid(b, "arrives"), vid(a2, "in A2")
+			_, err = f.mirror.Reconcile(ctx, tree.ReconcileOptions{})
+			require.NoError(t, err)
+
+			f.clock.Advance(time.Minute)
+			require.NoError(t, acct.RenameFolder(a1, "A1 renamed"))
+			require.NoError(t, acct.RenameVideo(stays, "stays, renamed"))
+			require.NoError(t, acct.MoveVideo(leaves, b))
+			require.NoError(t, acct.MoveVideo(arrives, a1))
+			require.NoError(t, acct.DeleteVideo(gone))
+			require.NoError(t, acct.DeleteFolder(a2, true)) // with "in A2"
+			created := vid(a, "created")
+			a3, err := acct.CreateFolder(a1, "A3")
+			require.NoError(t, err)
+			require.NoError(t, acct.RenameFolder(b, "B renamed")) // outside the subtree
+			f.clock.Advance(time.Second)
+
+			rep, err := f.mirror.ReconcileFolder(ctx, itoa64(a), tree.ReconcileOptions{})
+			require.NoError(t, err)
+			require.True(t, rep.Run.Complete)
+			require.Equal(t, tree.TriggerAdmin, rep.Run.Trigger)
+			snap, err := f.store.LoadSnapshot(ctx, tree.LoadOptions{})
+			require.NoError(t, err)
+			require.Equal(t, "A1 renamed", snap.Folder(itoa64(a1)).Name)
+			require.Equal(t, itoa64(a1), snap.Folder(itoa64(a3)).ParentVimeoID)
+			require.Nil(t, snap.Folder(itoa64(a2)), "deleted with its video")
+			require.Nil(t, snap.Video(itoa64(inA2)))
+			require.Nil(t, snap.Video(itoa64(gone)))
+			require.Equal(t, "stays, renamed", snap.Video(itoa64(stays)).Title)
+			require.Equal(t, []string{itoa64(b)}, snap.FoldersOf(itoa64(leaves)), "moved out: found by its own read")
+			require.Equal(t, []string{itoa64(a1)}, snap.FoldersOf(itoa64(arrives)), "moved in")
+			require.Equal(t, []string{itoa64(a)}, snap.FoldersOf(itoa64(created)))
+			require.Equal(t, "B", snap.Folder(itoa64(b)).Name, "outside the subtree: not reconciled")
+			for _, c := range rep.Applied {
+				if c.Kind.IsDelete() {
+					require.Contains(t, []string{tree.ReasonNotFound, tree.ReasonLeftRoot}, c.Reason, "confirmed: %s", c)
+				}
+			}
+
+			_, err = f.mirror.ReconcileFolder(ctx, "424242424242", tree.ReconcileOptions{})
+			require.ErrorIs(t, err, tree.ErrNotFound)
+
+			_, err = f.mirror.Reconcile(ctx, tree.ReconcileOptions{})
+			require.NoError(t, err)
+			requireMirrorEquals(t, f)
+		})
+	}
+}
