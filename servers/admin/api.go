@@ -448,9 +448,7 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	req := ExplainRequest{UserID: v.Get("user_id"), VideoID: v.Get("video_id"), FolderID: v.Get("folder_id")}
-	for _, role := range v["role"] {
-		req.Roles = append(req.Roles, role)
-	}
+	req.Roles = append(req.Roles, v["role"]...)
 	for _, s := range v["segment"] {
 		k, val, ok := strings.Cut(s, "=")
 		if !ok {

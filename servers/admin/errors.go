@@ -95,17 +95,17 @@ func status(err error) (int, string) {
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	st, code := status(err)
 	var details map[string]string
-	msg := http.StatusText(st)
-	switch {
-	case st == http.StatusBadRequest:
+	var msg string
+	switch st {
+	case http.StatusBadRequest:
 		msg, details = invalidMessage(err)
-	case st == http.StatusNotFound:
+	case http.StatusNotFound:
 		msg = "no such object"
-	case st == http.StatusConflict:
+	case http.StatusConflict:
 		msg = err.Error()
-	case st == http.StatusForbidden:
+	case http.StatusForbidden:
 		msg = "forbidden"
-	case st == http.StatusServiceUnavailable:
+	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
 		msg = err.Error()
 		a.log.Warn("request unavailable", zap.String("path", r.URL.Path), zap.String("request_id", RequestIDFrom(r.Context())), zap.Error(err))

@@ -16,7 +16,6 @@ import (
 	"github.com/vidlib/vidlib/events/kafkabus"
 	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/servers/consumers"
-	"github.com/vidlib/vidlib/store/pgstore"
 )
 
 // crashSize is the number of records of TestAuditCrashExactlyOnce:
@@ -151,5 +150,4 @@ func TestAuditCrashExactlyOnce(t *testing.T) {
 	require.GreaterOrEqual(t, dups.Load(), int64(3), "the record of each kill came back and was recognised")
 	rep := requireChain(t, s, int64(n))
 	require.NotZero(t, rep.Checkpoints, "the consumers wrote checkpoints")
-	var _ *pgstore.Store = s
 }
