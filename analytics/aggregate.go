@@ -137,3 +137,12 @@ func (p Progress) ResumeAt(durationSeconds float64, r Rules) float64 {
 	}
 	return 0
 }
+
+// Applied is what a store reports after applying a batch of events: how
+// many were new, and the recomputed sessions and progress of every user and
+// video the new events touched (duplicates touch nothing).
+type Applied struct {
+	Inserted int
+	Sessions []Session
+	Progress []Progress
+}

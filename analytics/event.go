@@ -203,3 +203,6 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// ErrNotFound: no such session or progress.
+var ErrNotFound = errors.New("analytics: not found")

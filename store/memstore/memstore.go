@@ -21,6 +21,8 @@ type Store struct {
 	ev eventsState
 
 	audit auditState
+
+	analytics analyticsState
 }
 
 // New returns an empty store.

@@ -43,9 +43,11 @@ func Migrations() ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: e.Name(), SQL: string(body)})
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
+	// Numbers are unique and increasing; gaps are allowed, because parallel
+	// branches reserve their numbers ahead of merging.
 	for i := range out {
-		if out[i].Version != i+1 {
-			return nil, fmt.Errorf("pgstore: migrations must be numbered 1, 2, 3…: %s", out[i].Name)
+		if out[i].Version < 1 || (i > 0 && out[i].Version == out[i-1].Version) {
+			return nil, fmt.Errorf("pgstore: migration numbers must be unique and ≥ 1: %s", out[i].Name)
 		}
 	}
 	return out, nil
@@ -80,8 +82,8 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: migrate: read applied: %w", err)
 	}
-	if n := len(done); n > 0 && slices.Max(done) > len(migs) {
-		return nil, fmt.Errorf("pgstore: the database is at migration %d but this build knows only %d: run a newer vidlib", slices.Max(done), len(migs))
+	if n := len(done); n > 0 && slices.Max(done) > migs[len(migs)-1].Version {
+		return nil, fmt.Errorf("pgstore: the database is at migration %d but this build knows only %d: run a newer vidlib", slices.Max(done), migs[len(migs)-1].Version)
 	}
 	var applied []int
 	for _, m := range migs {
