@@ -144,9 +144,6 @@ type IngestResponse struct {
 	Results  []EventResult `json:"results"`
 }
 
-// EventType is the envelope type of an analytics event on analytics.events.
-func EventType(t analytics.Type) string { return "analytics." + string(t) }
-
 // EventSource is the envelope source of ingested events.
 const EventSource = "vidlib/api"
 
@@ -200,7 +197,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	resp := IngestResponse{Results: make([]EventResult, len(body.Events))}
 	videos := map[string]videoCheck{}
 	claims := map[string]analytics.SessionClaims{}
-	var msgs []events.Message
+	var accepted []analytics.Event
 	for i, raw := range body.Events {
 		var in ingestEvent
 		res := &resp.Results[i]
@@ -215,24 +212,13 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		}
 		res.EventID = in.ID
 		e := analytics.Event{ID: in.ID, Type: in.Type, SessionID: in.SessionID, UserID: v.UserID, VideoID: in.VideoID,
-			Position: in.Position, OccurredAt: in.OccurredAt.UTC(), ReceivedAt: now.UTC(), Properties: in.Properties}
+			Position: in.Position, OccurredAt: in.OccurredAt.UTC().Truncate(time.Microsecond), ReceivedAt: now.UTC().Truncate(time.Microsecond), Properties: in.Properties}
 		reason := s.checkEvent(r.Context(), v, &e, in.SessionToken, now, videos, claims)
 		if reason != "" {
 			res.Status, res.Reason = "rejected", reason
 			continue
 		}
-		env, err := events.New(r.Context(), events.Event{Type: EventType(e.Type), Source: EventSource,
-			Subject: "video:" + e.VideoID, Key: "user:" + e.UserID, Time: e.OccurredAt}, e)
-		if err == nil {
-			var m events.Message
-			if m, err = env.Message(events.TopicAnalytics); err == nil {
-				msgs = append(msgs, m)
-			}
-		}
-		if err != nil {
-			res.Status, res.Reason = "rejected", analytics.ReasonInvalid
-			continue
-		}
+		accepted = append(accepted, e)
 		res.Status = "accepted"
 	}
 	for _, res := range resp.Results {
@@ -242,17 +228,39 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 			resp.Rejected++
 		}
 	}
-	if len(msgs) > 0 {
-		if err := a.Publisher.Publish(r.Context(), msgs...); err != nil {
+	if len(accepted) > 0 {
+		if err := s.publishBatch(r.Context(), v.UserID, accepted); err != nil {
 			// Nothing is acknowledged: the client retries the batch, and the
 			// event ids make that safe.
-			s.log.Error("analytics publish failed", zap.Int("events", len(msgs)), zap.String("request_id", requestIDFrom(r.Context())), zap.Error(err))
+			s.log.Error("analytics publish failed", zap.Int("events", len(accepted)), zap.String("request_id", requestIDFrom(r.Context())), zap.Error(err))
 			w.Header().Set("Retry-After", "1")
 			writeError(w, r, http.StatusServiceUnavailable, "unavailable", "events not stored; retry the batch")
 			return
 		}
 	}
 	writeJSON(w, http.StatusAccepted, resp)
+}
+
+// publishBatch publishes the accepted events of one request as one
+// analytics.batch envelope keyed by user, and returns once the bus has it
+// (Kafka: acks=all).
+func (s *Server) publishBatch(ctx context.Context, userID string, evs []analytics.Event) error {
+	m, err := BatchMessage(ctx, userID, evs)
+	if err != nil {
+		return err
+	}
+	return s.opts.Analytics.Publisher.Publish(ctx, m)
+}
+
+// BatchMessage is the analytics.events message of one ingest request's
+// accepted events: an analytics.batch envelope keyed by user.
+func BatchMessage(ctx context.Context, userID string, evs []analytics.Event) (events.Message, error) {
+	env, err := events.New(ctx, events.Event{Type: analytics.EventTypeBatch, Source: EventSource,
+		Subject: "user:" + userID, Key: "user:" + userID}, analytics.Batch{Events: evs})
+	if err != nil {
+		return events.Message{}, err
+	}
+	return env.Message(events.TopicAnalytics)
 }
 
 // checkEvent runs every check of one event and returns the reason of the

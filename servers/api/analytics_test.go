@@ -47,10 +47,13 @@ func (r *recorder) events(t testing.TB) []analytics.Event {
 		require.Equal(t, events.TopicAnalytics, m.Topic)
 		e, err := m.Event()
 		require.NoError(t, err)
-		var ae analytics.Event
-		require.NoError(t, e.DecodeData(&ae))
-		require.Equal(t, "user:"+ae.UserID, string(m.Key), "keyed by user")
-		out = append(out, ae)
+		require.Equal(t, analytics.EventTypeBatch, e.Type)
+		var b analytics.Batch
+		require.NoError(t, e.DecodeData(&b))
+		for _, ae := range b.Events {
+			require.Equal(t, "user:"+ae.UserID, string(m.Key), "keyed by user")
+		}
+		out = append(out, b.Events...)
 	}
 	return out
 }
