@@ -28,13 +28,13 @@ type Config struct {
 type Params struct {
 	fx.In
 
-	Store      AuditStore // *pgstore.Store or *memstore.Store
+	Store AuditStore // *pgstore.Store or *memstore.Store
 	// AnalyticsStore, when provided, runs the analytics consumer.
 	AnalyticsStore AnalyticsStore `optional:"true"`
-	Publisher  events.Publisher
-	Subscriber events.Subscriber
-	Config     Config      `optional:"true"`
-	Logger     *zap.Logger `optional:"true"`
+	Publisher      events.Publisher
+	Subscriber     events.Subscriber
+	Config         Config      `optional:"true"`
+	Logger         *zap.Logger `optional:"true"`
 }
 
 // Result is what the module provides.
