@@ -367,3 +367,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

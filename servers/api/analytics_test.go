@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +20,10 @@ import (
 	"github.com/vidlib/vidlib/analytics"
 	"github.com/vidlib/vidlib/auth/authtest"
 	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/library/librarytest"
 	"github.com/vidlib/vidlib/servers/api"
+	"github.com/vidlib/vidlib/store/memstore"
 )
 
 // recorder is a Publisher that keeps what it was given, or fails.
@@ -63,7 +67,15 @@ var testSecret = []byte("an-analytics-test-secret-of-32-bytes!")
 var testNow = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 func analyticsEnv(t testing.TB, opts *api.AnalyticsOptions) (*env, *recorder, *analytics.Tokens) {
+	e, rec, tk, _ := analyticsEnvStore(t, opts)
+	return e, rec, tk
+}
+
+// analyticsEnvStore is an API with analytics on, over a seeded memstore
+// that is also its progress store.
+func analyticsEnvStore(t testing.TB, opts *api.AnalyticsOptions) (*env, *recorder, *analytics.Tokens, *memstore.Store) {
 	t.Helper()
+	ctx := context.Background()
 	rec := &recorder{}
 	tk, err := analytics.NewTokens(testSecret)
 	require.NoError(t, err)
@@ -71,11 +83,21 @@ func analyticsEnv(t testing.TB, opts *api.AnalyticsOptions) (*env, *recorder, *a
 	if opts != nil {
 		o = *opts
 	}
-	o.Publisher, o.Tokens = rec, tk
+	st := memstore.New()
+	require.NoError(t, librarytest.Seed(ctx, st))
+	o.Publisher, o.Tokens, o.Progress = rec, tk, st
 	if o.Now == nil {
 		o.Now = func() time.Time { return testNow }
 	}
-	return newEnv(t, true, &api.Options{RateLimit: -1, Analytics: o}, nil), rec, tk
+	is, as := newAuth(t, st)
+	lib, err := library.New(st, &library.Options{PollInterval: -1})
+	require.NoError(t, err)
+	require.NoError(t, lib.Refresh(ctx))
+	srv, err := api.New(lib, as, &api.Options{RateLimit: -1, Analytics: o})
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &env{issuer: is, lib: lib, srv: srv, http: hs}, rec, tk, st
 }
 
 func (e *env) do(t testing.TB, method, path string, u *authtest.User, body []byte) resp {
@@ -251,4 +273,113 @@ func TestPlaybackWithoutAnalytics(t *testing.T) {
 	// A forbidden video is still a 404 with analytics on.
 	ea, _, _ := analyticsEnv(t, nil)
 	requireError(t, ea.get(t, "/videos/1101/playback", &uCarol), http.StatusNotFound, "not_found")
+}
+
+// TestContinueWatching: the ingest → consumer → API loop on a memstore:
+// resume positions in playback and video detail, the continue-watching row
+// and route (in progress only, newest first), dismissal until played again,
+// history pages, and entitlement changes applied at once.
+func TestContinueWatching(t *testing.T) {
+	ctx := context.Background()
+	e, rec, _, st := analyticsEnvStore(t, nil)
+	carol := userID(t, e, &uCarol)
+	// Durations: 1201 → 65 s, 1202 → 66 s, 1203 → 67 s, 1204 → 68 s.
+	watch := func(video string, at time.Time, pos float64, typ analytics.Type) {
+		s := openPlayback(t, e, &uCarol, video)
+		r := post(t, e, &uCarol, wireEvent(s, video, typ, at, pos))
+		require.Equal(t, http.StatusAccepted, r.status, string(r.body))
+	}
+	watch("1201", testNow.Add(-4*time.Minute), 30, analytics.TypeHeartbeat)
+	watch("1202", testNow.Add(-3*time.Minute), 20, analytics.TypePaused)
+	watch("1203", testNow.Add(-2*time.Minute), 1, analytics.TypeHeartbeat)  // under 5 %: no resume
+	watch("1204", testNow.Add(-1*time.Minute), 68, analytics.TypeCompleted) // watched
+	// The consumer's work, done directly on the store.
+	for _, ev := range rec.events(t) {
+		_, err := st.ApplyWatchEvents(ctx, []analytics.Event{ev}, analytics.Rules{})
+		require.NoError(t, err)
+	}
+
+	cw := func() []string {
+		r := e.get(t, "/me/continue-watching", &uCarol)
+		require.Equal(t, http.StatusOK, r.status, string(r.body))
+		var p api.ProgressPage
+		require.NoError(t, json.Unmarshal(r.body, &p))
+		var out []string
+		for _, v := range p.Videos {
+			out = append(out, v.ID)
+		}
+		return out
+	}
+	require.Equal(t, []string{"1202", "1201"}, cw())
+	checkResponse(t, "/me/continue-watching", e.get(t, "/me/continue-watching", &uCarol))
+	checkResponse(t, "/me/history", e.get(t, "/me/history", &uCarol))
+	checkResponse(t, "/videos/{id}/playback", e.get(t, "/videos/1201/playback", &uCarol))
+	checkResponse(t, "/videos/{id}", e.get(t, "/videos/1201", &uCarol))
+	checkResponse(t, "/library/home", e.get(t, "/library/home", &uCarol))
+
+	var pb struct {
+		Resume float64 `json:"resume_position_seconds"`
+	}
+	require.NoError(t, json.Unmarshal(e.get(t, "/videos/1201/playback", &uCarol).body, &pb))
+	require.Equal(t, 30.0, pb.Resume)
+	require.NoError(t, json.Unmarshal(e.get(t, "/videos/1204/playback", &uCarol).body, &pb))
+	require.Zero(t, pb.Resume, "a watched video starts over")
+	d := e.get(t, "/videos/1201", &uCarol)
+	require.Equal(t, 30.0, d.json(t)["resume_position_seconds"])
+	require.Equal(t, "Video 1201", d.json(t)["title"])
+	other := e.get(t, "/videos/1201", &uBob)
+	require.Equal(t, 0.0, other.json(t)["resume_position_seconds"], "progress is per user")
+	require.NotEqual(t, d.header.Get("ETag"), other.header.Get("ETag"))
+
+	home := e.get(t, "/library/home", &uCarol).json(t)
+	rows := home["rows"].([]any)
+	first := rows[0].(map[string]any)
+	require.Equal(t, "continue_watching", first["kind"])
+	require.Equal(t, []string{"1202", "1201"}, ids(first["videos"]))
+	bobHome := e.get(t, "/library/home", &uBob).json(t)
+	for _, r := range bobHome["rows"].([]any) {
+		require.NotEqual(t, "continue_watching", r.(map[string]any)["kind"])
+	}
+
+	// Dismissed until played again.
+	r := e.do(t, http.MethodDelete, "/me/continue-watching/1202", &uCarol, nil)
+	require.Equal(t, http.StatusNoContent, r.status, string(r.body))
+	require.Equal(t, []string{"1201"}, cw())
+	requireError(t, e.do(t, http.MethodDelete, "/me/continue-watching/1205", &uCarol, nil), http.StatusNotFound, "not_found")
+	requireError(t, e.do(t, http.MethodDelete, "/me/continue-watching/1101", &uCarol, nil), http.StatusNotFound, "not_found")
+	_, err := st.ApplyWatchEvents(ctx, []analytics.Event{{ID: uuid.NewString(), Type: analytics.TypeHeartbeat, SessionID: "again",
+		UserID: carol, VideoID: "1202", Position: 25, OccurredAt: testNow.Add(time.Minute)}}, analytics.Rules{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"1202", "1201"}, cw())
+
+	// History, paged.
+	hr := e.get(t, "/me/history?limit=3", &uCarol)
+	require.Equal(t, http.StatusOK, hr.status, string(hr.body))
+	var hp api.ProgressPage
+	require.NoError(t, json.Unmarshal(hr.body, &hp))
+	require.Len(t, hp.Videos, 3)
+	require.Equal(t, "1202", hp.Videos[0].ID)
+	require.NotEmpty(t, hp.NextCursor)
+	hr = e.get(t, "/me/history?limit=3&cursor="+hp.NextCursor, &uCarol)
+	var hp2 api.ProgressPage
+	require.NoError(t, json.Unmarshal(hr.body, &hp2))
+	require.Len(t, hp2.Videos, 1)
+	require.Equal(t, "1201", hp2.Videos[0].ID)
+	requireError(t, e.get(t, "/me/history?cursor=!!", &uCarol), http.StatusBadRequest, "invalid_argument")
+	requireError(t, e.get(t, "/me/continue-watching?limit=0", &uCarol), http.StatusBadRequest, "invalid_argument")
+
+	// Carol loses the Public folder: the row and the route forget it at once.
+	rules, _, err := st.ListRules(ctx)
+	require.NoError(t, err)
+	for _, rl := range rules {
+		if rl.Target.String() == "folder:"+librarytest.Public && rl.Subject.String() == "everyone" {
+			_, err := st.RemoveRule(ctx, rl.ID)
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, e.lib.Refresh(ctx))
+	require.Empty(t, cw())
+	hr = e.get(t, "/me/history", &uCarol)
+	require.NoError(t, json.Unmarshal(hr.body, &hp))
+	require.Empty(t, hp.Videos)
 }

@@ -90,6 +90,11 @@ func (s *Server) routes() chi.Router {
 		if s.opts.Analytics.enabled() {
 			r.Get("/videos/{id}/playback", s.playbackSession)
 			r.Post("/analytics/events", s.ingest)
+			if s.opts.Analytics.Progress != nil {
+				r.Get("/me/continue-watching", s.getContinueWatching)
+				r.Delete("/me/continue-watching/{video_id}", s.dismissContinueWatching)
+				r.Get("/me/history", s.history)
+			}
 		} else {
 			r.Get("/videos/{id}/playback", s.playback)
 		}
@@ -160,6 +165,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	b = s.personalHome(r, v, b)
 	s.writeBody(w, r, b, cachePrivate)
 }
 
@@ -190,6 +196,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	b = s.personalVideo(r, v, chi.URLParam(r, "id"), b)
 	s.writeBody(w, r, b, cachePrivate)
 }
 
