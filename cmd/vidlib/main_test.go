@@ -92,6 +92,9 @@ func TestDemo(t *testing.T) {
 	require.Less(t, counts["member, gold tier"][1], counts["staff"][1], "the staff-only folder is denied to members")
 	require.Less(t, counts["member, gold tier"][2], counts["staff"][2], "the API shows staff more top-level folders")
 	require.Equal(t, 4, strings.Count(out, "/library/home\n"), "a curl line per user")
+	require.Contains(t, out, "viewing history  staff", "the demo generates viewing history through the API")
+	require.NotContains(t, out, "viewing history  visitor", "nothing to watch for the visitor")
+	require.Contains(t, out, "/me/continue-watching")
 
 	code, _, errOut = vidlib(t, "demo", "--demo-folders", "1")
 	require.Equal(t, 2, code)

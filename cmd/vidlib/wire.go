@@ -21,6 +21,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/vidlib/vidlib/analytics"
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/events"
@@ -29,6 +30,7 @@ import (
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/servers/api"
 	"github.com/vidlib/vidlib/servers/config"
+	"github.com/vidlib/vidlib/servers/consumers"
 	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/servers/syncworker"
 	"github.com/vidlib/vidlib/store/memstore"
@@ -50,6 +52,10 @@ type backend interface {
 	syncworker.Store
 	events.OutboxWriter
 	events.DeadLetterCounter
+	consumers.AuditStore
+	consumers.AnalyticsStore
+	consumers.WatchEventRetention
+	api.ProgressStore
 }
 
 var (
@@ -127,7 +133,15 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 		opts = append(opts, fx.Invoke(watchDeadLetters))
 	}
 	if p.consume {
-		opts = append(opts, fx.Invoke(watchConsumerLag))
+		opts = append(opts,
+			fx.Provide(
+				func(b backend) consumers.AuditStore { return b },
+				func(b backend) consumers.AnalyticsStore { return b },
+				provideConsumersConfig,
+			),
+			consumers.Module,
+			fx.Invoke(watchConsumerLag),
+		)
 	}
 	opts = append(opts, fx.Invoke(logStart))
 	return fx.Options(append(opts, extra...)...)
@@ -419,6 +433,38 @@ func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis) *lib
 	return o
 }
 
+// provideConsumersConfig configures the consumers from the analytics
+// settings. The audit consumer is built but not run here yet: the processes'
+// audit producers (outboxAuditor) still write envelopes it does not accept,
+// and switching them over belongs to the audit work.
+func provideConsumersConfig(cfg *config.Config) consumers.Config {
+	return consumers.Config{DisableAudit: true, Analytics: consumers.AnalyticsOptions{
+		Rules: cfg.Analytics.Rules(), Retention: cfg.Analytics.Retention,
+	}}
+}
+
+// apiAnalytics is the API's analytics: on when session secrets are set.
+func apiAnalytics(cfg *config.Config, pub events.Publisher, progress api.ProgressStore) (api.AnalyticsOptions, error) {
+	a := cfg.Analytics
+	secrets := a.SessionSecrets.Values()
+	if len(secrets) == 0 {
+		return api.AnalyticsOptions{}, nil
+	}
+	keys := make([][]byte, len(secrets))
+	for i, v := range secrets {
+		keys[i] = []byte(v)
+	}
+	tk, err := analytics.NewTokens(keys[0], keys[1:]...)
+	if err != nil {
+		return api.AnalyticsOptions{}, fmt.Errorf("analytics-session-secrets: %w", err)
+	}
+	return api.AnalyticsOptions{
+		Publisher: pub, Tokens: tk, Progress: progress, Rules: a.Rules(),
+		SessionTTL: a.SessionTTL, ClockSkew: a.ClockSkew, MaxAge: a.MaxEventAge,
+		EventRate: a.EventRate, EventBurst: a.EventBurst,
+	}, nil
+}
+
 type apiServer struct{ *ops.HTTPServer }
 
 type apiParams struct {
@@ -429,6 +475,8 @@ type apiParams struct {
 	Log     *zap.Logger
 	Lib     *library.Service
 	Auth    *auth.Service
+	Bus     events.Publisher
+	Store   backend
 	Metrics *ops.Metrics
 	Tracing *ops.Tracing
 	Health  *ops.Health
@@ -437,7 +485,11 @@ type apiParams struct {
 // provideAPIServer serves the read API on cfg.Listen.API with metrics and
 // tracing around the router; readiness waits for the first snapshot.
 func provideAPIServer(p apiParams) (*apiServer, error) {
-	srv, err := api.New(p.Lib, p.Auth, &api.Options{Addr: p.Cfg.Listen.API, Logger: p.Log.Named("api")})
+	an, err := apiAnalytics(p.Cfg, p.Bus, p.Store)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := api.New(p.Lib, p.Auth, &api.Options{Addr: p.Cfg.Listen.API, Logger: p.Log.Named("api"), Analytics: an})
 	if err != nil {
 		return nil, err
 	}

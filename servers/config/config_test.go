@@ -87,7 +87,8 @@ func TestSecretsHaveNoFlags(t *testing.T) {
 	require.Nil(t, fs.Lookup("vimeo-webhook-secrets"))
 	require.NotNil(t, fs.Lookup("vimeo-root-folder-id"))
 	require.Error(t, fs.Parse([]string{"--vimeo-token=abc"}), "a secret cannot be a flag")
-	require.Len(t, l.Secrets(), 2)
+	require.Nil(t, fs.Lookup("analytics-session-secrets"))
+	require.Len(t, l.Secrets(), 3)
 	require.Contains(t, l.Secrets()[0], "VIDLIB_VIMEO_TOKEN_FILE")
 }
 

@@ -42,6 +42,11 @@ type AnalyticsOptions struct {
 	ApplyTimeout time.Duration
 	// DisableFeatures stops publishing ranking.features.
 	DisableFeatures bool
+	// Retention, if positive, drops watch_events older than it, checked
+	// every RetentionInterval (0: 1 h), when the store can
+	// (WatchEventRetention). Sessions, aggregates and progress are kept.
+	Retention         time.Duration
+	RetentionInterval time.Duration
 	Observe         func(events.Observation)
 	StartSpan       events.SpanStarter
 	Logger          *zap.Logger
@@ -86,6 +91,9 @@ func NewAnalytics(store AnalyticsStore, pub events.Publisher, opts *AnalyticsOpt
 		o.Retry.InitialBackoff = 50 * time.Millisecond
 	}
 	o.Rules = o.Rules.WithDefaults()
+	if o.RetentionInterval <= 0 {
+		o.RetentionInterval = time.Hour
+	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
@@ -197,5 +205,37 @@ func (a *Analytics) publishFeatures(ctx context.Context, out analytics.Applied) 
 	}
 	if err := a.pub.Publish(ctx, msgs...); err != nil {
 		a.log.Warn("ranking features not published", zap.Int("features", len(msgs)), zap.Error(err))
+	}
+}
+
+// WatchEventRetention is a store that drops old watch events
+// (store/pgstore drops day partitions).
+type WatchEventRetention interface {
+	DropWatchEventsBefore(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// RunRetention drops events older than AnalyticsOptions.Retention now and
+// every RetentionInterval until ctx ends. It returns at once when retention
+// is off or the store cannot drop events.
+func (a *Analytics) RunRetention(ctx context.Context, _ events.Subscriber) error {
+	r, ok := a.store.(WatchEventRetention)
+	if !ok || a.opts.Retention <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(a.opts.RetentionInterval)
+	defer t.Stop()
+	for {
+		n, err := r.DropWatchEventsBefore(ctx, time.Now().Add(-a.opts.Retention))
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("watch event retention failed", zap.Error(err))
+		} else if n > 0 {
+			a.log.Info("watch events dropped by retention", zap.Int("partitions", n), zap.Duration("retention", a.opts.Retention))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
 	}
 }

@@ -93,7 +93,7 @@ func Provide(p Params) (Result, error) {
 			if p.Subscriber == nil {
 				return Result{}, fmt.Errorf("%w: the analytics consumer needs a subscriber", ErrInvalid)
 			}
-			r.loops = append(r.loops, loop{name: "analytics", run: an.Run})
+			r.loops = append(r.loops, loop{name: "analytics", run: an.Run}, loop{name: "analytics_retention", run: an.RunRetention})
 		}
 	}
 	return res, nil
