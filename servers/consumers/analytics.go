@@ -47,9 +47,9 @@ type AnalyticsOptions struct {
 	// (WatchEventRetention). Sessions, aggregates and progress are kept.
 	Retention         time.Duration
 	RetentionInterval time.Duration
-	Observe         func(events.Observation)
-	StartSpan       events.SpanStarter
-	Logger          *zap.Logger
+	Observe           func(events.Observation)
+	StartSpan         events.SpanStarter
+	Logger            *zap.Logger
 }
 
 // Analytics consumes analytics.events into watch_events, watch_sessions,
