@@ -85,7 +85,10 @@ func analyticsEnvStore(t testing.TB, opts *api.AnalyticsOptions) (*env, *recorde
 	}
 	st := memstore.New()
 	require.NoError(t, librarytest.Seed(ctx, st))
-	o.Publisher, o.Tokens, o.Progress = rec, tk, st
+	o.Tokens, o.Progress = tk, st
+	if o.Publisher == nil {
+		o.Publisher = rec
+	}
 	if o.Now == nil {
 		o.Now = func() time.Time { return testNow }
 	}
