@@ -44,6 +44,25 @@ func (s *Store) ApplyWatchEvents(ctx context.Context, evs []analytics.Event, r a
 	if err := s.ensurePartitions(ctx, days); err != nil {
 		return out, err
 	}
+	out, err := s.applyWatchEvents(ctx, evs, r)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23514" { // no partition: dropped by another instance meanwhile
+		for d := range days {
+			s.partitions.Delete(partitionName(d))
+		}
+		if err := s.ensurePartitions(ctx, days); err != nil {
+			return analytics.Applied{}, err
+		}
+		out, err = s.applyWatchEvents(ctx, evs, r)
+	}
+	if err != nil {
+		return analytics.Applied{}, fmt.Errorf("pgstore: apply watch events: %w", translate(err, analyticsErrs))
+	}
+	return out, nil
+}
+
+func (s *Store) applyWatchEvents(ctx context.Context, evs []analytics.Event, r analytics.Rules) (analytics.Applied, error) {
+	var out analytics.Applied
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		out = analytics.Applied{}
 		inserted, err := insertWatchEvents(ctx, tx, evs)
@@ -85,10 +104,7 @@ func (s *Store) ApplyWatchEvents(ctx context.Context, evs []analytics.Event, r a
 		out.Progress, err = recomputePairs(ctx, tx, pairs, r)
 		return err
 	})
-	if err != nil {
-		return analytics.Applied{}, fmt.Errorf("pgstore: apply watch events: %w", translate(err, analyticsErrs))
-	}
-	return out, nil
+	return out, err
 }
 
 func partitionName(day time.Time) string { return "watch_events_p" + day.Format("20060102") }

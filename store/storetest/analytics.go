@@ -280,4 +280,11 @@ func testAnalyticsRetention(t *testing.T, s AnalyticsStore) {
 	got, err := s.WatchSession(ctx, "r1")
 	require.NoError(t, err)
 	require.Equal(t, 2, got.Events, "retention keeps sessions")
+
+	// A day whose events were dropped can be written again.
+	again := old
+	again.ID, again.SessionID = uuid.NewString(), "r2"
+	a, err := s.ApplyWatchEvents(ctx, []analytics.Event{again}, analytics.Rules{})
+	require.NoError(t, err)
+	require.Equal(t, 1, a.Inserted)
 }
