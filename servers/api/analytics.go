@@ -155,6 +155,10 @@ type videoCheck struct {
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	a := &s.opts.Analytics
 	v, _ := viewerFrom(r)
+	if !s.lib.Ready() {
+		s.fail(w, r, library.ErrNotReady) // no event can be checked yet: retry, nothing is lost
+		return
+	}
 	var body ingestBody
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		var mbe *http.MaxBytesError

@@ -18,6 +18,8 @@ import (
 
 	"github.com/vidlib/vidlib/analytics"
 	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/events/kafkabus"
+	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/servers/api"
 )
 
@@ -49,7 +51,27 @@ func (l *latencies) report(b *testing.B) {
 //	go test -run '^$' -bench IngestHTTP ./servers/api/
 func BenchmarkIngestHTTP(b *testing.B) {
 	var published atomic.Int64
-	e, _, _ := analyticsEnv(b, &api.AnalyticsOptions{EventRate: -1, Now: time.Now, Publisher: countingPublisher{&published}})
+	benchIngest(b, countingPublisher{&published})
+	require.Equal(b, int64(b.N), published.Load(), "one batch message per request")
+}
+
+// BenchmarkIngestHTTPKafka is BenchmarkIngestHTTP publishing to Kafka
+// (kfake in process, acks=all) before each 202, as production does.
+//
+//	go test -run '^$' -bench IngestHTTPKafka ./servers/api/
+func BenchmarkIngestHTTPKafka(b *testing.B) {
+	k := testenv.Kafka(b)
+	bus, err := kafkabus.New(k.Brokers(), &kafkabus.Options{TopicPrefix: k.TopicPrefix(), Partitions: 4})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = bus.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(b, bus.Provision(ctx))
+	benchIngest(b, bus)
+}
+
+func benchIngest(b *testing.B, pub events.Publisher) {
+	e, _, _ := analyticsEnv(b, &api.AnalyticsOptions{EventRate: -1, Now: time.Now, Publisher: pub})
 	s := openPlayback(b, e, &uCarol, "1201")
 	tok := e.issuer.IDToken(uCarol)
 	var lat latencies
@@ -82,7 +104,6 @@ func BenchmarkIngestHTTP(b *testing.B) {
 		}
 	})
 	elapsed := time.Since(start)
-	require.Equal(b, int64(b.N), published.Load(), "one batch message per request")
 	b.ReportMetric(float64(b.N*100)/elapsed.Seconds(), "events/s")
 	lat.report(b)
 }

@@ -267,6 +267,15 @@ func TestIngestRequestErrors(t *testing.T) {
 	requireError(t, r, http.StatusServiceUnavailable, "unavailable")
 }
 
+func TestIngestNotReady(t *testing.T) {
+	tk, err := analytics.NewTokens(testSecret)
+	require.NoError(t, err)
+	e := newEnv(t, false, &api.Options{RateLimit: -1, Analytics: api.AnalyticsOptions{Publisher: &recorder{}, Tokens: tk}}, nil)
+	r := e.do(t, http.MethodPost, "/analytics/events", &uCarol, []byte(`{"events":[{}]}`))
+	requireError(t, r, http.StatusServiceUnavailable, "not_ready")
+	require.Equal(t, "1", r.header.Get("Retry-After"))
+}
+
 func TestPlaybackWithoutAnalytics(t *testing.T) {
 	e := newEnv(t, true, nil, nil)
 	r := e.get(t, "/videos/1201/playback", &uCarol)
