@@ -2,6 +2,7 @@ package consumers_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/vidlib/vidlib/analytics"
 	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/servers/consumers"
 	"github.com/vidlib/vidlib/store/storetest"
 )
@@ -62,4 +64,57 @@ func BenchmarkAnalyticsConsumerPostgres(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N*100)/time.Since(start).Seconds(), "events/s")
+}
+
+// BenchmarkAnalyticsConsumerKafkaPostgres is the whole consumer path:
+// b.N batches of 100 events published to Kafka (kfake), then consumed into
+// PostgreSQL by one consumer (the bus's default concurrency); the time is
+// from the subscription's start until every event is stored.
+//
+//	go test -run '^$' -bench AnalyticsConsumerKafka ./servers/consumers/
+func BenchmarkAnalyticsConsumerKafkaPostgres(b *testing.B) {
+	ctx := context.Background()
+	k := testenv.Kafka(b)
+	s := openPG(b, 16)
+	bus := newKafkaBus(b, k)
+	var msgs []events.Message
+	users := make([]string, 0, b.N)
+	for range b.N {
+		user := uuid.NewString()
+		users = append(users, user)
+		var evs []analytics.Event
+		for k := range 5 {
+			sid := uuid.NewString()
+			at := storetest.WatchBase.Add(time.Duration(k) * time.Hour)
+			for i := range 20 {
+				evs = append(evs, analytics.Event{ID: uuid.NewString(), Type: analytics.TypeHeartbeat, SessionID: sid, UserID: user,
+					VideoID: fmt.Sprint("v", k), Position: float64(5 * i), OccurredAt: at.Add(time.Duration(5*i) * time.Second)})
+			}
+		}
+		msgs = append(msgs, batchMessage(b, evs))
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	require.NoError(b, bus.Publish(pctx, msgs...))
+	cancel()
+	c, err := consumers.NewAnalytics(s, bus, &consumers.AnalyticsOptions{Group: "bench-" + uuid.NewString(), DisableFeatures: true, MaxInFlight: 64})
+	require.NoError(b, err)
+	b.ResetTimer()
+	start := time.Now()
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(rctx, bus) }()
+	want := b.N * 100
+	for {
+		var n int
+		require.NoError(b, s.Pool().QueryRow(ctx, `SELECT count(*) FROM watch_events WHERE user_id = ANY($1)`, users).Scan(&n))
+		if n >= want {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	stop()
+	require.NoError(b, <-done)
+	b.ReportMetric(float64(want)/elapsed.Seconds(), "events/s")
 }
