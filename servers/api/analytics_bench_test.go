@@ -21,6 +21,8 @@ import (
 	"github.com/vidlib/vidlib/events/kafkabus"
 	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/servers/api"
+	"github.com/vidlib/vidlib/store/memstore"
+	"github.com/vidlib/vidlib/store/pgstore"
 )
 
 // latencies collects per-request latencies and reports p50/p99.
@@ -117,13 +119,26 @@ func (p countingPublisher) Publish(_ context.Context, msgs ...events.Message) er
 }
 
 // BenchmarkContinueWatching serves GET /me/continue-watching over HTTP for
-// a user with 200 videos of progress (memstore), filtered against the
-// current entitlements.
+// a user with 200 videos of progress (memstore, then PostgreSQL), filtered
+// against the current entitlements.
 //
 //	go test -run '^$' -bench ContinueWatching ./servers/api/
 func BenchmarkContinueWatching(b *testing.B) {
+	b.Run("memstore", func(b *testing.B) { benchContinueWatching(b, memstore.New()) })
+	b.Run("pgstore", func(b *testing.B) {
+		ctx := context.Background()
+		pg, err := pgstore.Open(ctx, testenv.PostgresURL(b), nil)
+		require.NoError(b, err)
+		b.Cleanup(pg.Close)
+		_, err = pg.Migrate(ctx)
+		require.NoError(b, err)
+		benchContinueWatching(b, pg)
+	})
+}
+
+func benchContinueWatching(b *testing.B, st analyticsStore) {
 	ctx := context.Background()
-	e, _, _, st := analyticsEnvStore(b, nil)
+	e, _, _ := analyticsEnvOn(b, st, nil)
 	carol := userID(b, e, &uCarol)
 	// 200 videos of progress, the worst case of one answer: the 195 newest
 	// are videos no longer in the library (skipped at serve time), the 5

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vidlib/vidlib/analytics"
+	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/auth/authtest"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/library"
@@ -71,9 +72,26 @@ func analyticsEnv(t testing.TB, opts *api.AnalyticsOptions) (*env, *recorder, *a
 	return e, rec, tk
 }
 
+// analyticsStore is what the analytics tests need of a store: the library,
+// the users, progress, and applying events (the consumer's work).
+type analyticsStore interface {
+	library.Store
+	librarytest.Writer
+	auth.UserStore
+	api.ProgressStore
+	ApplyWatchEvents(ctx context.Context, evs []analytics.Event, r analytics.Rules) (analytics.Applied, error)
+}
+
 // analyticsEnvStore is an API with analytics on, over a seeded memstore
 // that is also its progress store.
 func analyticsEnvStore(t testing.TB, opts *api.AnalyticsOptions) (*env, *recorder, *analytics.Tokens, *memstore.Store) {
+	st := memstore.New()
+	e, rec, tk := analyticsEnvOn(t, st, opts)
+	return e, rec, tk, st
+}
+
+// analyticsEnvOn is analyticsEnvStore over st (seeded here).
+func analyticsEnvOn(t testing.TB, st analyticsStore, opts *api.AnalyticsOptions) (*env, *recorder, *analytics.Tokens) {
 	t.Helper()
 	ctx := context.Background()
 	rec := &recorder{}
@@ -83,7 +101,6 @@ func analyticsEnvStore(t testing.TB, opts *api.AnalyticsOptions) (*env, *recorde
 	if opts != nil {
 		o = *opts
 	}
-	st := memstore.New()
 	require.NoError(t, librarytest.Seed(ctx, st))
 	o.Tokens, o.Progress = tk, st
 	if o.Publisher == nil {
@@ -100,7 +117,7 @@ func analyticsEnvStore(t testing.TB, opts *api.AnalyticsOptions) (*env, *recorde
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &env{issuer: is, lib: lib, srv: srv, http: hs}, rec, tk, st
+	return &env{issuer: is, lib: lib, srv: srv, http: hs}, rec, tk
 }
 
 func (e *env) do(t testing.TB, method, path string, u *authtest.User, body []byte) resp {
