@@ -207,19 +207,21 @@ func (s *Store) History(_ context.Context, userID string, before time.Time, befo
 	return out[:min(limit, len(out))], nil
 }
 
-// DropWatchEventsBefore forgets the events that occurred before cutoff's UTC
-// day (retention, as pgstore drops whole day partitions).
+// DropWatchEventsBefore forgets the events of the UTC days that end at or
+// before cutoff and returns how many days it dropped (retention, as pgstore
+// drops whole day partitions).
 func (s *Store) DropWatchEventsBefore(_ context.Context, cutoff time.Time) (int, error) {
 	a := &s.analytics
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	n := 0
+	days := map[time.Time]bool{}
 	for id, e := range a.events {
-		if !analytics.Day(e.OccurredAt).AddDate(0, 0, 1).After(cutoff) {
+		if d := analytics.Day(e.OccurredAt); !d.AddDate(0, 0, 1).After(cutoff) {
 			delete(a.events, id)
-			n++
+			days[d] = true
 		}
 	}
+	n := len(days)
 	for sid, evs := range a.bySession {
 		a.bySession[sid] = slices.DeleteFunc(evs, func(e analytics.Event) bool { _, ok := a.events[e.ID]; return !ok })
 	}

@@ -129,7 +129,7 @@ func (s *Store) ensurePartitions(ctx context.Context, days map[time.Time]bool) e
 }
 
 // DropWatchEventsBefore drops the watch_events day partitions that end at or
-// before cutoff (retention) and returns how many. Sessions, aggregates and
+// before cutoff (retention) and returns how many days it dropped. Sessions, aggregates and
 // resume state are kept.
 func (s *Store) DropWatchEventsBefore(ctx context.Context, cutoff time.Time) (int, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
