@@ -120,6 +120,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.Vimeo.WebhookSecrets = config.Secrets{config.NewSecret(hex.EncodeToString(secret))}
 	cfg.Sync.PollInterval = 10 * time.Second
 	cfg.Listen.Sync = "127.0.0.1:0"
+	if len(cfg.Analytics.SessionSecrets) == 0 {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		cfg.Analytics.SessionSecrets = config.Secrets{config.NewSecret(hex.EncodeToString(key))}
+	}
 
 	// 2. A local sign-in issuer shaped like a Cognito user pool. Demo only.
 	// Its hosted sign-in page lists the demo admin and users: the admin
@@ -223,6 +228,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "%-20s %8d %8d %12d\n", u.label, vf, vv, n)
 	}
+	// Some viewing history, through the API as a player would send it, so
+	// that continue watching and the history are not empty.
+	for i := range demoUsers {
+		n, err := demoHistory(ctx, apiBase, tokens[i], 4)
+		if err != nil {
+			return fmt.Errorf("demo viewing history of %s: %w", demoUsers[i].label, err)
+		}
+		if n > 0 {
+			fmt.Fprintf(stdout, "viewing history  %-20s %d playback events accepted\n", demoUsers[i].label, n)
+		}
+	}
 	fmt.Fprintf(stdout, "\nThe API is at %s. Try it as each user (tokens are valid for 12 hours):\n\n", apiBase)
 	for i, u := range demoUsers {
 		fmt.Fprintf(stdout, "# %s\nTOKEN_%d='%s'\ncurl -s -H \"Authorization: Bearer $TOKEN_%d\" %s/library/home\n\n", u.label, i, tokens[i], i, apiBase)
@@ -232,6 +248,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "Then open a folder:        curl -s -H \"Authorization: Bearer $TOKEN_3\" %s/folders/%s\n", apiBase, exampleFolder)
 	fmt.Fprintf(stdout, "and a video's player:      curl -s -H \"Authorization: Bearer $TOKEN_3\" %s/videos/<id>/playback\n", apiBase)
+	fmt.Fprintf(stdout, "continue watching:         curl -s -H \"Authorization: Bearer $TOKEN_3\" %s/me/continue-watching\n", apiBase)
+	fmt.Fprintf(stdout, "and the history:           curl -s -H \"Authorization: Bearer $TOKEN_3\" %s/me/history\n", apiBase)
 	fmt.Fprintf(stdout, "The same folder as TOKEN_1 may be a 404: what a user may not see does not exist for them.\n")
 	fmt.Fprintf(stdout, "OpenAPI: %s/openapi.json", apiBase)
 	if metrics.HTTPServer != nil {

@@ -131,6 +131,9 @@ func TestDemo(t *testing.T) {
 	require.Equal(t, 4, strings.Count(out, "/library/home\n"), "a curl line per user")
 	require.Contains(t, out, "/admin/overview", "the admin API is printed (and checked: dead letters, a held run)")
 	require.Contains(t, out, "is held")
+	require.Contains(t, out, "viewing history  staff", "the demo generates viewing history through the API")
+	require.NotContains(t, out, "viewing history  visitor", "nothing to watch for the visitor")
+	require.Contains(t, out, "/me/continue-watching")
 
 	code, _, errOut := vidlib(t, "demo", "--demo-folders", "1")
 	require.Equal(t, 2, code)

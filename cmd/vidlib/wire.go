@@ -22,6 +22,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/vidlib/vidlib/analytics"
 	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/entitle"
@@ -58,6 +59,9 @@ type backend interface {
 	consumers.AuditStore
 	audit.Searcher
 	admin.Store
+	consumers.AnalyticsStore
+	consumers.WatchEventRetention
+	api.ProgressStore
 }
 
 var (
@@ -155,10 +159,14 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 	}
 	if p.consume {
 		opts = append(opts,
-			fx.Provide(provideConsumersConfig, func(b backend) consumers.AuditStore { return b }),
+			fx.Provide(
+				func(b backend) consumers.AuditStore { return b },
+				func(b backend) consumers.AnalyticsStore { return b },
+				provideConsumersConfig,
+			),
 			consumers.Module,
+			fx.Invoke(watchConsumerLag),
 		)
-		opts = append(opts, fx.Invoke(watchConsumerLag))
 	}
 	opts = append(opts, fx.Invoke(logStart))
 	return fx.Options(append(opts, extra...)...)
@@ -298,6 +306,7 @@ func consumerGroups(c syncworker.Config) []ops.ConsumerGroup {
 		{Group: norm, Topics: []string{events.TopicVimeoWebhooksRaw}},
 		{Group: apply, Topics: []string{events.TopicVimeoSyncNormalized}},
 		{Group: consumers.GroupAudit, Topics: []string{events.TopicAudit}},
+		{Group: consumers.GroupAnalytics, Topics: []string{events.TopicAnalytics}},
 	}
 }
 
@@ -435,6 +444,28 @@ func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *a
 	return o, nil
 }
 
+// apiAnalytics is the API's analytics: on when session secrets are set.
+func apiAnalytics(cfg *config.Config, pub events.Publisher, progress api.ProgressStore) (api.AnalyticsOptions, error) {
+	a := cfg.Analytics
+	secrets := a.SessionSecrets.Values()
+	if len(secrets) == 0 {
+		return api.AnalyticsOptions{}, nil
+	}
+	keys := make([][]byte, len(secrets))
+	for i, v := range secrets {
+		keys[i] = []byte(v)
+	}
+	tk, err := analytics.NewTokens(keys[0], keys[1:]...)
+	if err != nil {
+		return api.AnalyticsOptions{}, fmt.Errorf("analytics-session-secrets: %w", err)
+	}
+	return api.AnalyticsOptions{
+		Publisher: pub, Tokens: tk, Progress: progress, Rules: a.Rules(),
+		SessionTTL: a.SessionTTL, ClockSkew: a.ClockSkew, MaxAge: a.MaxEventAge,
+		EventRate: a.EventRate, EventBurst: a.EventBurst,
+	}, nil
+}
+
 type apiServer struct{ *ops.HTTPServer }
 
 type apiParams struct {
@@ -445,6 +476,8 @@ type apiParams struct {
 	Log     *zap.Logger
 	Lib     *library.Service
 	Auth    *auth.Service
+	Bus     events.Publisher
+	Store   backend
 	Metrics *ops.Metrics
 	Tracing *ops.Tracing
 	Health  *ops.Health
@@ -453,7 +486,11 @@ type apiParams struct {
 // provideAPIServer serves the read API on cfg.Listen.API with metrics and
 // tracing around the router; readiness waits for the first snapshot.
 func provideAPIServer(p apiParams) (*apiServer, error) {
-	srv, err := api.New(p.Lib, p.Auth, &api.Options{Addr: p.Cfg.Listen.API, Logger: p.Log.Named("api")})
+	an, err := apiAnalytics(p.Cfg, p.Bus, p.Store)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := api.New(p.Lib, p.Auth, &api.Options{Addr: p.Cfg.Listen.API, Logger: p.Log.Named("api"), Analytics: an})
 	if err != nil {
 		return nil, err
 	}
@@ -650,9 +687,12 @@ func provideSyncConfig(cfg *config.Config, p parts, m *ops.Metrics, tr *ops.Trac
 }
 
 // provideConsumersConfig gives the audit consumer its metrics, tracing and
-// checkpoint signing key.
+// checkpoint signing key, and the analytics consumer its rules and retention.
 func provideConsumersConfig(cfg *config.Config, m *ops.Metrics, tr *ops.Tracing) (consumers.Config, error) {
 	var c consumers.Config
+	c.Analytics.Rules, c.Analytics.Retention = cfg.Analytics.Rules(), cfg.Analytics.Retention
+	c.Analytics.Observe = m.ObserveConsumer(consumers.GroupAnalytics)
+	c.Analytics.StartSpan = tr.MessageSpan(consumers.GroupAnalytics, busSystem(cfg))
 	c.Audit.Observe = m.ObserveConsumer(consumers.GroupAudit)
 	c.Audit.StartSpan = tr.MessageSpan(consumers.GroupAudit, busSystem(cfg))
 	if cfg.Audit.CheckpointKey.IsSet() {

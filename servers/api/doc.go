@@ -22,6 +22,29 @@
 // sent when the client accepts it and the body is at least
 // Options.GzipMinBytes.
 //
+// # Analytics
+//
+// With Options.Analytics (a Publisher and session Tokens) the playback
+// answer also carries a playback session (id, HMAC-signed token bound to
+// user, video, session and expiry) and the resume position, and
+//
+//	POST   /analytics/events                  a batch of ≤ 500 playback events → 202 with per-event results
+//	GET    /me/continue-watching              videos in progress, newest first (?limit=)
+//	DELETE /me/continue-watching/{video_id}   hide until played again (204)
+//	GET    /me/history                        videos by last played, paged (?cursor=&limit=)
+//
+// are served (the last three, and resume positions, with a ProgressStore).
+// Each event is checked (known type, token of this user, video and session,
+// video visible now, occurred-at within ClockSkew and MaxAge, position within
+// the duration plus PositionSlack); rejected events get a reason code and are
+// never published. The accepted ones are published as one analytics.batch
+// envelope keyed by user, and acknowledged by the bus, before the 202: a
+// publish failure is a 503 and the client retries the same batch (event ids
+// make that safe). A malformed body is 400, more than MaxBatch events or
+// MaxBodyBytes 413, over the per-user event rate 429. Continue watching,
+// history, resume positions and the home's continue_watching row are
+// filtered against the current snapshot and entitlements when served.
+//
 // New builds a Server without I/O; Handler serves it in-process; Start or
 // Serve listen and Shutdown stops gracefully. Module (fx) does the same in an
 // application's lifecycle; LibraryModule provides and runs the

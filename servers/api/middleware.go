@@ -79,12 +79,16 @@ func (s *Server) limits(next http.Handler) http.Handler {
 			writeError(w, r, http.StatusRequestURITooLong, "uri_too_long", "request URI too long")
 			return
 		}
-		if r.ContentLength > s.opts.MaxBodyBytes {
+		maxBody := s.opts.MaxBodyBytes
+		if r.URL.Path == "/analytics/events" && s.opts.Analytics.enabled() {
+			maxBody = s.opts.Analytics.MaxBodyBytes
+		}
+		if r.ContentLength > maxBody {
 			writeError(w, r, http.StatusRequestEntityTooLarge, "body_too_large", "request body too large")
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.opts.HandlerTimeout)
 		defer cancel()

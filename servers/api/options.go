@@ -55,7 +55,10 @@ type Options struct {
 	// ShutdownTimeout bounds a graceful shutdown started by the fx module
 	// (default DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
-	Logger          *zap.Logger // nil: no logging
+	// Analytics switches on playback sessions and analytics ingest (zero:
+	// off).
+	Analytics AnalyticsOptions
+	Logger    *zap.Logger // nil: no logging
 }
 
 func (o *Options) withDefaults() (Options, error) {
@@ -100,6 +103,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if r.RateBurst < 0 || r.HandlerTimeout < 0 || r.MaxBodyBytes < 0 || r.MaxURLBytes < 0 || r.MaxHeaderBytes < 0 {
 		return r, fmt.Errorf("%w: negative limit", ErrInvalid)
+	}
+	if err := r.Analytics.withDefaults(); err != nil {
+		return r, err
 	}
 	if r.Logger == nil {
 		r.Logger = zap.NewNop()

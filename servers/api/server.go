@@ -32,8 +32,10 @@ type Server struct {
 	opts    Options
 	log     *zap.Logger
 	limiter *userLimiter
-	router  chi.Router
-	handler http.Handler
+	// eventLimiter limits analytics events per user (nil: no limit).
+	eventLimiter *userLimiter
+	router       chi.Router
+	handler      http.Handler
 
 	mu   sync.Mutex
 	srv  *http.Server
@@ -53,6 +55,9 @@ func New(lib *library.Service, authn Authenticator, opts *Options) (*Server, err
 	s := &Server{lib: lib, authn: authn, opts: o, log: o.Logger}
 	if o.RateLimit > 0 {
 		s.limiter = &userLimiter{max: o.MaxLimitedUsers, rate: rate.Limit(o.RateLimit), burst: o.RateBurst, m: map[string]*rate.Limiter{}}
+	}
+	if a := o.Analytics; a.enabled() && a.EventRate > 0 {
+		s.eventLimiter = &userLimiter{max: o.MaxLimitedUsers, rate: rate.Limit(a.EventRate), burst: a.EventBurst, m: map[string]*rate.Limiter{}}
 	}
 	s.router = s.routes()
 	s.handler = s.router
@@ -82,7 +87,17 @@ func (s *Server) routes() chi.Router {
 		r.Get("/library/home", s.home)
 		r.Get("/folders/{id}", s.folder)
 		r.Get("/videos/{id}", s.video)
-		r.Get("/videos/{id}/playback", s.playback)
+		if s.opts.Analytics.enabled() {
+			r.Get("/videos/{id}/playback", s.playbackSession)
+			r.Post("/analytics/events", s.ingest)
+			if s.opts.Analytics.Progress != nil {
+				r.Get("/me/continue-watching", s.getContinueWatching)
+				r.Delete("/me/continue-watching/{video_id}", s.dismissContinueWatching)
+				r.Get("/me/history", s.history)
+			}
+		} else {
+			r.Get("/videos/{id}/playback", s.playback)
+		}
 		r.Get("/me", s.me)
 	})
 	return r
@@ -150,6 +165,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	b = s.personalHome(r, v, b)
 	s.writeBody(w, r, b, cachePrivate)
 }
 
@@ -180,6 +196,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	b = s.personalVideo(r, v, chi.URLParam(r, "id"), b)
 	s.writeBody(w, r, b, cachePrivate)
 }
 

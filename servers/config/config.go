@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/vidlib/vidlib/analytics"
 	"github.com/vidlib/vidlib/auth"
 )
 
@@ -39,18 +40,19 @@ const (
 // Config is every setting of every vidlib subcommand. Default returns the
 // defaults; Load fills it from flags and the environment.
 type Config struct {
-	Log      Log
-	Tracing  Tracing
-	Listen   Listen
-	Postgres Postgres
-	Redis    Redis
-	Kafka    Kafka
-	Vimeo    Vimeo
-	Sync     Sync
-	Auth     Auth
-	Audit    Audit
-	Console  Console
-	Demo     Demo
+	Log       Log
+	Tracing   Tracing
+	Listen    Listen
+	Postgres  Postgres
+	Redis     Redis
+	Kafka     Kafka
+	Vimeo     Vimeo
+	Sync      Sync
+	Auth      Auth
+	Audit     Audit
+	Console   Console
+	Analytics Analytics
+	Demo      Demo
 
 	// ShutdownTimeout bounds the graceful stop: servers drain in-flight
 	// requests and consumers finish their batch within it.
@@ -133,6 +135,33 @@ type Vimeo struct {
 	// accepted (rotation). Comma-separated in VIDLIB_VIMEO_WEBHOOK_SECRETS or
 	// its _FILE.
 	WebhookSecrets Secrets
+}
+
+// Rules are the analytics definitions these settings give.
+func (a Analytics) Rules() analytics.Rules {
+	return analytics.Rules{Heartbeat: a.Heartbeat, ViewAfter: a.ViewAfter, ViewWindow: a.ViewWindow,
+		ResumeMinRatio: a.ResumeMinRatio, WatchedRatio: a.WatchedRatio}.WithDefaults()
+}
+
+// Analytics configures playback analytics: session tokens and ingest limits
+// in the API, the analytics rules in the consumer, and event retention.
+type Analytics struct {
+	// SessionSecrets sign playback-session tokens (HMAC-SHA256, at least 32
+	// bytes each); the first signs, all verify (rotation). Unset: the API
+	// mints no sessions and does not accept events. Every API instance
+	// needs the same secrets.
+	SessionSecrets Secrets
+	SessionTTL     time.Duration // token lifetime (default 6h)
+	ClockSkew      time.Duration // occurred-at may be this far ahead of the server (default 5m)
+	MaxEventAge    time.Duration // and at most this old (default 48h)
+	EventRate      float64       // events per second per user (default 50; negative: no limit)
+	EventBurst     int           // events (default 2000)
+	Retention      time.Duration // watch_events partitions older than this are dropped (default 0: kept)
+	Heartbeat      time.Duration // client heartbeat interval (default 5s, PeerTube)
+	ViewAfter      time.Duration // playing time that makes a view (default 10s, PeerTube)
+	ViewWindow     time.Duration // one view per user and video per window (default 1h, PeerTube)
+	ResumeMinRatio float64       // no resume under this share (default 0.05, Jellyfin)
+	WatchedRatio   float64       // watched at or over this share (default 0.9, Jellyfin)
 }
 
 // Sync tunes reconciliation and change polling.
@@ -260,6 +289,11 @@ func Default() *Config {
 			MaxDeleteShare:    DefaultMaxDeleteShare,
 		},
 		Console:         Console{Enabled: true},
+		Analytics: Analytics{
+			SessionTTL: 6 * time.Hour, ClockSkew: 5 * time.Minute, MaxEventAge: 48 * time.Hour,
+			EventRate: 50, EventBurst: 2000, Heartbeat: 5 * time.Second, ViewAfter: 10 * time.Second,
+			ViewWindow: time.Hour, ResumeMinRatio: 0.05, WatchedRatio: 0.9,
+		},
 		Demo:            Demo{Folders: 300, Videos: 3000, Seed: 1},
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}

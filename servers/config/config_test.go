@@ -92,10 +92,12 @@ func TestSecretsHaveNoFlags(t *testing.T) {
 	require.Nil(t, fs.Lookup("console-session-key"))
 	require.NotNil(t, fs.Lookup("console-redirect-url"))
 	require.Error(t, fs.Parse([]string{"--vimeo-token=abc"}), "a secret cannot be a flag")
-	require.Len(t, l.Secrets(), 5)
+	require.Len(t, l.Secrets(), 6)
 	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_VIMEO_TOKEN_FILE")
 	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_CONSOLE_SESSION_KEY_FILE")
 	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_AUDIT_CHECKPOINT_KEY_FILE")
+	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_ANALYTICS_SESSION_SECRETS_FILE")
+	require.Nil(t, fs.Lookup("analytics-session-secrets"))
 }
 
 // TestAuditSettings: the access sample rate is bounded and the checkpoint

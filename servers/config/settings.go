@@ -17,29 +17,30 @@ type Section string
 
 // Sections. SectionCore is always registered.
 const (
-	SectionCore     Section = "core"     // log-level, log-format, shutdown-timeout, otel-*
-	SectionMetrics  Section = "metrics"  // metrics-addr
-	SectionAPI      Section = "api"      // api-addr, redis-page-cache, audit-access-sample
-	SectionSync     Section = "sync"     // sync-addr, reconcile-interval, poll-interval, max-delete-share
-	SectionAdmin    Section = "admin"    // admin-addr, console, console-*
-	SectionPostgres Section = "postgres" // postgres-url
-	SectionRedis    Section = "redis"    // redis-url
-	SectionKafka    Section = "kafka"    // kafka-brokers, kafka-topic-prefix
-	SectionVimeo    Section = "vimeo"    // VIDLIB_VIMEO_TOKEN, vimeo-root-folder-id, vimeo-user-id, vimeo-base-url
-	SectionWebhook  Section = "webhook"  // VIDLIB_VIMEO_WEBHOOK_SECRETS
-	SectionAuth     Section = "auth"     // cognito-*, google-client-ids, apple-audiences, auth-*
-	SectionDemo     Section = "demo"     // demo-folders, demo-videos, demo-seed
-	SectionAudit    Section = "audit"    // VIDLIB_AUDIT_CHECKPOINT_KEY
+	SectionCore      Section = "core"      // log-level, log-format, shutdown-timeout, otel-*
+	SectionMetrics   Section = "metrics"   // metrics-addr
+	SectionAPI       Section = "api"       // api-addr, redis-page-cache, audit-access-sample
+	SectionSync      Section = "sync"      // sync-addr, reconcile-interval, poll-interval, max-delete-share
+	SectionAdmin     Section = "admin"     // admin-addr, console, console-*
+	SectionPostgres  Section = "postgres"  // postgres-url
+	SectionRedis     Section = "redis"     // redis-url
+	SectionKafka     Section = "kafka"     // kafka-brokers, kafka-topic-prefix
+	SectionVimeo     Section = "vimeo"     // VIDLIB_VIMEO_TOKEN, vimeo-root-folder-id, vimeo-user-id, vimeo-base-url
+	SectionWebhook   Section = "webhook"   // VIDLIB_VIMEO_WEBHOOK_SECRETS
+	SectionAuth      Section = "auth"      // cognito-*, google-client-ids, apple-audiences, auth-*
+	SectionDemo      Section = "demo"      // demo-folders, demo-videos, demo-seed
+	SectionAudit     Section = "audit"     // VIDLIB_AUDIT_CHECKPOINT_KEY
+	SectionAnalytics Section = "analytics" // VIDLIB_ANALYTICS_SESSION_SECRETS, analytics-*
 )
 
 // The sections of each vidlib subcommand.
 var (
-	ForAPI     = []Section{SectionCore, SectionMetrics, SectionAPI, SectionPostgres, SectionRedis, SectionKafka, SectionAuth}
+	ForAPI     = []Section{SectionCore, SectionMetrics, SectionAPI, SectionPostgres, SectionRedis, SectionKafka, SectionAuth, SectionAnalytics}
 	ForSync    = []Section{SectionCore, SectionMetrics, SectionSync, SectionPostgres, SectionRedis, SectionKafka, SectionVimeo, SectionWebhook}
-	ForConsume = []Section{SectionCore, SectionMetrics, SectionPostgres, SectionRedis, SectionKafka, SectionAudit}
+	ForConsume = []Section{SectionCore, SectionMetrics, SectionPostgres, SectionRedis, SectionKafka, SectionAudit, SectionAnalytics}
 	ForAdmin   = []Section{SectionCore, SectionMetrics, SectionAdmin, SectionPostgres, SectionRedis, SectionKafka, SectionAuth}
-	ForAll     = []Section{SectionCore, SectionMetrics, SectionAPI, SectionSync, SectionAdmin, SectionPostgres, SectionRedis, SectionKafka, SectionVimeo, SectionWebhook, SectionAuth, SectionAudit}
-	ForDemo    = []Section{SectionCore, SectionMetrics, SectionAPI, SectionAdmin, SectionDemo}
+	ForAll     = []Section{SectionCore, SectionMetrics, SectionAPI, SectionSync, SectionAdmin, SectionPostgres, SectionRedis, SectionKafka, SectionVimeo, SectionWebhook, SectionAuth, SectionAudit, SectionAnalytics}
+	ForDemo    = []Section{SectionCore, SectionMetrics, SectionAPI, SectionAdmin, SectionDemo, SectionAnalytics}
 	ForMigrate = []Section{SectionCore, SectionPostgres}
 )
 
@@ -303,6 +304,31 @@ var settings = func() []*setting {
 			float(func(c *Config) *float64 { return &c.Audit.AccessSampleRate })),
 		withSecret(s("audit-checkpoint-key", SectionAudit, "base64 Ed25519 seed that signs the audit log's checkpoints (empty: unsigned)",
 			secret(func(c *Config) *Secret { return &c.Audit.CheckpointKey }))),
+		// Analytics.
+		withSecret(s("analytics-session-secrets", SectionAnalytics, "comma-separated secrets (32+ bytes) signing playback-session tokens; the first signs, all verify (unset: no analytics ingest)",
+			secretList(func(c *Config) *Secrets { return &c.Analytics.SessionSecrets }))),
+		s("analytics-session-ttl", SectionAnalytics, "lifetime of a playback-session token",
+			duration(func(c *Config) *time.Duration { return &c.Analytics.SessionTTL })),
+		s("analytics-clock-skew", SectionAnalytics, "how far ahead of the server's clock an event's occurred_at may be",
+			duration(func(c *Config) *time.Duration { return &c.Analytics.ClockSkew })),
+		s("analytics-max-event-age", SectionAnalytics, "oldest occurred_at accepted (late events up to this age update the right session and day)",
+			duration(func(c *Config) *time.Duration { return &c.Analytics.MaxEventAge })),
+		s("analytics-event-rate", SectionAnalytics, "events per second per user accepted by POST /analytics/events (negative: no limit)",
+			float(func(c *Config) *float64 { return &c.Analytics.EventRate })),
+		s("analytics-event-burst", SectionAnalytics, "burst of events per user",
+			integer(func(c *Config) *int { return &c.Analytics.EventBurst })),
+		s("analytics-retention", SectionAnalytics, "drop watch_events day partitions older than this (0: keep; sessions and aggregates are kept)",
+			duration(func(c *Config) *time.Duration { return &c.Analytics.Retention })),
+		s("analytics-heartbeat", SectionAnalytics, "the players' heartbeat interval (PeerTube: 5s); a silence over 3 heartbeats is not watching",
+			duration(func(c *Config) *time.Duration { return &c.Analytics.Heartbeat })),
+		s("analytics-view-after", SectionAnalytics, "playing time that makes a view, or half of a shorter video (PeerTube: 10s)",
+			duration(func(c *Config) *time.Duration { return &c.Analytics.ViewAfter })),
+		s("analytics-view-window", SectionAnalytics, "one view per user and video per window (PeerTube: 1h)",
+			duration(func(c *Config) *time.Duration { return &c.Analytics.ViewWindow })),
+		s("analytics-resume-min", SectionAnalytics, "no resume under this share of a video (Jellyfin: 0.05)",
+			float(func(c *Config) *float64 { return &c.Analytics.ResumeMinRatio })),
+		s("analytics-watched-ratio", SectionAnalytics, "watched at or over this share: no resume, counts as a completion (Jellyfin: 0.9)",
+			float(func(c *Config) *float64 { return &c.Analytics.WatchedRatio })),
 		// Auth.
 		s("cognito-region", SectionAuth, "AWS region of the Cognito user pool, e.g. eu-west-1",
 			str(func(c *Config) *string { return &c.Auth.CognitoRegion })),

@@ -96,6 +96,30 @@ func (c Config) problems() []Problem {
 	if c.Has(SectionMetrics) {
 		addr("metrics-addr", c.Listen.Metrics)
 	}
+	if c.Has(SectionAnalytics) {
+		a := c.Analytics
+		for _, v := range a.SessionSecrets.Values() {
+			if len(v) < 32 {
+				bad("analytics-session-secrets", "each secret must be at least 32 bytes")
+				break
+			}
+		}
+		for name, d := range map[string]time.Duration{"analytics-session-ttl": a.SessionTTL, "analytics-clock-skew": a.ClockSkew,
+			"analytics-max-event-age": a.MaxEventAge, "analytics-heartbeat": a.Heartbeat, "analytics-view-after": a.ViewAfter, "analytics-view-window": a.ViewWindow} {
+			if d <= 0 {
+				bad(name, "must be positive, got %s", d)
+			}
+		}
+		if a.Retention < 0 || (a.Retention > 0 && a.Retention <= a.MaxEventAge) {
+			bad("analytics-retention", "must be 0 (keep) or longer than --analytics-max-event-age (%s), got %s", a.MaxEventAge, a.Retention)
+		}
+		if a.EventBurst < 0 {
+			bad("analytics-event-burst", "must not be negative, got %d", a.EventBurst)
+		}
+		if a.ResumeMinRatio <= 0 || a.ResumeMinRatio >= a.WatchedRatio || a.WatchedRatio > 1 {
+			bad("analytics-resume-min", "must be > 0 and below --analytics-watched-ratio (at most 1), got %g and %g", a.ResumeMinRatio, a.WatchedRatio)
+		}
+	}
 	if c.Has(SectionAPI) {
 		if c.Listen.API == "" {
 			bad("api-addr", "must be set")

@@ -36,7 +36,7 @@ func crashSize(t *testing.T) int {
 	return 100_000
 }
 
-func newKafkaBus(t *testing.T, k *testenv.KafkaCluster) *kafkabus.Bus {
+func newKafkaBus(t testing.TB, k *testenv.KafkaCluster) *kafkabus.Bus {
 	t.Helper()
 	b, err := kafkabus.New(k.Brokers(), &kafkabus.Options{
 		TopicPrefix: k.TopicPrefix(), Partitions: 4,

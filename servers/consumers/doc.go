@@ -1,6 +1,21 @@
 // Package consumers holds vidlib's event consumers that are not part of the
-// sync worker. Today that is the audit consumer: it consumes audit.events and
-// appends each audit.Record to the hash-chained audit log (audit_logs).
+// sync worker: the audit consumer and the analytics consumer.
+//
+// The analytics consumer consumes analytics.events (one analytics.batch
+// envelope per accepted ingest request, keyed by user) and applies each
+// batch to the store in one transaction (AnalyticsStore.ApplyWatchEvents):
+// new events are inserted (a duplicate event id changes nothing), and every
+// session, per-day aggregate and resume position they touch is recomputed
+// from the stored events, so late, reordered and redelivered events give the
+// same result as one ordered delivery. A store failure is retried a few
+// times at once (AnalyticsOptions.Retry) and then handed back to the bus,
+// which delivers the batch again after a growing delay; a batch that does
+// not decode or validate goes to deadletters.analytics and the dead_letters
+// table, replayable by admin. After a batch changed something, the changed
+// users' and videos' features are published to ranking.features.
+//
+// The audit consumer consumes audit.events and appends each audit.Record
+// to the hash-chained audit log (audit_logs).
 //
 // The audit consumer is at least once on the bus and exactly once in effect:
 // a record is appended in a transaction that locks the chain head and skips

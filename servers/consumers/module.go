@@ -18,29 +18,37 @@ type Config struct {
 	// DisableAudit leaves the audit consumer out of the Runner (it is still
 	// built and provided).
 	DisableAudit bool
+	Analytics    AnalyticsOptions
+	// DisableAnalytics leaves the analytics consumer out of the Runner (it
+	// is still built and provided when the analytics store is).
+	DisableAnalytics bool
 }
 
 // Params are the module's inputs.
 type Params struct {
 	fx.In
 
-	Store      AuditStore // *pgstore.Store or *memstore.Store
-	Publisher  events.Publisher
-	Subscriber events.Subscriber
-	Config     Config      `optional:"true"`
-	Logger     *zap.Logger `optional:"true"`
+	Store AuditStore // *pgstore.Store or *memstore.Store
+	// AnalyticsStore, when provided, runs the analytics consumer.
+	AnalyticsStore AnalyticsStore `optional:"true"`
+	Publisher      events.Publisher
+	Subscriber     events.Subscriber
+	Config         Config      `optional:"true"`
+	Logger         *zap.Logger `optional:"true"`
 }
 
 // Result is what the module provides.
 type Result struct {
 	fx.Out
 
-	Audit  *Audit
-	Runner *Runner
+	Audit     *Audit
+	Analytics *Analytics // nil without an AnalyticsStore
+	Runner    *Runner
 }
 
-// Module is the consumers' fx module: it builds the audit consumer and runs
-// it between OnStart and OnStop.
+// Module is the consumers' fx module: it builds the audit consumer and, with
+// an AnalyticsStore, the analytics consumer, and runs them between OnStart
+// and OnStop.
 var Module = fx.Module("consumers",
 	fx.Provide(Provide),
 	fx.Invoke(func(lc fx.Lifecycle, r *Runner) {
@@ -71,7 +79,24 @@ func Provide(p Params) (Result, error) {
 		}
 		r.loops = append(r.loops, loop{name: "audit", run: a.Run})
 	}
-	return Result{Audit: a, Runner: r}, nil
+	res := Result{Audit: a, Runner: r}
+	if p.AnalyticsStore != nil {
+		if c.Analytics.Logger == nil {
+			c.Analytics.Logger = log
+		}
+		an, err := NewAnalytics(p.AnalyticsStore, p.Publisher, &c.Analytics)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Analytics = an
+		if !c.DisableAnalytics {
+			if p.Subscriber == nil {
+				return Result{}, fmt.Errorf("%w: the analytics consumer needs a subscriber", ErrInvalid)
+			}
+			r.loops = append(r.loops, loop{name: "analytics", run: an.Run}, loop{name: "analytics_retention", run: an.RunRetention})
+		}
+	}
+	return res, nil
 }
 
 type loop struct {

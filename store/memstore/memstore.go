@@ -22,6 +22,8 @@ type Store struct {
 
 	audit auditState
 	admin adminState // admin.go
+
+	analytics analyticsState
 }
 
 // New returns an empty store.

@@ -58,3 +58,7 @@ func TestTreeOutboxReachesTheRelay(t *testing.T) {
 	require.Equal(t, 2, n)
 	require.Equal(t, []string{events.TopicVimeoSyncNormalized + ` {"n":2}`, events.TopicAudit + ` {"n":3}`}, got)
 }
+
+func TestAnalyticsConformance(t *testing.T) {
+	storetest.TestAnalyticsStore(t, func(*testing.T) storetest.AnalyticsStore { return memstore.New() })
+}

@@ -47,6 +47,19 @@
 // else in one repeatable-read transaction. Placements are read by internal
 // ids and resolved in memory, without a join.
 //
+// # Analytics
+//
+// watch_events is partitioned by occurred_at, one partition per UTC day
+// (watch_events_pYYYYMMDD), created before a batch that needs it and dropped
+// by DropWatchEventsBefore (retention). ApplyWatchEvents inserts a batch
+// with one unnest() statement (ON CONFLICT DO NOTHING), takes transaction
+// advisory locks on the touched (user, video) pairs in order, recomputes
+// each touched session from all its stored events (analytics.Fold), then
+// each pair's watch_daily rows and watch_progress from its sessions, all in
+// one transaction: the result depends only on the set of stored events.
+// video_daily_stats, user_daily_stats and folder_daily_stats are views
+// over watch_daily.
+//
 // # Errors
 //
 // Driver errors are translated once, here, into the owning package's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,6 +26,8 @@ type Store struct {
 	pool     *pgxpool.Pool
 	log      *zap.Logger
 	ownsPool bool
+
+	partitions sync.Map // watch_events partitions known to exist (analytics.go)
 }
 
 // Open connects to the database at dsn (a PostgreSQL URL or key=value string;

@@ -186,3 +186,7 @@ func TestOutboxCommitsWithTheChange(t *testing.T) {
 	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT topic, key, convert_from(payload, 'UTF8') FROM outbox`).Scan(&topic, &key, &payload))
 	require.Equal(t, []string{"vimeo.sync.normalized", "folder:1", `{"x":1}`}, []string{topic, key, payload})
 }
+
+func TestAnalyticsConformance(t *testing.T) {
+	storetest.TestAnalyticsStore(t, func(t *testing.T) storetest.AnalyticsStore { return open(t) })
+}

@@ -1,0 +1,245 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"hash/fnv"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/analytics"
+	"github.com/vidlib/vidlib/library"
+)
+
+// Limits of the progress routes.
+const (
+	defaultProgressLimit = 20
+	maxProgressLimit     = 100
+	// continueCandidates bounds the progress rows read to fill one continue
+	// watching answer: rows of videos the user may no longer see, or that
+	// the resume rules leave out, are skipped at serve time.
+	continueCandidates = 200
+)
+
+// ProgressVideo is a video with the viewer's progress on it.
+type ProgressVideo struct {
+	library.VideoSummary
+	PositionSeconds float64   `json:"position_seconds"`
+	ProgressRatio   float64   `json:"progress_ratio"`
+	Completed       bool      `json:"completed"`
+	LastWatchedAt   time.Time `json:"last_watched_at"`
+}
+
+// ProgressPage is GET /me/continue-watching and GET /me/history.
+type ProgressPage struct {
+	Videos     []ProgressVideo `json:"videos"`
+	NextCursor string          `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) limitParam(w http.ResponseWriter, r *http.Request) (int, bool) {
+	ls := r.URL.Query().Get("limit")
+	if ls == "" {
+		return defaultProgressLimit, true
+	}
+	n, err := strconv.Atoi(ls)
+	if err != nil || n <= 0 || n > maxProgressLimit {
+		writeError(w, r, http.StatusBadRequest, "invalid_argument", "limit must be an integer from 1 to 100")
+		return 0, false
+	}
+	return n, true
+}
+
+// visibleProgress turns progress rows into videos the viewer may see now
+// (the current snapshot and entitlements decide), keeping keep's.
+func (s *Server) visibleProgress(r *http.Request, v library.Viewer, ps []analytics.Progress, limit int, keep func(analytics.Progress, float64) bool) []ProgressVideo {
+	out := []ProgressVideo{}
+	for _, p := range ps {
+		if len(out) == limit {
+			break
+		}
+		d, err := s.lib.Video(r.Context(), v, p.VideoID)
+		if err != nil {
+			continue // gone, or no longer the viewer's to see
+		}
+		dur := float64(d.DurationSeconds)
+		if keep != nil && !keep(p, dur) {
+			continue
+		}
+		ratio := p.Ratio
+		if dur > 0 {
+			ratio = min(1, p.Position/dur)
+		}
+		out = append(out, ProgressVideo{
+			VideoSummary:    library.VideoSummary{ID: d.ID, Title: d.Title, ThumbnailURL: d.ThumbnailURL, DurationSeconds: d.DurationSeconds, CreatedAt: d.CreatedAt},
+			PositionSeconds: p.Position, ProgressRatio: ratio, Completed: p.Completed, LastWatchedAt: p.LastEventAt,
+		})
+	}
+	return out
+}
+
+// continueWatching is the viewer's continue-watching row.
+func (s *Server) continueWatching(r *http.Request, v library.Viewer, limit int) ([]ProgressVideo, error) {
+	a := &s.opts.Analytics
+	ps, err := a.Progress.ContinueWatching(r.Context(), v.UserID, continueCandidates)
+	if err != nil {
+		return nil, err
+	}
+	return s.visibleProgress(r, v, ps, limit, func(p analytics.Progress, dur float64) bool {
+		return p.InProgress(dur, a.Rules)
+	}), nil
+}
+
+func (s *Server) getContinueWatching(w http.ResponseWriter, r *http.Request) {
+	v, _ := viewerFrom(r)
+	limit, ok := s.limitParam(w, r)
+	if !ok {
+		return
+	}
+	vids, err := s.continueWatching(r, v, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ProgressPage{Videos: vids})
+}
+
+func (s *Server) dismissContinueWatching(w http.ResponseWriter, r *http.Request) {
+	v, _ := viewerFrom(r)
+	id := chi.URLParam(r, "video_id")
+	if _, err := s.lib.Video(r.Context(), v, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err := s.opts.Analytics.Progress.DismissContinueWatching(r.Context(), v.UserID, id, s.opts.Analytics.Now())
+	if errors.Is(err, analytics.ErrNotFound) {
+		writeError(w, r, http.StatusNotFound, "not_found", "no such object")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", cacheNone)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	v, _ := viewerFrom(r)
+	limit, ok := s.limitParam(w, r)
+	if !ok {
+		return
+	}
+	var before time.Time
+	var beforeVideo string
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		var err error
+		if before, beforeVideo, err = decodeHistoryCursor(c); err != nil {
+			writeError(w, r, http.StatusBadRequest, "invalid_argument", "malformed cursor")
+			return
+		}
+	}
+	ps, err := s.opts.Analytics.Progress.History(r.Context(), v.UserID, before, beforeVideo, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page := ProgressPage{Videos: s.visibleProgress(r, v, ps, limit, nil)}
+	if len(ps) == limit {
+		last := ps[len(ps)-1]
+		page.NextCursor = encodeHistoryCursor(last.LastEventAt, last.VideoID)
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func encodeHistoryCursor(t time.Time, video string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(t.UTC().Format(time.RFC3339Nano) + "|" + video))
+}
+
+func decodeHistoryCursor(c string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	ts, video, ok := strings.Cut(string(b), "|")
+	if !ok || video == "" {
+		return time.Time{}, "", errors.New("malformed cursor")
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	return t, video, err
+}
+
+// withPersonal returns b with per-user JSON spliced in: fields added before
+// the object's closing brace, or a row added first in "rows":[. The entity
+// tag changes with the added bytes.
+func withPersonal(b *library.Body, fields, row []byte) *library.Body {
+	js := b.JSON
+	if len(row) > 0 {
+		i := bytes.Index(js, []byte(`"rows":[`))
+		if i >= 0 {
+			i += len(`"rows":[`)
+			var nb []byte
+			nb = append(nb, js[:i]...)
+			nb = append(nb, row...)
+			if js[i] != ']' {
+				nb = append(nb, ',')
+			}
+			js = append(nb, js[i:]...)
+		}
+	}
+	if len(fields) > 0 {
+		if i := bytes.LastIndexByte(js, '}'); i > 0 {
+			var nb []byte
+			nb = append(nb, js[:i]...)
+			nb = append(nb, ',')
+			nb = append(nb, fields...)
+			js = append(nb, js[i:]...)
+		}
+	}
+	if len(js) == len(b.JSON) {
+		return b
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(fields)
+	_, _ = h.Write(row)
+	return &library.Body{JSON: js, ETag: strings.TrimSuffix(b.ETag, `"`) + "-" + strconv.FormatUint(h.Sum64(), 16) + `"`}
+}
+
+// personalHome adds the continue-watching row to the home body.
+func (s *Server) personalHome(r *http.Request, v library.Viewer, b *library.Body) *library.Body {
+	if s.opts.Analytics.Progress == nil {
+		return b
+	}
+	vids, err := s.continueWatching(r, v, defaultProgressLimit)
+	if err != nil {
+		s.log.Warn("continue watching row unavailable", zap.Error(err))
+		return b
+	}
+	if len(vids) == 0 {
+		return b
+	}
+	row := struct {
+		Kind   string          `json:"kind"`
+		Title  string          `json:"title"`
+		Videos []ProgressVideo `json:"videos"`
+	}{library.RowContinueWatching, "Continue watching", vids}
+	js, err := jsonMarshal(row)
+	if err != nil {
+		return b
+	}
+	return withPersonal(b, nil, js)
+}
+
+// personalVideo adds the resume position to the video detail body.
+func (s *Server) personalVideo(r *http.Request, v library.Viewer, videoID string, b *library.Body) *library.Body {
+	if s.opts.Analytics.Progress == nil {
+		return b
+	}
+	at := s.resumeAt(r.Context(), v, videoID)
+	return withPersonal(b, []byte(`"resume_position_seconds":`+strconv.FormatFloat(at, 'f', -1, 64)), nil)
+}

@@ -1,0 +1,241 @@
+package consumers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/analytics"
+	"github.com/vidlib/vidlib/events"
+)
+
+// GroupAnalytics is the consumer group of the analytics consumer.
+const GroupAnalytics = "vidlib.consumers.analytics"
+
+// AnalyticsStore is what the analytics consumer needs of a store
+// (store/pgstore, store/memstore).
+type AnalyticsStore interface {
+	ApplyWatchEvents(ctx context.Context, evs []analytics.Event, r analytics.Rules) (analytics.Applied, error)
+	events.DeadLetterStore
+}
+
+// AnalyticsOptions configure the analytics consumer. The zero value is valid.
+type AnalyticsOptions struct {
+	// Group overrides the consumer group (0: GroupAnalytics).
+	Group string
+	// Rules are the analytics definitions (zero: the documented defaults).
+	Rules analytics.Rules
+	// MaxInFlight bounds the batches handled at once (0: 16).
+	// RedeliveryDelay is the first pause before a failed batch is handled
+	// again; the bus doubles it up to 30 s (0: the bus's default).
+	MaxInFlight     int
+	RedeliveryDelay time.Duration
+	// Retry is the in-handler retry of a failed store write (zero: 3 quick
+	// attempts, 50 ms apart and doubling); after it the batch goes back to
+	// the bus (requeue with backoff). A batch that cannot be stored ever
+	// (it does not decode or validate) goes to deadletters.analytics.
+	Retry events.RetryPolicy
+	// ApplyTimeout bounds one store transaction (0: 30 s).
+	ApplyTimeout time.Duration
+	// DisableFeatures stops publishing ranking.features.
+	DisableFeatures bool
+	// Retention, if positive, drops watch_events older than it, checked
+	// every RetentionInterval (0: 1 h), when the store can
+	// (WatchEventRetention). Sessions, aggregates and progress are kept.
+	Retention         time.Duration
+	RetentionInterval time.Duration
+	Observe           func(events.Observation)
+	StartSpan         events.SpanStarter
+	Logger            *zap.Logger
+}
+
+// Analytics consumes analytics.events into watch_events, watch_sessions,
+// the per-day aggregates and resume state, and publishes ranking.features.
+type Analytics struct {
+	store   AnalyticsStore
+	pub     events.Publisher
+	opts    AnalyticsOptions
+	log     *zap.Logger
+	handler events.Handler
+}
+
+// NewAnalytics returns the analytics consumer over store; pub publishes dead
+// letters and features.
+func NewAnalytics(store AnalyticsStore, pub events.Publisher, opts *AnalyticsOptions) (*Analytics, error) {
+	if store == nil || pub == nil {
+		return nil, fmt.Errorf("%w: the analytics consumer needs a store and a publisher", ErrInvalid)
+	}
+	var o AnalyticsOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxInFlight < 0 || o.ApplyTimeout < 0 || o.RedeliveryDelay < 0 {
+		return nil, fmt.Errorf("%w: AnalyticsOptions must not be negative", ErrInvalid)
+	}
+	if o.Group == "" {
+		o.Group = GroupAnalytics
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 16
+	}
+	if o.ApplyTimeout == 0 {
+		o.ApplyTimeout = 30 * time.Second
+	}
+	if o.Retry.MaxAttempts == 0 {
+		o.Retry.MaxAttempts = 3
+	}
+	if o.Retry.InitialBackoff == 0 {
+		o.Retry.InitialBackoff = 50 * time.Millisecond
+	}
+	o.Rules = o.Rules.WithDefaults()
+	if o.RetentionInterval <= 0 {
+		o.RetentionInterval = time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	a := &Analytics{store: store, pub: pub, opts: o, log: o.Logger.Named("analytics_consumer")}
+	dlq, err := events.DeadLetterQueue(events.DeadLetterOptions{Publisher: pub, Store: store, Logger: o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("consumers: analytics: %w", err)
+	}
+	mws := []events.Middleware{}
+	if o.Observe != nil {
+		mws = append(mws, events.Observe(o.Observe))
+	}
+	mws = append(mws, events.Trace(o.StartSpan), onlyPermanent(dlq), events.Retry(o.Retry), events.Recover())
+	a.handler = events.Chain(a.handle, mws...)
+	return a, nil
+}
+
+// Handler returns the consumer's handler with its middleware.
+func (a *Analytics) Handler() events.Handler { return a.handler }
+
+// Subscription is what Run subscribes with.
+func (a *Analytics) Subscription() events.Subscription {
+	return events.Subscription{Group: a.opts.Group, Topics: []string{events.TopicAnalytics},
+		MaxInFlight: a.opts.MaxInFlight, RedeliveryDelay: a.opts.RedeliveryDelay}
+}
+
+// Run consumes analytics.events until ctx ends.
+func (a *Analytics) Run(ctx context.Context, sub events.Subscriber) error {
+	return sub.Subscribe(ctx, a.Subscription(), a.handler)
+}
+
+// DecodeBatch decodes an analytics.batch envelope and validates every
+// event; a failure is permanent.
+func DecodeBatch(m *events.Message) ([]analytics.Event, error) {
+	e, err := m.Event()
+	if err != nil {
+		return nil, err // permanent (events.ErrInvalid)
+	}
+	if e.Type != analytics.EventTypeBatch {
+		return nil, events.Permanent(fmt.Errorf("%w: unexpected event type %q on %s", analytics.ErrInvalid, e.Type, events.TopicAnalytics))
+	}
+	var b analytics.Batch
+	if err := e.DecodeData(&b); err != nil {
+		return nil, events.Permanent(err)
+	}
+	for i := range b.Events {
+		if err := b.Events[i].Validate(); err != nil {
+			return nil, events.Permanent(fmt.Errorf("event %d: %w", i, err))
+		}
+		if b.Events[i].UserID == "" {
+			return nil, events.Permanent(fmt.Errorf("%w: event %d has no user", analytics.ErrInvalid, i))
+		}
+	}
+	return b.Events, nil
+}
+
+func (a *Analytics) handle(ctx context.Context, m *events.Message) error {
+	evs, err := DecodeBatch(m)
+	if err != nil {
+		return err
+	}
+	actx, cancel := context.WithTimeout(ctx, a.opts.ApplyTimeout)
+	defer cancel()
+	out, err := a.store.ApplyWatchEvents(actx, evs, a.opts.Rules)
+	if err != nil {
+		if errors.Is(err, analytics.ErrInvalid) {
+			return events.Permanent(err)
+		}
+		return fmt.Errorf("apply %d watch events: %w", len(evs), err)
+	}
+	if out.Inserted == 0 {
+		m.SetOutcome(events.OutcomeDuplicate)
+		return nil
+	}
+	if !a.opts.DisableFeatures {
+		a.publishFeatures(ctx, out)
+	}
+	return nil
+}
+
+// publishFeatures publishes one Features per changed user and video. The
+// features are derived state, recomputed on the pair's next event: a
+// failure is logged, not retried (a retry would find the events stored and
+// publish nothing).
+func (a *Analytics) publishFeatures(ctx context.Context, out analytics.Applied) {
+	watched := map[[2]string]analytics.Session{}
+	for _, s := range out.Sessions {
+		k := [2]string{s.UserID, s.VideoID}
+		if cur, ok := watched[k]; !ok || s.End.After(cur.End) {
+			watched[k] = s
+		}
+	}
+	msgs := make([]events.Message, 0, len(out.Progress))
+	for _, p := range out.Progress {
+		f := analytics.Features{UserID: p.UserID, VideoID: p.VideoID, LastPosition: p.Position, CompletionRatio: p.Ratio,
+			Completed: p.Completed, LastEventAt: p.LastEventAt, SessionWatched: watched[[2]string{p.UserID, p.VideoID}].WatchedSeconds}
+		e, err := events.New(ctx, events.Event{Type: analytics.EventTypeFeatures, Source: "vidlib/consumers",
+			Subject: "video:" + p.VideoID, Key: "user:" + p.UserID}, f)
+		if err != nil {
+			a.log.Warn("features not encoded", zap.Error(err))
+			continue
+		}
+		m, err := e.Message(events.TopicRankingFeatures)
+		if err != nil {
+			a.log.Warn("features not encoded", zap.Error(err))
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	if err := a.pub.Publish(ctx, msgs...); err != nil {
+		a.log.Warn("ranking features not published", zap.Int("features", len(msgs)), zap.Error(err))
+	}
+}
+
+// WatchEventRetention is a store that drops old watch events
+// (store/pgstore drops day partitions).
+type WatchEventRetention interface {
+	DropWatchEventsBefore(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// RunRetention drops events older than AnalyticsOptions.Retention now and
+// every RetentionInterval until ctx ends. It returns at once when retention
+// is off or the store cannot drop events.
+func (a *Analytics) RunRetention(ctx context.Context, _ events.Subscriber) error {
+	r, ok := a.store.(WatchEventRetention)
+	if !ok || a.opts.Retention <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(a.opts.RetentionInterval)
+	defer t.Stop()
+	for {
+		n, err := r.DropWatchEventsBefore(ctx, time.Now().Add(-a.opts.Retention))
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("watch event retention failed", zap.Error(err))
+		} else if n > 0 {
+			a.log.Info("watch events dropped by retention", zap.Int("partitions", n), zap.Duration("retention", a.opts.Retention))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,434 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/vidlib/vidlib/analytics"
+)
+
+var analyticsErrs = domainErrs{notFound: analytics.ErrInvalid, duplicate: analytics.ErrInvalid, invalid: analytics.ErrInvalid}
+
+type userVideo struct{ user, video string }
+
+// ApplyWatchEvents stores new events (a duplicate id changes nothing) and,
+// in the same transaction, recomputes from the stored events every session
+// the new events belong to, then the per-day aggregates and the resume
+// state of their users and videos. Pairs of (user, video) are locked with
+// advisory locks, in order, so that concurrent batches of one pair apply one
+// after the other. The result depends only on the set of stored events.
+func (s *Store) ApplyWatchEvents(ctx context.Context, evs []analytics.Event, r analytics.Rules) (analytics.Applied, error) {
+	var out analytics.Applied
+	if len(evs) == 0 {
+		return out, nil
+	}
+	r = r.WithDefaults()
+	days := map[time.Time]bool{}
+	for i := range evs {
+		if err := evs[i].Validate(); err != nil {
+			return out, err
+		}
+		if evs[i].UserID == "" {
+			return out, fmt.Errorf("%w: event %s has no user", analytics.ErrInvalid, evs[i].ID)
+		}
+		days[analytics.Day(evs[i].OccurredAt)] = true
+	}
+	if err := s.ensurePartitions(ctx, days); err != nil {
+		return out, err
+	}
+	out, err := s.applyWatchEvents(ctx, evs, r)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23514" { // no partition: dropped by another instance meanwhile
+		for d := range days {
+			s.partitions.Delete(partitionName(d))
+		}
+		if err := s.ensurePartitions(ctx, days); err != nil {
+			return analytics.Applied{}, err
+		}
+		out, err = s.applyWatchEvents(ctx, evs, r)
+	}
+	if err != nil {
+		return analytics.Applied{}, fmt.Errorf("pgstore: apply watch events: %w", translate(err, analyticsErrs))
+	}
+	return out, nil
+}
+
+func (s *Store) applyWatchEvents(ctx context.Context, evs []analytics.Event, r analytics.Rules) (analytics.Applied, error) {
+	var out analytics.Applied
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		out = analytics.Applied{}
+		inserted, err := insertWatchEvents(ctx, tx, evs)
+		if err != nil {
+			return err
+		}
+		out.Inserted = len(inserted)
+		if len(inserted) == 0 {
+			return nil
+		}
+		pairs := map[userVideo]bool{}
+		sessions := map[string]bool{}
+		for _, e := range evs {
+			if inserted[e.ID] {
+				pairs[userVideo{e.UserID, e.VideoID}] = true
+				sessions[e.SessionID] = true
+			}
+		}
+		keys := make([]string, 0, len(pairs))
+		for p := range pairs {
+			keys = append(keys, p.user+"\x1f"+p.video)
+		}
+		slices.Sort(keys)
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(x, 7) AS k FROM unnest($1::text[]) x) l ORDER BY k`, keys); err != nil {
+			return fmt.Errorf("lock users and videos: %w", err)
+		}
+		durations, err := videoDurations(ctx, tx, pairs)
+		if err != nil {
+			return err
+		}
+		folded, err := foldSessions(ctx, tx, sessions, durations, r)
+		if err != nil {
+			return err
+		}
+		out.Sessions = folded
+		if err := upsertSessions(ctx, tx, folded); err != nil {
+			return err
+		}
+		out.Progress, err = recomputePairs(ctx, tx, pairs, r)
+		return err
+	})
+	return out, err
+}
+
+func partitionName(day time.Time) string { return "watch_events_p" + day.Format("20060102") }
+
+// ensurePartitions creates the day partitions of watch_events that days
+// need. A partition created by another instance at the same time is fine.
+func (s *Store) ensurePartitions(ctx context.Context, days map[time.Time]bool) error {
+	for d := range days {
+		name := partitionName(d)
+		if _, ok := s.partitions.Load(name); ok {
+			continue
+		}
+		_, err := s.pool.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF watch_events FOR VALUES FROM ('%s') TO ('%s')`,
+			name, d.Format(time.RFC3339), d.AddDate(0, 0, 1).Format(time.RFC3339)))
+		var pgErr *pgconn.PgError
+		if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42P07") { // created meanwhile
+			return fmt.Errorf("pgstore: create partition %s: %w", name, err)
+		}
+		s.partitions.Store(name, struct{}{})
+	}
+	return nil
+}
+
+// DropWatchEventsBefore drops the watch_events day partitions that end at or
+// before cutoff (retention) and returns how many days it dropped. Sessions, aggregates and
+// resume state are kept.
+func (s *Store) DropWatchEventsBefore(ctx context.Context, cutoff time.Time) (int, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'watch_events'::regclass`)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: list watch_events partitions: %w", err)
+	}
+	n := 0
+	for _, name := range names {
+		day, err := time.Parse("20060102", strings.TrimPrefix(name, "watch_events_p"))
+		if err != nil || day.AddDate(0, 0, 1).After(cutoff) {
+			continue
+		}
+		if _, err := s.pool.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{name}.Sanitize()); err != nil {
+			return n, fmt.Errorf("pgstore: drop partition %s: %w", name, err)
+		}
+		s.partitions.Delete(name)
+		n++
+	}
+	return n, nil
+}
+
+// insertWatchEvents inserts evs in one statement and returns the ids
+// actually inserted.
+func insertWatchEvents(ctx context.Context, tx pgx.Tx, evs []analytics.Event) (map[string]bool, error) {
+	n := len(evs)
+	ids, users, videos, sessions, types, props := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	pos := make([]float64, n)
+	occurred, received := make([]time.Time, n), make([]time.Time, n)
+	for i, e := range evs {
+		ids[i], users[i], videos[i], sessions[i], types[i] = e.ID, e.UserID, e.VideoID, e.SessionID, string(e.Type)
+		pos[i], occurred[i], received[i] = e.Position, e.OccurredAt, e.ReceivedAt
+		if received[i].IsZero() {
+			received[i] = time.Now()
+		}
+		props[i] = "{}"
+		if len(e.Properties) > 0 {
+			b, _ := json.Marshal(e.Properties)
+			props[i] = string(b)
+		}
+	}
+	rows, _ := tx.Query(ctx, `INSERT INTO watch_events (id, user_id, video_id, session_id, event_type, position_seconds, occurred_at, received_at, properties)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
+		ON CONFLICT DO NOTHING RETURNING id::text`, ids, users, videos, sessions, types, pos, occurred, received, props)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("insert watch events: %w", err)
+	}
+	out := make(map[string]bool, len(got))
+	for _, id := range got {
+		out[id] = true
+	}
+	return out, nil
+}
+
+func videoDurations(ctx context.Context, tx pgx.Tx, pairs map[userVideo]bool) (map[string]float64, error) {
+	var vids []string
+	for p := range pairs {
+		vids = append(vids, p.video)
+	}
+	rows, _ := tx.Query(ctx, `SELECT vimeo_video_id, duration_seconds FROM videos WHERE vimeo_video_id = ANY($1::text[])`, vids)
+	out := map[string]float64{}
+	var id string
+	var d float64
+	_, err := pgx.ForEachRow(rows, []any{&id, &d}, func() error { out[id] = d; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("read video durations: %w", err)
+	}
+	return out, nil
+}
+
+func foldSessions(ctx context.Context, tx pgx.Tx, sessions map[string]bool, durations map[string]float64, r analytics.Rules) ([]analytics.Session, error) {
+	ids := make([]string, 0, len(sessions))
+	for id := range sessions {
+		ids = append(ids, id)
+	}
+	rows, _ := tx.Query(ctx, `SELECT id::text, user_id, video_id, session_id, event_type, position_seconds, occurred_at
+		FROM watch_events WHERE session_id = ANY($1::text[])`, ids)
+	by := map[string][]analytics.Event{}
+	var e analytics.Event
+	_, err := pgx.ForEachRow(rows, []any{&e.ID, &e.UserID, &e.VideoID, &e.SessionID, &e.Type, &e.Position, &e.OccurredAt}, func() error {
+		e.OccurredAt = e.OccurredAt.UTC()
+		by[e.SessionID] = append(by[e.SessionID], e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read session events: %w", err)
+	}
+	out := make([]analytics.Session, 0, len(by))
+	for _, evs := range by {
+		out = append(out, analytics.Fold(evs, durations[evs[0].VideoID], r))
+	}
+	slices.SortFunc(out, func(a, b analytics.Session) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func upsertSessions(ctx context.Context, tx pgx.Tx, ss []analytics.Session) error {
+	n := len(ss)
+	ids, users, videos, last := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	start, end := make([]time.Time, n), make([]time.Time, n)
+	lastPos, maxPos, watched, ratio := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	done, view := make([]bool, n), make([]bool, n)
+	count := make([]int32, n)
+	for i, s := range ss {
+		ids[i], users[i], videos[i], last[i] = s.ID, s.UserID, s.VideoID, s.LastEventID
+		start[i], end[i] = s.Start, s.End
+		lastPos[i], maxPos[i], watched[i], ratio[i] = s.LastPosition, s.MaxPosition, s.WatchedSeconds, s.CompletionRatio
+		done[i], view[i], count[i] = s.Completed, s.View, int32(s.Events)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO watch_sessions (id, user_id, video_id, started_at, ended_at, last_event_id, last_position_seconds,
+			max_position_seconds, watched_seconds, completion_ratio, completed, qualifies_view, event_count, updated_at)
+		SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::uuid[], $7::float8[],
+			$8::float8[], $9::float8[], $10::float8[], $11::bool[], $12::bool[], $13::int[])
+		ON CONFLICT (id) DO UPDATE SET started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at,
+			last_event_id = EXCLUDED.last_event_id, last_position_seconds = EXCLUDED.last_position_seconds,
+			max_position_seconds = EXCLUDED.max_position_seconds, watched_seconds = EXCLUDED.watched_seconds,
+			completion_ratio = EXCLUDED.completion_ratio, completed = EXCLUDED.completed,
+			qualifies_view = EXCLUDED.qualifies_view, event_count = EXCLUDED.event_count, updated_at = now()`,
+		ids, users, videos, start, end, last, lastPos, maxPos, watched, ratio, done, view, count)
+	if err != nil {
+		return fmt.Errorf("upsert sessions: %w", err)
+	}
+	return nil
+}
+
+const sessionCols = `id, user_id, video_id, started_at, ended_at, last_event_id::text, last_position_seconds, max_position_seconds,
+	watched_seconds, completion_ratio, completed, qualifies_view, event_count`
+
+func scanSession(row pgx.CollectableRow) (analytics.Session, error) {
+	var s analytics.Session
+	err := row.Scan(&s.ID, &s.UserID, &s.VideoID, &s.Start, &s.End, &s.LastEventID, &s.LastPosition, &s.MaxPosition,
+		&s.WatchedSeconds, &s.CompletionRatio, &s.Completed, &s.View, &s.Events)
+	s.Start, s.End = s.Start.UTC(), s.End.UTC()
+	return s, err
+}
+
+// recomputePairs recomputes watch_daily and watch_progress of each (user,
+// video) from its sessions.
+func recomputePairs(ctx context.Context, tx pgx.Tx, pairs map[userVideo]bool, r analytics.Rules) ([]analytics.Progress, error) {
+	var users, videos []string
+	for p := range pairs {
+		users, videos = append(users, p.user), append(videos, p.video)
+	}
+	rows, _ := tx.Query(ctx, `SELECT `+sessionCols+` FROM watch_sessions
+		WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos)
+	all, err := pgx.CollectRows(rows, scanSession)
+	if err != nil {
+		return nil, fmt.Errorf("read sessions: %w", err)
+	}
+	by := map[userVideo][]analytics.Session{}
+	for _, s := range all {
+		k := userVideo{s.UserID, s.VideoID}
+		by[k] = append(by[k], s)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM watch_daily WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos); err != nil {
+		return nil, fmt.Errorf("clear daily: %w", err)
+	}
+	var du, dv []string
+	var dd []time.Time
+	var dviews, dsess, dcomp []int32
+	var dwatch []float64
+	var pu, pv, plast []string
+	var ppos, pratio []float64
+	var pdone []bool
+	var pat []time.Time
+	var progress []analytics.Progress
+	for k, ss := range by {
+		for _, d := range analytics.Daily(ss, r) {
+			du, dv, dd = append(du, k.user), append(dv, k.video), append(dd, d.Day)
+			dviews, dsess, dcomp, dwatch = append(dviews, int32(d.Views)), append(dsess, int32(d.Sessions)), append(dcomp, int32(d.Completions)), append(dwatch, d.WatchedSeconds)
+		}
+		p := analytics.Latest(ss)
+		progress = append(progress, p)
+		pu, pv, plast = append(pu, p.UserID), append(pv, p.VideoID), append(plast, p.LastEventID)
+		ppos, pratio, pdone, pat = append(ppos, p.Position), append(pratio, p.Ratio), append(pdone, p.Completed), append(pat, p.LastEventAt)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO watch_daily (user_id, video_id, day, views, sessions, completions, watched_seconds)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::int[], $5::int[], $6::int[], $7::float8[])`,
+		du, dv, dd, dviews, dsess, dcomp, dwatch); err != nil {
+		return nil, fmt.Errorf("write daily: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO watch_progress (user_id, video_id, position_seconds, completion_ratio, completed, last_event_at, last_event_id)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::bool[], $6::timestamptz[], $7::uuid[])
+		ON CONFLICT (user_id, video_id) DO UPDATE SET position_seconds = EXCLUDED.position_seconds,
+			completion_ratio = EXCLUDED.completion_ratio, completed = EXCLUDED.completed,
+			last_event_at = EXCLUDED.last_event_at, last_event_id = EXCLUDED.last_event_id, updated_at = now()`,
+		pu, pv, ppos, pratio, pdone, pat, plast); err != nil {
+		return nil, fmt.Errorf("write progress: %w", err)
+	}
+	slices.SortFunc(progress, func(a, b analytics.Progress) int {
+		return strings.Compare(a.UserID+"\x00"+a.VideoID, b.UserID+"\x00"+b.VideoID)
+	})
+	return progress, nil
+}
+
+// WatchSession returns a stored session (analytics.ErrInvalid wrapped in a
+// not-found error when there is none).
+func (s *Store) WatchSession(ctx context.Context, id string) (analytics.Session, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+sessionCols+` FROM watch_sessions WHERE id = $1`, id)
+	ss, err := pgx.CollectRows(rows, scanSession)
+	if err != nil {
+		return analytics.Session{}, fmt.Errorf("pgstore: watch session: %w", err)
+	}
+	if len(ss) == 0 {
+		return analytics.Session{}, fmt.Errorf("pgstore: watch session %q: %w", id, analytics.ErrNotFound)
+	}
+	return ss[0], nil
+}
+
+// WatchDaily returns the per-day aggregates of one user and video, in day
+// order.
+func (s *Store) WatchDaily(ctx context.Context, userID, videoID string) ([]analytics.DayStat, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT day, views, sessions, watched_seconds, completions FROM watch_daily
+		WHERE user_id = $1 AND video_id = $2 ORDER BY day`, userID, videoID)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.DayStat, error) {
+		var d analytics.DayStat
+		err := row.Scan(&d.Day, &d.Views, &d.Sessions, &d.WatchedSeconds, &d.Completions)
+		d.Day = time.Date(d.Day.Year(), d.Day.Month(), d.Day.Day(), 0, 0, 0, 0, time.UTC)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: watch daily: %w", err)
+	}
+	return out, nil
+}
+
+const progressCols = `user_id, video_id, position_seconds, completion_ratio, completed, last_event_at, last_event_id::text, dismissed_at`
+
+func scanProgress(row pgx.CollectableRow) (analytics.Progress, error) {
+	var p analytics.Progress
+	var dismissed *time.Time
+	err := row.Scan(&p.UserID, &p.VideoID, &p.Position, &p.Ratio, &p.Completed, &p.LastEventAt, &p.LastEventID, &dismissed)
+	p.LastEventAt = p.LastEventAt.UTC()
+	if dismissed != nil {
+		p.DismissedAt = dismissed.UTC()
+	}
+	return p, err
+}
+
+// Progress returns the user's resume state on the videos that have one.
+func (s *Store) Progress(ctx context.Context, userID string, videoIDs ...string) (map[string]analytics.Progress, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+progressCols+` FROM watch_progress WHERE user_id = $1 AND video_id = ANY($2::text[])`, userID, videoIDs)
+	ps, err := pgx.CollectRows(rows, scanProgress)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: progress: %w", err)
+	}
+	out := make(map[string]analytics.Progress, len(ps))
+	for _, p := range ps {
+		out[p.VideoID] = p
+	}
+	return out, nil
+}
+
+// ContinueWatching returns up to limit of the user's unfinished videos not
+// dismissed since their last event, newest last event first. The resume
+// rules that need the duration (analytics.Progress.InProgress) are the
+// caller's, at serve time.
+func (s *Store) ContinueWatching(ctx context.Context, userID string, limit int) ([]analytics.Progress, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+progressCols+` FROM watch_progress
+		WHERE user_id = $1 AND NOT completed AND position_seconds > 0 AND (dismissed_at IS NULL OR dismissed_at < last_event_at)
+		ORDER BY last_event_at DESC, video_id DESC LIMIT $2`, userID, limit)
+	out, err := pgx.CollectRows(rows, scanProgress)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: continue watching: %w", err)
+	}
+	return out, nil
+}
+
+// DismissContinueWatching hides the video from the user's continue watching
+// until an event newer than at. A video without progress is ErrNotFound.
+func (s *Store) DismissContinueWatching(ctx context.Context, userID, videoID string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE watch_progress SET dismissed_at = greatest($3, last_event_at), updated_at = now()
+		WHERE user_id = $1 AND video_id = $2`, userID, videoID, at)
+	if err != nil {
+		return fmt.Errorf("pgstore: dismiss: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("pgstore: dismiss %q: %w", videoID, analytics.ErrNotFound)
+	}
+	return nil
+}
+
+// History returns the user's watched videos, newest last event first,
+// after the cursor (before, beforeVideo) when before is set.
+func (s *Store) History(ctx context.Context, userID string, before time.Time, beforeVideo string, limit int) ([]analytics.Progress, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+progressCols+` FROM watch_progress
+		WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (last_event_at, video_id) < ($2, $3))
+		ORDER BY last_event_at DESC, video_id DESC LIMIT $4`, userID, nullTime(before), beforeVideo, limit)
+	out, err := pgx.CollectRows(rows, scanProgress)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: history: %w", err)
+	}
+	return out, nil
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

@@ -1,0 +1,74 @@
+package pgstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vidlib/vidlib/analytics"
+	"github.com/vidlib/vidlib/library/librarytest"
+)
+
+// TestAnalyticsStatsViews: the per-video, per-user and per-folder views over
+// watch_daily count views by the rule, unique viewers, watch time and
+// completions per day, with the mirrored durations.
+func TestAnalyticsStatsViews(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	require.NoError(t, librarytest.Seed(ctx, s))
+	day := time.Date(2026, 4, 2, 9, 0, 0, 0, time.UTC)
+	play := func(user, video string, at time.Time, secs int, complete bool) {
+		sid := uuid.NewString()
+		var evs []analytics.Event
+		for i := 0; i <= secs/5; i++ {
+			typ := analytics.TypeHeartbeat
+			if i == 0 {
+				typ = analytics.TypePlaybackStarted
+			}
+			evs = append(evs, analytics.Event{ID: uuid.NewString(), Type: typ, SessionID: sid, UserID: user, VideoID: video,
+				Position: float64(5 * i), OccurredAt: at.Add(time.Duration(5*i) * time.Second)})
+		}
+		if complete {
+			evs = append(evs, analytics.Event{ID: uuid.NewString(), Type: analytics.TypeCompleted, SessionID: sid, UserID: user, VideoID: video,
+				Position: 65, OccurredAt: at.Add(time.Duration(secs+1) * time.Second)})
+		}
+		_, err := s.ApplyWatchEvents(ctx, evs, analytics.Rules{})
+		require.NoError(t, err)
+	}
+	// 1201 (65 s, in Public): alice views twice an hour apart and completes
+	// once, plus a rewatch within the hour (no view); bob views once; carol
+	// watches 5 s (no view). 1202: alice once.
+	play("alice", "1201", day, 20, false)
+	play("alice", "1201", day.Add(10*time.Minute), 20, true)
+	play("alice", "1201", day.Add(70*time.Minute), 15, false)
+	play("bob", "1201", day, 30, false)
+	play("carol", "1201", day, 5, false)
+	play("alice", "1202", day, 40, false)
+
+	var views, viewers, completions, sessions int64
+	var watched float64
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT views, unique_viewers, watched_seconds, completions, sessions
+		FROM video_daily_stats WHERE video_id = '1201' AND day = '2026-04-02'`).Scan(&views, &viewers, &watched, &completions, &sessions))
+	require.Equal(t, []int64{3, 2, 1, 5}, []int64{views, viewers, completions, sessions})
+	require.InDelta(t, 20+21+15+30+5, watched, 1e-9)
+
+	var videosViewed int64
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT views, videos_viewed FROM user_daily_stats WHERE user_id = 'alice' AND day = '2026-04-02'`).
+		Scan(&views, &videosViewed))
+	require.Equal(t, []int64{3, 2}, []int64{views, videosViewed})
+
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT views, unique_viewers FROM folder_daily_stats WHERE folder_id = $1 AND day = '2026-04-02'`,
+		librarytest.Public).Scan(&views, &viewers))
+	require.Equal(t, []int64{4, 2}, []int64{views, viewers})
+
+	// The mirrored duration decides completion and resume: 1201 is 65 s.
+	ss, err := s.WatchDaily(ctx, "bob", "1201")
+	require.NoError(t, err)
+	require.Len(t, ss, 1)
+	p, err := s.Progress(ctx, "bob", "1201")
+	require.NoError(t, err)
+	require.InDelta(t, 30.0/65, p["1201"].Ratio, 1e-3)
+}
