@@ -288,7 +288,7 @@ func Default() *Config {
 			PollInterval:      DefaultPollInterval,
 			MaxDeleteShare:    DefaultMaxDeleteShare,
 		},
-		Console:         Console{Enabled: true},
+		Console: Console{Enabled: true},
 		Analytics: Analytics{
 			SessionTTL: 6 * time.Hour, ClockSkew: 5 * time.Minute, MaxEventAge: 48 * time.Hour,
 			EventRate: 50, EventBurst: 2000, Heartbeat: 5 * time.Second, ViewAfter: 10 * time.Second,

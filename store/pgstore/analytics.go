@@ -120,7 +120,7 @@ func (s *Store) ensurePartitions(ctx context.Context, days map[time.Time]bool) e
 		_, err := s.pool.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF watch_events FOR VALUES FROM ('%s') TO ('%s')`,
 			name, d.Format(time.RFC3339), d.AddDate(0, 0, 1).Format(time.RFC3339)))
 		var pgErr *pgconn.PgError
-		if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42P07") { // created meanwhile
+		if err != nil && (!errors.As(err, &pgErr) || pgErr.Code != "42P07") { // 42P07: created meanwhile
 			return fmt.Errorf("pgstore: create partition %s: %w", name, err)
 		}
 		s.partitions.Store(name, struct{}{})

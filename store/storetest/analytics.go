@@ -60,15 +60,15 @@ func WatchStream(rng *rand.Rand, users, videos []string, sessions int) []analyti
 		add(analytics.TypePlaybackStarted)
 		for range rng.IntN(30) {
 			at, pos = at.Add(5*time.Second), pos+5
-			switch k := rng.IntN(20); {
-			case k == 0:
+			switch rng.IntN(20) {
+			case 0:
 				add(analytics.TypePaused)
 				at = at.Add(time.Duration(rng.IntN(120)) * time.Second)
 				add(analytics.TypePlaybackStarted)
-			case k == 1:
+			case 1:
 				pos = float64(rng.IntN(300))
 				add(analytics.TypeSeeked)
-			case k == 2:
+			case 2:
 				add(analytics.TypeChatOpened)
 			default:
 				add(analytics.TypeHeartbeat)
