@@ -100,6 +100,7 @@ type stack struct {
 	admin  *httptest.Server
 	read   *httptest.Server
 	dead   events.DeadLetter
+	held   int64 // a reconciliation held for a decision
 }
 
 func newStack(t *testing.T) *stack {
@@ -154,6 +155,22 @@ func newStack(t *testing.T) *stack {
 	// A reconciliation to show in the history, and a dead letter to replay.
 	_, err = mirror.Reconcile(ctx, tree.ReconcileOptions{Trigger: "schedule"})
 	require.NoError(t, err)
+	// A reconciliation held for a decision: for one walk "Vimeo" lists one
+	// video only, which would delete more than MaxDeleteShare allows.
+	full := src.w
+	kept := full.Videos[0].VimeoID
+	src.w.Videos = full.Videos[:1]
+	src.w.Placements = nil
+	for _, p := range full.Placements {
+		if p.VideoVimeoID == "" || p.VideoVimeoID == kept {
+			src.w.Placements = append(src.w.Placements, p)
+		}
+	}
+	rep, err := mirror.Reconcile(ctx, tree.ReconcileOptions{Trigger: "schedule"})
+	require.NoError(t, err)
+	require.NotEmpty(t, rep.Held, "the mass delete is held")
+	s.held = rep.Run.ID
+	src.w = full
 	now := time.Now().UTC()
 	s.dead, err = s.st.RecordDeadLetter(ctx, events.DeadLetter{EventID: "0190-evt-video-updated-1101", Topic: "vimeo.sync.normalized", Key: "video:1101",
 		Payload: []byte(`{"type":"video.updated","video_id":"1101","source":"webhook"}`), Error: "apply video 1101: store unavailable: connection refused",
@@ -214,6 +231,20 @@ func TestBrowserConsole(t *testing.T) {
 	run(t, ctx, chromedp.Navigate(base+"/sync-runs/1"), chromedp.WaitVisible("main h1", chromedp.ByQuery))
 	require.Contains(t, text(t, ctx, "main h1"), "Sync run #1")
 	sh.take(ctx, "12-sync-run")
+
+	// The held reconciliation: its held deletions in words, then rejected
+	// through the confirmation page.
+	held := fmt.Sprint(s.held)
+	run(t, ctx, chromedp.Navigate(base+"/sync-runs/"+held), chromedp.WaitVisible(`a[href="/sync-runs/`+held+`/reject"]`, chromedp.ByQuery))
+	require.Contains(t, text(t, ctx, "main h1"), "Sync run #"+held)
+	require.Contains(t, text(t, ctx, "main"), "deleted video")
+	sh.take(ctx, "13-sync-run-held")
+	run(t, ctx, chromedp.Click(`a[href="/sync-runs/`+held+`/reject"]`, chromedp.ByQuery), chromedp.WaitVisible("section.confirm", chromedp.ByQuery),
+		chromedp.Click("section.confirm button", chromedp.ByQuery), chromedp.WaitVisible(".flash.ok", chromedp.ByQuery))
+	require.Contains(t, text(t, ctx, ".flash.ok"), "rejected")
+	run(t, ctx, chromedp.Navigate(base+"/sync-runs/"+held), chromedp.WaitVisible("main h1", chromedp.ByQuery))
+	require.Contains(t, text(t, ctx, "main"), "rejected")
+	require.NotContains(t, text(t, ctx, "main"), "Approve", "a decided run offers no decision")
 
 	// Replay the dead letter: list → detail → confirm → replayed.
 	id := fmt.Sprint(s.dead.ID)
