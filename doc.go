@@ -12,24 +12,36 @@
 //
 // # The packages
 //
-//	vimeo/              Vimeo API client: pagination, fields=, rate limits, retries,
-//	                    circuit breaker, Walk (folder-tree traversal), Recent, webhooks
-//	vimeo/vimeotest/    a faithful fake Vimeo API for tests and demos
-//	tree/               the mirrored library: Folder, Video, Placement, Snapshot, Store
-//	entitle/            entitlement rules and the compiled visibility index
-//	auth/               OIDC token verification (Cognito, Google, Apple) → users
-//	events/             event envelope, topics, Publisher/Subscriber, outbox relay,
-//	                    retry, dead-letter and dedup middleware
-//	events/kafkabus/    Kafka implementation (segmentio/kafka-go)
-//	events/membus/      in-process implementation (the embedded default)
-//	store/pgstore/      PostgreSQL: embedded migrations and repositories
-//	store/memstore/     the same contracts in memory
-//	store/redisstore/   Redis: versioned caches, ranked feeds, version pub/sub
-//	store/storetest/    conformance suites every store implementation passes
-//	internal/testenv/   where tests get PostgreSQL, Redis and a Kafka broker
+//	vimeo/               Vimeo API client: pagination, fields=, rate limits, retries,
+//	                     circuit breaker, Walk (folder-tree traversal), Recent, webhooks
+//	vimeo/vimeotest/     a faithful fake Vimeo API for tests and demos
+//	tree/                the mirrored library: Folder, Video, Snapshot, Diff, Mirror, Store
+//	tree/vimeosource/    tree.Source over the Vimeo client (the one mapping of Vimeo records)
+//	tree/changeevents/   the mirror's change events, written to the outbox with each change
+//	entitle/             entitlement rules, the compiled visibility index, explain, preview
+//	auth/                OIDC token verification (Cognito, Google, Apple) → principals
+//	auth/authtest/       a local Cognito-shaped issuer with a hosted sign-in page
+//	library/             the read service over an atomically swapped in-memory snapshot
+//	analytics/           playback events, session tokens, sessioniser, aggregates, resume
+//	audit/               audit records, the hash chain, verification, the Recorder
+//	events/              event envelope, topics, Publisher/Subscriber, outbox relay,
+//	                     retry, dead-letter and dedup middleware, replay
+//	events/kafkabus/     Kafka implementation (segmentio/kafka-go)
+//	events/membus/       in-process implementation (the embedded default)
+//	store/pgstore/       PostgreSQL: embedded migrations and repositories
+//	store/memstore/      the same contracts in memory
+//	store/redisstore/    Redis: version pub/sub, opt-in page cache, admin broadcast
+//	store/storetest/     conformance suites every store implementation passes
+//	servers/api/         the read API (chi)
+//	servers/syncworker/  webhook intake, polling, reconciliation, outbox relay, consumers
+//	servers/consumers/   the analytics and audit consumers
+//	servers/admin/       the admin service, its JSON API and (console/) its web console
+//	servers/ops/         logs, metrics, tracing, health, the HTTP server lifecycle
+//	servers/config/      every setting, as flags and VIDLIB_* variables
+//	cmd/vidlib/          the one binary that composes the servers (and the demo)
+//	internal/testenv/    where tests get PostgreSQL, Redis and a Kafka broker
 //
-// Later packages (library, rank, analytics, audit, hubspot, servers/*,
-// cmd/vidlib) follow the map in the design document.
+// ARCHITECTURE.md in the repository describes the flows between them.
 //
 // # Embedding
 //

@@ -14,7 +14,7 @@
 // auditor a TxAuditor (audit.Recorder.RuleChanges), so no change is made
 // without its record.
 //
-// # Semantics (DESIGN.md §5), exactly
+// # Semantics (ARCHITECTURE.md §5), exactly
 //
 // For an audience (a user's id, roles and segments; see Audience) and a video,
 // look from the most specific target outward: the video, the folder it is placed

@@ -6,7 +6,7 @@ import (
 	"github.com/vidlib/vidlib/tree"
 )
 
-// The oracle: DESIGN.md §5 applied literally, one question at a time, with
+// The oracle: ARCHITECTURE.md §5 applied literally, one question at a time, with
 // nothing but the snapshot's public API and a linear scan of the rule list. It
 // shares no code with the Index (not even Audience); it is deliberately slow
 // and simple so that it is obviously right.

@@ -6,7 +6,7 @@
 // admin's dead-letter replay. It imports no other vidlib package; stores
 // implement its small store interfaces (store/pgstore, store/memstore).
 //
-// The rule it serves (DESIGN.md §1.5): every accepted event is durable before
+// The rule it serves (ARCHITECTURE.md §1.5): every accepted event is durable before
 // we answer, processed at least once, applied at most once, and what cannot be
 // processed goes to a dead letter, visible and replayable, never dropped.
 //

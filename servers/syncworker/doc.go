@@ -1,6 +1,6 @@
 // Package syncworker is the sync process: it keeps the PostgreSQL mirror
 // (tree.Mirror) aligned with Vimeo through the three change signals of
-// DESIGN.md §3.1 — App Webhooks, the recent-changes poll and the full
+// ARCHITECTURE.md §3.1 — App Webhooks, the recent-changes poll and the full
 // reconciliation — and runs the outbox relay that publishes what the mirror
 // commits. Every part has a plain constructor (New…(required, *Options));
 // Module composes them for fx, and Worker runs their loops without it.

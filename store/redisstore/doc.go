@@ -46,7 +46,7 @@
 // versions first and then the changes, re-reads the hash after every reconnect (a
 // publish missed while disconnected is not lost), and coalesces per name, so a slow
 // reader never blocks the subscription and never sees a version go backwards. Readers
-// should still poll Versions now and then, as DESIGN.md §3.2 says.
+// should still poll Versions now and then, as ARCHITECTURE.md §3.2 says.
 //
 // # Ranked feeds
 //

@@ -1,6 +1,6 @@
 // Package vimeotest is a faithful fake of the Vimeo API for tests, demos and load
-// tests. It follows reference/vimeo-api.md §10: what the real service is recorded
-// to do it does, and what is unknown it makes configurable.
+// tests. What the real service is recorded to do (vimeo/testdata/recordings holds
+// real responses) it does, and what is unknown it makes configurable.
 //
 // # Account
 //
