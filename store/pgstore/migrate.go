@@ -43,12 +43,11 @@ func Migrations() ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: e.Name(), SQL: string(body)})
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
-	// Numbers are unique and start at 1; a gap is allowed, because branches
-	// reserve numbers (a migration numbered past a gap applies first, the gap's
-	// later, each once: migrations must not depend on a number they skip).
+	// Numbers are 1, 2, 3… without gaps or duplicates: a database at version
+	// N has applied exactly the first N.
 	for i := range out {
-		if out[i].Version < 1 || (i > 0 && out[i].Version == out[i-1].Version) || (i == 0 && out[i].Version != 1) {
-			return nil, fmt.Errorf("pgstore: migrations must be numbered 1, 2, 3… without duplicates: %s", out[i].Name)
+		if out[i].Version != i+1 {
+			return nil, fmt.Errorf("pgstore: migrations must be numbered 1, 2, 3… without gaps or duplicates: %s", out[i].Name)
 		}
 	}
 	return out, nil
