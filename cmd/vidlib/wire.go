@@ -443,9 +443,9 @@ func provideAPIServer(p apiParams) (*apiServer, error) {
 	}
 	h := p.Metrics.Middleware("api")(srv.Handler())
 	h = p.Tracing.HTTPHandler(h, "api")
-	hs := ops.NewHTTPServer("api", p.Cfg.Listen.API, h, &ops.HTTPServerOptions{
+	hs := ops.NewHTTPServer("api", p.Cfg.Listen.API, h, ops.WithLimits(p.Cfg.HTTP, &ops.HTTPServerOptions{
 		Logger: p.Log, Health: p.Health, OnError: ops.ShutdownOnError(p.SD, p.Log),
-	})
+	}))
 	ops.RegisterHTTPServer(p.LC, hs)
 	p.Health.AddCheck("library", func(context.Context) error {
 		if !p.Lib.Ready() {
@@ -642,9 +642,9 @@ func provideSyncServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, lo
 	}
 	mux.Handle("GET /healthz", h.LiveHandler())
 	mux.Handle("GET /readyz", h.ReadyHandler())
-	hs := ops.NewHTTPServer("sync", cfg.Listen.Sync, tr.HTTPHandler(m.Middleware("sync")(mux), "sync"), &ops.HTTPServerOptions{
+	hs := ops.NewHTTPServer("sync", cfg.Listen.Sync, tr.HTTPHandler(m.Middleware("sync")(mux), "sync"), ops.WithLimits(cfg.HTTP, &ops.HTTPServerOptions{
 		Logger: log, Health: h, OnError: ops.ShutdownOnError(sd, log),
-	})
+	}))
 	ops.RegisterHTTPServer(lc, hs)
 	return &syncServer{hs}
 }
@@ -661,9 +661,9 @@ func provideAdminServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, l
 	})
 	mux.Handle("GET /healthz", h.LiveHandler())
 	mux.Handle("GET /readyz", h.ReadyHandler())
-	hs := ops.NewHTTPServer("admin", cfg.Listen.Admin, mux, &ops.HTTPServerOptions{
+	hs := ops.NewHTTPServer("admin", cfg.Listen.Admin, mux, ops.WithLimits(cfg.HTTP, &ops.HTTPServerOptions{
 		Logger: log, Health: h, OnError: ops.ShutdownOnError(sd, log),
-	})
+	}))
 	ops.RegisterHTTPServer(lc, hs)
 	return &adminServer{hs}
 }

@@ -36,6 +36,7 @@ type Config struct {
 	Log      Log
 	Tracing  Tracing
 	Listen   Listen
+	HTTP     HTTP
 	Postgres Postgres
 	Redis    Redis
 	Kafka    Kafka
@@ -78,6 +79,16 @@ type Listen struct {
 	Sync    string // webhook intake of the sync worker (default :8081)
 	Admin   string // admin API and console (default :8082)
 	Metrics string // /metrics, /healthz, /readyz (default :9090)
+}
+
+// HTTP bounds every server's connections: a client must send its headers
+// within ReadHeaderTimeout and its whole request within ReadTimeout, and
+// take its answer within WriteTimeout; headers over MaxHeaderBytes get 431.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration // default 5s
+	ReadTimeout       time.Duration // default 10s
+	WriteTimeout      time.Duration // default 15s
+	MaxHeaderBytes    int           // default 16384
 }
 
 // Postgres locates the database.
@@ -174,6 +185,10 @@ func Default() *Config {
 		Tracing: Tracing{ServiceName: DefaultServiceName, SampleRatio: 1},
 		Listen: Listen{
 			API: DefaultAPIAddr, Sync: DefaultSyncAddr, Admin: DefaultAdminAddr, Metrics: DefaultMetricsAddr,
+		},
+		HTTP: HTTP{
+			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 15 * time.Second, MaxHeaderBytes: 16 << 10,
 		},
 		Vimeo: Vimeo{UserID: DefaultVimeoUserID},
 		Sync: Sync{

@@ -61,6 +61,21 @@ func (c Config) problems() []Problem {
 	if c.Log.Format != "json" && c.Log.Format != "console" {
 		bad("log-format", `must be "json" or "console", got %q`, c.Log.Format)
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"http-read-header-timeout", c.HTTP.ReadHeaderTimeout},
+		{"http-read-timeout", c.HTTP.ReadTimeout},
+		{"http-write-timeout", c.HTTP.WriteTimeout},
+	} {
+		if d.v <= 0 || d.v > time.Hour {
+			bad(d.name, "must be positive and at most 1h, got %s", d.v)
+		}
+	}
+	if c.HTTP.MaxHeaderBytes < 1<<10 || c.HTTP.MaxHeaderBytes > 1<<20 {
+		bad("http-max-header-bytes", "must be between 1024 and 1048576, got %d", c.HTTP.MaxHeaderBytes)
+	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive, got %s", c.ShutdownTimeout)
 	} else if c.ShutdownTimeout > 10*time.Minute {
