@@ -199,7 +199,7 @@ type busOut struct {
 // provideBus is Kafka when brokers are configured, else the in-process bus
 // (one process only: `vidlib all` or the demo). With tracing on, what is
 // published under a span carries it in the traceparent header.
-func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger, tr *ops.Tracing) (busOut, error) {
+func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger, tr *ops.Tracing, h *ops.Health) (busOut, error) {
 	if len(cfg.Kafka.Brokers) == 0 {
 		if !p.api || !p.sync || !p.consume {
 			return busOut{}, errors.New("kafka-brokers is required unless every server runs in this process (vidlib all)")
@@ -215,6 +215,7 @@ func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger, t
 	if err != nil {
 		return busOut{}, err
 	}
+	h.AddCheck("kafka", b.Ping)
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			// Create the topics where the deployment lets us; MSK setups that
