@@ -605,7 +605,8 @@ func provideWebhookVerifier(cfg *config.Config, log *zap.Logger) (verifierOut, e
 		secrets = []string{hex.EncodeToString(b)}
 		log.Warn("webhook intake off: VIDLIB_VIMEO_WEBHOOK_SECRETS is not set; changes arrive by polling and reconciliation")
 	}
-	v, err := vimeo.NewWebhookVerifier(secrets[0], nil, secrets[1:]...)
+	scheme := cfg.Vimeo.WebhookOptions()
+	v, err := vimeo.NewWebhookVerifier(secrets[0], &scheme, secrets[1:]...)
 	if err != nil {
 		return verifierOut{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/vidlib/vidlib/auth"
+	"github.com/vidlib/vidlib/vimeo"
 )
 
 // ErrInvalid is wrapped by every configuration error.
@@ -124,6 +125,26 @@ type Vimeo struct {
 	// accepted (rotation). Comma-separated in VIDLIB_VIMEO_WEBHOOK_SECRETS or
 	// its _FILE.
 	WebhookSecrets Secrets
+	// Webhook is how deliveries are signed (WebhookOptions).
+	Webhook WebhookScheme
+}
+
+// WebhookScheme is how App Webhook deliveries are signed; Vimeo has not
+// published it, so each part is a setting. The defaults are the one
+// third-party write-ups describe.
+type WebhookScheme struct {
+	Header          string        // signature header (default X-Webhook-Signature)
+	Encoding        string        // "hex" (default) or "base64"
+	Prefix          string        // required prefix of the signature, e.g. "sha256=" (default none; an optional sha256= is accepted)
+	TimestampHeader string        // header carrying the time, signed with the body (default none: the payload's timestamp)
+	Tolerance       time.Duration // how far the delivery time may lie from now (default 5m)
+}
+
+// WebhookOptions returns the vimeo.WebhookOptions of the configured scheme.
+func (v Vimeo) WebhookOptions() vimeo.WebhookOptions {
+	w := v.Webhook
+	return vimeo.WebhookOptions{Header: w.Header, Encoding: w.Encoding, Prefix: w.Prefix,
+		TimestampHeader: w.TimestampHeader, MaxAge: w.Tolerance}
 }
 
 // Sync tunes reconciliation and change polling.
@@ -190,7 +211,9 @@ func Default() *Config {
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 			WriteTimeout: 15 * time.Second, MaxHeaderBytes: 16 << 10,
 		},
-		Vimeo: Vimeo{UserID: DefaultVimeoUserID},
+		Vimeo: Vimeo{UserID: DefaultVimeoUserID, Webhook: WebhookScheme{
+			Header: vimeo.DefaultWebhookHeader, Encoding: vimeo.EncodingHex, Tolerance: 5 * time.Minute,
+		}},
 		Sync: Sync{
 			ReconcileInterval: DefaultReconcileInterval,
 			PollInterval:      DefaultPollInterval,

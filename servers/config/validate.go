@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/vidlib/vidlib/vimeo"
 )
 
 // Validate checks the settings of the sections the Config was loaded with
@@ -180,6 +182,19 @@ func (c Config) problems() []Problem {
 			if u, err := url.Parse(c.Vimeo.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				bad("vimeo-base-url", "must be an http(s) URL, got %q", c.Vimeo.BaseURL)
 			}
+		}
+	}
+	if c.Has(SectionWebhook) {
+		w := c.Vimeo.Webhook
+		if w.Tolerance <= 0 || w.Tolerance > 24*time.Hour {
+			bad("vimeo-webhook-tolerance", "must be positive and at most 24h, got %s", w.Tolerance)
+		}
+		if w.Encoding != vimeo.EncodingHex && w.Encoding != vimeo.EncodingBase64 {
+			bad("vimeo-webhook-signature-encoding", `must be "hex" or "base64", got %q`, w.Encoding)
+		} else if o := c.Vimeo.WebhookOptions(); w.Header == "" {
+			bad("vimeo-webhook-signature-header", "must be set")
+		} else if _, err := vimeo.NewWebhookVerifier("x", &o); err != nil {
+			bad("vimeo-webhook-signature-header", "%q and %q must be HTTP header names", w.Header, w.TimestampHeader)
 		}
 	}
 	if c.Has(SectionWebhook) && len(c.Vimeo.WebhookSecrets) == 0 {
