@@ -498,7 +498,8 @@ type mirrorOut struct {
 // provideMirror builds the tree mirror over Vimeo; every report that moved
 // the content version is announced to the readers.
 func provideMirror(cfg *config.Config, c *vimeo.Client, st tree.Store, v versions, m *ops.Metrics, log *zap.Logger) (mirrorOut, error) {
-	src, err := vimeosource.New(c, cfg.Vimeo.RootFolderID, &vimeosource.Options{UserID: cfg.Vimeo.UserID})
+	src, err := vimeosource.New(c, cfg.Vimeo.RootFolderID, &vimeosource.Options{UserID: cfg.Vimeo.UserID,
+		Walk: &vimeo.WalkOptions{CallsPerMinute: cfg.Sync.ReconcileCallsPerMinute}})
 	if err != nil {
 		return mirrorOut{}, err
 	}

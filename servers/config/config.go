@@ -154,6 +154,10 @@ type Sync struct {
 	// MaxDeleteShare stops a reconciliation that would delete more than this
 	// share of the mirrored tree and asks an admin (default 0.10).
 	MaxDeleteShare float64
+	// ReconcileCallsPerMinute caps the Vimeo calls of one reconciliation
+	// walk below the token's rate limit, leaving room for the polls and the
+	// webhooks' re-fetches (vimeo.WalkOptions.CallsPerMinute; 0: no cap).
+	ReconcileCallsPerMinute int
 }
 
 // Auth lists the trusted token issuers and how claims map to roles and

@@ -272,6 +272,8 @@ var settings = func() []*setting {
 			duration(func(c *Config) *time.Duration { return &c.Sync.ReconcileInterval })),
 		s("poll-interval", SectionSync, "time between polls for recently changed videos and folders",
 			duration(func(c *Config) *time.Duration { return &c.Sync.PollInterval })),
+		s("reconcile-calls-per-minute", SectionSync, "most Vimeo calls a minute one reconciliation makes, below the token's limit (0: no cap)",
+			integer(func(c *Config) *int { return &c.Sync.ReconcileCallsPerMinute })),
 		s("max-delete-share", SectionSync, "largest share of the tree one reconciliation may delete before it asks an admin",
 			float(func(c *Config) *float64 { return &c.Sync.MaxDeleteShare })),
 		// Stores and brokers.

@@ -184,6 +184,9 @@ func (c Config) problems() []Problem {
 			}
 		}
 	}
+	if c.Has(SectionSync) && (c.Sync.ReconcileCallsPerMinute < 0 || c.Sync.ReconcileCallsPerMinute > 100_000) {
+		bad("reconcile-calls-per-minute", "must be between 0 and 100000, got %d", c.Sync.ReconcileCallsPerMinute)
+	}
 	if c.Has(SectionWebhook) {
 		w := c.Vimeo.Webhook
 		if w.Tolerance <= 0 || w.Tolerance > 24*time.Hour {
