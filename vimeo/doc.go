@@ -24,8 +24,9 @@
 //
 // # Rate limits, retries and the circuit breaker
 //
-// A RateLimiter per credential (share it between Clients of one token) is a
-// token bucket seeded and corrected by X-RateLimit-Limit/Remaining/Reset (ISO-8601
+// A RateLimiter per credential (share it between Clients of one token) is
+// provider.RateLimiter: a golang.org/x/time/rate token bucket, driven by the
+// Clock, seeded and corrected by X-RateLimit-Limit/Remaining/Reset (ISO-8601
 // or epoch): a request goes out only when the bucket has a token and the last
 // reported Remaining, less the requests still in flight, is positive; otherwise
 // it waits for the refill or for the reset. A 429 holds every caller until
