@@ -1,8 +1,11 @@
 package provider
 
 import (
+	"errors"
 	"sync"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
 )
 
 // BreakerOptions configures a Breaker. The zero value is valid.
@@ -27,21 +30,31 @@ const (
 	BreakerHalfOpen BreakerState = "half-open"
 )
 
-// Breaker is a circuit breaker on the caller's clock: it takes the time as
-// an argument, so that a virtual clock drives its cool-down.
-// (github.com/sony/gobreaker reads time.Now and cannot.)
+// Breaker is a circuit breaker: github.com/sony/gobreaker's two-step breaker
+// keeps the state machine (consecutive failures trip it; half-open lets one
+// probe through; the probe's outcome closes or re-opens it), and the
+// cool-down is measured on the caller's clock (the time every method takes),
+// so that a virtual clock drives it in tests: gobreaker itself reads
+// time.Now, so its own timeout is a nanosecond and the open circuit is held
+// here until the cool-down has passed on the caller's clock.
 type Breaker struct {
-	threshold int
-	cooldown  time.Duration
-	disabled  bool
+	disabled bool
+	cooldown time.Duration
+	cb       *gobreaker.TwoStepCircuitBreaker[struct{}]
 
 	mu        sync.Mutex
-	state     BreakerState
-	failures  int
-	openUntil time.Time
-	probing   bool
-	opened    int // times the circuit opened
+	state     BreakerState // as of the last transition
+	openUntil time.Time    // on the caller's clock
+	at        time.Time    // the caller's time of the outcome being recorded
+	opened    int          // times the circuit opened
 }
+
+// Outcomes of an attempt, for gobreaker: a failure, or an attempt that says
+// nothing about the upstream (excluded: it frees the half-open probe slot).
+var (
+	errUpstream  = errors.New("provider: upstream failure")
+	errAbandoned = errors.New("provider: attempt abandoned")
+)
 
 // NewBreaker returns a closed breaker.
 func NewBreaker(o BreakerOptions) *Breaker {
@@ -51,85 +64,77 @@ func NewBreaker(o BreakerOptions) *Breaker {
 	if o.Cooldown <= 0 {
 		o.Cooldown = 30 * time.Second
 	}
-	return &Breaker{threshold: o.Threshold, cooldown: o.Cooldown, disabled: o.Disabled, state: BreakerClosed}
+	b := &Breaker{disabled: o.Disabled, cooldown: o.Cooldown, state: BreakerClosed}
+	threshold := uint32(o.Threshold)
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		MaxRequests: 1,
+		Timeout:     time.Nanosecond, // the cool-down is Allow's, on the caller's clock
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= threshold },
+		IsExcluded:  func(err error) bool { return errors.Is(err, errAbandoned) },
+		OnStateChange: func(_ string, _, to gobreaker.State) {
+			// Called with b.mu held, from Allow's or an outcome's call into gobreaker.
+			switch to {
+			case gobreaker.StateOpen:
+				b.state, b.openUntil = BreakerOpen, b.at.Add(b.cooldown)
+				b.opened++
+			case gobreaker.StateHalfOpen:
+				b.state = BreakerHalfOpen
+			default:
+				b.state = BreakerClosed
+			}
+		},
+	})
+	return b
 }
 
-// Allow says whether a request may go out now. When it may not, retryAt is
-// when to ask again. probe is true for the single request let through while
-// half-open; its outcome must be reported with probe set.
-func (b *Breaker) Allow(now time.Time) (ok, probe bool, retryAt time.Time) {
+// BreakerAttempt is one request the breaker let through; report its
+// outcome once. A nil *BreakerAttempt (no breaker) ignores reports.
+type BreakerAttempt struct {
+	b     *Breaker
+	done  func(error)
+	Probe bool // the single request let through while half-open
+}
+
+// Allow says whether a request may go out at now. When it may not, retryAt
+// is when to ask again.
+func (b *Breaker) Allow(now time.Time) (a *BreakerAttempt, retryAt time.Time, ok bool) {
 	if b.disabled {
-		return true, false, time.Time{}
+		return nil, time.Time{}, true
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	switch b.state {
-	case BreakerClosed:
-		return true, false, time.Time{}
-	case BreakerOpen:
-		if now.Before(b.openUntil) {
-			return false, false, b.openUntil
-		}
-		b.state = BreakerHalfOpen
-		b.probing = true
-		return true, true, time.Time{}
-	default: // half-open
-		if !b.probing {
-			b.probing = true
-			return true, true, time.Time{}
-		}
-		return false, false, now.Add(b.cooldown / 10)
+	if now.Before(b.openUntil) {
+		return nil, b.openUntil, false
 	}
+	b.at = now
+	probe := b.cb.State() == gobreaker.StateHalfOpen
+	done, err := b.cb.Allow()
+	if err != nil { // half-open with its probe out
+		return nil, now.Add(b.cooldown / 10), false
+	}
+	return &BreakerAttempt{b: b, done: done, Probe: probe}, time.Time{}, true
+}
+
+func (a *BreakerAttempt) report(now time.Time, err error) {
+	if a == nil || a.done == nil {
+		return
+	}
+	a.b.mu.Lock()
+	defer a.b.mu.Unlock()
+	a.b.at = now
+	a.done(err)
+	a.done = nil
 }
 
 // Success records an answer that shows the upstream is healthy.
-func (b *Breaker) Success(probe bool) {
-	if b.disabled {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.failures = 0
-	if probe || b.state == BreakerHalfOpen {
-		b.state = BreakerClosed
-		b.probing = false
-	}
-}
+func (a *BreakerAttempt) Success(now time.Time) { a.report(now, nil) }
 
 // Failure records an upstream failure.
-func (b *Breaker) Failure(probe bool, now time.Time) {
-	if b.disabled {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.failures++
-	if probe || b.state == BreakerHalfOpen {
-		b.trip(now)
-		return
-	}
-	if b.state == BreakerClosed && b.failures >= b.threshold {
-		b.trip(now)
-	}
-}
+func (a *BreakerAttempt) Failure(now time.Time) { a.report(now, errUpstream) }
 
-// Abandon releases a probe slot whose request never got an answer for
-// reasons that say nothing about the upstream (the caller's context ended).
-func (b *Breaker) Abandon(probe bool) {
-	if b.disabled || !probe {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.probing = false
-}
-
-func (b *Breaker) trip(now time.Time) {
-	b.state = BreakerOpen
-	b.openUntil = now.Add(b.cooldown)
-	b.probing = false
-	b.opened++
-}
+// Abandon records an attempt that says nothing about the upstream (the
+// caller's context ended): a half-open probe's slot is freed.
+func (a *BreakerAttempt) Abandon(now time.Time) { a.report(now, errAbandoned) }
 
 // Snapshot returns the state and how many times the circuit opened.
 func (b *Breaker) Snapshot() (BreakerState, int) {

@@ -148,11 +148,11 @@ func New(o *Options) (*Client, error) {
 
 // state is one logical request's progress, carried in its context.
 type state struct {
-	call  *Call
-	n     int
-	probe bool
-	wait  time.Duration
-	last  *Attempt
+	call    *Call
+	n       int
+	breaker *BreakerAttempt // the attempt's pass through the breaker, if any
+	wait    time.Duration
+	last    *Attempt
 }
 
 type stateKey struct{}
@@ -187,36 +187,26 @@ func (c *Client) checkRetry(ctx context.Context, _ *http.Response, _ error) (boo
 	if st == nil || st.last == nil {
 		return false, errors.New("provider: request not sent by provider.Client")
 	}
-	probe := st.probe
-	st.probe = false
+	ba := st.breaker
+	st.breaker = nil
 	if err := ctx.Err(); err != nil {
-		c.abandon(probe)
+		ba.Abandon(c.clock.Now())
 		return false, err
 	}
 	v := st.call.Policy(st.last)
 	switch v.Health {
 	case Healthy:
-		if c.breaker != nil {
-			c.breaker.Success(probe)
-		}
+		ba.Success(c.clock.Now())
 	case Unhealthy:
-		if c.breaker != nil {
-			c.breaker.Failure(probe, c.clock.Now())
-		}
+		ba.Failure(c.clock.Now())
 	default:
-		c.abandon(probe)
+		ba.Abandon(c.clock.Now())
 	}
 	if !v.Retry {
 		return false, v.Err
 	}
 	st.wait = v.Wait
 	return true, nil
-}
-
-func (c *Client) abandon(probe bool) {
-	if c.breaker != nil {
-		c.breaker.Abandon(probe)
-	}
 }
 
 func (c *Client) prepareRetry(req *http.Request) error {
@@ -246,12 +236,12 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	a := &Attempt{N: st.n}
 	st.last = a
 	if c.breaker != nil {
-		ok, probe, until := c.breaker.Allow(c.clock.Now())
+		ba, until, ok := c.breaker.Allow(c.clock.Now())
 		if !ok {
 			a.Err = &CircuitOpenError{Until: until}
 			return nil, a.Err
 		}
-		st.probe = probe
+		st.breaker = ba
 	}
 	if st.call.Budget != nil {
 		if err := st.call.Budget(ctx); err != nil {
