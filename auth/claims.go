@@ -103,6 +103,10 @@ type identityClaim struct {
 	Primary      flexBool
 }
 
+// maxSubject bounds "sub": OpenID Connect Core §2 says it "MUST NOT exceed
+// 255 ASCII characters".
+const maxSubject = 255
+
 // parseClaims decodes a token's claims strictly, unlike encoding/json's
 // struct decoding: names match exactly ("COGNITO:GROUPS" is not
 // "cognito:groups" and grants nothing), a name given twice is refused (a
@@ -116,7 +120,13 @@ func parseClaims(payload []byte) (claims, error) {
 		case "iss":
 			return decodeString(raw, &c.Issuer)
 		case "sub":
-			return decodeString(raw, &c.Subject)
+			if err := decodeString(raw, &c.Subject); err != nil {
+				return err
+			}
+			if len(c.Subject) > maxSubject {
+				return fmt.Errorf("longer than %d bytes", maxSubject)
+			}
+			return nil
 		case "aud":
 			return c.Audience.UnmarshalJSON(raw)
 		case "exp":

@@ -58,6 +58,7 @@ func TestVerifyDecodesClaimsStrictly(t *testing.T) {
 		{"groups as a string", with(map[string]any{"cognito:groups": "admin"}), auth.ErrMalformed},
 		{"groups with a number", with(map[string]any{"cognito:groups": []any{"a", 1}}), auth.ErrMalformed},
 		{"NUL in sub", with(map[string]any{"sub": "abc\x00def"}), auth.ErrMalformed},
+		{"sub over 255 bytes", with(map[string]any{"sub": strings.Repeat("a", 256)}), auth.ErrMalformed},
 		{"NUL in email", with(map[string]any{"email": "a\x00@example.com"}), auth.ErrMalformed},
 		{"NUL in a group", with(map[string]any{"cognito:groups": []string{"admin\x00"}}), auth.ErrMalformed},
 		{"lifetime of two days", with(map[string]any{"iat": now.Unix(), "exp": now.Add(48 * time.Hour).Unix()}), auth.ErrLifetime},
