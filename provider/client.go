@@ -153,6 +153,7 @@ type state struct {
 	breaker *BreakerAttempt // the attempt's pass through the breaker, if any
 	wait    time.Duration
 	last    *Attempt
+	err     error // the Policy's final error
 }
 
 type stateKey struct{}
@@ -173,13 +174,13 @@ func (c *Client) Do(ctx context.Context, req *http.Request, call *Call) (*Attemp
 	if resp != nil {
 		resp.Body.Close() // read whole already: Attempt.Body
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return st.last, ctx.Err()
-		}
-		return st.last, err
+	switch {
+	case ctx.Err() != nil:
+		return st.last, ctx.Err()
+	case st.err != nil:
+		return st.last, st.err
 	}
-	return st.last, nil
+	return st.last, err
 }
 
 func (c *Client) checkRetry(ctx context.Context, _ *http.Response, _ error) (bool, error) {
@@ -203,7 +204,10 @@ func (c *Client) checkRetry(ctx context.Context, _ *http.Response, _ error) (boo
 		ba.Abandon(c.clock.Now())
 	}
 	if !v.Retry {
-		return false, v.Err
+		// Not an error for go-retryablehttp, which would drop the idle
+		// connections on one: Do returns it.
+		st.err = v.Err
+		return false, nil
 	}
 	st.wait = v.Wait
 	return true, nil

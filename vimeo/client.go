@@ -94,7 +94,6 @@ type Client struct {
 	limiter  *RateLimiter
 	breaker  *breaker
 	retry    RetryOptions
-	maxBody  int64
 	log      *zap.Logger
 
 	rngMu sync.Mutex
@@ -175,7 +174,7 @@ func New(token string, opts *Options) (*Client, error) {
 	return &Client{
 		base: base, token: token, pc: pc, ua: o.UserAgent, userID: o.UserID,
 		pageSize: o.PageSize, clock: o.Clock, limiter: o.RateLimiter, breaker: brk,
-		retry: r, maxBody: o.MaxResponseBytes, log: log, rng: newRand(o.Seed),
+		retry: r, log: log, rng: newRand(o.Seed),
 	}, nil
 }
 
