@@ -65,8 +65,18 @@ func FuzzWebhookVerify(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	names, err := filepath.Glob("testdata/webhooks/*.json")
+	if err != nil || len(names) == 0 {
+		f.Fatalf("no webhook seeds: %v", err)
+	}
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, vimeo.Sign("s3cret", b, vimeo.EncodingHex))
+	}
 	body := `{"webhook_type":"video-deleted","data":{"clip_uri":"/videos/456789123","video_uri":"/videos/456789123"},"timestamp":1789412698}`
-	f.Add([]byte(body), vimeo.Sign("s3cret", []byte(body), vimeo.EncodingHex))
 	f.Add([]byte(body), "sha256="+vimeo.Sign("s3cret", []byte(body), vimeo.EncodingHex))
 	f.Add([]byte(body), "")
 	f.Add([]byte(`{"webhook_type":"x","timestamp":"2026-09-01T00:00:00Z"}`), "00")
