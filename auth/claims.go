@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ type Token struct {
 // verifier keeps only the claims' JSON, so each call decodes it afresh: a
 // cached token costs a few hundred bytes instead of a map of every claim.
 func (t *Token) Claims() map[string]any {
-	all, _ := decodeClaims(t.payload) // decoded once already when verified
+	all, _ := decodeClaims(t.payload) // parseClaims checked it when verified
 	return all
 }
 
@@ -72,32 +73,211 @@ func decodeClaims(payload []byte) (map[string]any, error) {
 	return all, nil
 }
 
-// claims are the registered and provider claims the verifier reads. Lenient
-// types absorb the providers' quirks (Apple's string booleans, Cognito's
-// string "primary").
+// claims are the registered and provider claims the verifier reads, decoded
+// by parseClaims. Lenient types absorb the providers' quirks (Apple's string
+// booleans, Cognito's string "primary"); nothing else is lenient.
 type claims struct {
-	Issuer          string       `json:"iss"`
-	Subject         string       `json:"sub"`
-	Audience        audience     `json:"aud"`
-	Expiry          *numericDate `json:"exp"`
-	NotBefore       *numericDate `json:"nbf"`
-	IssuedAt        *numericDate `json:"iat"`
-	AuthTime        *numericDate `json:"auth_time"`
-	ID              string       `json:"jti"`
-	OriginJTI       string       `json:"origin_jti"`
-	TokenUse        string       `json:"token_use"`
-	ClientID        string       `json:"client_id"`
-	Email           string       `json:"email"`
-	EmailVerified   flexBool     `json:"email_verified"`
-	Name            string       `json:"name"`
-	CognitoUsername string       `json:"cognito:username"`
-	Username        string       `json:"username"`
-	Groups          []string     `json:"cognito:groups"`
-	Identities      []struct {
-		ProviderName string   `json:"providerName"`
-		UserID       string   `json:"userId"`
-		Primary      flexBool `json:"primary"`
-	} `json:"identities"`
+	Issuer          string
+	Subject         string
+	Audience        audience
+	Expiry          *numericDate
+	NotBefore       *numericDate
+	IssuedAt        *numericDate
+	AuthTime        *numericDate
+	ID              string
+	OriginJTI       string
+	TokenUse        string
+	ClientID        string
+	Email           string
+	EmailVerified   flexBool
+	Name            string
+	CognitoUsername string
+	Username        string
+	Groups          []string
+	Identities      []identityClaim
+}
+
+type identityClaim struct {
+	ProviderName string
+	UserID       string
+	Primary      flexBool
+}
+
+// maxSubject bounds "sub": OpenID Connect Core §2 says it "MUST NOT exceed
+// 255 ASCII characters".
+const maxSubject = 255
+
+// parseClaims decodes a token's claims strictly, unlike encoding/json's
+// struct decoding: names match exactly ("COGNITO:GROUPS" is not
+// "cognito:groups" and grants nothing), a name given twice is refused (a
+// verifier reading the first and another the last would disagree), values
+// have their registered types ("exp" as a string is refused), and strings
+// hold no NUL (nothing downstream can store one). A null is an absent claim.
+func parseClaims(payload []byte) (claims, error) {
+	var c claims
+	err := eachField(payload, func(name string, raw json.RawMessage) error {
+		switch name {
+		case "iss":
+			return decodeString(raw, &c.Issuer)
+		case "sub":
+			if err := decodeString(raw, &c.Subject); err != nil {
+				return err
+			}
+			if len(c.Subject) > maxSubject {
+				return fmt.Errorf("longer than %d bytes", maxSubject)
+			}
+			return nil
+		case "aud":
+			return c.Audience.UnmarshalJSON(raw)
+		case "exp":
+			return decodeDate(raw, &c.Expiry)
+		case "nbf":
+			return decodeDate(raw, &c.NotBefore)
+		case "iat":
+			return decodeDate(raw, &c.IssuedAt)
+		case "auth_time":
+			return decodeDate(raw, &c.AuthTime)
+		case "jti":
+			return decodeString(raw, &c.ID)
+		case "origin_jti":
+			return decodeString(raw, &c.OriginJTI)
+		case "token_use":
+			return decodeString(raw, &c.TokenUse)
+		case "client_id":
+			return decodeString(raw, &c.ClientID)
+		case "email":
+			return decodeString(raw, &c.Email)
+		case "email_verified":
+			return c.EmailVerified.UnmarshalJSON(raw)
+		case "name":
+			return decodeString(raw, &c.Name)
+		case "cognito:username":
+			return decodeString(raw, &c.CognitoUsername)
+		case "username":
+			return decodeString(raw, &c.Username)
+		case "cognito:groups":
+			return decodeStrings(raw, &c.Groups)
+		case "identities":
+			return decodeIdentities(raw, &c.Identities)
+		}
+		return nil
+	})
+	return c, err
+}
+
+// eachField calls fn with each member of the JSON object in b, in order,
+// refusing anything else, duplicate names and trailing data.
+func eachField(b []byte, fn func(name string, raw json.RawMessage) error) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("want a JSON object")
+	}
+	seen := make(map[string]struct{}, 24)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := tok.(string)
+		if _, dup := seen[name]; dup {
+			return fmt.Errorf("%q given twice", name)
+		}
+		seen[name] = struct{}{}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		if err := fn(name, raw); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("data after the JSON object")
+	}
+	return nil
+}
+
+func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+
+func decodeString(raw json.RawMessage, dst *string) error {
+	if isNull(raw) {
+		return nil
+	}
+	if len(raw) == 0 || raw[0] != '"' {
+		return fmt.Errorf("want a string")
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return err
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("NUL in a string")
+	}
+	*dst = s
+	return nil
+}
+
+func decodeStrings(raw json.RawMessage, dst *[]string) error {
+	if isNull(raw) {
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return fmt.Errorf("want an array of strings")
+	}
+	out := make([]string, len(items))
+	for i, it := range items {
+		if err := decodeString(it, &out[i]); err != nil || isNull(it) {
+			return fmt.Errorf("want an array of strings")
+		}
+	}
+	*dst = out
+	return nil
+}
+
+func decodeDate(raw json.RawMessage, dst **numericDate) error {
+	if isNull(raw) {
+		return nil
+	}
+	d := &numericDate{}
+	if err := d.UnmarshalJSON(raw); err != nil {
+		return err
+	}
+	*dst = d
+	return nil
+}
+
+func decodeIdentities(raw json.RawMessage, dst *[]identityClaim) error {
+	if isNull(raw) {
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return fmt.Errorf("want an array of objects")
+	}
+	out := make([]identityClaim, len(items))
+	for i, it := range items {
+		id := &out[i]
+		err := eachField(it, func(name string, raw json.RawMessage) error {
+			switch name {
+			case "providerName":
+				return decodeString(raw, &id.ProviderName)
+			case "userId":
+				return decodeString(raw, &id.UserID)
+			case "primary":
+				return id.Primary.UnmarshalJSON(raw)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	*dst = out
+	return nil
 }
 
 // audience is "aud": a string or an array of strings.
@@ -105,23 +285,26 @@ type audience []string
 
 func (a *audience) UnmarshalJSON(b []byte) error {
 	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
+	if err := decodeString(b, &one); err == nil {
 		*a = audience{one}
 		return nil
 	}
 	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return fmt.Errorf("aud: want a string or an array of strings")
+	if err := decodeStrings(b, &many); err != nil {
+		return fmt.Errorf("want a string or an array of strings")
 	}
 	*a = many
 	return nil
 }
 
 // numericDate is a JWT NumericDate: seconds since the epoch, possibly
-// fractional.
+// fractional; a JSON number, never a string.
 type numericDate struct{ time.Time }
 
 func (d *numericDate) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return fmt.Errorf("want a number of seconds")
+	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
 		return fmt.Errorf("want a number of seconds: %w", err)
@@ -139,8 +322,11 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 type flexBool bool
 
 func (f *flexBool) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
+	switch {
+	case isNull(b):
+		*f = false
+		return nil
+	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
@@ -150,10 +336,6 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("want a boolean, got %q", s)
 		}
 		*f = flexBool(v)
-		return nil
-	}
-	if bytes.Equal(b, []byte("null")) {
-		*f = false
 		return nil
 	}
 	var v bool

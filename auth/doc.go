@@ -15,14 +15,23 @@
 //
 // Verification order: size, shape, canonical base64url, alg on the allow-list
 // (RS256 only: "none" and HS256 are refused before a key is looked at), a kid,
-// no "crit", claims that decode, an "iss" we trust; then the RS256 signature
-// (crypto/rsa, RSASSA-PKCS1-v1_5 with SHA-256) over the very bytes the claims
-// were decoded from, with the issuer's cached key; then exp (required), nbf
-// and iat with VerifierOptions.ClockSkew, the audience or client_id, and the
-// token use.
+// no "crit", claims that decode strictly, an "iss" we trust, exp (required),
+// nbf and iat with VerifierOptions.ClockSkew and exp - iat within
+// VerifierOptions.MaxTokenLifetime; then github.com/coreos/go-oidc's
+// IDTokenVerifier: it parses the JWS (go-jose), has the issuer's key set check
+// the RS256 signature with the key the kid names, and checks the issuer and
+// the expiry again; then the audience or client_id and the token use, which
+// differ per issuer kind (go-oidc's audience check is off).
+//
+// Claims are decoded strictly, not by encoding/json's struct decoding: names
+// match exactly ("COGNITO:GROUPS" is not "cognito:groups" and grants nothing),
+// a claim given twice, a value of the wrong type ("exp" as a string), a string
+// holding a NUL or a "sub" over 255 bytes make the token malformed (401), so
+// that nothing downstream (the user store) ever fails on what a token says.
 //
 // Keys: each issuer's JWKS (found by discovery unless Issuer.JWKSURL is set) is
-// cached. A token with a kid that is not cached triggers a refresh, but at most
+// cached by the issuer's key set, the oidc.KeySet go-oidc verifies with
+// (go-oidc's RemoteKeySet would fetch on every unknown kid). A token with a kid that is not cached triggers a refresh, but at most
 // one per VerifierOptions.KeyRefreshGap per issuer, shared by concurrent
 // callers: a flood of forged tokens is answered from memory. A cached kid with
 // a bad signature never triggers a fetch. After KeyMaxAge the next use starts a

@@ -22,6 +22,8 @@ var (
 	ErrWrongIssuer    = errors.New("untrusted issuer")
 	ErrWrongAudience  = errors.New("wrong audience")
 	ErrWrongTokenUse  = errors.New("wrong token use")
+	// ErrLifetime: exp is further after iat than VerifierOptions.MaxTokenLifetime.
+	ErrLifetime = errors.New("token lifetime too long")
 )
 
 // Errors that are not about the token itself.
@@ -43,7 +45,7 @@ func tokenError(reason error, format string, args ...any) error {
 // reasonOf returns the specific reason of a token error, for WWW-Authenticate.
 func reasonOf(err error) error {
 	for _, r := range []error{ErrMalformed, ErrUnsupportedAlg, ErrUnknownKey, ErrBadSignature, ErrExpired,
-		ErrNotYetValid, ErrWrongIssuer, ErrWrongAudience, ErrWrongTokenUse} {
+		ErrNotYetValid, ErrWrongIssuer, ErrWrongAudience, ErrWrongTokenUse, ErrLifetime} {
 		if errors.Is(err, r) {
 			return r
 		}

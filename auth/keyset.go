@@ -2,9 +2,7 @@ package auth
 
 import (
 	"context"
-	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,21 +49,48 @@ type fetchCall struct {
 	err  error
 }
 
-// verify checks an RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256) over the
-// JWS signing input with the key named kid, and returns that key. A cached
-// kid with a bad signature never causes a fetch. (crypto/rsa rebuilds its
-// internal form of the key on every call and offers no way to keep it: one
-// more reason the Verifier caches successful verifications.)
-func (k *keySet) verify(ctx context.Context, kid, signingInput string, sig []byte) (*rsa.PublicKey, error) {
+// sigCheck carries one verification's outcome through go-oidc, which
+// flattens the errors of a KeySet into text: VerifySignature records the
+// typed error (or the key that verified) here, and the Verifier reads it.
+type sigCheck struct {
+	pub *rsa.PublicKey
+	err error
+}
+
+type sigCheckKey struct{}
+
+// VerifySignature implements oidc.KeySet: go-jose parses the compact JWS (RS256
+// only) and checks its signature with the key its "kid" names, which comes
+// from the cache or, for an unknown kid, from a fetch as the refresh limit
+// allows. A cached kid with a bad signature never causes a fetch.
+func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	check, _ := ctx.Value(sigCheckKey{}).(*sigCheck)
+	if check == nil {
+		check = &sigCheck{}
+	}
+	payload, pub, err := k.verifySignature(ctx, raw)
+	check.pub, check.err = pub, err
+	return payload, err
+}
+
+func (k *keySet) verifySignature(ctx context.Context, raw string) ([]byte, *rsa.PublicKey, error) {
+	jws, err := jose.ParseSigned(raw, allowedAlgs)
+	if err != nil {
+		return nil, nil, tokenError(ErrMalformed, "%v", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, nil, tokenError(ErrMalformed, "want one signature, got %d", len(jws.Signatures))
+	}
+	kid := jws.Signatures[0].Header.KeyID
 	key, err := k.key(ctx, kid)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	digest := sha256.Sum256([]byte(signingInput))
-	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], sig); err != nil {
-		return nil, tokenError(ErrBadSignature, "key %q", kid)
+	payload, err := jws.Verify(key)
+	if err != nil {
+		return nil, nil, tokenError(ErrBadSignature, "key %q", kid)
 	}
-	return key, nil
+	return payload, key, nil
 }
 
 // cached returns the cached key for kid without waiting; like key, it starts

@@ -25,13 +25,18 @@ func PrincipalFrom(ctx context.Context) (*Principal, bool) {
 }
 
 // BearerToken extracts the token of an "Authorization: Bearer <token>" header.
-// A missing header returns ErrNoToken; a header of another form an error
-// wrapping ErrInvalidToken and ErrMalformed.
+// A missing header returns ErrNoToken; a header of another form, or more
+// than one Authorization header (proxies and servers may pick different
+// ones), an error wrapping ErrInvalidToken and ErrMalformed.
 func BearerToken(r *http.Request) (token string, err error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
+	values := r.Header.Values("Authorization")
+	if len(values) > 1 {
+		return "", tokenError(ErrMalformed, "%d Authorization headers", len(values))
+	}
+	if len(values) == 0 || values[0] == "" {
 		return "", ErrNoToken
 	}
+	h := values[0]
 	scheme, tok, found := strings.Cut(h, " ")
 	if !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return "", tokenError(ErrMalformed, "Authorization header is not \"Bearer <token>\"")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 	"go.uber.org/zap"
 )
@@ -35,6 +36,9 @@ const (
 	// 30 MiB when full. Size it to the tokens in use within CacheTTL (about
 	// one per active user).
 	DefaultMaxCachedTokens = 20_000
+	// DefaultMaxTokenLifetime bounds exp - iat: Cognito issues ID and access
+	// tokens for at most a day, Google and Apple for an hour or less.
+	DefaultMaxTokenLifetime = 24 * time.Hour
 )
 
 // VerifierOptions tune a Verifier. The zero value (and nil) is valid.
@@ -67,6 +71,10 @@ type VerifierOptions struct {
 	// MaxCachedTokens bounds that cache; the oldest entries make room
 	// (default DefaultMaxCachedTokens).
 	MaxCachedTokens int
+	// MaxTokenLifetime rejects a token whose exp is further than this after
+	// its iat (or, without iat, after now), as no issuer we trust signs such
+	// a token (default DefaultMaxTokenLifetime; negative: no limit).
+	MaxTokenLifetime time.Duration
 	// Logger (nil: no logging).
 	Logger *zap.Logger
 }
@@ -79,12 +87,16 @@ type Verifier struct {
 	now      func() time.Time
 	skew     time.Duration
 	maxSize  int
-	cache    *tokenCache // nil: no cache
+	maxLife  time.Duration // 0: no limit
+	cache    *tokenCache   // nil: no cache
 }
 
+// issuerVerifier is one issuer: go-oidc's verifier (JWS parsing, the RS256
+// signature through keys, issuer, expiry) over the issuer's key set.
 type issuerVerifier struct {
 	cfg  Issuer
 	keys *keySet
+	oidc *oidc.IDTokenVerifier
 }
 
 // NewVerifier returns a Verifier for the issuers (at least one; ErrInvalid for
@@ -112,6 +124,12 @@ func NewVerifier(issuers []Issuer, opts *VerifierOptions) (*Verifier, error) {
 	}
 	if v.maxSize == 0 {
 		v.maxSize = DefaultMaxTokenSize
+	}
+	switch {
+	case opts.MaxTokenLifetime == 0:
+		v.maxLife = DefaultMaxTokenLifetime
+	case opts.MaxTokenLifetime > 0:
+		v.maxLife = opts.MaxTokenLifetime
 	}
 	if opts.CacheTTL >= 0 {
 		maxEntries := opts.MaxCachedTokens
@@ -143,7 +161,14 @@ func NewVerifier(issuers []Issuer, opts *VerifierOptions) (*Verifier, error) {
 			refreshGap: cmpOr(opts.KeyRefreshGap, DefaultRefreshGap),
 			maxAge:     cmpOr(opts.KeyMaxAge, DefaultKeyMaxAge),
 		}
-		iv := &issuerVerifier{cfg: is, keys: ks}
+		iv := &issuerVerifier{cfg: is, keys: ks, oidc: oidc.NewVerifier(is.URL, ks, &oidc.Config{
+			// The audience rules differ per issuer kind and token use
+			// (checkAudience); go-oidc checks the issuer and the expiry,
+			// with the clock skew allowed on the latter.
+			SkipClientIDCheck:    true,
+			SupportedSigningAlgs: []string{oidc.RS256},
+			Now:                  func() time.Time { return v.now().Add(-v.skew) },
+		})}
 		v.byIssuer[is.URL] = iv
 		if is.URL == GoogleIssuerURL {
 			v.byIssuer["accounts.google.com"] = iv // Google may omit the scheme; go-oidc accepts exactly this
@@ -185,10 +210,11 @@ func (v *Verifier) Warm(ctx context.Context) error {
 // ErrWrongAudience, ErrWrongTokenUse), or are ErrKeysUnavailable when the
 // issuer's keys could not be fetched.
 //
-// Order: cheap structural checks first (size, shape, alg, kid, a known "iss"),
-// so that garbage never causes a key fetch; then the RS256 signature with the
-// issuer's cached key; then the times, the audience or client_id and the
-// token use. A token verified within VerifierOptions.CacheTTL is answered
+// Order: cheap structural checks first (size, shape, alg, kid, the claims
+// decoded strictly, a known "iss", the times), so that garbage never causes a
+// key fetch; then go-oidc's verifier (the RS256 signature with the issuer's
+// cached key, the issuer, the expiry); then the audience or client_id and
+// the token use. A token verified within VerifierOptions.CacheTTL is answered
 // from the cache after its expiry and signing key are checked again.
 //
 // The Token is shared by every call with the same raw token: read-only.
@@ -254,22 +280,20 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Token, *cacheEntry,
 		return nil, nil, err
 	}
 	iv, c := pt.iv, &pt.claims
-	pub, err := iv.keys.verify(ctx, pt.kid, raw[:strings.LastIndexByte(raw, '.')], pt.sig)
-	if err != nil {
-		return nil, nil, err
-	}
 	if c.Subject == "" {
 		return nil, nil, tokenError(ErrMalformed, "no sub")
 	}
 	if err := v.checkTimes(c); err != nil {
 		return nil, nil, err
 	}
+	check := &sigCheck{}
+	if _, err := iv.oidc.Verify(context.WithValue(ctx, sigCheckKey{}, check), raw); err != nil {
+		return nil, nil, oidcError(err, check)
+	}
+	pub := check.pub
 	use, clientID, err := iv.checkAudience(c)
 	if err != nil {
 		return nil, nil, err
-	}
-	if _, err := decodeClaims(pt.payload); err != nil {
-		return nil, nil, tokenError(ErrMalformed, "claims: %v", err)
 	}
 	t := &Token{
 		Identity: Identity{
@@ -301,7 +325,6 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Token, *cacheEntry,
 type parsedToken struct {
 	iv      *issuerVerifier
 	kid     string
-	sig     []byte
 	payload []byte
 	claims  claims
 }
@@ -321,12 +344,8 @@ func (v *Verifier) precheck(raw string) (*parsedToken, error) {
 	if len(parts) != 3 {
 		return nil, tokenError(ErrMalformed, "want three dot-separated parts, got %d", len(parts))
 	}
-	var hdr struct {
-		Alg  string          `json:"alg"`
-		Kid  string          `json:"kid"`
-		Crit json.RawMessage `json:"crit"`
-	}
-	if err := decodeSegment(parts[0], &hdr); err != nil {
+	hdr, err := parseHeader(parts[0])
+	if err != nil {
 		return nil, tokenError(ErrMalformed, "header: %v", err)
 	}
 	if !slices.Contains(allowedAlgs, jose.SignatureAlgorithm(hdr.Alg)) {
@@ -335,20 +354,19 @@ func (v *Verifier) precheck(raw string) (*parsedToken, error) {
 	if hdr.Kid == "" || len(hdr.Kid) > 256 {
 		return nil, tokenError(ErrMalformed, "missing or oversized kid")
 	}
-	if hdr.Crit != nil {
+	if hdr.Crit {
 		return nil, tokenError(ErrMalformed, "critical header parameters are not supported")
 	}
 	// Strict decoding: a signature whose last character has stray bits would
 	// decode to the same bytes, making one token spellable several ways.
 	pt := &parsedToken{kid: hdr.Kid}
-	var err error
-	if pt.sig, err = strictB64.DecodeString(parts[2]); err != nil || len(pt.sig) == 0 {
+	if sig, err := strictB64.DecodeString(parts[2]); err != nil || len(sig) == 0 {
 		return nil, tokenError(ErrMalformed, "signature is not canonical base64url")
 	}
 	if pt.payload, err = strictB64.DecodeString(parts[1]); err != nil {
 		return nil, tokenError(ErrMalformed, "payload: %v", err)
 	}
-	if err := json.Unmarshal(pt.payload, &pt.claims); err != nil {
+	if pt.claims, err = parseClaims(pt.payload); err != nil {
 		return nil, tokenError(ErrMalformed, "claims: %v", err)
 	}
 	iv, ok := v.byIssuer[pt.claims.Issuer]
@@ -361,12 +379,32 @@ func (v *Verifier) precheck(raw string) (*parsedToken, error) {
 
 var strictB64 = base64.RawURLEncoding.Strict()
 
-func decodeSegment(seg string, v any) error {
+// jwsHeader is what precheck reads of a JWS protected header.
+type jwsHeader struct {
+	Alg, Kid string
+	Crit     bool
+}
+
+// parseHeader decodes a JWS header segment with the claims' strictness
+// (exact names, no duplicates, typed values).
+func parseHeader(seg string) (jwsHeader, error) {
+	var h jwsHeader
 	b, err := strictB64.DecodeString(seg)
 	if err != nil {
-		return err
+		return h, err
 	}
-	return json.Unmarshal(b, v)
+	err = eachField(b, func(name string, raw json.RawMessage) error {
+		switch name {
+		case "alg":
+			return decodeString(raw, &h.Alg)
+		case "kid":
+			return decodeString(raw, &h.Kid)
+		case "crit":
+			h.Crit = true
+		}
+		return nil
+	})
+	return h, err
 }
 
 func (v *Verifier) checkTimes(c *claims) error {
@@ -381,7 +419,32 @@ func (v *Verifier) checkTimes(c *claims) error {
 	case c.IssuedAt != nil && now.Add(v.skew).Before(c.IssuedAt.Time):
 		return tokenError(ErrNotYetValid, "issued in the future (%s)", c.IssuedAt.Format(time.RFC3339))
 	}
+	if v.maxLife > 0 {
+		from := now
+		if c.IssuedAt != nil {
+			from = c.IssuedAt.Time
+		}
+		if life := c.Expiry.Sub(from); life > v.maxLife+v.skew {
+			return tokenError(ErrLifetime, "valid for %v, more than %v", life, v.maxLife)
+		}
+	}
 	return nil
+}
+
+// oidcError maps an error of go-oidc's verifier to a token error: the key
+// set's own typed error when the signature check failed, ErrExpired for an
+// expiry, and ErrMalformed for the rest (go-oidc's other checks repeat ones
+// already passed on the strictly decoded claims, so they fail only on tokens
+// that decode differently under its lenient decoding).
+func oidcError(err error, check *sigCheck) error {
+	var expired *oidc.TokenExpiredError
+	switch {
+	case check.err != nil:
+		return check.err
+	case errors.As(err, &expired):
+		return tokenError(ErrExpired, "expired at %s", expired.Expiry.Format(time.RFC3339))
+	}
+	return tokenError(ErrMalformed, "%v", err)
 }
 
 // checkAudience applies the issuer's audience rules and returns the token use

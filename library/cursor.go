@@ -46,7 +46,13 @@ func decodeCursor(s string) (cursor, error) {
 	if len(last) < 2 || (last[0] != 'f' && last[0] != 'v') || !ValidID(last[1:]) {
 		return cursor{}, fmt.Errorf("%w: malformed cursor", ErrInvalid)
 	}
-	return cursor{offset: off, last: last}, nil
+	c := cursor{offset: off, last: last}
+	if c.encode() != s {
+		// One cursor, one spelling: "+5", "05", an id with leading zeros or
+		// stray base64 bits are not cursors this server wrote.
+		return cursor{}, fmt.Errorf("%w: malformed cursor", ErrInvalid)
+	}
+	return c, nil
 }
 
 // ValidID reports whether s has the shape of a Vimeo folder or video id:

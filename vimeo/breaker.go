@@ -1,136 +1,60 @@
 package vimeo
 
 import (
-	"sync"
 	"time"
+
+	"github.com/vidlib/vidlib/provider"
 )
 
-// BreakerOptions configures the client's circuit breaker. The zero value is
-// valid.
-type BreakerOptions struct {
-	// Threshold is the number of consecutive upstream failures (5xx, timeouts,
-	// connection errors, non-JSON bodies) that opens the circuit. Default 8.
-	Threshold int
-	// Cooldown is how long the circuit stays open before one probe request is
-	// let through (half-open). Default 30 s.
-	Cooldown time.Duration
-	// Disabled turns the breaker off.
-	Disabled bool
-}
+// BreakerOptions configures the client's circuit breaker (provider.Breaker,
+// on github.com/sony/gobreaker): Threshold consecutive upstream failures
+// (5xx, timeouts, connection errors, non-JSON bodies) open it, default 8; it
+// stays open for Cooldown on the client's Clock, default 30 s, then lets one
+// probe through; Disabled turns it off.
+type BreakerOptions = provider.BreakerOptions
 
 // BreakerState is the state of the circuit breaker.
-type BreakerState string
+type BreakerState = provider.BreakerState
 
 // Breaker states.
 const (
-	BreakerClosed   BreakerState = "closed"
-	BreakerOpen     BreakerState = "open"
-	BreakerHalfOpen BreakerState = "half-open"
+	BreakerClosed   = provider.BreakerClosed
+	BreakerOpen     = provider.BreakerOpen
+	BreakerHalfOpen = provider.BreakerHalfOpen
 )
 
+// breaker is the client's provider.Breaker. Its methods, which report
+// outcomes in the order requests were allowed, serve this package's tests
+// of the breaker on its own; the client's requests report through
+// provider.Client.
 type breaker struct {
-	threshold int
-	cooldown  time.Duration
-	disabled  bool
-
-	mu        sync.Mutex
-	state     BreakerState
-	failures  int
-	openUntil time.Time
-	probing   bool
-	opened    int // times the circuit opened
+	b       *provider.Breaker
+	pending []*provider.BreakerAttempt // allowed, outcome not yet reported
 }
 
-func newBreaker(o BreakerOptions) *breaker {
-	if o.Threshold <= 0 {
-		o.Threshold = 8
-	}
-	if o.Cooldown <= 0 {
-		o.Cooldown = 30 * time.Second
-	}
-	return &breaker{threshold: o.Threshold, cooldown: o.Cooldown, disabled: o.Disabled, state: BreakerClosed}
-}
+func newBreaker(o BreakerOptions) *breaker { return &breaker{b: provider.NewBreaker(o)} }
 
-// allow says whether a request may go out now. When it may not, retryAt is
-// when to ask again. probe is true for the single request let through while
-// half-open; its outcome must be reported with probe set.
 func (b *breaker) allow(now time.Time) (ok, probe bool, retryAt time.Time) {
-	if b.disabled {
-		return true, false, time.Time{}
+	a, retryAt, ok := b.b.Allow(now)
+	if ok && a != nil {
+		b.pending = append(b.pending, a)
+		probe = a.Probe
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	switch b.state {
-	case BreakerClosed:
-		return true, false, time.Time{}
-	case BreakerOpen:
-		if now.Before(b.openUntil) {
-			return false, false, b.openUntil
-		}
-		b.state = BreakerHalfOpen
-		b.probing = true
-		return true, true, time.Time{}
-	default: // half-open
-		if !b.probing {
-			b.probing = true
-			return true, true, time.Time{}
-		}
-		return false, false, now.Add(b.cooldown / 10)
-	}
+	return ok, probe, retryAt
 }
 
-// success records an answer that shows the upstream is healthy (anything but a
-// 5xx, a timeout, a broken connection or a garbled body).
-func (b *breaker) success(probe bool) {
-	if b.disabled {
-		return
+// next is the oldest allowed attempt, or a new one when none is pending.
+func (b *breaker) next(now time.Time) *provider.BreakerAttempt {
+	if len(b.pending) == 0 {
+		a, _, _ := b.b.Allow(now)
+		return a
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.failures = 0
-	if probe || b.state == BreakerHalfOpen {
-		b.state = BreakerClosed
-		b.probing = false
-	}
+	a := b.pending[0]
+	b.pending = b.pending[1:]
+	return a
 }
 
-// failure records an upstream failure.
-func (b *breaker) failure(probe bool, now time.Time) {
-	if b.disabled {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.failures++
-	if probe || b.state == BreakerHalfOpen {
-		b.trip(now)
-		return
-	}
-	if b.state == BreakerClosed && b.failures >= b.threshold {
-		b.trip(now)
-	}
-}
-
-// abandon releases a probe slot whose request never got an answer for reasons
-// that say nothing about the upstream (the caller's context ended).
-func (b *breaker) abandon(probe bool) {
-	if b.disabled || !probe {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.probing = false
-}
-
-func (b *breaker) trip(now time.Time) {
-	b.state = BreakerOpen
-	b.openUntil = now.Add(b.cooldown)
-	b.probing = false
-	b.opened++
-}
-
-func (b *breaker) snapshot() (BreakerState, int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.state, b.opened
-}
+func (b *breaker) success(bool)                  { b.next(time.Time{}).Success(time.Time{}) }
+func (b *breaker) failure(_ bool, now time.Time) { b.next(now).Failure(now) }
+func (b *breaker) abandon(bool)                  { b.next(time.Time{}).Abandon(time.Time{}) }
+func (b *breaker) snapshot() (BreakerState, int) { return b.b.Snapshot() }

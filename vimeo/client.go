@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -16,8 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
 	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/provider"
 )
 
 // Defaults.
@@ -51,9 +51,9 @@ type RetryOptions struct {
 type Options struct {
 	// BaseURL defaults to https://api.vimeo.com.
 	BaseURL string
-	// HTTPClient defaults to a go-retryablehttp client that retries broken
-	// connections (not HTTP statuses: those are the Client's job, because they
-	// need Vimeo's rate-limit headers and the injectable clock).
+	// HTTPClient sends each attempt (default: a client on a clone of
+	// http.DefaultTransport). Retries are the provider layer's: do not pass
+	// a client that retries by itself.
 	HTTPClient *http.Client
 	// WrapTransport, if set, wraps the HTTP client's transport: every attempt
 	// on the wire goes through it (e.g. to trace outbound calls).
@@ -86,7 +86,7 @@ type Options struct {
 type Client struct {
 	base     *url.URL
 	token    string
-	hc       *http.Client
+	pc       *provider.Client
 	ua       string
 	userID   string
 	pageSize int
@@ -94,7 +94,6 @@ type Client struct {
 	limiter  *RateLimiter
 	breaker  *breaker
 	retry    RetryOptions
-	maxBody  int64
 	log      *zap.Logger
 
 	rngMu sync.Mutex
@@ -164,55 +163,19 @@ func New(token string, opts *Options) (*Client, error) {
 	if o.RateLimiter == nil {
 		o.RateLimiter = NewRateLimiter(&RateLimiterOptions{Clock: o.Clock, Seed: o.Seed})
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = newDefaultHTTPClient(log, o.WrapTransport)
-	} else if o.WrapTransport != nil {
-		hc := *o.HTTPClient
-		if hc.Transport == nil {
-			hc.Transport = http.DefaultTransport
-		}
-		hc.Transport = o.WrapTransport(hc.Transport)
-		o.HTTPClient = &hc
+	brk := newBreaker(o.Breaker)
+	pc, err := provider.New(&provider.Options{
+		HTTPClient: o.HTTPClient, WrapTransport: o.WrapTransport, Clock: o.Clock,
+		Limiter: o.RateLimiter, Breaker: brk.b, AttemptTimeout: r.AttemptTimeout, MaxResponseBytes: o.MaxResponseBytes,
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &Client{
-		base: base, token: token, hc: o.HTTPClient, ua: o.UserAgent, userID: o.UserID,
-		pageSize: o.PageSize, clock: o.Clock, limiter: o.RateLimiter, breaker: newBreaker(o.Breaker),
-		retry: r, maxBody: o.MaxResponseBytes, log: log, rng: newRand(o.Seed),
+		base: base, token: token, pc: pc, ua: o.UserAgent, userID: o.UserID,
+		pageSize: o.PageSize, clock: o.Clock, limiter: o.RateLimiter, breaker: brk,
+		retry: r, log: log, rng: newRand(o.Seed),
 	}, nil
-}
-
-// leveled adapts zap to retryablehttp.LeveledLogger. Per-request chatter is
-// logged at debug level.
-type leveled struct{ s *zap.SugaredLogger }
-
-func (l leveled) Error(msg string, kv ...any) { l.s.Debugw(msg, kv...) }
-func (l leveled) Warn(msg string, kv ...any)  { l.s.Debugw(msg, kv...) }
-func (l leveled) Info(msg string, kv ...any)  { l.s.Debugw(msg, kv...) }
-func (l leveled) Debug(msg string, kv ...any) { l.s.Debugw(msg, kv...) }
-
-// newDefaultHTTPClient builds the default transport: go-retryablehttp retrying
-// only connection-level failures, a couple of times, quickly. Status codes pass
-// straight through to Client.do.
-func newDefaultHTTPClient(log *zap.Logger, wrap func(http.RoundTripper) http.RoundTripper) *http.Client {
-	rc := retryablehttp.NewClient()
-	if wrap != nil {
-		rc.HTTPClient.Transport = wrap(rc.HTTPClient.Transport)
-	}
-	rc.Logger = leveled{log.Named("http").Sugar()}
-	rc.RetryMax = 2
-	rc.RetryWaitMin = 50 * time.Millisecond
-	rc.RetryWaitMax = 500 * time.Millisecond
-	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		if err == nil {
-			return false, nil // any HTTP answer goes back to the Client
-		}
-		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-	}
-	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	return rc.StandardClient()
 }
 
 // Stats are counters over the life of a Client.
@@ -346,12 +309,9 @@ func pageOf(rel string) int {
 }
 
 func (c *Client) jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
 	c.rngMu.Lock()
 	defer c.rngMu.Unlock()
-	return d/2 + time.Duration(c.rng.Int64N(int64(d/2)+1))
+	return provider.Jitter(d, c.rng.Int64N)
 }
 
 func (c *Client) backoff(attempt int, h http.Header) time.Duration {
@@ -360,145 +320,132 @@ func (c *Client) backoff(attempt int, h http.Header) time.Duration {
 			return min(d, c.retry.MaxBackoff)
 		}
 	}
-	d := c.retry.BaseBackoff << min(attempt-1, 20)
-	if d <= 0 || d > c.retry.MaxBackoff {
-		d = c.retry.MaxBackoff
-	}
-	return c.jitter(d)
+	return c.jitter(provider.Backoff(attempt, c.retry.BaseBackoff, c.retry.MaxBackoff))
 }
 
-// do sends one logical GET, with every retry it takes.
+// do sends one logical GET through the provider layer, which makes every
+// attempt (rate limit, breaker, count) and retries as policy says.
 func (c *Client) do(ctx context.Context, rel string, cl *call, out any) (*Response, error) {
 	target, err := c.resolve(rel)
 	if err != nil {
 		return nil, err
 	}
-	path := target.RequestURI()
-	page := pageOf(rel)
-	attempts, waits429 := 0, 0
-	var lastErr error
-	for n := 0; ; n++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrInvalidArgument, rel, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", AcceptVersion)
+	req.Header.Set("User-Agent", c.ua)
+	for k, vs := range cl.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
 		}
-		now := c.clock.Now()
-		ok, probe, retryAt := c.breaker.allow(now)
-		if !ok {
-			cerr := &circuitOpenError{until: retryAt, last: lastErr}
-			attempts++
-			if !cl.waitBreaker || attempts >= c.retry.MaxAttempts {
-				return nil, fmt.Errorf("vimeo: GET %s: %w", path, cerr)
-			}
-			c.log.Debug("circuit open, waiting", zap.String("path", path), zap.Time("until", retryAt))
-			if err := c.clock.Sleep(ctx, retryAt.Sub(now)+c.jitter(time.Second)); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err := cl.budget.wait(ctx); err != nil {
-			c.breaker.abandon(probe)
-			return nil, err
-		}
-		if err := c.limiter.Wait(ctx); err != nil {
-			c.breaker.abandon(probe)
-			return nil, err
-		}
+	}
+	p := &policy{c: c, cl: cl, out: out, path: target.RequestURI(), page: pageOf(rel)}
+	pcall := &provider.Call{Policy: p.judge, OnAttempt: func(retry bool) {
 		c.requests.Add(1)
 		if cl.meter != nil {
 			cl.meter.requests.Add(1)
 		}
-		if n > 0 {
+		if retry {
 			c.retries.Add(1)
 			if cl.meter != nil {
 				cl.meter.retries.Add(1)
 			}
 		}
-		status, header, body, err := c.send(ctx, target, cl.header)
-		if err != nil {
-			c.limiter.Cancel()
-			if ctx.Err() != nil {
-				c.breaker.abandon(probe)
-				return nil, ctx.Err()
-			}
-			c.transportErrors.Add(1)
-			c.breaker.failure(probe, c.clock.Now())
-			attempts++
-			lastErr = fmt.Errorf("vimeo: GET %s: %w", path, err)
-			if attempts >= c.retry.MaxAttempts {
-				return nil, lastErr
-			}
-			c.log.Debug("transport error, retrying", zap.String("path", path), zap.Error(err))
-			if err := c.clock.Sleep(ctx, c.backoff(attempts, nil)); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		c.limiter.Observe(status, header)
-
-		if status == http.StatusNotModified && cl.header != nil {
-			c.breaker.success(probe)
-			return &Response{StatusCode: status, Header: header, NotModified: true}, nil
-		}
-		if status >= 200 && status < 300 {
-			if out == nil || status == http.StatusNoContent {
-				c.breaker.success(probe)
-				return &Response{StatusCode: status, Header: header}, nil
-			}
-			derr := decodeJSON(body, out)
-			if derr == nil {
-				c.breaker.success(probe)
-				return &Response{StatusCode: status, Header: header}, nil
-			}
-			// A 2xx that is not our JSON: a CDN page, a cut body. Retry.
-			c.badBodies.Add(1)
-			c.breaker.failure(probe, c.clock.Now())
-			aerr := c.apiError(status, header, body, path, page)
-			if !aerr.NonJSON {
-				aerr.NonJSON = true
-				aerr.Message = "undecodable body: " + derr.Error()
-			}
-			attempts++
-			lastErr = aerr
-			if attempts >= c.retry.MaxAttempts {
-				return nil, aerr
-			}
-			if err := c.clock.Sleep(ctx, c.backoff(attempts, nil)); err != nil {
-				return nil, err
-			}
-			continue
-		}
-
-		aerr := c.apiError(status, header, body, path, page)
-		switch {
-		case status == http.StatusTooManyRequests:
-			c.breaker.success(probe) // the upstream answered; the limiter handles the wait
-			c.rateLimited.Add(1)
-			if cl.meter != nil {
-				cl.meter.rateLimited.Add(1)
-			}
-			waits429++
-			if waits429 > c.retry.MaxRateLimitWaits {
-				return nil, aerr
-			}
-			c.log.Debug("rate limited", zap.String("path", path), zap.Time("reset", aerr.RateLimitReset))
-			continue // the limiter holds the next Wait until the ban ends
-		case status >= 500:
-			c.serverErrors.Add(1)
-			c.breaker.failure(probe, c.clock.Now())
-			attempts++
-			lastErr = aerr
-			if attempts >= c.retry.MaxAttempts {
-				return nil, aerr
-			}
-			if err := c.clock.Sleep(ctx, c.backoff(attempts, header)); err != nil {
-				return nil, err
-			}
-			continue
-		default:
-			c.breaker.success(probe)
-			return nil, aerr
-		}
+	}}
+	if cl.budget != nil {
+		pcall.Budget = cl.budget.wait
 	}
+	if _, err := c.pc.Do(ctx, req, pcall); err != nil {
+		return nil, err
+	}
+	return p.resp, nil
+}
+
+// policy is Vimeo's retry policy for one logical GET: 5xx, transport
+// errors and garbled 2xx bodies are retried with a jittered exponential
+// backoff (Retry-After honoured) up to RetryOptions.MaxAttempts; a 429 is
+// sat out (the limiter holds the next attempt until the ban ends) up to
+// MaxRateLimitWaits times; an open circuit fails fast unless the operation
+// waits for it.
+type policy struct {
+	c              *Client
+	cl             *call
+	out            any
+	path           string
+	page           int
+	failures, n429 int
+	lastErr        error
+	resp           *Response
+}
+
+func (p *policy) judge(a *provider.Attempt) provider.Verdict {
+	c := p.c
+	var open *provider.CircuitOpenError
+	switch {
+	case errors.As(a.Err, &open):
+		p.failures++
+		cerr := &circuitOpenError{until: open.Until, last: p.lastErr}
+		if !p.cl.waitBreaker || p.failures >= c.retry.MaxAttempts {
+			return provider.Verdict{Err: fmt.Errorf("vimeo: GET %s: %w", p.path, cerr)}
+		}
+		c.log.Debug("circuit open, waiting", zap.String("path", p.path), zap.Time("until", open.Until))
+		return provider.Verdict{Retry: true, Wait: open.Until.Sub(c.clock.Now()) + c.jitter(time.Second)}
+	case a.Err != nil:
+		c.transportErrors.Add(1)
+		c.log.Debug("transport error", zap.String("path", p.path), zap.Error(a.Err))
+		return p.retry(fmt.Errorf("vimeo: GET %s: %w", p.path, a.Err), nil)
+	case a.Status == http.StatusNotModified && p.cl.header != nil:
+		p.resp = &Response{StatusCode: a.Status, Header: a.Header, NotModified: true}
+		return provider.Verdict{Health: provider.Healthy}
+	case a.Status >= 200 && a.Status < 300:
+		if p.out != nil && a.Status != http.StatusNoContent {
+			if derr := decodeJSON(a.Body, p.out); derr != nil {
+				// A 2xx that is not our JSON: a CDN page, a cut body. Retry.
+				c.badBodies.Add(1)
+				aerr := c.apiError(a.Status, a.Header, a.Body, p.path, p.page)
+				if !aerr.NonJSON {
+					aerr.NonJSON = true
+					aerr.Message = "undecodable body: " + derr.Error()
+				}
+				return p.retry(aerr, nil)
+			}
+		}
+		p.resp = &Response{StatusCode: a.Status, Header: a.Header}
+		return provider.Verdict{Health: provider.Healthy}
+	}
+	aerr := c.apiError(a.Status, a.Header, a.Body, p.path, p.page)
+	switch {
+	case a.Status == http.StatusTooManyRequests:
+		c.rateLimited.Add(1)
+		if p.cl.meter != nil {
+			p.cl.meter.rateLimited.Add(1)
+		}
+		p.n429++
+		if p.n429 > c.retry.MaxRateLimitWaits {
+			return provider.Verdict{Err: aerr, Health: provider.Healthy}
+		}
+		c.log.Debug("rate limited", zap.String("path", p.path), zap.Time("reset", aerr.RateLimitReset))
+		// The upstream answered; the limiter holds the next attempt until the ban ends.
+		return provider.Verdict{Retry: true, Health: provider.Healthy}
+	case a.Status >= 500:
+		c.serverErrors.Add(1)
+		return p.retry(aerr, a.Header)
+	}
+	return provider.Verdict{Err: aerr, Health: provider.Healthy}
+}
+
+// retry is the one retry tail: an upstream failure counts toward
+// MaxAttempts, then waits the backoff.
+func (p *policy) retry(err error, h http.Header) provider.Verdict {
+	p.failures++
+	p.lastErr = err
+	if p.failures >= p.c.retry.MaxAttempts {
+		return provider.Verdict{Err: err, Health: provider.Unhealthy}
+	}
+	return provider.Verdict{Retry: true, Wait: p.c.backoff(p.failures, h), Health: provider.Unhealthy}
 }
 
 func (c *Client) apiError(status int, h http.Header, body []byte, path string, page int) *APIError {
@@ -517,37 +464,6 @@ func (c *Client) apiError(status int, h http.Header, body []byte, path string, p
 	}
 	e.parseBody(body)
 	return e
-}
-
-// send performs one HTTP attempt and reads the whole body.
-func (c *Client) send(ctx context.Context, target *url.URL, extra http.Header) (int, http.Header, []byte, error) {
-	actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, target.String(), nil)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", AcceptVersion)
-	req.Header.Set("User-Agent", c.ua)
-	for k, vs := range extra {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("reading body: %w", err)
-	}
-	if int64(len(body)) > c.maxBody {
-		return 0, nil, nil, fmt.Errorf("body larger than %d bytes", c.maxBody)
-	}
-	return resp.StatusCode, resp.Header, body, nil
 }
 
 func decodeJSON(body []byte, out any) error {

@@ -24,8 +24,9 @@
 //
 // # Rate limits, retries and the circuit breaker
 //
-// A RateLimiter per credential (share it between Clients of one token) is a
-// token bucket seeded and corrected by X-RateLimit-Limit/Remaining/Reset (ISO-8601
+// A RateLimiter per credential (share it between Clients of one token) is
+// provider.RateLimiter: a golang.org/x/time/rate token bucket, driven by the
+// Clock, seeded and corrected by X-RateLimit-Limit/Remaining/Reset (ISO-8601
 // or epoch): a request goes out only when the bucket has a token and the last
 // reported Remaining, less the requests still in flight, is positive; otherwise
 // it waits for the refill or for the reset. A 429 holds every caller until
@@ -35,9 +36,10 @@
 // BreakerOptions.Threshold consecutive upstream failures the circuit opens: calls
 // fail fast with ErrCircuitOpen until the cool-down ends and one probe is let
 // through (half-open). A Walk sits out an open circuit instead of failing. The
-// default transport is go-retryablehttp, configured to retry broken connections
-// only; the status-level policy above lives in the Client because it needs the
-// rate-limit headers and the injectable Clock. Every wait goes through the Clock,
+// retries are package provider's (go-retryablehttp, the only retry layer): every
+// attempt, retries of broken connections included, passes the breaker and the
+// rate limiter and is counted; the policy above is this package's function that
+// provider calls after each attempt. Every wait goes through the Clock,
 // so tests compress time (vimeotest.NewVirtualClock, vimeotest.NewScaledClock).
 // RateLimiterOptions.OnWait reports how long each request waited for the
 // budget (the servers feed it to a metric); Client.Stats counts requests, 429s,

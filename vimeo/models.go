@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vidlib/vidlib/tree"
 )
 
 // TotalUnknown is the value of a count the response did not include (for example
@@ -650,8 +652,8 @@ func parseFolderURI(uri string) (owner, id string) {
 	}
 	parts := strings.Split(u, "/")
 	for i := 0; i+1 < len(parts); i++ {
-		if (parts[i] == "projects" || parts[i] == "folders") && isDigits(parts[i+1]) {
-			id = parts[i+1]
+		if c, ok := tree.CanonicalID(parts[i+1]); ok && (parts[i] == "projects" || parts[i] == "folders") {
+			id = c
 			if i >= 2 && (parts[i-2] == "users" || parts[i-2] == "user") {
 				owner = parts[i-1]
 			}
@@ -671,7 +673,8 @@ func parseVideoURI(uri string) (id, hash string) {
 		u = u[:i]
 	}
 	id, hash, _ = strings.Cut(u, ":")
-	if !isDigits(id) {
+	id, ok := tree.CanonicalID(id)
+	if !ok {
 		return "", ""
 	}
 	return id, hash
@@ -699,8 +702,10 @@ func idFromLink(link string) string {
 		return ""
 	}
 	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
-	if len(parts) >= 1 && isDigits(parts[0]) {
-		return parts[0]
+	if len(parts) >= 1 {
+		if id, ok := tree.CanonicalID(parts[0]); ok {
+			return id
+		}
 	}
 	return ""
 }
@@ -735,8 +740,8 @@ func isHashLike(s string) bool {
 // FolderID returns the folder id of a folder URI or a bare id, or "" if ref is
 // neither.
 func FolderID(ref string) string {
-	if isDigits(ref) {
-		return ref
+	if id, ok := tree.CanonicalID(ref); ok {
+		return id
 	}
 	_, id := parseFolderURI(ref)
 	return id
@@ -749,7 +754,7 @@ func VideoID(ref string) string {
 		return id
 	}
 	id, _, _ := strings.Cut(ref, ":")
-	if isDigits(id) {
+	if id, ok := tree.CanonicalID(id); ok {
 		return id
 	}
 	return ""

@@ -2,6 +2,7 @@ package vimeo
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -40,10 +41,19 @@ type WebhookOptions struct {
 	// third-party write-ups name; Vimeo has not confirmed it publicly).
 	Header string
 	// Encoding of the HMAC in the header: EncodingHex (default) or
-	// EncodingBase64. An optional "sha256=" prefix is always accepted.
+	// EncodingBase64.
 	Encoding string
-	// MaxAge is how far the payload's timestamp may lie from now, in either
-	// direction. Default 5 minutes; negative disables the check.
+	// Prefix, if set, must start the signature header's value (e.g.
+	// "sha256="). Empty: an optional "sha256=" is accepted.
+	Prefix string
+	// TimestampHeader, if set, carries the delivery's time (Unix seconds);
+	// the HMAC then covers "<timestamp>.<body>", so the time cannot be
+	// replaced, and the payload needs no timestamp. Empty (the default):
+	// the HMAC covers the body and the time is the payload's "timestamp".
+	TimestampHeader string
+	// MaxAge is how far the delivery's time may lie from now, in either
+	// direction (the tolerance). Default 5 minutes; negative disables the
+	// check.
 	MaxAge time.Duration
 	// MaxBody bounds the body VerifyRequest reads. Default 1 MiB.
 	MaxBody int64
@@ -58,6 +68,8 @@ type WebhookVerifier struct {
 	secrets  [][]byte
 	header   string
 	encoding string
+	prefix   string
+	tsHeader string
 	maxAge   time.Duration
 	maxBody  int64
 	clock    Clock
@@ -75,7 +87,7 @@ func NewWebhookVerifier(secret string, opts *WebhookOptions, extra ...string) (*
 		return nil, fmt.Errorf("%w: webhook secret is required", ErrInvalidArgument)
 	}
 	if o.Header == "" {
-		o.Header = "X-Webhook-Signature"
+		o.Header = DefaultWebhookHeader
 	}
 	switch o.Encoding {
 	case "":
@@ -93,7 +105,11 @@ func NewWebhookVerifier(secret string, opts *WebhookOptions, extra ...string) (*
 	if o.Clock == nil {
 		o.Clock = SystemClock()
 	}
-	v := &WebhookVerifier{header: o.Header, encoding: o.Encoding, maxAge: o.MaxAge, maxBody: o.MaxBody, clock: o.Clock}
+	if !validHeaderName(o.Header) || (o.TimestampHeader != "" && !validHeaderName(o.TimestampHeader)) {
+		return nil, fmt.Errorf("%w: webhook header names %q, %q", ErrInvalidArgument, o.Header, o.TimestampHeader)
+	}
+	v := &WebhookVerifier{header: o.Header, encoding: o.Encoding, prefix: o.Prefix, tsHeader: o.TimestampHeader,
+		maxAge: o.MaxAge, maxBody: o.MaxBody, clock: o.Clock}
 	for _, s := range append([]string{secret}, extra...) {
 		if s != "" {
 			v.secrets = append(v.secrets, []byte(s))
@@ -116,9 +132,42 @@ type WebhookEvent struct {
 // Sign returns the header value a sender would put on body: hex or base64 of
 // HMAC-SHA256(secret, body). Fakes and tests use it.
 func Sign(secret string, body []byte, encoding string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
+	return encodeMAC(webhookMAC([]byte(secret), "", body), encoding)
+}
+
+// SignHeaders returns the headers a sender using the scheme of o would put
+// on body sent at the given time: the signature (with o.Prefix) and, with
+// o.TimestampHeader, the time.
+func SignHeaders(secret string, body []byte, at time.Time, o *WebhookOptions) http.Header {
+	var opts WebhookOptions
+	if o != nil {
+		opts = *o
+	}
+	h := http.Header{}
+	ts := ""
+	if opts.TimestampHeader != "" {
+		ts = strconv.FormatInt(at.Unix(), 10)
+		h.Set(opts.TimestampHeader, ts)
+	}
+	h.Set(cmp.Or(opts.Header, DefaultWebhookHeader), opts.Prefix+encodeMAC(webhookMAC([]byte(secret), ts, body), opts.Encoding))
+	return h
+}
+
+// DefaultWebhookHeader is WebhookOptions.Header's default.
+const DefaultWebhookHeader = "X-Webhook-Signature"
+
+// webhookMAC is HMAC-SHA256 of body, or of "<ts>.<body>" when ts is set.
+func webhookMAC(secret []byte, ts string, body []byte) []byte {
+	mac := hmac.New(sha256.New, secret)
+	if ts != "" {
+		mac.Write([]byte(ts))
+		mac.Write([]byte{'.'})
+	}
 	mac.Write(body)
-	sum := mac.Sum(nil)
+	return mac.Sum(nil)
+}
+
+func encodeMAC(sum []byte, encoding string) string {
 	if encoding == EncodingBase64 {
 		return base64.StdEncoding.EncodeToString(sum)
 	}
@@ -142,12 +191,33 @@ func (v *WebhookVerifier) VerifyRequest(r *http.Request) (*WebhookEvent, []byte,
 // Verify checks the signature header against body and parses the payload. The
 // signature is checked before anything in the body is looked at.
 func (v *WebhookVerifier) Verify(h http.Header, body []byte) (*WebhookEvent, error) {
+	if len(h.Values(v.header)) > 1 {
+		return nil, fmt.Errorf("%w: more than one %s header", ErrWebhookSignature, v.header)
+	}
 	sig := strings.TrimSpace(h.Get(v.header))
 	if sig == "" {
 		return nil, fmt.Errorf("%w: no %s header", ErrWebhookSignature, v.header)
 	}
-	if i := strings.IndexByte(sig, '='); i > 0 && strings.EqualFold(sig[:i], "sha256") {
-		sig = sig[i+1:]
+	switch {
+	case v.prefix != "":
+		if !strings.HasPrefix(sig, v.prefix) {
+			return nil, fmt.Errorf("%w: signature without its %q prefix", ErrWebhookSignature, v.prefix)
+		}
+		sig = sig[len(v.prefix):]
+	default:
+		if i := strings.IndexByte(sig, '='); i > 0 && strings.EqualFold(sig[:i], "sha256") {
+			sig = sig[i+1:]
+		}
+	}
+	var ts string
+	var at time.Time
+	if v.tsHeader != "" {
+		ts = strings.TrimSpace(h.Get(v.tsHeader))
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil || sec <= 0 || len(h.Values(v.tsHeader)) > 1 || !isDigits(ts) {
+			return nil, fmt.Errorf("%w: missing or unreadable %s header", ErrWebhookSignature, v.tsHeader)
+		}
+		at = time.Unix(sec, 0).UTC()
 	}
 	var got []byte
 	var err error
@@ -164,18 +234,19 @@ func (v *WebhookVerifier) Verify(h http.Header, body []byte) (*WebhookEvent, err
 	}
 	ok := false
 	for _, s := range v.secrets {
-		mac := hmac.New(sha256.New, s)
-		mac.Write(body)
-		if hmac.Equal(mac.Sum(nil), got) {
+		if hmac.Equal(webhookMAC(s, ts, body), got) {
 			ok = true
 		}
 	}
 	if !ok {
 		return nil, ErrWebhookSignature
 	}
-	ev, err := parseWebhook(body)
+	ev, err := parseWebhook(body, v.tsHeader == "")
 	if err != nil {
 		return nil, err
+	}
+	if v.tsHeader != "" {
+		ev.Timestamp = at
 	}
 	if v.maxAge > 0 {
 		now := v.clock.Now()
@@ -187,7 +258,9 @@ func (v *WebhookVerifier) Verify(h http.Header, body []byte) (*WebhookEvent, err
 	return ev, nil
 }
 
-func parseWebhook(body []byte) (*WebhookEvent, error) {
+// parseWebhook reads a payload; its timestamp is required unless the time
+// comes from a header.
+func parseWebhook(body []byte, needTime bool) (*WebhookEvent, error) {
 	var raw struct {
 		Type      string          `json:"webhook_type"`
 		Data      json.RawMessage `json:"data"`
@@ -200,11 +273,11 @@ func parseWebhook(body []byte) (*WebhookEvent, error) {
 		return nil, fmt.Errorf("%w: no webhook_type", ErrWebhookPayload)
 	}
 	ev := &WebhookEvent{Type: raw.Type, Data: raw.Data}
-	ts, ok := parseWebhookTime(raw.Timestamp)
-	if !ok {
+	if ts, ok := parseWebhookTime(raw.Timestamp); ok {
+		ev.Timestamp = ts
+	} else if needTime {
 		return nil, fmt.Errorf("%w: missing or unreadable timestamp", ErrWebhookPayload)
 	}
-	ev.Timestamp = ts
 	if len(raw.Data) > 0 {
 		var d struct {
 			VideoURI string `json:"video_uri"`
@@ -246,4 +319,20 @@ func parseWebhookTime(b json.RawMessage) (time.Time, bool) {
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
+}
+
+// validHeaderName reports whether name is an HTTP header name (an RFC 9110
+// token).
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && strings.IndexByte("!#$%&'*+-.^_`|~", c) < 0 {
+			return false
+		}
+	}
+	return true
 }

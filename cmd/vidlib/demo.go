@@ -98,7 +98,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("generate the fake account: %w", err)
 		}
-		fake = vimeotest.NewServer(acct, nil)
+		w := cfg.Vimeo.Webhook // the fake signs webhooks as the intake expects
+		fake = vimeotest.NewServer(acct, &vimeotest.Options{Webhooks: vimeotest.WebhookOptions{
+			Header: w.Header, Encoding: w.Encoding, Prefix: w.Prefix, TimestampHeader: w.TimestampHeader}})
 		base, stopFake, err := serveLoopback(fake)
 		if err != nil {
 			return err

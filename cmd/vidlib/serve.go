@@ -11,8 +11,6 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/vidlib/vidlib/servers/config"
-	"github.com/vidlib/vidlib/servers/syncworker"
-	"github.com/vidlib/vidlib/tree"
 )
 
 // version is set at build time (-ldflags "-X main.version=v1.2.3"); empty
@@ -64,7 +62,13 @@ func serverCommand(name, summary string, p parts, sections []config.Section) com
 				}
 			}
 		}
-		cfg, err := parseConfig(fs, l, args)
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if once != nil && *once {
+			l.Narrow(onceSections...) // Vimeo and PostgreSQL only
+		}
+		cfg, err := loadSettings(l)
 		if err != nil {
 			return err
 		}
@@ -78,15 +82,29 @@ func serverCommand(name, summary string, p parts, sections []config.Section) com
 // parseConfig parses a subcommand's flags and loads its configuration
 // (flags over VIDLIB_* variables over defaults), validated.
 func parseConfig(fs *flag.FlagSet, l *config.Loader, args []string) (*config.Config, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	return loadSettings(l)
+}
+
+// parseFlags parses a subcommand's flags; it allows no arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
+			return err
 		}
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
+	return nil
+}
+
+// loadSettings loads the configuration the flags and VIDLIB_* variables
+// give (flags win), validated.
+func loadSettings(l *config.Loader) (*config.Config, error) {
 	cfg, err := l.Load(nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
@@ -130,28 +148,4 @@ func runApp(ctx context.Context, app *fx.App) error {
 		return fmt.Errorf("stopped after a failure (exit code %d); see the log", code)
 	}
 	return nil
-}
-
-// reconcileOnce runs one reconciliation under the reconciliation lock and
-// relays the outbox before it exits: the scheduled-task form of `sync`.
-func reconcileOnce(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
-	var sched *syncworker.Scheduler
-	app := fx.New(
-		appOptions(cfg, parts{sync: true}, fx.Decorate(func(c syncworker.Config) syncworker.Config {
-			c.DisablePoll, c.DisableScheduler, c.DisableConsumers, c.DisableRedrive = true, true, true, true
-			return c
-		})),
-		fx.Populate(&sched),
-	)
-	if err := startApp(ctx, app); err != nil {
-		return err
-	}
-	rep, runErr := sched.Reconcile(ctx, tree.ReconcileOptions{Trigger: tree.TriggerSchedule})
-	stopErr := stopApp(app)
-	if runErr != nil {
-		return fmt.Errorf("reconcile: %w", runErr)
-	}
-	fmt.Fprintf(stdout, "reconciled: run %d, %d changes applied, %d held, %d API calls, content version %d\n",
-		rep.Run.ID, len(rep.Applied), len(rep.Held), rep.Run.APICalls, rep.Version)
-	return stopErr
 }

@@ -95,9 +95,12 @@ func TestEverySubcommandWires(t *testing.T) {
 		})
 	}
 	t.Run("sync --once", func(t *testing.T) {
-		cfg := loadConfig(t, config.ForSync, fullEnv)
+		cfg := loadConfig(t, onceSections, map[string]string{
+			"VIDLIB_POSTGRES_URL": fullEnv["VIDLIB_POSTGRES_URL"], "VIDLIB_VIMEO_TOKEN": "token",
+			"VIDLIB_VIMEO_ROOT_FOLDER_ID": "1", "VIDLIB_VIMEO_BASE_URL": "http://127.0.0.1:1",
+		})
 		var s *syncworker.Scheduler
-		require.NoError(t, fx.ValidateApp(appOptions(cfg, parts{sync: true}), fx.Populate(&s)))
+		require.NoError(t, fx.ValidateApp(onceOptions(cfg), fx.Populate(&s)))
 	})
 }
 

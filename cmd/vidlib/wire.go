@@ -238,7 +238,7 @@ type busOut struct {
 // provideBus is Kafka when brokers are configured, else the in-process bus
 // (one process only: `vidlib all` or the demo). With tracing on, what is
 // published under a span carries it in the traceparent header.
-func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger, tr *ops.Tracing) (busOut, error) {
+func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger, tr *ops.Tracing, h *ops.Health) (busOut, error) {
 	if len(cfg.Kafka.Brokers) == 0 {
 		if !p.api || !p.sync || !p.consume {
 			return busOut{}, errors.New("kafka-brokers is required unless every server runs in this process (vidlib all)")
@@ -254,6 +254,7 @@ func provideBus(cfg *config.Config, p parts, lc fx.Lifecycle, log *zap.Logger, t
 	if err != nil {
 		return busOut{}, err
 	}
+	h.AddCheck("kafka", b.Ping)
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			// Create the topics where the deployment lets us; MSK setups that
@@ -496,9 +497,9 @@ func provideAPIServer(p apiParams) (*apiServer, error) {
 	}
 	h := p.Metrics.Middleware("api")(srv.Handler())
 	h = p.Tracing.HTTPHandler(h, "api")
-	hs := ops.NewHTTPServer("api", p.Cfg.Listen.API, h, &ops.HTTPServerOptions{
+	hs := ops.NewHTTPServer("api", p.Cfg.Listen.API, h, ops.WithLimits(p.Cfg.HTTP, &ops.HTTPServerOptions{
 		Logger: p.Log, Health: p.Health, OnError: ops.ShutdownOnError(p.SD, p.Log),
-	})
+	}))
 	ops.RegisterHTTPServer(p.LC, hs)
 	p.Health.AddCheck("library", func(context.Context) error {
 		if !p.Lib.Ready() {
@@ -550,7 +551,8 @@ type mirrorOut struct {
 // provideMirror builds the tree mirror over Vimeo; every report that moved
 // the content version is announced to the readers.
 func provideMirror(cfg *config.Config, c *vimeo.Client, st tree.Store, v versions, m *ops.Metrics, log *zap.Logger) (mirrorOut, error) {
-	src, err := vimeosource.New(c, cfg.Vimeo.RootFolderID, &vimeosource.Options{UserID: cfg.Vimeo.UserID})
+	src, err := vimeosource.New(c, cfg.Vimeo.RootFolderID, &vimeosource.Options{UserID: cfg.Vimeo.UserID,
+		Walk: &vimeo.WalkOptions{CallsPerMinute: cfg.Sync.ReconcileCallsPerMinute}})
 	if err != nil {
 		return mirrorOut{}, err
 	}
@@ -658,7 +660,8 @@ func provideWebhookVerifier(cfg *config.Config, log *zap.Logger) (verifierOut, e
 		secrets = []string{hex.EncodeToString(b)}
 		log.Warn("webhook intake off: VIDLIB_VIMEO_WEBHOOK_SECRETS is not set; changes arrive by polling and reconciliation")
 	}
-	v, err := vimeo.NewWebhookVerifier(secrets[0], nil, secrets[1:]...)
+	scheme := cfg.Vimeo.WebhookOptions()
+	v, err := vimeo.NewWebhookVerifier(secrets[0], &scheme, secrets[1:]...)
 	if err != nil {
 		return verifierOut{}, err
 	}
@@ -715,9 +718,9 @@ func provideSyncServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner, lo
 	}
 	mux.Handle("GET /healthz", h.LiveHandler())
 	mux.Handle("GET /readyz", h.ReadyHandler())
-	hs := ops.NewHTTPServer("sync", cfg.Listen.Sync, tr.HTTPHandler(m.Middleware("sync")(mux), "sync"), &ops.HTTPServerOptions{
+	hs := ops.NewHTTPServer("sync", cfg.Listen.Sync, tr.HTTPHandler(m.Middleware("sync")(mux), "sync"), ops.WithLimits(cfg.HTTP, &ops.HTTPServerOptions{
 		Logger: log, Health: h, OnError: ops.ShutdownOnError(sd, log),
-	})
+	}))
 	ops.RegisterHTTPServer(lc, hs)
 	return &syncServer{hs}
 }
@@ -790,9 +793,9 @@ func provideAdminServer(p adminServerParams) *adminServer {
 	mux.Handle("GET /healthz", h.LiveHandler())
 	mux.Handle("GET /readyz", h.ReadyHandler())
 	mux.Handle("/", a.Handler())
-	hs := ops.NewHTTPServer("admin", cfg.Listen.Admin, tr.HTTPHandler(m.Middleware("admin")(mux), "admin"), &ops.HTTPServerOptions{
+	hs := ops.NewHTTPServer("admin", cfg.Listen.Admin, tr.HTTPHandler(m.Middleware("admin")(mux), "admin"), ops.WithLimits(cfg.HTTP, &ops.HTTPServerOptions{
 		Logger: log, Health: h, OnError: ops.ShutdownOnError(sd, log),
-	})
+	}))
 	ops.RegisterHTTPServer(lc, hs)
 	return &adminServer{hs}
 }

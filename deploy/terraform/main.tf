@@ -167,7 +167,10 @@ resource "aws_ecs_service" "svc" {
 }
 
 # ALB: /admin* → admin, /webhooks/vimeo → sync, everything else → api. Target health is
-# /readyz on the metrics port 9090 (ready = dependencies up and first snapshot loaded).
+# liveness, /healthz on the metrics port 9090: an outage of a shared dependency
+# (PostgreSQL, Redis, Kafka) must not take every target out of the ALB or get tasks
+# replaced while they still serve from their loaded snapshot. /readyz (which
+# dependency is down) is for operators and the deploy's start-up gate.
 resource "aws_lb" "this" {
   name               = var.name
   load_balancer_type = "application"
@@ -183,7 +186,7 @@ resource "aws_lb_target_group" "svc" {
   target_type = "ip"
   vpc_id      = var.vpc_id
   health_check {
-    path    = "/readyz"
+    path    = "/healthz"
     port    = "9090"
     matcher = "200"
   }

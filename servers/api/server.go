@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
@@ -72,7 +73,7 @@ func (s *Server) Routes() chi.Routes { return s.router }
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(requestID, s.recoverer, s.limits)
+	r.Use(requestID, s.recoverer, s.limits, middleware.GetHead) // HEAD wherever GET is served
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, "not_found", "no such route")
 	})
@@ -181,7 +182,7 @@ func (s *Server) folder(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	b, err := s.lib.FolderJSON(r.Context(), v, chi.URLParam(r, "id"), q.Get("cursor"), limit)
+	b, err := s.lib.FolderJSON(r.Context(), v, idParam(r), q.Get("cursor"), limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -191,7 +192,7 @@ func (s *Server) folder(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) video(w http.ResponseWriter, r *http.Request) {
 	v, _ := viewerFrom(r)
-	b, err := s.lib.VideoJSON(r.Context(), v, chi.URLParam(r, "id"))
+	b, err := s.lib.VideoJSON(r.Context(), v, idParam(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -202,7 +203,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) playback(w http.ResponseWriter, r *http.Request) {
 	v, _ := viewerFrom(r)
-	b, err := s.lib.PlaybackJSON(r.Context(), v, chi.URLParam(r, "id"))
+	b, err := s.lib.PlaybackJSON(r.Context(), v, idParam(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

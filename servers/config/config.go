@@ -12,6 +12,7 @@ import (
 
 	"github.com/vidlib/vidlib/analytics"
 	"github.com/vidlib/vidlib/auth"
+	"github.com/vidlib/vidlib/vimeo"
 )
 
 // ErrInvalid is wrapped by every configuration error.
@@ -43,6 +44,7 @@ type Config struct {
 	Log       Log
 	Tracing   Tracing
 	Listen    Listen
+	HTTP      HTTP
 	Postgres  Postgres
 	Redis     Redis
 	Kafka     Kafka
@@ -102,6 +104,16 @@ type Audit struct {
 	CheckpointKey Secret
 }
 
+// HTTP bounds every server's connections: a client must send its headers
+// within ReadHeaderTimeout and its whole request within ReadTimeout, and
+// take its answer within WriteTimeout; headers over MaxHeaderBytes get 431.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration // default 5s
+	ReadTimeout       time.Duration // default 10s
+	WriteTimeout      time.Duration // default 15s
+	MaxHeaderBytes    int           // default 16384
+}
+
 // Postgres locates the database.
 type Postgres struct {
 	// URL is a pgx connection string (postgres://user:pass@host:5432/db?sslmode=require).
@@ -135,6 +147,26 @@ type Vimeo struct {
 	// accepted (rotation). Comma-separated in VIDLIB_VIMEO_WEBHOOK_SECRETS or
 	// its _FILE.
 	WebhookSecrets Secrets
+	// Webhook is how deliveries are signed (WebhookOptions).
+	Webhook WebhookScheme
+}
+
+// WebhookScheme is how App Webhook deliveries are signed; Vimeo has not
+// published it, so each part is a setting. The defaults are the one
+// third-party write-ups describe.
+type WebhookScheme struct {
+	Header          string        // signature header (default X-Webhook-Signature)
+	Encoding        string        // "hex" (default) or "base64"
+	Prefix          string        // required prefix of the signature, e.g. "sha256=" (default none; an optional sha256= is accepted)
+	TimestampHeader string        // header carrying the time, signed with the body (default none: the payload's timestamp)
+	Tolerance       time.Duration // how far the delivery time may lie from now (default 5m)
+}
+
+// WebhookOptions returns the vimeo.WebhookOptions of the configured scheme.
+func (v Vimeo) WebhookOptions() vimeo.WebhookOptions {
+	w := v.Webhook
+	return vimeo.WebhookOptions{Header: w.Header, Encoding: w.Encoding, Prefix: w.Prefix,
+		TimestampHeader: w.TimestampHeader, MaxAge: w.Tolerance}
 }
 
 // Rules are the analytics definitions these settings give.
@@ -171,6 +203,10 @@ type Sync struct {
 	// MaxDeleteShare stops a reconciliation that would delete more than this
 	// share of the mirrored tree and asks an admin (default 0.10).
 	MaxDeleteShare float64
+	// ReconcileCallsPerMinute caps the Vimeo calls of one reconciliation
+	// walk below the token's rate limit, leaving room for the polls and the
+	// webhooks' re-fetches (vimeo.WalkOptions.CallsPerMinute; 0: no cap).
+	ReconcileCallsPerMinute int
 }
 
 // Auth lists the trusted token issuers and how claims map to roles and
@@ -282,7 +318,13 @@ func Default() *Config {
 		Listen: Listen{
 			API: DefaultAPIAddr, Sync: DefaultSyncAddr, Admin: DefaultAdminAddr, Metrics: DefaultMetricsAddr,
 		},
-		Vimeo: Vimeo{UserID: DefaultVimeoUserID},
+		HTTP: HTTP{
+			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 15 * time.Second, MaxHeaderBytes: 16 << 10,
+		},
+		Vimeo: Vimeo{UserID: DefaultVimeoUserID, Webhook: WebhookScheme{
+			Header: vimeo.DefaultWebhookHeader, Encoding: vimeo.EncodingHex, Tolerance: 5 * time.Minute,
+		}},
 		Sync: Sync{
 			ReconcileInterval: DefaultReconcileInterval,
 			PollInterval:      DefaultPollInterval,

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -52,6 +53,23 @@ func Register(fs *flag.FlagSet, sections ...Section) *Loader {
 		fs.Var(&flagValue{l: l, st: st}, st.name, usage)
 	}
 	return l
+}
+
+// Narrow limits what Load reads and validates to the given sections (and
+// SectionCore) among those registered: a mode of a subcommand that needs
+// less (vidlib sync --once) calls it after parsing the flags. Flags of the
+// other sections are then ignored.
+func (l *Loader) Narrow(sections ...Section) {
+	want := map[Section]bool{SectionCore: true}
+	for _, s := range sections {
+		want[s] = true
+	}
+	l.sections = slices.DeleteFunc(l.sections, func(s Section) bool { return !want[s] })
+	for name, st := range l.byName {
+		if !want[st.section] {
+			delete(l.byName, name)
+		}
+	}
 }
 
 // allSections is every section in a fixed order.

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/vidlib/vidlib/audit"
+	"github.com/vidlib/vidlib/vimeo"
 )
 
 // Validate checks the settings of the sections the Config was loaded with
@@ -63,6 +64,21 @@ func (c Config) problems() []Problem {
 	// Core.
 	if c.Log.Format != "json" && c.Log.Format != "console" {
 		bad("log-format", `must be "json" or "console", got %q`, c.Log.Format)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"http-read-header-timeout", c.HTTP.ReadHeaderTimeout},
+		{"http-read-timeout", c.HTTP.ReadTimeout},
+		{"http-write-timeout", c.HTTP.WriteTimeout},
+	} {
+		if d.v <= 0 || d.v > time.Hour {
+			bad(d.name, "must be positive and at most 1h, got %s", d.v)
+		}
+	}
+	if c.HTTP.MaxHeaderBytes < 1<<10 || c.HTTP.MaxHeaderBytes > 1<<20 {
+		bad("http-max-header-bytes", "must be between 1024 and 1048576, got %d", c.HTTP.MaxHeaderBytes)
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive, got %s", c.ShutdownTimeout)
@@ -204,6 +220,22 @@ func (c Config) problems() []Problem {
 			if u, err := url.Parse(c.Vimeo.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				bad("vimeo-base-url", "must be an http(s) URL, got %q", c.Vimeo.BaseURL)
 			}
+		}
+	}
+	if c.Has(SectionSync) && (c.Sync.ReconcileCallsPerMinute < 0 || c.Sync.ReconcileCallsPerMinute > 100_000) {
+		bad("reconcile-calls-per-minute", "must be between 0 and 100000, got %d", c.Sync.ReconcileCallsPerMinute)
+	}
+	if c.Has(SectionWebhook) {
+		w := c.Vimeo.Webhook
+		if w.Tolerance <= 0 || w.Tolerance > 24*time.Hour {
+			bad("vimeo-webhook-tolerance", "must be positive and at most 24h, got %s", w.Tolerance)
+		}
+		if w.Encoding != vimeo.EncodingHex && w.Encoding != vimeo.EncodingBase64 {
+			bad("vimeo-webhook-signature-encoding", `must be "hex" or "base64", got %q`, w.Encoding)
+		} else if o := c.Vimeo.WebhookOptions(); w.Header == "" {
+			bad("vimeo-webhook-signature-header", "must be set")
+		} else if _, err := vimeo.NewWebhookVerifier("x", &o); err != nil {
+			bad("vimeo-webhook-signature-header", "%q and %q must be HTTP header names", w.Header, w.TimestampHeader)
 		}
 	}
 	if c.Has(SectionWebhook) && len(c.Vimeo.WebhookSecrets) == 0 {

@@ -63,7 +63,11 @@
 // Health answers /healthz (the process is alive) and /readyz (every
 // registered check passes and every readiness flag is up, e.g. "first
 // snapshot loaded"), as JSON listing each check; /readyz is 503 until then,
-// and again once shutdown begins (SetDraining).
+// and again once shutdown begins (SetDraining). /readyz names the failed
+// check but says only "unavailable", "timed out" or "check panicked" of it:
+// the error goes to the log, as its text may hold addresses or credentials.
+// Liveness runs no check, so a dependency's outage never gets a serving
+// process restarted; load balancers probe /healthz.
 //
 // # HTTP servers
 //
@@ -71,6 +75,9 @@
 // serves in a goroutine and, in Stop, shuts down gracefully within the
 // context's deadline, letting in-flight requests finish; past the deadline it
 // closes the remaining connections and returns the context's error.
+// Every server has read-header, read and write timeouts and a header limit
+// (HTTPServerOptions, WithLimits from the --http-* settings), answers the
+// ServeMux's 404 and 405 as JSON (JSONErrors) and serves HEAD where GET is.
 //
 // # Concurrency
 //

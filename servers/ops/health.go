@@ -3,11 +3,14 @@ package ops
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // DefaultCheckTimeout bounds one readiness check.
@@ -19,6 +22,7 @@ const DefaultCheckTimeout = 2 * time.Second
 // every check passes and every flag is up, and not while draining.
 type Health struct {
 	timeout  time.Duration
+	log      *zap.Logger
 	draining atomic.Bool
 
 	mu     sync.Mutex
@@ -30,14 +34,20 @@ type Health struct {
 type HealthOptions struct {
 	// CheckTimeout bounds each check (default DefaultCheckTimeout).
 	CheckTimeout time.Duration
+	// Logger gets each failed check's error (nil: not logged). /readyz
+	// says only which check failed and how (see CheckResult.Error).
+	Logger *zap.Logger
 }
 
 // NewHealth returns a Health with no checks: ready until something is
 // registered.
 func NewHealth(opts *HealthOptions) *Health {
-	h := &Health{timeout: DefaultCheckTimeout, checks: map[string]func(context.Context) error{}, flags: map[string]*Flag{}}
+	h := &Health{timeout: DefaultCheckTimeout, log: zap.NewNop(), checks: map[string]func(context.Context) error{}, flags: map[string]*Flag{}}
 	if opts != nil && opts.CheckTimeout > 0 {
 		h.timeout = opts.CheckTimeout
+	}
+	if opts != nil && opts.Logger != nil {
+		h.log = opts.Logger.Named("health")
 	}
 	return h
 }
@@ -95,7 +105,11 @@ func (f *Flag) state() string { return f.reason.Load().(*flagState).err }
 
 // CheckResult is one check or flag in a Report.
 type CheckResult struct {
-	Status     string  `json:"status"` // "ok" or "fail"
+	Status string `json:"status"` // "ok" or "fail"
+	// Error says how a check failed without its error's text, which may
+	// hold addresses or credentials (a connection string, a host): "timed
+	// out", "check panicked" or "unavailable"; the error itself goes to
+	// HealthOptions.Logger. A flag's reason is shown as set.
 	Error      string  `json:"error,omitempty"`
 	DurationMS float64 `json:"duration_ms,omitempty"`
 }
@@ -132,7 +146,8 @@ func (h *Health) Ready(ctx context.Context) (Report, bool) {
 			err := runCheck(cctx, check)
 			res := CheckResult{Status: "ok", DurationMS: float64(time.Since(start).Microseconds()) / 1000}
 			if err != nil {
-				res.Status, res.Error = "fail", err.Error()
+				res.Status, res.Error = "fail", publicReason(cctx, err)
+				h.log.Warn("readiness check failed", zap.String("check", name), zap.Error(err))
 			}
 			mu.Lock()
 			rep.Checks[name] = res
@@ -160,6 +175,17 @@ func (h *Health) Ready(ctx context.Context) (Report, bool) {
 		rep.Status, ok = "draining", false
 	}
 	return rep, ok
+}
+
+// publicReason is what /readyz may say of a failed check.
+func publicReason(ctx context.Context, err error) string {
+	switch {
+	case errors.Is(err, errPanic):
+		return errPanic.Error()
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+		return "timed out"
+	}
+	return "unavailable"
 }
 
 // runCheck runs check, turning a panic into an error.

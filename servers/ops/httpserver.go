@@ -10,14 +10,30 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/servers/config"
+)
+
+// Defaults of HTTPServerOptions: every server reads a request's headers
+// within 5 s and the whole request within 10 s, writes its answer within
+// 15 s, and refuses request headers over 16 KiB with 431.
+const (
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 10 * time.Second
+	DefaultWriteTimeout      = 15 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultMaxHeaderBytes    = 16 << 10
 )
 
 // HTTPServerOptions tune NewHTTPServer. The zero value is valid.
 type HTTPServerOptions struct {
 	Logger *zap.Logger // nil: no logging
-	// ReadHeaderTimeout defaults to 10s; IdleTimeout to 120s. ReadTimeout and
-	// WriteTimeout default to none (handlers bound their own work).
+	// The http.Server's timeouts and header limit (defaults above). A slow
+	// client is disconnected when its headers or its body take longer than
+	// ReadHeaderTimeout or ReadTimeout; net/http answers headers over
+	// MaxHeaderBytes with 431.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxHeaderBytes                                            int
 	// Health, if set, is put in draining state when Stop begins, so /readyz
 	// fails while in-flight requests finish.
 	Health *Health
@@ -49,11 +65,17 @@ func NewHTTPServer(name, addr string, h http.Handler, opts *HTTPServerOptions) *
 	if opts != nil {
 		o = *opts
 	}
-	if o.ReadHeaderTimeout == 0 {
-		o.ReadHeaderTimeout = 10 * time.Second
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
 	}
-	if o.IdleTimeout == 0 {
-		o.IdleTimeout = 120 * time.Second
+	def(&o.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	def(&o.ReadTimeout, DefaultReadTimeout)
+	def(&o.WriteTimeout, DefaultWriteTimeout)
+	def(&o.IdleTimeout, DefaultIdleTimeout)
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	log := o.Logger
 	if log == nil {
@@ -63,11 +85,12 @@ func NewHTTPServer(name, addr string, h http.Handler, opts *HTTPServerOptions) *
 	return &HTTPServer{
 		name: name, addr: addr, opts: o, log: log,
 		srv: &http.Server{
-			Handler:           h,
+			Handler:           JSONErrors(h),
 			ReadHeaderTimeout: o.ReadHeaderTimeout,
 			ReadTimeout:       o.ReadTimeout,
 			WriteTimeout:      o.WriteTimeout,
 			IdleTimeout:       o.IdleTimeout,
+			MaxHeaderBytes:    o.MaxHeaderBytes,
 			ErrorLog:          zap.NewStdLog(log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
 		},
 	}
@@ -138,3 +161,15 @@ func (s *HTTPServer) Addr() string {
 
 // Name is the server's name.
 func (s *HTTPServer) Name() string { return s.name }
+
+// WithLimits returns opts (nil: new options) with the timeouts and the
+// header limit of cfg, the settings every vidlib server shares.
+func WithLimits(cfg config.HTTP, opts *HTTPServerOptions) *HTTPServerOptions {
+	var o HTTPServerOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.ReadHeaderTimeout, o.ReadTimeout, o.WriteTimeout = cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.WriteTimeout
+	o.MaxHeaderBytes = cfg.MaxHeaderBytes
+	return &o
+}

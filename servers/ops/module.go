@@ -47,7 +47,7 @@ var TracingModule = fx.Provide(
 )
 
 // HealthModule provides one *Health for the process.
-var HealthModule = fx.Provide(func() *Health { return NewHealth(nil) })
+var HealthModule = fx.Provide(func(log *zap.Logger) *Health { return NewHealth(&HealthOptions{Logger: log}) })
 
 // MetricsServerModule runs the metrics listener (when cfg.Listen.Metrics is
 // set).
@@ -122,11 +122,11 @@ func ProvideMetricsServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner,
 	if cfg.Listen.Metrics == "" {
 		return &MetricsServer{}
 	}
-	s := NewHTTPServer("metrics", cfg.Listen.Metrics, MetricsHandler(m, h), &HTTPServerOptions{
+	s := NewHTTPServer("metrics", cfg.Listen.Metrics, MetricsHandler(m, h), WithLimits(cfg.HTTP, &HTTPServerOptions{
 		Logger:  log,
 		Health:  h,
 		OnError: ShutdownOnError(sd, log),
-	})
+	}))
 	RegisterHTTPServer(lc, s)
 	return &MetricsServer{HTTPServer: s}
 }

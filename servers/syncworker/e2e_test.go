@@ -36,12 +36,19 @@ type world struct {
 
 func startWorld(tb testing.TB, b bus, videos int) *world {
 	tb.Helper()
+	return startWorldSigned(tb, b, videos, vimeo.WebhookOptions{}, vimeotest.WebhookOptions{})
+}
+
+// startWorldSigned is startWorld with the intake verifying, and the fake
+// signing, webhooks with the given schemes.
+func startWorldSigned(tb testing.TB, b bus, videos int, scheme vimeo.WebhookOptions, emitter vimeotest.WebhookOptions) *world {
+	tb.Helper()
 	ctx := context.Background()
 	clock := vimeotest.NewVirtualClock(time.Now().UTC().Truncate(time.Second))
 	acct, root, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: 7, Folders: 6, Videos: videos,
 		OutsideFolders: 1, OutsideVideos: 3, Clock: clock})
 	require.NoError(tb, err)
-	fake := vimeotest.Start(tb, acct, nil)
+	fake := vimeotest.Start(tb, acct, &vimeotest.Options{Webhooks: emitter})
 	client, err := vimeo.New(fake.Token(), &vimeo.Options{BaseURL: fake.URL()})
 	require.NoError(tb, err)
 	src, err := vimeosource.New(client, strconv.FormatInt(root, 10), nil)
@@ -49,7 +56,8 @@ func startWorld(tb testing.TB, b bus, videos int) *world {
 	store := openPG(tb, testenv.PostgresURL(tb))
 	mirror, err := tree.NewMirror(store, src, &tree.MirrorOptions{Record: changeevents.Record(), RecordHeld: changeevents.RecordHeld()})
 	require.NoError(tb, err)
-	verifier, err := vimeo.NewWebhookVerifier(secret, &vimeo.WebhookOptions{Clock: clock})
+	scheme.Clock = clock
+	verifier, err := vimeo.NewWebhookVerifier(secret, &scheme)
 	require.NoError(tb, err)
 
 	w := &world{acct: acct, fake: fake, clock: clock, root: root, store: store, applied: &observed{}}

@@ -109,7 +109,8 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, publish func(ctx con
 	errs := publish(ctx, batch)
 
 	// The messages are out: record that even if ctx ended meanwhile, or they
-	// would be published again.
+	// would be published again. sent_at is the time of marking
+	// (clock_timestamp), not the transaction's start (now() is claim time).
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), relayMarkTimeout)
 	defer cancel()
 	sent := make([]int64, 0, len(batch))
@@ -124,7 +125,7 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, publish func(ctx con
 		}
 	}
 	if len(sent) > 0 {
-		if _, err := tx.Exec(mctx, `UPDATE outbox SET sent_at = now() WHERE id = ANY($1)`, sent); err != nil {
+		if _, err := tx.Exec(mctx, `UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1)`, sent); err != nil {
 			return 0, fmt.Errorf("pgstore: mark outbox rows sent: %w", err)
 		}
 	}

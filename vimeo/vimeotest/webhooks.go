@@ -30,6 +30,9 @@ type WebhookOptions struct {
 	// prepended (e.g. "sha256=").
 	Encoding string
 	Prefix   string
+	// TimestampHeader, if set, carries the delivery time in Unix seconds,
+	// and the HMAC covers "<timestamp>.<body>" instead of the body.
+	TimestampHeader string
 	// DropRate, DuplicateRate: shares of deliveries lost or sent twice.
 	DropRate      float64
 	DuplicateRate float64
@@ -174,6 +177,8 @@ func (s *Server) PendingWebhooks() int {
 
 // WebhookBody returns the payload and signature header value the emitter sends
 // for an event: {"webhook_type", "data": {"video_uri", "clip_uri"}, "timestamp"}.
+// With WebhookOptions.TimestampHeader the signature covers at too (see
+// FlushWebhooks).
 func (s *Server) WebhookBody(typ string, videoID int64, at time.Time, secret string) (body []byte, signature string) {
 	uri := "/videos/" + strconv.FormatInt(videoID, 10)
 	body, _ = json.Marshal(map[string]any{
@@ -182,6 +187,9 @@ func (s *Server) WebhookBody(typ string, videoID int64, at time.Time, secret str
 		"timestamp":    at.Unix(),
 	})
 	mac := hmac.New(sha256.New, []byte(secret))
+	if s.hooks.opts.TimestampHeader != "" {
+		mac.Write([]byte(strconv.FormatInt(at.Unix(), 10) + "."))
+	}
 	mac.Write(body)
 	sum := mac.Sum(nil)
 	enc := hex.EncodeToString(sum)
@@ -233,6 +241,9 @@ func (s *Server) FlushWebhooks(ctx context.Context) (delivered int, err error) {
 		if rerr == nil {
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set(h.opts.Header, sig)
+			if h.opts.TimestampHeader != "" {
+				req.Header.Set(h.opts.TimestampHeader, strconv.FormatInt(d.at.Unix(), 10))
+			}
 			req.Header.Set("User-Agent", "Vimeo-Webhooks/1.0")
 			if resp, derr := h.opts.Client.Do(req); derr == nil {
 				ok = resp.StatusCode >= 200 && resp.StatusCode < 300
