@@ -480,4 +480,3 @@ func Filter(idx *entitle.Index, a entitle.Audience, items []Item) []Item {
 	}
 	return out
 }
-
