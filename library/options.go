@@ -120,6 +120,9 @@ type Options struct {
 	// for every page every audience may ask for.
 	MaxCachedPages int
 	MaxCachedBytes int
+	// Feeds, if set, gives users' stored ranked feeds (Feed and the home's
+	// ranked_for_you row): usually FeedChain(Redis, PostgreSQL).
+	Feeds FeedSource
 	// Auditor, if set, records every playback decision; a failure to record an
 	// allowed playback refuses it (ErrUnavailable).
 	Auditor Auditor

@@ -48,10 +48,23 @@ func DecodeReason(s string) Reason {
 	return Reason{Kind: ReasonKind(p[0]), VideoID: p[1], FolderID: p[2], Audience: p[3]}
 }
 
+// In returns the reason as the audience of view may be told it: a "because
+// you watched" reason whose video is not visible any more becomes
+// ReasonForYou, and a folder that is not visible is dropped.
+func (r Reason) In(view *entitle.View) Reason {
+	if r.Kind == ReasonWatched && (r.VideoID == "" || !view.Video(r.VideoID)) {
+		return Reason{Kind: ReasonForYou}
+	}
+	if r.FolderID != "" && !view.Folder(r.FolderID) {
+		r.FolderID = ""
+	}
+	return r
+}
+
 // Text renders the reason in words an app can show, naming only videos and
-// folders visible in view (a reason whose subject is not visible any more
-// says "Recommended for you").
+// folders visible in view (see In; ReasonForYou says "Recommended for you").
 func (r Reason) Text(snap *tree.Snapshot, view *entitle.View) string {
+	r = r.In(view)
 	folder := func() string {
 		if r.FolderID == "" || !view.Folder(r.FolderID) {
 			return ""

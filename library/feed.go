@@ -1,0 +1,161 @@
+package library
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vidlib/vidlib/rank"
+)
+
+// FeedSource gives a user's stored ranked feed, or rank.ErrNoFeed. The
+// content version is the one the Service serves; a source keyed by version
+// (store/redisstore) misses when the feed was computed for another, a source
+// that keeps the last feed (store/pgstore) ignores it. FeedChain puts them
+// in order.
+type FeedSource interface {
+	RankedFeed(ctx context.Context, userID string, contentVersion int64) (*rank.Feed, error)
+}
+
+// FeedChain asks each source in turn and returns the first feed found: the
+// Redis cache with PostgreSQL behind it. An error other than rank.ErrNoFeed
+// from a source is remembered and the next source is asked; it is returned
+// only if no source has a feed.
+func FeedChain(sources ...FeedSource) FeedSource { return feedChain(sources) }
+
+type feedChain []FeedSource
+
+func (c feedChain) RankedFeed(ctx context.Context, userID string, version int64) (*rank.Feed, error) {
+	var firstErr error
+	for _, s := range c {
+		if s == nil {
+			continue
+		}
+		f, err := s.RankedFeed(ctx, userID, version)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, rank.ErrNoFeed) && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return nil, rank.ErrNoFeed
+}
+
+// FeedVideo is a video of a ranked feed with the reason it is there.
+type FeedVideo struct {
+	VideoSummary
+	Score      float64         `json:"score"`
+	Reason     string          `json:"reason"`
+	ReasonKind rank.ReasonKind `json:"reason_kind"`
+}
+
+// FeedPage is one page of the viewer's ranked feed. ComputedAt is when the
+// feed was ranked (zero while none is stored: Videos is then empty).
+type FeedPage struct {
+	Videos     []FeedVideo `json:"videos"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+	ComputedAt time.Time   `json:"computed_at,omitzero"`
+	Version    string      `json:"version"`
+}
+
+// Feed returns a page of the viewer's stored ranked feed (Options.Feeds),
+// filtered against the current snapshot and entitlements: a video the viewer
+// may no longer see, or that left the library, is skipped at once, and a
+// reason never names what the viewer may not see. Nothing is ranked here.
+// Without Options.Feeds, or before the viewer's feed is computed, the page
+// is empty.
+func (s *Service) Feed(ctx context.Context, v Viewer, cursorArg string, limit int) (*FeedPage, error) {
+	st, err := s.current()
+	if err != nil {
+		return nil, err
+	}
+	limit, err = s.pageSize(limit)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := decodeFeedCursor(cursorArg)
+	if err != nil {
+		return nil, err
+	}
+	page := &FeedPage{Videos: []FeedVideo{}, Version: st.version}
+	if s.opts.Feeds == nil || v.UserID == "" {
+		return page, nil
+	}
+	f, err := s.opts.Feeds.RankedFeed(ctx, v.UserID, st.content)
+	if errors.Is(err, rank.ErrNoFeed) {
+		return page, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("library: feed: %w", err)
+	}
+	page.ComputedAt = f.ComputedAt
+	start := 0
+	if cursorArg != "" {
+		if cur.gen == f.ComputedAt.UnixNano() && cur.next <= len(f.Items) {
+			start = cur.next
+		} else { // the feed was recomputed: continue after the last video if it is still there
+			for i, it := range f.Items {
+				if it.VideoID == cur.last {
+					start = i + 1
+					break
+				}
+			}
+		}
+	}
+	view := st.idx.Visible(audienceOf(v))
+	i := start
+	for ; i < len(f.Items) && len(page.Videos) < limit; i++ {
+		it := f.Items[i]
+		vn := st.videos[it.VideoID]
+		if vn == nil || !view.VideoAt(vn.pos) {
+			continue
+		}
+		r := it.Reason.In(view)
+		page.Videos = append(page.Videos, FeedVideo{VideoSummary: vn.summary(), Score: it.Score, Reason: r.Text(st.snap, view), ReasonKind: r.Kind})
+	}
+	if i < len(f.Items) && len(page.Videos) > 0 {
+		page.NextCursor = feedCursor{gen: f.ComputedAt.UnixNano(), next: i, last: page.Videos[len(page.Videos)-1].ID}.encode()
+	}
+	return page, nil
+}
+
+// feedCursor: the feed generation (its ComputedAt), the next index in it and
+// the last video served (to continue in a recomputed feed).
+type feedCursor struct {
+	gen  int64
+	next int
+	last string
+}
+
+func (c feedCursor) encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.gen, 10) + "." + strconv.Itoa(c.next) + "." + c.last))
+}
+
+func decodeFeedCursor(s string) (feedCursor, error) {
+	if s == "" {
+		return feedCursor{}, nil
+	}
+	bad := fmt.Errorf("%w: malformed cursor", ErrInvalid)
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return feedCursor{}, bad
+	}
+	p := strings.SplitN(string(b), ".", 3)
+	if len(p) != 3 {
+		return feedCursor{}, bad
+	}
+	gen, err1 := strconv.ParseInt(p[0], 10, 64)
+	next, err2 := strconv.Atoi(p[1])
+	if err1 != nil || err2 != nil || next < 0 || p[2] == "" {
+		return feedCursor{}, bad
+	}
+	return feedCursor{gen: gen, next: next, last: p[2]}, nil
+}
