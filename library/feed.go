@@ -99,7 +99,7 @@ func (s *Service) Feed(ctx context.Context, v Viewer, cursorArg string, limit in
 	page.ComputedAt = f.ComputedAt
 	start := 0
 	if cursorArg != "" {
-		if cur.gen == f.ComputedAt.UnixNano() && cur.next <= len(f.Items) {
+		if gen := feedGen(f); gen != 0 && cur.gen == gen && cur.next <= len(f.Items) {
 			start = cur.next
 		} else { // the feed was recomputed: continue after the last video if it is still there
 			for i, it := range f.Items {
@@ -122,9 +122,18 @@ func (s *Service) Feed(ctx context.Context, v Viewer, cursorArg string, limit in
 		page.Videos = append(page.Videos, FeedVideo{VideoSummary: vn.summary(), Score: it.Score, Reason: r.Text(st.snap, view), ReasonKind: r.Kind})
 	}
 	if i < len(f.Items) && len(page.Videos) > 0 {
-		page.NextCursor = feedCursor{gen: f.ComputedAt.UnixNano(), next: i, last: page.Videos[len(page.Videos)-1].ID}.encode()
+		page.NextCursor = feedCursor{gen: feedGen(f), next: i, last: page.Videos[len(page.Videos)-1].ID}.encode()
 	}
 	return page, nil
+}
+
+// feedGen identifies a feed's computation; 0 when unknown (a cached feed),
+// and then a cursor continues after the last video it served.
+func feedGen(f *rank.Feed) int64 {
+	if f.ComputedAt.IsZero() {
+		return 0
+	}
+	return f.ComputedAt.UnixNano()
 }
 
 // feedCursor: the feed generation (its ComputedAt), the next index in it and

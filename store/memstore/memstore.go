@@ -23,6 +23,8 @@ type Store struct {
 	audit auditState
 
 	analytics analyticsState
+
+	ranking rankingState
 }
 
 // New returns an empty store.

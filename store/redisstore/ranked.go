@@ -12,6 +12,7 @@ import (
 type RankedItem struct {
 	VideoID string  `json:"id"`
 	Score   float64 `json:"score"`
+	Reason  string  `json:"reason,omitempty"` // rank.Reason.Encode
 }
 
 // SetRanked replaces the user's ranked feed: in one atomic step it deletes every cached
