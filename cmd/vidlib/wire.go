@@ -28,6 +28,7 @@ import (
 	"github.com/vidlib/vidlib/events/kafkabus"
 	"github.com/vidlib/vidlib/events/membus"
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/rank"
 	"github.com/vidlib/vidlib/servers/api"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/consumers"
@@ -55,6 +56,8 @@ type backend interface {
 	consumers.AuditStore
 	consumers.AnalyticsStore
 	consumers.WatchEventRetention
+	consumers.RankingStore
+	library.FeedSource
 	api.ProgressStore
 }
 
@@ -137,6 +140,8 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 			fx.Provide(
 				func(b backend) consumers.AuditStore { return b },
 				func(b backend) consumers.AnalyticsStore { return b },
+				func(b backend) consumers.RankingStore { return b },
+				provideFeedCache,
 				provideConsumersConfig,
 			),
 			consumers.Module,
@@ -423,10 +428,14 @@ func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, a *outbox
 	return svc, nil
 }
 
-func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis) *library.Options {
+func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, b backend) *library.Options {
 	// Playback decisions are not audited by default: the spec makes
 	// access-decision audits configurable (library.Options.Auditor).
-	o := &library.Options{Versions: v}
+	// Ranked feeds come from Redis with the store behind it.
+	o := &library.Options{Versions: v, Feeds: library.FeedChain(b)}
+	if r.RS != nil {
+		o.Feeds = library.FeedChain(r.RS, b)
+	}
 	if r.RS != nil && cfg.Redis.PageCache {
 		o.Cache = api.RedisCache(r.RS, 0)
 	}
@@ -440,7 +449,19 @@ func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis) *lib
 func provideConsumersConfig(cfg *config.Config) consumers.Config {
 	return consumers.Config{DisableAudit: true, Analytics: consumers.AnalyticsOptions{
 		Rules: cfg.Analytics.Rules(), Retention: cfg.Analytics.Retention,
+	}, Ranking: consumers.RankingOptions{
+		Rank:         &rank.Options{Size: cfg.Ranking.Size, MaxPerFolder: cfg.Ranking.MaxPerFolder},
+		FullInterval: cfg.Ranking.FullInterval,
 	}}
+}
+
+// provideFeedCache gives the ranking pipeline the Redis feed cache, when
+// Redis is configured.
+func provideFeedCache(r optionalRedis) consumers.FeedCache {
+	if r.RS == nil {
+		return nil
+	}
+	return r.RS
 }
 
 // apiAnalytics is the API's analytics: on when session secrets are set.
