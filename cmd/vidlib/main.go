@@ -8,6 +8,7 @@
 //	vidlib demo       run vidlib on embedded defaults (no external services)
 //	vidlib migrate    apply the database migrations
 //	vidlib bench      load-test the read API
+//	vidlib rank-eval  evaluate the ranking offline
 //	vidlib version    print the version
 //
 // Every flag can also be set with an environment variable: --postgres-url is
@@ -45,6 +46,7 @@ func commands() []command {
 		{"migrate", "apply the embedded PostgreSQL migrations (--postgres-url or VIDLIB_POSTGRES_URL)", runMigrate},
 		{"version", "print the version", runVersion},
 		benchCommand(),
+		rankEvalCommand(),
 	}...)
 }
 
