@@ -58,6 +58,7 @@ type backend interface {
 	consumers.WatchEventRetention
 	consumers.RankingStore
 	library.FeedSource
+	library.AudienceRecorder
 	api.ProgressStore
 }
 
@@ -432,7 +433,7 @@ func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, b ba
 	// Playback decisions are not audited by default: the spec makes
 	// access-decision audits configurable (library.Options.Auditor).
 	// Ranked feeds come from Redis with the store behind it.
-	o := &library.Options{Versions: v, Feeds: library.FeedChain(b)}
+	o := &library.Options{Versions: v, Feeds: library.FeedChain(b), Audiences: b}
 	if r.RS != nil {
 		o.Feeds = library.FeedChain(r.RS, b)
 	}

@@ -34,14 +34,15 @@ type Params struct {
 	Store AuditStore // *pgstore.Store or *memstore.Store
 	// AnalyticsStore, when provided, runs the analytics consumer.
 	AnalyticsStore AnalyticsStore `optional:"true"`
-	// RankingStore, when provided, runs the ranking pipeline; FeedCache,
-	// when provided too, receives the feeds (store/redisstore).
-	RankingStore RankingStore `optional:"true"`
-	FeedCache    FeedCache    `optional:"true"`
 	Publisher      events.Publisher
 	Subscriber     events.Subscriber
 	Config         Config      `optional:"true"`
 	Logger         *zap.Logger `optional:"true"`
+
+	// RankingStore, when provided, runs the ranking pipeline; FeedCache,
+	// when provided too, receives the feeds (store/redisstore).
+	RankingStore RankingStore `optional:"true"`
+	FeedCache    FeedCache    `optional:"true"`
 }
 
 // Result is what the module provides.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ type RankingStore interface {
 	ListUsers(ctx context.Context, after string, limit int) ([]auth.User, error)
 	User(ctx context.Context, userID string) (auth.User, error)
 	UserRoles(ctx context.Context, userID string) ([]string, error)
+	// UserAudience is the audience the read API last served the user with
+	// (roles from groups and segments from claims live only in tokens).
+	UserAudience(ctx context.Context, userID string) ([]string, map[string]string, error)
 	History(ctx context.Context, userID string, before time.Time, beforeVideo string, limit int) ([]analytics.Progress, error)
 	SetRankedFeed(ctx context.Context, f *rank.Feed) error
 }
@@ -367,7 +371,18 @@ func (k *Ranking) loadUser(ctx context.Context, u auth.User) (rank.User, error) 
 	if err != nil {
 		return rank.User{}, fmt.Errorf("consumers: ranking: history of %s: %w", u.ID, err)
 	}
-	ru := rank.User{ID: u.ID, Roles: roles, Segments: u.Profile, History: make([]rank.Watch, len(ps))}
+	seenRoles, seenSegments, err := k.store.UserAudience(ctx, u.ID)
+	if err != nil {
+		return rank.User{}, fmt.Errorf("consumers: ranking: audience of %s: %w", u.ID, err)
+	}
+	// The audience the user was last served with, and what is stored now:
+	// granted roles, and the profile (which overrides claims, as in auth).
+	segments := maps.Clone(seenSegments)
+	if segments == nil {
+		segments = map[string]string{}
+	}
+	maps.Copy(segments, u.Profile)
+	ru := rank.User{ID: u.ID, Roles: append(roles, seenRoles...), Segments: segments, History: make([]rank.Watch, len(ps))}
 	for i, p := range ps {
 		ru.History[i] = rank.Watch{VideoID: p.VideoID, WatchedSeconds: p.Position, Ratio: p.Ratio, Completed: p.Completed, LastAt: p.LastEventAt}
 	}

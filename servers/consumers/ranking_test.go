@@ -115,6 +115,15 @@ func TestRankingPipeline(t *testing.T) {
 	require.Equal(t, rank.ReasonContinue, f.Items[0].Reason.Kind)
 	require.Len(t, pub.Messages(), 3, "one ranking.updated for the one recomputed user")
 
+	// A user whose roles come from token groups (none granted): the audience
+	// the API recorded decides what is ranked for them.
+	ctx2 := context.Background()
+	carol, _, err := st.ProvisionUser(ctx2, auth.Identity{Issuer: "https://issuer.test", Subject: "carol"}, auth.User{Email: "carol@example.com"})
+	require.NoError(t, err)
+	require.NoError(t, st.RecordAudience(ctx2, carol.ID, []string{"eng"}, nil))
+	require.NoError(t, k.Full(ctx))
+	require.Contains(t, storedIDs(t, st, carol.ID), "1101", "Engineering, through the recorded role")
+
 	// Sales loses its folder: after the version change alice's feed has no Sales video.
 	rules, _, err := st.ListRules(ctx)
 	require.NoError(t, err)

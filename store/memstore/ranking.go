@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 
@@ -9,8 +10,33 @@ import (
 )
 
 type rankingState struct {
-	mu    sync.RWMutex
-	feeds map[string]rank.Feed
+	mu        sync.RWMutex
+	feeds     map[string]rank.Feed
+	audiences map[string]audience
+}
+
+type audience struct {
+	roles    []string
+	segments map[string]string
+}
+
+// RecordAudience keeps the roles and segments the user was last served with.
+func (s *Store) RecordAudience(_ context.Context, userID string, roles []string, segments map[string]string) error {
+	s.ranking.mu.Lock()
+	defer s.ranking.mu.Unlock()
+	if s.ranking.audiences == nil {
+		s.ranking.audiences = map[string]audience{}
+	}
+	s.ranking.audiences[userID] = audience{slices.Clone(roles), maps.Clone(segments)}
+	return nil
+}
+
+// UserAudience returns the audience RecordAudience kept, or empty ones.
+func (s *Store) UserAudience(_ context.Context, userID string) ([]string, map[string]string, error) {
+	s.ranking.mu.RLock()
+	defer s.ranking.mu.RUnlock()
+	a := s.ranking.audiences[userID]
+	return slices.Clone(a.roles), maps.Clone(a.segments), nil
 }
 
 // SetRankedFeed replaces the user's stored feed.

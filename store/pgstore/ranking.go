@@ -73,3 +73,35 @@ func (s *Store) RankedFeed(ctx context.Context, userID string, _ int64) (*rank.F
 	}
 	return f, nil
 }
+
+// RecordAudience keeps the roles and segments the user was last served
+// with (user_audiences).
+func (s *Store) RecordAudience(ctx context.Context, userID string, roles []string, segments map[string]string) error {
+	if roles == nil {
+		roles = []string{}
+	}
+	if segments == nil {
+		segments = map[string]string{}
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO user_audiences (user_id, roles, segments, seen_at) VALUES ($1, $2, $3, now())
+		ON CONFLICT (user_id) DO UPDATE SET roles = excluded.roles, segments = excluded.segments, seen_at = excluded.seen_at`,
+		userID, roles, segments)
+	if err != nil {
+		return fmt.Errorf("pgstore: record audience of %s: %w", userID, err)
+	}
+	return nil
+}
+
+// UserAudience returns the audience RecordAudience kept, or empty ones.
+func (s *Store) UserAudience(ctx context.Context, userID string) ([]string, map[string]string, error) {
+	var roles []string
+	var segments map[string]string
+	err := s.pool.QueryRow(ctx, `SELECT roles, segments FROM user_audiences WHERE user_id = $1`, userID).Scan(&roles, &segments)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("pgstore: audience of %s: %w", userID, err)
+	}
+	return roles, segments, nil
+}

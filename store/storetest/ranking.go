@@ -15,6 +15,8 @@ import (
 type RankingStore interface {
 	SetRankedFeed(ctx context.Context, f *rank.Feed) error
 	RankedFeed(ctx context.Context, userID string, contentVersion int64) (*rank.Feed, error)
+	RecordAudience(ctx context.Context, userID string, roles []string, segments map[string]string) error
+	UserAudience(ctx context.Context, userID string) ([]string, map[string]string, error)
 }
 
 // TestRankingStore runs the ranked-feed conformance suite. newStore returns
@@ -51,6 +53,21 @@ func TestRankingStore(t *testing.T, newStore func(t *testing.T) (RankingStore, s
 	got, err = s.RankedFeed(ctx, u2, 4)
 	require.NoError(t, err)
 	require.Equal(t, []rank.Item{{VideoID: "1001", Score: 7, Reason: rank.Reason{Kind: rank.ReasonForYou}}}, got.Items, "another user's feed is untouched")
+
+	// Audiences: none, then the last recorded.
+	roles, segs, err := s.UserAudience(ctx, u1)
+	require.NoError(t, err)
+	require.Empty(t, roles)
+	require.Empty(t, segs)
+	require.NoError(t, s.RecordAudience(ctx, u1, []string{"sales"}, map[string]string{"tier": "free"}))
+	require.NoError(t, s.RecordAudience(ctx, u1, []string{"member", "sales"}, map[string]string{"tier": "gold"}))
+	roles, segs, err = s.UserAudience(ctx, u1)
+	require.NoError(t, err)
+	require.Equal(t, []string{"member", "sales"}, roles)
+	require.Equal(t, map[string]string{"tier": "gold"}, segs)
+	roles, _, err = s.UserAudience(ctx, u2)
+	require.NoError(t, err)
+	require.Empty(t, roles)
 
 	// An empty feed is no feed.
 	require.NoError(t, s.SetRankedFeed(ctx, &rank.Feed{UserID: u1, ContentVersion: 5, ComputedAt: at}))
