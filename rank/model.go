@@ -89,6 +89,7 @@ type Model struct {
 	global     []float64
 	completion []float64
 	newest     []int32           // positions, newest first
+	globalTop  []int32           // positions watched by anyone, most popular first
 	subtree    map[int32][]int32 // folder → subtree videos, most popular (then newest) first
 	maxGlobal  float64
 
@@ -105,10 +106,15 @@ type popCount struct {
 
 type audiencePop struct {
 	once  sync.Once
-	score map[int32]float64 // pos → blended count
-	max   float64
-	top   []int32 // by score, desc
+	own   map[int32]float64 // pos → counts of this audience's users (sparse)
+	max   float64           // of score over the catalogue
+	top   []int32           // the audience's own watched videos, by score, desc
+	model *Model
 }
+
+// score is the blended popularity: the audience's own counts plus a tenth
+// of everyone's.
+func (a *audiencePop) score(p int32) float64 { return a.own[p] + 0.1*a.model.global[p] }
 
 // New builds a Model over idx from every user's history (popularity within
 // audiences, completion rates). Users may be nil (no popularity yet).
@@ -184,6 +190,12 @@ func New(idx *entitle.Index, users []User, opts *Options) (*Model, error) {
 		m.completion[p] = (m.completion[p] + 0.5) / (starts[p] + 2) // a prior: unknown videos are middling
 		m.maxGlobal = max(m.maxGlobal, m.global[p])
 	}
+	for p, g := range m.global {
+		if g > 0 {
+			m.globalTop = append(m.globalTop, int32(p))
+		}
+	}
+	slices.SortFunc(m.globalTop, func(a, b int32) int { return cmp.Or(cmp.Compare(m.global[b], m.global[a]), cmp.Compare(a, b)) })
 	// Subtree candidate lists.
 	for p := range m.vids {
 		seen := map[int32]bool{}
@@ -238,21 +250,18 @@ func (m *Model) audience(key string) *audiencePop {
 	}
 	m.audMu.Unlock()
 	a.once.Do(func() {
-		a.score = make(map[int32]float64)
-		for p, g := range m.global {
-			if g > 0 {
-				a.score[int32(p)] = 0.1 * g
-			}
-		}
+		a.model = m
+		a.own = make(map[int32]float64)
 		for _, c := range m.userPop[key] {
-			a.score[c.pos] += c.n
+			a.own[c.pos] += c.n
 		}
-		for p, s := range a.score {
-			a.max = max(a.max, s)
+		a.max = 0.1 * m.maxGlobal
+		for p := range a.own {
+			a.max = max(a.max, a.score(p))
 			a.top = append(a.top, p)
 		}
 		slices.SortFunc(a.top, func(x, y int32) int {
-			return cmp.Or(cmp.Compare(a.score[y], a.score[x]), cmp.Compare(x, y))
+			return cmp.Or(cmp.Compare(a.score(y), a.score(x)), cmp.Compare(x, y))
 		})
 	})
 	return a
@@ -325,7 +334,8 @@ func (m *Model) Rank(u *User) *Feed {
 			cands[p] = struct{}{}
 		}
 	}
-	add(pop.top)
+	add(pop.top)     // popular within the audience
+	add(m.globalTop) // and with everyone
 	add(m.newest)
 	if total > 0 {
 		fs := make([]int32, 0, len(folders))
@@ -357,7 +367,7 @@ func (m *Model) Rank(u *User) *Feed {
 			}
 		}
 		if pop.max > 0 {
-			f.Popularity = pop.score[p] / pop.max
+			f.Popularity = pop.score(p) / pop.max
 		}
 		if w := hist[p]; w != nil && !w.Completed && w.Ratio < 0.95 {
 			f.Continue = m.recency(w.LastAt)
