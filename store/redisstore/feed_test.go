@@ -32,5 +32,6 @@ func TestRankedFeed(t *testing.T) {
 	require.ErrorIs(t, err, rank.ErrNoFeed)
 	b, err := e.store.Get(ctx, redisstore.RankedKey("u1", 5))
 	require.NoError(t, err)
-	require.Contains(t, string(b), `"reason":"because_you_watched|9|12|"`)
+	require.Equal(t, "2\t2\tbecause_you_watched|9|12|\n", string(b))
+	require.ErrorIs(t, e.store.SetRanked(ctx, "u1", 6, []redisstore.RankedItem{{VideoID: "1\t2"}}, 0), redisstore.ErrInvalid)
 }
