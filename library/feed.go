@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/rank"
 )
 
@@ -105,6 +107,64 @@ type FeedPage struct {
 // Without Options.Feeds, or before the viewer's feed is computed, the page
 // is empty.
 func (s *Service) Feed(ctx context.Context, v Viewer, cursorArg string, limit int) (*FeedPage, error) {
+	fp, err := s.feed(ctx, v, cursorArg, limit)
+	if err != nil {
+		return nil, err
+	}
+	page := &FeedPage{Videos: make([]FeedVideo, len(fp.nodes)), NextCursor: fp.next, ComputedAt: fp.computed, Version: fp.st.version}
+	for i, vn := range fp.nodes {
+		page.Videos[i] = FeedVideo{VideoSummary: vn.summary(), Score: fp.items[i].Score, Reason: fp.reasons[i].Text(fp.st.snap, fp.view),
+			ReasonKind: fp.reasons[i].Kind}
+	}
+	return page, nil
+}
+
+// FeedJSON is Feed encoded (the bytes json.Marshal gives), without
+// reflection: GET /feed.
+func (s *Service) FeedJSON(ctx context.Context, v Viewer, cursorArg string, limit int) ([]byte, error) {
+	fp, err := s.feed(ctx, v, cursorArg, limit)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, 64+256*len(fp.nodes))
+	b = append(b, `{"videos":[`...)
+	for i, vn := range fp.nodes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		sum := vn.summaryJSON()
+		b = append(b, sum[:len(sum)-1]...)
+		b = append(b, `,"score":`...)
+		b = appendJSONFloat(b, fp.items[i].Score)
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, fp.reasons[i].Text(fp.st.snap, fp.view))
+		b = append(b, `,"reason_kind":`...)
+		b = appendJSONString(b, string(fp.reasons[i].Kind))
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	if fp.next != "" {
+		b = append(b, `,"next_cursor":`...)
+		b = appendJSONString(b, fp.next)
+	}
+	b = appendJSONTime(b, `,"computed_at":`, fp.computed)
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, fp.st.version)
+	return append(b, '}'), nil
+}
+
+// feedPage is one filtered page of a stored feed, before encoding.
+type feedPage struct {
+	st       *state
+	view     *entitle.View
+	nodes    []*videoNode
+	items    []rank.Item
+	reasons  []rank.Reason // as the viewer may be told them (rank.Reason.In)
+	next     string
+	computed time.Time
+}
+
+func (s *Service) feed(ctx context.Context, v Viewer, cursorArg string, limit int) (*feedPage, error) {
 	st, err := s.current()
 	if err != nil {
 		return nil, err
@@ -118,18 +178,18 @@ func (s *Service) Feed(ctx context.Context, v Viewer, cursorArg string, limit in
 		return nil, err
 	}
 	s.noteAudience(v)
-	page := &FeedPage{Videos: []FeedVideo{}, Version: st.version}
+	fp := &feedPage{st: st}
 	if s.opts.Feeds == nil || v.UserID == "" {
-		return page, nil
+		return fp, nil
 	}
 	f, err := s.opts.Feeds.RankedFeed(ctx, v.UserID, st.content)
 	if errors.Is(err, rank.ErrNoFeed) {
-		return page, nil
+		return fp, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("library: feed: %w", err)
 	}
-	page.ComputedAt = f.ComputedAt
+	fp.computed = f.ComputedAt
 	start := 0
 	if cursorArg != "" {
 		if gen := feedGen(f); gen != 0 && cur.gen == gen && cur.next <= len(f.Items) {
@@ -143,21 +203,38 @@ func (s *Service) Feed(ctx context.Context, v Viewer, cursorArg string, limit in
 			}
 		}
 	}
-	view := st.idx.Visible(audienceOf(v))
+	fp.view = st.idx.Visible(audienceOf(v))
 	i := start
-	for ; i < len(f.Items) && len(page.Videos) < limit; i++ {
+	for ; i < len(f.Items) && len(fp.nodes) < limit; i++ {
 		it := f.Items[i]
 		vn := st.videos[it.VideoID]
-		if vn == nil || !view.VideoAt(vn.pos) {
+		if vn == nil || !fp.view.VideoAt(vn.pos) {
 			continue
 		}
-		r := it.Reason.In(view)
-		page.Videos = append(page.Videos, FeedVideo{VideoSummary: vn.summary(), Score: it.Score, Reason: r.Text(st.snap, view), ReasonKind: r.Kind})
+		fp.nodes = append(fp.nodes, vn)
+		fp.items = append(fp.items, it)
+		fp.reasons = append(fp.reasons, it.Reason.In(fp.view))
 	}
-	if i < len(f.Items) && len(page.Videos) > 0 {
-		page.NextCursor = feedCursor{gen: feedGen(f), next: i, last: page.Videos[len(page.Videos)-1].ID}.encode()
+	if i < len(f.Items) && len(fp.nodes) > 0 {
+		fp.next = feedCursor{gen: feedGen(f), next: i, last: fp.nodes[len(fp.nodes)-1].v.VimeoID}.encode()
 	}
-	return page, nil
+	return fp, nil
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // clean up e-09 to e-9, as encoding/json does
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // feedGen identifies a feed's computation; 0 when unknown (a cached feed),

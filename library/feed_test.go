@@ -2,6 +2,7 @@ package library_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -140,4 +141,40 @@ func TestFeedRecordsTheAudienceWhenItChanges(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(rec.list()) == 2 }, 2*time.Second, 5*time.Millisecond)
 	require.Equal(t, "u-alice[sales eng] map[]", rec.list()[1])
+}
+
+// FeedJSON is byte for byte json.Marshal of Feed, on every page.
+func TestFeedJSONIsJSONMarshal(t *testing.T) {
+	ctx := context.Background()
+	items := []rank.Item{
+		{VideoID: "1001", Score: 1e-7, Reason: rank.Reason{Kind: rank.ReasonWatched, VideoID: "1001", FolderID: "100"}},
+		{VideoID: "2001", Score: 1e22, Reason: rank.Reason{Kind: rank.ReasonNew, FolderID: "1"}},
+		{VideoID: "1206", Score: 3},
+		{VideoID: "1201", Score: 0.1 + 0.2, Reason: rank.Reason{Kind: rank.ReasonPopular, Audience: "<sales & co>"}},
+		{VideoID: "1202", Score: 0, Reason: rank.Reason{Kind: rank.ReasonContinue}},
+		{VideoID: "1203", Score: -2.5e-9},
+	}
+	for _, computed := range []time.Time{{}, time.Date(2026, 5, 1, 0, 0, 0, 123, time.UTC)} {
+		src := &feeds{m: map[string]*rank.Feed{alice.UserID: {UserID: alice.UserID, ComputedAt: computed, Items: items}}}
+		lib, _ := seeded(t, &library.Options{PollInterval: -1, Feeds: src})
+		for _, v := range []library.Viewer{alice, bob, gold} {
+			cursor, pages := "", 0
+			for {
+				page, err := lib.Feed(ctx, v, cursor, 2)
+				require.NoError(t, err)
+				want, err := json.Marshal(page)
+				require.NoError(t, err)
+				got, err := lib.FeedJSON(ctx, v, cursor, 2)
+				require.NoError(t, err)
+				require.Equal(t, string(want), string(got))
+				pages++
+				if cursor = page.NextCursor; cursor == "" {
+					break
+				}
+			}
+			if v.UserID == alice.UserID {
+				require.Equal(t, 3, pages)
+			}
+		}
+	}
 }

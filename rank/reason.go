@@ -41,11 +41,13 @@ func (r Reason) Encode() string {
 
 // DecodeReason parses Encode's form; anything else is a ReasonForYou.
 func DecodeReason(s string) Reason {
-	p := strings.SplitN(s, "|", 4)
-	if len(p) != 4 || p[0] == "" {
+	kind, rest, ok1 := strings.Cut(s, "|")
+	video, rest, ok2 := strings.Cut(rest, "|")
+	folder, audience, ok3 := strings.Cut(rest, "|")
+	if !ok1 || !ok2 || !ok3 || kind == "" {
 		return Reason{Kind: ReasonForYou}
 	}
-	return Reason{Kind: ReasonKind(p[0]), VideoID: p[1], FolderID: p[2], Audience: p[3]}
+	return Reason{Kind: ReasonKind(kind), VideoID: video, FolderID: folder, Audience: audience}
 }
 
 // In returns the reason as the audience of view may be told it: a "because

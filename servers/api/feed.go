@@ -26,13 +26,17 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	page, err := s.lib.Feed(r.Context(), v, q.Get("cursor"), limit)
+	js, err := s.lib.FeedJSON(r.Context(), v, q.Get("cursor"), limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", cacheNone)
-	writeJSON(w, http.StatusOK, page)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", cacheNone)
+	h.Set("Content-Length", strconv.Itoa(len(js)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(js)
 }
 
 // rankedHome adds the ranked_for_you row to the home body when the viewer

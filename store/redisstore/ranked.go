@@ -1,7 +1,6 @@
 package redisstore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -87,22 +86,23 @@ func encodeRanked(items []RankedItem) []byte {
 }
 
 func decodeRanked(b []byte) ([]RankedItem, error) {
-	items := make([]RankedItem, 0, bytes.Count(b, []byte{'\n'}))
-	for line := range bytes.Lines(b) {
+	all := string(b) // one allocation: the items' strings share it
+	items := make([]RankedItem, 0, strings.Count(all, "\n"))
+	for line := range strings.Lines(all) {
 		line = line[:len(line)-1]
-		if len(line) == 0 {
+		if line == "" {
 			continue
 		}
-		id, rest, ok1 := bytes.Cut(line, []byte{'\t'})
-		score, reason, ok2 := bytes.Cut(rest, []byte{'\t'})
+		id, rest, ok1 := strings.Cut(line, "\t")
+		score, reason, ok2 := strings.Cut(rest, "\t")
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("malformed line %q", line)
 		}
-		f, err := strconv.ParseFloat(string(score), 64)
+		f, err := strconv.ParseFloat(score, 64)
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, RankedItem{VideoID: string(id), Score: f, Reason: string(reason)})
+		items = append(items, RankedItem{VideoID: id, Score: f, Reason: reason})
 	}
 	return items, nil
 }
