@@ -15,6 +15,14 @@ import (
 func demoFeeds(ctx context.Context, w io.Writer, apiBase string, labels, tokens []string) error {
 	fmt.Fprintln(w, "\nranked feeds (GET /feed: the first unfinished video, then the next three, with reasons):")
 	for i, token := range tokens {
+		code, body, err := demoGet(ctx, apiBase+"/library/home", token)
+		if err != nil {
+			return err
+		}
+		if n, _ := homeFolders(body); code == http.StatusOK && n == 0 {
+			fmt.Fprintf(w, "  %-20s (nothing to rank: the library is empty for this user)\n", labels[i])
+			continue
+		}
 		var page struct {
 			Videos []struct {
 				ID     string `json:"id"`
@@ -23,7 +31,7 @@ func demoFeeds(ctx context.Context, w io.Writer, apiBase string, labels, tokens 
 				Kind   string `json:"reason_kind"`
 			} `json:"videos"`
 		}
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(10 * time.Second)
 		for {
 			code, body, err := demoGet(ctx, apiBase+"/feed?limit=12", token)
 			if err != nil {
