@@ -3,7 +3,6 @@ package rank
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -11,68 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vidlib/vidlib/entitle"
+	"github.com/vidlib/vidlib/rank/ranktest"
 	"github.com/vidlib/vidlib/tree"
 )
-
-// The oracle: DESIGN.md §5 read literally, one video at a time, with nothing
-// but the snapshot's public API and a scan of the rules. It shares no code
-// with entitle.Index.
-func oracleVisible(snap *tree.Snapshot, rules []entitle.Rule, u *User, videoID string) bool {
-	v := snap.Video(videoID)
-	if v == nil || !v.Playable() {
-		return false
-	}
-	matches := func(s entitle.Subject) bool {
-		switch s.Kind {
-		case entitle.Everyone:
-			return true
-		case entitle.Role:
-			return slices.Contains(u.Roles, s.Name)
-		case entitle.Segment:
-			val, ok := u.Segments[s.Name]
-			return ok && val == s.Value
-		case entitle.User:
-			return u.ID != "" && u.ID == s.Name
-		}
-		return false
-	}
-	level := func(kind entitle.TargetKind, id string) (decided, allowed bool) {
-		denied := false
-		for _, r := range rules {
-			if r.Target.Kind == kind && r.Target.ID == id && matches(r.Subject) {
-				decided = true
-				denied = denied || r.Effect == entitle.Deny
-			}
-		}
-		return decided, !denied
-	}
-	for _, f := range snap.FoldersOf(videoID) {
-		live := true
-		for _, a := range append([]string{f}, snap.Ancestors(f)...) {
-			if fo := snap.Folder(a); fo == nil || fo.Deleted() {
-				live = false
-			}
-		}
-		if !live {
-			continue
-		}
-		if d, ok := level(entitle.VideoTarget, videoID); d {
-			if ok {
-				return true
-			}
-			continue
-		}
-		for _, a := range append([]string{f}, snap.Ancestors(f)...) {
-			if d, ok := level(entitle.FolderTarget, a); d {
-				if ok {
-					return true
-				}
-				break
-			}
-		}
-	}
-	return false
-}
 
 func genSnapshot(t testing.TB, r *rand.Rand) *tree.Snapshot {
 	nf := 1 + r.IntN(25)
@@ -194,7 +134,7 @@ func TestNeverRanksWhatTheUserMayNotSee(t *testing.T) {
 		for i := range users {
 			stored[i] = m.Rank(&users[i])
 			for _, it := range stored[i].Items {
-				require.True(t, oracleVisible(snap, rules, &users[i], it.VideoID), "computed feed of %s holds %s", users[i].ID, it.VideoID)
+				require.True(t, ranktest.Visible(snap, rules, users[i].ID, users[i].Roles, users[i].Segments, it.VideoID), "computed feed of %s holds %s", users[i].ID, it.VideoID)
 				checked++
 			}
 			if len(stored[i].Items) > 0 {
@@ -210,7 +150,7 @@ func TestNeverRanksWhatTheUserMayNotSee(t *testing.T) {
 			for i := range users {
 				users[i].History = append(users[i].History, genHistory(r, snap, 3)...)
 				for _, it := range Filter(idx2, users[i].Audience(), stored[i].Items) {
-					require.True(t, oracleVisible(snap, rules, &users[i], it.VideoID), "served feed of %s holds %s", users[i].ID, it.VideoID)
+					require.True(t, ranktest.Visible(snap, rules, users[i].ID, users[i].Roles, users[i].Segments, it.VideoID), "served feed of %s holds %s", users[i].ID, it.VideoID)
 					checked++
 				}
 			}
@@ -219,7 +159,7 @@ func TestNeverRanksWhatTheUserMayNotSee(t *testing.T) {
 			for i := range users {
 				stored[i] = m2.Rank(&users[i])
 				for _, it := range stored[i].Items {
-					require.True(t, oracleVisible(snap, rules, &users[i], it.VideoID), "recomputed feed of %s holds %s", users[i].ID, it.VideoID)
+					require.True(t, ranktest.Visible(snap, rules, users[i].ID, users[i].Roles, users[i].Segments, it.VideoID), "recomputed feed of %s holds %s", users[i].ID, it.VideoID)
 					checked++
 				}
 			}
@@ -243,7 +183,7 @@ func TestOracleAgreesWithTheIndex(t *testing.T) {
 		u := User{ID: fmt.Sprintf("u%d", r.IntN(8)), Roles: []string{fmt.Sprintf("r%d", r.IntN(3))}, Segments: map[string]string{"tier": "t1"}}
 		view := idx.Visible(u.Audience())
 		for _, v := range snap.VideoIDs() {
-			want := oracleVisible(snap, rules, &u, v)
+			want := ranktest.Visible(snap, rules, u.ID, u.Roles, u.Segments, v)
 			require.Equal(t, want, view.Video(v), "video %s", v)
 			yes += b2i(want)
 		}
