@@ -126,7 +126,7 @@ func (s *Service) FeedJSON(ctx context.Context, v Viewer, cursorArg string, limi
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 64+256*len(fp.nodes))
+	b := make([]byte, 0, 128+512*len(fp.nodes))
 	b = append(b, `{"videos":[`...)
 	for i, vn := range fp.nodes {
 		if i > 0 {
@@ -204,6 +204,8 @@ func (s *Service) feed(ctx context.Context, v Viewer, cursorArg string, limit in
 		}
 	}
 	fp.view = st.idx.Visible(audienceOf(v))
+	n := min(limit, len(f.Items))
+	fp.nodes, fp.items, fp.reasons = make([]*videoNode, 0, n), make([]rank.Item, 0, n), make([]rank.Reason, 0, n)
 	i := start
 	for ; i < len(f.Items) && len(fp.nodes) < limit; i++ {
 		it := f.Items[i]

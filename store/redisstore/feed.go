@@ -1,8 +1,10 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/vidlib/vidlib/rank"
@@ -23,16 +25,23 @@ func (s *Store) SetRankedFeed(ctx context.Context, f *rank.Feed, ttl time.Durati
 // rank.ErrNoFeed on a miss. The cache keeps no computation time: the
 // feed's ComputedAt is zero.
 func (s *Store) RankedFeed(ctx context.Context, userID string, version int64) (*rank.Feed, error) {
-	items, err := s.Ranked(ctx, userID, version)
+	k := RankedKey(userID, version)
+	b, err := s.Get(ctx, k)
 	if errors.Is(err, ErrMiss) {
 		return nil, rank.ErrNoFeed
 	}
 	if err != nil {
 		return nil, err
 	}
-	f := &rank.Feed{UserID: userID, ContentVersion: version, Items: make([]rank.Item, len(items))}
-	for i, it := range items {
-		f.Items[i] = rank.Item{VideoID: it.VideoID, Score: it.Score, Reason: rank.DecodeReason(it.Reason)}
+	f := &rank.Feed{UserID: userID, ContentVersion: version}
+	err = eachRanked(b, func(id string, score float64, reason string) {
+		if f.Items == nil {
+			f.Items = make([]rank.Item, 0, bytes.Count(b, []byte{'\n'}))
+		}
+		f.Items = append(f.Items, rank.Item{VideoID: id, Score: score, Reason: rank.DecodeReason(reason)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: ranked %s: decode: %w", k, err)
 	}
 	return f, nil
 }

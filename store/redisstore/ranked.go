@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -86,8 +87,16 @@ func encodeRanked(items []RankedItem) []byte {
 }
 
 func decodeRanked(b []byte) ([]RankedItem, error) {
+	items := make([]RankedItem, 0, bytes.Count(b, []byte{'\n'}))
+	err := eachRanked(b, func(id string, score float64, reason string) {
+		items = append(items, RankedItem{VideoID: id, Score: score, Reason: reason})
+	})
+	return items, err
+}
+
+// eachRanked calls fn for each item of an encoded feed, in order.
+func eachRanked(b []byte, fn func(id string, score float64, reason string)) error {
 	all := string(b) // one allocation: the items' strings share it
-	items := make([]RankedItem, 0, strings.Count(all, "\n"))
 	for line := range strings.Lines(all) {
 		line = line[:len(line)-1]
 		if line == "" {
@@ -96,13 +105,13 @@ func decodeRanked(b []byte) ([]RankedItem, error) {
 		id, rest, ok1 := strings.Cut(line, "\t")
 		score, reason, ok2 := strings.Cut(rest, "\t")
 		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("malformed line %q", line)
+			return fmt.Errorf("malformed line %q", line)
 		}
 		f, err := strconv.ParseFloat(score, 64)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		items = append(items, RankedItem{VideoID: id, Score: f, Reason: reason})
+		fn(id, f, reason)
 	}
-	return items, nil
+	return nil
 }
