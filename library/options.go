@@ -120,6 +120,12 @@ type Options struct {
 	// for every page every audience may ask for.
 	MaxCachedPages int
 	MaxCachedBytes int
+	// Feeds, if set, gives users' stored ranked feeds (Feed and the home's
+	// ranked_for_you row): usually FeedChain(Redis, PostgreSQL).
+	Feeds FeedSource
+	// Audiences, if set, records each viewer's roles and segments when they
+	// change (for the ranking pipeline); Feed and the home call it.
+	Audiences AudienceRecorder
 	// Auditor, if set, records every playback decision; a failure to record an
 	// allowed playback refuses it (ErrUnavailable).
 	Auditor Auditor

@@ -26,6 +26,8 @@ type Service struct {
 	buildMu sync.Mutex // one rebuild at a time; readers never take it
 	setSem  chan struct{}
 	wanted  wanted
+
+	audiences sync.Map // user id → the audience key last recorded (Options.Audiences)
 }
 
 // New returns a Service over the store. It does no I/O: call Refresh (or

@@ -241,6 +241,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "viewing history  %-20s %d playback events accepted\n", demoUsers[i].label, n)
 		}
 	}
+	labels := make([]string, len(demoUsers))
+	for i, u := range demoUsers {
+		labels[i] = u.label
+	}
+	if err := demoFeeds(ctx, stdout, apiBase, labels, tokens); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "\nThe API is at %s. Try it as each user (tokens are valid for 12 hours):\n\n", apiBase)
 	for i, u := range demoUsers {
 		fmt.Fprintf(stdout, "# %s\nTOKEN_%d='%s'\ncurl -s -H \"Authorization: Bearer $TOKEN_%d\" %s/library/home\n\n", u.label, i, tokens[i], i, apiBase)
@@ -252,6 +259,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "and a video's player:      curl -s -H \"Authorization: Bearer $TOKEN_3\" %s/videos/<id>/playback\n", apiBase)
 	fmt.Fprintf(stdout, "continue watching:         curl -s -H \"Authorization: Bearer $TOKEN_3\" %s/me/continue-watching\n", apiBase)
 	fmt.Fprintf(stdout, "and the history:           curl -s -H \"Authorization: Bearer $TOKEN_3\" %s/me/history\n", apiBase)
+	fmt.Fprintf(stdout, "the ranked feed:           curl -s -H \"Authorization: Bearer $TOKEN_3\" %s/feed\n", apiBase)
 	fmt.Fprintf(stdout, "The same folder as TOKEN_1 may be a 404: what a user may not see does not exist for them.\n")
 	fmt.Fprintf(stdout, "OpenAPI: %s/openapi.json", apiBase)
 	if metrics.HTTPServer != nil {

@@ -9,6 +9,7 @@
 //	vidlib migrate    apply the database migrations
 //	vidlib audit verify  check the audit log's hash chain and checkpoints
 //	vidlib bench      load-test the read API
+//	vidlib rank-eval  evaluate the ranking offline
 //	vidlib version    print the version
 //
 // Every flag can also be set with an environment variable: --postgres-url is
@@ -47,6 +48,7 @@ func commands() []command {
 		{"audit", "audit verify: recompute the audit log's hash chain and report the first broken link", runAudit},
 		{"version", "print the version", runVersion},
 		benchCommand(),
+		rankEvalCommand(),
 	}...)
 }
 

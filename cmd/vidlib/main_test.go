@@ -134,6 +134,8 @@ func TestDemo(t *testing.T) {
 	require.Contains(t, out, "viewing history  staff", "the demo generates viewing history through the API")
 	require.NotContains(t, out, "viewing history  visitor", "nothing to watch for the visitor")
 	require.Contains(t, out, "/me/continue-watching")
+	require.Contains(t, out, "/feed\n", "a curl line for the ranked feed")
+	require.Contains(t, out, "Continue watching", "the demo prints the users' feeds with reasons")
 
 	code, _, errOut := vidlib(t, "demo", "--demo-folders", "1")
 	require.Equal(t, 2, code)

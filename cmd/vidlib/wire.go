@@ -30,6 +30,7 @@ import (
 	"github.com/vidlib/vidlib/events/kafkabus"
 	"github.com/vidlib/vidlib/events/membus"
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/rank"
 	"github.com/vidlib/vidlib/servers/admin"
 	"github.com/vidlib/vidlib/servers/admin/console"
 	"github.com/vidlib/vidlib/servers/api"
@@ -61,6 +62,9 @@ type backend interface {
 	admin.Store
 	consumers.AnalyticsStore
 	consumers.WatchEventRetention
+	consumers.RankingStore
+	library.FeedSource
+	library.AudienceRecorder
 	api.ProgressStore
 }
 
@@ -162,6 +166,8 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 			fx.Provide(
 				func(b backend) consumers.AuditStore { return b },
 				func(b backend) consumers.AnalyticsStore { return b },
+				func(b backend) consumers.RankingStore { return b },
+				provideFeedCache,
 				provideConsumersConfig,
 			),
 			consumers.Module,
@@ -308,6 +314,7 @@ func consumerGroups(c syncworker.Config) []ops.ConsumerGroup {
 		{Group: apply, Topics: []string{events.TopicVimeoSyncNormalized}},
 		{Group: consumers.GroupAudit, Topics: []string{events.TopicAudit}},
 		{Group: consumers.GroupAnalytics, Topics: []string{events.TopicAnalytics}},
+		{Group: consumers.GroupRanking, Topics: []string{events.TopicRankingFeatures}},
 	}
 }
 
@@ -428,10 +435,14 @@ func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, a *audit.
 	return svc, nil
 }
 
-func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *audit.Recorder) (*library.Options, error) {
+func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *audit.Recorder, b backend) (*library.Options, error) {
 	// Playback decisions are not audited by default: the spec makes
 	// access-decision audits configurable (--audit-access-sample).
-	o := &library.Options{Versions: v}
+	// Ranked feeds come from Redis with the store behind it.
+	o := &library.Options{Versions: v, Feeds: library.FeedChain(b), Audiences: b}
+	if r.RS != nil {
+		o.Feeds = library.FeedChain(r.RS, b)
+	}
 	if rate := cfg.Audit.AccessSampleRate; rate > 0 {
 		aa, err := a.Access(&audit.AccessOptions{SampleRate: rate})
 		if err != nil {
@@ -443,6 +454,15 @@ func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *a
 		o.Cache = api.RedisCache(r.RS, 0)
 	}
 	return o, nil
+}
+
+// provideFeedCache gives the ranking pipeline the Redis feed cache, when
+// Redis is configured.
+func provideFeedCache(r optionalRedis) consumers.FeedCache {
+	if r.RS == nil {
+		return nil
+	}
+	return r.RS
 }
 
 // apiAnalytics is the API's analytics: on when session secrets are set.
@@ -690,12 +710,15 @@ func provideSyncConfig(cfg *config.Config, p parts, m *ops.Metrics, tr *ops.Trac
 }
 
 // provideConsumersConfig gives the audit consumer its metrics, tracing and
-// checkpoint signing key, and the analytics consumer its rules and retention.
+// checkpoint signing key, the analytics consumer its rules and retention, and
+// the ranking pipeline its feed size, diversity and recompute interval.
 func provideConsumersConfig(cfg *config.Config, m *ops.Metrics, tr *ops.Tracing) (consumers.Config, error) {
 	var c consumers.Config
 	c.Analytics.Rules, c.Analytics.Retention = cfg.Analytics.Rules(), cfg.Analytics.Retention
 	c.Analytics.Observe = m.ObserveConsumer(consumers.GroupAnalytics)
 	c.Analytics.StartSpan = tr.MessageSpan(consumers.GroupAnalytics, busSystem(cfg))
+	c.Ranking.Rank = &rank.Options{Size: cfg.Ranking.Size, MaxPerFolder: cfg.Ranking.MaxPerFolder}
+	c.Ranking.FullInterval = cfg.Ranking.FullInterval
 	c.Audit.Observe = m.ObserveConsumer(consumers.GroupAudit)
 	c.Audit.StartSpan = tr.MessageSpan(consumers.GroupAudit, busSystem(cfg))
 	if cfg.Audit.CheckpointKey.IsSet() {

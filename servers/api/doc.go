@@ -45,6 +45,15 @@
 // history, resume positions and the home's continue_watching row are
 // filtered against the current snapshot and entitlements when served.
 //
+// # Ranked feed
+//
+//	GET    /feed                              the user's ranked feed with a reason per video, paged (?cursor=&limit=)
+//
+// and the home's ranked_for_you row serve the feed the ranking pipeline
+// stored (library.Options.Feeds: Redis with PostgreSQL behind it), filtered
+// against the current snapshot and entitlements; nothing is ranked on the
+// request.
+//
 // New builds a Server without I/O; Handler serves it in-process; Start or
 // Serve listen and Shutdown stops gracefully. Module (fx) does the same in an
 // application's lifecycle; LibraryModule provides and runs the

@@ -51,6 +51,7 @@ type env struct {
 	lib    *library.Service
 	srv    *api.Server
 	http   *httptest.Server
+	store  *memstore.Store
 }
 
 // Users of the seeded library, as token subjects.
@@ -100,7 +101,7 @@ func newEnv(t testing.TB, load bool, apiOpts *api.Options, libOpts *library.Opti
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &env{issuer: is, lib: lib, srv: srv, http: hs}
+	return &env{issuer: is, lib: lib, srv: srv, http: hs, store: st}
 }
 
 type resp struct {

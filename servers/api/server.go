@@ -100,6 +100,7 @@ func (s *Server) routes() chi.Router {
 			r.Get("/videos/{id}/playback", s.playback)
 		}
 		r.Get("/me", s.me)
+		r.Get("/feed", s.feed)
 	})
 	return r
 }
@@ -166,7 +167,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	b = s.personalHome(r, v, b)
+	b = s.personalHome(r, v, s.rankedHome(r, v, b)) // continue watching, then ranked for you
 	s.writeBody(w, r, b, cachePrivate)
 }
 

@@ -54,6 +54,7 @@ type Config struct {
 	Audit     Audit
 	Console   Console
 	Analytics Analytics
+	Ranking   Ranking
 	Demo      Demo
 
 	// ShutdownTimeout bounds the graceful stop: servers drain in-flight
@@ -196,6 +197,13 @@ type Analytics struct {
 	WatchedRatio   float64       // watched at or over this share (default 0.9, Jellyfin)
 }
 
+// Ranking tunes the ranked feeds (the ranking pipeline in the consumers).
+type Ranking struct {
+	Size         int           // videos per user's feed (default 200)
+	MaxPerFolder int           // at most this many of one folder in a feed's top 10 (default 3)
+	FullInterval time.Duration // recompute everyone this often (default 1h)
+}
+
 // Sync tunes reconciliation and change polling.
 type Sync struct {
 	ReconcileInterval time.Duration // full walk cadence (default 6h)
@@ -336,6 +344,7 @@ func Default() *Config {
 			EventRate: 50, EventBurst: 2000, Heartbeat: 5 * time.Second, ViewAfter: 10 * time.Second,
 			ViewWindow: time.Hour, ResumeMinRatio: 0.05, WatchedRatio: 0.9,
 		},
+		Ranking:         Ranking{Size: 200, MaxPerFolder: 3, FullInterval: time.Hour},
 		Demo:            Demo{Folders: 300, Videos: 3000, Seed: 1},
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}

@@ -349,6 +349,13 @@ var settings = func() []*setting {
 			float(func(c *Config) *float64 { return &c.Analytics.ResumeMinRatio })),
 		s("analytics-watched-ratio", SectionAnalytics, "watched at or over this share: no resume, counts as a completion (Jellyfin: 0.9)",
 			float(func(c *Config) *float64 { return &c.Analytics.WatchedRatio })),
+		// Ranking.
+		s("ranking-size", SectionAnalytics, "videos kept per user's ranked feed (user_video_rankings, ranked:{user}:{version})",
+			integer(func(c *Config) *int { return &c.Ranking.Size })),
+		s("ranking-max-per-folder", SectionAnalytics, "diversity: at most this many videos of one folder in a feed's top 10",
+			integer(func(c *Config) *int { return &c.Ranking.MaxPerFolder })),
+		s("ranking-full-interval", SectionAnalytics, "recompute every user's feed this often (affected users are recomputed on their events and on version changes)",
+			duration(func(c *Config) *time.Duration { return &c.Ranking.FullInterval })),
 		// Auth.
 		s("cognito-region", SectionAuth, "AWS region of the Cognito user pool, e.g. eu-west-1",
 			str(func(c *Config) *string { return &c.Auth.CognitoRegion })),

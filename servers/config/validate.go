@@ -126,6 +126,9 @@ func (c Config) problems() []Problem {
 				bad(name, "must be positive, got %s", d)
 			}
 		}
+		if r := c.Ranking; r.Size <= 0 || r.MaxPerFolder <= 0 || r.FullInterval <= 0 {
+			bad("ranking-size", "ranking-size, ranking-max-per-folder and ranking-full-interval must be positive")
+		}
 		if a.Retention < 0 || (a.Retention > 0 && a.Retention <= a.MaxEventAge) {
 			bad("analytics-retention", "must be 0 (keep) or longer than --analytics-max-event-age (%s), got %s", a.MaxEventAge, a.Retention)
 		}

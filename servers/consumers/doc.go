@@ -1,5 +1,6 @@
 // Package consumers holds vidlib's event consumers that are not part of the
-// sync worker: the audit consumer and the analytics consumer.
+// sync worker: the audit consumer, the analytics consumer and the ranking
+// pipeline.
 //
 // The analytics consumer consumes analytics.events (one analytics.batch
 // envelope per accepted ingest request, keyed by user) and applies each
@@ -34,6 +35,18 @@
 // checkpoint of the chain head (audit_checkpoints, and a log line), signed
 // when a key is configured; `vidlib audit verify` checks the chain against
 // the checkpoints.
+//
+// The ranking pipeline (Ranking) consumes ranking.features and watches the
+// content and entitlement versions: a user whose features changed is ranked
+// again (rank.Model.Rank, with the model of the last full recompute) after a
+// short debounce; a version change, and RankingOptions.FullInterval, rebuild
+// the model from every user's history and rank everyone. Each feed (top
+// rank.Options.Size, default 200) is written to the store
+// (user_video_rankings) and the cache (ranked:{user}:{version}), and
+// announced on ranking.updated. Users are ranked with their granted roles,
+// stored profile and the audience the read API last served them
+// (user_audiences), inside what that audience may see; the API filters the
+// stored feed again when it serves it.
 //
 // Module is the fx module; NewAudit and Provide build the same without fx.
 package consumers

@@ -22,6 +22,9 @@ type Config struct {
 	// DisableAnalytics leaves the analytics consumer out of the Runner (it
 	// is still built and provided when the analytics store is).
 	DisableAnalytics bool
+	Ranking          RankingOptions
+	// DisableRanking leaves the ranking pipeline out of the Runner.
+	DisableRanking bool
 }
 
 // Params are the module's inputs.
@@ -35,6 +38,11 @@ type Params struct {
 	Subscriber     events.Subscriber
 	Config         Config      `optional:"true"`
 	Logger         *zap.Logger `optional:"true"`
+
+	// RankingStore, when provided, runs the ranking pipeline; FeedCache,
+	// when provided too, receives the feeds (store/redisstore).
+	RankingStore RankingStore `optional:"true"`
+	FeedCache    FeedCache    `optional:"true"`
 }
 
 // Result is what the module provides.
@@ -43,6 +51,7 @@ type Result struct {
 
 	Audit     *Audit
 	Analytics *Analytics // nil without an AnalyticsStore
+	Ranking   *Ranking   // nil without a RankingStore
 	Runner    *Runner
 }
 
@@ -94,6 +103,25 @@ func Provide(p Params) (Result, error) {
 				return Result{}, fmt.Errorf("%w: the analytics consumer needs a subscriber", ErrInvalid)
 			}
 			r.loops = append(r.loops, loop{name: "analytics", run: an.Run}, loop{name: "analytics_retention", run: an.RunRetention})
+		}
+	}
+	if p.RankingStore != nil {
+		if c.Ranking.Logger == nil {
+			c.Ranking.Logger = log
+		}
+		if c.Ranking.Cache == nil && p.FeedCache != nil {
+			c.Ranking.Cache = p.FeedCache
+		}
+		rk, err := NewRanking(p.RankingStore, p.Publisher, &c.Ranking)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Ranking = rk
+		if !c.DisableRanking {
+			if p.Subscriber == nil {
+				return Result{}, fmt.Errorf("%w: the ranking pipeline needs a subscriber", ErrInvalid)
+			}
+			r.loops = append(r.loops, loop{name: "ranking", run: rk.Run})
 		}
 	}
 	return res, nil

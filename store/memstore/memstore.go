@@ -24,6 +24,8 @@ type Store struct {
 	admin adminState // admin.go
 
 	analytics analyticsState
+
+	ranking rankingState
 }
 
 // New returns an empty store.

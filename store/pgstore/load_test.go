@@ -2,7 +2,9 @@ package pgstore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -58,5 +60,40 @@ func TestLoadSnapshotParallelMatchesSequential(t *testing.T) {
 			require.Nil(t, a.Video(videos[0].VimeoID))
 			require.Less(t, len(a.Placements()), 498) // those in the deleted subtree are gone too
 		}
+	}
+}
+
+// TestConcurrentLoadsShareASmallPool: a parallel load holds one connection
+// while it waits for two more, so concurrent loads on a four-connection pool
+// (as the library, the scheduler and the ranking pipeline do when a process
+// starts) must not take every connection and wait for each other forever.
+func TestConcurrentLoadsShareASmallPool(t *testing.T) {
+	ctx := context.Background()
+	s, err := pgstore.Open(ctx, testenv.PostgresURL(t), &pgstore.Options{MaxConns: 4})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	_, err = s.Migrate(ctx)
+	require.NoError(t, err)
+	folders, videos, ps := genTree(30, 200, 3)
+	fill(t, s, folders, videos, ps)
+
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	const loads = 8
+	errs := make(chan error, loads)
+	start := make(chan struct{})
+	for range loads {
+		go func() {
+			<-start
+			snap, err := s.LoadSnapshot(ctx, tree.LoadOptions{})
+			if err == nil && len(snap.Videos()) != 200 {
+				err = fmt.Errorf("loaded %d videos, want 200", len(snap.Videos()))
+			}
+			errs <- err
+		}()
+	}
+	close(start)
+	for range loads {
+		require.NoError(t, <-errs, "every concurrent load finishes (no pool deadlock)")
 	}
 }

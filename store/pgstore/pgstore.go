@@ -28,6 +28,12 @@ type Store struct {
 	ownsPool bool
 
 	partitions sync.Map // watch_events partitions known to exist (analytics.go)
+
+	// loadSlot lets one parallel snapshot load run at a time: each holds a
+	// connection while it waits for two more, so concurrent loads (the
+	// library, the scheduler and the ranking pipeline start together) could
+	// otherwise take every connection of a small pool and wait forever.
+	loadSlot chan struct{}
 }
 
 // Open connects to the database at dsn (a PostgreSQL URL or key=value string;
@@ -66,7 +72,7 @@ func New(pool *pgxpool.Pool, opts *Options) *Store {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Store{pool: pool, log: log.Named("pgstore")}
+	return &Store{pool: pool, log: log.Named("pgstore"), loadSlot: make(chan struct{}, 1)}
 }
 
 // Pool returns the underlying pool, for callers that share it.

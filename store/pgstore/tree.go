@@ -108,6 +108,12 @@ func (l *loaded) resolve() []tree.Placement {
 // first one's snapshot.
 func (s *Store) loadParallel(ctx context.Context, live bool) (int64, loaded, error) {
 	var l loaded
+	select {
+	case s.loadSlot <- struct{}{}:
+		defer func() { <-s.loadSlot }()
+	case <-ctx.Done():
+		return 0, l, ctx.Err()
+	}
 	tx, err := s.pool.BeginTx(ctx, readTx)
 	if err != nil {
 		return 0, l, err

@@ -51,7 +51,7 @@
 // # Ranked feeds
 //
 // SetRanked replaces a user's ranked feed: in one script it deletes every version of the
-// user's feed and writes the new one (a JSON array of {id, score}), so "on ranking update,
+// user's feed and writes the new one (lines of id, score and encoded reason), so "on ranking update,
 // replace only ranked-feed keys" holds and no other cache is touched.
 //
 // # Errors
