@@ -149,7 +149,9 @@ func (s *rich) page(t *testing.T, c *http.Client, path string) string {
 	require.Equal(t, path, resp.Request.URL.RequestURI(), "no redirect")
 	require.Contains(t, body, "</html>", path)
 	require.NotContains(t, body, "internal error", path)
-	require.NotContains(t, body, "<no value>", path)
+	for _, bad := range []string{"<no value>", "map[", "0001-01-01", "%!", "&lt;nil&gt;", "[]", "{{"} {
+		require.NotContains(t, body, bad, "%s: a Go value printed raw", path)
+	}
 	s.noErrors(t, path)
 	return body
 }
@@ -241,6 +243,16 @@ func TestEveryPageWithData(t *testing.T) {
 	ok := s.page(t, c, fmt.Sprintf("/sync-runs/%d", s.okRun))
 	require.Contains(t, ok, "1205")
 	require.Contains(t, ok, "Drafts (old)")
+	drift := s.page(t, c, "/drift")
+	require.Contains(t, drift, "Held deletions (9 shown)", "the last reconciliation held its deletions")
+	require.NotContains(t, drift, "The mirror matches Vimeo.")
+	why := s.page(t, c, "/explain?go=1&who=audience&roles=sales&video=1002")
+	require.Contains(t, why, "Levels walked")
+	require.Contains(t, why, `Deals <span class="muted mono">folder:100</span>`, "folder names next to ids")
+	why = s.page(t, c, "/explain?go=1&who=audience&roles=sales,eng&folder="+librarytest.Engineering)
+	require.Contains(t, why, "<li><code>role:eng</code> — rule #", "who can see it, by subject, not a Go struct")
+	sum := s.page(t, c, "/explain?go=1&who=audience&roles=member")
+	require.Contains(t, sum, "Public <span")
 	held := s.page(t, c, fmt.Sprintf("/sync-runs/%d", s.held))
 	require.Contains(t, held, fmt.Sprintf(`href="/sync-runs/%d/approve"`, s.held))
 
