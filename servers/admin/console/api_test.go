@@ -58,7 +58,10 @@ func list(t *testing.T, v map[string]any, key string) []map[string]any {
 // one of everything and checks the documented shapes of the detail views.
 func TestEveryAPIRouteWithData(t *testing.T) {
 	s := newRich(t)
-	get := func(path string) map[string]any { t.Helper(); return s.call(t, http.MethodGet, path, nil, http.StatusOK) }
+	get := func(path string) map[string]any {
+		t.Helper()
+		return s.call(t, http.MethodGet, path, nil, http.StatusOK)
+	}
 
 	me := get("/whoami")
 	require.Equal(t, uAdmin.Name, me["name"], "snake_case like every other answer")
