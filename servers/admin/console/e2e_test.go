@@ -212,7 +212,7 @@ func run(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
 // decision.
 func TestBrowserConsole(t *testing.T) {
 	ctx := browserCtx(t)
-	s := newStack(t)
+	s := newRich(t).stack // one of everything, for the screenshots
 	base := localhostURL(s.admin.URL)
 	sh := newShots(t)
 
@@ -290,7 +290,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Submit("#subject", chromedp.ByQuery), chromedp.WaitVisible("#preview", chromedp.ByQuery))
 	preview := text(t, ctx, "#preview h3")
 	require.Contains(t, preview, "role:sales")
-	require.Contains(t, preview, "+1")
+	require.Contains(t, preview, "+2", "Engineering holds 1101 and the moved 1204")
 	sh.take(ctx, "30-rule-preview")
 	require.Equal(t, http.StatusNotFound, s.readStatus(t, uSales, "/folders/"+librarytest.Engineering), "a preview changes nothing")
 	run(t, ctx, chromedp.Click("#preview button.danger", chromedp.ByQuery), chromedp.WaitVisible(".flash.ok", chromedp.ByQuery))
