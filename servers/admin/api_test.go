@@ -60,8 +60,8 @@ func TestAuthorization(t *testing.T) {
 	// Refusals of signed-in users are audited.
 	require.NotEmpty(t, e.audit.find(audit.ActionAccessDecision, ""))
 	me := e.get(t, "/admin/whoami").json(t)
-	require.NotEmpty(t, me["ID"])
-	require.Equal(t, "Ops", me["Name"])
+	require.NotEmpty(t, me["id"])
+	require.Equal(t, "Ops", me["name"])
 
 	// An admin issuer makes every one of its users an admin.
 	svc, err := admin.New(e.st, &admin.Options{AdminIssuers: []string{e.issuer.URL()}})

@@ -70,8 +70,10 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg st
 	_ = json.NewEncoder(w).Encode(errorBody{Error: errorDetail{Code: code, Message: msg, Details: details}})
 }
 
-// status maps an error to its HTTP status and code, in one place.
-func status(err error) (int, string) {
+// StatusOf maps an error of the Service (its own sentinels and its
+// collaborators') to an HTTP status and error code, in one place: the JSON
+// API and the console both answer with it.
+func StatusOf(err error) (int, string) {
 	switch {
 	case errors.Is(err, ErrInvalid), errors.Is(err, events.ErrInvalid), errors.Is(err, entitle.ErrInvalid),
 		errors.Is(err, tree.ErrInvalid), errors.Is(err, library.ErrInvalid), errors.Is(err, auth.ErrInvalid):
@@ -93,7 +95,7 @@ func status(err error) (int, string) {
 // fail answers err. Bad input names the field in details.field; only 5xx
 // are logged.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	st, code := status(err)
+	st, code := StatusOf(err)
 	var details map[string]string
 	var msg string
 	switch st {

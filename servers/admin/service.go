@@ -58,7 +58,7 @@ func (s *Service) record(ctx context.Context, a Actor, action audit.Action, kind
 	outcome := audit.OutcomeOK
 	if err != nil {
 		outcome = audit.OutcomeError
-		st, _ := status(err)
+		st, _ := StatusOf(err)
 		if st < 500 {
 			outcome = audit.OutcomeDenied
 		}

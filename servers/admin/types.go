@@ -11,9 +11,9 @@ import (
 // Actor is who performs an admin action: the signed-in admin, and the
 // request it came with (for the audit record).
 type Actor struct {
-	ID        string // internal user id, or "issuer:<subject>" for an admin issuer
-	Name      string // display name or email, for people
-	RequestID string
+	ID        string `json:"id"`   // internal user id, or "issuer:<subject>" for an admin issuer
+	Name      string `json:"name"` // display name or email, for people
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Page is one page of a list, newest first; Next is the cursor of the

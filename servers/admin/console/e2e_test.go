@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/auth"
@@ -101,9 +102,17 @@ type stack struct {
 	read   *httptest.Server
 	dead   events.DeadLetter
 	held   int64 // a reconciliation held for a decision
+	mirror *tree.Mirror
+	src    *fixedSource
+	lib    *library.Service
+	svc    *admin.Service
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { t.Helper(); return newStackWith(t, nil) }
+
+// newStackWith is newStack with the admin Service and the console logging
+// to log (nil: nowhere).
+func newStackWith(t *testing.T, log *zap.Logger) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -132,17 +141,18 @@ func newStack(t *testing.T) *stack {
 	src := newFixedSource()
 	mirror, err := tree.NewMirror(s.st, src, &tree.MirrorOptions{RootVimeoID: librarytest.Root, MaxDeleteShare: 0.1})
 	require.NoError(t, err)
-	log := &auditLog{}
+	audits := &auditLog{}
 	svc, err := admin.New(s.st, &admin.Options{
 		Mirror: mirror, Source: src, Library: lib, Publisher: bus, Lag: bus,
 		Groups: []admin.ConsumerGroup{{Group: "vidlib-applier", Topics: []string{"vimeo.sync.normalized"}}},
-		Audit:  log, Auditor: log,
+		Audit:  audits, Auditor: audits, Logger: log,
 	})
 	require.NoError(t, err)
 	adminAPI, err := admin.NewAPI(svc, authn)
 	require.NoError(t, err)
-	con, err := console.New(svc, authn, &console.Options{Issuer: s.issuer.URL(), ClientID: s.issuer.ClientID(), IsAdmin: svc.IsAdmin})
+	con, err := console.New(svc, authn, &console.Options{Issuer: s.issuer.URL(), ClientID: s.issuer.ClientID(), IsAdmin: svc.IsAdmin, Logger: log})
 	require.NoError(t, err)
+	s.mirror, s.src, s.lib, s.svc = mirror, src, lib, svc
 	adminAPI.Router().Handle("/*", con)
 	s.admin = httptest.NewServer(adminAPI.Handler())
 	t.Cleanup(s.admin.Close)
@@ -202,7 +212,7 @@ func run(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
 // decision.
 func TestBrowserConsole(t *testing.T) {
 	ctx := browserCtx(t)
-	s := newStack(t)
+	s := newRich(t).stack // one of everything, for the screenshots
 	base := localhostURL(s.admin.URL)
 	sh := newShots(t)
 
@@ -280,7 +290,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Submit("#subject", chromedp.ByQuery), chromedp.WaitVisible("#preview", chromedp.ByQuery))
 	preview := text(t, ctx, "#preview h3")
 	require.Contains(t, preview, "role:sales")
-	require.Contains(t, preview, "+1")
+	require.Contains(t, preview, "+2", "Engineering holds 1101 and the moved 1204")
 	sh.take(ctx, "30-rule-preview")
 	require.Equal(t, http.StatusNotFound, s.readStatus(t, uSales, "/folders/"+librarytest.Engineering), "a preview changes nothing")
 	run(t, ctx, chromedp.Click("#preview button.danger", chromedp.ByQuery), chromedp.WaitVisible(".flash.ok", chromedp.ByQuery))

@@ -89,19 +89,25 @@ func (c *Console) actor(r *http.Request) admin.Actor {
 // are mapped here, in one place. Only unexpected ones are logged.
 func (c *Console) serviceError(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *admin.FieldError
-	switch {
-	case errors.As(err, &fe):
+	if errors.As(err, &fe) {
 		c.renderError(w, r, http.StatusBadRequest, "Check the input", fieldLabel(fe.Field)+": "+fe.Message+".")
-	case errors.Is(err, admin.ErrInvalid):
-		c.renderError(w, r, http.StatusBadRequest, "Check the input", strings.TrimPrefix(err.Error(), "admin: invalid: "))
-	case errors.Is(err, admin.ErrNotFound), errors.Is(err, tree.ErrNotFound), errors.Is(err, events.ErrNotFound), errors.Is(err, auth.ErrNotFound):
-		c.renderError(w, r, http.StatusNotFound, "Not found", "There is no such object. It may have been removed, or the id is mistyped.")
-	case errors.Is(err, admin.ErrConflict):
-		c.renderError(w, r, http.StatusConflict, "Not possible now", "This cannot be done in the object's current state (someone may have changed it meanwhile). Reload it and check.")
-	case errors.Is(err, admin.ErrUnavailable):
-		c.renderError(w, r, http.StatusServiceUnavailable, "Not available here", "This feature is not configured in this admin process.")
-	case errors.Is(err, admin.ErrForbidden):
-		c.renderError(w, r, http.StatusForbidden, "Not allowed", "You may not do this.")
+		return
+	}
+	switch st, _ := admin.StatusOf(err); st {
+	case http.StatusBadRequest:
+		msg := err.Error()
+		if _, after, ok := strings.Cut(msg, "invalid: "); ok {
+			msg = after // "admin: invalid: …", "tree: invalid: …"
+		}
+		c.renderError(w, r, st, "Check the input", upperFirst(msg)+".")
+	case http.StatusNotFound:
+		c.renderError(w, r, st, "Not found", "There is no such object. It may have been removed, or the id is mistyped.")
+	case http.StatusConflict:
+		c.renderError(w, r, st, "Not possible now", "This cannot be done in the object's current state (someone may have changed it meanwhile). Reload it and check.")
+	case http.StatusServiceUnavailable:
+		c.renderError(w, r, st, "Not available here", "This feature is not configured in this admin process, or not ready yet.")
+	case http.StatusForbidden:
+		c.renderError(w, r, st, "Not allowed", "You may not do this.")
 	default:
 		c.fail(w, r, err)
 	}
@@ -295,7 +301,7 @@ func (c *Console) confirmDecide(w http.ResponseWriter, r *http.Request) {
 	approve := chi.URLParam(r, "decision") == "approve"
 	cf := confirmation{Action: r.URL.Path, Cancel: fmt.Sprintf("/sync-runs/%d", id), Note: true,
 		NoteHint: "Why (kept with the decision and in the audit log)"}
-	dels := run.Counts["folders_deleted"] + run.Counts["videos_deleted"]
+	dels := run.Counts["held"] // the total; HeldChanges keeps only the first ones
 	if approve {
 		cf.Question = fmt.Sprintf("Approve held sync run %d and apply its changes?", id)
 		cf.Details = []string{"A new reconciliation runs and applies the held deletions.", fmt.Sprintf("Deletions the run held: %d.", dels)}
@@ -837,6 +843,12 @@ func (c *Console) confirmRemoveRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := c.svc.PreviewRule(r.Context(), admin.RuleChange{Remove: id})
+	if st, _ := admin.StatusOf(err); st == http.StatusNotFound {
+		// A rule added a moment ago is stored but not yet in the loaded
+		// library the preview runs on: confirm without the preview.
+		c.confirmRemoveUnloaded(w, r, id, err)
+		return
+	}
 	if err != nil {
 		c.serviceError(w, r, err)
 		return
@@ -849,6 +861,27 @@ func (c *Console) confirmRemoveRule(w http.ResponseWriter, r *http.Request) {
 	}
 	c.confirm(w, r, "Confirm", "/rules", confirmation{Question: fmt.Sprintf("Remove rule %d?", id), Details: details,
 		Action: r.URL.Path, Button: "Remove rule", Danger: true, Cancel: "/rules"})
+}
+
+// confirmRemoveUnloaded confirms removing a stored rule the loaded library
+// does not have yet; notFound is the preview's error, answered when the
+// rule is not stored either.
+func (c *Console) confirmRemoveUnloaded(w http.ResponseWriter, r *http.Request, id int64, notFound error) {
+	set, err := c.svc.Rules(r.Context())
+	if err != nil {
+		c.serviceError(w, r, err)
+		return
+	}
+	for _, rule := range set.Rules {
+		if rule.ID == id {
+			c.confirm(w, r, "Confirm", "/rules", confirmation{Question: fmt.Sprintf("Remove rule %d?", id),
+				Details: []string{"Rule: " + rule.Effect + " " + rule.Subject + " " + rule.Target + ".",
+					"Its effect cannot be previewed yet: the loaded library does not include it. Reload this page in a few seconds to see the preview."},
+				Action: r.URL.Path, Button: "Remove rule", Danger: true, Cancel: "/rules"})
+			return
+		}
+	}
+	c.serviceError(w, r, notFound)
 }
 
 func signedInt(n int) string {
