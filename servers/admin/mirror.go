@@ -79,7 +79,11 @@ func (s *Service) Reconcile(ctx context.Context, a Actor, req ReconcileRequest) 
 		err = invalid("scope", "want root, folder or video, got %q", req.Scope)
 	}
 	if err == nil && s.opts.Mirror == nil {
-		err = unavailable("reconciliation (no mirror: the sync worker runs elsewhere)")
+		if s.opts.Publisher == nil {
+			err = unavailable("reconciliation (no mirror, and no publisher to ask the sync worker)")
+		} else {
+			return s.queueReconcile(ctx, a, req, obj)
+		}
 	}
 	if err != nil {
 		return ReconcileResult{}, s.done(ctx, a, audit.ActionReconcile, "tree", obj, err, nil)
@@ -149,8 +153,10 @@ func (s *Service) DecideHeld(ctx context.Context, a Actor, runID int64, approve 
 		err = fmt.Errorf("%w: sync run %d is not a pending held run", ErrConflict, runID)
 	case len(note) > 4096:
 		err = invalid("note", "at most 4096 bytes")
+	case s.opts.Mirror == nil && s.opts.Publisher == nil:
+		err = unavailable("held decisions (no mirror, and no publisher to ask the sync worker)")
 	case s.opts.Mirror == nil:
-		err = unavailable("held decisions (no mirror: the sync worker runs elsewhere)")
+		return s.queueDecision(ctx, a, runID, approve, note, action, oid)
 	}
 	if err == nil && approve {
 		wctx, cancel := context.WithTimeout(ctx, s.opts.ReconcileWait)
@@ -212,7 +218,7 @@ func (s *Service) DryRun(ctx context.Context, a Actor) (Drift, error) {
 	case s.opts.Source != nil:
 		rep, err = s.walkDiff(ctx)
 	default:
-		err = unavailable("dry run (no mirror or source: the sync worker runs elsewhere)")
+		err = unavailable("dry run (no mirror or Vimeo source: set the Vimeo token and root folder id, the vimeo section, on the admin service)")
 	}
 	if err != nil {
 		return Drift{}, s.done(ctx, a, audit.ActionReconcile, "tree", "dry_run", err, nil)
