@@ -306,6 +306,7 @@ func consumerGroups(c syncworker.Config) []ops.ConsumerGroup {
 	return []ops.ConsumerGroup{
 		{Group: norm, Topics: []string{events.TopicVimeoWebhooksRaw}},
 		{Group: apply, Topics: []string{events.TopicVimeoSyncNormalized}},
+		{Group: syncworker.GroupCommands, Topics: []string{events.TopicVimeoSyncNormalized}},
 		{Group: consumers.GroupAudit, Topics: []string{events.TopicAudit}},
 		{Group: consumers.GroupAnalytics, Topics: []string{events.TopicAnalytics}},
 	}
