@@ -63,7 +63,8 @@ func (s *Service) SetVideoHidden(ctx context.Context, a Actor, videoID string, h
 
 // Reconcile reconciles the root, one folder's subtree or one video. Without
 // Wait it runs in the background (ReconcileResult.Started) and shows up in
-// the sync run history.
+// the sync run history. Without a Mirror it is sent to the sync worker as a
+// command (Started and Queued, with CommandID; Wait has no effect).
 func (s *Service) Reconcile(ctx context.Context, a Actor, req ReconcileRequest) (ReconcileResult, error) {
 	obj := string(req.Scope)
 	var err error
@@ -138,7 +139,9 @@ func (s *Service) resultOf(req ReconcileRequest, rep *tree.Report) ReconcileResu
 // DecideHeld approves a held reconciliation (a new reconciliation runs with
 // the mass deletion allowed, every deletion confirmed again) or rejects it
 // (nothing is deleted). A run that is not a pending held run is ErrConflict
-// (an unknown run ErrNotFound). The note goes to the audit record.
+// (an unknown run ErrNotFound). The note goes to the audit record. Without a
+// Mirror the decision is sent to the sync worker as a command: the run is
+// returned still pending, with CommandID.
 func (s *Service) DecideHeld(ctx context.Context, a Actor, runID int64, approve bool, note string) (SyncRun, error) {
 	action := audit.ActionReconcileReject
 	if approve {

@@ -195,12 +195,12 @@ type ReconcileResult struct {
 	Started   bool           `json:"started,omitempty"`
 	Queued    bool           `json:"queued,omitempty"`
 	CommandID string         `json:"command_id,omitempty"`
-	Run     *SyncRun       `json:"run,omitempty"`
-	Applied int            `json:"applied"`
-	Held    int            `json:"held"`
-	Skipped int            `json:"skipped"`
-	Changes []string       `json:"changes,omitempty"` // in words, at most 200
-	Version int64          `json:"version,omitempty"`
+	Run       *SyncRun       `json:"run,omitempty"`
+	Applied   int            `json:"applied"`
+	Held      int            `json:"held"`
+	Skipped   int            `json:"skipped"`
+	Changes   []string       `json:"changes,omitempty"` // in words, at most 200
+	Version   int64          `json:"version,omitempty"`
 }
 
 // Drift compares the mirror with Vimeo: the last reconciliation's changes,
