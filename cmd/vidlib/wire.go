@@ -312,6 +312,7 @@ func consumerGroups(c syncworker.Config) []ops.ConsumerGroup {
 	return []ops.ConsumerGroup{
 		{Group: norm, Topics: []string{events.TopicVimeoWebhooksRaw}},
 		{Group: apply, Topics: []string{events.TopicVimeoSyncNormalized}},
+		{Group: syncworker.GroupCommands, Topics: []string{events.TopicVimeoSyncNormalized}},
 		{Group: consumers.GroupAudit, Topics: []string{events.TopicAudit}},
 		{Group: consumers.GroupAnalytics, Topics: []string{events.TopicAnalytics}},
 		{Group: consumers.GroupRanking, Topics: []string{events.TopicRankingFeatures}},
@@ -659,6 +660,28 @@ func (a *announcingMirror) RefreshVideo(ctx context.Context, id, trigger string)
 	return rep, err
 }
 
+// ReconcileFolder, ApproveHeld and RejectHeld make the mirror a
+// syncworker.CommandMirror: the sync worker carries out the admin's commands.
+func (a *announcingMirror) ReconcileFolder(ctx context.Context, id string, opts tree.ReconcileOptions) (*tree.Report, error) {
+	start := time.Now()
+	rep, err := a.m.ReconcileFolder(ctx, id, opts)
+	a.after("reconcile", start, rep, err)
+	return rep, err
+}
+
+func (a *announcingMirror) ApproveHeld(ctx context.Context, runID int64, actor string) (*tree.Report, error) {
+	start := time.Now()
+	rep, err := a.m.ApproveHeld(ctx, runID, actor)
+	a.after("reconcile", start, rep, err)
+	return rep, err
+}
+
+func (a *announcingMirror) RejectHeld(ctx context.Context, runID int64, actor string) error {
+	return a.m.RejectHeld(ctx, runID, actor)
+}
+
+var _ syncworker.CommandMirror = (*announcingMirror)(nil)
+
 // webhookState says whether a webhook secret is configured; without one
 // the intake is not mounted.
 type webhookState struct{ enabled bool }
@@ -770,6 +793,10 @@ type adminParams struct {
 	V      versions
 	Mirror *tree.Mirror `optional:"true"` // only where the sync worker runs (all, demo)
 	Audit  *audit.Recorder
+	// For the admin's own Vimeo source (dry runs) where no mirror runs.
+	Metrics *ops.Metrics
+	Tracing *ops.Tracing
+	Log     *zap.Logger
 }
 
 // provideAdminOptions hands the admin service what this process has; its
@@ -784,6 +811,16 @@ func provideAdminOptions(p adminParams) (*admin.Options, error) {
 	}
 	if p.Mirror != nil {
 		o.Mirror = p.Mirror
+	} else if p.Cfg.Has(config.SectionVimeo) && p.Cfg.VimeoSet() {
+		// A split admin with the Vimeo settings dry runs itself; its
+		// reconciliations and held decisions go to the sync worker as commands.
+		c, err := provideVimeo(p.Cfg, p.Metrics, p.Tracing, p.Log)
+		if err != nil {
+			return nil, err
+		}
+		if o.Source, err = vimeosource.New(c, p.Cfg.Vimeo.RootFolderID, &vimeosource.Options{UserID: p.Cfg.Vimeo.UserID}); err != nil {
+			return nil, err
+		}
 	}
 	o.Audit = p.B
 	return o, nil

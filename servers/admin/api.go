@@ -272,6 +272,10 @@ func (a *API) decide(approve bool) http.HandlerFunc {
 			return
 		}
 		run, err := a.svc.DecideHeld(r.Context(), actor(r), id, approve, b.Note)
+		if err == nil && run.CommandID != "" {
+			writeJSON(w, http.StatusAccepted, run) // sent to the sync worker
+			return
+		}
 		a.reply(w, r, run, err)
 	}
 }

@@ -41,7 +41,15 @@
 //
 // Collaborators that a process may not have (a mirror, the loaded library, a
 // publisher, an audit store, a lag reader) are optional Options fields;
-// without one its feature answers ErrUnavailable (503). The tree, entitlement
+// without one its feature answers ErrUnavailable (503). Without a Mirror
+// (the sync worker runs in another process) but with a Publisher,
+// reconciliations and held decisions are sent to the sync worker as commands
+// (syncworker.EventSyncCommand on vimeo.sync.normalized; see
+// servers/syncworker) and answered 202 with the command id
+// (ReconcileResult.Queued and CommandID, SyncRun.CommandID); the sync worker
+// carries them out and audits them as the admin's. A dry run without a
+// Mirror walks Options.Source (vidlib admin builds one when the Vimeo token
+// and root folder id are set). The tree, entitlement
 // and held-run logic lives in tree (Mirror.ReconcileFolder, DryRun,
 // ApproveHeld, RejectHeld, Describe) and entitle (ExplainDetail, Summary,
 // WhoCanSee, Preview); this package composes and audits it.

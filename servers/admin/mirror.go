@@ -63,7 +63,8 @@ func (s *Service) SetVideoHidden(ctx context.Context, a Actor, videoID string, h
 
 // Reconcile reconciles the root, one folder's subtree or one video. Without
 // Wait it runs in the background (ReconcileResult.Started) and shows up in
-// the sync run history.
+// the sync run history. Without a Mirror it is sent to the sync worker as a
+// command (Started and Queued, with CommandID; Wait has no effect).
 func (s *Service) Reconcile(ctx context.Context, a Actor, req ReconcileRequest) (ReconcileResult, error) {
 	obj := string(req.Scope)
 	var err error
@@ -79,7 +80,11 @@ func (s *Service) Reconcile(ctx context.Context, a Actor, req ReconcileRequest) 
 		err = invalid("scope", "want root, folder or video, got %q", req.Scope)
 	}
 	if err == nil && s.opts.Mirror == nil {
-		err = unavailable("reconciliation (no mirror: the sync worker runs elsewhere)")
+		if s.opts.Publisher == nil {
+			err = unavailable("reconciliation (no mirror, and no publisher to ask the sync worker)")
+		} else {
+			return s.queueReconcile(ctx, a, req, obj)
+		}
 	}
 	if err != nil {
 		return ReconcileResult{}, s.done(ctx, a, audit.ActionReconcile, "tree", obj, err, nil)
@@ -134,7 +139,9 @@ func (s *Service) resultOf(req ReconcileRequest, rep *tree.Report) ReconcileResu
 // DecideHeld approves a held reconciliation (a new reconciliation runs with
 // the mass deletion allowed, every deletion confirmed again) or rejects it
 // (nothing is deleted). A run that is not a pending held run is ErrConflict
-// (an unknown run ErrNotFound). The note goes to the audit record.
+// (an unknown run ErrNotFound). The note goes to the audit record. Without a
+// Mirror the decision is sent to the sync worker as a command: the run is
+// returned still pending, with CommandID.
 func (s *Service) DecideHeld(ctx context.Context, a Actor, runID int64, approve bool, note string) (SyncRun, error) {
 	action := audit.ActionReconcileReject
 	if approve {
@@ -149,8 +156,10 @@ func (s *Service) DecideHeld(ctx context.Context, a Actor, runID int64, approve 
 		err = fmt.Errorf("%w: sync run %d is not a pending held run", ErrConflict, runID)
 	case len(note) > 4096:
 		err = invalid("note", "at most 4096 bytes")
+	case s.opts.Mirror == nil && s.opts.Publisher == nil:
+		err = unavailable("held decisions (no mirror, and no publisher to ask the sync worker)")
 	case s.opts.Mirror == nil:
-		err = unavailable("held decisions (no mirror: the sync worker runs elsewhere)")
+		return s.queueDecision(ctx, a, runID, approve, note, action, oid)
 	}
 	if err == nil && approve {
 		wctx, cancel := context.WithTimeout(ctx, s.opts.ReconcileWait)
@@ -212,7 +221,7 @@ func (s *Service) DryRun(ctx context.Context, a Actor) (Drift, error) {
 	case s.opts.Source != nil:
 		rep, err = s.walkDiff(ctx)
 	default:
-		err = unavailable("dry run (no mirror or source: the sync worker runs elsewhere)")
+		err = unavailable("dry run (no mirror or Vimeo source: set the Vimeo token and root folder id, the vimeo section, on the admin service)")
 	}
 	if err != nil {
 		return Drift{}, s.done(ctx, a, audit.ActionReconcile, "tree", "dry_run", err, nil)

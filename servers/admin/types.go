@@ -50,6 +50,10 @@ type SyncRun struct {
 	ChangesTotal int      `json:"changes_total"`
 	Changes      []string `json:"changes,omitempty"`
 	HeldChanges  []string `json:"held_changes,omitempty"`
+	// CommandID, set only on the answer to a decision, is the command sent
+	// to the sync worker that will carry it out (a process without a
+	// mirror); the run is still pending then.
+	CommandID string `json:"command_id,omitempty"`
 }
 
 // ProviderEventQuery filters webhook receipts (events.ProviderEventQuery).
@@ -183,17 +187,20 @@ type ReconcileRequest struct {
 }
 
 // ReconcileResult is what a reconciliation did (Started only when it runs
-// in the background).
+// in the background; Queued, with CommandID, when it was sent to the sync
+// worker, which runs it later: see the sync run history).
 type ReconcileResult struct {
-	Scope   ReconcileScope `json:"scope"`
-	ID      string         `json:"id,omitempty"`
-	Started bool           `json:"started,omitempty"`
-	Run     *SyncRun       `json:"run,omitempty"`
-	Applied int            `json:"applied"`
-	Held    int            `json:"held"`
-	Skipped int            `json:"skipped"`
-	Changes []string       `json:"changes,omitempty"` // in words, at most 200
-	Version int64          `json:"version,omitempty"`
+	Scope     ReconcileScope `json:"scope"`
+	ID        string         `json:"id,omitempty"`
+	Started   bool           `json:"started,omitempty"`
+	Queued    bool           `json:"queued,omitempty"`
+	CommandID string         `json:"command_id,omitempty"`
+	Run       *SyncRun       `json:"run,omitempty"`
+	Applied   int            `json:"applied"`
+	Held      int            `json:"held"`
+	Skipped   int            `json:"skipped"`
+	Changes   []string       `json:"changes,omitempty"` // in words, at most 200
+	Version   int64          `json:"version,omitempty"`
 }
 
 // Drift compares the mirror with Vimeo: the last reconciliation's changes,

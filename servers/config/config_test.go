@@ -375,3 +375,29 @@ func TestConsole(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, c.ConsoleOn())
 }
+
+// TestAdminVimeoIsOptional: `vidlib admin` loads without the Vimeo settings
+// (its dry run is then unavailable); once one is set, the section is
+// validated as for sync.
+func TestAdminVimeoIsOptional(t *testing.T) {
+	e := env{
+		"VIDLIB_POSTGRES_URL":         "postgres://vidlib@db/vidlib",
+		"VIDLIB_REDIS_URL":            "redis://cache:6379",
+		"VIDLIB_KAFKA_BROKERS":        "k1:9092",
+		"VIDLIB_COGNITO_REGION":       "eu-west-1",
+		"VIDLIB_COGNITO_USER_POOL_ID": "eu-west-1_AbC123",
+		"VIDLIB_COGNITO_CLIENT_IDS":   "app1",
+	}
+	c, err := load(t, e, []string{"--console=false"}, config.ForAdmin...)
+	require.NoError(t, err)
+	require.False(t, c.VimeoSet())
+	_, err = load(t, e, []string{"--console=false", "--vimeo-root-folder-id", "15721523"}, config.ForAdmin...)
+	require.ErrorContains(t, err, "VIDLIB_VIMEO_TOKEN")
+	e["VIDLIB_VIMEO_TOKEN"] = "tok"
+	c, err = load(t, e, []string{"--console=false", "--vimeo-root-folder-id", "15721523"}, config.ForAdmin...)
+	require.NoError(t, err)
+	require.True(t, c.VimeoSet())
+	// sync still needs them.
+	_, err = load(t, env{"VIDLIB_POSTGRES_URL": "postgres://vidlib@db/vidlib", "VIDLIB_KAFKA_BROKERS": "k1:9092"}, nil, config.ForSync...)
+	require.ErrorContains(t, err, "vimeo-root-folder-id")
+}

@@ -33,12 +33,14 @@ const (
 	SectionAnalytics Section = "analytics" // VIDLIB_ANALYTICS_SESSION_SECRETS, analytics-*
 )
 
-// The sections of each vidlib subcommand.
+// The sections of each vidlib subcommand. The vimeo section is optional
+// where the sync section is not registered (admin): left unset, the admin's
+// dry run is unavailable.
 var (
 	ForAPI     = []Section{SectionCore, SectionMetrics, SectionAPI, SectionPostgres, SectionRedis, SectionKafka, SectionAuth, SectionAnalytics}
 	ForSync    = []Section{SectionCore, SectionMetrics, SectionSync, SectionPostgres, SectionRedis, SectionKafka, SectionVimeo, SectionWebhook}
 	ForConsume = []Section{SectionCore, SectionMetrics, SectionPostgres, SectionRedis, SectionKafka, SectionAudit, SectionAnalytics}
-	ForAdmin   = []Section{SectionCore, SectionMetrics, SectionAdmin, SectionPostgres, SectionRedis, SectionKafka, SectionAuth}
+	ForAdmin   = []Section{SectionCore, SectionMetrics, SectionAdmin, SectionPostgres, SectionRedis, SectionKafka, SectionAuth, SectionVimeo}
 	ForAll     = []Section{SectionCore, SectionMetrics, SectionAPI, SectionSync, SectionAdmin, SectionPostgres, SectionRedis, SectionKafka, SectionVimeo, SectionWebhook, SectionAuth, SectionAudit, SectionAnalytics}
 	ForDemo    = []Section{SectionCore, SectionMetrics, SectionAPI, SectionAdmin, SectionDemo, SectionAnalytics}
 	ForMigrate = []Section{SectionCore, SectionPostgres}

@@ -27,6 +27,11 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// VimeoSet reports whether any Vimeo source setting (token, root folder) is
+// set: where the vimeo section is optional (admin), setting one asks for the
+// source and the section is validated.
+func (c Config) VimeoSet() bool { return c.Vimeo.Token.IsSet() || c.Vimeo.RootFolderID != "" }
+
 // Has reports whether the Config was loaded with section s (always true for
 // a Config from Default).
 func (c Config) Has(s Section) bool {
@@ -204,7 +209,7 @@ func (c Config) problems() []Problem {
 			bad("kafka-topic-prefix", "%q: a topic name may hold only letters, digits, '.', '_' and '-'", c.Kafka.TopicPrefix)
 		}
 	}
-	if c.Has(SectionVimeo) {
+	if c.Has(SectionVimeo) && (c.Has(SectionSync) || c.VimeoSet()) {
 		if !c.Vimeo.Token.IsSet() {
 			bad("vimeo-token", "must be set (a Vimeo access token with the private and video_files scopes)")
 		}

@@ -62,6 +62,26 @@
 // then recorded in dead_letters and published to deadletters.vimeo, from where
 // events.Replayer replays it; a panic is a failure like any other.
 //
+// # Admin commands
+//
+// An admin service without a mirror of its own (vidlib admin in a split
+// deployment) sends its reconciliations and held decisions here as commands:
+// EventSyncCommand ("vimeo.sync.command") envelopes on vimeo.sync.normalized,
+// all keyed CommandKey so that they are carried out one after the other in
+// the order given, with a Command as data (action reconcile.root,
+// reconcile.folder, reconcile.video, held.approve or held.reject; the folder
+// or video id or the run id; the admin actor, the request id, a note).
+// Commands, a consumer group of its own (GroupCommands) run with the other
+// consumers, carries them out: root and folder reconciliations and approvals
+// (which re-run the reconciliation) take the Scheduler's lock first, so they
+// never run beside a scheduled one on any worker; a lock held elsewhere is
+// retried with backoff, then dead-lettered like any failure (an admin can
+// replay it). A video refresh and a rejection take no lock. Each command
+// runs once per event id (the dedup ledger) and is audited as the admin's
+// action with its outcome, the request id and the command id (an
+// audit.Record written to the outbox). A separate group rather than the
+// Applier keeps a long reconciliation from holding up webhook refetches.
+//
 // # Poll and reconciliation
 //
 // PollLoop calls Mirror.Poll every 30 s (jittered); the mirror persists its

@@ -19,6 +19,7 @@ type Config struct {
 	Intake     IntakeOptions
 	Normalizer ConsumerOptions
 	Applier    ApplierOptions  // NeedsReconcile defaults to Scheduler.Request
+	Commands   CommandsOptions // LockName defaults to the Scheduler's
 	Poll       PollLoopOptions // Locker defaults to the Store, NeedsReconcile to Scheduler.Request
 	Scheduler  SchedulerOptions
 	Relay      events.RelayOptions
@@ -35,8 +36,10 @@ type Config struct {
 type Params struct {
 	fx.In
 
-	Mirror     Mirror // a *tree.Mirror
-	Store      Store  // *pgstore.Store or *memstore.Store
+	// Mirror is a *tree.Mirror, or a wrapper of one. When it is also a
+	// CommandMirror the admin's commands are consumed (Commands).
+	Mirror     Mirror
+	Store      Store // *pgstore.Store or *memstore.Store
 	Verifier   *vimeo.WebhookVerifier
 	Publisher  events.Publisher
 	Subscriber events.Subscriber
@@ -53,6 +56,7 @@ type Result struct {
 	PollLoop   *PollLoop
 	Normalizer *Normalizer
 	Applier    *Applier
+	Commands   *Commands // nil when the Mirror is not a CommandMirror
 	Relay      *events.Relay
 	Worker     *Worker
 }
@@ -86,6 +90,7 @@ func Provide(p Params) (Result, error) {
 	setLogger(&c.Intake.Logger)
 	setLogger(&c.Normalizer.Logger)
 	setLogger(&c.Applier.Logger)
+	setLogger(&c.Commands.Logger)
 	setLogger(&c.Poll.Logger)
 	setLogger(&c.Scheduler.Logger)
 	setLogger(&c.Relay.Logger)
@@ -117,6 +122,14 @@ func Provide(p Params) (Result, error) {
 	if r.Applier, err = NewApplier(p.Mirror, p.Publisher, p.Store, &c.Applier); err != nil {
 		return r, err
 	}
+	if cm, ok := p.Mirror.(CommandMirror); ok {
+		if c.Commands.LockName == "" {
+			c.Commands.LockName = c.Scheduler.LockName
+		}
+		if r.Commands, err = NewCommands(cm, p.Store, p.Publisher, p.Store, &c.Commands); err != nil {
+			return r, err
+		}
+	}
 	if r.PollLoop, err = NewPollLoop(p.Mirror, &c.Poll); err != nil {
 		return r, err
 	}
@@ -125,7 +138,7 @@ func Provide(p Params) (Result, error) {
 	}
 	parts := WorkerParts{Subscriber: p.Subscriber}
 	if !c.DisableConsumers {
-		parts.Normalizer, parts.Applier = r.Normalizer, r.Applier
+		parts.Normalizer, parts.Applier, parts.Commands = r.Normalizer, r.Applier, r.Commands
 	}
 	if !c.DisablePoll {
 		parts.PollLoop = r.PollLoop

@@ -27,6 +27,7 @@ type WorkerParts struct {
 	Subscriber events.Subscriber // required with Normalizer or Applier
 	Normalizer *Normalizer
 	Applier    *Applier
+	Commands   *Commands
 	PollLoop   *PollLoop
 	Scheduler  *Scheduler
 	Relay      *events.Relay
@@ -54,7 +55,7 @@ func NewWorker(parts WorkerParts, logger *zap.Logger) (*Worker, error) {
 		logger = zap.NewNop()
 	}
 	w := &Worker{log: logger.Named("sync_worker")}
-	if (parts.Normalizer != nil || parts.Applier != nil) && parts.Subscriber == nil {
+	if (parts.Normalizer != nil || parts.Applier != nil || parts.Commands != nil) && parts.Subscriber == nil {
 		return nil, fmt.Errorf("%w: consumers need a subscriber", ErrInvalid)
 	}
 	if n := parts.Normalizer; n != nil {
@@ -62,6 +63,9 @@ func NewWorker(parts WorkerParts, logger *zap.Logger) (*Worker, error) {
 	}
 	if a := parts.Applier; a != nil {
 		w.loops = append(w.loops, Loop{Name: "applier", Run: func(ctx context.Context) error { return a.Run(ctx, parts.Subscriber) }})
+	}
+	if c := parts.Commands; c != nil {
+		w.loops = append(w.loops, Loop{Name: "commands", Run: func(ctx context.Context) error { return c.Run(ctx, parts.Subscriber) }})
 	}
 	if p := parts.PollLoop; p != nil {
 		w.loops = append(w.loops, Loop{Name: "poll_loop", Run: p.Run})
