@@ -320,12 +320,17 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	approve := chi.URLParam(r, "decision") == "approve"
-	if _, err := c.svc.DecideHeld(r.Context(), c.actor(r), id, approve, strings.TrimSpace(r.PostFormValue("note"))); err != nil {
+	run, err := c.svc.DecideHeld(r.Context(), c.actor(r), id, approve, strings.TrimSpace(r.PostFormValue("note")))
+	if err != nil {
 		c.serviceError(w, r, err)
 		return
 	}
 	msg := "Run %d rejected: nothing was deleted."
-	if approve {
+	switch {
+	case run.CommandID != "":
+		// The sync worker runs elsewhere: the decision is carried out there.
+		msg = "The decision on run %d was sent to the sync worker (command " + run.CommandID + "); this page shows it once it is carried out."
+	case approve:
 		msg = "Run %d approved: its changes were applied."
 	}
 	c.redirect(w, r, fmt.Sprintf("/sync-runs/%d", id), fmt.Sprintf(msg, id))
@@ -618,8 +623,12 @@ func (c *Console) reconcile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Result = &res
+	text := "Reconciliation finished."
+	if res.Queued {
+		text = "Reconciliation requested from the sync worker (command " + res.CommandID + "); its run appears under Sync runs."
+	}
 	c.render(w, r, http.StatusOK, "reconcile", view{Title: "Reconcile", Section: "/reconcile", Data: d,
-		Flash: &flash{Kind: "ok", Text: "Reconciliation finished."}})
+		Flash: &flash{Kind: "ok", Text: text}})
 }
 
 // --- Caches, lag, audit ---
