@@ -15,6 +15,7 @@
 //	vimeo/               Vimeo API client: pagination, fields=, rate limits, retries,
 //	                     circuit breaker, Walk (folder-tree traversal), Recent, webhooks
 //	vimeo/vimeotest/     a faithful fake Vimeo API for tests and demos
+//	provider/            one retry, rate-limit and circuit-breaker layer for outside APIs
 //	tree/                the mirrored library: Folder, Video, Snapshot, Diff, Mirror, Store
 //	tree/vimeosource/    tree.Source over the Vimeo client (the one mapping of Vimeo records)
 //	tree/changeevents/   the mirror's change events, written to the outbox with each change
@@ -23,6 +24,7 @@
 //	auth/authtest/       a local Cognito-shaped issuer with a hosted sign-in page
 //	library/             the read service over an atomically swapped in-memory snapshot
 //	analytics/           playback events, session tokens, sessioniser, aggregates, resume
+//	rank/                ranked feeds with reasons, only from what a user may see; rankeval/
 //	audit/               audit records, the hash chain, verification, the Recorder
 //	events/              event envelope, topics, Publisher/Subscriber, outbox relay,
 //	                     retry, dead-letter and dedup middleware, replay
@@ -30,11 +32,11 @@
 //	events/membus/       in-process implementation (the embedded default)
 //	store/pgstore/       PostgreSQL: embedded migrations and repositories
 //	store/memstore/      the same contracts in memory
-//	store/redisstore/    Redis: version pub/sub, opt-in page cache, admin broadcast
+//	store/redisstore/    Redis: version pub/sub, ranked feeds, opt-in page cache, admin broadcast
 //	store/storetest/     conformance suites every store implementation passes
 //	servers/api/         the read API (chi)
 //	servers/syncworker/  webhook intake, polling, reconciliation, outbox relay, consumers
-//	servers/consumers/   the analytics and audit consumers
+//	servers/consumers/   the analytics and audit consumers and the ranking pipeline
 //	servers/admin/       the admin service, its JSON API and (console/) its web console
 //	servers/ops/         logs, metrics, tracing, health, the HTTP server lifecycle
 //	servers/config/      every setting, as flags and VIDLIB_* variables
