@@ -84,10 +84,11 @@ resource "aws_msk_cluster" "kafka" {
 
 # Secrets the tasks read as environment variables (never flags, never logged).
 resource "aws_secretsmanager_secret" "app" {
-  for_each = toset(["VIDLIB_VIMEO_TOKEN", "VIDLIB_VIMEO_WEBHOOK_SECRETS", "VIDLIB_POSTGRES_URL", "VIDLIB_REDIS_URL"])
+  for_each = toset(["VIDLIB_VIMEO_TOKEN", "VIDLIB_VIMEO_WEBHOOK_SECRETS", "VIDLIB_POSTGRES_URL", "VIDLIB_REDIS_URL", "VIDLIB_CONSOLE_SESSION_KEY"])
   name     = "${var.name}/${each.key}"
 }
 # Fill them out of band, e.g.:
 #   aws secretsmanager put-secret-value --secret-id vidlib/VIDLIB_VIMEO_TOKEN --secret-string "$TOKEN"
 #   VIDLIB_POSTGRES_URL = postgres://vidlib:<rds password>@<endpoint>:5432/vidlib?sslmode=require
 #   VIDLIB_REDIS_URL    = rediss://:<auth token>@<primary endpoint>:6379/0
+#   VIDLIB_CONSOLE_SESSION_KEY = 32 random bytes, e.g. $(openssl rand -hex 32)

@@ -29,12 +29,16 @@ locals {
   ]
   secrets = [for k, s in aws_secretsmanager_secret.app : { name = k, valueFrom = s.arn }]
 
-  # name => command, listen port behind the ALB (0: none), desired count, cpu, memory
+  # name => command, listen port behind the ALB (0: none), desired count, cpu, memory, and
+  # settings of that service alone. The admin console signs in through the user pool's
+  # hosted UI and comes back to its own host (var.admin_host).
   services = {
-    api     = { command = ["api"], port = 8080, count = var.api_count, cpu = 512, memory = 1024 }
-    sync    = { command = ["sync"], port = 8081, count = 1, cpu = 256, memory = 512 }
-    consume = { command = ["consume"], port = 0, count = 1, cpu = 256, memory = 512 }
-    admin   = { command = ["admin"], port = 8082, count = 1, cpu = 256, memory = 512 }
+    api     = { command = ["api"], port = 8080, count = var.api_count, cpu = 512, memory = 1024, env = [] }
+    sync    = { command = ["sync"], port = 8081, count = 1, cpu = 256, memory = 512, env = [] }
+    consume = { command = ["consume"], port = 0, count = 1, cpu = 256, memory = 512, env = [] }
+    admin = { command = ["admin"], port = 8082, count = 1, cpu = 256, memory = 512, env = [
+      { name = "VIDLIB_CONSOLE_REDIRECT_URL", value = "https://${var.admin_host}/auth/callback" },
+    ] }
   }
 }
 
@@ -127,7 +131,7 @@ resource "aws_ecs_task_definition" "svc" {
     command   = each.value.command
     essential = true
     # GOMEMLIMIT: the Go runtime collects harder near 80% of the task's memory.
-    environment = concat(local.environment, [{ name = "GOMEMLIMIT", value = "${floor(each.value.memory * 0.8)}MiB" }])
+    environment = concat(local.environment, each.value.env, [{ name = "GOMEMLIMIT", value = "${floor(each.value.memory * 0.8)}MiB" }])
     secrets     = local.secrets
     stopTimeout = 30 # > VIDLIB_SHUTDOWN_TIMEOUT: SIGTERM, drain, exit
     portMappings = concat(
@@ -201,6 +205,22 @@ resource "aws_lb_listener" "https" {
   default_action {
     type             = "forward"
     target_group_arn = aws_lb_target_group.svc["api"].arn
+  }
+}
+
+# The admin console is served at / of its own host; its JSON API also answers under /admin
+# on the main host.
+resource "aws_lb_listener_rule" "admin_host" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 5
+  condition {
+    host_header {
+      values = [var.admin_host]
+    }
+  }
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.svc["admin"].arn
   }
 }
 

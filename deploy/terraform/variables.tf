@@ -49,6 +49,11 @@ variable "cognito_client_ids" {
   type = list(string)
 }
 
+variable "admin_host" {
+  description = "host name of the admin console (e.g. admin.example.com): the ALB sends it to the admin service, the certificate must cover it, and https://<admin_host>/auth/callback must be a callback URL of the console's Cognito app client"
+  type        = string
+}
+
 variable "api_count" {
   type    = number
   default = 2
