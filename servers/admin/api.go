@@ -18,6 +18,7 @@ import (
 	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -49,7 +50,7 @@ func (a *API) Router() chi.Router { return a.router }
 
 func (a *API) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(requestID, a.recoverer, a.limits)
+	r.Use(ops.RequestID(a.log), a.recoverer, a.limits)
 	r.Route("/admin", func(r chi.Router) {
 		r.Use(a.requireAdmin, a.idempotent)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +114,7 @@ func (a *API) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				a.log.Error("panic", zap.Any("panic", v), zap.String("path", r.URL.Path), zap.String("request_id", RequestIDFrom(r.Context())))
+				a.log.Error("panic", zap.Any("panic", v), zap.String("path", r.URL.Path), zap.String("request_id", ops.RequestIDFrom(r)))
 				writeError(w, r, http.StatusInternalServerError, "internal", "internal error", nil)
 			}
 		}()

@@ -2,8 +2,6 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"slices"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/auth"
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 // Authenticator turns a bearer token into a principal (*auth.Service).
@@ -48,48 +47,12 @@ func ActorOf(p *auth.Principal, requestID string) Actor {
 	return a
 }
 
-type requestIDKey struct{}
 type actorKey struct{}
-
-// RequestIDHeader carries the request id in both directions.
-const RequestIDHeader = "X-Request-Id"
-
-// RequestIDFrom returns the request id the API put in the context.
-func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
 
 // ActorFrom returns the admin the API authenticated for this request.
 func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
-}
-
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(RequestIDHeader)
-		if !saneID(id) {
-			var b [12]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
-		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-	})
-}
-
-func saneID(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' && c != '_' && c != '.' {
-			return false
-		}
-	}
-	return true
 }
 
 // requireAdmin authenticates the bearer token: anonymous or a rejected token
@@ -120,7 +83,7 @@ func (a *API) requireAdmin(next http.Handler) http.Handler {
 			writeError(w, r, http.StatusUnauthorized, "invalid_token", "the bearer token was rejected", nil)
 			return
 		}
-		actor := ActorOf(p, RequestIDFrom(r.Context()))
+		actor := ActorOf(p, ops.RequestIDFrom(r))
 		if !a.svc.IsAdmin(p) {
 			a.log.Info("admin access refused", zap.String("user", actor.ID), zap.String("path", r.URL.Path))
 			_ = a.svc.record(r.Context(), actor, audit.ActionAccessDecision, "admin_api", r.Method+" "+r.URL.Path, ErrForbidden, nil)

@@ -12,6 +12,7 @@ import (
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -61,7 +62,7 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg st
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if id := RequestIDFrom(r.Context()); id != "" {
+	if id := ops.RequestIDFrom(r); id != "" {
 		if details == nil {
 			details = map[string]string{}
 		}
@@ -110,10 +111,10 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
 		msg = err.Error()
-		a.log.Warn("request unavailable", zap.String("path", r.URL.Path), zap.String("request_id", RequestIDFrom(r.Context())), zap.Error(err))
+		a.log.Warn("request unavailable", zap.String("path", r.URL.Path), zap.String("request_id", ops.RequestIDFrom(r)), zap.Error(err))
 	default:
 		msg = "internal error"
-		a.log.Error("request failed", zap.String("path", r.URL.Path), zap.String("request_id", RequestIDFrom(r.Context())), zap.Error(err))
+		a.log.Error("request failed", zap.String("path", r.URL.Path), zap.String("request_id", ops.RequestIDFrom(r)), zap.Error(err))
 	}
 	writeError(w, r, st, code, msg, details)
 }

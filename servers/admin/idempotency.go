@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 // IdempotencyKeyHeader names a POST or DELETE so that a repeat returns the
@@ -75,7 +77,7 @@ func (a *API) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		if err := a.svc.store.CompleteIdempotency(ctx, scoped, rec.status, rec.body.Bytes()); err != nil {
-			a.log.Error("idempotent answer not stored", zap.String("request_id", RequestIDFrom(r.Context())), zap.Error(err))
+			a.log.Error("idempotent answer not stored", zap.String("request_id", ops.RequestIDFrom(r)), zap.Error(err))
 		}
 	})
 }

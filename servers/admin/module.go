@@ -1,10 +1,10 @@
 package admin
 
 import (
-	"context"
-
 	"go.uber.org/fx"
 	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 // Module provides the admin *Service and *API. It needs a Store and an
@@ -61,24 +61,6 @@ func newAgent(p agentParams) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	p.LC.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			go func() {
-				defer close(done)
-				_ = ag.Run(ctx)
-			}()
-			return nil
-		},
-		OnStop: func(stop context.Context) error {
-			cancel()
-			select {
-			case <-done:
-			case <-stop.Done():
-			}
-			return nil
-		},
-	})
+	ops.RunWhileStarted(p.LC, ag.Run)
 	return ag, nil
 }

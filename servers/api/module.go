@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 // Module provides the API *Server and runs it: it listens in OnStart and
@@ -77,24 +78,6 @@ func newLibrary(p libraryParams) (*library.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	p.LC.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			go func() {
-				defer close(done)
-				_ = lib.Run(ctx)
-			}()
-			return nil
-		},
-		OnStop: func(stopCtx context.Context) error {
-			cancel()
-			select {
-			case <-done:
-			case <-stopCtx.Done():
-			}
-			return nil
-		},
-	})
+	ops.RunWhileStarted(p.LC, lib.Run)
 	return lib, nil
 }
