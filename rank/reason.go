@@ -50,11 +50,11 @@ func DecodeReason(s string) Reason {
 	return Reason{Kind: ReasonKind(kind), VideoID: video, FolderID: folder, Audience: audience}
 }
 
-// In returns the reason as the audience of view may be told it: a "because
-// you watched" reason whose video is not visible any more becomes
-// ReasonForYou, and a folder that is not visible is dropped.
+// In returns the reason as the audience of view may be told it: no reason,
+// or a "because you watched" reason whose video is not visible any more,
+// becomes ReasonForYou, and a folder that is not visible is dropped.
 func (r Reason) In(view *entitle.View) Reason {
-	if r.Kind == ReasonWatched && (r.VideoID == "" || !view.Video(r.VideoID)) {
+	if r.Kind == "" || (r.Kind == ReasonWatched && (r.VideoID == "" || !view.Video(r.VideoID))) {
 		return Reason{Kind: ReasonForYou}
 	}
 	if r.FolderID != "" && !view.Folder(r.FolderID) {
