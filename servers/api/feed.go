@@ -39,16 +39,16 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(js)
 }
 
-// rankedHome adds the ranked_for_you row to the home body when the viewer
-// has a stored feed.
-func (s *Server) rankedHome(r *http.Request, v library.Viewer, b *library.Body) *library.Body {
+// rankedRow is the home's ranked_for_you row as JSON, nil when the viewer
+// has no stored feed.
+func (s *Server) rankedRow(r *http.Request, v library.Viewer) []byte {
 	page, err := s.lib.Feed(r.Context(), v, "", rankedRowSize)
 	if err != nil {
 		s.log.Warn("ranked row unavailable", zap.Error(err))
-		return b
+		return nil
 	}
 	if len(page.Videos) == 0 {
-		return b
+		return nil
 	}
 	row := struct {
 		Kind   string              `json:"kind"`
@@ -57,7 +57,7 @@ func (s *Server) rankedHome(r *http.Request, v library.Viewer, b *library.Body) 
 	}{library.RowRankedForYou, "For you", page.Videos}
 	js, err := jsonMarshal(row)
 	if err != nil {
-		return b
+		return nil
 	}
-	return withPersonal(b, nil, js)
+	return js
 }

@@ -8,9 +8,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vidlib/vidlib/analytics"
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/rank"
+	"github.com/vidlib/vidlib/servers/api"
 )
 
 // anyUserFeed gives every user the same stored feed, counting calls.
@@ -78,4 +80,32 @@ func TestFeedRouteAccessLostAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, e.lib.Refresh(context.Background()))
 	require.Equal(t, []string{"1201"}, ids(e.get(t, "/feed", &uAlice).json(t)["videos"]))
+}
+
+// oneInProgress is a progress store where every user is part-way through
+// one video.
+type oneInProgress struct {
+	api.ProgressStore
+	video string
+}
+
+func (p oneInProgress) ContinueWatching(_ context.Context, user string, _ int) ([]analytics.Progress, error) {
+	return []analytics.Progress{{UserID: user, VideoID: p.video, Position: 20, LastEventAt: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}}, nil
+}
+
+// TestHomePersonalRowsComeFirst: continue watching, then ranked for you,
+// then the rows every viewer of the audience shares.
+func TestHomePersonalRowsComeFirst(t *testing.T) {
+	src := &anyUserFeed{items: []rank.Item{{VideoID: "1201", Score: 6}}}
+	e := newEnv(t, true, &api.Options{RateLimit: -1, Analytics: api.AnalyticsOptions{Progress: oneInProgress{video: "1001"}}},
+		&library.Options{PollInterval: -1, Feeds: src})
+	r := e.get(t, "/library/home", &uAlice)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	checkResponse(t, "/library/home", r)
+	rows := r.json(t)["rows"].([]any)
+	require.Greater(t, len(rows), 2, string(r.body))
+	kinds := []any{rows[0].(map[string]any)["kind"], rows[1].(map[string]any)["kind"]}
+	require.Equal(t, []any{library.RowContinueWatching, library.RowRankedForYou}, kinds)
+	require.Equal(t, []string{"1001"}, ids(rows[0].(map[string]any)["videos"]))
+	require.Equal(t, []string{"1201"}, ids(rows[1].(map[string]any)["videos"]))
 }

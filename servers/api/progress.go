@@ -175,7 +175,7 @@ func decodeHistoryCursor(c string) (time.Time, string, error) {
 }
 
 // withPersonal returns b with per-user JSON spliced in: fields added before
-// the object's closing brace, or a row added first in "rows":[. The entity
+// the object's closing brace, or rows (comma-separated) added first in "rows":[. The entity
 // tag changes with the added bytes.
 func withPersonal(b *library.Body, fields, row []byte) *library.Body {
 	js := b.JSON
@@ -210,18 +210,19 @@ func withPersonal(b *library.Body, fields, row []byte) *library.Body {
 	return &library.Body{JSON: js, ETag: strings.TrimSuffix(b.ETag, `"`) + "-" + strconv.FormatUint(h.Sum64(), 16) + `"`}
 }
 
-// personalHome adds the continue-watching row to the home body.
-func (s *Server) personalHome(r *http.Request, v library.Viewer, b *library.Body) *library.Body {
+// continueRow is the home's continue_watching row as JSON, nil when
+// analytics is off or nothing is in progress.
+func (s *Server) continueRow(r *http.Request, v library.Viewer) []byte {
 	if s.opts.Analytics.Progress == nil {
-		return b
+		return nil
 	}
 	vids, err := s.continueWatching(r, v, defaultProgressLimit)
 	if err != nil {
 		s.log.Warn("continue watching row unavailable", zap.Error(err))
-		return b
+		return nil
 	}
 	if len(vids) == 0 {
-		return b
+		return nil
 	}
 	row := struct {
 		Kind   string          `json:"kind"`
@@ -230,9 +231,9 @@ func (s *Server) personalHome(r *http.Request, v library.Viewer, b *library.Body
 	}{library.RowContinueWatching, "Continue watching", vids}
 	js, err := jsonMarshal(row)
 	if err != nil {
-		return b
+		return nil
 	}
-	return withPersonal(b, nil, js)
+	return js
 }
 
 // personalVideo adds the resume position to the video detail body.

@@ -167,7 +167,18 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	b = s.personalHome(r, v, s.rankedHome(r, v, b)) // continue watching, then ranked for you
+	// The per-user rows, spliced in front of the shared ones in one copy:
+	// continue watching, then ranked for you.
+	var rows []byte
+	for _, row := range [][]byte{s.continueRow(r, v), s.rankedRow(r, v)} {
+		if len(row) > 0 {
+			if len(rows) > 0 {
+				rows = append(rows, ',')
+			}
+			rows = append(rows, row...)
+		}
+	}
+	b = withPersonal(b, nil, rows)
 	s.writeBody(w, r, b, cachePrivate)
 }
 
