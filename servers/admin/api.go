@@ -24,7 +24,8 @@ import (
 
 // API is the admin JSON API over a Service: every route under /admin/ needs
 // an admin (401 anonymous, 403 non-admin); POST and DELETE accept an
-// Idempotency-Key. With Options.Console the console is served at /.
+// Idempotency-Key. The web console, which is built on the Service, mounts
+// itself at / with Router().Handle("/*", console).
 type API struct {
 	svc    *Service
 	authn  Authenticator
@@ -101,9 +102,6 @@ func (a *API) routes() chi.Router {
 			r.Post("/users/{id}/enable", a.disable(false))
 		})
 	})
-	if c := a.svc.opts.Console; c != nil {
-		r.Handle("/*", c)
-	}
 	return r
 }
 

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"fmt"
-	"net/http"
 	"time"
 
 	"go.uber.org/zap"
@@ -56,9 +55,6 @@ type Options struct {
 	// AdminIssuers are token issuers whose every token is an admin (e.g. an
 	// operators' user pool).
 	AdminIssuers []string
-	// Console, when set, is mounted at / (the web console); the JSON API is
-	// at /admin/.
-	Console http.Handler
 	// ReconcileWait bounds a reconciliation the admin waits for: one with
 	// wait, an approval of a held run, a dry run (default
 	// DefaultReconcileWait). Without wait a reconciliation runs in the
