@@ -56,6 +56,23 @@
 // so the reference API server leaves it off unless --redis-page-cache.
 // InvalidateFolder is the admin's subtree invalidation.
 //
+// # Ranked feeds
+//
+// Feed (and FeedJSON, AppendFeedJSON, and AppendRankedRowJSON for the
+// home's ranked_for_you row) serve the feed the ranking pipeline stored
+// (Options.Feeds, usually FeedChain of Redis and PostgreSQL); nothing is
+// ranked on a request. Every request filters the stored feed again against
+// the current generation: a video the viewer may no longer see is skipped
+// at once, and a reason never names a video or folder the viewer may not
+// see. With Options.FeedChanges (the pipeline's announcements of the users
+// whose feed it wrote), the Service keeps the stored feeds of the users it
+// served last (MaxCachedFeeds, least recently served out first), decoded
+// and resolved against the generation's tree, each item's JSON made once:
+// a request then reads neither Redis nor PostgreSQL. A kept feed is read
+// again when its user is announced, when any announcement may have been
+// lost (an empty user id), on a content change, and after FeedMaxAge; a
+// read that began before an announcement is served but not kept.
+//
 // # Errors and concurrency
 //
 // Errors wrap ErrNotFound, ErrInvalid, ErrNotReady or ErrUnavailable (an

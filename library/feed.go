@@ -107,120 +107,167 @@ type FeedPage struct {
 // Without Options.Feeds, or before the viewer's feed is computed, the page
 // is empty.
 func (s *Service) Feed(ctx context.Context, v Viewer, cursorArg string, limit int) (*FeedPage, error) {
-	fp, err := s.feed(ctx, v, cursorArg, limit)
+	page := &FeedPage{Videos: []FeedVideo{}}
+	m, err := s.feedWalk(ctx, v, cursorArg, limit, func(st *state, sf *storedFeed, view *entitle.View, it *feedItem) {
+		r := it.reason().In(view)
+		page.Videos = append(page.Videos, FeedVideo{VideoSummary: it.vn.summary(), Score: it.score,
+			Reason: r.Text(st.snap, view), ReasonKind: r.Kind})
+	})
 	if err != nil {
 		return nil, err
 	}
-	page := &FeedPage{Videos: make([]FeedVideo, len(fp.nodes)), NextCursor: fp.next, ComputedAt: fp.computed, Version: fp.st.version}
-	for i, vn := range fp.nodes {
-		page.Videos[i] = FeedVideo{VideoSummary: vn.summary(), Score: fp.items[i].Score, Reason: fp.reasons[i].Text(fp.st.snap, fp.view),
-			ReasonKind: fp.reasons[i].Kind}
-	}
+	page.NextCursor, page.ComputedAt, page.Version = m.next, m.computed, m.st.version
 	return page, nil
 }
 
 // FeedJSON is Feed encoded (the bytes json.Marshal gives), without
-// reflection: GET /feed.
+// reflection.
 func (s *Service) FeedJSON(ctx context.Context, v Viewer, cursorArg string, limit int) ([]byte, error) {
-	fp, err := s.feed(ctx, v, cursorArg, limit)
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, 128+512*len(fp.nodes))
+	return s.AppendFeedJSON(ctx, nil, v, cursorArg, limit)
+}
+
+// AppendFeedJSON appends FeedJSON's bytes to b (GET /feed, with a reused
+// buffer). On an error b is returned unchanged.
+func (s *Service) AppendFeedJSON(ctx context.Context, b []byte, v Viewer, cursorArg string, limit int) ([]byte, error) {
+	n := len(b)
 	b = append(b, `{"videos":[`...)
-	for i, vn := range fp.nodes {
-		if i > 0 {
+	first := true
+	m, err := s.feedWalk(ctx, v, cursorArg, limit, func(st *state, sf *storedFeed, view *entitle.View, it *feedItem) {
+		if !first {
 			b = append(b, ',')
 		}
-		sum := vn.summaryJSON()
-		b = append(b, sum[:len(sum)-1]...)
-		b = append(b, `,"score":`...)
-		b = appendJSONFloat(b, fp.items[i].Score)
-		b = append(b, `,"reason":`...)
-		b = appendJSONString(b, fp.reasons[i].Text(fp.st.snap, fp.view))
-		b = append(b, `,"reason_kind":`...)
-		b = appendJSONString(b, string(fp.reasons[i].Kind))
-		b = append(b, '}')
+		first = false
+		b = appendFeedItem(b, st, sf, view, it)
+	})
+	if err != nil {
+		return b[:n], err
 	}
 	b = append(b, ']')
-	if fp.next != "" {
+	if m.next != "" {
 		b = append(b, `,"next_cursor":`...)
-		b = appendJSONString(b, fp.next)
+		b = appendJSONString(b, m.next)
 	}
-	b = appendJSONTime(b, `,"computed_at":`, fp.computed)
+	b = appendJSONTime(b, `,"computed_at":`, m.computed)
 	b = append(b, `,"version":`...)
-	b = appendJSONString(b, fp.st.version)
+	b = appendJSONString(b, m.st.version)
 	return append(b, '}'), nil
 }
 
-// feedPage is one filtered page of a stored feed, before encoding.
-type feedPage struct {
+// RankedRowTitle is the title of the home's ranked_for_you row.
+const RankedRowTitle = "For you"
+
+// AppendRankedRowJSON appends the home's ranked_for_you row, the first n
+// videos of the viewer's feed as Feed gives them:
+// {"kind":"ranked_for_you","title":"For you","videos":[…]}. When the viewer
+// has none to show, b is returned unchanged.
+func (s *Service) AppendRankedRowJSON(ctx context.Context, b []byte, v Viewer, n int) ([]byte, error) {
+	start := len(b)
+	b = append(b, `{"kind":`...)
+	b = appendJSONString(b, RowRankedForYou)
+	b = append(b, `,"title":`...)
+	b = appendJSONString(b, RankedRowTitle)
+	b = append(b, `,"videos":[`...)
+	count := 0
+	_, err := s.feedWalk(ctx, v, "", n, func(st *state, sf *storedFeed, view *entitle.View, it *feedItem) {
+		if count > 0 {
+			b = append(b, ',')
+		}
+		count++
+		b = appendFeedItem(b, st, sf, view, it)
+	})
+	if err != nil || count == 0 {
+		return b[:start], err
+	}
+	return append(b, ']', '}'), nil
+}
+
+// appendFeedItem appends the item's FeedVideo object, with its reason as
+// the viewer may be told it. When the viewer may see what the reason names,
+// the words do not depend on the viewer and the item's kept encoding is
+// used.
+func appendFeedItem(b []byte, st *state, sf *storedFeed, view *entitle.View, it *feedItem) []byte {
+	if sf.kept && (it.rv == nil || view.VideoAt(it.rv.pos)) && (it.rf == nil || view.FolderAt(it.rf.pos)) {
+		return append(b, it.frag.get(func(b []byte) []byte { return encodeFeedItem(b, st, view, it) })...)
+	}
+	return encodeFeedItem(b, st, view, it)
+}
+
+func encodeFeedItem(b []byte, st *state, view *entitle.View, it *feedItem) []byte {
+	sum := it.vn.summaryJSON()
+	b = append(b, sum[:len(sum)-1]...)
+	b = append(b, `,"score":`...)
+	b = appendJSONFloat(b, it.score)
+	r := it.reason().In(view)
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, r.Text(st.snap, view))
+	b = append(b, `,"reason_kind":`...)
+	b = appendJSONString(b, string(r.Kind))
+	return append(b, '}')
+}
+
+// feedMeta is what a page of a feed says besides its videos.
+type feedMeta struct {
 	st       *state
-	view     *entitle.View
-	nodes    []*videoNode
-	items    []rank.Item
-	reasons  []rank.Reason // as the viewer may be told them (rank.Reason.In)
 	next     string
 	computed time.Time
 }
 
-func (s *Service) feed(ctx context.Context, v Viewer, cursorArg string, limit int) (*feedPage, error) {
+// feedWalk calls each for the videos of one page of the viewer's stored
+// feed that the viewer may see now, in order.
+func (s *Service) feedWalk(ctx context.Context, v Viewer, cursorArg string, limit int,
+	each func(st *state, sf *storedFeed, view *entitle.View, it *feedItem)) (feedMeta, error) {
 	st, err := s.current()
 	if err != nil {
-		return nil, err
+		return feedMeta{}, err
 	}
 	limit, err = s.pageSize(limit)
 	if err != nil {
-		return nil, err
+		return feedMeta{}, err
 	}
 	cur, err := decodeFeedCursor(cursorArg)
 	if err != nil {
-		return nil, err
+		return feedMeta{}, err
 	}
 	s.noteAudience(v)
-	fp := &feedPage{st: st}
-	if s.opts.Feeds == nil || v.UserID == "" {
-		return fp, nil
-	}
-	f, err := s.opts.Feeds.RankedFeed(ctx, v.UserID, st.content)
-	if errors.Is(err, rank.ErrNoFeed) {
-		return fp, nil
-	}
+	m := feedMeta{st: st}
+	sf, err := s.storedFeed(ctx, st, v.UserID)
 	if err != nil {
-		return nil, fmt.Errorf("library: feed: %w", err)
+		return feedMeta{}, fmt.Errorf("library: feed: %w", err)
 	}
-	fp.computed = f.ComputedAt
+	if sf == nil {
+		return m, nil
+	}
+	m.computed = sf.computed
 	start := 0
 	if cursorArg != "" {
-		if gen := feedGen(f); gen != 0 && cur.gen == gen && cur.next <= len(f.Items) {
+		if sf.gen != 0 && cur.gen == sf.gen && cur.next <= len(sf.items) {
 			start = cur.next
 		} else { // the feed was recomputed: continue after the last video if it is still there
-			for i, it := range f.Items {
-				if it.VideoID == cur.last {
+			for i := range sf.items {
+				if vn := sf.items[i].vn; vn != nil && vn.v.VimeoID == cur.last {
 					start = i + 1
 					break
 				}
 			}
 		}
 	}
-	fp.view = st.idx.Visible(audienceOf(v))
-	n := min(limit, len(f.Items))
-	fp.nodes, fp.items, fp.reasons = make([]*videoNode, 0, n), make([]rank.Item, 0, n), make([]rank.Reason, 0, n)
+	view := st.idx.Visible(audienceOf(v))
+	served := 0
+	var last *videoNode
 	i := start
-	for ; i < len(f.Items) && len(fp.nodes) < limit; i++ {
-		it := f.Items[i]
-		vn := st.videos[it.VideoID]
-		if vn == nil || !fp.view.VideoAt(vn.pos) {
+	for ; i < len(sf.items) && served < limit; i++ {
+		it := &sf.items[i]
+		if it.vn == nil || !view.VideoAt(it.vn.pos) {
 			continue
 		}
-		fp.nodes = append(fp.nodes, vn)
-		fp.items = append(fp.items, it)
-		fp.reasons = append(fp.reasons, it.Reason.In(fp.view))
+		each(st, sf, view, it)
+		served++
+		last = it.vn
 	}
-	if i < len(f.Items) && len(fp.nodes) > 0 {
-		fp.next = feedCursor{gen: feedGen(f), next: i, last: fp.nodes[len(fp.nodes)-1].v.VimeoID}.encode()
+	if i < len(sf.items) && last != nil {
+		m.next = feedCursor{gen: sf.gen, next: i, last: last.v.VimeoID}.encode()
 	}
-	return fp, nil
+	return m, nil
 }
 
 // appendJSONFloat appends f as encoding/json writes a float64.

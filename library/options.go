@@ -93,6 +93,8 @@ const (
 	DefaultMaxCachedPages = 20_000
 	DefaultMaxCachedBytes = 32 << 20
 	DefaultCacheTimeout   = 50 * time.Millisecond
+	DefaultMaxCachedFeeds = 4096
+	DefaultFeedMaxAge     = 30 * time.Second
 )
 
 // Options tune a Service. The zero value (and nil) is valid.
@@ -123,6 +125,20 @@ type Options struct {
 	// Feeds, if set, gives users' stored ranked feeds (Feed and the home's
 	// ranked_for_you row): usually FeedChain(Redis, PostgreSQL).
 	Feeds FeedSource
+	// FeedChanges, if set, announces the users whose stored feed changed
+	// (Run follows it), and the Service then keeps the stored feeds of the
+	// users it served last in process, decoded and resolved against the
+	// loaded tree (MaxCachedFeeds), instead of reading Feeds on every feed
+	// request and home page. Without it, Feeds is read every time.
+	FeedChanges FeedChanges
+	// MaxCachedFeeds bounds that cache in users, the least recently served
+	// out first (default DefaultMaxCachedFeeds; about 15 KB each for a feed
+	// of 200). FeedMaxAge is how long a cached feed is served before Feeds is
+	// read again (default DefaultFeedMaxAge): the bound on how stale a feed
+	// can be should an announcement be lost. A content change reads every
+	// feed again on its next use.
+	MaxCachedFeeds int
+	FeedMaxAge     time.Duration
 	// Audiences, if set, records each viewer's roles and segments when they
 	// change (for the ranking pipeline); Feed and the home call it.
 	Audiences AudienceRecorder
@@ -164,6 +180,12 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if r.MaxCachedBytes <= 0 {
 		r.MaxCachedBytes = DefaultMaxCachedBytes
+	}
+	if r.MaxCachedFeeds <= 0 {
+		r.MaxCachedFeeds = DefaultMaxCachedFeeds
+	}
+	if r.FeedMaxAge <= 0 {
+		r.FeedMaxAge = DefaultFeedMaxAge
 	}
 	if r.Now == nil {
 		r.Now = time.Now

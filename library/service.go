@@ -27,7 +27,8 @@ type Service struct {
 	setSem  chan struct{}
 	wanted  wanted
 
-	audiences sync.Map // user id → the audience key last recorded (Options.Audiences)
+	audiences sync.Map   // user id → the audience key last recorded (Options.Audiences)
+	feeds     *feedCache // stored feeds, when Options.FeedChanges is set
 }
 
 // New returns a Service over the store. It does no I/O: call Refresh (or
@@ -41,7 +42,11 @@ func New(store Store, opts *Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: store, opts: o, log: o.Logger, setSem: make(chan struct{}, 64)}, nil
+	s := &Service{store: store, opts: o, log: o.Logger, setSem: make(chan struct{}, 64)}
+	if o.Feeds != nil && o.FeedChanges != nil {
+		s.feeds = newFeedCache(o.MaxCachedFeeds, o.FeedMaxAge)
+	}
+	return s, nil
 }
 
 // Ready reports whether a generation is loaded.
@@ -161,8 +166,10 @@ func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 // Run keeps the generation current until ctx is done: it loads the first
 // generation (retrying with backoff), then rebuilds when Options.Versions
 // announces a version newer than the loaded one, and checks the store's
-// versions every Options.PollInterval as a fallback. It returns ctx's error.
+// versions every Options.PollInterval as a fallback; it applies
+// Options.FeedChanges to the cached feeds. It returns ctx's error.
 func (s *Service) Run(ctx context.Context) error {
+	defer s.followFeedChanges(ctx)()
 	var changes <-chan VersionChange
 	if s.opts.Versions != nil {
 		ch, stop := s.opts.Versions.Subscribe(ctx)

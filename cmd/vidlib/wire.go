@@ -443,6 +443,7 @@ func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *a
 	o := &library.Options{Versions: v, Feeds: library.FeedChain(b), Audiences: b}
 	if r.RS != nil {
 		o.Feeds = library.FeedChain(r.RS, b)
+		o.FeedChanges = api.RedisFeedChanges(r.RS) // the ranking pipeline announces new feeds
 	}
 	if rate := cfg.Audit.AccessSampleRate; rate > 0 {
 		aa, err := a.Access(&audit.AccessOptions{SampleRate: rate})

@@ -52,13 +52,17 @@
 // and the home's ranked_for_you row serve the feed the ranking pipeline
 // stored (library.Options.Feeds: Redis with PostgreSQL behind it), filtered
 // against the current snapshot and entitlements; nothing is ranked on the
-// request.
+// request. With library.Options.FeedChanges (RedisFeedChanges: the
+// announcements redisstore makes when a feed is written) each instance keeps
+// the feeds it served in process and reads a user's feed again when it is
+// announced.
 //
 // New builds a Server without I/O; Handler serves it in-process; Start or
 // Serve listen and Shutdown stops gracefully. Module (fx) does the same in an
 // application's lifecycle; LibraryModule provides and runs the
-// library.Service. RedisVersions and RedisCache adapt store/redisstore to the
-// library's Versions and Cache interfaces.
+// library.Service. RedisVersions, RedisFeedChanges and RedisCache adapt
+// store/redisstore to the library's Versions, FeedChanges and Cache
+// interfaces.
 //
 // A Server is safe for concurrent use.
 package api

@@ -36,6 +36,17 @@ func (r redisVersions) Subscribe(ctx context.Context) (<-chan library.VersionCha
 	}
 }
 
+// RedisFeedChanges adapts redisstore's ranked-feed announcements
+// (SubscribeRanked: SetRanked and InvalidateRanked announce the user) to
+// library.FeedChanges.
+func RedisFeedChanges(rs *redisstore.Store) library.FeedChanges { return redisFeedChanges{rs} }
+
+type redisFeedChanges struct{ rs *redisstore.Store }
+
+func (r redisFeedChanges) Subscribe(ctx context.Context) (<-chan string, func()) {
+	return r.rs.SubscribeRanked(ctx)
+}
+
 // RedisCache adapts redisstore's versioned cache to library.Cache: home pages
 // under library:root:{role}:{profile_hash}:{version} and folder pages under
 // folder:{id}:{role}:{profile_hash}:{version}, written with ttl (0: the

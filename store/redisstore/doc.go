@@ -52,7 +52,11 @@
 //
 // SetRanked replaces a user's ranked feed: in one script it deletes every version of the
 // user's feed and writes the new one (lines of id, score and encoded reason), so "on ranking update,
-// replace only ranked-feed keys" holds and no other cache is touched.
+// replace only ranked-feed keys" holds and no other cache is touched. The same script
+// publishes the user id on the channel "ranked", and InvalidateRanked publishes the users
+// it deleted: SubscribeRanked delivers them (and "" when some may have been missed, after
+// a reconnect or when the reader fell behind), so readers that keep feeds in process
+// (library.Options.FeedChanges) read a user's feed again as soon as it changes.
 //
 // # Errors
 //

@@ -19,7 +19,8 @@ type RankedItem struct {
 
 // SetRanked replaces the user's ranked feed: in one atomic step it deletes every cached
 // version of the user's feed and stores items under RankedKey(userID, version) for ttl
-// (0: the default). Only ranked-feed keys are touched. Items keep their order; an empty
+// (0: the default), and announces the user on the ranked-feed channel (SubscribeRanked) in
+// the same step. Only ranked-feed keys are touched. Items keep their order; an empty
 // list is stored as such (Ranked then returns an empty list, not ErrMiss). Empty or
 // duplicate video ids and non-finite scores are ErrInvalid, and nothing changes.
 func (s *Store) SetRanked(ctx context.Context, userID string, version int64, items []RankedItem, ttl time.Duration) error {
@@ -48,7 +49,7 @@ func (s *Store) SetRanked(ctx context.Context, userID string, version int64, ite
 		}
 	}
 	b := encodeRanked(items)
-	if err := replaceScript.Run(ctx, s.client, []string{s.key(k), s.index(k.owner)}, ms, b).Err(); err != nil {
+	if err := replaceScript.Run(ctx, s.client, []string{s.key(k), s.index(k.owner)}, ms, b, s.prefix+rankedChannel, userID).Err(); err != nil {
 		return fmt.Errorf("redisstore: set ranked %s: %w", k, err)
 	}
 	return nil

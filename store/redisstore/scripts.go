@@ -41,14 +41,19 @@ end
 return #KEYS / 2
 `)
 
-// replaceScript: KEYS = key, index; ARGV = ttl_ms, value. Removes every key of the owner,
-// then writes key: the owner ends up with exactly this one key.
+// replaceScript: KEYS = key, index; ARGV = ttl_ms, value, channel, message. Removes every
+// key of the owner, then writes key: the owner ends up with exactly this one key. Then, if
+// channel is not "", publishes message on it, in the same atomic step: a subscriber that
+// reads the key after the message sees the new value.
 var replaceScript = redis.NewScript(indexLua + `
 local removed = unlink_members(KEYS[2])
 local now = now_ms()
 local ttl = tonumber(ARGV[1])
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
 index(KEYS[2], KEYS[1], now, ttl)
+if ARGV[3] ~= '' then
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
+end
 return removed
 `)
 

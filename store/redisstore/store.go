@@ -222,9 +222,14 @@ func (s *Store) InvalidateVideos(ctx context.Context, videoIDs ...string) (int64
 	return s.invalidate(ctx, "videos", videoOwner, videoIDs)
 }
 
-// InvalidateRanked deletes every cached ranked feed (all versions) of the given users.
+// InvalidateRanked deletes every cached ranked feed (all versions) of the given users,
+// then announces each user on the ranked-feed channel (SubscribeRanked).
 func (s *Store) InvalidateRanked(ctx context.Context, userIDs ...string) (int64, error) {
-	return s.invalidate(ctx, "ranked feeds", rankedOwner, userIDs)
+	n, err := s.invalidate(ctx, "ranked feeds", rankedOwner, userIDs)
+	if err != nil {
+		return n, err
+	}
+	return n, s.announceRanked(ctx, userIDs)
 }
 
 // InvalidateLibraryRoot deletes every cached library root (all roles, profiles,
