@@ -82,6 +82,13 @@
 // itself is checked on every request, on most of them from the Verifier's
 // cache (one SHA-256 of the token keys both caches).
 //
+// With Options.Audiences, each resolution also records the user's roles and
+// segments (the audience) when they differ from what this Service recorded
+// last, in the background and in order per user: offline readers such as
+// the ranking pipeline need them, and group roles and claim segments exist
+// only in tokens. What was recorded is remembered for at most MaxPrincipals
+// users; a failed write is logged and retried at the next resolution.
+//
 // Each sign-in (a token session: Cognito's origin_jti, else auth_time, jti or
 // iat) is audited once per process through the Auditor, with a Key that is the
 // same on every instance so a deduplicating consumer keeps one record. If the

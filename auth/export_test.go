@@ -7,3 +7,21 @@ func CachedTokens(v *Verifier) int {
 	}
 	return v.cache.len()
 }
+
+// WaitAudiences waits until s has written the audiences it queued.
+func WaitAudiences(s *Service) {
+	a := s.audiences
+	a.mu.Lock()
+	idle, writing := a.idle, a.writing
+	a.mu.Unlock()
+	if writing {
+		<-idle
+	}
+}
+
+// RememberedAudiences is how many users' audiences s remembers.
+func RememberedAudiences(s *Service) int {
+	s.audiences.mu.Lock()
+	defer s.audiences.mu.Unlock()
+	return len(s.audiences.last)
+}

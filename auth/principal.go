@@ -103,6 +103,12 @@ type Options struct {
 	// bad tokens cannot flood the audit log; refusals beyond it are logged.
 	RefusalAuditRate  float64
 	RefusalAuditBurst int
+	// Audiences, if set, records each user's roles and segments when a
+	// principal is resolved (once per PrincipalTTL per token) and they differ
+	// from what this Service last recorded for the user; in the background,
+	// a failure logged and retried at the next resolution. The memory of
+	// what was recorded is bounded by MaxPrincipals users.
+	Audiences AudienceRecorder
 	// Realm is the WWW-Authenticate realm (default "vidlib").
 	Realm  string
 	Now    func() time.Time // default time.Now
@@ -120,6 +126,8 @@ type Service struct {
 	log      *zap.Logger
 
 	refusals *rate.Limiter // of refused sign-ins audited
+
+	audiences *audiences // nil without Options.Audiences
 
 	mu         sync.Mutex
 	principals map[[32]byte]cachedPrincipal
@@ -174,6 +182,9 @@ func New(verifier TokenVerifier, users UserStore, auditor Auditor, opts *Options
 		s.log = zap.NewNop()
 	}
 	s.log = s.log.Named("auth")
+	if o.Audiences != nil {
+		s.audiences = newAudiences(o.Audiences, o.MaxPrincipals, s.log)
+	}
 	return s, nil
 }
 
@@ -305,6 +316,7 @@ func (s *Service) resolve(ctx context.Context, key [32]byte, tok *Token, now tim
 		s.log.Info("sign-in", zap.String("user_id", u.ID), zap.String("provider", id.Provider), zap.Bool("created", created))
 	}
 	s.store(key, p, now)
+	s.audiences.note(p)
 	return p, nil
 }
 

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/rank"
 )
@@ -51,36 +49,6 @@ func (c feedChain) RankedFeed(ctx context.Context, userID string, version int64)
 		return nil, firstErr
 	}
 	return nil, rank.ErrNoFeed
-}
-
-// AudienceRecorder keeps the roles and segments each user is served with
-// (store/pgstore: user_audiences), for the ranking pipeline, which ranks
-// users offline: roles from identity-provider groups and segments from
-// token claims exist only in tokens.
-type AudienceRecorder interface {
-	RecordAudience(ctx context.Context, userID string, roles []string, segments map[string]string) error
-}
-
-// noteAudience records the viewer's audience when it differs from the one
-// this process last recorded for the user, in the background (a failure is
-// logged and retried on the user's next request).
-func (s *Service) noteAudience(v Viewer) {
-	if s.opts.Audiences == nil || v.UserID == "" {
-		return
-	}
-	key := audienceOf(v).Key()
-	if prev, ok := s.audiences.Load(v.UserID); ok && prev.(string) == key {
-		return
-	}
-	s.audiences.Store(v.UserID, key)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.opts.Audiences.RecordAudience(ctx, v.UserID, v.Roles, v.Segments); err != nil {
-			s.audiences.Delete(v.UserID)
-			s.log.Warn("audience not recorded", zap.String("user_id", v.UserID), zap.Error(err))
-		}
-	}()
 }
 
 // FeedVideo is a video of a ranked feed with the reason it is there.
@@ -228,7 +196,6 @@ func (s *Service) feedWalk(ctx context.Context, v Viewer, cursorArg string, limi
 	if err != nil {
 		return feedMeta{}, err
 	}
-	s.noteAudience(v)
 	m := feedMeta{st: st}
 	sf, err := s.storedFeed(ctx, st, v.UserID)
 	if err != nil {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -106,41 +103,6 @@ func TestFeedFilteredAtServeTime(t *testing.T) {
 	lib2, _ := seeded(t, &library.Options{PollInterval: -1, Feeds: library.FeedChain(&feeds{err: boom})})
 	_, err = lib2.Feed(ctx, alice, "", 10)
 	require.ErrorIs(t, err, boom)
-}
-
-type audienceLog struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (a *audienceLog) RecordAudience(_ context.Context, user string, roles []string, segments map[string]string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.seen = append(a.seen, fmt.Sprint(user, roles, segments))
-	return nil
-}
-
-func (a *audienceLog) list() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.seen)
-}
-
-func TestFeedRecordsTheAudienceWhenItChanges(t *testing.T) {
-	ctx := context.Background()
-	rec := &audienceLog{}
-	lib, _ := seeded(t, &library.Options{PollInterval: -1, Feeds: &feeds{}, Audiences: rec})
-	for range 3 {
-		_, err := lib.Feed(ctx, alice, "", 10)
-		require.NoError(t, err)
-	}
-	require.Eventually(t, func() bool { return len(rec.list()) == 1 }, 2*time.Second, 5*time.Millisecond)
-	promoted := alice
-	promoted.Roles = []string{"sales", "eng"}
-	_, err := lib.Feed(ctx, promoted, "", 10)
-	require.NoError(t, err)
-	require.Eventually(t, func() bool { return len(rec.list()) == 2 }, 2*time.Second, 5*time.Millisecond)
-	require.Equal(t, "u-alice[sales eng] map[]", rec.list()[1])
 }
 
 // FeedJSON is byte for byte json.Marshal of Feed, on every page.

@@ -139,9 +139,6 @@ type Options struct {
 	// feed again on its next use.
 	MaxCachedFeeds int
 	FeedMaxAge     time.Duration
-	// Audiences, if set, records each viewer's roles and segments when they
-	// change (for the ranking pipeline); Feed and the home call it.
-	Audiences AudienceRecorder
 	// Auditor, if set, records every playback decision; a failure to record an
 	// allowed playback refuses it (ErrUnavailable).
 	Auditor Auditor

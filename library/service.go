@@ -27,8 +27,7 @@ type Service struct {
 	setSem  chan struct{}
 	wanted  wanted
 
-	audiences sync.Map   // user id → the audience key last recorded (Options.Audiences)
-	feeds     *feedCache // stored feeds, when Options.FeedChanges is set
+	feeds *feedCache // stored feeds, when Options.FeedChanges is set
 }
 
 // New returns a Service over the store. It does no I/O: call Refresh (or

@@ -64,7 +64,7 @@ type backend interface {
 	consumers.WatchEventRetention
 	consumers.RankingStore
 	library.FeedSource
-	library.AudienceRecorder
+	auth.AudienceRecorder
 	api.ProgressStore
 }
 
@@ -414,7 +414,7 @@ type issuers []auth.Issuer
 
 func provideIssuers(cfg *config.Config) issuers { return cfg.Auth.Issuers() }
 
-func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, a *audit.Recorder, lc fx.Lifecycle, log *zap.Logger) (*auth.Service, error) {
+func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, b backend, a *audit.Recorder, lc fx.Lifecycle, log *zap.Logger) (*auth.Service, error) {
 	if len(is) == 0 {
 		return nil, errors.New("no token issuer configured: set --cognito-user-pool-id (and --cognito-client-ids), --google-client-ids or --apple-audiences")
 	}
@@ -424,6 +424,7 @@ func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, a *audit.
 	}
 	o := cfg.Auth.Options()
 	o.Logger = log.Named("auth")
+	o.Audiences = b // user_audiences: the ranking pipeline ranks users with them
 	svc, err := auth.New(v, users, a.Logins(), &o)
 	if err != nil {
 		return nil, err
@@ -440,7 +441,7 @@ func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *a
 	// Playback decisions are not audited by default: the spec makes
 	// access-decision audits configurable (--audit-access-sample).
 	// Ranked feeds come from Redis with the store behind it.
-	o := &library.Options{Versions: v, Feeds: library.FeedChain(b), Audiences: b}
+	o := &library.Options{Versions: v, Feeds: library.FeedChain(b)}
 	if r.RS != nil {
 		o.Feeds = library.FeedChain(r.RS, b)
 		o.FeedChanges = api.RedisFeedChanges(r.RS) // the ranking pipeline announces new feeds

@@ -62,7 +62,8 @@ var (
 	uGold  = authtest.User{Email: "gold@example.com", Extra: map[string]any{"custom:tier": "gold"}}
 )
 
-// newAuth returns an auth.Service trusting a fresh local issuer, over users.
+// newAuth returns an auth.Service trusting a fresh local issuer, over users
+// (recording audiences in users when it can).
 func newAuth(t testing.TB, users auth.UserStore) (*authtest.Issuer, *auth.Service) {
 	t.Helper()
 	is, err := authtest.Start(&authtest.Options{Keys: testKeys()})
@@ -70,10 +71,14 @@ func newAuth(t testing.TB, users auth.UserStore) (*authtest.Issuer, *auth.Servic
 	t.Cleanup(is.Close)
 	v, err := auth.NewVerifier([]auth.Issuer{{Kind: auth.Cognito, URL: is.URL(), ClientIDs: []string{is.ClientID()}}}, nil)
 	require.NoError(t, err)
-	as, err := auth.New(v, users, nopAuditor{}, &auth.Options{
+	o := &auth.Options{
 		GroupRoles:    map[string][]string{"sales": {"sales"}, "eng": {"eng"}},
 		SegmentClaims: map[string]string{"custom:tier": "tier"},
-	})
+	}
+	if ar, ok := users.(auth.AudienceRecorder); ok { // as vidlib api records them
+		o.Audiences = ar
+	}
+	as, err := auth.New(v, users, nopAuditor{}, o)
 	require.NoError(t, err)
 	return is, as
 }

@@ -44,8 +44,8 @@
 // rank.Options.Size, default 200) is written to the store
 // (user_video_rankings) and the cache (ranked:{user}:{version}), and
 // announced on ranking.updated. Users are ranked with their granted roles,
-// stored profile and the audience the read API last served them
-// (user_audiences), inside what that audience may see; the API filters the
+// stored profile and the audience they last signed in with
+// (user_audiences, recorded by auth), inside what that audience may see; the API filters the
 // stored feed again when it serves it.
 //
 // Module is the fx module; NewAudit and Provide build the same without fx.

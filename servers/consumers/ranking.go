@@ -45,8 +45,9 @@ type RankingStore interface {
 	ListUsers(ctx context.Context, after string, limit int) ([]auth.User, error)
 	User(ctx context.Context, userID string) (auth.User, error)
 	UserRoles(ctx context.Context, userID string) ([]string, error)
-	// UserAudience is the audience the read API last served the user with
-	// (roles from groups and segments from claims live only in tokens).
+	// UserAudience is the audience the user last signed in with, recorded
+	// by auth when it resolves a principal (roles from groups and segments
+	// from claims live only in tokens).
 	UserAudience(ctx context.Context, userID string) ([]string, map[string]string, error)
 	History(ctx context.Context, userID string, before time.Time, beforeVideo string, limit int) ([]analytics.Progress, error)
 	SetRankedFeed(ctx context.Context, f *rank.Feed) error
@@ -377,7 +378,7 @@ func (k *Ranking) loadUser(ctx context.Context, u auth.User) (rank.User, error) 
 	if err != nil {
 		return rank.User{}, fmt.Errorf("consumers: ranking: audience of %s: %w", u.ID, err)
 	}
-	// The audience the user was last served with, and what is stored now:
+	// The audience the user last signed in with, and what is stored now:
 	// granted roles, and the profile (which overrides claims, as in auth).
 	segments := maps.Clone(seenSegments)
 	if segments == nil {

@@ -20,7 +20,7 @@ type audience struct {
 	segments map[string]string
 }
 
-// RecordAudience keeps the roles and segments the user was last served with.
+// RecordAudience keeps the roles and segments the user last signed in with.
 func (s *Store) RecordAudience(_ context.Context, userID string, roles []string, segments map[string]string) error {
 	s.ranking.mu.Lock()
 	defer s.ranking.mu.Unlock()

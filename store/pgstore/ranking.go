@@ -74,8 +74,9 @@ func (s *Store) RankedFeed(ctx context.Context, userID string, _ int64) (*rank.F
 	return f, nil
 }
 
-// RecordAudience keeps the roles and segments the user was last served
-// with (user_audiences).
+// RecordAudience keeps the roles and segments the user last signed in
+// with (user_audiences). An unchanged audience writes nothing (the row and
+// its seen_at, when the audience was first seen, stay as they are).
 func (s *Store) RecordAudience(ctx context.Context, userID string, roles []string, segments map[string]string) error {
 	if roles == nil {
 		roles = []string{}
@@ -84,7 +85,8 @@ func (s *Store) RecordAudience(ctx context.Context, userID string, roles []strin
 		segments = map[string]string{}
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO user_audiences (user_id, roles, segments, seen_at) VALUES ($1, $2, $3, now())
-		ON CONFLICT (user_id) DO UPDATE SET roles = excluded.roles, segments = excluded.segments, seen_at = excluded.seen_at`,
+		ON CONFLICT (user_id) DO UPDATE SET roles = excluded.roles, segments = excluded.segments, seen_at = excluded.seen_at
+		WHERE user_audiences.roles IS DISTINCT FROM excluded.roles OR user_audiences.segments IS DISTINCT FROM excluded.segments`,
 		userID, roles, segments)
 	if err != nil {
 		return fmt.Errorf("pgstore: record audience of %s: %w", userID, err)
