@@ -173,6 +173,9 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 			consumers.Module,
 			fx.Invoke(watchConsumerLag),
 		)
+		if p.api || p.admin { // the process loads the library: rank over its index, not a second copy
+			opts = append(opts, fx.Provide(func(l *library.Service) consumers.IndexSource { return l }))
+		}
 	}
 	opts = append(opts, fx.Invoke(logStart))
 	return fx.Options(append(opts, extra...)...)

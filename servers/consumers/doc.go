@@ -43,10 +43,14 @@
 // the model from every user's history and rank everyone. Each feed (top
 // rank.Options.Size, default 200) is written to the store
 // (user_video_rankings) and the cache (ranked:{user}:{version}), and
-// announced on ranking.updated. Users are ranked with their granted roles,
-// stored profile and the audience they last signed in with
-// (user_audiences, recorded by auth), inside what that audience may see; the API filters the
-// stored feed again when it serves it.
+// announced on ranking.updated (and, through the cache, on the Redis channel
+// the API instances follow). Users are ranked with their granted roles,
+// stored profile and the audience they last signed in with (user_audiences,
+// recorded by auth), inside what that audience may see; the API filters the
+// stored feed again when it serves it. The pipeline compiles its own index
+// from the store's tree and rules, unless RankingOptions.Index gives it the
+// library a process already serves (vidlib all): then it ranks over that
+// loaded index and watches its versions, and reads no tree from the store.
 //
 // Module is the fx module; NewAudit and Provide build the same without fx.
 package consumers

@@ -43,6 +43,10 @@ type Params struct {
 	// when provided too, receives the feeds (store/redisstore).
 	RankingStore RankingStore `optional:"true"`
 	FeedCache    FeedCache    `optional:"true"`
+	// Index, when provided (the library.Service of a process that also
+	// serves the library), is what the ranking pipeline ranks over
+	// (RankingOptions.Index).
+	Index IndexSource `optional:"true"`
 }
 
 // Result is what the module provides.
@@ -111,6 +115,9 @@ func Provide(p Params) (Result, error) {
 		}
 		if c.Ranking.Cache == nil && p.FeedCache != nil {
 			c.Ranking.Cache = p.FeedCache
+		}
+		if c.Ranking.Index == nil && p.Index != nil {
+			c.Ranking.Index = p.Index
 		}
 		rk, err := NewRanking(p.RankingStore, p.Publisher, &c.Ranking)
 		if err != nil {

@@ -58,9 +58,23 @@ type FeedCache interface {
 	SetRankedFeed(ctx context.Context, f *rank.Feed, ttl time.Duration) error
 }
 
+// IndexSource gives a loaded library generation's compiled entitlement
+// index, with its tree (Index.Snapshot): library.Service, when the ranking
+// pipeline runs in the process that serves the library.
+type IndexSource interface {
+	WaitReady(ctx context.Context) error
+	Index() (*entitle.Index, error)
+}
+
 // RankingOptions configure the ranking pipeline. The zero value is valid.
 type RankingOptions struct {
 	Group string // 0: GroupRanking
+	// Index, if set, is the library the process serves: the model is built
+	// over its loaded index, the one every request is filtered with, instead
+	// of a snapshot loaded from the store and an index compiled for the
+	// pipeline, and the version poll watches that index's versions instead of
+	// reading the store's. A split deployment leaves it nil.
+	Index IndexSource
 	// Rank tunes the ranking (nil: rank's defaults; Size 200).
 	Rank *rank.Options
 	// Cache, if set, receives every feed (ranked:{user}:{version}) for
@@ -229,11 +243,7 @@ func (k *Ranking) Run(ctx context.Context, sub events.Subscriber) error {
 }
 
 func (k *Ranking) versionsChanged(ctx context.Context) (bool, error) {
-	c, err := k.store.ContentVersion(ctx)
-	if err != nil {
-		return false, err
-	}
-	e, err := k.store.EntitlementVersion(ctx)
+	c, e, err := k.currentVersions(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -242,21 +252,59 @@ func (k *Ranking) versionsChanged(ctx context.Context) (bool, error) {
 	return k.model == nil || k.versions != [2]int64{c, e}, nil
 }
 
+// currentVersions are the content and entitlement versions the next Full
+// would rank with: the store's, or those of Options.Index's loaded index.
+func (k *Ranking) currentVersions(ctx context.Context) (content, ent int64, err error) {
+	if src := k.opts.Index; src != nil {
+		idx, err := src.Index()
+		if err != nil {
+			return 0, 0, err
+		}
+		return idx.Snapshot().Version(), idx.Version(), nil
+	}
+	if content, err = k.store.ContentVersion(ctx); err != nil {
+		return 0, 0, err
+	}
+	ent, err = k.store.EntitlementVersion(ctx)
+	return content, ent, err
+}
+
+// index is the compiled entitlement index to rank over: Options.Index's
+// loaded one (waiting for the first load), or one compiled from the store's
+// tree and rules.
+func (k *Ranking) index(ctx context.Context) (*entitle.Index, error) {
+	if src := k.opts.Index; src != nil {
+		if err := src.WaitReady(ctx); err != nil {
+			return nil, fmt.Errorf("consumers: ranking: library: %w", err)
+		}
+		idx, err := src.Index()
+		if err != nil {
+			return nil, fmt.Errorf("consumers: ranking: library: %w", err)
+		}
+		return idx, nil
+	}
+	snap, err := k.store.LoadSnapshot(ctx, tree.LoadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("consumers: ranking: snapshot: %w", err)
+	}
+	rules, rv, err := k.store.ListRules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("consumers: ranking: rules: %w", err)
+	}
+	idx, err := entitle.New(snap, rules, rv, nil)
+	if err != nil {
+		return nil, fmt.Errorf("consumers: ranking: index: %w", err)
+	}
+	return idx, nil
+}
+
 // Full rebuilds the model from the current library, rules and every user's
 // history, and recomputes every user's feed.
 func (k *Ranking) Full(ctx context.Context) error {
 	start := time.Now()
-	snap, err := k.store.LoadSnapshot(ctx, tree.LoadOptions{})
+	idx, err := k.index(ctx)
 	if err != nil {
-		return fmt.Errorf("consumers: ranking: snapshot: %w", err)
-	}
-	rules, rv, err := k.store.ListRules(ctx)
-	if err != nil {
-		return fmt.Errorf("consumers: ranking: rules: %w", err)
-	}
-	idx, err := entitle.New(snap, rules, rv, nil)
-	if err != nil {
-		return fmt.Errorf("consumers: ranking: index: %w", err)
+		return err
 	}
 	var users []rank.User
 	for after := ""; ; {
@@ -284,7 +332,7 @@ func (k *Ranking) Full(ctx context.Context) error {
 		return fmt.Errorf("consumers: ranking: %w", err)
 	}
 	k.mu.Lock()
-	k.model, k.versions = m, [2]int64{snap.Version(), rv}
+	k.model, k.versions = m, [2]int64{idx.Snapshot().Version(), idx.Version()}
 	k.mu.Unlock()
 	if err := k.rankAll(ctx, m, users); err != nil {
 		return err
