@@ -133,7 +133,7 @@ type Options struct {
 	FeedChanges FeedChanges
 	// MaxCachedFeeds bounds that cache in users, the least recently served
 	// out first (default DefaultMaxCachedFeeds; about 15 KB each for a feed
-	// of 200). FeedMaxAge is how long a cached feed is served before Feeds is
+	// of 200, plus about 300 bytes for each video served from it). FeedMaxAge is how long a cached feed is served before Feeds is
 	// read again (default DefaultFeedMaxAge): the bound on how stale a feed
 	// can be should an announcement be lost. A content change reads every
 	// feed again on its next use.
