@@ -298,3 +298,15 @@ func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
 }
+
+// ArgumentError is a call refused before anything was sent (an invalid
+// email, an empty user id).
+type ArgumentError struct{ Msg string }
+
+func (e *ArgumentError) Error() string { return "hubspot: invalid argument: " + e.Msg }
+
+// Is matches ErrInvalidArgument.
+func (e *ArgumentError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// Code is "invalid_argument".
+func (e *ArgumentError) Code() string { return "invalid_argument" }

@@ -99,13 +99,6 @@ type failure struct {
 	until time.Time
 }
 
-// IdentityToken is a token handed out, with where it came from.
-type IdentityToken struct {
-	Token     string
-	ExpiresAt time.Time
-	Minted    bool // minted for this call (false: cached)
-}
-
 // NewTokens returns Tokens minting through m.
 func NewTokens(m Minter, opts *TokensOptions) (*Tokens, error) {
 	if m == nil {
@@ -154,9 +147,9 @@ func (t *Tokens) usable(st storedToken, email string, now time.Time) bool {
 // first; a minting in progress carries on without the caller. Errors are
 // HubSpot's (*APIError, *CircuitOpenError, *TransportError; Code names
 // them), ctx's, or a store's.
-func (t *Tokens) IdentificationToken(ctx context.Context, userID, email, name string) (IdentityToken, error) {
+func (t *Tokens) IdentificationToken(ctx context.Context, userID, email, name string) (token string, expiresAt time.Time, err error) {
 	if userID == "" || !ValidEmail(email) {
-		return IdentityToken{}, fmt.Errorf("%w: user %q, email %q", ErrInvalidArgument, userID, email)
+		return "", time.Time{}, &ArgumentError{Msg: fmt.Sprintf("user %q, email %q", userID, email)}
 	}
 	now := t.o.Clock.Now()
 	t.mu.Lock()
@@ -164,15 +157,15 @@ func (t *Tokens) IdentificationToken(ctx context.Context, userID, email, name st
 	f, failed := t.failed[userID]
 	t.mu.Unlock()
 	if ok && t.usable(st, email, now) {
-		return IdentityToken{Token: st.Token, ExpiresAt: st.ExpiresAt}, nil
+		return st.Token, st.ExpiresAt, nil
 	}
 	if failed && f.email == email && now.Before(f.until) {
-		return IdentityToken{}, f.err
+		return "", time.Time{}, f.err
 	}
 	if st, ok, err := t.load(ctx, userID, email, now); err != nil {
-		return IdentityToken{}, err
+		return "", time.Time{}, err
 	} else if ok {
-		return IdentityToken{Token: st.Token, ExpiresAt: st.ExpiresAt}, nil
+		return st.Token, st.ExpiresAt, nil
 	}
 	ch := t.sf.DoChan(userID+"\x00"+email, func() (any, error) {
 		return t.mint(userID, email, name)
@@ -180,12 +173,12 @@ func (t *Tokens) IdentificationToken(ctx context.Context, userID, email, name st
 	select {
 	case r := <-ch:
 		if r.Err != nil {
-			return IdentityToken{}, r.Err
+			return "", time.Time{}, r.Err
 		}
 		st := r.Val.(storedToken)
-		return IdentityToken{Token: st.Token, ExpiresAt: st.ExpiresAt, Minted: !r.Shared}, nil
+		return st.Token, st.ExpiresAt, nil
 	case <-ctx.Done():
-		return IdentityToken{}, fmt.Errorf("hubspot: waiting for an identification token: %w", ctx.Err())
+		return "", time.Time{}, fmt.Errorf("hubspot: waiting for an identification token: %w", ctx.Err())
 	}
 }
 

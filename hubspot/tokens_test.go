@@ -26,10 +26,9 @@ func TestTokensMintedOnceAndReused(t *testing.T) {
 	fx := setup(t, nil, nil)
 	tk := newTokens(t, fx, nil)
 	ctx := context.Background()
-	first, err := tk.IdentificationToken(ctx, "u1", "ana@example.org", "Ana Reyes")
+	first, firstExp, err := tk.IdentificationToken(ctx, "u1", "ana@example.org", "Ana Reyes")
 	require.NoError(t, err)
-	require.True(t, first.Minted)
-	require.Equal(t, t0.Add(12*time.Hour), first.ExpiresAt)
+	require.Equal(t, t0.Add(12*time.Hour), firstExp)
 	issued := fx.fake.TokensFor("ana@example.org")
 	require.Len(t, issued, 1)
 	require.Equal(t, "Ana", issued[0].FirstName)
@@ -37,26 +36,24 @@ func TestTokensMintedOnceAndReused(t *testing.T) {
 	require.Equal(t, map[string]string{"appUserId": "u1", "source": "vidlib"}, issued[0].AgentContext)
 
 	fx.clock.Advance(10*time.Hour + 59*time.Minute)
-	again, err := tk.IdentificationToken(ctx, "u1", "ana@example.org", "Ana Reyes")
+	again, _, err := tk.IdentificationToken(ctx, "u1", "ana@example.org", "Ana Reyes")
 	require.NoError(t, err)
-	require.False(t, again.Minted)
-	require.Equal(t, first.Token, again.Token)
+	require.Equal(t, first, again)
 	require.Len(t, fx.fake.TokensFor("ana@example.org"), 1)
 
 	fx.clock.Advance(time.Minute) // 11 h: within an hour of the expiry
-	fresh, err := tk.IdentificationToken(ctx, "u1", "ana@example.org", "Ana Reyes")
+	fresh, freshExp, err := tk.IdentificationToken(ctx, "u1", "ana@example.org", "Ana Reyes")
 	require.NoError(t, err)
-	require.True(t, fresh.Minted)
-	require.NotEqual(t, first.Token, fresh.Token)
-	require.Equal(t, t0.Add(23*time.Hour), fresh.ExpiresAt)
+	require.NotEqual(t, first, fresh)
+	require.Equal(t, t0.Add(23*time.Hour), freshExp)
 	require.Len(t, fx.fake.TokensFor("ana@example.org"), 2)
 
 	// A changed email is a different identity: a new token.
-	_, err = tk.IdentificationToken(ctx, "u1", "ana.reyes@example.org", "Ana Reyes")
+	_, _, err = tk.IdentificationToken(ctx, "u1", "ana.reyes@example.org", "Ana Reyes")
 	require.NoError(t, err)
 	require.Len(t, fx.fake.TokensFor("ana.reyes@example.org"), 1)
 
-	_, err = tk.IdentificationToken(ctx, "u2", "", "")
+	_, _, err = tk.IdentificationToken(ctx, "u2", "", "")
 	require.ErrorIs(t, err, hubspot.ErrInvalidArgument)
 }
 
@@ -72,9 +69,9 @@ func TestTokensOneCallPerUser(t *testing.T) {
 	for i := range 300 {
 		wg.Go(func() {
 			email := users[i%len(users)]
-			tok, err := instances[i%len(instances)].IdentificationToken(context.Background(), email, email, "")
+			tok, _, err := instances[i%len(instances)].IdentificationToken(context.Background(), email, email, "")
 			if err == nil {
-				got <- email + "=" + tok.Token
+				got <- email + "=" + tok
 			}
 		})
 	}
@@ -97,21 +94,21 @@ func TestTokensFailFastAndRemember(t *testing.T) {
 	fx := setup(t, nil, &hubspot.Options{MaxAttempts: 1})
 	tk := newTokens(t, fx, nil)
 	fx.fake.FailAlways(hubspottest.Fault{Status: 500})
-	_, err := tk.IdentificationToken(context.Background(), "u1", "ana@example.org", "")
+	_, _, err := tk.IdentificationToken(context.Background(), "u1", "ana@example.org", "")
 	require.ErrorIs(t, err, hubspot.ErrServer)
-	_, err = tk.IdentificationToken(context.Background(), "u1", "ana@example.org", "")
+	_, _, err = tk.IdentificationToken(context.Background(), "u1", "ana@example.org", "")
 	require.ErrorIs(t, err, hubspot.ErrServer)
 	require.Equal(t, 1, fx.fake.Calls(hubspottest.OpVisitorToken), "the failure is remembered")
 	fx.fake.Recover()
 	fx.clock.Advance(hubspot.DefaultFailureTTL)
-	_, err = tk.IdentificationToken(context.Background(), "u1", "ana@example.org", "")
+	_, _, err = tk.IdentificationToken(context.Background(), "u1", "ana@example.org", "")
 	require.NoError(t, err)
 
 	fx.fake.FailAlways(hubspottest.Fault{Delay: 3 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = tk.IdentificationToken(ctx, "u2", "bo@example.org", "")
+	_, _, err = tk.IdentificationToken(ctx, "u2", "bo@example.org", "")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), time.Second)
 }

@@ -292,6 +292,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	corr := newID()
 	w.Header().Set("X-HubSpot-Correlation-Id", corr)
 	op, pathArg := route(r.Method, r.URL.EscapedPath())
+	// Read the body first: the server notices a client that hangs up only
+	// once it has (so a slow answer ends with the client's timeout).
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return
+	}
 	s.mu.Lock()
 	s.requests++
 	if op != "" {
@@ -352,10 +358,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, fault.Status, corr, map[string]any{"category": "VALIDATION_ERROR", "message": "injected failure"})
 			return
 		}
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		return
 	}
 	switch op {
 	case visitorOp:
