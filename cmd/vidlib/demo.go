@@ -127,6 +127,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		_, _ = rand.Read(key)
 		cfg.Analytics.SessionSecrets = config.Secrets{config.NewSecret(hex.EncodeToString(key))}
 	}
+	stopHubSpot := demoHubSpot(cfg, stdout)
+	defer stopHubSpot()
 
 	// 2. A local sign-in issuer shaped like a Cognito user pool. Demo only.
 	// Its hosted sign-in page lists the demo admin and users: the admin
@@ -248,6 +250,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := demoFeeds(ctx, stdout, apiBase, labels, tokens); err != nil {
 		return err
 	}
+	stopChat, err := demoChat(ctx, stdout, apiBase, issuer)
+	if err != nil {
+		return err
+	}
+	defer stopChat()
 	fmt.Fprintf(stdout, "\nThe API is at %s. Try it as each user (tokens are valid for 12 hours):\n\n", apiBase)
 	for i, u := range demoUsers {
 		fmt.Fprintf(stdout, "# %s\nTOKEN_%d='%s'\ncurl -s -H \"Authorization: Bearer $TOKEN_%d\" %s/library/home\n\n", u.label, i, tokens[i], i, apiBase)
