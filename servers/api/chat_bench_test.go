@@ -96,7 +96,9 @@ func BenchmarkChatContext(b *testing.B) {
 
 type chatRecorderFunc func(context.Context, library.ChatRecord) error
 
-func (f chatRecorderFunc) RecordChatContext(ctx context.Context, r library.ChatRecord) error { return f(ctx, r) }
+func (f chatRecorderFunc) RecordChatContext(ctx context.Context, r library.ChatRecord) error {
+	return f(ctx, r)
+}
 
 // BenchmarkChatContextMint: each iteration, 50 new users each open a video
 // 8 times at once, spread over three API instances sharing Redis; the fake
