@@ -52,6 +52,12 @@ type ChatConfig struct {
 	PortalID    string
 	BurstPer10s int           // default hubspot.DefaultBurstPer10s
 	Timeout     time.Duration // a request's wait for a token (default library.DefaultChatTimeout)
+	// AttemptTimeout bounds one HubSpot attempt (default 2 s) and
+	// MintTimeout one minting, retries included (default 3 s): an attempt
+	// that times out counts toward the breaker, so a hanging HubSpot opens
+	// it like a failing one.
+	AttemptTimeout time.Duration
+	MintTimeout    time.Duration
 	// ContactProperties also writes the contact's vidlib_last_* properties,
 	// at most once per contact per ContactDebounce.
 	ContactProperties bool
@@ -91,12 +97,21 @@ func NewChat(c ChatConfig) (*Chat, error) {
 	if c.Token == "" {
 		return out, nil
 	}
+	if c.AttemptTimeout <= 0 {
+		c.AttemptTimeout = 2 * time.Second
+	}
+	if c.MintTimeout <= 0 {
+		c.MintTimeout = hubspot.DefaultMintTimeout
+	}
+	if c.MintTimeout <= c.AttemptTimeout {
+		return nil, fmt.Errorf("%w: the mint timeout %v must exceed the attempt timeout %v", ErrInvalid, c.MintTimeout, c.AttemptTimeout)
+	}
 	client, err := hubspot.New(c.Token, &hubspot.Options{BaseURL: c.BaseURL, HTTPClient: c.HTTPClient, BurstPer10s: c.BurstPer10s,
-		Clock: c.Clock, Logger: c.Logger})
+		AttemptTimeout: c.AttemptTimeout, Clock: c.Clock, Logger: c.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("api: hubspot: %w", err)
 	}
-	tokens, err := hubspot.NewTokens(client, &hubspot.TokensOptions{Store: c.TokenStore, Clock: c.Clock, Logger: c.Logger,
+	tokens, err := hubspot.NewTokens(client, &hubspot.TokensOptions{Store: c.TokenStore, Clock: c.Clock, Logger: c.Logger, MintTimeout: c.MintTimeout,
 		AgentContext: func(userID string) map[string]string {
 			return map[string]string{"appUserId": userID, "source": "vidlib"}
 		}})

@@ -277,6 +277,30 @@ func TestChatContextOutage(t *testing.T) {
 	require.True(t, recs[0].ExpiresAt.IsZero())
 }
 
+// TestChatContextHangingHubSpotOpensTheBreaker: attempts that time out
+// count as failures, so a hanging HubSpot opens the breaker too, and then
+// costs nothing.
+func TestChatContextHangingHubSpotOpensTheBreaker(t *testing.T) {
+	ce := newChatEnv(t, nil)
+	in := ce.instance(t, func(cc *api.ChatConfig) {
+		cc.Timeout, cc.AttemptTimeout, cc.MintTimeout = time.Second, 30*time.Millisecond, 500*time.Millisecond
+	})
+	ce.fake.FailAlways(hubspottest.Fault{Delay: 10 * time.Second})
+	var last library.ChatIdentification
+	for i := range 8 {
+		_, c := in.chatContext(t, "1201", authtest.User{Email: "hang" + string(rune('a'+i)) + "@example.com"})
+		last = c.Identification
+		if last.Reason == "circuit_open" {
+			break
+		}
+		require.Equal(t, "timeout", last.Reason)
+	}
+	require.Equal(t, "circuit_open", last.Reason)
+	require.Equal(t, hubspot.BreakerState("open"), in.chat.Client.Stats().Breaker)
+	_, err := api.NewChat(api.ChatConfig{Token: "x", AttemptTimeout: time.Second, MintTimeout: time.Second})
+	require.ErrorIs(t, err, api.ErrInvalid)
+}
+
 // TestChatContextRateLimitStorm: many users at once against a small
 // burst limit: every request is answered, HubSpot never sees more than
 // its limit in a window, and each user gets one token.
