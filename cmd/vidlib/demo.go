@@ -250,11 +250,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := demoFeeds(ctx, stdout, apiBase, labels, tokens); err != nil {
 		return err
 	}
-	stopChat, err := demoChat(ctx, stdout, apiBase, issuer)
-	if err != nil {
-		return err
-	}
-	defer stopChat()
 	fmt.Fprintf(stdout, "\nThe API is at %s. Try it as each user (tokens are valid for 12 hours):\n\n", apiBase)
 	for i, u := range demoUsers {
 		fmt.Fprintf(stdout, "# %s\nTOKEN_%d='%s'\ncurl -s -H \"Authorization: Bearer $TOKEN_%d\" %s/library/home\n\n", u.label, i, tokens[i], i, apiBase)
@@ -273,6 +268,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "   metrics: %s/metrics", ops.BrowseURL(metrics.Addr()))
 	}
 	fmt.Fprintln(stdout)
+	stopChat, err := demoChat(ctx, stdout, apiBase, issuer)
+	if err != nil {
+		return err
+	}
+	defer stopChat()
 
 	// 6. The admin API, with something in every view.
 	held, err := demoAdminState(ctx, b, mirror, acct, rootID)
