@@ -260,6 +260,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if len(query) > 0 {
 		u.RawQuery = query.Encode()
 	}
+	// A caller who cannot outwait a 429 ban is told at once.
+	if dl, ok := ctx.Deadline(); ok {
+		if ban := c.limiter.State().BlockedUntil.Sub(c.clock.Now()); ban > 0 && ban > time.Until(dl) {
+			return &RateLimitError{Until: c.limiter.State().BlockedUntil, Method: method, Path: path}
+		}
+	}
 	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -279,6 +285,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	p := &policy{c: c, method: method, path: path, out: out}
+	p.deadline, _ = ctx.Deadline()
 	call := &provider.Call{Policy: p.judge, Budget: c.bucket.Wait, OnAttempt: func(retry bool) {
 		c.requests.Add(1)
 		if retry {
@@ -301,6 +308,7 @@ type policy struct {
 	c              *Client
 	method, path   string
 	out            any
+	deadline       time.Time // the caller's, if any (wall clock)
 	failures, n429 int
 }
 
@@ -329,6 +337,11 @@ func (p *policy) judge(a *provider.Attempt) provider.Verdict {
 		c.rateLimited.Add(1)
 		p.n429++
 		if e.IsDaily() || p.n429 > c.max429 {
+			return provider.Verdict{Err: e, Health: provider.Healthy}
+		}
+		// The limiter bans every request until the window frees: a caller
+		// whose deadline comes first is answered now.
+		if ban := c.limiter.State().BlockedUntil.Sub(c.clock.Now()); !p.deadline.IsZero() && ban > time.Until(p.deadline) {
 			return provider.Verdict{Err: e, Health: provider.Healthy}
 		}
 		c.log.Debug("rate limited", zap.String("path", p.path), zap.String("policy", e.PolicyName))

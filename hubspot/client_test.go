@@ -177,6 +177,23 @@ func TestRateLimit429(t *testing.T) {
 		require.Equal(t, 3, fx.fake.Calls(hubspottest.OpVisitorToken))
 		require.Equal(t, hubspot.BreakerState("closed"), fx.c.Stats().Breaker, "a 429 is an answer, not an outage")
 	})
+	t.Run("no time to wait", func(t *testing.T) {
+		fx := setup(t, nil, nil)
+		fx.fake.FailNext(hubspottest.Fault{Status: 429})
+		_, err := fx.c.CreateVisitorToken(ctx, req) // sits the ban out: no deadline
+		require.NoError(t, err)
+		fx.fake.FailNext(hubspottest.Fault{Status: 429})
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		_, err = fx.c.CreateVisitorToken(short, req)
+		require.ErrorIs(t, err, hubspot.ErrRateLimited, "the 10 s ban outlasts the caller: not waited for")
+		require.Equal(t, 3, fx.fake.Calls(hubspottest.OpVisitorToken))
+		_, err = fx.c.CreateVisitorToken(short, req)
+		var rl *hubspot.RateLimitError
+		require.ErrorAs(t, err, &rl, "still banned: not even sent")
+		require.Equal(t, "rate_limited", rl.Code())
+		require.Equal(t, 3, fx.fake.Calls(hubspottest.OpVisitorToken))
+	})
 	t.Run("daily", func(t *testing.T) {
 		fx := setup(t, nil, nil)
 		fx.fake.FailNext(hubspottest.Fault{Status: 429, Policy: hubspottest.PolicyDaily})

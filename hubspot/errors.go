@@ -310,3 +310,20 @@ func (e *ArgumentError) Is(target error) bool { return target == ErrInvalidArgum
 
 // Code is "invalid_argument".
 func (e *ArgumentError) Code() string { return "invalid_argument" }
+
+// RateLimitError is a call not sent because the rate limit bans requests
+// (after a 429) for longer than the caller's context allows.
+type RateLimitError struct {
+	Until        time.Time
+	Method, Path string
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("hubspot: %s %s: rate limited until %s (not sent)", e.Method, e.Path, e.Until.Format(time.RFC3339))
+}
+
+// Is matches ErrRateLimited.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Code is "rate_limited".
+func (e *RateLimitError) Code() string { return "rate_limited" }

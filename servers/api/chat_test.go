@@ -310,6 +310,7 @@ func TestChatContextRateLimitStorm(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	statuses := map[library.ChatStatus]int{}
+	reasons := map[string]int{}
 	for i := range 40 {
 		wg.Go(func() {
 			u := authtest.User{Email: "storm" + string(rune('a'+i%20)) + "@example.com"}
@@ -317,6 +318,9 @@ func TestChatContextRateLimitStorm(t *testing.T) {
 			require.Equal(t, 200, r.status)
 			mu.Lock()
 			statuses[c.Identification.Status]++
+			if c.Identification.Status == library.ChatUnavailable {
+				reasons[c.Identification.Reason]++
+			}
 			mu.Unlock()
 		})
 	}
@@ -326,6 +330,9 @@ func TestChatContextRateLimitStorm(t *testing.T) {
 	require.LessOrEqual(t, ce.fake.Calls(hubspottest.OpVisitorToken)-st.RateLimited, 20, "at most one token per user")
 	require.Equal(t, 40, statuses[library.ChatIdentified]+statuses[library.ChatUnavailable])
 	require.Positive(t, statuses[library.ChatIdentified])
+	for r := range reasons {
+		require.Equal(t, "rate_limited", r, "a user turned away says why")
+	}
 }
 
 // TestChatContextAudited: with the audit setting, each generation is an
