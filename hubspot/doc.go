@@ -24,8 +24,11 @@
 // of 429s) becomes an *APIError that matches the sentinels (ErrUnauthorized,
 // ErrForbidden, ErrMissingScopes, ErrValidation, ErrNotFound, ErrConflict,
 // ErrRateLimited, ErrDailyLimit, ErrServer, ErrBadResponse) with
-// errors.Is; *CircuitOpenError and *TransportError match ErrUnavailable.
-// Each has a Code, a short stable name for clients.
+// errors.Is; *CircuitOpenError and *TransportError match ErrUnavailable,
+// *RateLimitError (not sent: a 429 ban outlasts the caller's deadline)
+// ErrRateLimited, *ArgumentError ErrInvalidArgument. Each has a Code, a
+// short stable name for clients. A caller with a deadline is never kept
+// waiting past it for a ban it cannot outwait.
 //
 // # Identification tokens
 //
