@@ -397,3 +397,50 @@ func TestChatContextOneCallAcrossInstances(t *testing.T) {
 		require.False(t, tokens[u.Email][""], "every request was identified")
 	}
 }
+
+// TestChatContextPostgres: the production path: PostgreSQL users, videos
+// and hubspot_context, tokens in Redis; the record is in the table, with
+// its expiry and folder, and no token anywhere in it.
+func TestChatContextPostgres(t *testing.T) {
+	ctx := context.Background()
+	pg := newPGEnv(t).pg
+	fake := hubspottest.New(nil)
+	t.Cleanup(fake.Close)
+	chat, err := api.NewChat(api.ChatConfig{Token: fake.Token(), BaseURL: fake.URL, TokenStore: api.RedisTokenStore(newRedisStore(t)),
+		Records: api.ChatRecords(pg)})
+	require.NoError(t, err)
+	lib, err := library.New(pg, &library.Options{PollInterval: -1, Chat: chat.Options})
+	require.NoError(t, err)
+	require.NoError(t, lib.Refresh(ctx))
+	is, as := newAuth(t, pg)
+	srv, err := api.New(lib, as, &api.Options{RateLimit: -1})
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	e := &env{issuer: is, lib: lib, srv: srv, http: hs}
+
+	r := e.get(t, "/videos/1201/chat-context", &uCarol)
+	require.Equal(t, 200, r.status, string(r.body))
+	var c library.ChatContext
+	require.NoError(t, json.Unmarshal(r.body, &c))
+	require.Equal(t, library.ChatIdentified, c.Identification.Status)
+	requireError(t, e.get(t, "/videos/1001/chat-context", &uCarol), 404, "not_found")
+
+	users, err := pg.ListUsers(ctx, "", 100)
+	require.NoError(t, err)
+	var carol string
+	for _, u := range users {
+		if u.Email == uCarol.Email {
+			carol = u.ID
+		}
+	}
+	recs, err := pg.ChatContexts(ctx, carol, 10)
+	require.NoError(t, err)
+	require.Len(t, recs, 1, "the denied one is not recorded")
+	require.Equal(t, "1201", recs[0].VideoID)
+	require.Equal(t, "12", recs[0].FolderID)
+	require.WithinDuration(t, c.Identification.ExpiresAt, recs[0].ExpiresAt, time.Microsecond, "PostgreSQL keeps microseconds")
+	for _, v := range recs[0].Context {
+		require.NotContains(t, v, c.Identification.Token)
+	}
+}
