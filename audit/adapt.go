@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/entitle"
@@ -150,4 +151,36 @@ func (a accessAuditor) RecordAccess(ctx context.Context, rec library.AccessRecor
 		return nil
 	}
 	return a.r.Record(ctx, FromAccess(rec))
+}
+
+// FromChatContext maps a generated chat context: the user, the video, the
+// folder, the identification status and the token's expiry (never the
+// token). Outcome is ok: the context was served, with or without a token.
+func FromChatContext(c library.ChatRecord) Record {
+	r := Record{Time: c.Time, ActorKind: ActorUser, ActorID: c.UserID, Action: ActionChatContext,
+		ObjectKind: "video", ObjectID: c.VideoID, Outcome: OutcomeOK,
+		Details: map[string]string{"identification": string(c.Status)}}
+	if c.FolderID != "" {
+		r.Details["folder_id"] = c.FolderID
+	}
+	if !c.ExpiresAt.IsZero() {
+		r.Details["token_expires_at"] = c.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	if c.Reason != "" {
+		r.Details["reason"] = c.Reason
+	}
+	if r.ActorID == "" {
+		r.ActorID = "anonymous"
+	}
+	return r
+}
+
+// ChatContexts returns the recorder as a library.ChatRecorder
+// (library.ChatOptions.Audit): every generated chat context is audited.
+func (r *Recorder) ChatContexts() library.ChatRecorder { return chatAuditor{r} }
+
+type chatAuditor struct{ r *Recorder }
+
+func (a chatAuditor) RecordChatContext(ctx context.Context, c library.ChatRecord) error {
+	return a.r.Record(ctx, FromChatContext(c))
 }

@@ -73,6 +73,21 @@
 // lost (an empty user id), on a content change, and after FeedMaxAge; a
 // read that began before an announcement is served but not kept.
 //
+// # Chat context
+//
+// ChatContext (with Options.Chat) answers the HubSpot chat context of a
+// video after the same access check as Playback: the visitor
+// identification from ChatOptions.Tokens (hubspot.Tokens) within
+// ChatOptions.Timeout, the user, the video, its folder path, the rank
+// reason when the viewer's stored feed (Options.Feeds) holds the video, and
+// the widget's hsConversationsSettings with a page path whose query
+// (vidlib_video, vidlib_folder, vidlib_folder_path, vidlib_reason) chatflow
+// targeting can match. When no token comes in time the answer says why
+// (ChatIdentification.Reason, from the error's Code method) and carries the
+// context alone; a viewer without email is never sent to HubSpot. Each
+// answer goes to ChatOptions.Records and Audit before it is returned (a
+// failure is ErrUnavailable), never with the token.
+//
 // # Errors and concurrency
 //
 // Errors wrap ErrNotFound, ErrInvalid, ErrNotReady or ErrUnavailable (an

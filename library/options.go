@@ -72,7 +72,7 @@ type Cache interface {
 
 // AccessRecord is one audited access decision.
 type AccessRecord struct {
-	Action  string // "playback"
+	Action  string // "playback", "chat_context"
 	UserID  string
 	VideoID string
 	Allowed bool
@@ -142,6 +142,8 @@ type Options struct {
 	// Auditor, if set, records every playback decision; a failure to record an
 	// allowed playback refuses it (ErrUnavailable).
 	Auditor Auditor
+	// Chat, if set, switches on ChatContext (the HubSpot chat context).
+	Chat *ChatOptions
 	// Index tunes the compiled entitlement index.
 	Index *entitle.Options
 	// Now is the clock (default time.Now).
@@ -187,6 +189,11 @@ func (o *Options) withDefaults() (Options, error) {
 	if r.Now == nil {
 		r.Now = time.Now
 	}
+	chat, err := r.Chat.withDefaults()
+	if err != nil {
+		return r, err
+	}
+	r.Chat = chat
 	if r.Logger == nil {
 		r.Logger = zap.NewNop()
 	}

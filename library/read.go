@@ -507,15 +507,20 @@ func (s *Service) PlaybackJSON(ctx context.Context, v Viewer, videoID string) (*
 }
 
 func (s *Service) auditPlayback(ctx context.Context, v Viewer, videoID string, checkErr error) error {
+	return s.auditAccess(ctx, "playback", v, videoID, checkErr)
+}
+
+// auditAccess records an access decision with Options.Auditor.
+func (s *Service) auditAccess(ctx context.Context, action string, v Viewer, videoID string, checkErr error) error {
 	if s.opts.Auditor == nil || !ValidID(videoID) || (checkErr != nil && !isNotFound(checkErr)) {
 		return nil
 	}
-	rec := AccessRecord{Action: "playback", UserID: v.UserID, VideoID: videoID, Allowed: checkErr == nil, Time: s.opts.Now()}
+	rec := AccessRecord{Action: action, UserID: v.UserID, VideoID: videoID, Allowed: checkErr == nil, Time: s.opts.Now()}
 	if err := s.opts.Auditor.RecordAccess(ctx, rec); err != nil {
 		if rec.Allowed {
-			return fmt.Errorf("%w: audit playback: %w", ErrUnavailable, err)
+			return fmt.Errorf("%w: audit %s: %w", ErrUnavailable, action, err)
 		}
-		s.log.Warn("audit of a denied playback failed", zap.String("video_id", videoID), zap.Error(err))
+		s.log.Warn("audit of a denied access failed", zap.String("action", action), zap.String("video_id", videoID), zap.Error(err))
 	}
 	return nil
 }

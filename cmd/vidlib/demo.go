@@ -127,6 +127,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		_, _ = rand.Read(key)
 		cfg.Analytics.SessionSecrets = config.Secrets{config.NewSecret(hex.EncodeToString(key))}
 	}
+	stopHubSpot := demoHubSpot(cfg, stdout)
+	defer stopHubSpot()
 
 	// 2. A local sign-in issuer shaped like a Cognito user pool. Demo only.
 	// Its hosted sign-in page lists the demo admin and users: the admin
@@ -266,6 +268,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "   metrics: %s/metrics", ops.BrowseURL(metrics.Addr()))
 	}
 	fmt.Fprintln(stdout)
+	stopChat, err := demoChat(ctx, stdout, apiBase, issuer)
+	if err != nil {
+		return err
+	}
+	defer stopChat()
 
 	// 6. The admin API, with something in every view.
 	held, err := demoAdminState(ctx, b, mirror, acct, rootID)

@@ -102,6 +102,7 @@ func TestDemo(t *testing.T) {
 	require.Regexp(t, `^http://localhost:[0-9]+/$`, consoleURL)
 	require.Contains(t, out, "click Sign in, then click Ada Admin")
 	demoConsoleSignIn(t, consoleURL)
+	demoCheckChat(t, out)
 	cancel()
 	select {
 	case code := <-done:

@@ -66,6 +66,7 @@ type backend interface {
 	library.FeedSource
 	auth.AudienceRecorder
 	api.ProgressStore
+	api.ChatContextWriter
 }
 
 var (
@@ -127,7 +128,7 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 	if p.api || p.admin {
 		// The admin service explains decisions over the same loaded library.
 		opts = append(opts,
-			fx.Provide(provideIssuers, provideAuth, provideLibraryOptions, provideCacheBus),
+			fx.Provide(provideIssuers, provideAuth, provideLibraryOptions, provideCacheBus, provideChat),
 			api.LibraryModule,
 		)
 	}
@@ -440,7 +441,7 @@ func provideAuth(cfg *config.Config, is issuers, users auth.UserStore, b backend
 	return svc, nil
 }
 
-func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *audit.Recorder, b backend) (*library.Options, error) {
+func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *audit.Recorder, b backend, chat *api.Chat) (*library.Options, error) {
 	// Playback decisions are not audited by default: the spec makes
 	// access-decision audits configurable (--audit-access-sample).
 	// Ranked feeds come from Redis with the store behind it.
@@ -458,6 +459,9 @@ func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *a
 	}
 	if r.RS != nil && cfg.Redis.PageCache {
 		o.Cache = api.RedisCache(r.RS, 0)
+	}
+	if chat != nil {
+		o.Chat = chat.Options
 	}
 	return o, nil
 }

@@ -110,7 +110,7 @@ func analyticsEnvOn(t testing.TB, st analyticsStore, opts *api.AnalyticsOptions)
 		o.Now = func() time.Time { return testNow }
 	}
 	is, as := newAuth(t, st)
-	lib, err := library.New(st, &library.Options{PollInterval: -1})
+	lib, err := library.New(st, &library.Options{PollInterval: -1, Chat: &library.ChatOptions{}})
 	require.NoError(t, err)
 	require.NoError(t, lib.Refresh(ctx))
 	srv, err := api.New(lib, as, &api.Options{RateLimit: -1, Analytics: o})

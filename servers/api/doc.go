@@ -5,6 +5,7 @@
 //	GET /folders/{id}           folder, breadcrumb, visible subfolders and videos (?cursor=&limit=)
 //	GET /videos/{id}            video detail (access re-checked)
 //	GET /videos/{id}/playback   player embed URL and iframe (access re-checked, audited if configured)
+//	GET /videos/{id}/chat-context  HubSpot chat context (when the library has Options.Chat; see below)
 //	GET /me                     user, roles, segments
 //	GET /healthz, /readyz       liveness; readiness = a library snapshot is loaded
 //	GET /openapi.json           the OpenAPI 3 document (OpenAPI), checked against the router in tests
@@ -21,6 +22,16 @@
 // precomputed (If-None-Match → 304) and gzip is made once per cached body and
 // sent when the client accepts it and the body is at least
 // Options.GzipMinBytes.
+//
+// # Chat context
+//
+// NewChat assembles the HubSpot side of library.ChatOptions from a
+// ChatConfig: one hubspot.Client for the credential, hubspot.Tokens over a
+// TokenStore (RedisTokenStore: tokens and the minting lock shared by every
+// instance; nil: this process only), the records (ChatRecords over a store
+// that keeps hubspot_context) and, optionally, the contact-property updater
+// that Chat.Run runs. The chat context is never cached (no-store): it
+// carries a token.
 //
 // # Analytics
 //

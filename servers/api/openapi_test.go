@@ -120,7 +120,8 @@ func checkResponse(t testing.TB, route string, r resp) {
 	require.NoError(t, d.validate(schema, v, route), string(r.body))
 }
 
-// TestOpenAPIMatchesRouter: every route in the router (analytics on) is
+// TestOpenAPIMatchesRouter: every route in the router (analytics and chat
+// context on) is
 // documented, and every documented path is routed.
 func TestOpenAPIMatchesRouter(t *testing.T) {
 	e, _, _ := analyticsEnv(t, nil)

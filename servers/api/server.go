@@ -99,6 +99,9 @@ func (s *Server) routes() chi.Router {
 		} else {
 			r.Get("/videos/{id}/playback", s.playback)
 		}
+		if s.lib.ChatEnabled() {
+			r.Get("/videos/{id}/chat-context", s.chatContext)
+		}
 		r.Get("/me", s.me)
 		r.Get("/feed", s.feed)
 	})

@@ -55,6 +55,7 @@ type Config struct {
 	Console   Console
 	Analytics Analytics
 	Ranking   Ranking
+	HubSpot   HubSpot
 	Demo      Demo
 
 	// ShutdownTimeout bounds the graceful stop: servers drain in-flight
@@ -345,6 +346,7 @@ func Default() *Config {
 			ViewWindow: time.Hour, ResumeMinRatio: 0.05, WatchedRatio: 0.9,
 		},
 		Ranking:         Ranking{Size: 200, MaxPerFolder: 3, FullInterval: time.Hour},
+		HubSpot:         DefaultHubSpot(),
 		Demo:            Demo{Folders: 300, Videos: 3000, Seed: 1},
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}

@@ -92,7 +92,9 @@ func TestSecretsHaveNoFlags(t *testing.T) {
 	require.Nil(t, fs.Lookup("console-session-key"))
 	require.NotNil(t, fs.Lookup("console-redirect-url"))
 	require.Error(t, fs.Parse([]string{"--vimeo-token=abc"}), "a secret cannot be a flag")
-	require.Len(t, l.Secrets(), 6)
+	require.Len(t, l.Secrets(), 7)
+	require.Nil(t, fs.Lookup("hubspot-token"))
+	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_HUBSPOT_TOKEN_FILE")
 	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_VIMEO_TOKEN_FILE")
 	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_CONSOLE_SESSION_KEY_FILE")
 	require.Contains(t, strings.Join(l.Secrets(), "\n"), "VIDLIB_AUDIT_CHECKPOINT_KEY_FILE")
@@ -400,4 +402,22 @@ func TestAdminVimeoIsOptional(t *testing.T) {
 	// sync still needs them.
 	_, err = load(t, env{"VIDLIB_POSTGRES_URL": "postgres://vidlib@db/vidlib", "VIDLIB_KAFKA_BROKERS": "k1:9092"}, nil, config.ForSync...)
 	require.ErrorContains(t, err, "vimeo-root-folder-id")
+}
+
+func TestHubSpotSettings(t *testing.T) {
+	c := config.Default()
+	require.False(t, c.HubSpot.Chat, "off unless configured")
+	before := c.Validate().Error()
+	c.HubSpot.Chat = true
+	require.Equal(t, before, c.Validate().Error(), "the defaults are valid once it is on")
+	require.NotContains(t, before, "hubspot")
+	c.HubSpot.PagePath = "videos"
+	c.HubSpot.PageOrigin = "https://app.example.com/x"
+	c.HubSpot.BurstPer10s = 0
+	c.HubSpot.PortalID = "12a"
+	err := c.Validate()
+	require.Error(t, err)
+	for _, name := range []string{"hubspot-page-path", "hubspot-page-origin", "hubspot-burst", "hubspot-portal-id"} {
+		require.Contains(t, err.Error(), name)
+	}
 }

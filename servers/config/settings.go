@@ -19,7 +19,7 @@ type Section string
 const (
 	SectionCore      Section = "core"      // log-level, log-format, shutdown-timeout, otel-*
 	SectionMetrics   Section = "metrics"   // metrics-addr
-	SectionAPI       Section = "api"       // api-addr, redis-page-cache, audit-access-sample
+	SectionAPI       Section = "api"       // api-addr, redis-page-cache, audit-access-sample, hubspot-*
 	SectionSync      Section = "sync"      // sync-addr, reconcile-interval, poll-interval, max-delete-share
 	SectionAdmin     Section = "admin"     // admin-addr, console, console-*
 	SectionPostgres  Section = "postgres"  // postgres-url
@@ -432,6 +432,7 @@ var settings = func() []*setting {
 					return nil
 				}}),
 	}
+	all = append(all, hubspotSettings(s, withSecret)...)
 	return all
 }()
 

@@ -102,6 +102,7 @@ func (c Config) problems() []Problem {
 		if r := c.Audit.AccessSampleRate; r < 0 || r > 1 {
 			bad("audit-access-sample", "must be between 0 and 1, got %g", r)
 		}
+		c.hubspotProblems(bad)
 	}
 	if c.Has(SectionAudit) {
 		if c.Audit.CheckpointKey.IsSet() {

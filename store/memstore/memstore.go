@@ -26,6 +26,8 @@ type Store struct {
 	analytics analyticsState
 
 	ranking rankingState
+
+	chat chatState // hubspot.go
 }
 
 // New returns an empty store.

@@ -62,3 +62,7 @@ func TestTreeOutboxReachesTheRelay(t *testing.T) {
 func TestAnalyticsConformance(t *testing.T) {
 	storetest.TestAnalyticsStore(t, func(*testing.T) storetest.AnalyticsStore { return memstore.New() })
 }
+
+func TestChatContextConformance(t *testing.T) {
+	storetest.TestChatContextStore(t, func(*testing.T) storetest.ChatContextStore { return memstore.New() })
+}

@@ -190,3 +190,7 @@ func TestOutboxCommitsWithTheChange(t *testing.T) {
 func TestAnalyticsConformance(t *testing.T) {
 	storetest.TestAnalyticsStore(t, func(t *testing.T) storetest.AnalyticsStore { return open(t) })
 }
+
+func TestChatContextConformance(t *testing.T) {
+	storetest.TestChatContextStore(t, func(t *testing.T) storetest.ChatContextStore { return open(t) })
+}
