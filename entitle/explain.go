@@ -13,6 +13,7 @@ const (
 	ReasonDeleted      Reason = "deleted"        // soft-deleted in the mirror
 	ReasonHidden       Reason = "hidden"         // hidden by an admin
 	ReasonNotPlayable  Reason = "not_playable"   // not available in Vimeo (transcoding, error, lost)
+	ReasonPrivacy      Reason = "vimeo_privacy"  // Vimeo's privacy keeps the embed from playing (Detail says how)
 )
 
 // Decision is the answer of Explain: whether the audience may watch the
@@ -37,6 +38,9 @@ type Decision struct {
 	// Via is the folder of the placement the decision was taken along ("" for a
 	// video-level decision or none).
 	Via string
+	// Detail says which Vimeo privacy setting blocks the embed
+	// (ReasonPrivacy only; tree.Video.EmbedBlock).
+	Detail string
 }
 
 // Explain decides like Check (and View.Locked) and says why. For a video
@@ -61,6 +65,10 @@ func (x *Index) Explain(a Audience, videoID string) Decision {
 		return no
 	case !v.Status.Playable():
 		no.Reason = ReasonNotPlayable
+		return no
+	}
+	if why := v.EmbedBlock(x.allowPwd); why != "" {
+		no.Reason, no.Detail = ReasonPrivacy, why
 		return no
 	}
 	vi, ok := x.videoIdx.get(videoID)

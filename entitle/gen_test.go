@@ -103,6 +103,13 @@ func genLibrary(t testing.TB, r *rand.Rand, maxFolders, maxVideos int) *tree.Sna
 		}
 		v.Hidden = r.IntN(20) == 0
 		if r.IntN(20) == 0 {
+			vis := []tree.Visibility{tree.VisibilityNobody, tree.VisibilityPassword, tree.VisibilityUnlisted, tree.VisibilityDisable, tree.VisibilityUsers}
+			v.Visibility = vis[r.IntN(len(vis))]
+		}
+		if r.IntN(25) == 0 {
+			v.EmbedPrivacy = []tree.EmbedPrivacy{tree.EmbedPrivate, tree.EmbedWhitelist}[r.IntN(2)]
+		}
+		if r.IntN(20) == 0 {
 			v.DeletedAt = deletedAt
 		}
 		videos[i] = v

@@ -21,6 +21,10 @@ type Options struct {
 	// (default DefaultMaxCachedAudiences). When the bound is passed the cache is
 	// emptied and refills on demand; a view costs about (videos+folders)/8 bytes.
 	MaxCachedAudiences int
+	// AllowPasswordVideos offers videos whose Vimeo privacy.view is
+	// password (the app lets Vimeo's player ask for the password). By
+	// default they are not in the library: see tree.Video.EmbedBlock.
+	AllowPasswordVideos bool
 }
 
 // Index is the compiled form of a tree.Snapshot and a rule set: it answers
@@ -33,6 +37,7 @@ type Index struct {
 	rules    []Rule  // canonical, sorted by ID
 	ruleSubj []int32 // subject id of each rule
 	maxViews int64
+	allowPwd bool
 
 	subjects   map[Subject]int32 // every subject some rule names
 	everyone   int32             // subject id of "everyone", or -1
@@ -86,6 +91,7 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 		snap:        snap,
 		version:     version,
 		maxViews:    int64(cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences)),
+		allowPwd:    opts.AllowPasswordVideos,
 		subjects:    make(map[Subject]int32),
 		everyone:    -1,
 		public:      -1,
@@ -126,13 +132,14 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 		}
 	}
 
-	// Candidate videos: playable, with at least one placement in a live folder.
+	// Candidate videos: playable, embeddable for app users (Vimeo privacy),
+	// with at least one placement in a live folder.
 	all := snap.VideoIDs()
 	x.videoIDs = make([]string, 0, len(all))
 	x.videoIdx = newIDMap(len(all))
 	x.placeStart = make([]int32, 0, len(all)+1)
 	for _, id := range all {
-		if v := snap.Video(id); !v.Playable() {
+		if v := snap.Video(id); !v.Playable() || v.EmbedBlock(x.allowPwd) != "" {
 			continue
 		}
 		start := len(x.placeFolder)

@@ -113,7 +113,7 @@ func oracleVia(s *tree.Snapshot, rules []Rule, a oracleAudience, video, folder s
 
 // oracleViaOutcome: what the chain of the video's placement in folder says.
 func oracleViaOutcome(s *tree.Snapshot, rules []Rule, a oracleAudience, video, folder string) oracleOutcome {
-	if !s.Video(video).Playable() || !oracleLive(s, folder) {
+	if v := s.Video(video); !v.Playable() || !oracleEmbeddable(v) || !oracleLive(s, folder) {
 		return oracleOutcome{}
 	}
 	chain := []Target{{Kind: VideoTarget, ID: video}, {Kind: FolderTarget, ID: folder}}
@@ -179,4 +179,14 @@ func oracleFolders(s *tree.Snapshot, via map[placement]bool) map[string]bool {
 		}
 	}
 	return out
+}
+
+// oracleEmbeddable: Vimeo's privacy lets the embedded player play the video
+// for app users (password videos not allowed: the Index's default).
+func oracleEmbeddable(v *tree.Video) bool {
+	switch v.Visibility {
+	case tree.VisibilityNobody, tree.VisibilityPassword, tree.VisibilityUsers, tree.VisibilityContacts:
+		return false
+	}
+	return v.EmbedPrivacy != tree.EmbedPrivate
 }

@@ -98,7 +98,7 @@ func (x *Index) Preview(change RuleChange, audiences []Audience) (*Preview, erro
 		p.Rule, p.Removed = x.rules[i], true
 		rules = slices.Delete(slices.Clone(x.rules), i, i+1)
 	}
-	after, err := New(x.snap, rules, x.version, &Options{MaxCachedAudiences: int(x.maxViews)})
+	after, err := New(x.snap, rules, x.version, &Options{MaxCachedAudiences: int(x.maxViews), AllowPasswordVideos: x.allowPwd})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vidlib/vidlib/tree"
 )
 
 func TestTeaserAndPublicValidation(t *testing.T) {
@@ -111,4 +113,27 @@ func TestTeaserPrecedence(t *testing.T) {
 	require.NoError(t, err)
 	nf, nv := y.Visible(Anonymous()).Len()
 	require.Zero(t, nf+nv+y.Visible(Anonymous()).LockedLen())
+}
+
+func TestVimeoPrivacyKeepsVideosOut(t *testing.T) {
+	snap, err := tree.New(1, []tree.Folder{{VimeoID: "1", Name: "Root"}}, []tree.Video{
+		{VimeoID: "10", Title: "Open", Status: tree.StatusAvailable, Visibility: tree.VisibilityAnybody},
+		{VimeoID: "11", Title: "Locked away", Status: tree.StatusAvailable, Visibility: tree.VisibilityPassword},
+		{VimeoID: "12", Title: "No embed", Status: tree.StatusAvailable, Visibility: tree.VisibilityAnybody, EmbedPrivacy: tree.EmbedPrivate},
+	}, []tree.Placement{{FolderVimeoID: "1", VideoVimeoID: "10"}, {FolderVimeoID: "1", VideoVimeoID: "11"}, {FolderVimeoID: "1", VideoVimeoID: "12"}})
+	require.NoError(t, err)
+	rules := []Rule{{ID: 1, Subject: Subject{Kind: Everyone}, Target: Target{Kind: FolderTarget, ID: "1"}, Effect: Allow}}
+	a := NewAudience("u", nil, nil)
+	x, err := New(snap, rules, 1, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"10"}, x.Visible(a).VideoIDs())
+	d := x.Explain(a, "11")
+	require.Equal(t, ReasonPrivacy, d.Reason)
+	require.Contains(t, d.Detail, "privacy.view is password")
+	require.Contains(t, x.ExplainDetail(a, "12").String(), "privacy.embed is private")
+	require.Equal(t, -1, int(x.VideoPos("12")), "no audience can ever see it")
+
+	y, err := New(snap, rules, 1, &Options{AllowPasswordVideos: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{"10", "11"}, y.Visible(a).VideoIDs(), "a setting lets password videos through")
 }

@@ -373,6 +373,8 @@ func (e Explanation) String() string {
 		b.WriteString("an admin hid the video")
 	case ReasonNotPlayable:
 		b.WriteString("the video is not playable in Vimeo")
+	case ReasonPrivacy:
+		b.WriteString("Vimeo's privacy settings keep the player from playing it for app users (" + e.Detail + ")")
 	}
 	b.WriteString(".")
 	for i, c := range e.Changes {
