@@ -227,6 +227,10 @@ func canonical(r Rule) (Rule, error) {
 	return r, nil
 }
 
+// HasPublic reports whether some rule names the "public" subject: without
+// one, Anonymous sees nothing at all.
+func (x *Index) HasPublic() bool { return x.public >= 0 }
+
 // Version is the entitlement version the Index was compiled with.
 func (x *Index) Version() int64 { return x.version }
 
