@@ -321,6 +321,10 @@ type PlaybackResponse struct {
 func (s *Server) playbackSession(w http.ResponseWriter, r *http.Request) {
 	a := &s.opts.Analytics
 	v, _ := viewerFrom(r)
+	if v.Anonymous { // no user to attach a session to: the embed alone
+		s.playback(w, r)
+		return
+	}
 	p, err := s.lib.Playback(r.Context(), v, chi.URLParam(r, "id"))
 	if err != nil {
 		s.fail(w, r, err)

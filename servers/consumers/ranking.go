@@ -62,6 +62,10 @@ type RankingOptions struct {
 	Group string // 0: GroupRanking
 	// Rank tunes the ranking (nil: rank's defaults; Size 200).
 	Rank *rank.Options
+	// Index tunes the entitlement index users are ranked within (nil:
+	// entitle's defaults); it must match the read API's, so that a feed holds
+	// only what the API serves.
+	Index *entitle.Options
 	// Cache, if set, receives every feed (ranked:{user}:{version}) for
 	// CacheTTL (0: the cache's default).
 	Cache    FeedCache
@@ -253,7 +257,7 @@ func (k *Ranking) Full(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consumers: ranking: rules: %w", err)
 	}
-	idx, err := entitle.New(snap, rules, rv, nil)
+	idx, err := entitle.New(snap, rules, rv, k.opts.Index)
 	if err != nil {
 		return fmt.Errorf("consumers: ranking: index: %w", err)
 	}
