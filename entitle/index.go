@@ -227,6 +227,10 @@ func canonical(r Rule) (Rule, error) {
 	return r, nil
 }
 
+// EmbedBlock says why Vimeo's privacy keeps the video out of this Index's
+// library ("" when it does not), under its Options.AllowPasswordVideos.
+func (x *Index) EmbedBlock(v *tree.Video) string { return v.EmbedBlock(x.allowPwd) }
+
 // HasPublic reports whether some rule names the "public" subject: without
 // one, Anonymous sees nothing at all.
 func (x *Index) HasPublic() bool { return x.public >= 0 }
