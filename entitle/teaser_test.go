@@ -105,7 +105,7 @@ func TestTeaserPrecedence(t *testing.T) {
 	require.Contains(t, e.String(), `sees locked (upgrade) video "Q3 review" (10): rule #3 (teaser upgrade everyone) decides at level 2 (folder:2)`)
 	require.Equal(t, "teaser (upgrade) for everyone on folder \"Teams\" (2)", x.DescribeRule(rules[2]))
 	e = x.ExplainDetail(Anonymous(), "12")
-	require.Equal(t, "anonymous", e.Audience)
+	require.Equal(t, "public", e.Audience)
 	require.Contains(t, e.String(), "adding allow for public on video")
 
 	// Without a public rule, the anonymous audience sees nothing at all.

@@ -94,10 +94,10 @@ func SuggestSubject(a Audience) Subject {
 
 // AudienceLabel names an audience for people: "user:u1 role:a segment:k=v",
 // "everyone" for an audience with nothing but the signed-in user, or
-// "anonymous" for Anonymous.
+// "public" for Anonymous (the subjects it has).
 func AudienceLabel(a Audience) string {
 	if a.anon {
-		return "anonymous"
+		return string(Public)
 	}
 	var parts []string
 	if a.user != "" {

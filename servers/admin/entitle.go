@@ -302,7 +302,8 @@ func (s *Service) PreviewRule(ctx context.Context, ch RuleChange) (Preview, erro
 	var words []string
 	for _, d := range p.Deltas {
 		e := PreviewEffect{Subject: d.Label, VideosAdded: d.VideosAdded, VideosRemoved: d.VideosRemoved, FoldersAdded: d.FoldersAdded,
-			FoldersRemoved: d.FoldersRemoved, ExampleAdded: d.ExampleAdded, ExampleRemoved: d.ExampleRemoved, Words: d.Text}
+			FoldersRemoved: d.FoldersRemoved, LockedAdded: d.LockedAdded, LockedRemoved: d.LockedRemoved,
+			ExampleAdded: d.ExampleAdded, ExampleRemoved: d.ExampleRemoved, Words: d.Text}
 		e.Delta = d.VideosAdded - d.VideosRemoved
 		if sub, err := entitle.ParseSubject(d.Label); err == nil {
 			_, e.Before = idx.Visible(entitle.SubjectAudience(sub)).Len()

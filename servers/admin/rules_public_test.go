@@ -54,7 +54,7 @@ func TestPublicTeaserRulesAndPrivacy(t *testing.T) {
 	require.Equal(t, "teaser", v["rule"].(map[string]any)["effect"])
 	require.Contains(t, v["words"], "sees locked (upgrade)")
 	x := e.get(t, "/admin/explain?anonymous=true&video_id=1201").json(t)
-	require.Equal(t, "anonymous", x["audience"])
+	require.Equal(t, "public", x["audience"], "an anonymous visitor has the public subject alone")
 	require.Equal(t, true, x["video"].(map[string]any)["allowed"])
 	x = e.get(t, "/admin/explain?anonymous=true&video_id=1101").json(t)
 	require.Equal(t, "no_rule", x["video"].(map[string]any)["reason"], "everyone rules do not speak for anonymous visitors")

@@ -347,6 +347,8 @@ type PreviewEffect struct {
 	VideosRemoved  int      `json:"videos_removed"`
 	FoldersAdded   int      `json:"folders_added"`
 	FoldersRemoved int      `json:"folders_removed"`
+	LockedAdded    int      `json:"locked_added,omitempty"`   // videos a teaser starts listing locked
+	LockedRemoved  int      `json:"locked_removed,omitempty"` // videos no longer listed locked
 	ExampleAdded   []string `json:"example_added,omitempty"`
 	ExampleRemoved []string `json:"example_removed,omitempty"`
 	Words          string   `json:"words"`

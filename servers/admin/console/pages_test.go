@@ -331,7 +331,7 @@ func TestEveryPageWithData(t *testing.T) {
 		return strings.Contains(body, "listed locked (upgrade): no playback") && strings.Contains(body, "Locked by")
 	}, 5*time.Second, 20*time.Millisecond)
 	body = s.page(t, c, "/explain?go=1&who=anonymous&video=1203")
-	require.Contains(t, body, "For anonymous")
+	require.Contains(t, body, "For public")
 	require.Contains(t, body, "Video 1203: allowed")
 	for _, r := range []url.Values{
 		{"subject": {"role:member"}, "target": {"folder:" + librarytest.Sales}, "effect": {"allow"}, "note": {"members see sales"}},
