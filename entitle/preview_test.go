@@ -7,14 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// oracleSets is what the oracle says an audience sees: videos it may
-// watch and folders.
-func oracleSets(c genCase, rules []Rule, oa oracleAudience) (videos, folders map[string]bool) {
-	videos, folders, _ = oracleSetsLocked(c, rules, oa)
-	return videos, folders
-}
-
-// oracleSetsLocked is oracleSets with the videos listed locked.
+// oracleSetsLocked is what the oracle says an audience sees: the videos it
+// may watch, the visible folders and the videos listed locked.
 func oracleSetsLocked(c genCase, rules []Rule, oa oracleAudience) (videos, folders, locked map[string]bool) {
 	via := map[placement]bool{}
 	videos, locked = map[string]bool{}, map[string]bool{}
