@@ -289,7 +289,7 @@ func (s *Server) checkEvent(ctx context.Context, v library.Viewer, e *analytics.
 	vc, ok := videos[e.VideoID]
 	if !ok {
 		d, err := s.lib.Video(ctx, v, e.VideoID)
-		vc.visible = err == nil
+		vc.visible = err == nil && !d.Locked // a teaser-locked video is not watchable
 		if d != nil {
 			vc.duration = float64(d.DurationSeconds)
 		}

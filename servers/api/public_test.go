@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vidlib/vidlib/analytics"
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/library/librarytest"
 	"github.com/vidlib/vidlib/servers/api"
@@ -60,6 +62,7 @@ func TestAnonymousAccess(t *testing.T) {
 	for _, hidden := range []string{"Sales", "Engineering", "Secret", "1001", "1101", "1206"} {
 		require.NotContains(t, string(r.body), hidden)
 	}
+	checkResponse(t, "/library/home", r)
 	etag := r.header.Get("ETag")
 	require.Equal(t, http.StatusNotModified, e.get(t, "/library/home", nil, "If-None-Match", etag).status)
 
@@ -79,9 +82,11 @@ func TestAnonymousAccess(t *testing.T) {
 	// The teaser: a detail saying locked, and playback refused.
 	r = e.get(t, "/videos/2001", nil)
 	require.Equal(t, http.StatusOK, r.status)
+	checkResponse(t, "/videos/{id}", r)
 	require.Equal(t, "sign_in", r.json(t)["lock_reason"])
 	r = e.get(t, "/videos/2001/playback", nil)
 	requireError(t, r, http.StatusForbidden, "locked")
+	checkResponse(t, "/videos/{id}/playback", r)
 	require.Equal(t, "sign_in", r.json(t)["error"].(map[string]any)["details"].(map[string]any)["lock_reason"])
 
 	// Personal routes stay signed-in only; a bad token is never anonymous.
@@ -95,6 +100,7 @@ func TestAnonymousAccess(t *testing.T) {
 	require.Equal(t, "private, no-cache", r.header.Get("Cache-Control"))
 	require.Equal(t, []string{librarytest.Engineering, librarytest.Public}, ids(r.json(t)["folders"]))
 	r = e.get(t, "/folders/"+librarytest.Engineering, &uCarol)
+	checkResponse(t, "/folders/{id}", r)
 	v = r.json(t)["videos"].([]any)[0].(map[string]any)
 	require.Equal(t, "upgrade", v["lock_reason"])
 	r = e.get(t, "/videos/1101/playback", &uCarol)
@@ -137,4 +143,28 @@ func TestAnonymousPlaybackWithAnalytics(t *testing.T) {
 	requireError(t, e.do(t, http.MethodPost, "/analytics/events", nil, []byte(`{"events":[]}`)), http.StatusUnauthorized, "unauthenticated")
 	r = e.get(t, "/videos/1201/playback", &uCarol)
 	require.Contains(t, r.json(t), "session", "signed-in users still get a session")
+}
+
+// A video that a teaser locks after it was watched leaves continue watching,
+// and events of its open playback session are refused.
+func TestLockedVideoLeavesContinueWatching(t *testing.T) {
+	ctx := context.Background()
+	e, rec, _, st := analyticsEnvStore(t, nil)
+	e.store = st
+	s := openPlayback(t, e, &uCarol, "1201")
+	r := post(t, e, &uCarol, wireEvent(s, "1201", analytics.TypeHeartbeat, testNow.Add(-time.Minute), 30))
+	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
+	for _, ev := range rec.events(t) {
+		_, err := st.ApplyWatchEvents(ctx, []analytics.Event{ev}, analytics.Rules{})
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{"1201"}, ids(e.get(t, "/me/continue-watching", &uCarol).json(t)["videos"]))
+
+	e.addRules(t, [4]string{"everyone", "video:1201", "teaser", "upgrade"})
+	require.Equal(t, []string{}, ids(e.get(t, "/me/continue-watching", &uCarol).json(t)["videos"]))
+	r = post(t, e, &uCarol, wireEvent(s, "1201", analytics.TypeHeartbeat, testNow, 40))
+	require.Equal(t, "video_not_visible", r.json(t)["results"].([]any)[0].(map[string]any)["reason"], string(r.body))
+	d := e.get(t, "/videos/1201", &uCarol)
+	require.Equal(t, true, d.json(t)["locked"])
+	checkResponse(t, "/videos/{id}", d)
 }
