@@ -243,7 +243,21 @@ func TestEveryPageWithData(t *testing.T) {
 	ok := s.page(t, c, fmt.Sprintf("/sync-runs/%d", s.okRun))
 	require.Contains(t, ok, "1205")
 	require.Contains(t, ok, "Drafts (old)")
+	// A video whose embedding is off in Vimeo: the drift page says why it is not offered.
+	_, err := s.st.Update(context.Background(), func(tx tree.Tx) error {
+		for _, v := range s.src.w.Videos {
+			if v.VimeoID == "2001" {
+				v.EmbedPrivacy = tree.EmbedPrivate
+				return tx.UpsertVideos(context.Background(), []tree.Video{v})
+			}
+		}
+		return fmt.Errorf("no video 2001")
+	})
+	require.NoError(t, err)
+	require.NoError(t, s.lib.Refresh(context.Background()))
 	drift := s.page(t, c, "/drift")
+	require.Contains(t, drift, "Not playable in the app: Vimeo privacy (1)")
+	require.Contains(t, drift, "<td>privacy.embed is private: the video cannot be embedded</td>")
 	require.Contains(t, drift, "Held deletions (9 shown)", "the last reconciliation held its deletions")
 	require.NotContains(t, drift, "The mirror matches Vimeo.")
 	why := s.page(t, c, "/explain?go=1&who=audience&roles=sales&video=1002")
