@@ -19,7 +19,8 @@
 //	tree/                the mirrored library: Folder, Video, Snapshot, Diff, Mirror, Store
 //	tree/vimeosource/    tree.Source over the Vimeo client (the one mapping of Vimeo records)
 //	tree/changeevents/   the mirror's change events, written to the outbox with each change
-//	entitle/             entitlement rules, the compiled visibility index, explain, preview
+//	entitle/             entitlement rules (public and teaser ones too), the compiled
+//	                     visibility index, explain, preview
 //	auth/                OIDC token verification (Cognito, Google, Apple) → principals
 //	auth/authtest/       a local Cognito-shaped issuer with a hosted sign-in page
 //	library/             the read service over an atomically swapped in-memory snapshot

@@ -71,7 +71,8 @@ func csr(n int, gen func(emit func(from, to int32))) (start, to []int32) {
 // child of a top-level folder: the library's main sections).
 type Summary struct {
 	Audience string // AudienceLabel
-	Videos   int    // visible videos in the whole library
+	Videos   int    // videos the audience may watch in the whole library
+	Locked   int    // videos listed locked by a teaser (not in Videos)
 	Folders  int    // visible folders, top-level ones included
 	Sections []SectionCount
 }
@@ -94,6 +95,7 @@ func (x *Index) Summary(a Audience) Summary {
 	v := x.Visible(a)
 	s := Summary{Audience: AudienceLabel(a), Sections: make([]SectionCount, len(aux.sections))}
 	s.Folders, s.Videos = v.Len()
+	s.Locked = v.LockedLen()
 	for i, f := range aux.sections {
 		id := x.folderIDs[f]
 		s.Sections[i] = SectionCount{FolderID: id, Name: x.snap.Folder(id).Name}
@@ -139,13 +141,16 @@ type Access struct {
 	Denied  int
 }
 
-// AudienceAccess is one audience that can see the target, and why.
+// AudienceAccess is one audience that can see the target (watch the video;
+// for a folder, find something listed in it, a locked teaser included), and
+// why.
 type AudienceAccess struct {
 	Key   string // CacheKey
 	Label string // AudienceLabel
-	// Grants are the audience's matching allow rules that decide for a
-	// visible video (the target video, or a video of the folder's subtree
-	// through a placement in that subtree), by ascending id.
+	// Grants are the audience's matching rules that decide for a visible
+	// video (the target video: allow rules; a video of the folder's subtree
+	// through a placement in that subtree: allow rules, and teaser rules for
+	// locked ones), by ascending id.
 	Grants []Rule
 }
 
@@ -199,47 +204,54 @@ func (x *Index) WhoCanSee(t Target, audiences []Audience) Access {
 	return acc
 }
 
-// grants returns the matching allow rules that decide for visible placements
-// of the target (indexes into x.rules, ascending), or nil when the target is
-// not visible. A visible target always has at least one: something allowed.
-// view is the audience's View: the target's visibility and the videos worth
-// looking at come from it.
+// grants returns the matching rules that decide for listed placements of
+// the target (indexes into x.rules, ascending), or nil when the target is
+// not visible: for a video the allow rules that let the audience watch it;
+// for a folder also the teaser rules that list a locked video in it. A
+// visible target always has at least one. view is the audience's View: the
+// target's visibility and the videos worth looking at come from it.
 func (x *Index) grants(m []int32, view *View, t Target) []int32 {
 	if (t.Kind == VideoTarget && !view.Video(t.ID)) || (t.Kind == FolderTarget && !view.Folder(t.ID)) {
 		return nil
 	}
+	teasers := t.Kind == FolderTarget
 	set := map[int32]bool{}
-	granted := map[int32]bool{} // deciding folders whose allow rules are in set
-	// allowRules adds the matching allow rules of a deciding level.
-	allowRules := func(rules []int32) {
+	granted := map[int32]bool{} // deciding folders whose rules are in set
+	// addRules adds the matching rules of a deciding level with its outcome's effect.
+	addRules := func(rules []int32, out uint8) {
+		eff := Allow
+		if out == teaserBit {
+			eff = Teaser
+		}
 		for _, ri := range rules {
-			if _, ok := slices.BinarySearch(m, x.ruleSubj[ri]); ok && x.rules[ri].Effect == Allow {
+			if _, ok := slices.BinarySearch(m, x.ruleSubj[ri]); ok && x.rules[ri].Effect == eff {
 				set[ri] = true
 			}
 		}
 	}
+	grants := func(out uint8) bool { return out == allowBit || (teasers && out == teaserBit) }
 	// placement decides one video in folder f whose folder decision is
 	// known: dec is the deciding folder (-1 none) and its outcome.
-	placement := func(vi, dec int32, allowed bool) {
-		if d, a := x.level(m, x.videoRules[vi], false, noEdit); d {
-			if a {
-				allowRules(x.videoRules[vi])
+	placement := func(vi, dec int32, out uint8) {
+		if o := x.outcome(m, x.videoRules[vi]); o != undecided {
+			if grants(o) {
+				addRules(x.videoRules[vi], o)
 			}
 			return
 		}
-		if dec >= 0 && allowed && !granted[dec] {
+		if dec >= 0 && grants(out) && !granted[dec] {
 			granted[dec] = true // a folder's rules are added once, not per video
-			allowRules(x.folderRules[dec])
+			addRules(x.folderRules[dec], out)
 		}
 	}
 	// decider walks up from f to the first folder with a matching rule.
-	decider := func(f int32) (int32, bool) {
+	decider := func(f int32) (int32, uint8) {
 		for cur := f; cur >= 0; cur = x.parent[cur] {
-			if d, a := x.level(m, x.folderRules[cur], false, noEdit); d {
-				return cur, a
+			if o := x.outcome(m, x.folderRules[cur]); o != undecided {
+				return cur, o
 			}
 		}
-		return -1, false
+		return -1, undecided
 	}
 	switch t.Kind {
 	case VideoTarget:
@@ -248,8 +260,8 @@ func (x *Index) grants(m []int32, view *View, t Target) []int32 {
 			return nil
 		}
 		for _, f := range x.placeFolder[x.placeStart[vi]:x.placeStart[vi+1]] {
-			dec, allowed := decider(f)
-			placement(vi, dec, allowed)
+			dec, out := decider(f)
+			placement(vi, dec, out)
 		}
 	case FolderTarget:
 		root, ok := x.folderIdx.get(t.ID)
@@ -258,23 +270,23 @@ func (x *Index) grants(m []int32, view *View, t Target) []int32 {
 		}
 		aux := x.auxiliary()
 		type item struct {
-			f, dec  int32
-			allowed bool
+			f, dec int32
+			out    uint8
 		}
-		dec, allowed := decider(root)
-		stack := []item{{root, dec, allowed}}
+		dec, out := decider(root)
+		stack := []item{{root, dec, out}}
 		for len(stack) > 0 {
 			it := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			for _, vi := range aux.vid[aux.vidStart[it.f]:aux.vidStart[it.f+1]] {
-				if hasBit(view.videos, vi) { // an invisible video grants nothing
-					placement(vi, it.dec, it.allowed)
+				if hasBit(view.listed, vi) { // an unlisted video grants nothing
+					placement(vi, it.dec, it.out)
 				}
 			}
 			for _, c := range aux.child[aux.childStart[it.f]:aux.childStart[it.f+1]] {
-				next := item{c, it.dec, it.allowed}
-				if d, a := x.level(m, x.folderRules[c], false, noEdit); d {
-					next.dec, next.allowed = c, a
+				next := item{c, it.dec, it.out}
+				if o := x.outcome(m, x.folderRules[c]); o != undecided {
+					next.dec, next.out = c, o
 				}
 				stack = append(stack, next)
 			}
@@ -289,4 +301,23 @@ func (x *Index) grants(m []int32, view *View, t Target) []int32 {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// outcome applies one level for the matched subjects m: undecided when no
+// rule there matches, else denyBit, allowBit or teaserBit (resolve's order).
+func (x *Index) outcome(m []int32, rules []int32) uint8 {
+	var d uint8
+	for _, ri := range rules {
+		if _, ok := slices.BinarySearch(m, x.ruleSubj[ri]); ok {
+			switch x.rules[ri].Effect {
+			case Allow:
+				d |= allowBit
+			case Deny:
+				d |= denyBit
+			case Teaser:
+				d |= teaserBit
+			}
+		}
+	}
+	return resolve(d)
 }

@@ -24,12 +24,14 @@ func TestSummaryAndWhoCanSeeAgreeWithOracle(t *testing.T) {
 		fvis := make([]map[string]bool, len(c.audiences))
 		for i, oa := range c.audiences {
 			auds = append(auds, oa.audience())
-			vis[i], fvis[i] = oracleSets(c, c.rules, oa)
+			var locked map[string]bool
+			vis[i], fvis[i], locked = oracleSetsLocked(c, c.rules, oa)
 
 			// Summary: totals and per section, from the oracle's sets.
 			s := x.Summary(auds[i])
 			require.Equal(t, len(vis[i]), s.Videos)
 			require.Equal(t, len(fvis[i]), s.Folders)
+			require.Equal(t, len(locked), s.Locked)
 			want := []SectionCount{}
 			for _, root := range c.snap.Roots() {
 				for _, sec := range c.snap.Children(root) {
@@ -60,7 +62,11 @@ func TestSummaryAndWhoCanSeeAgreeWithOracle(t *testing.T) {
 				got = append(got, a.Label)
 				require.NotEmpty(t, a.Grants, "a visible target has a granting rule")
 				for _, g := range a.Grants {
-					require.Equal(t, Allow, g.Effect)
+					if target.Kind == VideoTarget {
+						require.Equal(t, Allow, g.Effect)
+					} else {
+						require.Contains(t, []Effect{Allow, Teaser}, g.Effect)
+					}
 					require.True(t, onChain(g), "grant %d on %s is not on a chain of %s", g.ID, g.Target, target)
 					grants++
 				}

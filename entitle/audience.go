@@ -8,10 +8,12 @@ import (
 )
 
 // Audience is whom a question is asked for: a signed-in user's id, roles and
-// profile segments. Build it once per request with NewAudience; it is a small
-// immutable value. The zero Audience is a signed-in user with no id, no roles
-// and no segments (only "everyone" rules match it).
+// profile segments, or an anonymous visitor (Anonymous). Build it once per
+// request with NewAudience; it is a small immutable value. The zero Audience
+// is a signed-in user with no id, no roles and no segments (only "public" and
+// "everyone" rules match it).
 type Audience struct {
+	anon     bool // an anonymous visitor: only "public" rules match
 	user     string
 	roles    []string // sorted, unique, non-empty
 	segments []segment
@@ -55,6 +57,20 @@ func NewAudience(userID string, roles []string, segments map[string]string) Audi
 	return a
 }
 
+// anonymousKey is the Key of Anonymous. Keys of NewAudience are empty or
+// start with a part tag ('r', 's'), so it is distinct from all of them.
+const anonymousKey = "anonymous"
+
+// Anonymous is the audience of a visitor who has not signed in: only rules
+// for the "public" subject match it. All anonymous visitors share one Key,
+// hence one View.
+func Anonymous() Audience {
+	return Audience{anon: true, key: anonymousKey, userKey: anonymousKey}
+}
+
+// IsAnonymous reports whether the audience is Anonymous.
+func (a Audience) IsAnonymous() bool { return a.anon }
+
 func writePart(b *strings.Builder, tag byte, s string) {
 	b.WriteByte(tag)
 	b.WriteString(strconv.Itoa(len(s)))
@@ -82,12 +98,15 @@ func (a Audience) Segments() map[string]string {
 // of their users (the Index takes care of that).
 func (a Audience) Key() string { return a.key }
 
-// Matches reports whether the subject applies to the audience: everyone always,
-// a role or segment the audience has, or the audience's user.
+// Matches reports whether the subject applies to the audience: public always,
+// everyone for any signed-in audience, a role or segment the audience has, or
+// the audience's user.
 func (a Audience) Matches(s Subject) bool {
 	switch s.Kind {
-	case Everyone:
+	case Public:
 		return true
+	case Everyone:
+		return !a.anon
 	case Role:
 		_, ok := slices.BinarySearch(a.roles, s.Name)
 		return ok

@@ -1,12 +1,17 @@
 // Package entitle decides which folders and videos of the mirrored library a
-// signed-in user may see.
+// signed-in user (or an anonymous visitor) may see, and which it may watch.
 //
 // # Rules
 //
-// A Rule is (subject, target, effect). Subjects: everyone (any signed-in user),
-// role:<name>, segment:<key>=<value> (a profile segment) and user:<id>.
-// Targets: folder:<vimeo id> (the folder's whole subtree) and video:<vimeo id>.
-// Effects: allow and deny. The RuleStore interface keeps rules and the
+// A Rule is (subject, target, effect). Subjects: public (anyone, signed in or
+// not: the only subject an anonymous visitor has), everyone (any signed-in
+// user), role:<name>, segment:<key>=<value> (a profile segment) and
+// user:<id>. Targets: folder:<vimeo id> (the folder's whole subtree) and
+// video:<vimeo id>. Effects: allow, deny and teaser. A teaser lists a video
+// locked — apps show its title, pictures and duration with its LockReason
+// (sign_in, upgrade, purchase) — without letting the audience open or play
+// it; a teaser rule must carry a valid LockReason, sign_in only for the
+// public subject, and allow and deny rules carry none (Validate). The RuleStore interface keeps rules and the
 // entitlement version (store/pgstore and store/memstore implement it); Admin
 // is the admin-facing way to add, remove and list rules: every change bumps the
 // version in the store and is recorded through an Auditor — in the same
@@ -16,12 +21,22 @@
 //
 // # Semantics (ARCHITECTURE.md §5), exactly
 //
-// For an audience (a user's id, roles and segments; see Audience) and a video,
-// look from the most specific target outward: the video, the folder it is placed
-// in, that folder's parent, … the top-level folder. At the first level where any
-// rule matches any of the audience's subjects, the answer is deny if a matching
-// rule there denies, otherwise allow. If no level matches: deny. Rules about
-// other subjects never decide a level, and the order of rules never matters.
+// For an audience (a user's id, roles and segments, or Anonymous; see
+// Audience) and a video, look from the most specific target outward: the
+// video, the folder it is placed in, that folder's parent, … the top-level
+// folder. At the first level where any rule matches any of the audience's
+// subjects, the answer is deny if a matching rule there denies, otherwise
+// allow if a matching rule there allows, otherwise locked (a matching teaser;
+// the lowest-id one gives the lock reason). If no level matches: deny. Rules
+// about other subjects never decide a level, and the order of rules never
+// matters. A teaser is thus an allow that does not let the audience watch:
+// specificity first, and at one level deny > allow > teaser — so "everyone
+// teaser upgrade" next to "role:premium allow" on a paid folder lists it
+// locked to everyone and playable to premium members, and a more specific
+// teaser (on a video, say) locks it even for members allowed further up.
+// The public subject matches every audience, anonymous or signed in, so
+// signed-in users see public content too, unless a more specific rule for
+// them decides otherwise.
 //
 // What is in the library at all:
 //
@@ -36,8 +51,10 @@
 //     more) is visible iff it is allowed through at least one placement, each
 //     placement evaluated along its own chain: the video, that folder, its
 //     parent, …. A video-level rule therefore decides for every placement.
-//   - A folder is visible iff at least one video in its subtree is visible
-//     through a placement inside that subtree. (With one placement per video
+//   - A video allowed through no placement but locked through one is listed
+//     locked, with the reason of the first such placement (FoldersOf order).
+//   - A folder is visible iff at least one video in its subtree is listed
+//     (allowed or locked) through a placement inside that subtree. (With one placement per video
 //     this is simply "some video in its subtree is visible"; with several, a
 //     folder is not revealed by a video that is denied there but allowed
 //     elsewhere.)
@@ -48,7 +65,9 @@
 // # Index, Audience, View
 //
 // New compiles a tree.Snapshot and the rules into an Index. Visible(audience)
-// returns a View: the set of visible videos and the set of visible folders,
+// returns a View: the videos the audience may watch (View.Video), those listed
+// locked with their reasons (View.Locked; View.Listed is either) and the
+// visible folders,
 // computed in one pass over the tree (folders inherit their parent's decision
 // unless a matching rule sits on them) and cached. Check and CheckFolder
 // answer one question through the cached View; Explain answers one question

@@ -13,15 +13,21 @@ const (
 	ReasonDeleted      Reason = "deleted"        // soft-deleted in the mirror
 	ReasonHidden       Reason = "hidden"         // hidden by an admin
 	ReasonNotPlayable  Reason = "not_playable"   // not available in Vimeo (transcoding, error, lost)
+	ReasonPrivacy      Reason = "vimeo_privacy"  // Vimeo's privacy keeps the embed from playing (Detail says how)
 )
 
-// Decision is the answer of Explain: whether the audience may see the video,
-// and what decided it.
+// Decision is the answer of Explain: whether the audience may watch the
+// video, whether a teaser lists it locked instead, and what decided it.
 type Decision struct {
 	Allowed bool
-	Reason  Reason
+	// Locked: not allowed, but a teaser rule lists the video locked for
+	// LockReason (Rule is that teaser rule).
+	Locked     bool
+	LockReason LockReason
+	Reason     Reason
 	// Rule is the rule that decided (ReasonRule only): the lowest-id matching
-	// deny rule at Level when denied, the lowest-id matching allow rule when allowed.
+	// deny rule at Level when denied, else the lowest-id matching allow rule
+	// when allowed, else the lowest-id matching teaser rule when locked.
 	Rule *Rule
 	// Level is where the decision was made: 0 the video itself, 1 the folder the
 	// video is placed in, 2 that folder's parent, and so on; -1 when no level
@@ -32,14 +38,18 @@ type Decision struct {
 	// Via is the folder of the placement the decision was taken along ("" for a
 	// video-level decision or none).
 	Via string
+	// Detail says which Vimeo privacy setting blocks the embed
+	// (ReasonPrivacy only; tree.Video.EmbedBlock).
+	Detail string
 }
 
-// Explain decides like Check and says why. For a video placed in several
-// folders: a video-level rule decides for all placements; otherwise each
-// placement is evaluated along its own ancestor chain and the first allowed
-// placement (in FoldersOf order) is reported, else the first placement a rule
-// denied, else the default deny. Explain is not cached; it costs a walk up the
-// tree per placement.
+// Explain decides like Check (and View.Locked) and says why. For a video
+// placed in several folders: a video-level rule decides for all placements;
+// otherwise each placement is evaluated along its own ancestor chain and the
+// first allowed placement (in FoldersOf order) is reported, else the first
+// placement a teaser locked, else the first placement a rule denied, else the
+// default deny. Explain is not cached; it costs a walk up the tree per
+// placement.
 func (x *Index) Explain(a Audience, videoID string) Decision {
 	no := Decision{Level: -1}
 	v := x.snap.Video(videoID)
@@ -57,6 +67,10 @@ func (x *Index) Explain(a Audience, videoID string) Decision {
 		no.Reason = ReasonNotPlayable
 		return no
 	}
+	if why := v.EmbedBlock(x.allowPwd); why != "" {
+		no.Reason, no.Detail = ReasonPrivacy, why
+		return no
+	}
 	vi, ok := x.videoIdx.get(videoID)
 	if !ok {
 		no.Reason = ReasonNotInLibrary
@@ -67,7 +81,7 @@ func (x *Index) Explain(a Audience, videoID string) Decision {
 		d.Level, d.Target = 0, Target{Kind: VideoTarget, ID: videoID}
 		return d
 	}
-	var denied *Decision
+	var denied, locked *Decision
 	for _, f := range x.placeFolder[x.placeStart[vi]:x.placeStart[vi+1]] {
 		via := x.folderIDs[f]
 		for level, cur := 1, f; cur >= 0; level, cur = level+1, x.parent[cur] {
@@ -76,14 +90,19 @@ func (x *Index) Explain(a Audience, videoID string) Decision {
 				continue
 			}
 			d.Level, d.Target, d.Via = level, Target{Kind: FolderTarget, ID: x.folderIDs[cur]}, via
-			if d.Allowed {
+			switch {
+			case d.Allowed:
 				return d
-			}
-			if denied == nil {
+			case d.Locked && locked == nil:
+				locked = &d
+			case !d.Locked && denied == nil:
 				denied = &d
 			}
 			break
 		}
+	}
+	if locked != nil {
+		return *locked
 	}
 	if denied != nil {
 		return *denied
@@ -95,7 +114,7 @@ func (x *Index) Explain(a Audience, videoID string) Decision {
 // decide applies one level: of the rules there (indexes into x.rules, by
 // ascending id) those whose subject the audience has; none → not decided.
 func (x *Index) decide(subjects []int32, rules []int32) (Decision, bool) {
-	var allow, deny *Rule
+	var allow, deny, teaser *Rule
 	for _, ri := range rules {
 		r := &x.rules[ri]
 		if _, ok := slices.BinarySearch(subjects, x.ruleSubj[ri]); !ok {
@@ -106,6 +125,8 @@ func (x *Index) decide(subjects []int32, rules []int32) (Decision, bool) {
 			deny = r
 		case r.Effect == Allow && allow == nil:
 			allow = r
+		case r.Effect == Teaser && teaser == nil:
+			teaser = r
 		}
 	}
 	switch {
@@ -115,6 +136,9 @@ func (x *Index) decide(subjects []int32, rules []int32) (Decision, bool) {
 	case allow != nil:
 		c := *allow
 		return Decision{Allowed: true, Reason: ReasonRule, Rule: &c}, true
+	case teaser != nil:
+		c := *teaser
+		return Decision{Locked: true, LockReason: c.LockReason, Reason: ReasonRule, Rule: &c}, true
 	}
 	return Decision{}, false
 }

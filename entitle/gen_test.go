@@ -26,9 +26,11 @@ func videoID(i int) string  { return strconv.Itoa(100000 + i) }
 
 // genSubject draws from a small pool so that audiences and rules meet often.
 func genSubject(r *rand.Rand) Subject {
-	switch n := r.IntN(20); {
+	switch n := r.IntN(22); {
 	case n < 2:
 		return Subject{Kind: Everyone}
+	case n >= 20:
+		return Subject{Kind: Public}
 	case n < 9:
 		return Subject{Kind: Role, Name: fmt.Sprintf("r%d", r.IntN(5))}
 	case n < 15:
@@ -39,6 +41,9 @@ func genSubject(r *rand.Rand) Subject {
 }
 
 func genAudience(r *rand.Rand) oracleAudience {
+	if r.IntN(8) == 0 {
+		return oracleAudience{anon: true, segments: map[string]string{}}
+	}
 	a := oracleAudience{segments: map[string]string{}}
 	if r.IntN(4) > 0 {
 		a.user = fmt.Sprintf("u%d", r.IntN(8)) // u6, u7 are never named by a rule
@@ -56,7 +61,12 @@ func genAudience(r *rand.Rand) oracleAudience {
 	return a
 }
 
-func (a oracleAudience) audience() Audience { return NewAudience(a.user, a.roles, a.segments) }
+func (a oracleAudience) audience() Audience {
+	if a.anon {
+		return Anonymous()
+	}
+	return NewAudience(a.user, a.roles, a.segments)
+}
 
 // genLibrary builds a random snapshot: up to maxFolders folders in a forest of
 // depth ≤ 10 (top level is depth 0), videos with every status, some hidden or
@@ -93,6 +103,13 @@ func genLibrary(t testing.TB, r *rand.Rand, maxFolders, maxVideos int) *tree.Sna
 		}
 		v.Hidden = r.IntN(20) == 0
 		if r.IntN(20) == 0 {
+			vis := []tree.Visibility{tree.VisibilityNobody, tree.VisibilityPassword, tree.VisibilityUnlisted, tree.VisibilityDisable, tree.VisibilityUsers}
+			v.Visibility = vis[r.IntN(len(vis))]
+		}
+		if r.IntN(25) == 0 {
+			v.EmbedPrivacy = []tree.EmbedPrivacy{tree.EmbedPrivate, tree.EmbedWhitelist}[r.IntN(2)]
+		}
+		if r.IntN(20) == 0 {
 			v.DeletedAt = deletedAt
 		}
 		videos[i] = v
@@ -120,8 +137,15 @@ func genRules(r *rand.Rand, snap *tree.Snapshot, max int) []Rule {
 	rules := make([]Rule, n)
 	for i := range rules {
 		rule := Rule{ID: int64(i + 1), Subject: genSubject(r), Effect: Allow}
-		if r.IntN(3) == 0 {
+		switch k := r.IntN(12); {
+		case k < 4:
 			rule.Effect = Deny
+		case k < 6:
+			rule.Effect = Teaser
+			rule.LockReason = LockReasons[1+r.IntN(len(LockReasons)-1)]
+			if rule.Subject.Kind == Public && r.IntN(2) == 0 {
+				rule.LockReason = LockSignIn
+			}
 		}
 		switch k := r.IntN(20); {
 		case k == 0:

@@ -21,6 +21,10 @@ type Options struct {
 	// (default DefaultMaxCachedAudiences). When the bound is passed the cache is
 	// emptied and refills on demand; a view costs about (videos+folders)/8 bytes.
 	MaxCachedAudiences int
+	// AllowPasswordVideos offers videos whose Vimeo privacy.view is
+	// password (the app lets Vimeo's player ask for the password). By
+	// default they are not in the library: see tree.Video.EmbedBlock.
+	AllowPasswordVideos bool
 }
 
 // Index is the compiled form of a tree.Snapshot and a rule set: it answers
@@ -33,9 +37,12 @@ type Index struct {
 	rules    []Rule  // canonical, sorted by ID
 	ruleSubj []int32 // subject id of each rule
 	maxViews int64
+	allowPwd bool
 
 	subjects   map[Subject]int32 // every subject some rule names
 	everyone   int32             // subject id of "everyone", or -1
+	public     int32             // subject id of "public", or -1
+	ruleLock   []uint8           // teaser rules: index into LockReasons
 	namedUsers map[string]struct{}
 	bySubject  [][]ref // subject id → the rules it has, compiled
 
@@ -57,11 +64,13 @@ type Index struct {
 	nviews atomic.Int64
 }
 
-// ref is one rule compiled for Visible: its target's dense index and effect.
+// ref is one rule compiled for Visible: its target's dense index, its effect
+// (allowBit, denyBit or teaserBit) and, for teasers, the rule's index.
 type ref struct {
 	target int32
+	rule   int32
 	folder bool
-	deny   bool
+	effect uint8
 }
 
 // New compiles an Index from a snapshot, the rules and the entitlement version
@@ -82,8 +91,10 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 		snap:        snap,
 		version:     version,
 		maxViews:    int64(cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences)),
+		allowPwd:    opts.AllowPasswordVideos,
 		subjects:    make(map[Subject]int32),
 		everyone:    -1,
+		public:      -1,
 		namedUsers:  make(map[string]struct{}),
 		folderRules: make(map[int32][]int32),
 		videoRules:  make(map[int32][]int32),
@@ -121,13 +132,14 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 		}
 	}
 
-	// Candidate videos: playable, with at least one placement in a live folder.
+	// Candidate videos: playable, embeddable for app users (Vimeo privacy),
+	// with at least one placement in a live folder.
 	all := snap.VideoIDs()
 	x.videoIDs = make([]string, 0, len(all))
 	x.videoIdx = newIDMap(len(all))
 	x.placeStart = make([]int32, 0, len(all)+1)
 	for _, id := range all {
-		if v := snap.Video(id); !v.Playable() {
+		if v := snap.Video(id); !v.Playable() || v.EmbedBlock(x.allowPwd) != "" {
 			continue
 		}
 		start := len(x.placeFolder)
@@ -146,7 +158,11 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 	x.placeStart = append(x.placeStart, int32(len(x.placeFolder)))
 
 	x.ruleSubj = make([]int32, len(x.rules))
+	x.ruleLock = make([]uint8, len(x.rules))
 	for i, r := range x.rules {
+		if r.Effect == Teaser {
+			x.ruleLock[i] = uint8(slices.Index(LockReasons, r.LockReason))
+		}
 		s, ok := x.subjects[r.Subject]
 		if !ok {
 			s = int32(len(x.bySubject))
@@ -155,6 +171,8 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 			switch r.Subject.Kind {
 			case Everyone:
 				x.everyone = s
+			case Public:
+				x.public = s
 			case User:
 				x.namedUsers[r.Subject.Name] = struct{}{}
 			}
@@ -177,7 +195,15 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 			rf = ref{target: vi}
 			x.videoRules[vi] = append(x.videoRules[vi], int32(i))
 		}
-		rf.deny = r.Effect == Deny
+		rf.rule = int32(i)
+		switch r.Effect {
+		case Allow:
+			rf.effect = allowBit
+		case Deny:
+			rf.effect = denyBit
+		case Teaser:
+			rf.effect = teaserBit
+		}
 		x.bySubject[s] = append(x.bySubject[s], rf)
 	}
 	return x, nil
@@ -194,12 +220,20 @@ func canonical(r Rule) (Rule, error) {
 	if err != nil {
 		return Rule{}, err
 	}
-	if r.Effect != Allow && r.Effect != Deny {
-		return Rule{}, fmt.Errorf("%w: effect %q: want allow or deny", ErrInvalid, r.Effect)
-	}
 	r.Subject, r.Target = s, t
+	if err := validEffect(r); err != nil {
+		return Rule{}, err
+	}
 	return r, nil
 }
+
+// EmbedBlock says why Vimeo's privacy keeps the video out of this Index's
+// library ("" when it does not), under its Options.AllowPasswordVideos.
+func (x *Index) EmbedBlock(v *tree.Video) string { return v.EmbedBlock(x.allowPwd) }
+
+// HasPublic reports whether some rule names the "public" subject: without
+// one, Anonymous sees nothing at all.
+func (x *Index) HasPublic() bool { return x.public >= 0 }
 
 // Version is the entitlement version the Index was compiled with.
 func (x *Index) Version() int64 { return x.version }
@@ -285,8 +319,11 @@ type matched struct {
 }
 
 func (x *Index) match(a Audience) matched {
-	ids := make([]int32, 0, 1+len(a.roles)+len(a.segments)+1)
-	if x.everyone >= 0 {
+	ids := make([]int32, 0, 2+len(a.roles)+len(a.segments)+1)
+	if x.public >= 0 {
+		ids = append(ids, x.public)
+	}
+	if x.everyone >= 0 && !a.anon { // Anonymous has no roles, segments or user either
 		ids = append(ids, x.everyone)
 	}
 	for _, r := range a.roles {
@@ -317,63 +354,106 @@ const (
 	undecided uint8 = 0
 	allowBit  uint8 = 1
 	denyBit   uint8 = 2
+	teaserBit uint8 = 4
 )
+
+// resolve is one level's outcome from the effects matched there: deny beats
+// allow, allow beats teaser.
+func resolve(d uint8) uint8 {
+	switch {
+	case d&denyBit != 0:
+		return denyBit
+	case d&allowBit != 0:
+		return allowBit
+	}
+	return d
+}
 
 // compute evaluates §5 for every candidate video at once: the folder decision
 // flows down the tree (a folder with a matching rule decides for itself,
 // otherwise it inherits its parent's decision), a matching video rule
-// overrides its folders, and visible placements light their folder and its
-// ancestors.
+// overrides its folders, and listed placements (allowed or teased) light
+// their folder and its ancestors. A video allowed through no placement but
+// teased through one is locked, with the lock reason of the lowest-id
+// matching teaser rule at the first teased placement's deciding level.
 func (x *Index) compute(subjects []int32) *View {
 	nf, nv := len(x.folderIDs), len(x.videoIDs)
 	fdec := make([]uint8, nf)
 	vdec := make([]uint8, nv)
+	var ftease []int32         // folder → deciding teaser rule (only when some teaser matches)
+	var vtease map[int32]int32 // video → lowest-id matching teaser rule
 	for _, s := range subjects {
 		for _, r := range x.bySubject[s] {
-			bit := allowBit
-			if r.deny {
-				bit = denyBit
+			if r.folder {
+				fdec[r.target] |= r.effect
+			} else {
+				vdec[r.target] |= r.effect
+			}
+			if r.effect != teaserBit {
+				continue
+			}
+			if ftease == nil {
+				ftease = make([]int32, nf)
+				vtease = make(map[int32]int32)
+				for i := range ftease {
+					ftease[i] = -1
+				}
 			}
 			if r.folder {
-				fdec[r.target] |= bit
-			} else {
-				vdec[r.target] |= bit
+				if cur := ftease[r.target]; cur < 0 || r.rule < cur {
+					ftease[r.target] = r.rule
+				}
+			} else if cur, ok := vtease[r.target]; !ok || r.rule < cur {
+				vtease[r.target] = r.rule
 			}
 		}
 	}
 	for i := range fdec {
-		switch {
-		case fdec[i]&denyBit != 0:
-			fdec[i] = denyBit
-		case fdec[i] != undecided:
-			fdec[i] = allowBit
-		case x.parent[i] >= 0:
-			fdec[i] = fdec[x.parent[i]]
+		if fdec[i] != undecided {
+			fdec[i] = resolve(fdec[i])
+		} else if p := x.parent[i]; p >= 0 {
+			fdec[i] = fdec[p]
+			if ftease != nil {
+				ftease[i] = ftease[p]
+			}
 		}
 	}
 	v := &View{idx: x, videos: make([]uint64, (nv+63)/64), folders: make([]uint64, (nf+63)/64)}
 	for i := range nv {
 		places := x.placeFolder[x.placeStart[i]:x.placeStart[i+1]]
-		seen := false
+		seen, tease := false, int32(-1)
 		if d := vdec[i]; d != undecided {
-			if d&denyBit != 0 {
+			switch resolve(d) {
+			case denyBit:
 				continue
+			case allowBit:
+				seen = true
+			default:
+				tease = vtease[int32(i)]
 			}
-			seen = true
 			for _, f := range places {
 				setBit(v.folders, f)
 			}
 		} else {
 			for _, f := range places {
-				if fdec[f] == allowBit {
+				switch fdec[f] {
+				case allowBit:
 					seen = true
+					setBit(v.folders, f)
+				case teaserBit:
+					if tease < 0 {
+						tease = ftease[f]
+					}
 					setBit(v.folders, f)
 				}
 			}
 		}
-		if seen {
+		switch {
+		case seen:
 			setBit(v.videos, int32(i))
 			v.nv++
+		case tease >= 0:
+			v.lock(int32(i), x.ruleLock[tease])
 		}
 	}
 	for i := nf - 1; i >= 0; i-- {
@@ -384,28 +464,72 @@ func (x *Index) compute(subjects []int32) *View {
 			}
 		}
 	}
+	v.listed = v.videos
+	if v.nl > 0 {
+		v.listed = slices.Clone(v.videos)
+		for _, bits := range v.locked {
+			for w, word := range bits {
+				v.listed[w] |= word
+			}
+		}
+	}
 	return v
 }
 
 func setBit(b []uint64, i int32)      { b[i>>6] |= 1 << (uint(i) & 63) }
 func hasBit(b []uint64, i int32) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
 
-// View is what one audience may see in one Index: a set of videos and a set of
-// folders. It is immutable and safe for concurrent use.
+// View is what one audience may see in one Index: the videos it may watch,
+// the videos listed to it locked by a teaser (with their lock reasons), and
+// the folders that hold any of them. It is immutable and safe for concurrent
+// use.
 type View struct {
 	idx     *Index
-	videos  []uint64
-	folders []uint64
+	videos  []uint64   // may watch
+	listed  []uint64   // videos plus the locked ones; the same slice as videos when none is locked
+	locked  [][]uint64 // per index into LockReasons; nil when none is locked
+	folders []uint64   // hold a listed video in their subtree
 	nv, nf  int
+	nl      int // locked videos
 }
 
-// Video reports whether the video is visible.
+// lock marks candidate video i locked for LockReasons[reason].
+func (v *View) lock(i int32, reason uint8) {
+	if v.locked == nil {
+		v.locked = make([][]uint64, len(LockReasons))
+	}
+	if v.locked[reason] == nil {
+		v.locked[reason] = make([]uint64, len(v.videos))
+	}
+	setBit(v.locked[reason], i)
+	v.nl++
+}
+
+// Video reports whether the audience may watch the video (see it in detail
+// and play it). A locked video is not: see Listed and Locked.
 func (v *View) Video(videoID string) bool {
 	i, ok := v.idx.videoIdx.get(videoID)
 	return ok && hasBit(v.videos, i)
 }
 
-// Folder reports whether the folder is visible (some video in its subtree is).
+// Listed reports whether the video is listed to the audience: it may watch
+// it, or a teaser lists it locked.
+func (v *View) Listed(videoID string) bool {
+	i, ok := v.idx.videoIdx.get(videoID)
+	return ok && hasBit(v.listed, i)
+}
+
+// Locked reports whether a teaser lists the video locked, and why.
+func (v *View) Locked(videoID string) (LockReason, bool) {
+	i, ok := v.idx.videoIdx.get(videoID)
+	if !ok {
+		return "", false
+	}
+	return v.LockedAt(i)
+}
+
+// Folder reports whether the folder is visible (some video in its subtree is
+// listed: watchable or locked).
 func (v *View) Folder(folderID string) bool {
 	i, ok := v.idx.folderIdx.get(folderID)
 	return ok && hasBit(v.folders, i)
@@ -415,14 +539,34 @@ func (v *View) Folder(folderID string) bool {
 // visible; a negative pos is not.
 func (v *View) FolderAt(pos int32) bool { return pos >= 0 && hasBit(v.folders, pos) }
 
-// VideoAt reports whether the video at pos (from Index.VideoPos) is visible;
-// a negative pos is not.
+// VideoAt reports whether the audience may watch the video at pos (from
+// Index.VideoPos); a negative pos is not.
 func (v *View) VideoAt(pos int32) bool { return pos >= 0 && hasBit(v.videos, pos) }
 
-// Len returns how many folders and videos are visible.
+// ListedAt reports whether the video at pos is listed (watchable or locked).
+func (v *View) ListedAt(pos int32) bool { return pos >= 0 && hasBit(v.listed, pos) }
+
+// LockedAt reports whether the video at pos is listed locked, and why.
+func (v *View) LockedAt(pos int32) (LockReason, bool) {
+	if v.locked == nil || pos < 0 {
+		return "", false
+	}
+	for r, bits := range v.locked {
+		if bits != nil && hasBit(bits, pos) {
+			return LockReasons[r], true
+		}
+	}
+	return "", false
+}
+
+// Len returns how many folders are visible and how many videos the audience
+// may watch (locked videos not included: see LockedLen).
 func (v *View) Len() (folders, videos int) { return v.nf, v.nv }
 
-// VideoIDs returns the visible videos' ids, sorted.
+// LockedLen returns how many videos are listed locked.
+func (v *View) LockedLen() int { return v.nl }
+
+// VideoIDs returns the ids of the videos the audience may watch, sorted.
 func (v *View) VideoIDs() []string {
 	out := make([]string, 0, v.nv)
 	for i, id := range v.idx.videoIDs {

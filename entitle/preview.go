@@ -43,10 +43,12 @@ type Preview struct {
 type Delta struct {
 	Key   string // the audience's CacheKey in the Index before the change
 	Label string // AudienceLabel
-	// Counts of videos and folders that become visible (Added) or invisible
-	// (Removed).
+	// Counts of videos the audience may watch and of folders that become
+	// visible (Added) or invisible (Removed), and of videos that start or
+	// stop being listed locked by a teaser.
 	VideosAdded, VideosRemoved   int
 	FoldersAdded, FoldersRemoved int
+	LockedAdded, LockedRemoved   int
 	// Up to PreviewExamples ids each way, in video id order.
 	ExampleAdded, ExampleRemoved []string
 	Text                         string // "+1,204 videos, +12 folders"
@@ -98,7 +100,7 @@ func (x *Index) Preview(change RuleChange, audiences []Audience) (*Preview, erro
 		p.Rule, p.Removed = x.rules[i], true
 		rules = slices.Delete(slices.Clone(x.rules), i, i+1)
 	}
-	after, err := New(x.snap, rules, x.version, &Options{MaxCachedAudiences: int(x.maxViews)})
+	after, err := New(x.snap, rules, x.version, &Options{MaxCachedAudiences: int(x.maxViews), AllowPasswordVideos: x.allowPwd})
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +119,7 @@ func (x *Index) Preview(change RuleChange, audiences []Audience) (*Preview, erro
 			d = diffViews(k.before, k.after)
 			memo[k] = d
 		}
-		if d.VideosAdded+d.VideosRemoved+d.FoldersAdded+d.FoldersRemoved == 0 {
+		if d.VideosAdded+d.VideosRemoved+d.FoldersAdded+d.FoldersRemoved+d.LockedAdded+d.LockedRemoved == 0 {
 			p.Unchanged++
 			continue
 		}
@@ -145,6 +147,9 @@ func diffViews(before, after *View) Delta {
 		d.VideosRemoved += bits.OnesCount64(o &^ n)
 		d.ExampleAdded = examples(d.ExampleAdded, n&^o, w, ids)
 		d.ExampleRemoved = examples(d.ExampleRemoved, o&^n, w, ids)
+		lo, ln := before.listed[w]&^o, after.listed[w]&^n // locked: listed, not watchable
+		d.LockedAdded += bits.OnesCount64(ln &^ lo)
+		d.LockedRemoved += bits.OnesCount64(lo &^ ln)
 	}
 	for w := range before.folders {
 		o, n := before.folders[w], after.folders[w]
@@ -179,6 +184,8 @@ func deltaText(d Delta) string {
 	add(d.VideosRemoved, "−", "video")
 	add(d.FoldersAdded, "+", "folder")
 	add(d.FoldersRemoved, "−", "folder")
+	add(d.LockedAdded, "+", "locked video")
+	add(d.LockedRemoved, "−", "locked video")
 	if len(parts) == 0 {
 		return "no change"
 	}

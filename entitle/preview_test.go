@@ -7,16 +7,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// oracleSets is what the oracle says an audience sees: videos and folders.
-func oracleSets(c genCase, rules []Rule, oa oracleAudience) (videos, folders map[string]bool) {
+// oracleSetsLocked is what the oracle says an audience sees: the videos it
+// may watch, the visible folders and the videos listed locked.
+func oracleSetsLocked(c genCase, rules []Rule, oa oracleAudience) (videos, folders, locked map[string]bool) {
 	via := map[placement]bool{}
-	videos = map[string]bool{}
+	videos, locked = map[string]bool{}, map[string]bool{}
 	for _, id := range c.snap.VideoIDs() {
-		if oracleVideo(c.snap, rules, oa, id, via) {
+		switch o := oracleVideoOutcome(c.snap, rules, oa, id, via); {
+		case o.allowed:
 			videos[id] = true
+		case o.lock != "":
+			locked[id] = true
 		}
 	}
-	return videos, oracleFolders(c.snap, via)
+	return videos, oracleFolders(c.snap, via), locked
 }
 
 func minus(a, b map[string]bool) []string {
@@ -34,7 +38,7 @@ func minus(a, b map[string]bool) []string {
 // skipped because they lack the rule's subject really do not change.
 func TestPreviewAgreesWithOracle(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
-	var changed, skipped, unchanged int
+	var changed, skipped, unchanged, locks int
 	for trial := 0; trial < 300; trial++ {
 		c := genCaseOf(t, r)
 		for i := range c.rules {
@@ -71,9 +75,11 @@ func TestPreviewAgreesWithOracle(t *testing.T) {
 			byLabel[d.Label] = d
 		}
 		for i, oa := range c.audiences {
-			v0, f0 := oracleSets(c, c.rules, oa)
-			v1, f1 := oracleSets(c, after, oa)
+			v0, f0, l0 := oracleSetsLocked(c, c.rules, oa)
+			v1, f1, l1 := oracleSetsLocked(c, after, oa)
 			addV, remV, addF, remF := minus(v1, v0), minus(v0, v1), minus(f1, f0), minus(f0, f1)
+			addF = append(addF, minus(l1, l0)...) // locked changes count as changes below
+			remF = append(remF, minus(l0, l1)...)
 			d, ok := byLabel[AudienceLabel(auds[i])]
 			if !oa.has(p.Rule.Subject) {
 				require.Empty(t, append(append(addV, remV...), append(addF, remF...)...), "an audience without the subject changed")
@@ -88,8 +94,11 @@ func TestPreviewAgreesWithOracle(t *testing.T) {
 			changed++
 			require.Len(t, addV, d.VideosAdded)
 			require.Len(t, remV, d.VideosRemoved)
-			require.Len(t, addF, d.FoldersAdded)
-			require.Len(t, remF, d.FoldersRemoved)
+			require.Len(t, minus(f1, f0), d.FoldersAdded)
+			require.Len(t, minus(f0, f1), d.FoldersRemoved)
+			require.Len(t, minus(l1, l0), d.LockedAdded)
+			require.Len(t, minus(l0, l1), d.LockedRemoved)
+			locks += d.LockedAdded + d.LockedRemoved
 			require.Subset(t, addV, d.ExampleAdded)
 			require.Subset(t, remV, d.ExampleRemoved)
 			require.Len(t, d.ExampleAdded, min(PreviewExamples, len(addV)))
@@ -99,6 +108,7 @@ func TestPreviewAgreesWithOracle(t *testing.T) {
 	t.Logf("%d audiences changed, %d unchanged with the subject, %d skipped without it", changed, unchanged, skipped)
 	require.Greater(t, changed, 200)
 	require.Greater(t, skipped, 200)
+	require.Greater(t, locks, 50, "teasers change what is listed locked")
 }
 
 func TestPreviewTable(t *testing.T) {

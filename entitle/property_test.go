@@ -30,6 +30,7 @@ func propertySeed(t *testing.T) uint64 {
 type coverage struct {
 	trials, checks, folderChecks                   int
 	allowed, deniedByRule, defaultDeny, unplayable int
+	locked, anonymousListed                        int
 	videoLevel, deepLevel, multiPlacement          int
 	bySubject                                      map[SubjectKind]int
 	foldersVisible, foldersHidden                  int
@@ -72,6 +73,7 @@ func TestIndexAgreesWithOracle(t *testing.T) {
 		"unplayable": cov.unplayable, "video level": cov.videoLevel, "level ≥ 4": cov.deepLevel,
 		"multi-placement": cov.multiPlacement, "folders visible": cov.foldersVisible, "folders hidden": cov.foldersHidden,
 		"everyone": cov.bySubject[Everyone], "role": cov.bySubject[Role], "segment": cov.bySubject[Segment], "user": cov.bySubject[User],
+		"public": cov.bySubject[Public], "locked by a teaser": cov.locked, "listed to anonymous": cov.anonymousListed,
 	} {
 		require.Greater(t, n, cov.checks/1000, "too few cases of %s", name)
 	}
@@ -95,23 +97,46 @@ func checkAgainstOracle(t *testing.T, seed, stream uint64, want int) coverage {
 			view := x.Visible(a)
 			via := make(map[placement]bool)
 			for _, id := range ids {
-				expect := oracleVideo(c.snap, c.rules, oa, id, via)
+				out := oracleVideoOutcome(c.snap, c.rules, oa, id, via)
+				expect := out.allowed
 				if got := x.Check(a, id); got != expect || view.Video(id) != expect {
 					t.Fatalf("seed %d stream %d trial %d: video %s audience %+v: Check=%v View=%v oracle=%v\n%s",
 						seed, stream, cov.trials, id, oa, got, view.Video(id), expect, describe(c, id))
 				}
+				lock, locked := view.Locked(id)
+				if view.Listed(id) != out.listed() || lock != out.lock || locked != (out.lock != "") {
+					t.Fatalf("seed %d stream %d trial %d: video %s audience %+v: Listed=%v Locked=%q,%v oracle=%+v\n%s",
+						seed, stream, cov.trials, id, oa, view.Listed(id), lock, locked, out, describe(c, id))
+				}
+				if pos := x.VideoPos(id); view.ListedAt(pos) != out.listed() {
+					t.Fatalf("seed %d stream %d trial %d: video %s: ListedAt disagrees with the oracle", seed, stream, cov.trials, id)
+				}
 				d := x.Explain(a, id)
-				if d.Allowed != expect {
-					t.Fatalf("seed %d stream %d trial %d: video %s audience %+v: Explain=%+v oracle=%v\n%s",
-						seed, stream, cov.trials, id, oa, d, expect, describe(c, id))
+				if d.Allowed != expect || d.Locked != (out.lock != "") || d.LockReason != out.lock ||
+					(d.Locked && (d.Rule == nil || d.Rule.Effect != Teaser || d.Rule.LockReason != d.LockReason)) {
+					t.Fatalf("seed %d stream %d trial %d: video %s audience %+v: Explain=%+v oracle=%+v\n%s",
+						seed, stream, cov.trials, id, oa, d, out, describe(c, id))
+				}
+				if d.Reason == ReasonRule && oa.anon && d.Rule.Subject.Kind != Public {
+					t.Fatalf("seed %d stream %d trial %d: video %s: anonymous decided by %s", seed, stream, cov.trials, id, d.Rule.Subject)
 				}
 				cov.checks++
 				cov.add(d, multi[id])
+				if oa.anon && out.listed() {
+					cov.anonymousListed++
+				}
 			}
 			expectFolders := oracleFolders(c.snap, via)
 			nf, nv := view.Len()
 			require.Len(t, view.FolderIDs(), nf)
 			require.Len(t, view.VideoIDs(), nv)
+			nl := 0
+			for _, id := range c.snap.VideoIDs() {
+				if _, ok := view.Locked(id); ok {
+					nl++
+				}
+			}
+			require.Equal(t, nl, view.LockedLen())
 			for _, f := range append(c.snap.FolderIDs(), "999999") {
 				if got := x.CheckFolder(a, f); got != expectFolders[f] || view.Folder(f) != got {
 					t.Fatalf("seed %d stream %d trial %d: folder %s audience %+v: CheckFolder=%v oracle=%v",
@@ -134,6 +159,8 @@ func (c *coverage) merge(o coverage) {
 	c.checks += o.checks
 	c.folderChecks += o.folderChecks
 	c.allowed += o.allowed
+	c.locked += o.locked
+	c.anonymousListed += o.anonymousListed
 	c.deniedByRule += o.deniedByRule
 	c.defaultDeny += o.defaultDeny
 	c.unplayable += o.unplayable
@@ -152,6 +179,8 @@ func (c *coverage) add(d Decision, multi bool) {
 	switch {
 	case d.Allowed:
 		c.allowed++
+	case d.Locked:
+		c.locked++
 	case d.Reason == ReasonRule:
 		c.deniedByRule++
 	case d.Reason == ReasonNoRule:
@@ -189,7 +218,7 @@ func describe(c genCase, id string) string {
 		b.WriteString("\n")
 	}
 	for _, r := range c.rules {
-		b.WriteString("rule " + strconv.FormatInt(r.ID, 10) + ": " + r.Subject.String() + " " + string(r.Effect) + " " + r.Target.String() + "\n")
+		b.WriteString("rule " + strconv.FormatInt(r.ID, 10) + ": " + r.Subject.String() + " " + string(r.Effect) + " " + string(r.LockReason) + " " + r.Target.String() + "\n")
 	}
 	return b.String()
 }

@@ -22,6 +22,7 @@ type SubjectKind string
 // Subject kinds.
 const (
 	Everyone SubjectKind = "everyone" // any signed-in user
+	Public   SubjectKind = "public"   // anyone, signed in or not (anonymous visitors included)
 	Role     SubjectKind = "role"     // role:<name>
 	Segment  SubjectKind = "segment"  // segment:<key>=<value>
 	User     SubjectKind = "user"     // user:<id>
@@ -37,11 +38,14 @@ type Subject struct {
 
 var namePart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$`)
 
-// ParseSubject parses "everyone", "role:<name>", "segment:<key>=<value>" or
-// "user:<id>".
+// ParseSubject parses "public", "everyone", "role:<name>",
+// "segment:<key>=<value>" or "user:<id>".
 func ParseSubject(s string) (Subject, error) {
-	if s == string(Everyone) {
+	switch s {
+	case string(Everyone):
 		return Subject{Kind: Everyone}, nil
+	case string(Public):
+		return Subject{Kind: Public}, nil
 	}
 	kind, rest, ok := strings.Cut(s, ":")
 	var sub Subject
@@ -56,7 +60,7 @@ func ParseSubject(s string) (Subject, error) {
 		}
 	}
 	if sub.Kind == "" || !namePart.MatchString(sub.Name) {
-		return Subject{}, fmt.Errorf("%w: subject %q: want everyone, role:<name>, segment:<key>=<value> or user:<id>", ErrInvalid, s)
+		return Subject{}, fmt.Errorf("%w: subject %q: want public, everyone, role:<name>, segment:<key>=<value> or user:<id>", ErrInvalid, s)
 	}
 	return sub, nil
 }
@@ -64,8 +68,8 @@ func ParseSubject(s string) (Subject, error) {
 // String is the canonical form that ParseSubject reads.
 func (s Subject) String() string {
 	switch s.Kind {
-	case Everyone:
-		return string(Everyone)
+	case Everyone, Public:
+		return string(s.Kind)
 	case Segment:
 		return "segment:" + s.Name + "=" + s.Value
 	default:
@@ -106,35 +110,89 @@ func (t Target) String() string { return string(t.Kind) + ":" + t.ID }
 // Effect is what a matching rule decides.
 type Effect string
 
-// Effects.
+// Effects. At one level of §5 a matching deny beats a matching allow, and a
+// matching allow beats a matching teaser (see doc.go).
 const (
 	Allow Effect = "allow"
 	Deny  Effect = "deny"
+	// Teaser lists the video (title, pictures, duration) locked, with the
+	// rule's LockReason, without allowing detail playback: for paid vs free
+	// catalogues.
+	Teaser Effect = "teaser"
 )
 
-// Rule grants or denies a subject access to a target.
+// LockReason is the machine-readable reason a teaser gives apps for a locked
+// video, so that they can offer the right way in.
+type LockReason string
+
+// Lock reasons.
+const (
+	LockSignIn   LockReason = "sign_in"  // sign in to watch (public teasers only)
+	LockUpgrade  LockReason = "upgrade"  // a higher plan or role is needed
+	LockPurchase LockReason = "purchase" // buy this video or collection
+)
+
+// LockReasons are the valid lock reasons, in a fixed order.
+var LockReasons = []LockReason{LockSignIn, LockUpgrade, LockPurchase}
+
+// Valid reports whether r is one of LockReasons.
+func (r LockReason) Valid() bool {
+	switch r {
+	case LockSignIn, LockUpgrade, LockPurchase:
+		return true
+	}
+	return false
+}
+
+// Rule grants or denies a subject access to a target, or (Teaser) lists it
+// locked for the LockReason.
 type Rule struct {
-	ID        int64 // assigned by the store
-	Subject   Subject
-	Target    Target
-	Effect    Effect
-	Note      string
-	CreatedBy string
-	CreatedAt time.Time
+	ID         int64 // assigned by the store
+	Subject    Subject
+	Target     Target
+	Effect     Effect
+	LockReason LockReason // teaser rules only: why the video is locked
+	Note       string
+	CreatedBy  string
+	CreatedAt  time.Time
 }
 
 // Validate checks the rule's parts; it returns an error wrapping ErrInvalid.
 func (r Rule) Validate() error {
-	if _, err := ParseSubject(r.Subject.String()); err != nil {
-		return err
-	}
-	if _, err := ParseTarget(r.Target.String()); err != nil {
-		return err
-	}
-	if r.Effect != Allow && r.Effect != Deny {
-		return fmt.Errorf("%w: effect %q: want allow or deny", ErrInvalid, r.Effect)
+	_, err := canonical(r)
+	return err
+}
+
+// validEffect checks the effect and its lock reason: a teaser needs a valid
+// reason, allow and deny take none, and sign_in only makes sense for the
+// public subject (everyone else is signed in already).
+func validEffect(r Rule) error {
+	switch r.Effect {
+	case Allow, Deny:
+		if r.LockReason != "" {
+			return fmt.Errorf("%w: lock reason %q: only a teaser rule has a lock reason", ErrInvalid, r.LockReason)
+		}
+	case Teaser:
+		switch {
+		case r.LockReason == "":
+			return fmt.Errorf("%w: a teaser rule needs a lock reason: %s", ErrInvalid, lockReasonList())
+		case !r.LockReason.Valid():
+			return fmt.Errorf("%w: lock reason %q: want %s", ErrInvalid, r.LockReason, lockReasonList())
+		case r.LockReason == LockSignIn && r.Subject.Kind != Public:
+			return fmt.Errorf("%w: lock reason sign_in is for the public subject (%s is signed in already)", ErrInvalid, r.Subject)
+		}
+	default:
+		return fmt.Errorf("%w: effect %q: want allow, deny or teaser", ErrInvalid, r.Effect)
 	}
 	return nil
+}
+
+func lockReasonList() string {
+	parts := make([]string, len(LockReasons))
+	for i, r := range LockReasons {
+		parts[i] = string(r)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // RuleStore keeps entitlement rules and the entitlement version, which grows with

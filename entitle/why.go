@@ -76,9 +76,12 @@ type Counterfactual struct {
 // SuggestSubject is the subject an added rule should name to change the
 // answer for this audience and as few others as possible: the user when the
 // audience has one, else its first role, else its first segment, else
-// everyone. Any subject the audience has would change its answer equally.
+// everyone (public for Anonymous). Any subject the audience has would change
+// its answer equally.
 func SuggestSubject(a Audience) Subject {
 	switch {
+	case a.anon:
+		return Subject{Kind: Public}
 	case a.user != "":
 		return Subject{Kind: User, Name: a.user}
 	case len(a.roles) > 0:
@@ -90,8 +93,12 @@ func SuggestSubject(a Audience) Subject {
 }
 
 // AudienceLabel names an audience for people: "user:u1 role:a segment:k=v",
-// or "everyone" for an audience with nothing but the signed-in user.
+// "everyone" for an audience with nothing but the signed-in user, or
+// "public" for Anonymous (the subjects it has).
 func AudienceLabel(a Audience) string {
+	if a.anon {
+		return string(Public)
+	}
 	var parts []string
 	if a.user != "" {
 		parts = append(parts, "user:"+a.user)
@@ -109,10 +116,13 @@ func AudienceLabel(a Audience) string {
 }
 
 // SubjectAudience is the audience that has exactly one subject (and
-// everyone): what a rule subject alone can see. Pass it where an Audience is
+// everyone and public): what a rule subject alone can see; for public it is
+// Anonymous. Pass it where an Audience is
 // wanted to ask about a role or a segment rather than a user.
 func SubjectAudience(s Subject) Audience {
 	switch s.Kind {
+	case Public:
+		return Anonymous()
 	case Role:
 		return NewAudience("", []string{s.Name}, nil)
 	case Segment:
@@ -137,7 +147,7 @@ var noEdit = what{without: -1, addFolder: -1}
 // level applies one level under an edit: whether a rule matched, and whether
 // the level allows.
 func (x *Index) level(m []int32, rules []int32, add bool, e what) (decided, allowed bool) {
-	deny := false
+	deny, allow := false, false
 	for _, ri := range rules {
 		if ri == e.without {
 			continue
@@ -145,13 +155,15 @@ func (x *Index) level(m []int32, rules []int32, add bool, e what) (decided, allo
 		if _, ok := slices.BinarySearch(m, x.ruleSubj[ri]); ok {
 			decided = true
 			deny = deny || x.rules[ri].Effect == Deny
+			allow = allow || x.rules[ri].Effect == Allow
 		}
 	}
 	if add {
 		decided = true
 		deny = deny || e.addDeny
+		allow = allow || !e.addDeny
 	}
-	return decided, decided && !deny
+	return decided, allow && !deny // a level decided by teasers alone does not allow
 }
 
 // allowedUnder evaluates §5 for candidate video vi under an edit.
@@ -309,7 +321,11 @@ func verb(allowed bool) string {
 // snapshot: "deny for role:member on folder 'Sales' (123)". The rule's id is
 // not included.
 func (x *Index) DescribeRule(r Rule) string {
-	return string(r.Effect) + " for " + r.Subject.String() + " on " + x.DescribeTarget(r.Target)
+	eff := string(r.Effect)
+	if r.Effect == Teaser {
+		eff += " (" + string(r.LockReason) + ")"
+	}
+	return eff + " for " + r.Subject.String() + " on " + x.DescribeTarget(r.Target)
 }
 
 // DescribeTarget renders a target with its name: "folder 'Sales' (123)",
@@ -335,10 +351,18 @@ func (x *Index) DescribeTarget(t Target) string {
 // String says the decision and what would change it in a few sentences.
 func (e Explanation) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s video %s: ", e.Audience, map[bool]string{true: "may see", false: "may not see"}[e.Allowed], quoteOr(e.Title, e.VideoID))
+	seeing := map[bool]string{true: "may see", false: "may not see"}[e.Allowed]
+	if e.Locked {
+		seeing = "sees locked (" + string(e.LockReason) + ")"
+	}
+	fmt.Fprintf(&b, "%s: %s video %s: ", e.Audience, seeing, quoteOr(e.Title, e.VideoID))
 	switch e.Reason {
 	case ReasonRule:
-		fmt.Fprintf(&b, "rule #%d (%s %s) decides at level %d (%s)", e.Rule.ID, e.Rule.Effect, e.Rule.Subject, e.Level, e.Target)
+		eff := string(e.Rule.Effect)
+		if e.Rule.Effect == Teaser {
+			eff += " " + string(e.Rule.LockReason)
+		}
+		fmt.Fprintf(&b, "rule #%d (%s %s) decides at level %d (%s)", e.Rule.ID, eff, e.Rule.Subject, e.Level, e.Target)
 	case ReasonNoRule:
 		b.WriteString("no rule matches at any level (default deny)")
 	case ReasonNotInLibrary:
@@ -349,6 +373,8 @@ func (e Explanation) String() string {
 		b.WriteString("an admin hid the video")
 	case ReasonNotPlayable:
 		b.WriteString("the video is not playable in Vimeo")
+	case ReasonPrivacy:
+		b.WriteString("Vimeo's privacy settings keep the player from playing it for app users (" + e.Detail + ")")
 	}
 	b.WriteString(".")
 	for i, c := range e.Changes {

@@ -212,7 +212,7 @@ func (s *Service) ChatContext(ctx context.Context, v Viewer, videoID string) (*C
 	if co == nil {
 		return nil, ErrChatDisabled
 	}
-	st, vn, view, err := s.checkVideo(v, videoID)
+	st, vn, view, err := s.checkVideo(v, videoID, true)
 	if aerr := s.auditAccess(ctx, "chat_context", v, videoID, err); aerr != nil {
 		return nil, aerr
 	}

@@ -26,13 +26,17 @@
 // # Reads and entitlement
 //
 // A Viewer (user id, roles, segments, decided by the server's
-// authentication) becomes an entitle.Audience. Home lists the visible
+// authentication; or Anonymous, a visitor who has not signed in and sees
+// only what public rules show — PublicEnabled says whether any does)
+// becomes an entitle.Audience. Home lists the visible
 // children of the snapshot's root folders, the visible videos placed in a
 // root, and a recently-added row; Folder a visible folder, its breadcrumb
 // (ancestors below the root, all visible because a visible folder's
 // ancestors are) and a page of its visible subfolders then visible videos;
-// Video and Playback re-check the video on every call. Counts are of visible
-// items only. A folder or video the viewer may not see is ErrNotFound, exactly
+// Video and Playback re-check the video on every call. A video a teaser rule
+// locks is listed with Locked and LockReason and has a detail, but Playback
+// refuses it with a *LockedError (ErrLocked). Counts are of listed items
+// only (locked ones included). A folder or video the viewer may not see is ErrNotFound, exactly
 // like one that does not exist. Ids must look like Vimeo ids (ValidID) and
 // cursors like ours, else ErrInvalid.
 //
@@ -90,7 +94,8 @@
 //
 // # Errors and concurrency
 //
-// Errors wrap ErrNotFound, ErrInvalid, ErrNotReady or ErrUnavailable (an
+// Errors wrap ErrNotFound, ErrInvalid, ErrNotReady, ErrLocked (a
+// *LockedError: playback of a teaser-locked video) or ErrUnavailable (an
 // auditor configured for playback failed). A Service is safe for concurrent
 // use; Bodies are shared and read-only.
 package library

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -35,6 +36,24 @@ func (vn *videoNode) summaryJSON() []byte {
 	return vn.summaryFrag.get(func(b []byte) []byte {
 		return append(appendVideoFields(b, vn.v, false), '}')
 	})
+}
+
+// appendListed appends the video's VideoSummary as the view lists it: with
+// locked and lock_reason when a teaser locks it.
+func appendListed(b []byte, vn *videoNode, view *entitle.View) []byte {
+	sum := vn.summaryJSON()
+	if reason, ok := view.LockedAt(vn.pos); ok {
+		return appendLock(append(b, sum[:len(sum)-1]...), reason)
+	}
+	return append(b, sum...)
+}
+
+// appendLock appends the lock fields of a locked video and closes its
+// object (they are the last fields of VideoSummary and VideoDetail).
+func appendLock(b []byte, reason entitle.LockReason) []byte {
+	b = append(b, `,"locked":true,"lock_reason":`...)
+	b = appendJSONString(b, string(reason))
+	return append(b, '}')
 }
 
 // appendVideoFields opens a video object and appends the fields VideoSummary

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html"
 	"net/url"
@@ -25,7 +26,18 @@ func (s *Service) current() (*state, error) {
 }
 
 func audienceOf(v Viewer) entitle.Audience {
+	if v.Anonymous {
+		return entitle.Anonymous()
+	}
 	return entitle.NewAudience(v.UserID, v.Roles, v.Segments)
+}
+
+// PublicEnabled reports whether the loaded generation has a rule for the
+// "public" subject: only then may a server answer anonymous viewers (who
+// see nothing else). False until a generation is loaded.
+func (s *Service) PublicEnabled() bool {
+	st := s.cur.Load()
+	return st != nil && st.idx.HasPublic()
 }
 
 func (s *Service) pageSize(limit int) (int, error) {
@@ -94,9 +106,9 @@ func (s *Service) homeJSON(st *state, view *entitle.View) []byte {
 	sep = false
 	for _, r := range st.roots {
 		for _, vn := range r.videos {
-			if view.VideoAt(vn.pos) {
+			if view.ListedAt(vn.pos) {
 				b = appendSep(b, &sep)
-				b = append(b, vn.summaryJSON()...)
+				b = appendListed(b, vn, view)
 			}
 		}
 	}
@@ -108,9 +120,9 @@ func (s *Service) homeJSON(st *state, view *entitle.View) []byte {
 			if count == n {
 				break
 			}
-			if view.VideoAt(vn.pos) {
+			if view.ListedAt(vn.pos) {
 				b = appendSep(b, &sep)
-				b = append(b, vn.summaryJSON()...)
+				b = appendListed(b, vn, view)
 				count++
 			}
 		}
@@ -139,8 +151,8 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 			}
 		}
 		for _, vn := range r.videos {
-			if view.VideoAt(vn.pos) {
-				h.Videos = append(h.Videos, vn.summary())
+			if view.ListedAt(vn.pos) {
+				h.Videos = append(h.Videos, listedSummary(vn, view))
 			}
 		}
 	}
@@ -150,8 +162,8 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 			if len(row.Videos) == n {
 				break
 			}
-			if view.VideoAt(vn.pos) {
-				row.Videos = append(row.Videos, vn.summary())
+			if view.ListedAt(vn.pos) {
+				row.Videos = append(row.Videos, listedSummary(vn, view))
 			}
 		}
 		h.Rows = append(h.Rows, row)
@@ -164,7 +176,8 @@ func summarize(n *folderNode, view *entitle.View) FolderSummary {
 	return FolderSummary{ID: n.ref.ID, Name: n.ref.Name, FolderCount: folders, VideoCount: videos}
 }
 
-// visibleCounts counts what the view shows directly inside the folder.
+// visibleCounts counts what the view shows directly inside the folder
+// (locked videos included: they are listed).
 func visibleCounts(n *folderNode, view *entitle.View) (folders, videos int) {
 	for _, c := range n.children {
 		if view.FolderAt(c.pos) {
@@ -172,7 +185,7 @@ func visibleCounts(n *folderNode, view *entitle.View) (folders, videos int) {
 		}
 	}
 	for _, vn := range n.videos {
-		if view.VideoAt(vn.pos) {
+		if view.ListedAt(vn.pos) {
 			videos++
 		}
 	}
@@ -273,7 +286,7 @@ func listFolder(n *folderNode, view *entitle.View, cur cursor, limit int) listin
 	}
 	l.videos = make([]*videoNode, 0, len(n.videos))
 	for _, vn := range n.videos {
-		if view.VideoAt(vn.pos) {
+		if view.ListedAt(vn.pos) {
 			l.videos = append(l.videos, vn)
 		}
 	}
@@ -315,7 +328,7 @@ func folderPage(st *state, n *folderNode, view *entitle.View, cur cursor, limit 
 		if i < len(l.folders) {
 			p.Folders = append(p.Folders, summarize(l.folders[i], view))
 		} else {
-			p.Videos = append(p.Videos, l.videos[i-len(l.folders)].summary())
+			p.Videos = append(p.Videos, listedSummary(l.videos[i-len(l.folders)], view))
 		}
 	}
 	p.NextCursor = l.nextCursor
@@ -343,7 +356,7 @@ func folderPageJSON(st *state, n *folderNode, view *entitle.View, cur cursor, li
 		if i > vstart {
 			b = append(b, ',')
 		}
-		b = append(b, l.videos[i-len(l.folders)].summaryJSON()...)
+		b = appendListed(b, l.videos[i-len(l.folders)], view)
 	}
 	b = append(b, ']')
 	if l.nextCursor != "" {
@@ -365,18 +378,23 @@ func appendVisibleSummary(b []byte, n *folderNode, view *entitle.View) []byte {
 
 // Video returns a video's detail after checking that the viewer may see it
 // (ErrNotFound otherwise, and for unknown ids; ErrInvalid for malformed ids).
+// A video a teaser lists has a detail, Locked with its reason.
 func (s *Service) Video(ctx context.Context, v Viewer, videoID string) (*VideoDetail, error) {
-	st, vn, view, err := s.checkVideo(v, videoID)
+	st, vn, view, err := s.checkVideo(v, videoID, false)
 	if err != nil {
 		return nil, err
 	}
-	return videoDetail(st, vn, visibleFolder(vn, view)), nil
+	d := videoDetail(st, vn, visibleFolder(vn, view))
+	if reason, ok := view.LockedAt(vn.pos); ok {
+		d.Locked, d.LockReason = true, string(reason)
+	}
+	return d, nil
 }
 
 // VideoJSON is Video encoded. The access check runs on every call; the
-// encoding is cached per video and generation.
+// encoding is cached per video, folder, lock and generation.
 func (s *Service) VideoJSON(ctx context.Context, v Viewer, videoID string) (*Body, error) {
-	st, vn, view, err := s.checkVideo(v, videoID)
+	st, vn, view, err := s.checkVideo(v, videoID, false)
 	if err != nil {
 		return nil, err
 	}
@@ -385,16 +403,26 @@ func (s *Service) VideoJSON(ctx context.Context, v Viewer, videoID string) (*Bod
 	if f != nil {
 		key += f.ref.ID
 	}
+	reason, locked := view.LockedAt(vn.pos)
+	if locked {
+		key += "|" + string(reason)
+	}
 	cache := st.cache.Load()
 	if b := cache.get(key); b != nil {
 		return b, nil
 	}
-	b := newBody(videoDetailJSON(st, vn, f))
+	js := videoDetailJSON(st, vn, f)
+	if locked {
+		js = appendLock(js[:len(js)-1], reason)
+	}
+	b := newBody(js)
 	cache.put(key, b)
 	return b, nil
 }
 
-func (s *Service) checkVideo(v Viewer, videoID string) (*state, *videoNode, *entitle.View, error) {
+// checkVideo finds a video the viewer may see: listed (locked or not) for a
+// detail, watchable for playback (a locked one is then a *LockedError).
+func (s *Service) checkVideo(v Viewer, videoID string, play bool) (*state, *videoNode, *entitle.View, error) {
 	if !ValidID(videoID) {
 		return nil, nil, nil, fmt.Errorf("%w: malformed video id", ErrInvalid)
 	}
@@ -404,8 +432,12 @@ func (s *Service) checkVideo(v Viewer, videoID string) (*state, *videoNode, *ent
 	}
 	view := st.idx.Visible(audienceOf(v))
 	vn := st.videos[videoID]
-	if vn == nil || !view.VideoAt(vn.pos) {
+	switch {
+	case vn == nil || !view.ListedAt(vn.pos):
 		return nil, nil, nil, fmt.Errorf("%w: video %s", ErrNotFound, videoID)
+	case play && !view.VideoAt(vn.pos):
+		reason, _ := view.LockedAt(vn.pos)
+		return nil, nil, nil, &LockedError{VideoID: videoID, Reason: string(reason)}
 	}
 	return st, vn, view, nil
 }
@@ -471,10 +503,11 @@ func videoDetailJSON(st *state, vn *videoNode, f *folderNode) []byte {
 // ---- Playback
 
 // Playback returns the player embed of a video after the same access check
-// as Video. With Options.Auditor set, the decision is recorded; an allowed
+// as Video; a video a teaser lists locked is refused with a *LockedError
+// (ErrLocked). With Options.Auditor set, the decision is recorded; an allowed
 // playback whose record fails is refused with ErrUnavailable.
 func (s *Service) Playback(ctx context.Context, v Viewer, videoID string) (*Playback, error) {
-	_, vn, _, err := s.checkVideo(v, videoID)
+	_, vn, _, err := s.checkVideo(v, videoID, true)
 	if aerr := s.auditPlayback(ctx, v, videoID, err); aerr != nil {
 		return nil, aerr
 	}
@@ -486,7 +519,7 @@ func (s *Service) Playback(ctx context.Context, v Viewer, videoID string) (*Play
 
 // PlaybackJSON is Playback encoded.
 func (s *Service) PlaybackJSON(ctx context.Context, v Viewer, videoID string) (*Body, error) {
-	st, vn, _, err := s.checkVideo(v, videoID)
+	st, vn, _, err := s.checkVideo(v, videoID, true)
 	if aerr := s.auditPlayback(ctx, v, videoID, err); aerr != nil {
 		return nil, aerr
 	}
@@ -512,7 +545,7 @@ func (s *Service) auditPlayback(ctx context.Context, v Viewer, videoID string, c
 
 // auditAccess records an access decision with Options.Auditor.
 func (s *Service) auditAccess(ctx context.Context, action string, v Viewer, videoID string, checkErr error) error {
-	if s.opts.Auditor == nil || !ValidID(videoID) || (checkErr != nil && !isNotFound(checkErr)) {
+	if s.opts.Auditor == nil || !ValidID(videoID) || (checkErr != nil && !isNotFound(checkErr) && !errors.Is(checkErr, ErrLocked)) {
 		return nil
 	}
 	rec := AccessRecord{Action: action, UserID: v.UserID, VideoID: videoID, Allowed: checkErr == nil, Time: s.opts.Now()}

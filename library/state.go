@@ -72,6 +72,15 @@ func (vn *videoNode) summary() VideoSummary {
 	}
 }
 
+// listedSummary is the video's summary as the view lists it (locked or not).
+func listedSummary(vn *videoNode, view *entitle.View) VideoSummary {
+	sum := vn.summary()
+	if reason, ok := view.LockedAt(vn.pos); ok {
+		sum.Locked, sum.LockReason = true, string(reason)
+	}
+	return sum
+}
+
 // buildContent derives the listings from the snapshot. Nodes are allocated
 // in two slabs and the snapshot is read without copies: at 100,000 videos
 // this is the bulk of a content rebuild after the store read.

@@ -4,13 +4,15 @@ import "time"
 
 // Viewer is the signed-in user a question is asked for, as the server's
 // authentication decided: the library never sees tokens. Roles and Segments
-// are what entitlement rules match.
+// are what entitlement rules match. An Anonymous viewer (no sign-in; the
+// other fields are ignored) sees only what "public" rules show.
 type Viewer struct {
-	UserID   string
-	Email    string
-	Name     string
-	Roles    []string
-	Segments map[string]string
+	UserID    string
+	Email     string
+	Name      string
+	Roles     []string
+	Segments  map[string]string
+	Anonymous bool
 }
 
 // FolderRef names a folder (a breadcrumb element).
@@ -29,13 +31,17 @@ type FolderSummary struct {
 	VideoCount  int    `json:"video_count"`
 }
 
-// VideoSummary is a video in a listing.
+// VideoSummary is a video in a listing. Locked is true (with LockReason:
+// sign_in, upgrade or purchase) for a video a teaser rule lists without
+// letting the viewer watch it; both are absent otherwise.
 type VideoSummary struct {
 	ID              string    `json:"id"`
 	Title           string    `json:"title"`
 	ThumbnailURL    string    `json:"thumbnail_url,omitempty"`
 	DurationSeconds int       `json:"duration_seconds"`
 	CreatedAt       time.Time `json:"created_at,omitzero"`
+	Locked          bool      `json:"locked,omitempty"`
+	LockReason      string    `json:"lock_reason,omitempty"`
 }
 
 // Row kinds of Home.
@@ -79,7 +85,8 @@ type FolderPage struct {
 
 // VideoDetail is one video, after the access check. Folder is the visible
 // folder it is placed in and Breadcrumb that folder's ancestors below the
-// mirrored root, root first.
+// mirrored root, root first. Locked and LockReason as in VideoSummary: a
+// locked video has a detail but no playback.
 type VideoDetail struct {
 	ID              string      `json:"id"`
 	Title           string      `json:"title"`
@@ -91,6 +98,8 @@ type VideoDetail struct {
 	Folder          *FolderRef  `json:"folder,omitempty"`
 	Breadcrumb      []FolderRef `json:"breadcrumb"`
 	Version         string      `json:"version"`
+	Locked          bool        `json:"locked,omitempty"`
+	LockReason      string      `json:"lock_reason,omitempty"`
 }
 
 // Playback is what a player needs, after the access check: the Vimeo player

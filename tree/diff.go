@@ -90,6 +90,7 @@ const (
 	FieldStatus       = "status"
 	FieldVisibility   = "visibility"
 	FieldEmbedKey     = "embed_key"
+	FieldEmbedPrivacy = "embed_privacy"
 	FieldCreatedTime  = "created_time"
 	FieldModifiedTime = "modified_time"
 )
@@ -282,6 +283,7 @@ func VideoFieldsChanged(a, b Video) []string {
 	add(a.Status != b.Status, FieldStatus)
 	add(a.Visibility != b.Visibility, FieldVisibility)
 	add(a.EmbedKey != b.EmbedKey, FieldEmbedKey)
+	add(a.EmbedPrivacy != b.EmbedPrivacy, FieldEmbedPrivacy)
 	add(!a.CreatedAt.Equal(b.CreatedAt), FieldCreatedTime)
 	add(!a.ModifiedAt.Equal(b.ModifiedAt), FieldModifiedTime)
 	return out

@@ -10,6 +10,14 @@
 // keys and the materialised path column, but the tree, its diffs and the
 // library API speak Vimeo ids, which are stable across re-mirrors.
 //
+// # Privacy
+//
+// Video.Visibility and Video.EmbedPrivacy mirror Vimeo's privacy.view and
+// privacy.embed. EmbedBlock says whether they keep the embedded player from
+// playing the video for app users (view nobody, users or contacts; password
+// unless the caller allows it; embed private), and why; entitle leaves such
+// videos out of the library.
+//
 // # Snapshot
 //
 // New builds a Snapshot from flat lists, as a walk of Vimeo or a store

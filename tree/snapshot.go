@@ -83,6 +83,8 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown status %q", v.Status)
 		case v.Visibility != "" && !v.Visibility.Valid():
 			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown visibility %q", v.Visibility)
+		case v.EmbedPrivacy != "" && !v.EmbedPrivacy.Valid():
+			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown embed privacy %q", v.EmbedPrivacy)
 		case s.videos[v.VimeoID] != nil:
 			bad = Errorf(ErrDuplicate, "video", v.VimeoID, "listed twice")
 		}

@@ -249,3 +249,35 @@ func ExampleNew() {
 	fmt.Println(snap.Path("11"), snap.FoldersOf("500"), snap.SubtreeVideos("10"))
 	// Output: [10 11] [11] [500]
 }
+
+func TestEmbedBlock(t *testing.T) {
+	for _, tc := range []struct {
+		view          tree.Visibility
+		embed         tree.EmbedPrivacy
+		allowPassword bool
+		blocked       string // a part of the reason; "" plays
+	}{
+		{tree.VisibilityAnybody, tree.EmbedPublic, false, ""},
+		{tree.VisibilityUnlisted, "", false, ""},
+		{tree.VisibilityDisable, tree.EmbedWhitelist, false, ""},
+		{"", "", false, ""},
+		{tree.VisibilityNobody, tree.EmbedPublic, true, "privacy.view is nobody"},
+		{tree.VisibilityPassword, tree.EmbedPublic, false, "privacy.view is password"},
+		{tree.VisibilityPassword, tree.EmbedPublic, true, ""},
+		{tree.VisibilityUsers, "", false, "signed in to Vimeo"},
+		{tree.VisibilityContacts, "", false, "signed in to Vimeo"},
+		{tree.VisibilityAnybody, tree.EmbedPrivate, false, "privacy.embed is private"},
+		{tree.VisibilityPassword, tree.EmbedPrivate, true, "privacy.embed is private"},
+	} {
+		v := tree.Video{Visibility: tc.view, EmbedPrivacy: tc.embed}
+		got := v.EmbedBlock(tc.allowPassword)
+		if tc.blocked == "" {
+			require.Empty(t, got, "%+v", tc)
+		} else {
+			require.Contains(t, got, tc.blocked, "%+v", tc)
+		}
+	}
+	require.False(t, tree.EmbedPrivacy("nowhere").Valid())
+	_, err := tree.New(1, nil, []tree.Video{{VimeoID: "1", Status: tree.StatusAvailable, EmbedPrivacy: "nowhere"}}, nil)
+	require.ErrorIs(t, err, tree.ErrInvalid)
+}

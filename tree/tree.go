@@ -50,6 +50,49 @@ func (v Visibility) Valid() bool {
 	return false
 }
 
+// EmbedPrivacy mirrors Vimeo's privacy.embed setting of a video: where its
+// player may be embedded.
+type EmbedPrivacy string
+
+// EmbedPrivacy values, as Vimeo names them.
+const (
+	EmbedPublic    EmbedPrivacy = "public"    // anywhere
+	EmbedPrivate   EmbedPrivacy = "private"   // nowhere: the embedded player refuses to play
+	EmbedWhitelist EmbedPrivacy = "whitelist" // on the domains listed in Vimeo (the app's must be among them)
+)
+
+// Valid reports whether e is one of the known embed privacies.
+func (e EmbedPrivacy) Valid() bool {
+	switch e {
+	case EmbedPublic, EmbedPrivate, EmbedWhitelist:
+		return true
+	}
+	return false
+}
+
+// EmbedBlock says why Vimeo's privacy settings keep the embedded player from
+// playing the video for app users, or "" when they do not: privacy.view
+// nobody (only the owner), password (unless allowPassword: the app lets
+// Vimeo's player ask for it), users or contacts (a Vimeo account is needed),
+// or privacy.embed private. Unknown or empty values block nothing: the
+// mirror does not guess.
+func (v Video) EmbedBlock(allowPassword bool) string {
+	switch v.Visibility {
+	case VisibilityNobody:
+		return "privacy.view is nobody: only the owner can play it"
+	case VisibilityPassword:
+		if !allowPassword {
+			return "privacy.view is password: viewers would have to type the video's password"
+		}
+	case VisibilityUsers, VisibilityContacts:
+		return "privacy.view is " + string(v.Visibility) + ": viewers must be signed in to Vimeo"
+	}
+	if v.EmbedPrivacy == EmbedPrivate {
+		return "privacy.embed is private: the video cannot be embedded"
+	}
+	return ""
+}
+
 // Folder is a mirrored Vimeo folder (a "project" in the API).
 //
 // VimeoID is the identity: the numeric tail of the folder's URI. ParentVimeoID is
@@ -80,7 +123,8 @@ type Video struct {
 	Status          VideoStatus
 	Visibility      Visibility
 	EmbedKey        string // the unlisted hash ("h" parameter), if any
-	Hidden          bool   // hidden internally by an admin; invisible to users
+	EmbedPrivacy    EmbedPrivacy
+	Hidden          bool // hidden internally by an admin; invisible to users
 
 	CreatedAt  time.Time // Vimeo created_time
 	ModifiedAt time.Time // Vimeo modified_time

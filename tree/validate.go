@@ -31,6 +31,8 @@ func ValidateVideos(videos []Video) error {
 			return Errorf(ErrInvalid, "video", v.VimeoID, "unknown status %q", v.Status)
 		case v.Visibility != "" && !v.Visibility.Valid():
 			return Errorf(ErrInvalid, "video", v.VimeoID, "unknown visibility %q", v.Visibility)
+		case v.EmbedPrivacy != "" && !v.EmbedPrivacy.Valid():
+			return Errorf(ErrInvalid, "video", v.VimeoID, "unknown embed privacy %q", v.EmbedPrivacy)
 		case v.DurationSeconds < 0:
 			return Errorf(ErrInvalid, "video", v.VimeoID, "negative duration %d", v.DurationSeconds)
 		case seen[v.VimeoID]:

@@ -160,6 +160,8 @@ func videoFieldWords(c Change) []string {
 				from, to = string(old.Status), string(cur.Status)
 			case FieldVisibility:
 				from, to = string(old.Visibility), string(cur.Visibility)
+			case FieldEmbedPrivacy:
+				from, to = string(old.EmbedPrivacy), string(cur.EmbedPrivacy)
 			}
 		}
 		label := f
@@ -172,6 +174,8 @@ func videoFieldWords(c Change) []string {
 			label = "duration"
 		case FieldEmbedKey:
 			label = "embed key"
+		case FieldEmbedPrivacy:
+			label = "embed privacy"
 		case FieldCreatedTime:
 			label = "created time"
 		case FieldModifiedTime:

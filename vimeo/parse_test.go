@@ -391,6 +391,8 @@ func TestParseRealRecordings(t *testing.T) {
 		require.False(t, v.Unlisted())
 		require.Equal(t, "23f9d62b89", v.Hash, "h= is present on public videos too")
 		require.NotEmpty(t, v.Description)
+		require.Equal(t, "anybody", v.PrivacyView)
+		require.Equal(t, "public", v.PrivacyEmbed, "the embed privacy the mirror keeps (an app can embed it)")
 	})
 
 	t.Run("user videos page and a fields-filtered video", func(t *testing.T) {

@@ -115,6 +115,7 @@ type WalkVideo struct {
 	ThumbnailURL   string
 	Status         VideoStatus
 	PrivacyView    string
+	PrivacyEmbed   string // public | private | whitelist
 	Hash           string // unlisted hash / embed "h"; "" if none
 	PlayerEmbedURL string
 	Link           string
@@ -598,7 +599,7 @@ func (w *walker) derive() *derived {
 			v := w.videos[ch.id]
 			d.videos = append(d.videos, WalkVideo{ID: v.ID, URI: v.URI, FolderID: fid, Position: pos, Name: v.Name,
 				Description: v.Description, Duration: v.Duration, ThumbnailURL: v.ThumbnailURL(), Status: v.State(),
-				PrivacyView: v.PrivacyView, Hash: v.Hash, PlayerEmbedURL: v.PlayerEmbedURL, Link: v.Link,
+				PrivacyView: v.PrivacyView, PrivacyEmbed: v.PrivacyEmbed, Hash: v.Hash, PlayerEmbedURL: v.PlayerEmbedURL, Link: v.Link,
 				CreatedTime: v.CreatedTime, ModifiedTime: v.ModifiedTime})
 		}
 	}

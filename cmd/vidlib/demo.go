@@ -250,6 +250,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := demoFeeds(ctx, stdout, apiBase, labels, tokens); err != nil {
 		return err
 	}
+	if err := demoRulesShowcase(ctx, stdout, b, lib, mirror, acct, apiBase, topFolders, tokens); err != nil {
+		return fmt.Errorf("demo public content, teasers and privacy: %w", err)
+	}
 	fmt.Fprintf(stdout, "\nThe API is at %s. Try it as each user (tokens are valid for 12 hours):\n\n", apiBase)
 	for i, u := range demoUsers {
 		fmt.Fprintf(stdout, "# %s\nTOKEN_%d='%s'\ncurl -s -H \"Authorization: Bearer $TOKEN_%d\" %s/library/home\n\n", u.label, i, tokens[i], i, apiBase)

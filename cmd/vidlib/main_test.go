@@ -137,6 +137,11 @@ func TestDemo(t *testing.T) {
 	require.Contains(t, out, "/me/continue-watching")
 	require.Contains(t, out, "/feed\n", "a curl line for the ranked feed")
 	require.Contains(t, out, "Continue watching", "the demo prints the users' feeds with reasons")
+	require.Regexp(t, `anonymous +GET /library/home +200  1 folder\(s\)`, out, "a public folder, browsable without signing in")
+	require.Regexp(t, `member, gold tier +GET /videos/[0-9]+ +200  listed locked, lock_reason upgrade`, out, "a teaser")
+	require.Regexp(t, `member, gold tier +GET /videos/[0-9]+/playback +403  locked upgrade`, out, "a teaser does not play")
+	require.Contains(t, out, "privacy.embed=private in Vimeo; after the mirror's refresh", "Vimeo privacy honoured")
+	require.Contains(t, out, "(vimeo_privacy: privacy.embed is private: the video cannot be embedded)")
 
 	code, _, errOut := vidlib(t, "demo", "--demo-folders", "1")
 	require.Equal(t, 2, code)

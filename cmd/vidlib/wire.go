@@ -445,7 +445,8 @@ func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *a
 	// Playback decisions are not audited by default: the spec makes
 	// access-decision audits configurable (--audit-access-sample).
 	// Ranked feeds come from Redis with the store behind it.
-	o := &library.Options{Versions: v, Feeds: library.FeedChain(b)}
+	o := &library.Options{Versions: v, Feeds: library.FeedChain(b),
+		Index: &entitle.Options{AllowPasswordVideos: cfg.Vimeo.AllowPasswordVideos}}
 	if r.RS != nil {
 		o.Feeds = library.FeedChain(r.RS, b)
 		o.FeedChanges = api.RedisFeedChanges(r.RS) // the ranking pipeline announces new feeds
@@ -521,7 +522,8 @@ func provideAPIServer(p apiParams) (*apiServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(p.Lib, p.Auth, &api.Options{Addr: p.Cfg.Listen.API, Logger: p.Log.Named("api"), Analytics: an})
+	srv, err := api.New(p.Lib, p.Auth, &api.Options{Addr: p.Cfg.Listen.API, Logger: p.Log.Named("api"), Analytics: an,
+		TrustForwardedFor: p.Cfg.HTTP.TrustForwardedFor})
 	if err != nil {
 		return nil, err
 	}
@@ -751,6 +753,7 @@ func provideConsumersConfig(cfg *config.Config, m *ops.Metrics, tr *ops.Tracing)
 	c.Analytics.StartSpan = tr.MessageSpan(consumers.GroupAnalytics, busSystem(cfg))
 	c.Ranking.Rank = &rank.Options{Size: cfg.Ranking.Size, MaxPerFolder: cfg.Ranking.MaxPerFolder}
 	c.Ranking.FullInterval = cfg.Ranking.FullInterval
+	c.Ranking.IndexOptions = &entitle.Options{AllowPasswordVideos: cfg.Vimeo.AllowPasswordVideos}
 	c.Audit.Observe = m.ObserveConsumer(consumers.GroupAudit)
 	c.Audit.StartSpan = tr.MessageSpan(consumers.GroupAudit, busSystem(cfg))
 	if cfg.Audit.CheckpointKey.IsSet() {

@@ -451,6 +451,14 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	req := ExplainRequest{UserID: v.Get("user_id"), VideoID: v.Get("video_id"), FolderID: v.Get("folder_id")}
+	switch v.Get("anonymous") {
+	case "", "false":
+	case "true":
+		req.Anonymous = true
+	default:
+		a.fail(w, r, invalid("anonymous", "want true or false"))
+		return
+	}
 	req.Roles = append(req.Roles, v["role"]...)
 	for _, s := range v["segment"] {
 		k, val, ok := strings.Cut(s, "=")

@@ -21,8 +21,10 @@
 //	Instances(ctx) ([]Instance, error)                   each API instance's versions, load time, cache stats
 //	ConsumerLag(ctx) ([]Lag, error)                      per consumer group and topic
 //	Audit(ctx, audit.Query) (audit.Page, error)          over Options.Audit (an audit.Searcher)
-//	Drift(ctx) (Drift, error)                            the last reconciliation's changes in words
-//	Explain(ctx, ExplainRequest) (Explanation, error)    user or audience × video / folder / per-section summary
+//	Drift(ctx) (Drift, error)                            the last reconciliation's changes in words, and the
+//	                                                     videos Vimeo privacy keeps out of the library, with why
+//	Explain(ctx, ExplainRequest) (Explanation, error)    user, audience or anonymous visitor × video / folder /
+//	                                                     per-section summary; names the teaser that locked a video
 //	Rules(ctx) (RuleSet, error), RoleList(ctx), PreviewRule(ctx, RuleChange) (Preview, error)
 //	IsAdmin(*auth.Principal) bool
 //
@@ -36,7 +38,8 @@
 //	DryRun(ctx, a) (Drift, error)                        compare with Vimeo now, apply nothing
 //	InvalidateCache(ctx, a, Scope)                       all, a folder subtree or a video, on every API instance
 //	SetVideoHidden(ctx, a, videoID, hidden)
-//	AddRule(ctx, a, Rule), RemoveRule(ctx, a, id)
+//	AddRule(ctx, a, Rule), RemoveRule(ctx, a, id)        subjects public, everyone, role, segment, user; effects
+//	                                                     allow, deny, teaser (with lock_reason)
 //	PutRole(ctx, a, auth.Role), GrantRole / RevokeRole(ctx, a, userID, role), SetUserDisabled(ctx, a, userID, disabled)
 //
 // Collaborators that a process may not have (a mirror, the loaded library, a

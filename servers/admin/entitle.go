@@ -24,6 +24,12 @@ func (s *Service) index() (*entitle.Index, error) {
 
 // audience resolves an ExplainRequest's user or roles and segments.
 func (s *Service) audience(ctx context.Context, req ExplainRequest) (entitle.Audience, error) {
+	if req.Anonymous {
+		if req.UserID != "" || len(req.Roles) > 0 || len(req.Segments) > 0 {
+			return entitle.Audience{}, invalid("anonymous", "an anonymous visitor has no user, roles or segments")
+		}
+		return entitle.Anonymous(), nil
+	}
 	if req.UserID != "" {
 		u, err := s.store.User(ctx, req.UserID)
 		if err != nil {
@@ -101,7 +107,8 @@ func audienceWords(a entitle.Audience) string { return entitle.AudienceLabel(a) 
 
 func explainVideo(idx *entitle.Index, aud entitle.Audience, videoID string) VideoDecision {
 	x := idx.ExplainDetail(aud, videoID)
-	out := VideoDecision{VideoID: videoID, Title: x.Title, Allowed: x.Allowed, Reason: string(x.Reason), Level: x.Level, Via: x.Via, Words: x.String()}
+	out := VideoDecision{VideoID: videoID, Title: x.Title, Allowed: x.Allowed, Locked: x.Locked, LockReason: string(x.LockReason),
+		Reason: string(x.Reason), Detail: x.Detail, Level: x.Level, Via: x.Via, Words: x.String()}
 	if x.Rule != nil {
 		r := ruleOf(*x.Rule)
 		out.Rule = &r
@@ -203,19 +210,25 @@ func (s *Service) Rules(ctx context.Context) (RuleSet, error) {
 func parseRule(r Rule) (entitle.Rule, error) {
 	sub, err := entitle.ParseSubject(r.Subject)
 	if err != nil {
-		return entitle.Rule{}, invalid("subject", "want everyone, role:<name>, segment:<key>=<value> or user:<id>, got %q", r.Subject)
+		return entitle.Rule{}, invalid("subject", "want public, everyone, role:<name>, segment:<key>=<value> or user:<id>, got %q", r.Subject)
 	}
 	tgt, err := entitle.ParseTarget(r.Target)
 	if err != nil {
 		return entitle.Rule{}, invalid("target", "want folder:<id> or video:<id>, got %q", r.Target)
 	}
-	if r.Effect != string(entitle.Allow) && r.Effect != string(entitle.Deny) {
-		return entitle.Rule{}, invalid("effect", "want allow or deny, got %q", r.Effect)
+	switch entitle.Effect(r.Effect) {
+	case entitle.Allow, entitle.Deny, entitle.Teaser:
+	default:
+		return entitle.Rule{}, invalid("effect", "want allow, deny or teaser, got %q", r.Effect)
 	}
 	if len(r.Note) > 1024 {
 		return entitle.Rule{}, invalid("note", "at most 1024 bytes")
 	}
-	return entitle.Rule{Subject: sub, Target: tgt, Effect: entitle.Effect(r.Effect), Note: r.Note}, nil
+	out := entitle.Rule{Subject: sub, Target: tgt, Effect: entitle.Effect(r.Effect), LockReason: entitle.LockReason(r.LockReason), Note: r.Note}
+	if err := out.Validate(); err != nil { // the effect and its lock reason
+		return entitle.Rule{}, invalid("lock_reason", "%s", strings.TrimPrefix(err.Error(), entitle.ErrInvalid.Error()+": "))
+	}
+	return out, nil
 }
 
 // AddRule validates and stores a rule (400 naming the field; 409 for a
@@ -233,7 +246,7 @@ func (s *Service) AddRule(ctx context.Context, a Actor, in Rule) (Rule, error) {
 	}
 	oid := strconv.FormatInt(stored.ID, 10)
 	if err := s.done(ctx, a, audit.ActionRuleAdded, "rule", oid, err, map[string]string{
-		"subject": in.Subject, "target": in.Target, "effect": in.Effect, "version": strconv.FormatInt(v, 10)}); err != nil {
+		"subject": in.Subject, "target": in.Target, "effect": in.Effect, "lock_reason": in.LockReason, "version": strconv.FormatInt(v, 10)}); err != nil {
 		return Rule{}, err
 	}
 	return ruleOf(stored), nil
@@ -289,7 +302,8 @@ func (s *Service) PreviewRule(ctx context.Context, ch RuleChange) (Preview, erro
 	var words []string
 	for _, d := range p.Deltas {
 		e := PreviewEffect{Subject: d.Label, VideosAdded: d.VideosAdded, VideosRemoved: d.VideosRemoved, FoldersAdded: d.FoldersAdded,
-			FoldersRemoved: d.FoldersRemoved, ExampleAdded: d.ExampleAdded, ExampleRemoved: d.ExampleRemoved, Words: d.Text}
+			FoldersRemoved: d.FoldersRemoved, LockedAdded: d.LockedAdded, LockedRemoved: d.LockedRemoved,
+			ExampleAdded: d.ExampleAdded, ExampleRemoved: d.ExampleRemoved, Words: d.Text}
 		e.Delta = d.VideosAdded - d.VideosRemoved
 		if sub, err := entitle.ParseSubject(d.Label); err == nil {
 			_, e.Before = idx.Visible(entitle.SubjectAudience(sub)).Len()

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -204,9 +205,37 @@ func (s *Service) Drift(ctx context.Context) (Drift, error) {
 		d.Summary = countsInWords(run.Counts)
 		run.Changes, run.HeldChanges = nil, nil
 		d.Run = &run
+		d.NotPlayable = s.notPlayable()
 		return d, nil
 	}
-	return Drift{At: s.opts.Now().UTC(), Counts: map[string]int{}, Changes: []string{}, Summary: "no reconciliation has finished yet"}, nil
+	return Drift{At: s.opts.Now().UTC(), Counts: map[string]int{}, Changes: []string{}, Summary: "no reconciliation has finished yet",
+		NotPlayable: s.notPlayable()}, nil
+}
+
+// maxNotPlayable bounds Drift.NotPlayable.
+const maxNotPlayable = 1000
+
+// notPlayable lists the live, available, unhidden videos of the loaded
+// library that Vimeo's privacy keeps from playing in the app.
+func (s *Service) notPlayable() []NotPlayable {
+	out := []NotPlayable{}
+	idx, err := s.index()
+	if err != nil {
+		return out
+	}
+	for v := range idx.Snapshot().AllVideos() {
+		if !v.Playable() {
+			continue // deleted, hidden or not available: listed elsewhere
+		}
+		if why := idx.EmbedBlock(v); why != "" {
+			out = append(out, NotPlayable{VideoID: v.VimeoID, Title: v.Title, Reason: why})
+			if len(out) == maxNotPlayable {
+				break
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b NotPlayable) int { return strings.Compare(a.VideoID, b.VideoID) })
+	return out
 }
 
 // DryRun walks Vimeo now and compares with the mirror without applying
@@ -235,6 +264,7 @@ func (s *Service) DryRun(ctx context.Context, a Actor) (Drift, error) {
 		d.Changes = []string{}
 	}
 	d.Summary = countsInWords(d.Counts)
+	d.NotPlayable = s.notPlayable()
 	if rep.WouldHold {
 		d.Summary += "; a reconciliation would hold the deletions for an admin"
 	}

@@ -217,17 +217,31 @@ type Drift struct {
 	WouldHold bool           `json:"would_hold,omitempty"` // a dry run's deletions exceed the share a run may delete
 	APICalls  int            `json:"api_calls,omitempty"`
 	Summary   string         `json:"summary"`
+	// NotPlayable are the mirrored videos (at most 1000) that Vimeo's privacy
+	// settings keep from playing in the app, so no user is offered them,
+	// with why (the library as loaded now; empty without a library).
+	NotPlayable []NotPlayable `json:"not_playable"`
+}
+
+// NotPlayable is a video that Vimeo's privacy keeps out of the library.
+type NotPlayable struct {
+	VideoID string `json:"video_id"`
+	Title   string `json:"title"`
+	Reason  string `json:"reason"` // e.g. "privacy.view is nobody: only the owner can play it"
 }
 
 // ExplainRequest names who and what: a user (by internal id) or an
 // audience (roles and segments), and a video, a folder, or neither (a
 // per-top-folder summary).
 type ExplainRequest struct {
-	UserID   string            `json:"user_id,omitempty"`
-	Roles    []string          `json:"roles,omitempty"`
-	Segments map[string]string `json:"segments,omitempty"`
-	VideoID  string            `json:"video_id,omitempty"`
-	FolderID string            `json:"folder_id,omitempty"`
+	// Anonymous asks for a visitor who has not signed in (public rules
+	// only); it excludes UserID, Roles and Segments.
+	Anonymous bool              `json:"anonymous,omitempty"`
+	UserID    string            `json:"user_id,omitempty"`
+	Roles     []string          `json:"roles,omitempty"`
+	Segments  map[string]string `json:"segments,omitempty"`
+	VideoID   string            `json:"video_id,omitempty"`
+	FolderID  string            `json:"folder_id,omitempty"`
 }
 
 // Explanation is the answer of Explain.
@@ -245,7 +259,10 @@ type VideoDecision struct {
 	VideoID     string         `json:"video_id"`
 	Title       string         `json:"title,omitempty"`
 	Allowed     bool           `json:"allowed"`
+	Locked      bool           `json:"locked,omitempty"`      // a teaser lists it locked (Rule is that teaser)
+	LockReason  string         `json:"lock_reason,omitempty"` // sign_in, upgrade or purchase
 	Reason      string         `json:"reason"`
+	Detail      string         `json:"detail,omitempty"` // reason vimeo_privacy: which Vimeo setting blocks the embed
 	Rule        *Rule          `json:"rule,omitempty"`
 	Level       int            `json:"level"`
 	Target      string         `json:"target,omitempty"`
@@ -297,13 +314,14 @@ type FolderSummary struct {
 
 // Rule is an entitlement rule in the admin's words.
 type Rule struct {
-	ID        int64     `json:"id,omitempty"`
-	Subject   string    `json:"subject"` // everyone, role:<name>, segment:<key>=<value>, user:<id>
-	Target    string    `json:"target"`  // folder:<id>, video:<id>
-	Effect    string    `json:"effect"`  // allow, deny
-	Note      string    `json:"note,omitempty"`
-	CreatedBy string    `json:"created_by,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
+	ID         int64     `json:"id,omitempty"`
+	Subject    string    `json:"subject"`               // public, everyone, role:<name>, segment:<key>=<value>, user:<id>
+	Target     string    `json:"target"`                // folder:<id>, video:<id>
+	Effect     string    `json:"effect"`                // allow, deny, teaser
+	LockReason string    `json:"lock_reason,omitempty"` // teaser only: sign_in (public only), upgrade, purchase
+	Note       string    `json:"note,omitempty"`
+	CreatedBy  string    `json:"created_by,omitempty"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
 }
 
 // RuleChange is a rule to add, or the id of one to remove, for a preview.
@@ -329,6 +347,8 @@ type PreviewEffect struct {
 	VideosRemoved  int      `json:"videos_removed"`
 	FoldersAdded   int      `json:"folders_added"`
 	FoldersRemoved int      `json:"folders_removed"`
+	LockedAdded    int      `json:"locked_added,omitempty"`   // videos a teaser starts listing locked
+	LockedRemoved  int      `json:"locked_removed,omitempty"` // videos no longer listed locked
 	ExampleAdded   []string `json:"example_added,omitempty"`
 	ExampleRemoved []string `json:"example_removed,omitempty"`
 	Words          string   `json:"words"`
@@ -353,5 +373,5 @@ type Overview struct {
 // ruleOf turns an entitle.Rule into its admin form.
 func ruleOf(r entitle.Rule) Rule {
 	return Rule{ID: r.ID, Subject: r.Subject.String(), Target: r.Target.String(), Effect: string(r.Effect),
-		Note: r.Note, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
+		LockReason: string(r.LockReason), Note: r.Note, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
 }

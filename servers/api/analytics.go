@@ -289,7 +289,7 @@ func (s *Server) checkEvent(ctx context.Context, v library.Viewer, e *analytics.
 	vc, ok := videos[e.VideoID]
 	if !ok {
 		d, err := s.lib.Video(ctx, v, e.VideoID)
-		vc.visible = err == nil
+		vc.visible = err == nil && !d.Locked // a teaser-locked video is not watchable
 		if d != nil {
 			vc.duration = float64(d.DurationSeconds)
 		}
@@ -321,6 +321,10 @@ type PlaybackResponse struct {
 func (s *Server) playbackSession(w http.ResponseWriter, r *http.Request) {
 	a := &s.opts.Analytics
 	v, _ := viewerFrom(r)
+	if v.Anonymous { // no user to attach a session to: the embed alone
+		s.playback(w, r)
+		return
+	}
 	p, err := s.lib.Playback(r.Context(), v, chi.URLParam(r, "id"))
 	if err != nil {
 		s.fail(w, r, err)

@@ -33,6 +33,23 @@
 // that Chat.Run runs. The chat context is never cached (no-store): it
 // carries a token.
 //
+// # Public content and teasers
+//
+// Once a rule names the public subject (library.Service.PublicEnabled), a
+// request to the four browsing routes above without an Authorization header
+// is answered for the anonymous audience: public content only, everything
+// else 404 like for a signed-in user without access, no personal rows or
+// resume positions, no playback session. Those answers are the same for
+// every visitor and carry Cache-Control "public, no-cache" (user answers are
+// "private, no-cache"); anonymous visitors are rate limited like users, each
+// client address on its own bucket (Options.TrustForwardedFor takes it from
+// the last X-Forwarded-For entry behind one trusted proxy). A request with a
+// token is never anonymous: a bad token is 401. Without a public rule,
+// anonymous requests are 401 as before, and the other routes always need a
+// token. Videos a teaser rule locks are listed and have a detail with
+// "locked": true and a "lock_reason"; their playback is 403 with code
+// "locked" and details.lock_reason (sign_in, upgrade or purchase).
+//
 // # Analytics
 //
 // With Options.Analytics (a Publisher and session Tokens) the playback

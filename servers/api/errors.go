@@ -24,17 +24,38 @@ type errorDetail struct {
 	Details map[string]string `json:"details,omitempty"`
 }
 
+// lockedMessage explains a locked video to people; apps use lock_reason.
+func lockedMessage(reason string) string {
+	switch reason {
+	case "sign_in":
+		return "sign in to watch this video"
+	case "upgrade":
+		return "this video needs a higher plan; upgrade to watch it"
+	case "purchase":
+		return "this video must be purchased to watch it"
+	}
+	return "this video is locked"
+}
+
 // writeError answers {"error":{"code","message","details"}} with the status.
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	writeErrorDetails(w, r, status, code, msg, nil)
+}
+
+// writeErrorDetails is writeError with details (the request id is added).
+func writeErrorDetails(w http.ResponseWriter, r *http.Request, status int, code, msg string, details map[string]string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Del("ETag")
 	h.Del("Content-Encoding")
 	w.WriteHeader(status)
-	b := errorBody{Error: errorDetail{Code: code, Message: msg}}
+	b := errorBody{Error: errorDetail{Code: code, Message: msg, Details: details}}
 	if id := requestIDFrom(r.Context()); id != "" {
-		b.Error.Details = map[string]string{"request_id": id}
+		if b.Error.Details == nil {
+			b.Error.Details = map[string]string{}
+		}
+		b.Error.Details["request_id"] = id
 	}
 	_ = json.NewEncoder(w).Encode(b)
 }
@@ -46,6 +67,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, r, http.StatusBadRequest, "invalid_argument", publicMessage(err))
 	case errors.Is(err, library.ErrNotFound):
 		writeError(w, r, http.StatusNotFound, "not_found", "no such object")
+	case errors.Is(err, library.ErrLocked):
+		reason := ""
+		if le := (*library.LockedError)(nil); errors.As(err, &le) {
+			reason = le.Reason
+		}
+		writeErrorDetails(w, r, http.StatusForbidden, "locked", lockedMessage(reason), map[string]string{"lock_reason": reason})
 	case errors.Is(err, library.ErrNotReady):
 		w.Header().Set("Retry-After", "1")
 		writeError(w, r, http.StatusServiceUnavailable, "not_ready", "the library is loading; try again")

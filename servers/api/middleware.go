@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -132,7 +133,11 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		lim := s.limiter.get(v.UserID)
+		key := v.UserID
+		if v.Anonymous {
+			key = "anon:" + s.clientAddr(r)
+		}
+		lim := s.limiter.get(key)
 		now := time.Now()
 		res := lim.ReserveN(now, 1)
 		if d := res.DelayFrom(now); !res.OK() || d > 0 {
@@ -147,6 +152,26 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// clientAddr is the client's address for limiting anonymous visitors: the
+// connection's, or with TrustForwardedFor the last X-Forwarded-For entry.
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.opts.TrustForwardedFor {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if a := strings.TrimSpace(last); a != "" {
+				return a
+			}
+		}
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // writeBody sends an encoded answer with its ETag; a matching If-None-Match

@@ -35,8 +35,14 @@ type Options struct {
 	RateLimit float64
 	RateBurst int
 	// MaxLimitedUsers bounds the per-user limiter table; when full it is
-	// emptied (default DefaultMaxLimitedUsers).
+	// emptied (default DefaultMaxLimitedUsers). Anonymous visitors (public
+	// content) are limited like users, each client address on its own.
 	MaxLimitedUsers int
+	// TrustForwardedFor takes an anonymous client's address from the last
+	// X-Forwarded-For entry, the one a single trusted proxy in front (the
+	// load balancer) appends; off, from the connection. Set it only behind
+	// such a proxy: a client can forge every other entry.
+	TrustForwardedFor bool
 	// HandlerTimeout bounds each request's context (default DefaultHandlerTimeout).
 	HandlerTimeout time.Duration
 	// http.Server timeouts and limits (defaults above).

@@ -64,8 +64,8 @@ func (s *Server) visibleProgress(r *http.Request, v library.Viewer, ps []analyti
 			break
 		}
 		d, err := s.lib.Video(r.Context(), v, p.VideoID)
-		if err != nil {
-			continue // gone, or no longer the viewer's to see
+		if err != nil || d.Locked {
+			continue // gone, no longer the viewer's to see, or locked by a teaser
 		}
 		dur := float64(d.DurationSeconds)
 		if keep != nil && !keep(p, dur) {

@@ -83,21 +83,28 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/openapi.json", s.openapi)
+	// Browsing answers anonymous requests too once a rule names the public
+	// subject (public content only); everything else needs a signed-in user.
 	r.Group(func(r chi.Router) {
-		r.Use(s.authn.Middleware, s.requireViewer, s.rateLimit)
+		r.Use(s.publicOrAuthn, s.requireViewer, s.rateLimit)
 		r.Get("/library/home", s.home)
 		r.Get("/folders/{id}", s.folder)
 		r.Get("/videos/{id}", s.video)
 		if s.opts.Analytics.enabled() {
 			r.Get("/videos/{id}/playback", s.playbackSession)
+		} else {
+			r.Get("/videos/{id}/playback", s.playback)
+		}
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(s.authn.Middleware, s.requireViewer, s.rateLimit)
+		if s.opts.Analytics.enabled() {
 			r.Post("/analytics/events", s.ingest)
 			if s.opts.Analytics.Progress != nil {
 				r.Get("/me/continue-watching", s.getContinueWatching)
 				r.Delete("/me/continue-watching/{video_id}", s.dismissContinueWatching)
 				r.Get("/me/history", s.history)
 			}
-		} else {
-			r.Get("/videos/{id}/playback", s.playback)
 		}
 		if s.lib.ChatEnabled() {
 			r.Get("/videos/{id}/chat-context", s.chatContext)
@@ -110,10 +117,32 @@ func (s *Server) routes() chi.Router {
 
 type viewerKey struct{}
 
+// publicOrAuthn lets a request without an Authorization header through as
+// an anonymous viewer when the library has a public rule; every other
+// request (a token, even a bad one, or no public rule) goes through the
+// Authenticator, so anonymous requests stay 401 unless public content
+// exists.
+func (s *Server) publicOrAuthn(next http.Handler) http.Handler {
+	authed := s.authn.Middleware(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, sent := r.Header["Authorization"]; !sent && s.lib.PublicEnabled() {
+			anon := library.Viewer{Anonymous: true}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, anon)))
+			return
+		}
+		authed.ServeHTTP(w, r)
+	})
+}
+
 // requireViewer turns the principal into a library.Viewer; a request
-// without one (a misconfigured Authenticator) is refused.
+// without one (a misconfigured Authenticator) is refused. An anonymous
+// viewer put there by publicOrAuthn passes.
 func (s *Server) requireViewer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v, ok := viewerFrom(r); ok && v.Anonymous {
+			next.ServeHTTP(w, r)
+			return
+		}
 		p, ok := auth.PrincipalFrom(r.Context())
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vidlib"`)
@@ -139,11 +168,22 @@ func viewerFrom(r *http.Request) (library.Viewer, bool) {
 }
 
 // Cache-Control of user answers: private, and revalidated every time (the
-// ETag makes that cheap); playback links are not stored at all.
+// ETag makes that cheap); playback links are not stored at all. Anonymous
+// answers are the same for every visitor: shared caches may keep them,
+// revalidating each time (a rule change must show at once).
 const (
 	cachePrivate = "private, no-cache"
+	cachePublic  = "public, no-cache"
 	cacheNone    = "no-store"
 )
+
+// cacheFor is the Cache-Control of a browsing answer to v.
+func cacheFor(v library.Viewer) string {
+	if v.Anonymous {
+		return cachePublic
+	}
+	return cachePrivate
+}
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
@@ -168,6 +208,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	b, err := s.lib.HomeJSON(r.Context(), v)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if v.Anonymous { // no personal rows
+		s.writeBody(w, r, b, cachePublic)
 		return
 	}
 	// The per-user rows, spliced in front of the shared ones in one copy:
@@ -202,7 +246,7 @@ func (s *Server) folder(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeBody(w, r, b, cachePrivate)
+	s.writeBody(w, r, b, cacheFor(v))
 }
 
 func (s *Server) video(w http.ResponseWriter, r *http.Request) {
@@ -212,8 +256,10 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	b = s.personalVideo(r, v, chi.URLParam(r, "id"), b)
-	s.writeBody(w, r, b, cachePrivate)
+	if !v.Anonymous {
+		b = s.personalVideo(r, v, chi.URLParam(r, "id"), b)
+	}
+	s.writeBody(w, r, b, cacheFor(v))
 }
 
 func (s *Server) playback(w http.ResponseWriter, r *http.Request) {

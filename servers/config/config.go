@@ -114,6 +114,10 @@ type HTTP struct {
 	ReadTimeout       time.Duration // default 10s
 	WriteTimeout      time.Duration // default 15s
 	MaxHeaderBytes    int           // default 16384
+	// TrustForwardedFor: the API takes an anonymous visitor's address (for
+	// its rate limit) from the last X-Forwarded-For entry, which the one
+	// trusted proxy in front appends (--http-trust-forwarded-for).
+	TrustForwardedFor bool
 }
 
 // Postgres locates the database.
@@ -151,6 +155,11 @@ type Vimeo struct {
 	WebhookSecrets Secrets
 	// Webhook is how deliveries are signed (WebhookOptions).
 	Webhook WebhookScheme
+	// AllowPasswordVideos (every server that reads the library) offers
+	// videos whose Vimeo privacy.view is password: the embedded player asks
+	// viewers for it (--allow-password-videos). Off: they are not in the
+	// library.
+	AllowPasswordVideos bool
 }
 
 // WebhookScheme is how App Webhook deliveries are signed; Vimeo has not

@@ -264,6 +264,12 @@ var settings = func() []*setting {
 			str(func(c *Config) *string { return &c.Listen.Metrics })),
 		s("api-addr", SectionAPI, "listen address of the public and app API",
 			str(func(c *Config) *string { return &c.Listen.API })),
+		s("http-trust-forwarded-for", SectionAPI, "take an anonymous visitor's address, for its rate limit, from the last X-Forwarded-For entry "+
+			"(set it only behind one trusted proxy that appends it, such as the load balancer)",
+			boolean(func(c *Config) *bool { return &c.HTTP.TrustForwardedFor })),
+		s("allow-password-videos", SectionCore, "offer videos whose Vimeo privacy.view is password (the player asks viewers for it); "+
+			"off: like videos that are private or not embeddable, they are not in the library",
+			boolean(func(c *Config) *bool { return &c.Vimeo.AllowPasswordVideos })),
 		s("redis-page-cache", SectionAPI, "also keep encoded pages in Redis (library:root:…, folder:… keys) and look there before building one "+
 			"(off: a page built from the in-process snapshot takes about 6 µs, a Redis round trip about 80 µs)",
 			boolean(func(c *Config) *bool { return &c.Redis.PageCache })),

@@ -77,6 +77,10 @@ type RankingOptions struct {
 	Index IndexSource
 	// Rank tunes the ranking (nil: rank's defaults; Size 200).
 	Rank *rank.Options
+	// IndexOptions tune the entitlement index users are ranked within when
+	// the pipeline compiles its own (nil: entitle's defaults); they must
+	// match the read API's, so that a feed holds only what the API serves.
+	IndexOptions *entitle.Options
 	// Cache, if set, receives every feed (ranked:{user}:{version}) for
 	// CacheTTL (0: the cache's default).
 	Cache    FeedCache
@@ -291,7 +295,7 @@ func (k *Ranking) index(ctx context.Context) (*entitle.Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("consumers: ranking: rules: %w", err)
 	}
-	idx, err := entitle.New(snap, rules, rv, nil)
+	idx, err := entitle.New(snap, rules, rv, k.opts.IndexOptions)
 	if err != nil {
 		return nil, fmt.Errorf("consumers: ranking: index: %w", err)
 	}

@@ -24,14 +24,14 @@ func (s *Store) ListRules(ctx context.Context) ([]entitle.Rule, int64, error) {
 		if err := tx.QueryRow(ctx, `SELECT value FROM versions WHERE name = 'entitlement'`).Scan(&version); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, subject, target_kind, target_id, effect, note, created_by, created_at FROM entitlements ORDER BY id`)
+		rows, err := tx.Query(ctx, `SELECT id, subject, target_kind, target_id, effect, lock_reason, note, created_by, created_at FROM entitlements ORDER BY id`)
 		if err != nil {
 			return err
 		}
 		rules, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (entitle.Rule, error) {
 			var rule entitle.Rule
 			var subject string
-			if err := r.Scan(&rule.ID, &subject, &rule.Target.Kind, &rule.Target.ID, &rule.Effect, &rule.Note, &rule.CreatedBy, &rule.CreatedAt); err != nil {
+			if err := r.Scan(&rule.ID, &subject, &rule.Target.Kind, &rule.Target.ID, &rule.Effect, &rule.LockReason, &rule.Note, &rule.CreatedBy, &rule.CreatedAt); err != nil {
 				return rule, err
 			}
 			sub, err := entitle.ParseSubject(subject)
@@ -53,9 +53,9 @@ func (s *Store) AddRule(ctx context.Context, r entitle.Rule) (entitle.Rule, int6
 	}
 	var version int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO entitlements (subject, target_kind, target_id, effect, note, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
-			r.Subject.String(), r.Target.Kind, r.Target.ID, r.Effect, r.Note, r.CreatedBy).Scan(&r.ID, &r.CreatedAt)
+		err := tx.QueryRow(ctx, `INSERT INTO entitlements (subject, target_kind, target_id, effect, note, created_by, lock_reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
+			r.Subject.String(), r.Target.Kind, r.Target.ID, r.Effect, r.Note, r.CreatedBy, r.LockReason).Scan(&r.ID, &r.CreatedAt)
 		if err != nil {
 			return err
 		}

@@ -38,9 +38,9 @@ func (s *Store) AddRuleAudited(ctx context.Context, r entitle.Rule,
 	}
 	var version int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO entitlements (subject, target_kind, target_id, effect, note, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
-			r.Subject.String(), r.Target.Kind, r.Target.ID, r.Effect, r.Note, r.CreatedBy).Scan(&r.ID, &r.CreatedAt)
+		err := tx.QueryRow(ctx, `INSERT INTO entitlements (subject, target_kind, target_id, effect, note, created_by, lock_reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
+			r.Subject.String(), r.Target.Kind, r.Target.ID, r.Effect, r.Note, r.CreatedBy, r.LockReason).Scan(&r.ID, &r.CreatedAt)
 		if err != nil {
 			return err
 		}
@@ -63,8 +63,8 @@ func (s *Store) RemoveRuleAudited(ctx context.Context, id int64,
 		var r entitle.Rule
 		var subject string
 		err := tx.QueryRow(ctx, `DELETE FROM entitlements WHERE id = $1
-			RETURNING id, subject, target_kind, target_id, effect, note, created_by, created_at`, id).
-			Scan(&r.ID, &subject, &r.Target.Kind, &r.Target.ID, &r.Effect, &r.Note, &r.CreatedBy, &r.CreatedAt)
+			RETURNING id, subject, target_kind, target_id, effect, lock_reason, note, created_by, created_at`, id).
+			Scan(&r.ID, &subject, &r.Target.Kind, &r.Target.ID, &r.Effect, &r.LockReason, &r.Note, &r.CreatedBy, &r.CreatedAt)
 		if err != nil {
 			return err
 		}

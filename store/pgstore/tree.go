@@ -197,7 +197,7 @@ func loadFolders(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Folder, erro
 
 func loadVideos(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Video, error) {
 	q := `SELECT id, vimeo_video_id, title, description, thumbnail_url, duration_seconds, status,
-		visibility, embed_key, hidden, vimeo_created_at, vimeo_modified_at, updated_at, deleted_at FROM videos`
+		visibility, embed_key, embed_privacy, hidden, vimeo_created_at, vimeo_modified_at, updated_at, deleted_at FROM videos`
 	if live {
 		q += ` WHERE deleted_at IS NULL`
 	}
@@ -211,7 +211,7 @@ func loadVideos(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Video, error)
 		var v tree.Video
 		var created, modified, deleted *time.Time
 		if err := rows.Scan(&v.ID, &v.VimeoID, &v.Title, &v.Description, &v.ThumbnailURL, &v.DurationSeconds,
-			&v.Status, &v.Visibility, &v.EmbedKey, &v.Hidden, &created, &modified, &v.UpdatedAt, &deleted); err != nil {
+			&v.Status, &v.Visibility, &v.EmbedKey, &v.EmbedPrivacy, &v.Hidden, &created, &modified, &v.UpdatedAt, &deleted); err != nil {
 			return nil, err
 		}
 		v.CreatedAt, v.ModifiedAt, v.DeletedAt = deref(created), deref(modified), deref(deleted)
@@ -578,28 +578,28 @@ func (t *treeTx) UpsertVideos(ctx context.Context, videos []tree.Video) error {
 		n := len(chunk)
 		ids, titles, descs, thumbs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		durs := make([]int32, n)
-		statuses, vis, keys := make([]string, n), make([]string, n), make([]string, n)
+		statuses, vis, keys, embeds := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		created, modified := make([]*time.Time, n), make([]*time.Time, n)
 		for i, v := range chunk {
 			ids[i], titles[i], descs[i], thumbs[i] = v.VimeoID, v.Title, v.Description, v.ThumbnailURL
 			durs[i] = int32(min(v.DurationSeconds, 1<<31-1))
-			statuses[i], vis[i], keys[i] = string(v.Status), string(v.Visibility), v.EmbedKey
+			statuses[i], vis[i], keys[i], embeds[i] = string(v.Status), string(v.Visibility), v.EmbedKey, string(v.EmbedPrivacy)
 			created[i], modified[i] = timePtr(v.CreatedAt), timePtr(v.ModifiedAt)
 		}
 		_, err := t.exec(ctx, `INSERT INTO videos AS v (vimeo_video_id, title, description, thumbnail_url, duration_seconds,
-				status, visibility, embed_key, vimeo_created_at, vimeo_modified_at)
+				status, visibility, embed_key, vimeo_created_at, vimeo_modified_at, embed_privacy)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
-				$9::timestamptz[], $10::timestamptz[])
+				$9::timestamptz[], $10::timestamptz[], $11::text[])
 			ON CONFLICT (vimeo_video_id) DO UPDATE SET title = excluded.title, description = excluded.description,
 				thumbnail_url = excluded.thumbnail_url, duration_seconds = excluded.duration_seconds,
 				status = excluded.status, visibility = excluded.visibility, embed_key = excluded.embed_key,
 				vimeo_created_at = excluded.vimeo_created_at, vimeo_modified_at = excluded.vimeo_modified_at,
-				updated_at = now()
+				embed_privacy = excluded.embed_privacy, updated_at = now()
 			WHERE (v.title, v.description, v.thumbnail_url, v.duration_seconds, v.status, v.visibility, v.embed_key,
-				v.vimeo_created_at, v.vimeo_modified_at) IS DISTINCT FROM (excluded.title, excluded.description,
+				v.vimeo_created_at, v.vimeo_modified_at, v.embed_privacy) IS DISTINCT FROM (excluded.title, excluded.description,
 				excluded.thumbnail_url, excluded.duration_seconds, excluded.status, excluded.visibility,
-				excluded.embed_key, excluded.vimeo_created_at, excluded.vimeo_modified_at)`,
-			ids, titles, descs, thumbs, durs, statuses, vis, keys, created, modified)
+				excluded.embed_key, excluded.vimeo_created_at, excluded.vimeo_modified_at, excluded.embed_privacy)`,
+			ids, titles, descs, thumbs, durs, statuses, vis, keys, created, modified, embeds)
 		if err != nil {
 			return err
 		}

@@ -69,4 +69,29 @@ func TestRuleStore(t *testing.T, newStore func(t *testing.T) entitle.RuleStore) 
 	// The removed pair may be added again.
 	_, _, err = s.AddRule(ctx, mk("role:staff", "folder:10", entitle.Deny))
 	require.NoError(t, err)
+
+	// Public subjects and teasers keep their lock reason; a teaser without a
+	// valid reason is refused and changes nothing.
+	pub := mk("public", "folder:20", entitle.Teaser)
+	pub.LockReason = entitle.LockSignIn
+	rp, _, err := s.AddRule(ctx, pub)
+	require.NoError(t, err)
+	before, err := s.EntitlementVersion(ctx)
+	require.NoError(t, err)
+	bad := mk("everyone", "folder:20", entitle.Teaser)
+	_, _, err = s.AddRule(ctx, bad)
+	require.ErrorIs(t, err, entitle.ErrInvalid, "a teaser needs a lock reason")
+	bad.LockReason = entitle.LockSignIn
+	_, _, err = s.AddRule(ctx, bad)
+	require.ErrorIs(t, err, entitle.ErrInvalid, "sign_in is for the public subject")
+	after, err := s.EntitlementVersion(ctx)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	rules, _, err = s.ListRules(ctx)
+	require.NoError(t, err)
+	got := rules[len(rules)-1]
+	require.Equal(t, rp.ID, got.ID)
+	require.Equal(t, entitle.Subject{Kind: entitle.Public}, got.Subject)
+	require.Equal(t, entitle.Teaser, got.Effect)
+	require.Equal(t, entitle.LockSignIn, got.LockReason)
 }

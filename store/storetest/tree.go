@@ -43,7 +43,7 @@ func folder(id, parent, name string, order int) tree.Folder {
 func video(id, title string) tree.Video {
 	return tree.Video{
 		VimeoID: id, Title: title, Description: "about " + title, ThumbnailURL: "https://i.vimeocdn.com/video/" + id + "_640.jpg",
-		DurationSeconds: 95, Status: tree.StatusAvailable, Visibility: tree.VisibilityUnlisted, EmbedKey: "abc" + id,
+		DurationSeconds: 95, Status: tree.StatusAvailable, Visibility: tree.VisibilityUnlisted, EmbedKey: "abc" + id, EmbedPrivacy: tree.EmbedWhitelist,
 		CreatedAt: t0, ModifiedAt: t0.Add(2 * time.Hour),
 	}
 }
@@ -124,6 +124,7 @@ func testRoundTrip(t *testing.T, s tree.Store) {
 	require.Equal(t, want.Status, got.Status)
 	require.Equal(t, want.Visibility, got.Visibility)
 	require.Equal(t, want.EmbedKey, got.EmbedKey)
+	require.Equal(t, want.EmbedPrivacy, got.EmbedPrivacy)
 	require.True(t, got.ModifiedAt.Equal(want.ModifiedAt))
 	require.False(t, got.UpdatedAt.IsZero())
 	require.NotZero(t, got.ID)

@@ -36,7 +36,7 @@ func Video(v vimeo.WalkVideo) tree.Video {
 	return tree.Video{
 		VimeoID: v.ID, Title: v.Name, Description: v.Description, ThumbnailURL: v.ThumbnailURL,
 		DurationSeconds: v.Duration, Status: tree.VideoStatus(v.Status), Visibility: Visibility(v.PrivacyView),
-		EmbedKey: v.Hash, CreatedAt: v.CreatedTime, ModifiedAt: v.ModifiedTime,
+		EmbedKey: v.Hash, EmbedPrivacy: EmbedPrivacy(v.PrivacyEmbed), CreatedAt: v.CreatedTime, ModifiedAt: v.ModifiedTime,
 	}
 }
 
@@ -46,6 +46,15 @@ func Video(v vimeo.WalkVideo) tree.Video {
 func Visibility(view string) tree.Visibility {
 	if v := tree.Visibility(view); v.Valid() {
 		return v
+	}
+	return ""
+}
+
+// EmbedPrivacy maps Vimeo's privacy.embed; an unknown value maps to ""
+// (unknown), which blocks nothing (see tree.Video.EmbedBlock).
+func EmbedPrivacy(embed string) tree.EmbedPrivacy {
+	if e := tree.EmbedPrivacy(embed); e.Valid() {
+		return e
 	}
 	return ""
 }

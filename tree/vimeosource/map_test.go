@@ -18,6 +18,11 @@ import (
 func TestFromWalkMatchesTheAccount(t *testing.T) {
 	acct, root, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: 7, Folders: 60, Videos: 500})
 	require.NoError(t, err)
+	embeds := map[int64]string{}
+	for i, v := range acct.Videos()[:3] {
+		embeds[v.ID] = []string{"private", "whitelist", "public"}[i]
+		require.NoError(t, acct.SetEmbedPrivacy(v.ID, embeds[v.ID]))
+	}
 	srv := vimeotest.Start(t, acct, nil)
 	c, err := vimeo.New(srv.Token(), &vimeo.Options{BaseURL: srv.URL()})
 	require.NoError(t, err)
@@ -53,6 +58,11 @@ func TestFromWalkMatchesTheAccount(t *testing.T) {
 		require.Equal(t, []string{itoa(v.FolderID)}, snap.FoldersOf(got.VimeoID))
 		require.True(t, got.Status.Valid(), got.Status)
 		require.True(t, got.Visibility.Valid(), "visibility %q", got.Visibility)
+		want := tree.EmbedPublic // the fake's default, as Vimeo's
+		if e, ok := embeds[v.ID]; ok {
+			want = tree.EmbedPrivacy(e)
+		}
+		require.Equal(t, want, got.EmbedPrivacy, "video %d", v.ID)
 		if got.Visibility == tree.VisibilityUnlisted {
 			require.NotEmpty(t, got.EmbedKey, "an unlisted video carries its hash")
 		}
@@ -65,6 +75,8 @@ func TestFromWalkMatchesTheAccount(t *testing.T) {
 func TestVisibility(t *testing.T) {
 	require.Equal(t, tree.VisibilityUnlisted, vimeosource.Visibility("unlisted"))
 	require.Equal(t, tree.Visibility(""), vimeosource.Visibility("stock"), "unknown values map to unknown")
+	require.Equal(t, tree.EmbedPrivate, vimeosource.EmbedPrivacy("private"))
+	require.Equal(t, tree.EmbedPrivacy(""), vimeosource.EmbedPrivacy("anywhere"), "unknown values map to unknown")
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

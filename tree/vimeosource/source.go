@@ -173,7 +173,7 @@ func FromVideo(v *vimeo.Video) tree.Video {
 	return tree.Video{
 		VimeoID: v.ID, Title: v.Name, Description: v.Description, ThumbnailURL: v.ThumbnailURL(),
 		DurationSeconds: v.Duration, Status: tree.VideoStatus(v.State()), Visibility: Visibility(v.PrivacyView),
-		EmbedKey: v.Hash, CreatedAt: v.CreatedTime, ModifiedAt: v.ModifiedTime,
+		EmbedKey: v.Hash, EmbedPrivacy: EmbedPrivacy(v.PrivacyEmbed), CreatedAt: v.CreatedTime, ModifiedAt: v.ModifiedTime,
 	}
 }
 

@@ -53,6 +53,7 @@ type Video struct {
 	Width, Height   int
 	Language        string // "" renders as null
 	Privacy         string // anybody | nobody | unlisted | password | disable | …
+	EmbedPrivacy    string // public (the default when "") | private | whitelist
 	Hash            string // the unlisted hash; also the h= of player_embed_url
 	Status          string // available | transcoding | transcoding_error | uploading | …
 	UploadStatus    string // complete | in_progress | error
@@ -385,6 +386,17 @@ func (a *Account) SetPrivacy(id int64, view string) error {
 		return fmt.Errorf("%w: privacy %q", ErrInvalid, view)
 	}
 	return a.editVideo(id, "video-updated", func(v *Video) error { v.Privacy = view; return nil })
+}
+
+// SetEmbedPrivacy changes a video's privacy.embed: public, private or
+// whitelist.
+func (a *Account) SetEmbedPrivacy(id int64, embed string) error {
+	switch embed {
+	case "public", "private", "whitelist":
+	default:
+		return fmt.Errorf("%w: embed privacy %q", ErrInvalid, embed)
+	}
+	return a.editVideo(id, "video-updated", func(v *Video) error { v.EmbedPrivacy = embed; return nil })
 }
 
 // SetTranscode changes a video's transcode state: "in_progress", "complete"

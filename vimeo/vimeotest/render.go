@@ -323,7 +323,11 @@ func (r *renderer) video(v *Video, f *fieldSet, withParent bool) map[string]any 
 	o.val("content_rating_class", "unrated")
 	o.val("rating_mod_locked", false)
 	o.val("license", nil)
-	o.val("privacy", map[string]any{"view": v.Privacy, "embed": "public", "download": false, "add": true,
+	embed := v.EmbedPrivacy
+	if embed == "" {
+		embed = "public"
+	}
+	o.val("privacy", map[string]any{"view": v.Privacy, "embed": embed, "download": false, "add": true,
 		"comments": "anybody", "allow_share_link": true})
 	o.put("pictures", func(*fieldSet) any {
 		if v.PictureID == 0 {

@@ -711,7 +711,7 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request) {
 // --- Explain ---
 
 type explainData struct {
-	Who      string // "user" or "audience"
+	Who      string // "user", "audience" or "anonymous"
 	UserID   string
 	Roles    string
 	Segments string
@@ -733,12 +733,15 @@ func (c *Console) explain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := admin.ExplainRequest{VideoID: d.VideoID, FolderID: d.FolderID}
-	if d.Who == "user" {
+	switch d.Who {
+	case "anonymous":
+		req.Anonymous = true
+	case "user":
 		if d.UserID == "" {
 			d.Errors["user"] = "Enter a user id, or choose roles and segments"
 		}
 		req.UserID = d.UserID
-	} else {
+	default:
 		req.Roles = splitList(d.Roles)
 		req.Segments = map[string]string{}
 		for _, kv := range splitList(d.Segments) {
@@ -813,7 +816,7 @@ func (c *Console) rules(w http.ResponseWriter, r *http.Request) {
 
 func ruleForm(r *http.Request) admin.Rule {
 	return admin.Rule{Subject: strings.TrimSpace(r.PostFormValue("subject")), Target: strings.TrimSpace(r.PostFormValue("target")),
-		Effect: r.PostFormValue("effect"), Note: strings.TrimSpace(r.PostFormValue("note"))}
+		Effect: r.PostFormValue("effect"), LockReason: r.PostFormValue("lock_reason"), Note: strings.TrimSpace(r.PostFormValue("note"))}
 }
 
 // previewRule shows what adding the rule would change, with the button to
@@ -843,7 +846,11 @@ func (c *Console) addRule(w http.ResponseWriter, r *http.Request) {
 		c.serviceError(w, r, err)
 		return
 	}
-	c.redirect(w, r, "/rules", fmt.Sprintf("Rule %d added: %s %s %s.", added.ID, added.Effect, added.Subject, added.Target))
+	eff := added.Effect
+	if added.LockReason != "" {
+		eff += " (" + added.LockReason + ")"
+	}
+	c.redirect(w, r, "/rules", fmt.Sprintf("Rule %d added: %s %s %s.", added.ID, eff, added.Subject, added.Target))
 }
 
 func (c *Console) confirmRemoveRule(w http.ResponseWriter, r *http.Request) {

@@ -243,7 +243,21 @@ func TestEveryPageWithData(t *testing.T) {
 	ok := s.page(t, c, fmt.Sprintf("/sync-runs/%d", s.okRun))
 	require.Contains(t, ok, "1205")
 	require.Contains(t, ok, "Drafts (old)")
+	// A video whose embedding is off in Vimeo: the drift page says why it is not offered.
+	_, err := s.st.Update(context.Background(), func(tx tree.Tx) error {
+		for _, v := range s.src.w.Videos {
+			if v.VimeoID == "2001" {
+				v.EmbedPrivacy = tree.EmbedPrivate
+				return tx.UpsertVideos(context.Background(), []tree.Video{v})
+			}
+		}
+		return fmt.Errorf("no video 2001")
+	})
+	require.NoError(t, err)
+	require.NoError(t, s.lib.Refresh(context.Background()))
 	drift := s.page(t, c, "/drift")
+	require.Contains(t, drift, "Not playable in the app: Vimeo privacy (1)")
+	require.Contains(t, drift, "<td>privacy.embed is private: the video cannot be embedded</td>")
 	require.Contains(t, drift, "Held deletions (9 shown)", "the last reconciliation held its deletions")
 	require.NotContains(t, drift, "The mirror matches Vimeo.")
 	why := s.page(t, c, "/explain?go=1&who=audience&roles=sales&video=1002")
@@ -313,6 +327,26 @@ func TestEveryPageWithData(t *testing.T) {
 	require.Contains(t, body, `id="preview"`)
 	resp, body = s.post(t, c, csrf, "/rules/preview", url.Values{"subject": {"nobody"}, "target": {"folder:1"}})
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+	// Public content and teasers: the lock reason is part of the form, and a
+	// teaser without one is refused next to that field.
+	resp, body = s.post(t, c, csrf, "/rules", url.Values{"subject": {"everyone"}, "target": {"folder:" + librarytest.Engineering}, "effect": {"teaser"}})
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+	require.Contains(t, body, "A teaser rule needs a lock reason")
+	for _, r := range []url.Values{
+		{"subject": {"public"}, "target": {"folder:" + librarytest.Public}, "effect": {"allow"}},
+		{"subject": {"everyone"}, "target": {"folder:" + librarytest.Engineering}, "effect": {"teaser"}, "lock_reason": {"upgrade"}},
+	} {
+		resp, body = s.post(t, c, csrf, "/rules", r)
+		flashed(t, resp, body, "/rules", "added")
+	}
+	require.Contains(t, s.page(t, c, "/rules"), `teaser</span> <span class="muted">upgrade</span>`)
+	require.Eventually(t, func() bool {
+		_, body := get(t, c, s.admin.URL+"/explain?go=1&who=audience&video=1101")
+		return strings.Contains(body, "listed locked (upgrade): no playback") && strings.Contains(body, "Locked by")
+	}, 5*time.Second, 20*time.Millisecond)
+	body = s.page(t, c, "/explain?go=1&who=anonymous&video=1203")
+	require.Contains(t, body, "For public")
+	require.Contains(t, body, "Video 1203: allowed")
 	for _, r := range []url.Values{
 		{"subject": {"role:member"}, "target": {"folder:" + librarytest.Sales}, "effect": {"allow"}, "note": {"members see sales"}},
 		{"subject": {"segment:tier=gold"}, "target": {"video:1001"}, "effect": {"deny"}},

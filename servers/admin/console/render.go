@@ -63,7 +63,7 @@ var funcs = template.FuncMap{
 		switch status {
 		case "ok", "processed", "replayed", "allowed", "approved", "allow":
 			return "badge ok"
-		case "held", "running", "received", "open", "hidden", "unavailable":
+		case "held", "running", "received", "open", "hidden", "unavailable", "teaser", "locked":
 			return "badge warn"
 		case "failed", "error", "denied", "rejected", "deleted", "deny":
 			return "badge bad"
