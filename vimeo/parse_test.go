@@ -391,6 +391,13 @@ func TestParseRealRecordings(t *testing.T) {
 		require.False(t, v.Unlisted())
 		require.Equal(t, "23f9d62b89", v.Hash, "h= is present on public videos too")
 		require.NotEmpty(t, v.Description)
+		require.Equal(t, []string{"Shoppable film", "360°", "SS17", "fashion"}, v.Tags, "tags[].name, in order")
+		require.NotEmpty(t, v.Pictures)
+		for _, p := range v.Pictures {
+			require.Positive(t, p.Width)
+			require.Positive(t, p.Height)
+			require.Contains(t, p.Link, "i.vimeocdn.com")
+		}
 	})
 
 	t.Run("user videos page and a fields-filtered video", func(t *testing.T) {
