@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -30,7 +31,7 @@ func TestEncodedAnswersAreJSONMarshal(t *testing.T) {
 		return string(b)
 	}
 
-	pages, videos := 0, 0
+	pages, videos, covers := 0, 0, 0
 	for i := range 12 {
 		v := library.Viewer{UserID: "u"}
 		for _, r := range g.Roles {
@@ -60,6 +61,9 @@ func TestEncodedAnswersAreJSONMarshal(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, marshal(p), string(b.JSON), "folder %s cursor %q", fid, cursor)
 				pages++
+				if strings.Contains(string(b.JSON), `"cover":{`) {
+					covers++
+				}
 				if cursor = p.NextCursor; cursor == "" {
 					break
 				}
@@ -79,4 +83,5 @@ func TestEncodedAnswersAreJSONMarshal(t *testing.T) {
 	}
 	require.Greater(t, pages, 100, "enough folder pages compared")
 	require.Greater(t, videos, 1000, "enough videos compared")
+	require.Greater(t, covers, 20, "enough folder covers compared")
 }

@@ -200,6 +200,14 @@ func Generate(o GenOptions) (*Generated, error) {
 			if rng.IntN(2) == 0 {
 				v.ThumbnailURL = "https://i.vimeocdn.com/video/" + id + "?a=1&b=" + pick()
 			}
+			for k := range rng.IntN(4) {
+				w := 100 << k
+				v.Pictures = append(v.Pictures, tree.Picture{Width: w, Height: w * 9 / 16,
+					URL: "https://i.vimeocdn.com/video/" + id + "_" + strconv.Itoa(w) + "?r=" + pick()})
+			}
+			for range rng.IntN(3) {
+				v.Tags = append(v.Tags, pick())
+			}
 			switch rng.IntN(4) {
 			case 0:
 				v.CreatedAt = time.Time{}
