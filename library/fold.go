@@ -75,6 +75,9 @@ func isSpaceless(r rune) bool {
 }
 
 func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
 
@@ -106,7 +109,7 @@ func tokenize(s string, buf []byte, fn func(t token)) []byte {
 			buf = append(buf[:0], s[i:j]...)
 			fn(token{text: buf, start: i, end: j, run: true})
 			i = j
-		case isWordRune(r) && !unicode.Is(unicode.Mn, r):
+		case isWordRune(r) && (r < utf8.RuneSelf || !unicode.Is(unicode.Mn, r)):
 			buf = buf[:0]
 			j := i
 			for j < len(s) {

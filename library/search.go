@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"html"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -128,31 +129,46 @@ func (s *Service) Search(ctx context.Context, v Viewer, q SearchQuery) (*SearchP
 	if sc == nil {
 		sc = newScratch(ix.docs(), len(ix.folders))
 	}
-	ix.score(words, sc)
-	nv := len(ix.videos)
-	var hits []hit
-	for d, total := range sc.total {
-		if total == 0 {
-			continue
-		}
+	defer ix.scratch.Put(sc)
+	nv := int32(len(ix.videos))
+	ix.score(words, sc, func(d int32) bool {
 		if d < nv {
-			vn := ix.videos[d]
-			if !view.VideoAt(vn.pos) || (scope != nil && !videoWithin(vn, scope)) {
+			return view.VideoAt(ix.pos[d])
+		}
+		return view.FolderAt(ix.pos[d])
+	})
+	// Visit the matches in document order (the tie-break): sort a few,
+	// or sweep the dense scores for many.
+	if len(sc.cands)*8 < ix.docs() {
+		slices.Sort(sc.cands)
+	} else {
+		sc.cands = sc.cands[:0]
+		for d, t := range sc.total {
+			if t != 0 {
+				sc.cands = append(sc.cands, int32(d))
+			}
+		}
+	}
+	hits := sc.hits[:0]
+	for _, d32 := range sc.cands {
+		d := int(d32)
+		if d < int(nv) {
+			if !view.VideoAt(ix.pos[d]) || (scope != nil && !videoWithin(ix.videos[d], scope)) {
 				continue
 			}
 			page.Counts.Videos++
 		} else {
-			fn := ix.folders[d-nv]
-			if !view.FolderAt(fn.pos) || (scope != nil && !strictlyWithin(fn, scope)) {
+			if !view.FolderAt(ix.pos[d]) || (scope != nil && !strictlyWithin(ix.folders[d-int(nv)], scope)) {
 				continue
 			}
 			page.Counts.Folders++
 		}
-		hits = append(hits, hit{doc: int32(d), score: total})
+		hits = append(hits, hit{doc: d32, score: sc.total[d]})
 	}
-	ix.scratch.Put(sc)
-
-	hits = rankHits(hits)
+	sc.reset()
+	sc.hits = hits
+	hits = rankHits(hits, sc.ranked)
+	sc.ranked = hits
 	off = min(off, len(hits))
 	end := min(off+limit, len(hits))
 	for _, h := range hits[off:end] {

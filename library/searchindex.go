@@ -1,6 +1,7 @@
 package library
 
 import (
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -48,15 +49,23 @@ const (
 	qualExact  = 3
 )
 
-// score of a match of the given quality in the best of the fields.
-func fieldScore(fields, qual uint8) uint8 {
-	for _, f := range [...]uint8{fieldTitle, fieldTags, fieldDesc, fieldFolder} {
-		if fields&f != 0 {
-			return fieldRank(f)*4 + qual
+// scoreTable[fields][qual] is the score of a match of quality qual in the
+// best of the fields.
+var scoreTable = func() (t [16][4]uint8) {
+	for fs := range 16 {
+		for q := range 4 {
+			for _, f := range [...]uint8{fieldTitle, fieldTags, fieldDesc, fieldFolder} {
+				if uint8(fs)&f != 0 {
+					t[fs][q] = fieldRank(f)*4 + uint8(q)
+					break
+				}
+			}
 		}
 	}
-	return 0
-}
+	return t
+}()
+
+func fieldScore(fields, qual uint8) uint8 { return scoreTable[fields&0xf][qual&3] }
 
 // posting is a document number and the fields a term occurs in:
 // doc<<4 | fields.
@@ -66,15 +75,18 @@ func (p posting) doc() int32    { return int32(p >> 4) }
 func (p posting) fields() uint8 { return uint8(p & 0xf) }
 
 type searchIndex struct {
-	videos  []*videoNode  // documents 0 … len(videos)-1, newest first
-	folders []*folderNode // documents len(videos) …, in tree order
-	docOf   map[*videoNode]int32
+	videos     []*videoNode  // documents 0 … len(videos)-1, newest first
+	folders    []*folderNode // documents len(videos) …, in tree order
+	folderDocs [][]int32     // per folder document, the documents of the videos placed in it
+	pos        []int32       // per document, its node's position in the entitle.Index
 
 	terms    []string // sorted
 	postings [][]posting
 	termID   map[string]int32
-	runes    map[rune][]posting // spaceless-script characters (substring candidates)
-	alphabet []rune             // the runes of the terms, for one-edit variants
+	runes    map[rune][]posting    // spaceless-script characters
+	bigrams  map[[2]rune][]posting // pairs of neighbours in spaceless-script runs
+	runText  map[int32]*[4]string  // per document with runs, per field, its runs joined by NULs
+	alphabet []rune                // the runes of the terms, for one-edit variants
 
 	scratch sync.Pool // *scratch sized for this index
 }
@@ -84,14 +96,31 @@ func (ix *searchIndex) docs() int { return len(ix.videos) + len(ix.folders) }
 // buildSearchIndex indexes the content's playable placed videos and its
 // non-root folders.
 func buildSearchIndex(c *content_) *searchIndex {
-	ix := &searchIndex{runes: map[rune][]posting{}}
+	ix := &searchIndex{runes: map[rune][]posting{}, bigrams: map[[2]rune][]posting{}, runText: map[int32]*[4]string{}}
 	ix.videos = slices.Clone(c.recent()) // newest first: the tie-break among equal scores
-	ix.docOf = make(map[*videoNode]int32, len(ix.videos))
+	docOf := make(map[*videoNode]int32, len(ix.videos))
 	for i, vn := range ix.videos {
-		ix.docOf[vn] = int32(i)
+		docOf[vn] = int32(i)
 	}
 	for _, r := range c.roots {
 		ix.folders = appendSubtree(ix.folders, r.children)
+	}
+	// Positions depend on the snapshot alone (setPositions ran before any
+	// search); a dense copy spares a pointer chase per match.
+	ix.pos = make([]int32, 0, ix.docs())
+	for _, vn := range ix.videos {
+		ix.pos = append(ix.pos, vn.pos)
+	}
+	for _, f := range ix.folders {
+		ix.pos = append(ix.pos, f.pos)
+	}
+	ix.folderDocs = make([][]int32, len(ix.folders))
+	for i, f := range ix.folders {
+		for _, vn := range f.videos {
+			if d, ok := docOf[vn]; ok {
+				ix.folderDocs[i] = append(ix.folderDocs[i], d)
+			}
+		}
 	}
 
 	ids := map[string]int32{}
@@ -101,8 +130,21 @@ func buildSearchIndex(c *content_) *searchIndex {
 	add := func(doc int32, field uint8, text string) {
 		buf = tokenize(text, buf, func(t token) {
 			if t.run {
+				rt := ix.runText[doc]
+				if rt == nil {
+					rt = new([4]string)
+					ix.runText[doc] = rt
+				}
+				fi := bits.TrailingZeros8(field)
+				rt[fi] += string(t.text) + "\x00"
+				prev := rune(-1)
 				for _, r := range string(t.text) {
 					ix.runes[r] = addPosting(ix.runes[r], doc, field)
+					if prev >= 0 {
+						k := [2]rune{prev, r}
+						ix.bigrams[k] = addPosting(ix.bigrams[k], doc, field)
+					}
+					prev = r
 				}
 				return
 			}
@@ -216,35 +258,48 @@ func parseQuery(q string) []qword {
 	return ws
 }
 
-// matchTerms returns the terms w matches, each with its best quality.
-func (ix *searchIndex) matchTerms(w qword) map[int32]uint8 {
-	out := map[int32]uint8{}
-	note := func(id int32, q uint8) {
-		if out[id] < q {
-			out[id] = q
-		}
-	}
-	if id, ok := ix.termID[w.text]; ok {
-		note(id, qualExact)
-	}
+// termMatch is a term a query word matches, and how.
+type termMatch struct {
+	id   int32
+	qual uint8
+}
+
+// matchTerms appends the terms w matches, each once with its best quality.
+func (ix *searchIndex) matchTerms(out []termMatch, w qword) []termMatch {
+	lo, hi := int32(0), int32(0)
 	if w.prefix {
-		lo, hi := ix.prefixRange(w.text)
+		lo, hi = ix.prefixRange(w.text)
 		for id := lo; id < hi; id++ {
-			note(id, qualPrefix)
+			q := uint8(qualPrefix)
+			if ix.terms[id] == w.text {
+				q = qualExact
+			}
+			out = append(out, termMatch{id, q})
+		}
+	} else if id, ok := ix.termID[w.text]; ok {
+		lo, hi = id, id+1
+		out = append(out, termMatch{id, qualExact})
+	}
+	if !w.typo {
+		return out
+	}
+	seen := map[int32]bool{}
+	note := func(id int32) {
+		if (id < lo || id >= hi) && !seen[id] {
+			seen[id] = true
+			out = append(out, termMatch{id, qualTypo})
 		}
 	}
-	if w.typo {
-		forEachEdit(w.text, ix.alphabet, func(v string) {
-			if w.prefix {
-				lo, hi := ix.prefixRange(v)
-				for id := lo; id < hi; id++ {
-					note(id, qualTypo)
-				}
-			} else if id, ok := ix.termID[v]; ok {
-				note(id, qualTypo)
+	forEachEdit(w.text, ix.alphabet, func(v string) {
+		if w.prefix {
+			vlo, vhi := ix.prefixRange(v)
+			for id := vlo; id < vhi; id++ {
+				note(id)
 			}
-		})
-	}
+		} else if id, ok := ix.termID[v]; ok {
+			note(id)
+		}
+	})
 	return out
 }
 
@@ -285,116 +340,179 @@ func forEachEdit(s string, alphabet []rune, fn func(string)) {
 	}
 }
 
-// docText calls fn with each field text of a document.
-func (ix *searchIndex) docText(doc int32, fn func(field uint8, text string)) {
-	if int(doc) < len(ix.videos) {
-		v := ix.videos[doc].v
-		fn(fieldTitle, v.Title)
-		for _, t := range v.Tags {
-			fn(fieldTags, t)
-		}
-		fn(fieldDesc, v.Description)
-		return
-	}
-	f := ix.folders[int(doc)-len(ix.videos)]
-	fn(fieldTitle, f.ref.Name)
-	for _, c := range f.crumbs {
-		fn(fieldFolder, c.Name)
-	}
-}
-
-// scratch is the per-query working memory, one byte or two per document.
+// scratch is the per-query working memory: dense arrays with a byte or two
+// per document, kept zero between queries (only the entries a query
+// touched are reset), and lists of the documents touched.
 type scratch struct {
-	word  []uint8  // this word's best score per document
-	total []uint16 // the sum over the words so far; 0: some word did not match
-	fq    []uint8  // this word's best quality per folder, over name and path
+	word     []uint8  // this word's best score per document
+	total    []uint16 // the sum over the words so far, for the candidates
+	fq       []uint8  // this word's best quality per folder, over name and path
+	touched  []int32  // documents this word matched
+	ftouched []int32  // folders this word matched
+	cands    []int32  // documents every word so far matched
+	terms    []termMatch
+	hits     []hit
+	ranked   []hit
 }
 
 func newScratch(n, nf int) *scratch {
 	return &scratch{word: make([]uint8, n), total: make([]uint16, n), fq: make([]uint8, nf)}
 }
 
-// score fills s.total with each document's score for the query: the sum
-// over its words of the best field and quality each matches, 0 for a
-// document that misses a word.
-func (ix *searchIndex) score(ws []qword, s *scratch) {
+func (s *scratch) set(d int32, sc uint8) {
+	if s.word[d] == 0 {
+		s.touched = append(s.touched, d)
+	}
+	if sc > s.word[d] {
+		s.word[d] = sc
+	}
+}
+
+func (s *scratch) setFolder(f int32, q uint8) {
+	if s.fq[f] == 0 {
+		s.ftouched = append(s.ftouched, f)
+	}
+	if q > s.fq[f] {
+		s.fq[f] = q
+	}
+}
+
+// reset zeroes what the last query left in the dense arrays.
+func (s *scratch) reset() {
+	for _, d := range s.cands {
+		s.total[d] = 0
+	}
+	s.cands = s.cands[:0]
+}
+
+// score leaves in s.cands the documents that match every word and in
+// s.total their scores: the sum over the words of the best field and
+// quality each matches.
+//
+// visible says whether the viewer may see a document; a document it hides
+// may be scored or not: the caller filters the results.
+func (ix *searchIndex) score(ws []qword, s *scratch, visible func(d int32) bool) {
 	nv := int32(len(ix.videos))
 	for i, w := range ws {
-		clear(s.word)
-		clear(s.fq)
+		s.touched, s.ftouched = s.touched[:0], s.ftouched[:0]
 		if w.run {
-			ix.scoreRun(w.text, s)
+			ix.scoreRun(w.text, s, visible)
 		} else {
-			for id, q := range ix.matchTerms(w) {
-				for _, p := range ix.postings[id] {
-					d, fs := p.doc(), p.fields()
-					if sc := fieldScore(fs, q); sc > s.word[d] {
-						s.word[d] = sc
-					}
-					if d >= nv && s.fq[d-nv] < q {
-						s.fq[d-nv] = q
+			s.terms = ix.matchTerms(s.terms[:0], w)
+			for _, m := range s.terms {
+				for _, p := range ix.postings[m.id] {
+					d := p.doc()
+					s.set(d, fieldScore(p.fields(), m.qual))
+					if d >= nv {
+						s.setFolder(d-nv, m.qual)
 					}
 				}
 			}
 		}
 		// A matching folder passes the match on to its videos, in their
 		// folder field.
-		for fi, q := range s.fq {
-			if q == 0 {
-				continue
+		for _, f := range s.ftouched {
+			sc := fieldScore(fieldFolder, s.fq[f])
+			for _, d := range ix.folderDocs[f] {
+				s.set(d, sc)
 			}
-			sc := fieldScore(fieldFolder, q)
-			for _, vn := range ix.folders[fi].videos {
-				if d, ok := ix.docOf[vn]; ok && sc > s.word[d] {
-					s.word[d] = sc
-				}
-			}
+			s.fq[f] = 0
 		}
 		if i == 0 {
-			for d, sc := range s.word {
-				s.total[d] = uint16(sc)
+			for _, d := range s.touched {
+				s.total[d] = uint16(s.word[d])
 			}
-			continue
+			s.cands = append(s.cands[:0], s.touched...)
+		} else {
+			n := 0
+			for _, d := range s.cands {
+				if sc := s.word[d]; sc > 0 {
+					s.total[d] += uint16(sc)
+					s.cands[n] = d
+					n++
+				} else {
+					s.total[d] = 0
+				}
+			}
+			s.cands = s.cands[:n]
 		}
-		for d, sc := range s.word {
-			if sc == 0 {
-				s.total[d] = 0
-			} else if s.total[d] != 0 {
-				s.total[d] += uint16(sc)
-			}
+		for _, d := range s.touched {
+			s.word[d] = 0
+		}
+		if len(s.cands) == 0 {
+			return
 		}
 	}
 }
 
-// scoreRun scores a run of spaceless script: the documents that hold every
-// character of it are candidates, and those whose field contains the run
-// match (exactly).
-func (ix *searchIndex) scoreRun(run string, s *scratch) {
+// scoreRun scores a run of spaceless script, matched as a substring: one
+// character by its postings, two by their pair's, and a longer run by the
+// documents and fields that hold all its pairs, checked for the run itself.
+func (ix *searchIndex) scoreRun(run string, s *scratch, visible func(d int32) bool) {
+	rs := []rune(run)
 	var cands []posting
-	first := true
-	for _, r := range run {
-		ps := ix.runes[r]
-		if first || len(ps) < len(cands) {
-			cands, first = ps, false
+	switch len(rs) {
+	case 0:
+		return
+	case 1:
+		cands = ix.runes[rs[0]]
+	default:
+		lists := make([][]posting, 0, len(rs)-1)
+		for i := 1; i < len(rs); i++ {
+			lists = append(lists, ix.bigrams[[2]rune{rs[i-1], rs[i]}])
+		}
+		slices.SortFunc(lists, func(a, b []posting) int { return len(a) - len(b) })
+		cands = lists[0]
+		for _, l := range lists[1:] {
+			cands = intersect(cands, l)
 		}
 	}
 	nv := int32(len(ix.videos))
 	for _, p := range cands {
-		d := p.doc()
-		var fs uint8
-		ix.docText(d, func(field uint8, text string) {
-			if fs&field == 0 && strings.Contains(text, run) {
-				fs |= field
+		d, fs := p.doc(), p.fields()
+		if len(rs) > 2 { // every pair is there; is the run?
+			if !visible(d) {
+				continue // checking is dear: only for what the viewer may see
 			}
-		})
+			var ok uint8
+			if rt := ix.runText[d]; rt != nil {
+				for fi, text := range rt {
+					if f := uint8(1) << fi; fs&f != 0 && strings.Contains(text, run) {
+						ok |= f
+					}
+				}
+			}
+			fs = ok
+		}
 		if fs == 0 {
 			continue
 		}
-		s.word[d] = fieldScore(fs, qualExact)
+		s.set(d, fieldScore(fs, qualExact))
 		if d >= nv {
-			s.fq[d-nv] = qualExact
+			s.setFolder(d-nv, qualExact)
 		}
 	}
+}
+
+// intersect returns the documents in both lists, with the fields both
+// name; the lists are in document order.
+func intersect(a, b []posting) []posting {
+	var out []posting
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch da, db := a[i].doc(), b[j].doc(); {
+		case da < db:
+			i++
+		case da > db:
+			j++
+		default:
+			if fs := a[i].fields() & b[j].fields(); fs != 0 {
+				out = append(out, posting(da)<<4|posting(fs))
+			}
+			i++
+			j++
+		}
+	}
+	return out
 }
 
 // hit is a scored document.
@@ -405,24 +523,24 @@ type hit struct {
 
 // rankHits orders hits by score, best first, and by document number among
 // equal scores (newest video first, then folders in tree order): a counting
-// sort, since scores are small.
-func rankHits(hits []hit) []hit {
-	if len(hits) < 2 {
-		return hits
-	}
+// sort into out, since scores are small. hits must be in document order.
+func rankHits(hits, out []hit) []hit {
 	top := uint16(0)
 	for _, h := range hits {
 		top = max(top, h.score)
 	}
-	start := make([]int, int(top)+2)
+	var start [1 << 10]int
+	if int(top)+2 > len(start) {
+		return slices.Clone(hits) // unreachable: scores are at most 19 per word
+	}
 	for _, h := range hits {
 		start[int(top-h.score)+1]++
 	}
-	for i := 1; i < len(start); i++ {
+	for i := 1; i < int(top)+2; i++ {
 		start[i] += start[i-1]
 	}
-	out := make([]hit, len(hits))
-	for _, h := range hits { // hits come in document order: the sort is stable
+	out = slices.Grow(out[:0], len(hits))[:len(hits)]
+	for _, h := range hits { // in document order: the sort is stable
 		k := int(top - h.score)
 		out[start[k]] = h
 		start[k]++
@@ -448,7 +566,12 @@ func wordMatches(word string, w qword) uint8 {
 // substitution, transposition of neighbours) from b, or, with prefix, from a
 // word that begins with b.
 func withinOneEdit(a, b string, prefix bool) bool {
-	ra, rb := []rune(a), []rune(b)
+	na, nb := utf8.RuneCountInString(a), utf8.RuneCountInString(b)
+	if na < nb-1 || (!prefix && na > nb+1) {
+		return false
+	}
+	var abuf, bbuf [64]rune
+	ra, rb := appendRunes(abuf[:0], a), appendRunes(bbuf[:0], b)
 	if prefix {
 		for n := len(rb) - 1; n <= len(rb)+1; n++ {
 			if n >= 1 && n <= len(ra) && oneEdit(ra[:n], rb) {
@@ -482,4 +605,11 @@ func oneEdit(a, b []rune) bool {
 	default:
 		return slices.Equal(a[i:], b[i+1:])
 	}
+}
+
+func appendRunes(rs []rune, s string) []rune {
+	for _, r := range s {
+		rs = append(rs, r)
+	}
+	return rs
 }
