@@ -78,6 +78,16 @@ func SeedTree() ([]tree.Folder, []tree.Video, []tree.Placement) {
 		if x.id == "1101" {
 			v.Visibility, v.EmbedKey = tree.VisibilityUnlisted, EmbedKey
 		}
+		if x.id == "1001" {
+			v.Tags = []string{"Négociation", "研修"}
+		}
+		if x.id == "1201" {
+			v.Pictures = []tree.Picture{
+				{Width: 295, Height: 166, URL: "https://i.vimeocdn.com/video/" + x.id + "-d_295x166"},
+				{Width: 640, Height: 360, URL: "https://i.vimeocdn.com/video/" + x.id + "-d_640x360"},
+			}
+			v.ThumbnailURL = v.Pictures[1].URL
+		}
 		videos = append(videos, v)
 		places = append(places, tree.Placement{FolderVimeoID: x.folder, VideoVimeoID: x.id, SortOrder: order[x.folder]})
 		order[x.folder]++
