@@ -127,16 +127,14 @@ func buildSearchIndex(c *content_) *searchIndex {
 	var terms []string
 	var posts [][]posting
 	var buf []byte
+	var runBuf [4][]byte
+	hasRuns := false
 	add := func(doc int32, field uint8, text string) {
 		buf = tokenize(text, buf, func(t token) {
 			if t.run {
-				rt := ix.runText[doc]
-				if rt == nil {
-					rt = new([4]string)
-					ix.runText[doc] = rt
-				}
 				fi := bits.TrailingZeros8(field)
-				rt[fi] += string(t.text) + "\x00"
+				runBuf[fi] = append(append(runBuf[fi], t.text...), 0)
+				hasRuns = true
 				prev := rune(-1)
 				for _, r := range string(t.text) {
 					ix.runes[r] = addPosting(ix.runes[r], doc, field)
@@ -159,6 +157,20 @@ func buildSearchIndex(c *content_) *searchIndex {
 			posts[id] = addPosting(posts[id], doc, field)
 		})
 	}
+	// keepRuns records a document's runs of spaceless script, per field, for
+	// the substring checks of longer runs.
+	keepRuns := func(doc int32) {
+		if !hasRuns {
+			return
+		}
+		rt := new([4]string)
+		for fi := range runBuf {
+			rt[fi] = string(runBuf[fi])
+			runBuf[fi] = runBuf[fi][:0]
+		}
+		ix.runText[doc] = rt
+		hasRuns = false
+	}
 	for i, vn := range ix.videos {
 		doc := int32(i)
 		add(doc, fieldTitle, vn.v.Title)
@@ -166,6 +178,7 @@ func buildSearchIndex(c *content_) *searchIndex {
 			add(doc, fieldTags, tag)
 		}
 		add(doc, fieldDesc, vn.v.Description)
+		keepRuns(doc)
 	}
 	for i, fn := range ix.folders {
 		doc := int32(len(ix.videos) + i)
@@ -173,6 +186,7 @@ func buildSearchIndex(c *content_) *searchIndex {
 		for _, c := range fn.crumbs {
 			add(doc, fieldFolder, c.Name)
 		}
+		keepRuns(doc)
 	}
 
 	// Sort the terms, so that the words a prefix begins are a range.
