@@ -2,11 +2,9 @@ package library_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,10 +17,7 @@ import (
 )
 
 // The search benchmarks run on the benchmark library (100,000 videos,
-// 10,000 folders, 2,000 rules, 500 audiences) with text: titles of 2–7
-// words, descriptions of 10–60 words and 0–4 tags drawn (Zipf) from a
-// vocabulary of 20,000 made-up words, some accented, some in a spaceless
-// script, and folder names of 1–3 words.
+// 10,000 folders, 2,000 rules, 500 audiences) with text (librarytest.WithText).
 var (
 	benchTextOnce sync.Once
 	benchTextSnap *tree.Snapshot
@@ -32,78 +27,13 @@ var (
 func benchTextLibrary(b *testing.B) (*tree.Snapshot, []string) {
 	g := benchLibrary(b)
 	benchTextOnce.Do(func() {
-		r := rand.New(rand.NewPCG(18, 18))
-		syll := []string{"ka", "lo", "ri", "men", "ta", "vo", "sel", "dri", "un", "pa", "tor", "é", "ça", "ne", "ü", "bo", "gra", "fi", "sto", "que"}
-		cjk := []string{"研修", "会社", "動画", "新人", "営業", "説明", "安全", "技術"}
-		seen := map[string]bool{}
-		for len(benchVocab) < 20_000 {
-			var w string
-			if r.IntN(50) == 0 {
-				w = cjk[r.IntN(len(cjk))] + cjk[r.IntN(len(cjk))]
-			} else {
-				for range 2 + r.IntN(3) {
-					w += syll[r.IntN(len(syll))]
-				}
-			}
-			if !seen[w] {
-				seen[w] = true
-				benchVocab = append(benchVocab, w)
-			}
-		}
-		z := rand.NewZipf(r, 1.1, 2, uint64(len(benchVocab)-1))
-		text := func(n int) string {
-			ws := make([]string, n)
-			for i := range ws {
-				ws[i] = benchVocab[z.Uint64()]
-				if i == 0 {
-					ws[i] = strings.ToUpper(ws[i][:1]) + ws[i][1:]
-				}
-			}
-			return strings.Join(ws, " ")
-		}
-		folders := g.Snapshot.Folders()
-		for i := range folders {
-			folders[i].Name = text(1 + r.IntN(3))
-		}
-		videos := g.Snapshot.Videos()
-		for i := range videos {
-			videos[i].Title = text(2 + r.IntN(6))
-			videos[i].Description = text(10 + r.IntN(51))
-			for range r.IntN(5) {
-				videos[i].Tags = append(videos[i].Tags, text(1))
-			}
-		}
 		var err error
-		benchTextSnap, err = tree.New(g.Snapshot.Version(), folders, videos, g.Snapshot.Placements())
+		benchTextSnap, benchVocab, err = librarytest.WithText(g.Snapshot, 18)
 		if err != nil {
 			panic(err)
 		}
 	})
 	return benchTextSnap, benchVocab
-}
-
-// benchQueries are what users type: one or two words, whole or cut short
-// (typing), some with a typo, some in the spaceless script.
-func benchQueries(vocab []string, n int) []string {
-	r := rand.New(rand.NewPCG(7, 7))
-	z := rand.NewZipf(r, 1.1, 2, uint64(len(vocab)-1))
-	out := make([]string, 0, n)
-	for len(out) < n {
-		w := []rune(vocab[z.Uint64()])
-		switch k := r.IntN(10); {
-		case k < 3 && len(w) > 3: // typing: a prefix of two or more letters
-			w = w[:2+r.IntN(len(w)-2)]
-		case k < 5 && len(w) >= 5: // a transposition
-			i := r.IntN(len(w) - 1)
-			w[i], w[i+1] = w[i+1], w[i]
-		}
-		q := string(w)
-		if r.IntN(3) == 0 {
-			q = vocab[z.Uint64()] + " " + q
-		}
-		out = append(out, q)
-	}
-	return out
 }
 
 // BenchmarkSearch is one search (first page of 20) per iteration, cycling
@@ -117,7 +47,7 @@ func BenchmarkSearch(b *testing.B) {
 	ctx := context.Background()
 	require.NoError(b, lib.Refresh(ctx))
 	viewers := newBench(b).viewers
-	queries := benchQueries(vocab, 2_000)
+	queries := librarytest.TextQueries(vocab, 2_000, 7)
 	_, err = lib.Search(ctx, viewers[0], library.SearchQuery{Q: "warm"}) // builds the index
 	require.NoError(b, err)
 	lat := make([]time.Duration, 0, 1<<16)
