@@ -54,6 +54,7 @@ type folderNode struct {
 	videos   []*videoNode  // placement order
 	crumbs   []FolderRef   // ancestors below the roots, root-most first, without the folder
 	covers   []*videoNode  // cover candidates: its first CoverCandidates playable videos with thumbnails
+	coverPos []int32       // the candidates' index positions (a dense scan; see cover)
 
 	pos int32 // position in the generation's entitle.Index (positions depend on the snapshot alone)
 
@@ -89,9 +90,9 @@ func (vn *videoNode) thumbnails() []Thumbnail {
 // cover is the folder's Cover for the view: its first candidate the view
 // shows, or nil.
 func (n *folderNode) cover(view *entitle.View) *videoNode {
-	for _, vn := range n.covers {
-		if view.VideoAt(vn.pos) {
-			return vn
+	for i, pos := range n.coverPos {
+		if view.VideoAt(pos) {
+			return n.covers[i]
 		}
 	}
 	return nil
@@ -190,6 +191,14 @@ func (c *content_) setPositions(idx *entitle.Index) {
 	}
 	for id, vn := range c.videos {
 		vn.pos = idx.VideoPos(id)
+	}
+	for _, n := range c.folders {
+		if len(n.covers) > 0 {
+			n.coverPos = make([]int32, len(n.covers))
+			for i, vn := range n.covers {
+				n.coverPos[i] = vn.pos
+			}
+		}
 	}
 }
 
