@@ -1,7 +1,9 @@
 package library
 
 import (
+	"maps"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -96,7 +98,16 @@ func (ix *searchIndex) docs() int { return len(ix.videos) + len(ix.folders) }
 // buildSearchIndex indexes the content's playable placed videos and its
 // non-root folders.
 func buildSearchIndex(c *content_) *searchIndex {
-	ix := &searchIndex{runes: map[rune][]posting{}, bigrams: map[[2]rune][]posting{}, runText: map[int32]*[4]string{}}
+	n := 1
+	if len(c.playable)+len(c.folders) >= 20_000 {
+		n = min(runtime.GOMAXPROCS(0), 8)
+	}
+	return buildSearchIndexShards(c, n)
+}
+
+// buildSearchIndexShards builds the index tokenizing in n shards.
+func buildSearchIndexShards(c *content_, n int) *searchIndex {
+	ix := &searchIndex{}
 	ix.videos = slices.Clone(c.recent()) // newest first: the tie-break among equal scores
 	docOf := make(map[*videoNode]int32, len(ix.videos))
 	for i, vn := range ix.videos {
@@ -123,70 +134,35 @@ func buildSearchIndex(c *content_) *searchIndex {
 		}
 	}
 
-	ids := map[string]int32{}
-	var terms []string
-	var posts [][]posting
-	var buf []byte
-	var runBuf [4][]byte
-	hasRuns := false
-	add := func(doc int32, field uint8, text string) {
-		buf = tokenize(text, buf, func(t token) {
-			if t.run {
-				fi := bits.TrailingZeros8(field)
-				runBuf[fi] = append(append(runBuf[fi], t.text...), 0)
-				hasRuns = true
-				prev := rune(-1)
-				for _, r := range string(t.text) {
-					ix.runes[r] = addPosting(ix.runes[r], doc, field)
-					if prev >= 0 {
-						k := [2]rune{prev, r}
-						ix.bigrams[k] = addPosting(ix.bigrams[k], doc, field)
-					}
-					prev = r
-				}
-				return
-			}
-			id, ok := ids[string(t.text)]
+	// Tokenize in shards of consecutive documents, side by side, then merge
+	// them in order (which keeps every posting list in document order).
+	shards := make([]*indexShard, n)
+	var wg sync.WaitGroup
+	for k := range shards {
+		lo, hi := ix.docs()*k/n, ix.docs()*(k+1)/n
+		wg.Go(func() { shards[k] = ix.indexDocs(int32(lo), int32(hi)) })
+	}
+	wg.Wait()
+	ids, terms, posts := shards[0].ids, shards[0].terms, shards[0].posts
+	ix.runes, ix.bigrams, ix.runText = shards[0].runes, shards[0].bigrams, shards[0].runText
+	for _, sh := range shards[1:] {
+		for local, t := range sh.terms {
+			id, ok := ids[t]
 			if !ok {
 				id = int32(len(terms))
-				s := string(t.text)
-				ids[s] = id
-				terms = append(terms, s)
+				ids[t] = id
+				terms = append(terms, t)
 				posts = append(posts, nil)
 			}
-			posts[id] = addPosting(posts[id], doc, field)
-		})
-	}
-	// keepRuns records a document's runs of spaceless script, per field, for
-	// the substring checks of longer runs.
-	keepRuns := func(doc int32) {
-		if !hasRuns {
-			return
+			posts[id] = append(posts[id], sh.posts[local]...)
 		}
-		rt := new([4]string)
-		for fi := range runBuf {
-			rt[fi] = string(runBuf[fi])
-			runBuf[fi] = runBuf[fi][:0]
+		for r, ps := range sh.runes {
+			ix.runes[r] = append(ix.runes[r], ps...)
 		}
-		ix.runText[doc] = rt
-		hasRuns = false
-	}
-	for i, vn := range ix.videos {
-		doc := int32(i)
-		add(doc, fieldTitle, vn.v.Title)
-		for _, tag := range vn.v.Tags {
-			add(doc, fieldTags, tag)
+		for k, ps := range sh.bigrams {
+			ix.bigrams[k] = append(ix.bigrams[k], ps...)
 		}
-		add(doc, fieldDesc, vn.v.Description)
-		keepRuns(doc)
-	}
-	for i, fn := range ix.folders {
-		doc := int32(len(ix.videos) + i)
-		add(doc, fieldTitle, fn.ref.Name)
-		for _, c := range fn.crumbs {
-			add(doc, fieldFolder, c.Name)
-		}
-		keepRuns(doc)
+		maps.Copy(ix.runText, sh.runText)
 	}
 
 	// Sort the terms, so that the words a prefix begins are a range.
@@ -212,6 +188,82 @@ func buildSearchIndex(c *content_) *searchIndex {
 	}
 	slices.Sort(ix.alphabet)
 	return ix
+}
+
+// indexShard is the index of a range of documents, before merging.
+type indexShard struct {
+	ids     map[string]int32 // term → position in terms
+	terms   []string
+	posts   [][]posting
+	runes   map[rune][]posting
+	bigrams map[[2]rune][]posting
+	runText map[int32]*[4]string
+}
+
+// indexDocs tokenizes documents lo … hi-1.
+func (ix *searchIndex) indexDocs(lo, hi int32) *indexShard {
+	sh := &indexShard{ids: map[string]int32{}, runes: map[rune][]posting{},
+		bigrams: map[[2]rune][]posting{}, runText: map[int32]*[4]string{}}
+	var buf []byte
+	var runBuf [4][]byte
+	hasRuns := false
+	add := func(doc int32, field uint8, text string) {
+		buf = tokenize(text, buf, func(t token) {
+			if t.run {
+				fi := bits.TrailingZeros8(field)
+				runBuf[fi] = append(append(runBuf[fi], t.text...), 0)
+				hasRuns = true
+				prev := rune(-1)
+				for _, r := range string(t.text) {
+					sh.runes[r] = addPosting(sh.runes[r], doc, field)
+					if prev >= 0 {
+						k := [2]rune{prev, r}
+						sh.bigrams[k] = addPosting(sh.bigrams[k], doc, field)
+					}
+					prev = r
+				}
+				return
+			}
+			id, ok := sh.ids[string(t.text)]
+			if !ok {
+				id = int32(len(sh.terms))
+				s := string(t.text)
+				sh.ids[s] = id
+				sh.terms = append(sh.terms, s)
+				sh.posts = append(sh.posts, nil)
+			}
+			sh.posts[id] = addPosting(sh.posts[id], doc, field)
+		})
+	}
+	nv := int32(len(ix.videos))
+	for doc := lo; doc < hi; doc++ {
+		if doc < nv {
+			v := ix.videos[doc].v
+			add(doc, fieldTitle, v.Title)
+			for _, tag := range v.Tags {
+				add(doc, fieldTags, tag)
+			}
+			add(doc, fieldDesc, v.Description)
+		} else {
+			f := ix.folders[doc-nv]
+			add(doc, fieldTitle, f.ref.Name)
+			for _, c := range f.crumbs {
+				add(doc, fieldFolder, c.Name)
+			}
+		}
+		// Keep the document's runs of spaceless script, per field, for the
+		// substring checks of longer runs.
+		if hasRuns {
+			rt := new([4]string)
+			for fi := range runBuf {
+				rt[fi] = string(runBuf[fi])
+				runBuf[fi] = runBuf[fi][:0]
+			}
+			sh.runText[doc] = rt
+			hasRuns = false
+		}
+	}
+	return sh
 }
 
 // appendSubtree appends the folders and their subtrees, depth first in
