@@ -180,9 +180,9 @@ func (s *Service) Search(ctx context.Context, v Viewer, q SearchQuery) (*SearchP
 	return page, nil
 }
 
-// SearchJSON is Search encoded. Search answers are not cached: each query
-// is answered from the index in well under a millisecond at the benchmark
-// scale (BenchmarkSearch).
+// SearchJSON is Search encoded. Search answers are not cached: queries
+// vary too much to repeat, and each is answered from the index (see
+// BenchmarkSearch for its cost).
 func (s *Service) SearchJSON(ctx context.Context, v Viewer, q SearchQuery) (*Body, error) {
 	p, err := s.Search(ctx, v, q)
 	if err != nil {
