@@ -23,7 +23,8 @@
 //	                     visibility index, explain, preview
 //	auth/                OIDC token verification (Cognito, Google, Apple) → principals
 //	auth/authtest/       a local Cognito-shaped issuer with a hosted sign-in page
-//	library/             the read service over an atomically swapped in-memory snapshot
+//	library/             the read service over an atomically swapped in-memory snapshot,
+//	                     with search over an in-memory index of it
 //	analytics/           playback events, session tokens, sessioniser, aggregates, resume
 //	rank/                ranked feeds with reasons, only from what a user may see; rankeval/
 //	audit/               audit records, the hash chain, verification, the Recorder

@@ -92,10 +92,59 @@
 // answer goes to ChatOptions.Records and Audit before it is returned (a
 // failure is ErrUnavailable), never with the token.
 //
+// # Search
+//
+// Search answers a query over the viewer's entitled library: video titles,
+// Vimeo tags and descriptions, folder names and folder paths. It uses an
+// inverted index held in memory with the generation's content (shared by
+// generations that differ only in their rules) and built on the first
+// search of a content generation, or in the background right after a
+// content rebuild with Options.WarmSearch, so the snapshot build does not
+// pay for it. Text is folded (lower case, accents removed, compatibility
+// forms decomposed: "episode" finds "Épisode") and cut into words; runs of
+// Han, Kana and Hangul, written without spaces, are matched as substrings
+// ("研修" finds "新人研修") through postings of their characters and
+// character pairs. Every word of the query must match: the last one, while
+// it is being typed (no trailing space, two letters or more), also as the
+// start of a word, and words of five letters or more also with one edit
+// (an insertion, deletion, substitution or swap of neighbours). A folder's
+// name is indexed with the folder and its ancestors' names as its path; a
+// matching folder passes its match on to the videos placed in it.
+//
+// Results (videos and folders) are ranked by the sum over the query's words
+// of where each matches best (title or folder name, then tags, description,
+// folder path; a match in a better field always wins) and how (the word
+// itself, then a word it begins, then one edit away), newest video first
+// among equals, then folders in tree order. Entitlement is applied to every
+// match, a bit test per match as in every other read, before anything is
+// counted: the counts, the pages and the snippets depend only on what the
+// viewer may see, and a scope folder they may not see is ErrNotFound.
+// Highlights are HTML snippets with the matches in <mark>; cursors are
+// offsets bound to the query and scope. Search never calls Vimeo.
+//
+// Why in memory: the generation is already in memory, and so is the compiled
+// entitlement index that decides each match; a typical query costs about a
+// millisecond of CPU or less at 100,000 videos (BenchmarkSearch, servers/api
+// BenchmarkSearchHTTP), against a PostgreSQL
+// round trip (full-text search with pg_trgm) or a second index (bleve) that
+// would return matches entitlement must then filter one by one in process
+// anyway, since exact counts of what the viewer may see need every match
+// checked.
+//
+// # Thumbnails and covers
+//
+// Every video in listings and details carries Thumbnails, every size Vimeo
+// renders (pictures.sizes, mirrored with the video), for an img srcset; the
+// largest stays ThumbnailURL. A folder summary carries a Cover: the
+// thumbnails of the first playable video with thumbnails in the folder in
+// listing order (its own videos, then its subfolders' depth first), among
+// the first CoverCandidates such videos, that the viewer may see.
+//
 // # Errors and concurrency
 //
 // Errors wrap ErrNotFound, ErrInvalid, ErrNotReady, ErrLocked (a
 // *LockedError: playback of a teaser-locked video) or ErrUnavailable (an
 // auditor configured for playback failed). A Service is safe for concurrent
-// use; Bodies are shared and read-only.
+// use; Bodies are shared and read-only. Concurrent first searches of a
+// content generation wait for the one index build.
 package library

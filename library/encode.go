@@ -72,6 +72,8 @@ func appendVideoFields(b []byte, v *tree.Video, description bool) []byte {
 		b = append(b, `,"thumbnail_url":`...)
 		b = appendJSONString(b, v.ThumbnailURL)
 	}
+	b = append(b, `,"thumbnails":`...)
+	b = appendThumbnails(b, v.Pictures)
 	b = append(b, `,"duration_seconds":`...)
 	b = strconv.AppendInt(b, int64(v.DurationSeconds), 10)
 	return appendJSONTime(b, `,"created_at":`, v.CreatedAt)
@@ -118,14 +120,47 @@ func appendRefs(b []byte, refs []FolderRef) []byte {
 	return append(b, ']')
 }
 
-// appendSummary appends the folder's FolderSummary with the counts the view
-// gives it.
-func appendSummary(b []byte, n *folderNode, folders, videos int) []byte {
+// appendSummary appends the folder's FolderSummary with the counts and the
+// cover (nil: none) the view gives it.
+func appendSummary(b []byte, n *folderNode, folders, videos int, cover *videoNode) []byte {
 	b = append(b, n.summaryPrefix()...)
 	b = strconv.AppendInt(b, int64(folders), 10)
 	b = append(b, `,"video_count":`...)
 	b = strconv.AppendInt(b, int64(videos), 10)
+	if cover != nil {
+		b = append(b, `,"cover":`...)
+		b = append(b, cover.coverJSON()...)
+	}
 	return append(b, '}')
+}
+
+// coverJSON is the Cover object of a folder whose cover is this video.
+func (vn *videoNode) coverJSON() []byte {
+	return vn.coverFrag.get(func(b []byte) []byte {
+		b = append(b, `{"video_id":`...)
+		b = appendJSONString(b, vn.v.VimeoID)
+		b = append(b, `,"thumbnails":`...)
+		b = appendThumbnails(b, vn.v.Pictures)
+		return append(b, '}')
+	})
+}
+
+// appendThumbnails appends the pictures as a Thumbnail array.
+func appendThumbnails(b []byte, ps []tree.Picture) []byte {
+	b = append(b, '[')
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"width":`...)
+		b = strconv.AppendInt(b, int64(p.Width), 10)
+		b = append(b, `,"height":`...)
+		b = strconv.AppendInt(b, int64(p.Height), 10)
+		b = append(b, `,"url":`...)
+		b = appendJSONString(b, p.URL)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // appendJSONTime appends key and the time as encoding/json writes it

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -60,7 +61,7 @@ func TestEncodedAnswersAreJSONMarshal(t *testing.T) {
 		return string(b)
 	}
 
-	pages, videos := 0, 0
+	pages, videos, covers := 0, 0, 0
 	locked := 0
 	for i := range 13 {
 		v := library.Viewer{UserID: "u", Anonymous: i == 12}
@@ -91,6 +92,9 @@ func TestEncodedAnswersAreJSONMarshal(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, marshal(p), string(b.JSON), "folder %s cursor %q", fid, cursor)
 				pages++
+				if strings.Contains(string(b.JSON), `"cover":{`) {
+					covers++
+				}
 				if cursor = p.NextCursor; cursor == "" {
 					break
 				}
@@ -114,4 +118,5 @@ func TestEncodedAnswersAreJSONMarshal(t *testing.T) {
 	require.Greater(t, pages, 100, "enough folder pages compared")
 	require.Greater(t, videos, 1000, "enough videos compared")
 	require.Greater(t, locked, 50, "enough locked videos compared")
+	require.Greater(t, covers, 20, "enough folder covers compared")
 }

@@ -49,9 +49,16 @@ func TestHome(t *testing.T) {
 	lib, _ := seeded(t, nil)
 	ctx := context.Background()
 
+	// Public's cover is its first video with thumbnails (1201).
+	cover := &library.Cover{VideoID: "1201", Thumbnails: []library.Thumbnail{
+		{Width: 295, Height: 166, URL: "https://i.vimeocdn.com/video/1201-d_295x166"},
+		{Width: 640, Height: 360, URL: "https://i.vimeocdn.com/video/1201-d_640x360"},
+	}}
 	h, err := lib.Home(ctx, carol)
 	require.NoError(t, err)
-	require.Equal(t, []library.FolderSummary{{ID: librarytest.Public, Name: "Public", FolderCount: 0, VideoCount: 5}}, h.Folders)
+	require.Equal(t, []library.FolderSummary{{ID: librarytest.Public, Name: "Public", FolderCount: 0, VideoCount: 5, Cover: cover}}, h.Folders)
+	require.Equal(t, cover.Thumbnails, h.Rows[0].Videos[4].Thumbnails)
+	require.Equal(t, []library.Thumbnail{}, h.Rows[0].Videos[0].Thumbnails, "never null")
 	require.Equal(t, []string{"2001"}, videoIDs(h.Videos))
 	require.Len(t, h.Rows, 1)
 	require.Equal(t, library.RowRecentlyAdded, h.Rows[0].Kind)
@@ -61,14 +68,14 @@ func TestHome(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []library.FolderSummary{
 		{ID: librarytest.Sales, Name: "Sales", FolderCount: 1, VideoCount: 0}, // Drafts holds only a transcoding video
-		{ID: librarytest.Public, Name: "Public", FolderCount: 0, VideoCount: 5},
+		{ID: librarytest.Public, Name: "Public", FolderCount: 0, VideoCount: 5, Cover: cover},
 	}, h.Folders)
 	require.NotContains(t, videoIDs(h.Rows[0].Videos), "1002")
 	require.Contains(t, videoIDs(h.Rows[0].Videos), "1001")
 
 	h, err = lib.Home(ctx, gold)
 	require.NoError(t, err)
-	require.Equal(t, []library.FolderSummary{{ID: librarytest.Public, Name: "Public", FolderCount: 1, VideoCount: 5}}, h.Folders)
+	require.Equal(t, []library.FolderSummary{{ID: librarytest.Public, Name: "Public", FolderCount: 1, VideoCount: 5, Cover: cover}}, h.Folders)
 	require.Equal(t, "1206", h.Rows[0].Videos[0].ID)
 }
 

@@ -146,6 +146,11 @@ type Options struct {
 	Chat *ChatOptions
 	// Index tunes the compiled entitlement index.
 	Index *entitle.Options
+	// WarmSearch builds the search index in the background as soon as a new
+	// content generation is served, so that the first search does not wait
+	// for it (about 1 s of CPU at 100,000 videos with descriptions). Off,
+	// the index is built on the first search of each content generation.
+	WarmSearch bool
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *zap.Logger // nil: no logging

@@ -51,6 +51,10 @@ func TestPublicAndTeasers(t *testing.T) {
 	// Anonymous: the public folder (without Secret), and 2001 locked for sign-in.
 	h, err = lib.Home(ctx, anonymous)
 	require.NoError(t, err)
+	require.Len(t, h.Folders, 1)
+	require.NotNil(t, h.Folders[0].Cover, "the public folder's cover is one of its public videos")
+	require.Equal(t, "1201", h.Folders[0].Cover.VideoID)
+	h.Folders[0].Cover = nil
 	require.Equal(t, []library.FolderSummary{{ID: lt.Public, Name: "Public", FolderCount: 0, VideoCount: 5}}, h.Folders)
 	require.Equal(t, []string{"2001"}, videoIDs(h.Videos))
 	require.True(t, h.Videos[0].Locked)
@@ -94,7 +98,7 @@ func TestPublicAndTeasers(t *testing.T) {
 	require.False(t, h.Videos[0].Locked)
 	fp, err := lib.Folder(ctx, carol, lt.Engineering, "", 0)
 	require.NoError(t, err)
-	require.Equal(t, []library.VideoSummary{{ID: "1101", Title: "Video 1101", ThumbnailURL: "https://i.vimeocdn.com/video/1101.jpg",
+	require.Equal(t, []library.VideoSummary{{ID: "1101", Title: "Video 1101", ThumbnailURL: "https://i.vimeocdn.com/video/1101.jpg", Thumbnails: []library.Thumbnail{},
 		DurationSeconds: 64, CreatedAt: lt.Base.Add(4 * 60e9), Locked: true, LockReason: "upgrade"}}, fp.Videos)
 	vb, err := lib.VideoJSON(ctx, carol, "1101")
 	require.NoError(t, err)

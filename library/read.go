@@ -173,7 +173,11 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 
 func summarize(n *folderNode, view *entitle.View) FolderSummary {
 	folders, videos := visibleCounts(n, view)
-	return FolderSummary{ID: n.ref.ID, Name: n.ref.Name, FolderCount: folders, VideoCount: videos}
+	fs := FolderSummary{ID: n.ref.ID, Name: n.ref.Name, FolderCount: folders, VideoCount: videos}
+	if vn := n.cover(view); vn != nil {
+		fs.Cover = &Cover{VideoID: vn.v.VimeoID, Thumbnails: vn.thumbnails()}
+	}
+	return fs
 }
 
 // visibleCounts counts what the view shows directly inside the folder
@@ -371,7 +375,7 @@ func folderPageJSON(st *state, n *folderNode, view *entitle.View, cur cursor, li
 // appendVisibleSummary appends summarize(n, view) encoded.
 func appendVisibleSummary(b []byte, n *folderNode, view *entitle.View) []byte {
 	folders, videos := visibleCounts(n, view)
-	return appendSummary(b, n, folders, videos)
+	return appendSummary(b, n, folders, videos, n.cover(view))
 }
 
 // ---- Video
@@ -456,7 +460,7 @@ func visibleFolder(vn *videoNode, view *entitle.View) *folderNode {
 func videoDetail(st *state, vn *videoNode, f *folderNode) *VideoDetail {
 	d := &VideoDetail{
 		ID: vn.v.VimeoID, Title: vn.v.Title, Description: vn.v.Description, ThumbnailURL: vn.v.ThumbnailURL,
-		DurationSeconds: vn.v.DurationSeconds, CreatedAt: vn.v.CreatedAt, ModifiedAt: vn.v.ModifiedAt,
+		Thumbnails: vn.thumbnails(), DurationSeconds: vn.v.DurationSeconds, CreatedAt: vn.v.CreatedAt, ModifiedAt: vn.v.ModifiedAt,
 		Breadcrumb: []FolderRef{}, Version: st.version,
 	}
 	if f != nil {

@@ -155,6 +155,9 @@ func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 	}
 	st.cache.Store(newLRU(s.opts.MaxCachedPages, s.opts.MaxCachedBytes))
 	s.cur.Store(st)
+	if built && s.opts.WarmSearch {
+		go ct.searchIndex() // readers that search meanwhile wait for this build
+	}
 	nf, nv := snap.Len()
 	s.log.Info("generation loaded", zap.Int64("content_version", cv), zap.Int64("entitlement_version", ev),
 		zap.Int("folders", nf), zap.Int("videos", nv), zap.Int("rules", len(rules)),

@@ -41,6 +41,9 @@ type content_ struct {
 	recentOnce sync.Once
 	recentList []*videoNode // playable placed videos, newest first; see recent
 	playable   []*videoNode // playable placed videos, unordered
+
+	searchOnce sync.Once
+	searchIx   *searchIndex // built on first use; see searchIndex
 }
 
 type folderNode struct {
@@ -50,6 +53,8 @@ type folderNode struct {
 	children []*folderNode // sibling order
 	videos   []*videoNode  // placement order
 	crumbs   []FolderRef   // ancestors below the roots, root-most first, without the folder
+	covers   []*videoNode  // cover candidates: its first CoverCandidates playable videos with thumbnails
+	coverPos []int32       // the candidates' index positions (a dense scan; see cover)
 
 	pos int32 // position in the generation's entitle.Index (positions depend on the snapshot alone)
 
@@ -63,11 +68,12 @@ type videoNode struct {
 	pos     int32          // position in the entitle.Index, -1 if no audience can see it
 
 	summaryFrag fragment // the VideoSummary encoding, made on first use (encode.go)
+	coverFrag   fragment // the Cover encoding, made on first use (encode.go)
 }
 
 func (vn *videoNode) summary() VideoSummary {
 	return VideoSummary{
-		ID: vn.v.VimeoID, Title: vn.v.Title, ThumbnailURL: vn.v.ThumbnailURL,
+		ID: vn.v.VimeoID, Title: vn.v.Title, ThumbnailURL: vn.v.ThumbnailURL, Thumbnails: vn.thumbnails(),
 		DurationSeconds: vn.v.DurationSeconds, CreatedAt: vn.v.CreatedAt,
 	}
 }
@@ -79,6 +85,26 @@ func listedSummary(vn *videoNode, view *entitle.View) VideoSummary {
 		sum.Locked, sum.LockReason = true, string(reason)
 	}
 	return sum
+}
+
+// thumbnails is the video's Thumbnails, never nil.
+func (vn *videoNode) thumbnails() []Thumbnail {
+	out := make([]Thumbnail, len(vn.v.Pictures))
+	for i, p := range vn.v.Pictures {
+		out[i] = Thumbnail{Width: p.Width, Height: p.Height, URL: p.URL}
+	}
+	return out
+}
+
+// cover is the folder's Cover for the view: its first candidate the view
+// shows, or nil.
+func (n *folderNode) cover(view *entitle.View) *videoNode {
+	for i, pos := range n.coverPos {
+		if view.VideoAt(pos) {
+			return n.covers[i]
+		}
+	}
+	return nil
 }
 
 // buildContent derives the listings from the snapshot. Nodes are allocated
@@ -135,6 +161,23 @@ func buildContent(snap *tree.Snapshot) *content_ {
 			}
 		}
 	}
+	// Cover candidates, children before parents: the folder's own playable
+	// videos with thumbnails, then its subfolders' candidates, in order.
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		for _, vn := range n.videos {
+			if len(n.covers) == CoverCandidates {
+				break
+			}
+			if vn.v.Playable() && len(vn.v.Pictures) > 0 {
+				n.covers = append(n.covers, vn)
+			}
+		}
+		for _, c := range n.children {
+			k := min(len(c.covers), CoverCandidates-len(n.covers))
+			n.covers = append(n.covers, c.covers[:k]...)
+		}
+	}
 	for i := range vslab {
 		vn := &vslab[i]
 		if multi && len(vn.folders) > 1 {
@@ -158,6 +201,14 @@ func (c *content_) setPositions(idx *entitle.Index) {
 	for id, vn := range c.videos {
 		vn.pos = idx.VideoPos(id)
 	}
+	for _, n := range c.folders {
+		if len(n.covers) > 0 {
+			n.coverPos = make([]int32, len(n.covers))
+			for i, vn := range n.covers {
+				n.coverPos[i] = vn.pos
+			}
+		}
+	}
 }
 
 // recent returns the playable placed videos, newest first, sorting them on
@@ -174,6 +225,12 @@ func (c *content_) recent() []*videoNode {
 		c.recentList = r
 	})
 	return c.recentList
+}
+
+// searchIndex returns the content's search index, building it on first use.
+func (c *content_) searchIndex() *searchIndex {
+	c.searchOnce.Do(func() { c.searchIx = buildSearchIndex(c) })
+	return c.searchIx
 }
 
 func versionString(content, ent int64) string {

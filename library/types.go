@@ -23,25 +23,51 @@ type FolderRef struct {
 
 // FolderSummary is a folder in a listing. The counts are of what the viewer
 // may see directly inside it (visible subfolders, visible videos), never of
-// the folder's real contents.
+// the folder's real contents. Cover, when present, is the picture of a video
+// in the folder that the viewer may see (see Cover).
 type FolderSummary struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	FolderCount int    `json:"folder_count"`
 	VideoCount  int    `json:"video_count"`
+	Cover       *Cover `json:"cover,omitempty"`
 }
 
-// VideoSummary is a video in a listing. Locked is true (with LockReason:
+// Thumbnail is one size of a video's thumbnail as Vimeo renders it
+// (pictures.sizes), for an img srcset.
+type Thumbnail struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	URL    string `json:"url"`
+}
+
+// Cover is a folder's picture: the thumbnails of the first playable video
+// with thumbnails in the folder, in listing order (the folder's own videos,
+// then its subfolders' depth first), among the first CoverCandidates such
+// videos, that the viewer may see. It never shows a video the viewer may not
+// see; a folder whose candidates are all hidden from the viewer has no cover.
+type Cover struct {
+	VideoID    string      `json:"video_id"`
+	Thumbnails []Thumbnail `json:"thumbnails"`
+}
+
+// CoverCandidates bounds the videos a folder's cover is chosen from.
+const CoverCandidates = 16
+
+// VideoSummary is a video in a listing. Thumbnails lists every size Vimeo
+// renders, smallest first as Vimeo lists them (empty until the mirror has
+// read them); ThumbnailURL is the largest. Locked is true (with LockReason:
 // sign_in, upgrade or purchase) for a video a teaser rule lists without
 // letting the viewer watch it; both are absent otherwise.
 type VideoSummary struct {
-	ID              string    `json:"id"`
-	Title           string    `json:"title"`
-	ThumbnailURL    string    `json:"thumbnail_url,omitempty"`
-	DurationSeconds int       `json:"duration_seconds"`
-	CreatedAt       time.Time `json:"created_at,omitzero"`
-	Locked          bool      `json:"locked,omitempty"`
-	LockReason      string    `json:"lock_reason,omitempty"`
+	ID              string      `json:"id"`
+	Title           string      `json:"title"`
+	ThumbnailURL    string      `json:"thumbnail_url,omitempty"`
+	Thumbnails      []Thumbnail `json:"thumbnails"`
+	DurationSeconds int         `json:"duration_seconds"`
+	CreatedAt       time.Time   `json:"created_at,omitzero"`
+	Locked          bool        `json:"locked,omitempty"`
+	LockReason      string      `json:"lock_reason,omitempty"`
 }
 
 // Row kinds of Home.
@@ -92,6 +118,7 @@ type VideoDetail struct {
 	Title           string      `json:"title"`
 	Description     string      `json:"description"`
 	ThumbnailURL    string      `json:"thumbnail_url,omitempty"`
+	Thumbnails      []Thumbnail `json:"thumbnails"`
 	DurationSeconds int         `json:"duration_seconds"`
 	CreatedAt       time.Time   `json:"created_at,omitzero"`
 	ModifiedAt      time.Time   `json:"modified_at,omitzero"`

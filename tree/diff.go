@@ -86,6 +86,8 @@ const (
 	FieldTitle        = "title"
 	FieldDescription  = "description"
 	FieldThumbnail    = "thumbnail_url"
+	FieldPictures     = "pictures"
+	FieldTags         = "tags"
 	FieldDuration     = "duration_seconds"
 	FieldStatus       = "status"
 	FieldVisibility   = "visibility"
@@ -279,6 +281,8 @@ func VideoFieldsChanged(a, b Video) []string {
 	add(a.Title != b.Title, FieldTitle)
 	add(a.Description != b.Description, FieldDescription)
 	add(a.ThumbnailURL != b.ThumbnailURL, FieldThumbnail)
+	add(!slices.Equal(a.Pictures, b.Pictures), FieldPictures)
+	add(!slices.Equal(a.Tags, b.Tags), FieldTags)
 	add(a.DurationSeconds != b.DurationSeconds, FieldDuration)
 	add(a.Status != b.Status, FieldStatus)
 	add(a.Visibility != b.Visibility, FieldVisibility)

@@ -119,6 +119,8 @@ type Video struct {
 	Title           string
 	Description     string
 	ThumbnailURL    string
+	Pictures        []Picture // every thumbnail size Vimeo lists, for srcset; nil when none
+	Tags            []string  // Vimeo tags, in Vimeo's order; nil when none
 	DurationSeconds int
 	Status          VideoStatus
 	Visibility      Visibility
@@ -130,6 +132,14 @@ type Video struct {
 	ModifiedAt time.Time // Vimeo modified_time
 	UpdatedAt  time.Time // when the mirror last changed this row
 	DeletedAt  time.Time // zero unless soft-deleted in the mirror
+}
+
+// Picture is one size of a video's thumbnail, as Vimeo renders it
+// (pictures.sizes).
+type Picture struct {
+	Width  int
+	Height int
+	URL    string
 }
 
 // Deleted reports whether the video is soft-deleted.

@@ -170,6 +170,8 @@ func videoFieldWords(c Change) []string {
 			label = "privacy"
 		case FieldThumbnail:
 			label = "thumbnail"
+		case FieldPictures:
+			label = "thumbnail sizes"
 		case FieldDuration:
 			label = "duration"
 		case FieldEmbedKey:

@@ -33,6 +33,7 @@ var (
 		"link", "player_embed_url", "created_time", "modified_time", "release_time",
 		"last_user_action_event_date", "privacy.view", "privacy.embed",
 		"pictures.base_link", "pictures.sizes.width", "pictures.sizes.height", "pictures.sizes.link",
+		"tags.name",
 		"status", "upload.status", "transcode.status", "is_playable", "resource_key",
 		"parent_folder.uri", "parent_project.uri",
 	}

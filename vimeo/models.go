@@ -119,6 +119,8 @@ type Video struct {
 	PictureBaseLink string
 	Pictures        []Picture // thumbnail sizes as listed
 
+	Tags []string // the tags' names (tags[].name), in Vimeo's order
+
 	ResourceKey string
 
 	// ParentKnown is true when the body carried parent_folder or parent_project
@@ -404,6 +406,13 @@ type rawPictures struct {
 	} `json:"sizes"`
 }
 
+// rawTag is one of a video's tags: name is what its owner typed, tag the same
+// text, canonical a lower-case form without spaces.
+type rawTag struct {
+	Name string `json:"name"`
+	Tag  string `json:"tag"`
+}
+
 type rawStatus struct {
 	Status string `json:"status"`
 }
@@ -431,6 +440,7 @@ type rawVideo struct {
 		Embed string `json:"embed"`
 	} `json:"privacy"`
 	Pictures      *rawPictures    `json:"pictures"`
+	Tags          []rawTag        `json:"tags"`
 	Status        string          `json:"status"`
 	Upload        *rawStatus      `json:"upload"`
 	Transcode     *rawStatus      `json:"transcode"`
@@ -485,6 +495,15 @@ func (v *Video) UnmarshalJSON(b []byte) error {
 		v.PictureBaseLink = r.Pictures.BaseLink
 		for _, s := range r.Pictures.Sizes {
 			v.Pictures = append(v.Pictures, Picture{Width: int(s.Width), Height: int(s.Height), Link: s.Link})
+		}
+	}
+	for _, t := range r.Tags {
+		name := t.Name
+		if name == "" {
+			name = t.Tag
+		}
+		if name != "" {
+			v.Tags = append(v.Tags, name)
 		}
 	}
 	if r.Upload != nil {

@@ -393,6 +393,13 @@ func TestParseRealRecordings(t *testing.T) {
 		require.NotEmpty(t, v.Description)
 		require.Equal(t, "anybody", v.PrivacyView)
 		require.Equal(t, "public", v.PrivacyEmbed, "the embed privacy the mirror keeps (an app can embed it)")
+		require.Equal(t, []string{"Shoppable film", "360°", "SS17", "fashion"}, v.Tags, "tags[].name, in order")
+		require.NotEmpty(t, v.Pictures)
+		for _, p := range v.Pictures {
+			require.Positive(t, p.Width)
+			require.Positive(t, p.Height)
+			require.Contains(t, p.Link, "i.vimeocdn.com")
+		}
 	})
 
 	t.Run("user videos page and a fields-filtered video", func(t *testing.T) {

@@ -113,6 +113,8 @@ type WalkVideo struct {
 	Description    string
 	Duration       int
 	ThumbnailURL   string
+	Pictures       []Picture // every thumbnail size Vimeo listed
+	Tags           []string
 	Status         VideoStatus
 	PrivacyView    string
 	PrivacyEmbed   string // public | private | whitelist
@@ -599,6 +601,7 @@ func (w *walker) derive() *derived {
 			v := w.videos[ch.id]
 			d.videos = append(d.videos, WalkVideo{ID: v.ID, URI: v.URI, FolderID: fid, Position: pos, Name: v.Name,
 				Description: v.Description, Duration: v.Duration, ThumbnailURL: v.ThumbnailURL(), Status: v.State(),
+				Pictures: v.Pictures, Tags: v.Tags,
 				PrivacyView: v.PrivacyView, PrivacyEmbed: v.PrivacyEmbed, Hash: v.Hash, PlayerEmbedURL: v.PlayerEmbedURL, Link: v.Link,
 				CreatedTime: v.CreatedTime, ModifiedTime: v.ModifiedTime})
 		}

@@ -98,6 +98,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("generate the fake account: %w", err)
 		}
+		if err := demoTag(acct); err != nil {
+			return err
+		}
 		w := cfg.Vimeo.Webhook // the fake signs webhooks as the intake expects
 		fake = vimeotest.NewServer(acct, &vimeotest.Options{Webhooks: vimeotest.WebhookOptions{
 			Header: w.Header, Encoding: w.Encoding, Prefix: w.Prefix, TimestampHeader: w.TimestampHeader}})
@@ -252,6 +255,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := demoRulesShowcase(ctx, stdout, b, lib, mirror, acct, apiBase, topFolders, tokens); err != nil {
 		return fmt.Errorf("demo public content, teasers and privacy: %w", err)
+	}
+	if err := demoSearch(ctx, stdout, apiBase, labels, tokens); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "\nThe API is at %s. Try it as each user (tokens are valid for 12 hours):\n\n", apiBase)
 	for i, u := range demoUsers {

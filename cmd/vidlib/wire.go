@@ -445,7 +445,7 @@ func provideLibraryOptions(cfg *config.Config, v versions, r optionalRedis, a *a
 	// Playback decisions are not audited by default: the spec makes
 	// access-decision audits configurable (--audit-access-sample).
 	// Ranked feeds come from Redis with the store behind it.
-	o := &library.Options{Versions: v, Feeds: library.FeedChain(b),
+	o := &library.Options{Versions: v, Feeds: library.FeedChain(b), WarmSearch: true,
 		Index: &entitle.Options{AllowPasswordVideos: cfg.Vimeo.AllowPasswordVideos}}
 	if r.RS != nil {
 		o.Feeds = library.FeedChain(r.RS, b)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,6 +78,16 @@ func SeedTree() ([]tree.Folder, []tree.Video, []tree.Placement) {
 		}
 		if x.id == "1101" {
 			v.Visibility, v.EmbedKey = tree.VisibilityUnlisted, EmbedKey
+		}
+		if x.id == "1001" {
+			v.Tags = []string{"Négociation", "研修"}
+		}
+		if x.id == "1201" {
+			v.Pictures = []tree.Picture{
+				{Width: 295, Height: 166, URL: "https://i.vimeocdn.com/video/" + x.id + "-d_295x166"},
+				{Width: 640, Height: 360, URL: "https://i.vimeocdn.com/video/" + x.id + "-d_640x360"},
+			}
+			v.ThumbnailURL = v.Pictures[1].URL
 		}
 		videos = append(videos, v)
 		places = append(places, tree.Placement{FolderVimeoID: x.folder, VideoVimeoID: x.id, SortOrder: order[x.folder]})
@@ -199,6 +210,14 @@ func Generate(o GenOptions) (*Generated, error) {
 			v.Title, v.Description = pick()+" "+id, pick()+pick()
 			if rng.IntN(2) == 0 {
 				v.ThumbnailURL = "https://i.vimeocdn.com/video/" + id + "?a=1&b=" + pick()
+			}
+			for k := range rng.IntN(4) {
+				w := 100 << k
+				v.Pictures = append(v.Pictures, tree.Picture{Width: w, Height: w * 9 / 16,
+					URL: "https://i.vimeocdn.com/video/" + id + "_" + strconv.Itoa(w) + "?r=" + pick()})
+			}
+			for range rng.IntN(3) {
+				v.Tags = append(v.Tags, pick())
 			}
 			switch rng.IntN(4) {
 			case 0:
@@ -324,4 +343,82 @@ func (s *Static) EntitlementVersion(context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ent, s.fail()
+}
+
+// WithText returns the snapshot with made-up text, for search benchmarks:
+// titles of 2–7 words, descriptions of 10–60 words and 0–4 tags drawn
+// (Zipf) from a vocabulary of 20,000 made-up words, some accented, one in
+// fifty in a spaceless script, and folder names of 1–3 words. It returns the
+// vocabulary too.
+func WithText(snap *tree.Snapshot, seed uint64) (*tree.Snapshot, []string, error) {
+	r := rand.New(rand.NewPCG(seed, 18))
+	syll := []string{"ka", "lo", "ri", "men", "ta", "vo", "sel", "dri", "un", "pa", "tor", "é", "ça", "ne", "ü", "bo", "gra", "fi", "sto", "que"}
+	cjk := []string{"研修", "会社", "動画", "新人", "営業", "説明", "安全", "技術"}
+	var vocab []string
+	seen := map[string]bool{}
+	for len(vocab) < 20_000 {
+		var w string
+		if r.IntN(50) == 0 {
+			w = cjk[r.IntN(len(cjk))] + cjk[r.IntN(len(cjk))]
+		} else {
+			for range 2 + r.IntN(3) {
+				w += syll[r.IntN(len(syll))]
+			}
+		}
+		if !seen[w] {
+			seen[w] = true
+			vocab = append(vocab, w)
+		}
+	}
+	z := rand.NewZipf(r, 1.1, 2, uint64(len(vocab)-1))
+	text := func(n int) string {
+		ws := make([]string, n)
+		for i := range ws {
+			ws[i] = vocab[z.Uint64()]
+			if i == 0 {
+				ws[i] = strings.ToUpper(ws[i][:1]) + ws[i][1:]
+			}
+		}
+		return strings.Join(ws, " ")
+	}
+	folders := snap.Folders()
+	for i := range folders {
+		folders[i].Name = text(1 + r.IntN(3))
+	}
+	videos := snap.Videos()
+	for i := range videos {
+		videos[i].Title = text(2 + r.IntN(6))
+		videos[i].Description = text(10 + r.IntN(51))
+		videos[i].Tags = nil
+		for range r.IntN(5) {
+			videos[i].Tags = append(videos[i].Tags, text(1))
+		}
+	}
+	out, err := tree.New(snap.Version(), folders, videos, snap.Placements())
+	return out, vocab, err
+}
+
+// TextQueries returns n queries over WithText's vocabulary, as users type
+// them: one or two words (Zipf), whole or cut short to two letters or more,
+// three in ten with two neighbouring letters swapped.
+func TextQueries(vocab []string, n int, seed uint64) []string {
+	r := rand.New(rand.NewPCG(seed, 7))
+	z := rand.NewZipf(r, 1.1, 2, uint64(len(vocab)-1))
+	out := make([]string, 0, n)
+	for len(out) < n {
+		w := []rune(vocab[z.Uint64()])
+		switch k := r.IntN(10); {
+		case k < 3 && len(w) > 3:
+			w = w[:2+r.IntN(len(w)-2)]
+		case k < 6 && len(w) >= 5:
+			i := r.IntN(len(w) - 1)
+			w[i], w[i+1] = w[i+1], w[i]
+		}
+		q := string(w)
+		if r.IntN(3) == 0 {
+			q = vocab[z.Uint64()] + " " + q
+		}
+		out = append(out, q)
+	}
+	return out
 }

@@ -120,7 +120,7 @@ func TestEntitlementOnEveryEndpoint(t *testing.T) {
 			require.NotContains(t, string(r.body), s, p)
 		}
 	}
-	require.Contains(t, string(e.get(t, "/library/home", &uCarol).body), `{"id":"12","name":"Public","folder_count":0,"video_count":5}`)
+	require.Contains(t, string(e.get(t, "/library/home", &uCarol).body), `{"id":"12","name":"Public","folder_count":0,"video_count":5,"cover":{"video_id":"1201",`)
 }
 
 type authtestUser = authtest.User
@@ -267,4 +267,74 @@ func (a *recAuditor) RecordAccess(_ context.Context, r library.AccessRecord) err
 func TestNewValidates(t *testing.T) {
 	_, err := api.New(nil, nil, nil)
 	require.ErrorIs(t, err, api.ErrInvalid)
+}
+
+func TestSearchEndpoint(t *testing.T) {
+	e := newEnv(t, true, nil, nil)
+
+	r := e.get(t, "/search?q=negociation+vid", &uAlice)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	checkResponse(t, "/search", r)
+	require.Equal(t, "private, no-cache", r.header.Get("Cache-Control"))
+	p := r.json(t)
+	require.Equal(t, map[string]any{"videos": 1.0, "folders": 0.0}, p["counts"])
+	hit := p["results"].([]any)[0].(map[string]any)
+	require.Equal(t, "video", hit["type"])
+	require.Equal(t, "1001", hit["video"].(map[string]any)["id"])
+	require.Equal(t, []any{}, hit["video"].(map[string]any)["thumbnails"])
+	require.Equal(t, []string{librarytest.Sales, librarytest.Deals}, ids(hit["breadcrumb"]))
+	require.Equal(t, []any{
+		map[string]any{"field": "title", "snippet": "<mark>Video</mark> 1001"},
+		map[string]any{"field": "tags", "snippet": "<mark>Négociation</mark>, 研修"},
+	}, hit["highlights"])
+	r = e.get(t, "/search?q=研修", &uAlice)
+	require.Equal(t, http.StatusOK, r.status)
+	require.Len(t, r.json(t)["results"], 1)
+	r = e.get(t, "/search?q=研修", &uBob)
+	require.Equal(t, http.StatusOK, r.status)
+	require.Empty(t, r.json(t)["results"])
+
+	// Video 1002 (denied to sales) and the Secret folder are neither found nor counted.
+	r = e.get(t, "/search?q=video+100", &uAlice)
+	require.Equal(t, http.StatusOK, r.status)
+	require.Equal(t, map[string]any{"videos": 1.0, "folders": 0.0}, r.json(t)["counts"], "1001; 1002 is denied, 1011 is not playable")
+	r = e.get(t, "/search?q=video+1201", &uAlice)
+	require.Equal(t, http.StatusOK, r.status)
+	require.Len(t, r.json(t)["results"].([]any)[0].(map[string]any)["video"].(map[string]any)["thumbnails"], 2)
+	r = e.get(t, "/search?q=secret", &uAlice)
+	require.Equal(t, http.StatusOK, r.status)
+	require.Empty(t, r.json(t)["results"])
+	r = e.get(t, "/search?q=secret", &uGold)
+	require.Equal(t, http.StatusOK, r.status)
+	require.Equal(t, []string{librarytest.Secret}, ids(folders(r.json(t)["results"])))
+
+	// The folder scope: a hidden folder is a 404, like GET /folders/{id}.
+	r = e.get(t, "/search?q=video&folder="+librarytest.Secret, &uAlice)
+	require.Equal(t, http.StatusNotFound, r.status)
+	checkResponse(t, "/search", r)
+	r = e.get(t, "/search?q=video&folder="+librarytest.Public+"&limit=2", &uAlice)
+	require.Equal(t, http.StatusOK, r.status)
+	p = r.json(t)
+	require.Equal(t, map[string]any{"videos": 5.0, "folders": 0.0}, p["counts"])
+	require.Len(t, p["results"], 2)
+	r = e.get(t, "/search?q=video&folder="+librarytest.Public+"&limit=2&cursor="+p["next_cursor"].(string), &uAlice)
+	require.Equal(t, http.StatusOK, r.status)
+	require.Len(t, r.json(t)["results"], 2)
+
+	for _, bad := range []string{"/search", "/search?q=+", "/search?q=x&limit=0", "/search?q=x&folder=abc", "/search?q=x&cursor=zz"} {
+		r = e.get(t, bad, &uAlice)
+		require.Equal(t, http.StatusBadRequest, r.status, bad)
+		checkResponse(t, "/search", r)
+	}
+}
+
+// folders picks the folder results of a search, as FolderSummary maps.
+func folders(results any) []any {
+	var out []any
+	for _, h := range results.([]any) {
+		if f, ok := h.(map[string]any)["folder"]; ok {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -7,6 +7,8 @@
 //	GET /videos/{id}/playback   player embed URL and iframe (access re-checked, audited if configured)
 //	GET /videos/{id}/chat-context  HubSpot chat context (when the library has Options.Chat; see below)
 //	GET /me                     user, roles, segments
+//	GET /search                 entitled videos and folders matching ?q= (&folder=&cursor=&limit=),
+//	                            ranked, with highlighted snippets (library.Service.Search)
 //	GET /healthz, /readyz       liveness; readiness = a library snapshot is loaded
 //	GET /openapi.json           the OpenAPI 3 document (OpenAPI), checked against the router in tests
 //

@@ -76,7 +76,7 @@ func (s *Server) visibleProgress(r *http.Request, v library.Viewer, ps []analyti
 			ratio = min(1, p.Position/dur)
 		}
 		out = append(out, ProgressVideo{
-			VideoSummary:    library.VideoSummary{ID: d.ID, Title: d.Title, ThumbnailURL: d.ThumbnailURL, DurationSeconds: d.DurationSeconds, CreatedAt: d.CreatedAt},
+			VideoSummary:    library.VideoSummary{ID: d.ID, Title: d.Title, ThumbnailURL: d.ThumbnailURL, Thumbnails: d.Thumbnails, DurationSeconds: d.DurationSeconds, CreatedAt: d.CreatedAt},
 			PositionSeconds: p.Position, ProgressRatio: ratio, Completed: p.Completed, LastWatchedAt: p.LastEventAt,
 		})
 	}

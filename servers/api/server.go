@@ -111,6 +111,7 @@ func (s *Server) routes() chi.Router {
 		}
 		r.Get("/me", s.me)
 		r.Get("/feed", s.feed)
+		r.Get("/search", s.search)
 	})
 	return r
 }

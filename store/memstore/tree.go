@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"time"
 
@@ -270,9 +271,12 @@ func (t *treeTx) UpsertVideos(_ context.Context, videos []tree.Video) error {
 		cur, exists := t.st.videos[v.VimeoID]
 		next := v
 		next.CreatedAt, next.ModifiedAt = norm(v.CreatedAt), norm(v.ModifiedAt)
+		// Own the slices: the caller may reuse its own, and loaded snapshots
+		// share these with the store (never mutated, only replaced).
+		next.Pictures, next.Tags = cloneOrNil(v.Pictures), cloneOrNil(v.Tags)
 		if exists {
 			next.ID, next.Hidden, next.DeletedAt, next.UpdatedAt = cur.ID, cur.Hidden, cur.DeletedAt, cur.UpdatedAt
-			if next == cur {
+			if reflect.DeepEqual(next, cur) {
 				continue
 			}
 		} else {
@@ -284,6 +288,15 @@ func (t *treeTx) UpsertVideos(_ context.Context, videos []tree.Video) error {
 		t.dirty = true
 	}
 	return nil
+}
+
+// cloneOrNil copies s, with an empty slice as nil (the store's one form of
+// "none", so that an upsert of an empty list is no change).
+func cloneOrNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
 }
 
 func (t *treeTx) knownVideos(ids []string) error {

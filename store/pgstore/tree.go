@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -197,7 +198,8 @@ func loadFolders(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Folder, erro
 
 func loadVideos(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Video, error) {
 	q := `SELECT id, vimeo_video_id, title, description, thumbnail_url, duration_seconds, status,
-		visibility, embed_key, embed_privacy, hidden, vimeo_created_at, vimeo_modified_at, updated_at, deleted_at FROM videos`
+		visibility, embed_key, embed_privacy, hidden, vimeo_created_at, vimeo_modified_at, updated_at, deleted_at,
+		tags, pictures FROM videos`
 	if live {
 		q += ` WHERE deleted_at IS NULL`
 	}
@@ -210,11 +212,17 @@ func loadVideos(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Video, error)
 	for rows.Next() {
 		var v tree.Video
 		var created, modified, deleted *time.Time
+		var tags, pics []byte
 		if err := rows.Scan(&v.ID, &v.VimeoID, &v.Title, &v.Description, &v.ThumbnailURL, &v.DurationSeconds,
-			&v.Status, &v.Visibility, &v.EmbedKey, &v.EmbedPrivacy, &v.Hidden, &created, &modified, &v.UpdatedAt, &deleted); err != nil {
+			&v.Status, &v.Visibility, &v.EmbedKey, &v.EmbedPrivacy, &v.Hidden, &created, &modified, &v.UpdatedAt, &deleted,
+			&tags, &pics); err != nil {
 			return nil, err
 		}
 		v.CreatedAt, v.ModifiedAt, v.DeletedAt = deref(created), deref(modified), deref(deleted)
+		var err error
+		if v.Tags, v.Pictures, err = decodeTagsPictures(tags, pics); err != nil {
+			return nil, fmt.Errorf("video %s: %w", v.VimeoID, err)
+		}
 		out = append(out, v)
 	}
 	return out, rows.Err()
@@ -580,26 +588,29 @@ func (t *treeTx) UpsertVideos(ctx context.Context, videos []tree.Video) error {
 		durs := make([]int32, n)
 		statuses, vis, keys, embeds := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		created, modified := make([]*time.Time, n), make([]*time.Time, n)
+		tags, pics := make([]string, n), make([]string, n)
 		for i, v := range chunk {
 			ids[i], titles[i], descs[i], thumbs[i] = v.VimeoID, v.Title, v.Description, v.ThumbnailURL
+			tags[i], pics[i] = encodeTagsPictures(v.Tags, v.Pictures)
 			durs[i] = int32(min(v.DurationSeconds, 1<<31-1))
 			statuses[i], vis[i], keys[i], embeds[i] = string(v.Status), string(v.Visibility), v.EmbedKey, string(v.EmbedPrivacy)
 			created[i], modified[i] = timePtr(v.CreatedAt), timePtr(v.ModifiedAt)
 		}
 		_, err := t.exec(ctx, `INSERT INTO videos AS v (vimeo_video_id, title, description, thumbnail_url, duration_seconds,
-				status, visibility, embed_key, vimeo_created_at, vimeo_modified_at, embed_privacy)
+				status, visibility, embed_key, vimeo_created_at, vimeo_modified_at, embed_privacy, tags, pictures)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
-				$9::timestamptz[], $10::timestamptz[], $11::text[])
+				$9::timestamptz[], $10::timestamptz[], $11::text[], $12::jsonb[], $13::jsonb[])
 			ON CONFLICT (vimeo_video_id) DO UPDATE SET title = excluded.title, description = excluded.description,
 				thumbnail_url = excluded.thumbnail_url, duration_seconds = excluded.duration_seconds,
 				status = excluded.status, visibility = excluded.visibility, embed_key = excluded.embed_key,
 				vimeo_created_at = excluded.vimeo_created_at, vimeo_modified_at = excluded.vimeo_modified_at,
-				embed_privacy = excluded.embed_privacy, updated_at = now()
+				embed_privacy = excluded.embed_privacy, tags = excluded.tags, pictures = excluded.pictures,
+				updated_at = now()
 			WHERE (v.title, v.description, v.thumbnail_url, v.duration_seconds, v.status, v.visibility, v.embed_key,
-				v.vimeo_created_at, v.vimeo_modified_at, v.embed_privacy) IS DISTINCT FROM (excluded.title, excluded.description,
+				v.vimeo_created_at, v.vimeo_modified_at, v.embed_privacy, v.tags, v.pictures) IS DISTINCT FROM (excluded.title, excluded.description,
 				excluded.thumbnail_url, excluded.duration_seconds, excluded.status, excluded.visibility,
-				excluded.embed_key, excluded.vimeo_created_at, excluded.vimeo_modified_at, excluded.embed_privacy)`,
-			ids, titles, descs, thumbs, durs, statuses, vis, keys, created, modified, embeds)
+				excluded.embed_key, excluded.vimeo_created_at, excluded.vimeo_modified_at, excluded.embed_privacy, excluded.tags, excluded.pictures)`,
+			ids, titles, descs, thumbs, durs, statuses, vis, keys, created, modified, embeds, tags, pics)
 		if err != nil {
 			return err
 		}
@@ -751,4 +762,46 @@ func deref(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return *t
+}
+
+// pictureJSON is how a thumbnail size is stored in videos.pictures.
+type pictureJSON struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	URL    string `json:"url"`
+}
+
+// encodeTagsPictures encodes a video's tags and pictures for the jsonb
+// columns; none is "[]".
+func encodeTagsPictures(tags []string, pics []tree.Picture) (string, string) {
+	if tags == nil {
+		tags = []string{}
+	}
+	ps := make([]pictureJSON, len(pics))
+	for i, p := range pics {
+		ps[i] = pictureJSON(p)
+	}
+	tj, _ := json.Marshal(tags) // strings and ints always encode
+	pj, _ := json.Marshal(ps)
+	return string(tj), string(pj)
+}
+
+// decodeTagsPictures is encodeTagsPictures' inverse; "[]" decodes to nil.
+func decodeTagsPictures(tj, pj []byte) ([]string, []tree.Picture, error) {
+	var tags []string
+	var ps []pictureJSON
+	if err := json.Unmarshal(tj, &tags); err != nil {
+		return nil, nil, fmt.Errorf("decode tags: %w", err)
+	}
+	if err := json.Unmarshal(pj, &ps); err != nil {
+		return nil, nil, fmt.Errorf("decode pictures: %w", err)
+	}
+	var pics []tree.Picture
+	for _, p := range ps {
+		pics = append(pics, tree.Picture(p))
+	}
+	if len(tags) == 0 {
+		tags = nil
+	}
+	return tags, pics, nil
 }

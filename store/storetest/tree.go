@@ -45,6 +45,11 @@ func video(id, title string) tree.Video {
 		VimeoID: id, Title: title, Description: "about " + title, ThumbnailURL: "https://i.vimeocdn.com/video/" + id + "_640.jpg",
 		DurationSeconds: 95, Status: tree.StatusAvailable, Visibility: tree.VisibilityUnlisted, EmbedKey: "abc" + id, EmbedPrivacy: tree.EmbedWhitelist,
 		CreatedAt: t0, ModifiedAt: t0.Add(2 * time.Hour),
+		Tags: []string{"Épisode " + id, "研修"},
+		Pictures: []tree.Picture{
+			{Width: 295, Height: 166, URL: "https://i.vimeocdn.com/video/" + id + "-d_295x166?r=pad"},
+			{Width: 1920, Height: 1080, URL: "https://i.vimeocdn.com/video/" + id + "-d_1920x1080?r=pad"},
+		},
 	}
 }
 
@@ -125,6 +130,8 @@ func testRoundTrip(t *testing.T, s tree.Store) {
 	require.Equal(t, want.Visibility, got.Visibility)
 	require.Equal(t, want.EmbedKey, got.EmbedKey)
 	require.Equal(t, want.EmbedPrivacy, got.EmbedPrivacy)
+	require.Equal(t, want.Tags, got.Tags, "tags in Vimeo's order")
+	require.Equal(t, want.Pictures, got.Pictures, "every thumbnail size, in Vimeo's order")
 	require.True(t, got.ModifiedAt.Equal(want.ModifiedAt))
 	require.False(t, got.UpdatedAt.IsZero())
 	require.NotZero(t, got.ID)
@@ -151,6 +158,23 @@ func testUnchangedUpsert(t *testing.T, s tree.Store) {
 	require.Equal(t, before.Video("100").UpdatedAt, after.Video("100").UpdatedAt)
 	// An empty transaction does not bump either.
 	require.Equal(t, v1, update(t, s, func(context.Context, tree.Tx) error { return nil }))
+
+	// Tags and thumbnail sizes are content: changing only them is a change.
+	retag := video("100", "v100")
+	retag.Tags = []string{"研修", "Épisode 100"}
+	v3 := update(t, s, func(ctx context.Context, tx tree.Tx) error { return tx.UpsertVideos(ctx, []tree.Video{retag}) })
+	require.Equal(t, v1+1, v3)
+	require.Equal(t, retag.Tags, load(t, s, false).Video("100").Tags)
+	resize := retag
+	resize.Pictures = resize.Pictures[:1]
+	v4 := update(t, s, func(ctx context.Context, tx tree.Tx) error { return tx.UpsertVideos(ctx, []tree.Video{resize}) })
+	require.Equal(t, v3+1, v4)
+	require.Equal(t, resize.Pictures, load(t, s, false).Video("100").Pictures)
+	untag := resize
+	untag.Tags = nil
+	v5 := update(t, s, func(ctx context.Context, tx tree.Tx) error { return tx.UpsertVideos(ctx, []tree.Video{untag}) })
+	require.Equal(t, v4+1, v5)
+	require.Nil(t, load(t, s, false).Video("100").Tags)
 }
 
 // deepTree builds 1,000 folders under "top", 10 levels deep: a spine of 10

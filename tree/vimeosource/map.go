@@ -1,6 +1,9 @@
 package vimeosource
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo"
 )
@@ -35,6 +38,7 @@ func Folder(f vimeo.WalkFolder) tree.Folder {
 func Video(v vimeo.WalkVideo) tree.Video {
 	return tree.Video{
 		VimeoID: v.ID, Title: v.Name, Description: v.Description, ThumbnailURL: v.ThumbnailURL,
+		Pictures: Pictures(v.Pictures), Tags: Tags(v.Tags),
 		DurationSeconds: v.Duration, Status: tree.VideoStatus(v.Status), Visibility: Visibility(v.PrivacyView),
 		EmbedKey: v.Hash, EmbedPrivacy: EmbedPrivacy(v.PrivacyEmbed), CreatedAt: v.CreatedTime, ModifiedAt: v.ModifiedTime,
 	}
@@ -57,4 +61,28 @@ func EmbedPrivacy(embed string) tree.EmbedPrivacy {
 		return e
 	}
 	return ""
+}
+
+// Pictures maps Vimeo's thumbnail sizes, dropping sizes without a link;
+// no sizes map to nil.
+func Pictures(ps []vimeo.Picture) []tree.Picture {
+	var out []tree.Picture
+	for _, p := range ps {
+		if p.Link != "" {
+			out = append(out, tree.Picture{Width: p.Width, Height: p.Height, URL: p.Link})
+		}
+	}
+	return out
+}
+
+// Tags maps Vimeo's tag names, dropping empty and repeated ones; no tags map
+// to nil.
+func Tags(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if t = strings.TrimSpace(t); t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }

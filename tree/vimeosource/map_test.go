@@ -23,6 +23,14 @@ func TestFromWalkMatchesTheAccount(t *testing.T) {
 		embeds[v.ID] = []string{"private", "whitelist", "public"}[i]
 		require.NoError(t, acct.SetEmbedPrivacy(v.ID, embeds[v.ID]))
 	}
+	tagged := map[int64][]string{}
+	for i, v := range acct.Videos() {
+		if i%7 == 0 {
+			tags := []string{"Épisode " + strconv.Itoa(i), "研修", "Épisode " + strconv.Itoa(i)}
+			require.NoError(t, acct.SetTags(v.ID, tags...))
+			tagged[v.ID] = tags[:2] // repeated names are dropped
+		}
+	}
 	srv := vimeotest.Start(t, acct, nil)
 	c, err := vimeo.New(srv.Token(), &vimeo.Options{BaseURL: srv.URL()})
 	require.NoError(t, err)
@@ -65,6 +73,20 @@ func TestFromWalkMatchesTheAccount(t *testing.T) {
 		require.Equal(t, want, got.EmbedPrivacy, "video %d", v.ID)
 		if got.Visibility == tree.VisibilityUnlisted {
 			require.NotEmpty(t, got.EmbedKey, "an unlisted video carries its hash")
+		}
+		require.Equal(t, tagged[v.ID], got.Tags)
+		if v.PictureID == 0 {
+			require.Nil(t, got.Pictures)
+		} else {
+			require.Len(t, got.Pictures, 7, "every size Vimeo renders")
+			widest := got.Pictures[0]
+			for _, p := range got.Pictures {
+				require.Positive(t, p.Height)
+				if p.Width > widest.Width {
+					widest = p
+				}
+			}
+			require.Equal(t, widest.URL, got.ThumbnailURL, "the thumbnail URL is the widest size")
 		}
 		statuses[got.Status]++
 	}

@@ -172,6 +172,7 @@ func (s *Source) Changes(ctx context.Context, since tree.Cursor) (*tree.Changes,
 func FromVideo(v *vimeo.Video) tree.Video {
 	return tree.Video{
 		VimeoID: v.ID, Title: v.Name, Description: v.Description, ThumbnailURL: v.ThumbnailURL(),
+		Pictures: Pictures(v.Pictures), Tags: Tags(v.Tags),
 		DurationSeconds: v.Duration, Status: tree.VideoStatus(v.State()), Visibility: Visibility(v.PrivacyView),
 		EmbedKey: v.Hash, EmbedPrivacy: EmbedPrivacy(v.PrivacyEmbed), CreatedAt: v.CreatedTime, ModifiedAt: v.ModifiedTime,
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,7 +63,8 @@ type Video struct {
 	Modified        time.Time
 	Released        time.Time
 	LastUserAction  time.Time
-	PictureID       int64 // 0: no custom thumbnail yet
+	PictureID       int64    // 0: no custom thumbnail yet
+	Tags            []string // tag names, rendered as Vimeo's tag objects
 	ResourceKey     string
 	Plays           int // -1 renders stats.plays as null
 	Zone            *time.Location
@@ -76,6 +78,7 @@ type VideoSpec struct {
 	Duration    int
 	Privacy     string // default "anybody"
 	Transcode   string // "complete" (default), "in_progress" or "error"
+	Tags        []string
 	Created     time.Time
 	Zone        *time.Location
 }
@@ -288,7 +291,7 @@ func (a *Account) CreateVideo(folderID int64, spec VideoSpec) (int64, error) {
 	v := &Video{ID: id, FolderID: folderID, Name: spec.Name, Description: spec.Description,
 		Duration: spec.Duration, Width: 1920, Height: 1080, Privacy: spec.Privacy, Hash: videoHash(id),
 		Created: created, Modified: created, Released: created, LastUserAction: created,
-		ResourceKey: resourceKey("video", id), Plays: 0, Zone: spec.Zone}
+		ResourceKey: resourceKey("video", id), Plays: 0, Zone: spec.Zone, Tags: slices.Clone(spec.Tags)}
 	if v.Duration <= 0 {
 		v.Duration = 120
 	}
@@ -377,6 +380,11 @@ func (a *Account) editVideo(id int64, typ string, fn func(v *Video) error) error
 // RenameVideo renames a video.
 func (a *Account) RenameVideo(id int64, name string) error {
 	return a.editVideo(id, "video-updated", func(v *Video) error { v.Name = name; return nil })
+}
+
+// SetTags replaces a video's tags.
+func (a *Account) SetTags(id int64, tags ...string) error {
+	return a.editVideo(id, "video-updated", func(v *Video) error { v.Tags = slices.Clone(tags); return nil })
 }
 
 // SetPrivacy changes a video's privacy.view. Unlisted videos carry their hash in

@@ -347,7 +347,17 @@ func (r *renderer) video(v *Video, f *fieldSet, withParent bool) map[string]any 
 		return map[string]any{"uri": uri + "/pictures/" + pid, "active": true, "type": "custom",
 			"base_link": base, "sizes": sizes, "resource_key": resourceKey("picture", v.PictureID), "default_picture": false}
 	})
-	o.val("tags", []any{})
+	o.put("tags", func(*fieldSet) any {
+		tags := make([]any, 0, len(v.Tags))
+		for _, t := range v.Tags {
+			canon := strings.ToLower(strings.ReplaceAll(t, " ", ""))
+			tags = append(tags, map[string]any{"uri": "/tags/" + url.PathEscape(canon), "name": t, "tag": t,
+				"canonical": canon, "metadata": map[string]any{"connections": map[string]any{
+					"videos": conn("/tags/"+url.PathEscape(canon)+"/videos", []string{"GET"}, intp(1))}},
+				"resource_key": resourceKey("tag-"+canon, 0)})
+		}
+		return tags
+	})
 	o.val("categories", []any{})
 	if v.Plays < 0 {
 		o.val("stats", map[string]any{"plays": nil})

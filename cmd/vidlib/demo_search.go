@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/vidlib/vidlib/vimeo/vimeotest"
+)
+
+// demoSearchQueries are what the demo types into GET /search: an accent
+// the titles spell differently, a typo in a word being typed, a tag in a
+// spaceless script.
+var demoSearchQueries = []string{"épisode", "walktrou", "研修"}
+
+// demoTag gives every seventh video of the fake account Vimeo tags before
+// the first reconciliation, so that search has tags to find.
+func demoTag(acct *vimeotest.Account) error {
+	for i, v := range acct.Videos() {
+		if i%7 == 0 {
+			if err := acct.SetTags(v.ID, "新人研修", "onboarding"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// demoSearch prints, for each query, how many results each demo user gets
+// (each sees only their own library) and the best three of the last user's
+// with their highlighted snippets.
+func demoSearch(ctx context.Context, w io.Writer, apiBase string, labels, tokens []string) error {
+	fmt.Fprintln(w, "\nsearch (GET /search?q=…: accents folded, prefixes as you type, one typo, substrings in CJK; only what each user may see):")
+	for _, q := range demoSearchQueries {
+		for i, token := range tokens {
+			code, body, err := demoGet(ctx, apiBase+"/search?limit=3&q="+url.QueryEscape(q), token)
+			if err != nil {
+				return err
+			}
+			if code != http.StatusOK {
+				return fmt.Errorf("GET /search?q=%s as %s: status %d: %s", q, labels[i], code, body)
+			}
+			var page struct {
+				Counts struct {
+					Videos  int `json:"videos"`
+					Folders int `json:"folders"`
+				} `json:"counts"`
+				Results []struct {
+					Type       string `json:"type"`
+					Highlights []struct {
+						Field   string `json:"field"`
+						Snippet string `json:"snippet"`
+					} `json:"highlights"`
+				} `json:"results"`
+			}
+			if err := json.Unmarshal(body, &page); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "  %-12q %-20s %4d videos %3d folders\n", q, labels[i], page.Counts.Videos, page.Counts.Folders)
+			if i != len(tokens)-1 {
+				continue
+			}
+			for _, h := range page.Results {
+				if len(h.Highlights) > 0 {
+					fmt.Fprintf(w, "  %-12s %-20s %-6s %s: %s\n", "", "", h.Type, h.Highlights[0].Field, h.Highlights[0].Snippet)
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "try it:                    curl -s -H \"Authorization: Bearer $TOKEN_3\" '%s/search?q=%s'\n", apiBase, url.QueryEscape(demoSearchQueries[0]))
+	return nil
+}

@@ -1,0 +1,681 @@
+package library
+
+import (
+	"maps"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// The search index is an inverted index over one content generation, built
+// on the first search (or in the background after a content rebuild), never
+// on the snapshot's critical path, and shared by every generation with the
+// same content: entitlement is applied to the matches at query time, as a
+// bit test per match, like every other read.
+//
+// Documents are the videos (title, tags, description) and the folders below
+// the roots (name, and the names of their ancestors as their path). A
+// video's folder path is not copied into its postings: a folder that
+// matches passes its match on to the videos placed in it.
+
+// Fields, as bits in a posting, and their rank: a match in a higher-ranked
+// field always scores above one in a lower-ranked field.
+const (
+	fieldTitle  = 1 << iota // a video's title, a folder's name
+	fieldTags               // a video's Vimeo tags
+	fieldDesc               // a video's description
+	fieldFolder             // a folder's path: its ancestors' names (for a video, its folder's name and path)
+)
+
+func fieldRank(f uint8) uint8 {
+	switch f {
+	case fieldTitle:
+		return 4
+	case fieldTags:
+		return 3
+	case fieldDesc:
+		return 2
+	}
+	return 1
+}
+
+// Match qualities: the word itself, a word it begins (the one being typed),
+// a word one edit away.
+const (
+	qualTypo   = 1
+	qualPrefix = 2
+	qualExact  = 3
+)
+
+// scoreTable[fields][qual] is the score of a match of quality qual in the
+// best of the fields.
+var scoreTable = func() (t [16][4]uint8) {
+	for fs := range 16 {
+		for q := range 4 {
+			for _, f := range [...]uint8{fieldTitle, fieldTags, fieldDesc, fieldFolder} {
+				if uint8(fs)&f != 0 {
+					t[fs][q] = fieldRank(f)*4 + uint8(q)
+					break
+				}
+			}
+		}
+	}
+	return t
+}()
+
+func fieldScore(fields, qual uint8) uint8 { return scoreTable[fields&0xf][qual&3] }
+
+// posting is a document number and the fields a term occurs in:
+// doc<<4 | fields.
+type posting uint32
+
+func (p posting) doc() int32    { return int32(p >> 4) }
+func (p posting) fields() uint8 { return uint8(p & 0xf) }
+
+type searchIndex struct {
+	videos     []*videoNode  // documents 0 … len(videos)-1, newest first
+	folders    []*folderNode // documents len(videos) …, in tree order
+	folderDocs [][]int32     // per folder document, the documents of the videos placed in it
+	pos        []int32       // per document, its node's position in the entitle.Index
+
+	terms    []string // sorted
+	postings [][]posting
+	termID   map[string]int32
+	runes    map[rune][]posting    // spaceless-script characters
+	bigrams  map[[2]rune][]posting // pairs of neighbours in spaceless-script runs
+	runText  map[int32]*[4]string  // per document with runs, per field, its runs joined by NULs
+	alphabet []rune                // the runes of the terms, for one-edit variants
+
+	scratch sync.Pool // *scratch sized for this index
+}
+
+func (ix *searchIndex) docs() int { return len(ix.videos) + len(ix.folders) }
+
+// buildSearchIndex indexes the content's playable placed videos and its
+// non-root folders.
+func buildSearchIndex(c *content_) *searchIndex {
+	n := 1
+	if len(c.playable)+len(c.folders) >= 20_000 {
+		n = min(runtime.GOMAXPROCS(0), 8)
+	}
+	return buildSearchIndexShards(c, n)
+}
+
+// buildSearchIndexShards builds the index tokenizing in n shards.
+func buildSearchIndexShards(c *content_, n int) *searchIndex {
+	ix := &searchIndex{}
+	ix.videos = slices.Clone(c.recent()) // newest first: the tie-break among equal scores
+	docOf := make(map[*videoNode]int32, len(ix.videos))
+	for i, vn := range ix.videos {
+		docOf[vn] = int32(i)
+	}
+	for _, r := range c.roots {
+		ix.folders = appendSubtree(ix.folders, r.children)
+	}
+	// Positions depend on the snapshot alone (setPositions ran before any
+	// search); a dense copy spares a pointer chase per match.
+	ix.pos = make([]int32, 0, ix.docs())
+	for _, vn := range ix.videos {
+		ix.pos = append(ix.pos, vn.pos)
+	}
+	for _, f := range ix.folders {
+		ix.pos = append(ix.pos, f.pos)
+	}
+	ix.folderDocs = make([][]int32, len(ix.folders))
+	for i, f := range ix.folders {
+		for _, vn := range f.videos {
+			if d, ok := docOf[vn]; ok {
+				ix.folderDocs[i] = append(ix.folderDocs[i], d)
+			}
+		}
+	}
+
+	// Tokenize in shards of consecutive documents, side by side, then merge
+	// them in order (which keeps every posting list in document order).
+	shards := make([]*indexShard, n)
+	var wg sync.WaitGroup
+	for k := range shards {
+		lo, hi := ix.docs()*k/n, ix.docs()*(k+1)/n
+		wg.Go(func() { shards[k] = ix.indexDocs(int32(lo), int32(hi)) })
+	}
+	wg.Wait()
+	ids, terms, posts := shards[0].ids, shards[0].terms, shards[0].posts
+	ix.runes, ix.bigrams, ix.runText = shards[0].runes, shards[0].bigrams, shards[0].runText
+	for _, sh := range shards[1:] {
+		for local, t := range sh.terms {
+			id, ok := ids[t]
+			if !ok {
+				id = int32(len(terms))
+				ids[t] = id
+				terms = append(terms, t)
+				posts = append(posts, nil)
+			}
+			posts[id] = append(posts[id], sh.posts[local]...)
+		}
+		for r, ps := range sh.runes {
+			ix.runes[r] = append(ix.runes[r], ps...)
+		}
+		for k, ps := range sh.bigrams {
+			ix.bigrams[k] = append(ix.bigrams[k], ps...)
+		}
+		maps.Copy(ix.runText, sh.runText)
+	}
+
+	// Sort the terms, so that the words a prefix begins are a range.
+	order := make([]int32, len(terms))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(terms[a], terms[b]) })
+	ix.terms = make([]string, len(terms))
+	ix.postings = make([][]posting, len(terms))
+	ix.termID = make(map[string]int32, len(terms))
+	seen := map[rune]bool{}
+	for i, id := range order {
+		ix.terms[i] = terms[id]
+		ix.postings[i] = slices.Clip(posts[id])
+		ix.termID[terms[id]] = int32(i)
+		for _, r := range terms[id] {
+			if !seen[r] {
+				seen[r] = true
+				ix.alphabet = append(ix.alphabet, r)
+			}
+		}
+	}
+	slices.Sort(ix.alphabet)
+	return ix
+}
+
+// indexShard is the index of a range of documents, before merging.
+type indexShard struct {
+	ids     map[string]int32 // term → position in terms
+	terms   []string
+	posts   [][]posting
+	runes   map[rune][]posting
+	bigrams map[[2]rune][]posting
+	runText map[int32]*[4]string
+}
+
+// indexDocs tokenizes documents lo … hi-1.
+func (ix *searchIndex) indexDocs(lo, hi int32) *indexShard {
+	sh := &indexShard{ids: map[string]int32{}, runes: map[rune][]posting{},
+		bigrams: map[[2]rune][]posting{}, runText: map[int32]*[4]string{}}
+	var buf []byte
+	var runBuf [4][]byte
+	hasRuns := false
+	add := func(doc int32, field uint8, text string) {
+		buf = tokenize(text, buf, func(t token) {
+			if t.run {
+				fi := bits.TrailingZeros8(field)
+				runBuf[fi] = append(append(runBuf[fi], t.text...), 0)
+				hasRuns = true
+				prev := rune(-1)
+				for _, r := range string(t.text) {
+					sh.runes[r] = addPosting(sh.runes[r], doc, field)
+					if prev >= 0 {
+						k := [2]rune{prev, r}
+						sh.bigrams[k] = addPosting(sh.bigrams[k], doc, field)
+					}
+					prev = r
+				}
+				return
+			}
+			id, ok := sh.ids[string(t.text)]
+			if !ok {
+				id = int32(len(sh.terms))
+				s := string(t.text)
+				sh.ids[s] = id
+				sh.terms = append(sh.terms, s)
+				sh.posts = append(sh.posts, nil)
+			}
+			sh.posts[id] = addPosting(sh.posts[id], doc, field)
+		})
+	}
+	nv := int32(len(ix.videos))
+	for doc := lo; doc < hi; doc++ {
+		if doc < nv {
+			v := ix.videos[doc].v
+			add(doc, fieldTitle, v.Title)
+			for _, tag := range v.Tags {
+				add(doc, fieldTags, tag)
+			}
+			add(doc, fieldDesc, v.Description)
+		} else {
+			f := ix.folders[doc-nv]
+			add(doc, fieldTitle, f.ref.Name)
+			for _, c := range f.crumbs {
+				add(doc, fieldFolder, c.Name)
+			}
+		}
+		// Keep the document's runs of spaceless script, per field, for the
+		// substring checks of longer runs.
+		if hasRuns {
+			rt := new([4]string)
+			for fi := range runBuf {
+				rt[fi] = string(runBuf[fi])
+				runBuf[fi] = runBuf[fi][:0]
+			}
+			sh.runText[doc] = rt
+			hasRuns = false
+		}
+	}
+	return sh
+}
+
+// appendSubtree appends the folders and their subtrees, depth first in
+// sibling order.
+func appendSubtree(out []*folderNode, fs []*folderNode) []*folderNode {
+	for _, f := range fs {
+		out = append(out, f)
+		out = appendSubtree(out, f.children)
+	}
+	return out
+}
+
+// addPosting records that doc has the term in field; documents are added in
+// order, so a repeat is the last posting.
+func addPosting(ps []posting, doc int32, field uint8) []posting {
+	if n := len(ps); n > 0 && ps[n-1].doc() == doc {
+		ps[n-1] |= posting(field)
+		return ps
+	}
+	return append(ps, posting(doc)<<4|posting(field))
+}
+
+// ---- queries
+
+// qword is one word of a query.
+type qword struct {
+	text   string // folded; for a run, as written
+	run    bool   // spaceless script: matched by substring
+	prefix bool   // the word being typed: words it begins match too
+	typo   bool   // long enough for one edit
+}
+
+// Limits on a query.
+const (
+	maxQueryBytes = 256
+	maxQueryWords = 12
+	minPrefixLen  = 2 // a single typed letter matches only itself
+	minTypoLen    = 5 // words of five or more letters tolerate one edit
+)
+
+// parseQuery cuts q into words. The last word is a prefix unless q ends
+// with a space (the user finished typing it).
+func parseQuery(q string) []qword {
+	var ws []qword
+	tokenize(q, nil, func(t token) {
+		if len(ws) < maxQueryWords {
+			ws = append(ws, qword{text: string(t.text), run: t.run})
+		}
+	})
+	for i := range ws {
+		n := utf8.RuneCountInString(ws[i].text)
+		ws[i].typo = !ws[i].run && n >= minTypoLen
+	}
+	if n := len(ws); n > 0 && !ws[n-1].run {
+		last := q[len(q)-1]
+		ws[n-1].prefix = last != ' ' && last != '\t' && utf8.RuneCountInString(ws[n-1].text) >= minPrefixLen
+	}
+	return ws
+}
+
+// termMatch is a term a query word matches, and how.
+type termMatch struct {
+	id   int32
+	qual uint8
+}
+
+// matchTerms appends the terms w matches, each once with its best quality.
+func (ix *searchIndex) matchTerms(out []termMatch, w qword) []termMatch {
+	lo, hi := int32(0), int32(0)
+	if w.prefix {
+		lo, hi = ix.prefixRange(w.text)
+		for id := lo; id < hi; id++ {
+			q := uint8(qualPrefix)
+			if ix.terms[id] == w.text {
+				q = qualExact
+			}
+			out = append(out, termMatch{id, q})
+		}
+	} else if id, ok := ix.termID[w.text]; ok {
+		lo, hi = id, id+1
+		out = append(out, termMatch{id, qualExact})
+	}
+	if !w.typo {
+		return out
+	}
+	seen := map[int32]bool{}
+	note := func(id int32) {
+		if (id < lo || id >= hi) && !seen[id] {
+			seen[id] = true
+			out = append(out, termMatch{id, qualTypo})
+		}
+	}
+	forEachEdit(w.text, ix.alphabet, func(v string) {
+		if w.prefix {
+			vlo, vhi := ix.prefixRange(v)
+			for id := vlo; id < vhi; id++ {
+				note(id)
+			}
+		} else if id, ok := ix.termID[v]; ok {
+			note(id)
+		}
+	})
+	return out
+}
+
+// prefixRange is the range of terms that begin with p.
+func (ix *searchIndex) prefixRange(p string) (int32, int32) {
+	lo := sort.SearchStrings(ix.terms, p)
+	hi := lo
+	for hi < len(ix.terms) && strings.HasPrefix(ix.terms[hi], p) {
+		hi++
+	}
+	return int32(lo), int32(hi)
+}
+
+// forEachEdit calls fn with every string one edit away from s (deletion,
+// transposition of neighbours, substitution or insertion of a rune of the
+// alphabet). Repeats are possible.
+func forEachEdit(s string, alphabet []rune, fn func(string)) {
+	rs := []rune(s)
+	b := make([]rune, 0, len(rs)+1)
+	for i := range rs {
+		fn(string(append(append(b[:0], rs[:i]...), rs[i+1:]...)))
+		if i+1 < len(rs) && rs[i] != rs[i+1] {
+			b = append(append(b[:0], rs[:i]...), rs[i+1], rs[i])
+			fn(string(append(b, rs[i+2:]...)))
+		}
+		for _, a := range alphabet {
+			if a != rs[i] {
+				b = append(append(b[:0], rs[:i]...), a)
+				fn(string(append(b, rs[i+1:]...)))
+			}
+		}
+	}
+	for i := 0; i <= len(rs); i++ {
+		for _, a := range alphabet {
+			b = append(append(b[:0], rs[:i]...), a)
+			fn(string(append(b, rs[i:]...)))
+		}
+	}
+}
+
+// scratch is the per-query working memory: dense arrays with a byte or two
+// per document, kept zero between queries (only the entries a query
+// touched are reset), and lists of the documents touched.
+type scratch struct {
+	word     []uint8  // this word's best score per document
+	total    []uint16 // the sum over the words so far, for the candidates
+	fq       []uint8  // this word's best quality per folder, over name and path
+	touched  []int32  // documents this word matched
+	ftouched []int32  // folders this word matched
+	cands    []int32  // documents every word so far matched
+	terms    []termMatch
+	hits     []hit
+	ranked   []hit
+}
+
+func newScratch(n, nf int) *scratch {
+	return &scratch{word: make([]uint8, n), total: make([]uint16, n), fq: make([]uint8, nf)}
+}
+
+func (s *scratch) set(d int32, sc uint8) {
+	if s.word[d] == 0 {
+		s.touched = append(s.touched, d)
+	}
+	if sc > s.word[d] {
+		s.word[d] = sc
+	}
+}
+
+func (s *scratch) setFolder(f int32, q uint8) {
+	if s.fq[f] == 0 {
+		s.ftouched = append(s.ftouched, f)
+	}
+	if q > s.fq[f] {
+		s.fq[f] = q
+	}
+}
+
+// reset zeroes what the last query left in the dense arrays.
+func (s *scratch) reset() {
+	for _, d := range s.cands {
+		s.total[d] = 0
+	}
+	s.cands = s.cands[:0]
+}
+
+// score leaves in s.cands the documents that match every word and in
+// s.total their scores: the sum over the words of the best field and
+// quality each matches.
+//
+// visible says whether the viewer may see a document; a document it hides
+// may be scored or not: the caller filters the results.
+func (ix *searchIndex) score(ws []qword, s *scratch, visible func(d int32) bool) {
+	nv := int32(len(ix.videos))
+	for i, w := range ws {
+		s.touched, s.ftouched = s.touched[:0], s.ftouched[:0]
+		if w.run {
+			ix.scoreRun(w.text, s, visible)
+		} else {
+			s.terms = ix.matchTerms(s.terms[:0], w)
+			for _, m := range s.terms {
+				for _, p := range ix.postings[m.id] {
+					d := p.doc()
+					s.set(d, fieldScore(p.fields(), m.qual))
+					if d >= nv {
+						s.setFolder(d-nv, m.qual)
+					}
+				}
+			}
+		}
+		// A matching folder passes the match on to its videos, in their
+		// folder field.
+		for _, f := range s.ftouched {
+			sc := fieldScore(fieldFolder, s.fq[f])
+			for _, d := range ix.folderDocs[f] {
+				s.set(d, sc)
+			}
+			s.fq[f] = 0
+		}
+		if i == 0 {
+			for _, d := range s.touched {
+				s.total[d] = uint16(s.word[d])
+			}
+			s.cands = append(s.cands[:0], s.touched...)
+		} else {
+			n := 0
+			for _, d := range s.cands {
+				if sc := s.word[d]; sc > 0 {
+					s.total[d] += uint16(sc)
+					s.cands[n] = d
+					n++
+				} else {
+					s.total[d] = 0
+				}
+			}
+			s.cands = s.cands[:n]
+		}
+		for _, d := range s.touched {
+			s.word[d] = 0
+		}
+		if len(s.cands) == 0 {
+			return
+		}
+	}
+}
+
+// scoreRun scores a run of spaceless script, matched as a substring: one
+// character by its postings, two by their pair's, and a longer run by the
+// documents and fields that hold all its pairs, checked for the run itself.
+func (ix *searchIndex) scoreRun(run string, s *scratch, visible func(d int32) bool) {
+	rs := []rune(run)
+	var cands []posting
+	switch len(rs) {
+	case 0:
+		return
+	case 1:
+		cands = ix.runes[rs[0]]
+	default:
+		lists := make([][]posting, 0, len(rs)-1)
+		for i := 1; i < len(rs); i++ {
+			lists = append(lists, ix.bigrams[[2]rune{rs[i-1], rs[i]}])
+		}
+		slices.SortFunc(lists, func(a, b []posting) int { return len(a) - len(b) })
+		cands = lists[0]
+		for _, l := range lists[1:] {
+			cands = intersect(cands, l)
+		}
+	}
+	nv := int32(len(ix.videos))
+	for _, p := range cands {
+		d, fs := p.doc(), p.fields()
+		if len(rs) > 2 { // every pair is there; is the run?
+			if !visible(d) {
+				continue // checking is dear: only for what the viewer may see
+			}
+			var ok uint8
+			if rt := ix.runText[d]; rt != nil {
+				for fi, text := range rt {
+					if f := uint8(1) << fi; fs&f != 0 && strings.Contains(text, run) {
+						ok |= f
+					}
+				}
+			}
+			fs = ok
+		}
+		if fs == 0 {
+			continue
+		}
+		s.set(d, fieldScore(fs, qualExact))
+		if d >= nv {
+			s.setFolder(d-nv, qualExact)
+		}
+	}
+}
+
+// intersect returns the documents in both lists, with the fields both
+// name; the lists are in document order.
+func intersect(a, b []posting) []posting {
+	var out []posting
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch da, db := a[i].doc(), b[j].doc(); {
+		case da < db:
+			i++
+		case da > db:
+			j++
+		default:
+			if fs := a[i].fields() & b[j].fields(); fs != 0 {
+				out = append(out, posting(da)<<4|posting(fs))
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// hit is a scored document.
+type hit struct {
+	doc   int32
+	score uint16
+}
+
+// rankHits orders hits by score, best first, and by document number among
+// equal scores (newest video first, then folders in tree order): a counting
+// sort into out, since scores are small. hits must be in document order.
+func rankHits(hits, out []hit) []hit {
+	top := uint16(0)
+	for _, h := range hits {
+		top = max(top, h.score)
+	}
+	var start [1 << 10]int
+	if int(top)+2 > len(start) {
+		return slices.Clone(hits) // unreachable: scores are at most 19 per word
+	}
+	for _, h := range hits {
+		start[int(top-h.score)+1]++
+	}
+	for i := 1; i < int(top)+2; i++ {
+		start[i] += start[i-1]
+	}
+	out = slices.Grow(out[:0], len(hits))[:len(hits)]
+	for _, h := range hits { // in document order: the sort is stable
+		k := int(top - h.score)
+		out[start[k]] = h
+		start[k]++
+	}
+	return out
+}
+
+// wordMatches reports how a word of a text (folded) matches a query word:
+// its quality, or 0.
+func wordMatches(word string, w qword) uint8 {
+	switch {
+	case word == w.text:
+		return qualExact
+	case w.prefix && strings.HasPrefix(word, w.text):
+		return qualPrefix
+	case w.typo && withinOneEdit(word, w.text, w.prefix):
+		return qualTypo
+	}
+	return 0
+}
+
+// withinOneEdit reports whether a is at most one edit (insertion, deletion,
+// substitution, transposition of neighbours) from b, or, with prefix, from a
+// word that begins with b.
+func withinOneEdit(a, b string, prefix bool) bool {
+	na, nb := utf8.RuneCountInString(a), utf8.RuneCountInString(b)
+	if na < nb-1 || (!prefix && na > nb+1) {
+		return false
+	}
+	var abuf, bbuf [64]rune
+	ra, rb := appendRunes(abuf[:0], a), appendRunes(bbuf[:0], b)
+	if prefix {
+		for n := len(rb) - 1; n <= len(rb)+1; n++ {
+			if n >= 1 && n <= len(ra) && oneEdit(ra[:n], rb) {
+				return true
+			}
+		}
+		return false
+	}
+	return oneEdit(ra, rb)
+}
+
+func oneEdit(a, b []rune) bool {
+	if d := len(a) - len(b); d < -1 || d > 1 {
+		return false
+	}
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	switch {
+	case len(a) == len(b):
+		if i == len(a) {
+			return true
+		}
+		if slices.Equal(a[i+1:], b[i+1:]) {
+			return true // substitution
+		}
+		return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && slices.Equal(a[i+2:], b[i+2:])
+	case len(a) > len(b):
+		return slices.Equal(a[i+1:], b[i:])
+	default:
+		return slices.Equal(a[i:], b[i+1:])
+	}
+}
+
+func appendRunes(rs []rune, s string) []rune {
+	for _, r := range s {
+		rs = append(rs, r)
+	}
+	return rs
+}

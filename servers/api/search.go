@@ -1,0 +1,32 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/vidlib/vidlib/library"
+)
+
+// search is GET /search?q=…[&folder=…][&cursor=…][&limit=…]: the viewer's
+// entitled videos and folders that match q, best first, with highlighted
+// snippets (library.Service.Search). A folder the viewer may not see is a
+// 404, as for GET /folders/{id}.
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	v, _ := viewerFrom(r)
+	q := r.URL.Query()
+	sq := library.SearchQuery{Q: q.Get("q"), FolderID: q.Get("folder"), Cursor: q.Get("cursor")}
+	if ls := q.Get("limit"); ls != "" {
+		n, err := strconv.Atoi(ls)
+		if err != nil || n <= 0 {
+			writeError(w, r, http.StatusBadRequest, "invalid_argument", "limit must be a positive integer")
+			return
+		}
+		sq.Limit = n
+	}
+	b, err := s.lib.SearchJSON(r.Context(), v, sq)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeBody(w, r, b, cachePrivate)
+}
