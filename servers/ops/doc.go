@@ -1,7 +1,7 @@
 // Package ops holds what every vidlib server needs to be operated: the zap
 // logger, Prometheus metrics, OpenTelemetry tracing, health and readiness,
 // request ids, access logs and the lifecycle of an HTTP listener. Each piece
-// has a plain constructor; module.go wraps them in fx modules for cmd/vidlib.
+// has a plain constructor; module.go wraps them in fx modules for servers/compose.
 //
 // # Logs
 //
@@ -16,7 +16,7 @@
 //
 // NewRegistry returns a non-global registry with the Go and process
 // collectors. NewMetrics registers vidlib's metrics on it, all named
-// vidlib_*. What cmd/vidlib feeds, and from where:
+// vidlib_*. What servers/compose feeds, and from where:
 //
 //   - HTTP RED metrics per chi route pattern (Metrics.Middleware): the api
 //     and sync servers.

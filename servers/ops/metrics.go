@@ -1,8 +1,11 @@
 package ops
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo"
 )
 
@@ -363,4 +367,35 @@ func (v *vimeoCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(v.remaining, prometheus.GaugeValue, remaining)
+}
+
+// ObserveSync records a finished sync run of kind ("reconcile", "poll",
+// "webhook"): SyncFinished with result "ok", "error", or "stopped" when its
+// context was cancelled, and one vidlib_sync_changes_total count per applied
+// change, labelled with the change's last word (created, moved, …). It fits
+// syncworker.AnnounceOptions.Observe.
+func (m *Metrics) ObserveSync(kind string, start time.Time, rep *tree.Report, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+		if errors.Is(err, context.Canceled) {
+			result = "stopped"
+		}
+	}
+	m.SyncFinished(kind, result, start, m.now())
+	if rep == nil {
+		return
+	}
+	for _, c := range rep.Applied {
+		m.SyncChanges.WithLabelValues(changeLabel(c.Kind)).Inc()
+	}
+}
+
+// changeLabel is the last word of a change kind ("tree.folder.moved" → "moved").
+func changeLabel(k tree.ChangeKind) string {
+	s := string(k)
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
 }

@@ -38,9 +38,11 @@ type Params struct {
 
 	// Mirror is a *tree.Mirror, or a wrapper of one. When it is also a
 	// CommandMirror the admin's commands are consumed (Commands).
-	Mirror     Mirror
-	Store      Store // *pgstore.Store or *memstore.Store
-	Verifier   *vimeo.WebhookVerifier
+	Mirror Mirror
+	Store  Store // *pgstore.Store or *memstore.Store
+	// Verifier checks webhook signatures; nil (no secret configured): the
+	// Intake refuses every delivery and the caller leaves it unmounted.
+	Verifier   *vimeo.WebhookVerifier `optional:"true"`
 	Publisher  events.Publisher
 	Subscriber events.Subscriber
 	Config     Config      `optional:"true"`
