@@ -24,12 +24,13 @@ type httpServer struct {
 }
 
 // serveHTTP is the one way the composition serves HTTP: an ops.HTTPServer
-// with cfg.HTTP's limits, tracing and metrics around the handler, draining
-// on stop and stopping the application if serving fails.
+// with cfg.HTTP's limits and the servers' shared middleware (tracing,
+// request ids, the access log, metrics), draining on stop and stopping the
+// application if serving fails.
 func serveHTTP(s httpServer) *ops.HTTPServer {
-	h := s.Tracing.HTTPHandler(s.Metrics.Middleware(s.Name)(s.Handler), s.Name)
-	hs := ops.NewHTTPServer(s.Name, s.Addr, h, ops.WithLimits(s.Cfg.HTTP, &ops.HTTPServerOptions{
+	hs := ops.NewHTTPServer(s.Name, s.Addr, s.Handler, ops.WithLimits(s.Cfg.HTTP, &ops.HTTPServerOptions{
 		Logger: s.Log, Health: s.Health, OnError: ops.ShutdownOnError(s.SD, s.Log),
+		Tracing: s.Tracing, Metrics: s.Metrics,
 	}))
 	ops.RegisterHTTPServer(s.LC, hs)
 	return hs

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -266,24 +265,14 @@ func (m *Metrics) WatchVimeo(name string, c *vimeo.Client) error {
 // no route matched are "unmatched"), the method and the status code. Put it
 // on the root chi router (r.Use) or around it.
 func (m *Metrics) Middleware(server string) func(http.Handler) http.Handler {
-	inflight := m.HTTPInFlight.WithLabelValues(server)
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r = withRouteContext(r)
-			inflight.Inc()
-			defer inflight.Dec()
-			start := time.Now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			next.ServeHTTP(ww, r)
-			status := ww.Status()
-			if status == 0 {
-				status = http.StatusOK
-			}
-			route, method := routePattern(r), normMethod(r.Method)
-			m.HTTPRequests.WithLabelValues(server, method, route, strconv.Itoa(status)).Inc()
-			m.HTTPDuration.WithLabelValues(server, method, route).Observe(time.Since(start).Seconds())
-		})
-	}
+	return observe(m, server, nil)
+}
+
+// recordHTTP counts one finished request of server and its duration.
+func (m *Metrics) recordHTTP(server string, r *http.Request, status int, d time.Duration) {
+	route, method := routePattern(r), normMethod(r.Method)
+	m.HTTPRequests.WithLabelValues(server, method, route, strconv.Itoa(status)).Inc()
+	m.HTTPDuration.WithLabelValues(server, method, route).Observe(d.Seconds())
 }
 
 // normMethod bounds the method label to the standard methods.
