@@ -12,6 +12,8 @@ import (
 
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/events/internal/dispatch"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Subscribe implements events.Subscriber with a kafka-go consumer group.
@@ -93,12 +95,7 @@ func (b *Bus) Subscribe(ctx context.Context, sub events.Subscription, h events.H
 				break
 			}
 			log.Info("joining the group failed; retrying", zap.Error(err))
-			t := time.NewTimer(100 * time.Millisecond)
-			select {
-			case <-runCtx.Done():
-			case <-t.C:
-			}
-			t.Stop()
+			_ = clock.Sleep(runCtx, 100*time.Millisecond) // the loop checks runCtx
 			continue
 		}
 		done := make(chan struct{})
@@ -217,12 +214,8 @@ func (b *Bus) fetch(ctx context.Context, d *dispatch.Dispatcher, wireTopic strin
 				return
 			}
 			log.Info("fetch failed; retrying", zap.String("topic", wireTopic), zap.Int("partition", partition), zap.Error(err))
-			t := time.NewTimer(200 * time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if clock.Sleep(ctx, 200*time.Millisecond) != nil {
 				return
-			case <-t.C:
 			}
 			continue
 		}

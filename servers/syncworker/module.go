@@ -11,6 +11,8 @@ import (
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Config gathers the options of every part the module builds. The zero value
@@ -158,7 +160,7 @@ func Provide(p Params) (Result, error) {
 		}
 		intake, store, ro := r.Intake, p.Store, c.Redrive
 		parts.Extra = append(parts.Extra, Loop{Name: "webhook_redrive", Run: func(ctx context.Context) error {
-			for sleep(ctx, jitter(every, DefaultJitter)) {
+			for clock.Sleep(ctx, jitter(every, DefaultJitter)) == nil {
 				if _, err := intake.Redrive(ctx, store, &ro); err != nil && ctx.Err() == nil {
 					log.Warn("webhook redrive failed", zap.Error(err))
 				}
