@@ -29,27 +29,11 @@ import (
 // committed only with the generation that owns them: a commit that the broker
 // refuses leaves the messages to be delivered again (at least once).
 func (b *Bus) Subscribe(ctx context.Context, sub events.Subscription, h events.Handler) error {
-	sub = sub.WithDefaults()
-	if err := sub.Validate(); err != nil {
+	sub, runCtx, done, err := b.gate.Subscribe(ctx, sub, h)
+	if err != nil {
 		return err
 	}
-	if h == nil {
-		return fmt.Errorf("%w: nil handler", events.ErrInvalid)
-	}
-	if !b.enter() {
-		return events.ErrClosed
-	}
-	defer b.subs.Done()
-
-	runCtx, cancel := context.WithCancelCause(ctx) // a cause set on ctx (ErrAbort) shows through
-	defer cancel(nil)
-	go func() {
-		select {
-		case <-b.closed:
-			cancel(events.ErrClosed)
-		case <-runCtx.Done():
-		}
-	}()
+	defer done()
 
 	topics := make([]string, len(sub.Topics))
 	for i, t := range sub.Topics {
