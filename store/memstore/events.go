@@ -226,15 +226,9 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 	e := &s.ev
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := []events.DeadLetter{}
-	for id := e.nextDead; id > 0 && len(out) < f.Limit; id-- {
-		x := e.dead[id]
-		if x == nil || (f.Before > 0 && id >= f.Before) || (f.Status != "" && x.Status != f.Status) || (f.Topic != "" && x.Topic != f.Topic) || (f.EventID != "" && x.EventID != f.EventID) {
-			continue
-		}
-		out = append(out, cloneDead(x))
-	}
-	return out, nil
+	return newestFirst(e.dead, e.nextDead, f.Before, f.Limit, func(x *events.DeadLetter) bool {
+		return (f.Status == "" || x.Status == f.Status) && (f.Topic == "" || x.Topic == f.Topic) && (f.EventID == "" || x.EventID == f.EventID)
+	}, cloneDead), nil
 }
 
 // CountDeadLetters implements events.DeadLetterCounter.
@@ -388,15 +382,9 @@ func (s *Store) ListProviderEvents(ctx context.Context, f events.ProviderEventFi
 	e := &s.ev
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := []events.ProviderEvent{}
-	for id := e.nextProv; id > 0 && len(out) < f.Limit; id-- {
-		p := e.prov[id]
-		if p == nil || (f.Before > 0 && id >= f.Before) || (f.Status != "" && p.Status != f.Status) || (f.Provider != "" && p.Provider != f.Provider) {
-			continue
-		}
-		out = append(out, cloneProv(p))
-	}
-	return out, nil
+	return newestFirst(e.prov, e.nextProv, f.Before, f.Limit, func(p *events.ProviderEvent) bool {
+		return (f.Status == "" || p.Status == f.Status) && (f.Provider == "" || p.Provider == f.Provider)
+	}, cloneProv), nil
 }
 
 // MarkProviderEventProcessed implements events.ProviderEventStore.
