@@ -42,7 +42,8 @@
 //	servers/admin/       the admin service, its JSON API and (console/) its web console
 //	servers/ops/         logs, metrics, tracing, health, the HTTP server lifecycle
 //	servers/config/      every setting, as flags and VIDLIB_* variables
-//	cmd/vidlib/          the one binary that composes the servers (and the demo)
+//	servers/compose/     the one composition of the servers, from a Config
+//	cmd/vidlib/          the one binary: settings in, servers/compose out (and the demo)
 //	internal/testenv/    where tests get PostgreSQL, Redis and a Kafka broker
 //
 // ARCHITECTURE.md in the repository describes the flows between them.

@@ -275,3 +275,43 @@ func truncateUTF8(s string, n int) string {
 	}
 	return s[:cut]
 }
+
+// The state changes of a dead letter, shared by the stores that keep dead
+// letters in memory (pgstore makes the same changes in SQL).
+
+// MarkReplayed records one more replay of d at now; a letter already
+// replayed (and not failed again since) is ErrConflict.
+func (d *DeadLetter) MarkReplayed(now time.Time) error {
+	if d.Status == DeadLetterReplayed {
+		return fmt.Errorf("%w: cannot replay dead letter %d: it is %s", ErrConflict, d.ID, d.Status)
+	}
+	d.Status = DeadLetterReplayed
+	d.ReplayCount++
+	d.ReplayedAt = now
+	return nil
+}
+
+// MarkIgnored ignores an open d, with note when it is not empty; a letter
+// that is not open is ErrConflict, a bad note ErrInvalid (ValidateNote).
+func (d *DeadLetter) MarkIgnored(note string) error {
+	if err := ValidateNote(note); err != nil {
+		return err
+	}
+	if d.Status != DeadLetterOpen {
+		return fmt.Errorf("%w: cannot ignore dead letter %d: it is %s", ErrConflict, d.ID, d.Status)
+	}
+	d.Status = DeadLetterIgnored
+	if note != "" {
+		d.Note = note
+	}
+	return nil
+}
+
+// Annotate replaces d's note; a bad note is ErrInvalid (ValidateNote).
+func (d *DeadLetter) Annotate(note string) error {
+	if err := ValidateNote(note); err != nil {
+		return err
+	}
+	d.Note = note
+	return nil
+}

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"time"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // PanicError is what Recover turns a handler panic into.
@@ -73,7 +75,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.Jitter = 1
 	}
 	if p.sleep == nil {
-		p.sleep = sleepCtx
+		p.sleep = clock.Sleep
 	}
 	return p
 }
@@ -137,17 +139,6 @@ func Retry(p RetryPolicy) Middleware {
 				}
 			}
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

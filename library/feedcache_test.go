@@ -249,3 +249,33 @@ func TestRankedRowIsTheFeedsHead(t *testing.T) {
 		require.Equal(t, "x", string(row), "no feed: no row")
 	}
 }
+
+func TestFeedsWithoutAnnouncementsAgeOut(t *testing.T) {
+	ctx := context.Background()
+	src := &feeds{m: map[string]*rank.Feed{alice.UserID: {UserID: alice.UserID, Items: []rank.Item{{VideoID: "1201"}}}}}
+	clk := &clock{t: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}
+	lib, _ := seeded(t, &library.Options{PollInterval: -1, Feeds: src, FeedChanges: library.NoFeedChanges(),
+		FeedMaxAge: 30 * time.Second, Now: clk.now})
+	running(t, lib)
+	ids := func() []string {
+		page, err := lib.Feed(ctx, alice, "", 10)
+		require.NoError(t, err)
+		return feedIDs(page.Videos)
+	}
+
+	// Kept: the home row and the feed read the store once.
+	require.Equal(t, []string{"1201"}, ids())
+	_, err := lib.AppendRankedRowJSON(ctx, nil, alice, 2)
+	require.NoError(t, err)
+	require.Equal(t, []string{"1201"}, ids())
+	require.Equal(t, 1, src.asked)
+
+	// A new feed, unannounced, is served once the kept one is FeedMaxAge old.
+	src.m[alice.UserID] = &rank.Feed{UserID: alice.UserID, Items: []rank.Item{{VideoID: "1202"}, {VideoID: "1201"}}}
+	clk.add(29 * time.Second)
+	require.Equal(t, []string{"1201"}, ids())
+	require.Equal(t, 1, src.asked)
+	clk.add(time.Second)
+	require.Equal(t, []string{"1202", "1201"}, ids())
+	require.Equal(t, 2, src.asked)
+}

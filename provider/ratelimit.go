@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // RateHeaders names a provider's rate-limit answer headers.
@@ -366,22 +368,4 @@ func (b *Budget) Wait(ctx context.Context) error {
 }
 
 // SystemClock returns the wall clock.
-func SystemClock() Clock { return systemClock{} }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func SystemClock() Clock { return clock.Wall{} }

@@ -3,6 +3,8 @@ package vimeo
 import (
 	"context"
 	"time"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Clock is the client's source of time. Every wait the client makes (rate-limit
@@ -19,22 +21,4 @@ type Clock interface {
 }
 
 // SystemClock returns the wall clock.
-func SystemClock() Clock { return systemClock{} }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func SystemClock() Clock { return clock.Wall{} }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,19 +36,13 @@ type benchResult struct {
 	} `json:"server"`
 }
 
-// bench runs `vidlib bench` as run would (exit 2 for usage errors), without
+// runBench runs `vidlib bench` as run would (exit 2 for usage errors), without
 // depending on its place in commands().
-func bench(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runBench(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err := benchCommand().run(context.Background(), args, &out, &errOut)
-	switch {
-	case err == nil:
-	case errors.Is(err, errUsage):
-		code = 2
-	default:
-		code = 1
-	}
+	code = exitCode(err)
 	if err != nil {
 		fmt.Fprintf(&errOut, "vidlib bench: %v\n", err)
 	}
@@ -62,7 +55,7 @@ var tinyBench = []string{"--folders", "40", "--videos", "200", "--depth", "5", "
 // A tiny in-process run: every request of the mix is answered as the
 // entitlement rules say (hits 200, misses 404), with nothing unexpected.
 func TestBenchInProcess(t *testing.T) {
-	code, out, errOut := bench(t, append([]string{"--server", "in-process"}, tinyBench...)...)
+	code, out, errOut := runBench(t, append([]string{"--server", "in-process"}, tinyBench...)...)
 	require.Equal(t, 0, code, errOut)
 	var res benchResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
@@ -85,7 +78,7 @@ func TestBenchInProcess(t *testing.T) {
 // The default: the API in a child process (`vidlib bench --serve`), whose
 // CPU and memory are reported alone.
 func TestBenchServerProcess(t *testing.T) {
-	code, out, errOut := bench(t, tinyBench...)
+	code, out, errOut := runBench(t, tinyBench...)
 	require.Equal(t, 0, code, errOut)
 	var res benchResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
@@ -107,7 +100,7 @@ func TestBenchServerProcessPostgres(t *testing.T) {
 	if dsn == "" {
 		return
 	}
-	code, out, errOut := bench(t, append([]string{"--postgres-url", dsn}, tinyBench...)...)
+	code, out, errOut := runBench(t, append([]string{"--postgres-url", dsn}, tinyBench...)...)
 	require.Equal(t, 0, code, errOut)
 	var res benchResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
@@ -120,7 +113,7 @@ func TestBenchServerProcessPostgres(t *testing.T) {
 
 func TestBenchTextReport(t *testing.T) {
 	args := append(append([]string{}, tinyBench[:len(tinyBench)-1]...), "--duration", "1s", "--warmup", "0s", "--mix", "home=1")
-	code, out, errOut := bench(t, args...)
+	code, out, errOut := runBench(t, args...)
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "endpoint")
 	require.Contains(t, out, "home")
@@ -139,7 +132,7 @@ func TestBenchUsage(t *testing.T) {
 		{"--serve"},
 		{"--users", "5", "--audiences", "10"},
 	} {
-		code, _, errOut := bench(t, args...)
+		code, _, errOut := runBench(t, args...)
 		require.Equal(t, 2, code, "%v: %s", args, errOut)
 	}
 }
@@ -148,7 +141,7 @@ func TestBenchUsage(t *testing.T) {
 func TestBenchURLNeedsEveryToken(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens")
 	require.NoError(t, os.WriteFile(path, []byte("bench-user-000000 abc\n"), 0o600))
-	code, _, errOut := bench(t, "--url", "http://127.0.0.1:1", "--tokens", path, "--folders", "20", "--videos", "50",
+	code, _, errOut := runBench(t, "--url", "http://127.0.0.1:1", "--tokens", path, "--folders", "20", "--videos", "50",
 		"--depth", "3", "--rules", "10", "--users", "3", "--audiences", "2")
 	require.Equal(t, 2, code, errOut)
 	require.Contains(t, errOut, "no token for bench-user-000001")

@@ -23,6 +23,7 @@ import (
 	"github.com/vidlib/vidlib/auth/authtest"
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/compose"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/servers/syncworker"
@@ -165,16 +166,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	// 3. Every server in this process.
 	var lib *library.Service
-	var apiSrv *apiServer
-	var b backend
+	var apiSrv *compose.APIServer
+	var b compose.Backend
 	var metrics *ops.MetricsServer
-	var adminSrv *adminServer
+	var adminSrv *compose.AdminServer
 	var mirror syncworker.Mirror
 	var con http.Handler // the admin console, unless --console=false
 	app := fx.New(
-		appOptions(cfg, parts{api: true, sync: true, consume: true, admin: true},
-			fx.Replace(issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}),
-			fx.Invoke(func(lc fx.Lifecycle, b backend) {
+		compose.Options(cfg, compose.All, compose.WithVersion(versionString()),
+			fx.Replace(compose.Issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}),
+			fx.Invoke(func(lc fx.Lifecycle, b compose.Backend) {
 				lc.Append(fx.StartHook(func(ctx context.Context) error {
 					return demoRules(ctx, b, cfg.Vimeo.RootFolderID, topFolders)
 				}))
@@ -183,10 +184,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fx.Populate(&lib, &apiSrv, &b, &metrics, &adminSrv, &mirror),
 		fx.Invoke(fx.Annotate(func(h http.Handler) { con = h }, fx.ParamTags(`name:"admin_console" optional:"true"`))),
 	)
-	if err := startApp(ctx, app); err != nil {
+	if err := compose.Start(ctx, app); err != nil {
 		return err
 	}
-	defer func() { _ = stopApp(app) }()
+	defer func() { _ = compose.Stop(app) }()
 
 	// 4. The first reconciliation, with a progress bar.
 	if err := demoProgress(ctx, stdout, lib, fake, cfg.Demo.Folders+cfg.Demo.Videos/100); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vidlib/vidlib/auth/authtest"
 	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/servers/compose"
 	"github.com/vidlib/vidlib/servers/syncworker"
 	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
@@ -26,7 +27,7 @@ var demoAdminUser = demoUser{"admin", authtest.User{Email: "admin@demo.vidlib.de
 // video back to transcoding, and enough deleted videos that the next
 // reconciliation is held for an admin's decision), then that held
 // reconciliation.
-func demoAdminState(ctx context.Context, b backend, m syncworker.Mirror, acct *vimeotest.Account, rootID int64) (held *tree.Report, err error) {
+func demoAdminState(ctx context.Context, b compose.Backend, m syncworker.Mirror, acct *vimeotest.Account, rootID int64) (held *tree.Report, err error) {
 	now := time.Now().UTC()
 	var vids []int64
 	if acct != nil {

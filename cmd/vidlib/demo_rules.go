@@ -10,6 +10,7 @@ import (
 
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/compose"
 	"github.com/vidlib/vidlib/servers/syncworker"
 	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
@@ -21,7 +22,7 @@ import (
 // turns off embedding of one video in the fake Vimeo account, which the
 // mirror picks up and the library stops offering. Each answer is checked.
 // tokens are the demo users' (visitor, free member, gold member, staff).
-func demoRulesShowcase(ctx context.Context, w io.Writer, b backend, lib *library.Service, m syncworker.Mirror,
+func demoRulesShowcase(ctx context.Context, w io.Writer, b compose.Backend, lib *library.Service, m syncworker.Mirror,
 	acct *vimeotest.Account, apiBase string, top []string, tokens []string) error {
 	if len(top) < 2 || len(tokens) < 4 {
 		return nil // a real account without the demo's shape: nothing to show

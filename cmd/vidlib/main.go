@@ -26,6 +26,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/vidlib/vidlib/internal/bench"
 )
 
 func main() {
@@ -66,21 +68,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(ctx, args[1:], stdout, stderr)
-			switch {
-			case err == nil, errors.Is(err, flag.ErrHelp):
-				return 0
-			case errors.Is(err, errUsage):
+			code := exitCode(err)
+			if code != 0 {
 				fmt.Fprintf(stderr, "vidlib %s: %v\n", c.name, err)
-				return 2
-			default:
-				fmt.Fprintf(stderr, "vidlib %s: %v\n", c.name, err)
-				return 1
 			}
+			return code
 		}
 	}
 	fmt.Fprintf(stderr, "vidlib: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// exitCode is 0 for success or --help, 2 for a usage error, else 1.
+func exitCode(err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage), errors.Is(err, bench.ErrUsage):
+		return 2
+	default:
+		return 1
+	}
 }
 
 func usage(w io.Writer) {

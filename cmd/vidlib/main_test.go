@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(asVidlib) == "1" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
-	selfCommand = func(ctx context.Context, args ...string) (*exec.Cmd, error) {
+	benchSelf = func(ctx context.Context, args ...string) (*exec.Cmd, error) {
 		cmd := exec.CommandContext(ctx, os.Args[0], args...)
 		cmd.Env = append(os.Environ(), asVidlib+"=1")
 		return cmd, nil

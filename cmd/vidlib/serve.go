@@ -8,8 +8,7 @@ import (
 	"io"
 	"runtime/debug"
 
-	"go.uber.org/fx"
-
+	"github.com/vidlib/vidlib/servers/compose"
 	"github.com/vidlib/vidlib/servers/config"
 )
 
@@ -32,24 +31,24 @@ func serverCommands() []command {
 	consume := append(append([]config.Section(nil), config.ForConsume...), config.SectionVimeo)
 	return []command{
 		serverCommand("api", "serve the library read API (needs PostgreSQL, Redis, a token issuer)",
-			parts{api: true}, config.ForAPI),
+			compose.Parts{API: true}, config.ForAPI),
 		serverCommand("sync", "mirror Vimeo: webhook intake, change polling, scheduled reconciliation, outbox relay",
-			parts{sync: true}, config.ForSync),
+			compose.Parts{Sync: true}, config.ForSync),
 		serverCommand("consume", "run the event consumers (Vimeo webhooks → re-fetch → mirror; audit.events → audit log)",
-			parts{consume: true}, consume),
+			compose.Parts{Consume: true}, consume),
 		serverCommand("admin", "the admin API and console: sync runs, webhooks, dead letters, drift, caches, rules",
-			parts{admin: true}, config.ForAdmin),
+			compose.Parts{Admin: true}, config.ForAdmin),
 		serverCommand("all", "every server in one process",
-			parts{api: true, sync: true, consume: true, admin: true}, config.ForAll),
+			compose.All, config.ForAll),
 	}
 }
 
-func serverCommand(name, summary string, p parts, sections []config.Section) command {
+func serverCommand(name, summary string, p compose.Parts, sections []config.Section) command {
 	return command{name, summary, func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs := newFlags(name, stderr)
 		l := config.Register(fs, sections...)
 		var once *bool
-		if p.sync {
+		if p.Sync {
 			once = fs.Bool("once", false, "run one reconciliation and exit (for a scheduled task), instead of serving")
 		}
 		fs.Usage = func() {
@@ -66,16 +65,21 @@ func serverCommand(name, summary string, p parts, sections []config.Section) com
 			return err
 		}
 		if once != nil && *once {
-			l.Narrow(onceSections...) // Vimeo and PostgreSQL only
+			l.Narrow(compose.OnceSections...) // Vimeo and PostgreSQL only
 		}
 		cfg, err := loadSettings(l)
 		if err != nil {
 			return err
 		}
 		if once != nil && *once {
-			return reconcileOnce(ctx, cfg, stdout)
+			rep, err := compose.ReconcileOnce(ctx, cfg)
+			if rep != nil {
+				fmt.Fprintf(stdout, "reconciled: run %d, %d changes applied, %d held, %d API calls, content version %d\n",
+					rep.Run.ID, len(rep.Applied), len(rep.Held), rep.Run.APICalls, rep.Version)
+			}
+			return err
 		}
-		return runApp(ctx, fx.New(appOptions(cfg, p)))
+		return compose.Run(ctx, compose.New(cfg, p, compose.WithVersion(versionString())))
 	}}
 }
 
@@ -110,42 +114,4 @@ func loadSettings(l *config.Loader) (*config.Config, error) {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	return cfg, nil
-}
-
-// startApp starts app within its start timeout.
-func startApp(ctx context.Context, app *fx.App) error {
-	if err := app.Err(); err != nil {
-		return err
-	}
-	startCtx, cancel := context.WithTimeout(ctx, app.StartTimeout())
-	defer cancel()
-	return app.Start(startCtx)
-}
-
-// stopApp stops app within its stop timeout, even after ctx has ended.
-func stopApp(app *fx.App) error {
-	ctx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
-	defer cancel()
-	return app.Stop(ctx)
-}
-
-// runApp starts app, waits for ctx (SIGINT/SIGTERM) or the app's own
-// shutdown, and stops it within its stop timeout.
-func runApp(ctx context.Context, app *fx.App) error {
-	if err := startApp(ctx, app); err != nil {
-		return err
-	}
-	code := 0
-	select {
-	case <-ctx.Done():
-	case sig := <-app.Wait():
-		code = sig.ExitCode
-	}
-	if err := stopApp(app); err != nil {
-		return fmt.Errorf("stop: %w", err)
-	}
-	if code != 0 {
-		return fmt.Errorf("stopped after a failure (exit code %d); see the log", code)
-	}
-	return nil
 }

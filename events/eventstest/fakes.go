@@ -166,54 +166,33 @@ func (s *DeadLetters) GetDeadLetter(_ context.Context, id int64) (events.DeadLet
 
 // MarkDeadLetterReplayed implements events.DeadLetterStore.
 func (s *DeadLetters) MarkDeadLetterReplayed(_ context.Context, id int64) (events.DeadLetter, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	x := s.items[id]
-	if x == nil {
-		return events.DeadLetter{}, fmt.Errorf("%w: dead letter %d", events.ErrNotFound, id)
-	}
-	if x.Status == events.DeadLetterReplayed {
-		return events.DeadLetter{}, fmt.Errorf("%w: dead letter %d is already replayed", events.ErrConflict, id)
-	}
-	x.Status = events.DeadLetterReplayed
-	x.ReplayCount++
-	x.ReplayedAt = time.Now().UTC()
-	return clone(x), nil
+	return s.change(id, func(x *events.DeadLetter) error { return x.MarkReplayed(time.Now().UTC()) })
 }
 
 // MarkDeadLetterIgnored implements events.DeadLetterStore.
 func (s *DeadLetters) MarkDeadLetterIgnored(_ context.Context, id int64, note string) (events.DeadLetter, error) {
-	if err := events.ValidateNote(note); err != nil {
-		return events.DeadLetter{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	x := s.items[id]
-	if x == nil {
-		return events.DeadLetter{}, fmt.Errorf("%w: dead letter %d", events.ErrNotFound, id)
-	}
-	if x.Status != events.DeadLetterOpen {
-		return events.DeadLetter{}, fmt.Errorf("%w: dead letter %d is %s, not open", events.ErrConflict, id, x.Status)
-	}
-	x.Status = events.DeadLetterIgnored
-	if note != "" {
-		x.Note = note
-	}
-	return clone(x), nil
+	return s.change(id, func(x *events.DeadLetter) error { return x.MarkIgnored(note) })
 }
 
 // AnnotateDeadLetter implements events.DeadLetterStore.
 func (s *DeadLetters) AnnotateDeadLetter(_ context.Context, id int64, note string) (events.DeadLetter, error) {
-	if err := events.ValidateNote(note); err != nil {
-		return events.DeadLetter{}, err
-	}
+	return s.change(id, func(x *events.DeadLetter) error { return x.Annotate(note) })
+}
+
+// change applies f to dead letter id under the lock; on an error nothing
+// changes.
+func (s *DeadLetters) change(id int64, f func(*events.DeadLetter) error) (events.DeadLetter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	x := s.items[id]
 	if x == nil {
 		return events.DeadLetter{}, fmt.Errorf("%w: dead letter %d", events.ErrNotFound, id)
 	}
-	x.Note = note
+	c := *x
+	if err := f(&c); err != nil {
+		return events.DeadLetter{}, err
+	}
+	*x = c
 	return clone(x), nil
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/events/internal/dispatch"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Subscribe implements events.Subscriber with a kafka-go consumer group.
@@ -27,27 +29,11 @@ import (
 // committed only with the generation that owns them: a commit that the broker
 // refuses leaves the messages to be delivered again (at least once).
 func (b *Bus) Subscribe(ctx context.Context, sub events.Subscription, h events.Handler) error {
-	sub = sub.WithDefaults()
-	if err := sub.Validate(); err != nil {
+	sub, runCtx, done, err := b.gate.Subscribe(ctx, sub, h)
+	if err != nil {
 		return err
 	}
-	if h == nil {
-		return fmt.Errorf("%w: nil handler", events.ErrInvalid)
-	}
-	if !b.enter() {
-		return events.ErrClosed
-	}
-	defer b.subs.Done()
-
-	runCtx, cancel := context.WithCancelCause(ctx) // a cause set on ctx (ErrAbort) shows through
-	defer cancel(nil)
-	go func() {
-		select {
-		case <-b.closed:
-			cancel(events.ErrClosed)
-		case <-runCtx.Done():
-		}
-	}()
+	defer done()
 
 	topics := make([]string, len(sub.Topics))
 	for i, t := range sub.Topics {
@@ -93,12 +79,7 @@ func (b *Bus) Subscribe(ctx context.Context, sub events.Subscription, h events.H
 				break
 			}
 			log.Info("joining the group failed; retrying", zap.Error(err))
-			t := time.NewTimer(100 * time.Millisecond)
-			select {
-			case <-runCtx.Done():
-			case <-t.C:
-			}
-			t.Stop()
+			_ = clock.Sleep(runCtx, 100*time.Millisecond) // the loop checks runCtx
 			continue
 		}
 		done := make(chan struct{})
@@ -217,12 +198,8 @@ func (b *Bus) fetch(ctx context.Context, d *dispatch.Dispatcher, wireTopic strin
 				return
 			}
 			log.Info("fetch failed; retrying", zap.String("topic", wireTopic), zap.Int("partition", partition), zap.Error(err))
-			t := time.NewTimer(200 * time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if clock.Sleep(ctx, 200*time.Millisecond) != nil {
 				return
-			case <-t.C:
 			}
 			continue
 		}

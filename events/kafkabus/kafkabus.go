@@ -8,13 +8,13 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/events/internal/dispatch"
 )
 
 // Options configure a Bus. Zero fields take the documented defaults.
@@ -124,10 +124,7 @@ type Bus struct {
 	dialer  *kafka.Dialer
 	writer  *kafka.Writer
 
-	mu        sync.Mutex // orders subs.Add against Close
-	closed    chan struct{}
-	closeOnce sync.Once
-	subs      sync.WaitGroup
+	gate *dispatch.Gate
 }
 
 var (
@@ -151,7 +148,7 @@ func New(brokers []string, opts *Options) (*Bus, error) {
 	}
 	log := o.Logger.Named("kafkabus")
 	b := &Bus{
-		brokers: slices.Clone(brokers), opts: o, log: log, closed: make(chan struct{}),
+		brokers: slices.Clone(brokers), opts: o, log: log, gate: dispatch.NewGate(),
 		dialer: &kafka.Dialer{ClientID: o.ClientID, Timeout: 10 * time.Second, DualStack: true},
 	}
 	b.writer = &kafka.Writer{
@@ -188,35 +185,11 @@ func (b *Bus) newTransport() *kafka.Transport {
 // group; Subscribe returns events.ErrClosed), then flushes and closes the
 // producer. Publish fails with ErrClosed afterwards.
 func (b *Bus) Close() error {
-	var err error
-	b.closeOnce.Do(func() {
-		b.mu.Lock()
-		close(b.closed)
-		b.mu.Unlock()
-		b.subs.Wait()
-		err = b.writer.Close()
-	})
-	return err
-}
-
-// enter registers a running subscription, unless the bus is closed.
-func (b *Bus) enter() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.isClosed() {
-		return false
+	if !b.gate.Close() {
+		return nil
 	}
-	b.subs.Add(1)
-	return true
-}
-
-func (b *Bus) isClosed() bool {
-	select {
-	case <-b.closed:
-		return true
-	default:
-		return false
-	}
+	b.gate.Wait()
+	return b.writer.Close()
 }
 
 func (b *Bus) wireTopic(t string) string { return b.opts.TopicPrefix + t }
@@ -237,7 +210,7 @@ func (b *Bus) logicalTopic(t string) string {
 // message twice — consumers deduplicate by event id. Every message is validated
 // first: bad input publishes nothing.
 func (b *Bus) Publish(ctx context.Context, msgs ...events.Message) error {
-	if b.isClosed() {
+	if b.gate.Closed() {
 		return events.ErrClosed
 	}
 	if len(msgs) == 0 {

@@ -47,9 +47,7 @@ type Bus struct {
 	topics map[string]*topic
 	groups map[string]*group
 
-	closed    chan struct{}
-	closeOnce sync.Once
-	subs      sync.WaitGroup
+	gate      *dispatch.Gate
 	rr        atomic.Uint64
 	memberSeq atomic.Int64
 }
@@ -69,7 +67,7 @@ func New(opts *Options) (*Bus, error) {
 	}
 	b := &Bus{
 		parts: opts.Partitions, drainTimeout: opts.DrainTimeout, retention: opts.Retention, log: opts.Logger,
-		topics: map[string]*topic{}, groups: map[string]*group{}, closed: make(chan struct{}), now: time.Now,
+		topics: map[string]*topic{}, groups: map[string]*group{}, gate: dispatch.NewGate(), now: time.Now,
 	}
 	if b.parts == 0 {
 		b.parts = 8
@@ -88,33 +86,9 @@ func New(opts *Options) (*Bus, error) {
 // Subscribe returns events.ErrClosed) and makes Publish fail with ErrClosed.
 // Published messages stay readable by nobody: the bus is in memory only.
 func (b *Bus) Close() error {
-	b.closeOnce.Do(func() {
-		b.mu.Lock()
-		close(b.closed)
-		b.mu.Unlock()
-	})
-	b.subs.Wait()
+	b.gate.Close()
+	b.gate.Wait()
 	return nil
-}
-
-// enter registers a running subscription, unless the bus is closed.
-func (b *Bus) enter() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.isClosed() {
-		return false
-	}
-	b.subs.Add(1)
-	return true
-}
-
-func (b *Bus) isClosed() bool {
-	select {
-	case <-b.closed:
-		return true
-	default:
-		return false
-	}
 }
 
 type record struct {
@@ -167,7 +141,7 @@ func (b *Bus) topic(name string) *topic {
 // key go to the partition its hash selects, others round-robin. Every message
 // is validated first: bad input publishes nothing.
 func (b *Bus) Publish(ctx context.Context, msgs ...events.Message) error {
-	if b.isClosed() {
+	if b.gate.Closed() {
 		return events.ErrClosed
 	}
 	for i := range msgs {
@@ -305,27 +279,11 @@ func (b *Bus) Lag(ctx context.Context, group string, topics ...string) (map[stri
 // member stops, drains and commits before any starts on its new partitions,
 // so a partition is never handled by two members at once.
 func (b *Bus) Subscribe(ctx context.Context, sub events.Subscription, h events.Handler) error {
-	sub = sub.WithDefaults()
-	if err := sub.Validate(); err != nil {
+	sub, runCtx, done, err := b.gate.Subscribe(ctx, sub, h)
+	if err != nil {
 		return err
 	}
-	if h == nil {
-		return fmt.Errorf("%w: nil handler", events.ErrInvalid)
-	}
-	if !b.enter() {
-		return events.ErrClosed
-	}
-	defer b.subs.Done()
-
-	runCtx, cancel := context.WithCancelCause(ctx) // a cause set on ctx (ErrAbort) shows through
-	defer cancel(nil)
-	go func() {
-		select {
-		case <-b.closed:
-			cancel(events.ErrClosed)
-		case <-runCtx.Done():
-		}
-	}()
+	defer done()
 
 	for _, name := range sub.Topics {
 		b.topic(name)

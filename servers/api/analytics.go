@@ -19,6 +19,7 @@ import (
 	"github.com/vidlib/vidlib/analytics"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 // Defaults of AnalyticsOptions.
@@ -236,7 +237,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		if err := s.publishBatch(r.Context(), v.UserID, accepted); err != nil {
 			// Nothing is acknowledged: the client retries the batch, and the
 			// event ids make that safe.
-			s.log.Error("analytics publish failed", zap.Int("events", len(accepted)), zap.String("request_id", requestIDFrom(r.Context())), zap.Error(err))
+			s.log.Error("analytics publish failed", zap.Int("events", len(accepted)), zap.String("request_id", ops.RequestIDFrom(r)), zap.Error(err))
 			w.Header().Set("Retry-After", "1")
 			writeError(w, r, http.StatusServiceUnavailable, "unavailable", "events not stored; retry the batch")
 			return

@@ -17,6 +17,7 @@ import (
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/library/librarytest"
 	"github.com/vidlib/vidlib/servers/api"
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 func TestEndpoints(t *testing.T) {
@@ -28,7 +29,7 @@ func TestEndpoints(t *testing.T) {
 	h := r.json(t)
 	require.Equal(t, []string{librarytest.Sales, librarytest.Public}, ids(h["folders"]))
 	require.NotEmpty(t, r.header.Get("ETag"))
-	require.NotEmpty(t, r.header.Get(api.RequestIDHeader))
+	require.NotEmpty(t, r.header.Get(ops.HeaderRequestID))
 	require.Equal(t, "application/json", r.header.Get("Content-Type"))
 
 	r = e.get(t, "/folders/"+librarytest.Deals, &uAlice)
@@ -171,12 +172,12 @@ func TestErrors(t *testing.T) {
 	res.Body.Close()
 
 	// Request ids: a sane one is echoed, in the error too.
-	r = e.get(t, "/videos/1101", &uCarol, api.RequestIDHeader, "req-123")
-	require.Equal(t, "req-123", r.header.Get(api.RequestIDHeader))
+	r = e.get(t, "/videos/1101", &uCarol, ops.HeaderRequestID, "req-123")
+	require.Equal(t, "req-123", r.header.Get(ops.HeaderRequestID))
 	require.Equal(t, "req-123", r.json(t)["error"].(map[string]any)["details"].(map[string]any)["request_id"])
-	r = e.get(t, "/videos/1101", &uCarol, api.RequestIDHeader, "bad id!")
-	require.NotEqual(t, "bad id!", r.header.Get(api.RequestIDHeader))
-	require.Len(t, r.header.Get(api.RequestIDHeader), 24)
+	r = e.get(t, "/videos/1101", &uCarol, ops.HeaderRequestID, "bad id!")
+	require.NotEqual(t, "bad id!", r.header.Get(ops.HeaderRequestID))
+	require.Len(t, r.header.Get(ops.HeaderRequestID), 36, "a new UUIDv7")
 }
 
 func TestNotReady(t *testing.T) {

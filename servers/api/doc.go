@@ -87,9 +87,11 @@
 // the feeds it served in process and reads a user's feed again when it is
 // announced.
 //
-// New builds a Server without I/O; Handler serves it in-process; Start or
-// Serve listen and Shutdown stops gracefully. Module (fx) does the same in an
-// application's lifecycle; LibraryModule provides and runs the
+// New builds a Server without I/O; Handler serves it. The listener is an
+// ops.HTTPServer, the one every vidlib server uses (its timeouts, header
+// limit, request ids, access log, metrics and tracing): Module (fx) runs one
+// on Options.Addr, and servers/compose runs the deployed one on the --api-addr
+// with the --http-* limits. LibraryModule provides and runs the
 // library.Service. RedisVersions, RedisFeedChanges and RedisCache adapt
 // store/redisstore to the library's Versions, FeedChanges and Cache
 // interfaces.

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 // ErrInvalid: bad configuration given to New.
@@ -51,7 +52,7 @@ func writeErrorDetails(w http.ResponseWriter, r *http.Request, status int, code,
 	h.Del("Content-Encoding")
 	w.WriteHeader(status)
 	b := errorBody{Error: errorDetail{Code: code, Message: msg, Details: details}}
-	if id := requestIDFrom(r.Context()); id != "" {
+	if id := ops.RequestIDFrom(r); id != "" {
 		if b.Error.Details == nil {
 			b.Error.Details = map[string]string{}
 		}
@@ -78,10 +79,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, r, http.StatusServiceUnavailable, "not_ready", "the library is loading; try again")
 	case errors.Is(err, library.ErrUnavailable):
 		w.Header().Set("Retry-After", "1")
-		s.log.Error("request failed", zap.String("path", r.URL.Path), zap.String("request_id", requestIDFrom(r.Context())), zap.Error(err))
+		s.log.Error("request failed", zap.String("path", r.URL.Path), zap.String("request_id", ops.RequestIDFrom(r)), zap.Error(err))
 		writeError(w, r, http.StatusServiceUnavailable, "unavailable", "temporarily unavailable; try again")
 	default:
-		s.log.Error("request failed", zap.String("path", r.URL.Path), zap.String("request_id", requestIDFrom(r.Context())), zap.Error(err))
+		s.log.Error("request failed", zap.String("path", r.URL.Path), zap.String("request_id", ops.RequestIDFrom(r)), zap.Error(err))
 		writeError(w, r, http.StatusInternalServerError, "internal", "internal error")
 	}
 }

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"math"
 	"net"
 	"net/http"
@@ -16,45 +14,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/ops"
 )
-
-type requestIDKey struct{}
-
-// RequestIDHeader carries the request id in both directions.
-const RequestIDHeader = "X-Request-Id"
-
-func requestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
-// requestID takes a sane incoming X-Request-Id or makes one, echoes it and
-// puts it in the context.
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(RequestIDHeader)
-		if !saneID(id) {
-			var b [12]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
-		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-	})
-}
-
-func saneID(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' && c != '_' && c != '.' {
-			return false
-		}
-	}
-	return true
-}
 
 // recoverer turns a panic into a logged 500 with the JSON error shape.
 func (s *Server) recoverer(next http.Handler) http.Handler {
@@ -64,7 +25,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", zap.Any("panic", v), zap.String("path", r.URL.Path), zap.String("request_id", requestIDFrom(r.Context())))
+				s.log.Error("panic", zap.Any("panic", v), zap.String("path", r.URL.Path), zap.String("request_id", ops.RequestIDFrom(r)))
 				writeError(w, r, http.StatusInternalServerError, "internal", "internal error")
 			}
 		}()

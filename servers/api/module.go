@@ -1,8 +1,6 @@
 package api
 
 import (
-	"context"
-
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
@@ -10,13 +8,20 @@ import (
 	"github.com/vidlib/vidlib/servers/ops"
 )
 
-// Module provides the API *Server and runs it: it listens in OnStart and
-// shuts down gracefully in OnStop. It needs a *library.Service and an
-// Authenticator; *Options and *zap.Logger are optional.
+// Module provides the API *Server and its *Listener, an ops.HTTPServer on
+// Options.Addr: it listens in OnStart and drains in-flight requests in
+// OnStop, within the application's stop timeout. It needs a
+// *library.Service and an Authenticator; *Options, *ops.HTTPServerOptions
+// (timeouts, limits, metrics, tracing, access log) and *zap.Logger are
+// optional. vidlib's own servers are composed by servers/compose, with the
+// same listener.
 var Module = fx.Module("api",
 	fx.Provide(newServer),
-	fx.Invoke(func(*Server) {}),
+	fx.Invoke(func(*Listener) {}),
 )
+
+// Listener is the API's listener in Module.
+type Listener struct{ *ops.HTTPServer }
 
 // LibraryModule provides a *library.Service over a library.Store and keeps
 // it current (Service.Run) between OnStart and OnStop. *library.Options and
@@ -28,14 +33,15 @@ var LibraryModule = fx.Module("library",
 
 type serverParams struct {
 	fx.In
-	LC     fx.Lifecycle
-	Lib    *library.Service
-	Authn  Authenticator
-	Opts   *Options    `optional:"true"`
-	Logger *zap.Logger `optional:"true"`
+	LC       fx.Lifecycle
+	Lib      *library.Service
+	Authn    Authenticator
+	Opts     *Options               `optional:"true"`
+	HTTPOpts *ops.HTTPServerOptions `optional:"true"`
+	Logger   *zap.Logger            `optional:"true"`
 }
 
-func newServer(p serverParams) (*Server, error) {
+func newServer(p serverParams) (*Server, *Listener, error) {
 	var o Options
 	if p.Opts != nil {
 		o = *p.Opts
@@ -45,17 +51,18 @@ func newServer(p serverParams) (*Server, error) {
 	}
 	s, err := New(p.Lib, p.Authn, &o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p.LC.Append(fx.Hook{
-		OnStart: s.Start,
-		OnStop: func(ctx context.Context) error {
-			ctx, cancel := context.WithTimeout(ctx, s.opts.ShutdownTimeout)
-			defer cancel()
-			return s.Shutdown(ctx)
-		},
-	})
-	return s, nil
+	var ho ops.HTTPServerOptions
+	if p.HTTPOpts != nil {
+		ho = *p.HTTPOpts
+	}
+	if ho.Logger == nil {
+		ho.Logger = p.Logger
+	}
+	l := &Listener{ops.NewHTTPServer("api", s.opts.Addr, s.Handler(), &ho)}
+	ops.RegisterHTTPServer(p.LC, l.HTTPServer)
+	return s, l, nil
 }
 
 type libraryParams struct {

@@ -34,7 +34,7 @@ func TestModuleLifecycle(t *testing.T) {
 	st := memstore.New()
 	require.NoError(t, librarytest.Seed(ctx, st))
 	is, as := newAuth(t, st)
-	var srv *api.Server
+	var srv *api.Listener
 	var lib *library.Service
 	app := fxtest.New(t,
 		api.LibraryModule, api.Module,

@@ -9,25 +9,22 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultAddr              = ":8080"
-	DefaultRateLimit         = 20 // requests per second per user
-	DefaultRateBurst         = 60
-	DefaultMaxLimitedUsers   = 100_000
-	DefaultHandlerTimeout    = 5 * time.Second
-	DefaultReadHeaderTimeout = 5 * time.Second
-	DefaultReadTimeout       = 10 * time.Second
-	DefaultWriteTimeout      = 15 * time.Second
-	DefaultIdleTimeout       = 2 * time.Minute
-	DefaultMaxHeaderBytes    = 16 << 10
-	DefaultMaxBodyBytes      = 64 << 10
-	DefaultMaxURLBytes       = 4 << 10
-	DefaultGzipMinBytes      = 1 << 10
-	DefaultShutdownTimeout   = 10 * time.Second
+	DefaultAddr            = ":8080"
+	DefaultRateLimit       = 20 // requests per second per user
+	DefaultRateBurst       = 60
+	DefaultMaxLimitedUsers = 100_000
+	DefaultHandlerTimeout  = 5 * time.Second
+	DefaultMaxBodyBytes    = 64 << 10
+	DefaultMaxURLBytes     = 4 << 10
+	DefaultGzipMinBytes    = 1 << 10
 )
 
-// Options tune a Server. The zero value (and nil) is valid.
+// Options tune a Server. The zero value (and nil) is valid. The
+// connection's limits (header and body read timeouts, write timeout, header
+// size) belong to the listener, ops.HTTPServer, which every server shares:
+// see ops.HTTPServerOptions and the --http-* settings.
 type Options struct {
-	// Addr is where Start listens (default DefaultAddr; "127.0.0.1:0" picks a port).
+	// Addr is where Module listens (default DefaultAddr; "127.0.0.1:0" picks a port).
 	Addr string
 	// RateLimit is each user's sustained request rate per second (default
 	// DefaultRateLimit; negative: no limit), RateBurst the burst (default
@@ -45,12 +42,6 @@ type Options struct {
 	TrustForwardedFor bool
 	// HandlerTimeout bounds each request's context (default DefaultHandlerTimeout).
 	HandlerTimeout time.Duration
-	// http.Server timeouts and limits (defaults above).
-	ReadHeaderTimeout time.Duration
-	ReadTimeout       time.Duration
-	WriteTimeout      time.Duration
-	IdleTimeout       time.Duration
-	MaxHeaderBytes    int
 	// MaxBodyBytes refuses larger request bodies with 413 (default DefaultMaxBodyBytes);
 	// MaxURLBytes longer request URIs with 414 (default DefaultMaxURLBytes).
 	MaxBodyBytes int64
@@ -58,9 +49,6 @@ type Options struct {
 	// GzipMinBytes is the smallest body sent gzip-encoded to a client that
 	// accepts it (default DefaultGzipMinBytes; negative: never).
 	GzipMinBytes int
-	// ShutdownTimeout bounds a graceful shutdown started by the fx module
-	// (default DefaultShutdownTimeout).
-	ShutdownTimeout time.Duration
 	// Analytics switches on playback sessions and analytics ingest (zero:
 	// off).
 	Analytics AnalyticsOptions
@@ -90,14 +78,6 @@ func (o *Options) withDefaults() (Options, error) {
 		r.MaxLimitedUsers = DefaultMaxLimitedUsers
 	}
 	def(&r.HandlerTimeout, DefaultHandlerTimeout)
-	def(&r.ReadHeaderTimeout, DefaultReadHeaderTimeout)
-	def(&r.ReadTimeout, DefaultReadTimeout)
-	def(&r.WriteTimeout, DefaultWriteTimeout)
-	def(&r.IdleTimeout, DefaultIdleTimeout)
-	def(&r.ShutdownTimeout, DefaultShutdownTimeout)
-	if r.MaxHeaderBytes == 0 {
-		r.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
 	if r.MaxBodyBytes == 0 {
 		r.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -107,7 +87,7 @@ func (o *Options) withDefaults() (Options, error) {
 	if r.GzipMinBytes == 0 {
 		r.GzipMinBytes = DefaultGzipMinBytes
 	}
-	if r.RateBurst < 0 || r.HandlerTimeout < 0 || r.MaxBodyBytes < 0 || r.MaxURLBytes < 0 || r.MaxHeaderBytes < 0 {
+	if r.RateBurst < 0 || r.HandlerTimeout < 0 || r.MaxBodyBytes < 0 || r.MaxURLBytes < 0 {
 		return r, fmt.Errorf("%w: negative limit", ErrInvalid)
 	}
 	if err := r.Analytics.withDefaults(); err != nil {

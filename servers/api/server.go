@@ -2,12 +2,9 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/library"
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 // Authenticator authenticates every request of the protected routes and puts
@@ -37,14 +35,10 @@ type Server struct {
 	eventLimiter *userLimiter
 	router       chi.Router
 	handler      http.Handler
-
-	mu   sync.Mutex
-	srv  *http.Server
-	addr string
 }
 
 // New builds the API. lib and authn are required. It does no I/O; Handler
-// serves it, Start/Serve listen.
+// serves it (an ops.HTTPServer listens: Module, or servers/compose).
 func New(lib *library.Service, authn Authenticator, opts *Options) (*Server, error) {
 	if lib == nil || authn == nil {
 		return nil, fmt.Errorf("%w: library and authenticator are required", ErrInvalid)
@@ -73,7 +67,9 @@ func (s *Server) Routes() chi.Routes { return s.router }
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(requestID, s.recoverer, s.limits, middleware.GetHead) // HEAD wherever GET is served
+	// The request id: an ops.HTTPServer's, or a new one when the handler is
+	// served some other way. HEAD wherever GET is served.
+	r.Use(ops.RequestID(s.log), s.recoverer, s.limits, middleware.GetHead)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, "not_found", "no such route")
 	})
@@ -281,85 +277,4 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeBody(w, r, b, cachePrivate)
-}
-
-// Start listens on Options.Addr and serves in the background; Addr says
-// where as soon as Start returns. Serve errors other than a shutdown are
-// logged. Starting a server that is already serving is ErrInvalid.
-func (s *Server) Start(ctx context.Context) error {
-	var lc net.ListenConfig
-	l, err := lc.Listen(ctx, "tcp", s.opts.Addr)
-	if err != nil {
-		return fmt.Errorf("api: listen %s: %w", s.opts.Addr, err)
-	}
-	srv, err := s.install(l)
-	if err != nil {
-		_ = l.Close()
-		return err
-	}
-	go func() {
-		if err := serve(srv, l); err != nil {
-			s.log.Error("serve failed", zap.Error(err))
-		}
-	}()
-	return nil
-}
-
-// Serve serves on l until Shutdown; it returns nil after a shutdown.
-func (s *Server) Serve(l net.Listener) error {
-	srv, err := s.install(l)
-	if err != nil {
-		return err
-	}
-	return serve(srv, l)
-}
-
-// install records the http.Server and the listener's address before anything
-// is served, so that Addr and Shutdown see them at once.
-func (s *Server) install(l net.Listener) (*http.Server, error) {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
-		ReadTimeout:       s.opts.ReadTimeout,
-		WriteTimeout:      s.opts.WriteTimeout,
-		IdleTimeout:       s.opts.IdleTimeout,
-		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
-		ErrorLog:          zap.NewStdLog(s.log),
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		return nil, fmt.Errorf("%w: already serving", ErrInvalid)
-	}
-	s.srv, s.addr = srv, l.Addr().String()
-	return srv, nil
-}
-
-func serve(srv *http.Server, l net.Listener) error {
-	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("api: serve: %w", err)
-	}
-	return nil
-}
-
-// Addr is the address the server listens on ("" before Start/Serve).
-func (s *Server) Addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.addr
-}
-
-// Shutdown stops accepting connections and waits for in-flight requests
-// until ctx is done.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	srv := s.srv
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	if err := srv.Shutdown(ctx); err != nil {
-		return fmt.Errorf("api: shutdown: %w", err)
-	}
-	return nil
 }

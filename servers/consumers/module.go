@@ -10,6 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/events"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Config gathers the options of the consumers. The zero value is valid.
@@ -174,12 +176,8 @@ func (r *Runner) keep(ctx context.Context, l loop) {
 			return
 		}
 		r.log.Error("consumer failed; restarting", zap.String("consumer", l.name), zap.Duration("pause", pause), zap.Error(err))
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if clock.Sleep(ctx, pause) != nil {
 			return
-		case <-t.C:
 		}
 		pause = min(2*pause, 30*time.Second)
 	}

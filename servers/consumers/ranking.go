@@ -16,6 +16,8 @@ import (
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/rank"
 	"github.com/vidlib/vidlib/tree"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // GroupRanking is the consumer group of the ranking pipeline.
@@ -220,12 +222,8 @@ func (k *Ranking) Run(ctx context.Context, sub events.Subscriber) error {
 		case err := <-errc:
 			return err
 		case <-k.kick:
-			t := time.NewTimer(k.opts.Debounce)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if clock.Sleep(ctx, k.opts.Debounce) != nil {
 				continue
-			case <-t.C:
 			}
 			if err := k.Dirty(ctx); err != nil && ctx.Err() == nil {
 				k.log.Warn("incremental recompute failed", zap.Error(err))

@@ -1,22 +1,22 @@
 // Package ops holds what every vidlib server needs to be operated: the zap
 // logger, Prometheus metrics, OpenTelemetry tracing, health and readiness,
 // request ids, access logs and the lifecycle of an HTTP listener. Each piece
-// has a plain constructor; module.go wraps them in fx modules for cmd/vidlib.
+// has a plain constructor; module.go wraps them in fx modules for servers/compose.
 //
 // # Logs
 //
 // NewLogger builds a zap logger: JSON for production, a coloured console for
 // the demo. RequestID accepts a sane X-Request-Id or makes one (a UUIDv7),
 // echoes it in the response and puts it, with the trace and span ids, on a
-// request-scoped logger that handlers read with Logger(ctx). AccessLog writes
-// one line per request: method, route pattern, path, status, bytes, duration,
-// request id and trace id.
+// request-scoped logger that handlers read with Logger(ctx). The access log
+// has one line per request: method, route pattern, path, status, bytes,
+// duration, request id and trace id (AccessLog, or an HTTPServer's own).
 //
 // # Metrics
 //
 // NewRegistry returns a non-global registry with the Go and process
 // collectors. NewMetrics registers vidlib's metrics on it, all named
-// vidlib_*. What cmd/vidlib feeds, and from where:
+// vidlib_*. What servers/compose feeds, and from where:
 //
 //   - HTTP RED metrics per chi route pattern (Metrics.Middleware): the api
 //     and sync servers.
@@ -78,6 +78,19 @@
 // Every server has read-header, read and write timeouts and a header limit
 // (HTTPServerOptions, WithLimits from the --http-* settings), answers the
 // ServeMux's 404 and 405 as JSON (JSONErrors) and serves HEAD where GET is.
+//
+// Every HTTPServer puts the same middleware around its handler, outermost
+// first: a server span (with Tracing), the request id and request-scoped
+// logger, then the access log and the RED metrics (with Metrics) in one
+// response-writer wrapper. The access log is on by default and sampled: in
+// each second the first DefaultAccessLogFirst 1xx–4xx entries are written,
+// then one in DefaultAccessLogThereafter; every 5xx is written; health probes
+// and scrapes are skipped (SkipProbes). Sampled, because at thousands of
+// requests a second an unsampled log costs a write per request on the hot
+// path and gigabytes a day, while the metrics already count every request
+// exactly and the audit log keeps the records that must not be lost; under
+// normal traffic (below 100 requests a second per server) nothing is
+// dropped. AccessLogOptions change it; NoAccessLog turns it off.
 //
 // # Concurrency
 //

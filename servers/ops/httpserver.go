@@ -40,11 +40,27 @@ type HTTPServerOptions struct {
 	// OnError is called if serving fails after Start (not on a normal
 	// shutdown), e.g. to stop the application.
 	OnError func(error)
+
+	// Tracing, when set, starts a server span per request
+	// (Tracing.HTTPHandler, named after the server).
+	Tracing *Tracing
+	// Metrics, when set, records every request's RED metrics labelled
+	// with the server's name (as Metrics.Middleware does).
+	Metrics *Metrics
+	// AccessLog tunes the access log written to Logger (nil: probes
+	// skipped, SampleFirst DefaultAccessLogFirst and SampleThereafter
+	// DefaultAccessLogThereafter); NoAccessLog turns it off.
+	AccessLog   *AccessLogOptions
+	NoAccessLog bool
 }
 
 // HTTPServer is the lifecycle of one HTTP listener: Start listens (so a bad
 // or busy address fails start-up) and serves in a goroutine; Stop shuts down
-// gracefully within its context's deadline.
+// gracefully within its context's deadline. It is every vidlib server's
+// listener (api, sync, admin, metrics), and it puts the same middleware
+// around each handler, outermost first: the tracing span (Tracing), the
+// request id and request-scoped logger (RequestID), the access log and RED
+// metrics (one wrapper), and JSON errors for what the handler left plain.
 type HTTPServer struct {
 	name string
 	addr string
@@ -81,19 +97,38 @@ func NewHTTPServer(name, addr string, h http.Handler, opts *HTTPServerOptions) *
 	if log == nil {
 		log = zap.NewNop()
 	}
-	log = log.Named("http").With(zap.String("server", name))
+	hlog := log.Named("http").With(zap.String("server", name))
 	return &HTTPServer{
-		name: name, addr: addr, opts: o, log: log,
+		name: name, addr: addr, opts: o, log: hlog,
 		srv: &http.Server{
-			Handler:           JSONErrors(h),
+			Handler:           serverHandler(name, h, log, &o),
 			ReadHeaderTimeout: o.ReadHeaderTimeout,
 			ReadTimeout:       o.ReadTimeout,
 			WriteTimeout:      o.WriteTimeout,
 			IdleTimeout:       o.IdleTimeout,
 			MaxHeaderBytes:    o.MaxHeaderBytes,
-			ErrorLog:          zap.NewStdLog(log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+			ErrorLog:          zap.NewStdLog(hlog.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
 		},
 	}
+}
+
+// serverHandler is h inside the middleware every server shares (see
+// HTTPServer).
+func serverHandler(name string, h http.Handler, log *zap.Logger, o *HTTPServerOptions) http.Handler {
+	var alog *accessLog
+	if !o.NoAccessLog {
+		ao := o.AccessLog
+		if ao == nil {
+			ao = &AccessLogOptions{Skip: SkipProbes, SampleFirst: DefaultAccessLogFirst, SampleThereafter: DefaultAccessLogThereafter}
+		}
+		alog = newAccessLog(log, ao)
+	}
+	h = observe(o.Metrics, name, alog)(JSONErrors(h))
+	h = RequestID(log)(h)
+	if o.Tracing != nil {
+		h = o.Tracing.HTTPHandler(h, name)
+	}
+	return h
 }
 
 // Start listens on the address and serves in a goroutine. It fails if the

@@ -1,17 +1,20 @@
 package ops
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo"
 )
 
@@ -262,24 +265,14 @@ func (m *Metrics) WatchVimeo(name string, c *vimeo.Client) error {
 // no route matched are "unmatched"), the method and the status code. Put it
 // on the root chi router (r.Use) or around it.
 func (m *Metrics) Middleware(server string) func(http.Handler) http.Handler {
-	inflight := m.HTTPInFlight.WithLabelValues(server)
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r = withRouteContext(r)
-			inflight.Inc()
-			defer inflight.Dec()
-			start := time.Now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			next.ServeHTTP(ww, r)
-			status := ww.Status()
-			if status == 0 {
-				status = http.StatusOK
-			}
-			route, method := routePattern(r), normMethod(r.Method)
-			m.HTTPRequests.WithLabelValues(server, method, route, strconv.Itoa(status)).Inc()
-			m.HTTPDuration.WithLabelValues(server, method, route).Observe(time.Since(start).Seconds())
-		})
-	}
+	return observe(m, server, nil)
+}
+
+// recordHTTP counts one finished request of server and its duration.
+func (m *Metrics) recordHTTP(server string, r *http.Request, status int, d time.Duration) {
+	route, method := routePattern(r), normMethod(r.Method)
+	m.HTTPRequests.WithLabelValues(server, method, route, strconv.Itoa(status)).Inc()
+	m.HTTPDuration.WithLabelValues(server, method, route).Observe(d.Seconds())
 }
 
 // normMethod bounds the method label to the standard methods.
@@ -363,4 +356,35 @@ func (v *vimeoCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(v.remaining, prometheus.GaugeValue, remaining)
+}
+
+// ObserveSync records a finished sync run of kind ("reconcile", "poll",
+// "webhook"): SyncFinished with result "ok", "error", or "stopped" when its
+// context was cancelled, and one vidlib_sync_changes_total count per applied
+// change, labelled with the change's last word (created, moved, …). It fits
+// syncworker.AnnounceOptions.Observe.
+func (m *Metrics) ObserveSync(kind string, start time.Time, rep *tree.Report, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+		if errors.Is(err, context.Canceled) {
+			result = "stopped"
+		}
+	}
+	m.SyncFinished(kind, result, start, m.now())
+	if rep == nil {
+		return
+	}
+	for _, c := range rep.Applied {
+		m.SyncChanges.WithLabelValues(changeLabel(c.Kind)).Inc()
+	}
+}
+
+// changeLabel is the last word of a change kind ("tree.folder.moved" → "moved").
+func changeLabel(k tree.ChangeKind) string {
+	s := string(k)
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
 }

@@ -52,15 +52,3 @@ func jitter(d time.Duration, j float64) time.Duration {
 	f := 1 + j*(2*rand.Float64()-1) //nolint:gosec // scheduling jitter, not security
 	return time.Duration(float64(d) * f)
 }
-
-// sleep waits d or until ctx ends; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

@@ -11,6 +11,8 @@ import (
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Config gathers the options of every part the module builds. The zero value
@@ -38,9 +40,11 @@ type Params struct {
 
 	// Mirror is a *tree.Mirror, or a wrapper of one. When it is also a
 	// CommandMirror the admin's commands are consumed (Commands).
-	Mirror     Mirror
-	Store      Store // *pgstore.Store or *memstore.Store
-	Verifier   *vimeo.WebhookVerifier
+	Mirror Mirror
+	Store  Store // *pgstore.Store or *memstore.Store
+	// Verifier checks webhook signatures; nil (no secret configured): the
+	// Intake refuses every delivery and the caller leaves it unmounted.
+	Verifier   *vimeo.WebhookVerifier `optional:"true"`
 	Publisher  events.Publisher
 	Subscriber events.Subscriber
 	Config     Config      `optional:"true"`
@@ -156,7 +160,7 @@ func Provide(p Params) (Result, error) {
 		}
 		intake, store, ro := r.Intake, p.Store, c.Redrive
 		parts.Extra = append(parts.Extra, Loop{Name: "webhook_redrive", Run: func(ctx context.Context) error {
-			for sleep(ctx, jitter(every, DefaultJitter)) {
+			for clock.Sleep(ctx, jitter(every, DefaultJitter)) == nil {
 				if _, err := intake.Redrive(ctx, store, &ro); err != nil && ctx.Err() == nil {
 					log.Warn("webhook redrive failed", zap.Error(err))
 				}

@@ -9,6 +9,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/tree"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Defaults of the loops.
@@ -103,7 +105,7 @@ func (p *PollLoop) Run(ctx context.Context) error {
 			p.log.Info("poll asks for a reconciliation")
 			p.opts.NeedsReconcile()
 		}
-		if !sleep(ctx, jitter(p.opts.Interval, p.opts.Jitter)) {
+		if clock.Sleep(ctx, jitter(p.opts.Interval, p.opts.Jitter)) != nil {
 			return nil
 		}
 	}

@@ -71,9 +71,12 @@ type Intake struct {
 
 // NewIntake returns the webhook handler: v verifies, store keeps
 // provider_events and the audit outbox, pub publishes to vimeo.webhooks.raw.
+// A nil v means no webhook secret is configured: every delivery is refused
+// with 401 (a server then leaves the route unmounted), while Redrive still
+// publishes the deliveries stored earlier.
 func NewIntake(v *vimeo.WebhookVerifier, store IntakeStore, pub events.Publisher, opts *IntakeOptions) (*Intake, error) {
-	if v == nil || store == nil || pub == nil {
-		return nil, fmt.Errorf("%w: intake needs a verifier, a store and a publisher", ErrInvalid)
+	if store == nil || pub == nil {
+		return nil, fmt.Errorf("%w: intake needs a store and a publisher", ErrInvalid)
 	}
 	var o IntakeOptions
 	if opts != nil {
@@ -150,6 +153,10 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if int64(len(body)) > in.opts.MaxBody {
 		in.reject(ctx, w, r, http.StatusRequestEntityTooLarge, CodeTooLarge,
 			fmt.Sprintf("the body is larger than %d bytes", in.opts.MaxBody), nil)
+		return
+	}
+	if in.v == nil {
+		in.reject(ctx, w, r, http.StatusUnauthorized, CodeBadSignature, "no webhook secret is configured", nil)
 		return
 	}
 	ev, err := in.v.Verify(r.Header, body)

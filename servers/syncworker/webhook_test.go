@@ -18,6 +18,7 @@ import (
 	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/servers/syncworker"
+	"github.com/vidlib/vidlib/store/memstore"
 	"github.com/vidlib/vidlib/vimeo"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )
@@ -256,6 +257,24 @@ func TestIntakeWebhookWithoutVideo(t *testing.T) {
 func TestNewIntakeValidates(t *testing.T) {
 	_, err := syncworker.NewIntake(nil, nil, nil, nil)
 	require.ErrorIs(t, err, syncworker.ErrInvalid)
+}
+
+// TestIntakeWithoutASecretRefusesEverything: without a verifier (no webhook
+// secret configured) even a delivery signed with some secret gets 401 and
+// nothing is stored or published.
+func TestIntakeWithoutASecretRefusesEverything(t *testing.T) {
+	s := memstore.New()
+	pub := &recorder{}
+	in, err := syncworker.NewIntake(nil, s, pub, nil)
+	require.NoError(t, err)
+	body := webhookBody("video-updated", "1", now)
+	rec := post(t, in, body, vimeo.Sign(secret, body, vimeo.EncodingHex))
+	require.Equal(t, http.StatusUnauthorized, rec.Code)
+	require.Contains(t, rec.Body.String(), syncworker.CodeBadSignature)
+	require.Empty(t, pub.on(events.TopicVimeoWebhooksRaw))
+	pes, err := s.ListProviderEvents(context.Background(), events.ProviderEventFilter{})
+	require.NoError(t, err)
+	require.Empty(t, pes)
 }
 
 func TestRedrivePublishesStoredButUnpublishedWebhooks(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/events"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Loop is one long-running part of the worker: it runs until its context
@@ -128,7 +130,7 @@ func (w *Worker) keep(ctx context.Context, l Loop) {
 			err = errors.New("returned before the worker stopped")
 		}
 		w.log.Error("loop failed; restarting", zap.String("loop", l.Name), zap.Duration("pause", pause), zap.Error(err))
-		if !sleep(ctx, pause) {
+		if clock.Sleep(ctx, pause) != nil {
 			return
 		}
 		pause = min(2*pause, 30*time.Second)

@@ -135,18 +135,11 @@ func (s *Store) SearchDeadLetters(ctx context.Context, q events.DeadLetterQuery)
 	e := &s.ev
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := []events.DeadLetter{}
-	for id := e.nextDead; id > 0 && len(out) < q.Limit; id-- {
-		x := e.dead[id]
-		if x == nil || (q.Before > 0 && id >= q.Before) || (q.Status != "" && x.Status != q.Status) ||
-			(q.Topic != "" && x.Topic != q.Topic) || (q.EventID != "" && x.EventID != q.EventID) ||
-			!inRange(x.LastFailedAt, q.From, q.To) ||
-			!events.MatchWords(words, x.EventID, x.Key, x.Error, x.Note) {
-			continue
-		}
-		out = append(out, cloneDead(x))
-	}
-	return out, nil
+	return newestFirst(e.dead, e.nextDead, q.Before, q.Limit, func(x *events.DeadLetter) bool {
+		return (q.Status == "" || x.Status == q.Status) && (q.Topic == "" || x.Topic == q.Topic) &&
+			(q.EventID == "" || x.EventID == q.EventID) && inRange(x.LastFailedAt, q.From, q.To) &&
+			events.MatchWords(words, x.EventID, x.Key, x.Error, x.Note)
+	}, cloneDead), nil
 }
 
 // SearchProviderEvents implements events.DeadLetterSearcher.
@@ -162,18 +155,11 @@ func (s *Store) SearchProviderEvents(ctx context.Context, q events.ProviderEvent
 	e := &s.ev
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := []events.ProviderEvent{}
-	for id := e.nextProv; id > 0 && len(out) < q.Limit; id-- {
-		p := e.prov[id]
-		if p == nil || (q.Before > 0 && id >= q.Before) || (q.Status != "" && p.Status != q.Status) ||
-			(q.Provider != "" && p.Provider != q.Provider) || (q.EventType != "" && p.EventType != q.EventType) ||
-			!inRange(p.ReceivedAt, q.From, q.To) ||
-			!events.MatchWords(words, p.ObjectID, p.EventKey, p.Error) {
-			continue
-		}
-		out = append(out, cloneProv(p))
-	}
-	return out, nil
+	return newestFirst(e.prov, e.nextProv, q.Before, q.Limit, func(p *events.ProviderEvent) bool {
+		return (q.Status == "" || p.Status == q.Status) && (q.Provider == "" || p.Provider == q.Provider) &&
+			(q.EventType == "" || p.EventType == q.EventType) && inRange(p.ReceivedAt, q.From, q.To) &&
+			events.MatchWords(words, p.ObjectID, p.EventKey, p.Error)
+	}, cloneProv), nil
 }
 
 // AddDeadLetterChange implements events.DeadLetterSearcher.

@@ -226,15 +226,9 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 	e := &s.ev
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := []events.DeadLetter{}
-	for id := e.nextDead; id > 0 && len(out) < f.Limit; id-- {
-		x := e.dead[id]
-		if x == nil || (f.Before > 0 && id >= f.Before) || (f.Status != "" && x.Status != f.Status) || (f.Topic != "" && x.Topic != f.Topic) || (f.EventID != "" && x.EventID != f.EventID) {
-			continue
-		}
-		out = append(out, cloneDead(x))
-	}
-	return out, nil
+	return newestFirst(e.dead, e.nextDead, f.Before, f.Limit, func(x *events.DeadLetter) bool {
+		return (f.Status == "" || x.Status == f.Status) && (f.Topic == "" || x.Topic == f.Topic) && (f.EventID == "" || x.EventID == f.EventID)
+	}, cloneDead), nil
 }
 
 // CountDeadLetters implements events.DeadLetterCounter.
@@ -269,6 +263,23 @@ func (e *eventsState) deadLetter(id int64) (*events.DeadLetter, error) {
 	return x, nil
 }
 
+// changeDeadLetter applies one of events.DeadLetter's state changes to the
+// letter under the lock; on an error nothing changes.
+func (e *eventsState) changeDeadLetter(id int64, f func(*events.DeadLetter) error) (events.DeadLetter, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	x, err := e.deadLetter(id)
+	if err != nil {
+		return events.DeadLetter{}, err
+	}
+	c := *x
+	if err := f(&c); err != nil {
+		return events.DeadLetter{}, err
+	}
+	*x = c
+	return cloneDead(x), nil
+}
+
 // GetDeadLetter implements events.DeadLetterStore.
 func (s *Store) GetDeadLetter(ctx context.Context, id int64) (events.DeadLetter, error) {
 	if err := ctx.Err(); err != nil {
@@ -288,19 +299,7 @@ func (s *Store) MarkDeadLetterReplayed(ctx context.Context, id int64) (events.De
 	if err := ctx.Err(); err != nil {
 		return events.DeadLetter{}, err
 	}
-	s.ev.mu.Lock()
-	defer s.ev.mu.Unlock()
-	x, err := s.ev.deadLetter(id)
-	if err != nil {
-		return events.DeadLetter{}, err
-	}
-	if x.Status == events.DeadLetterReplayed {
-		return events.DeadLetter{}, fmt.Errorf("%w: cannot replay dead letter %d: it is %s", events.ErrConflict, id, x.Status)
-	}
-	x.Status = events.DeadLetterReplayed
-	x.ReplayCount++
-	x.ReplayedAt = norm(time.Now())
-	return cloneDead(x), nil
+	return s.ev.changeDeadLetter(id, func(x *events.DeadLetter) error { return x.MarkReplayed(norm(time.Now())) })
 }
 
 // MarkDeadLetterIgnored implements events.DeadLetterStore.
@@ -308,23 +307,7 @@ func (s *Store) MarkDeadLetterIgnored(ctx context.Context, id int64, note string
 	if err := ctx.Err(); err != nil {
 		return events.DeadLetter{}, err
 	}
-	if err := events.ValidateNote(note); err != nil {
-		return events.DeadLetter{}, err
-	}
-	s.ev.mu.Lock()
-	defer s.ev.mu.Unlock()
-	x, err := s.ev.deadLetter(id)
-	if err != nil {
-		return events.DeadLetter{}, err
-	}
-	if x.Status != events.DeadLetterOpen {
-		return events.DeadLetter{}, fmt.Errorf("%w: cannot ignore dead letter %d: it is %s", events.ErrConflict, id, x.Status)
-	}
-	x.Status = events.DeadLetterIgnored
-	if note != "" {
-		x.Note = note
-	}
-	return cloneDead(x), nil
+	return s.ev.changeDeadLetter(id, func(x *events.DeadLetter) error { return x.MarkIgnored(note) })
 }
 
 // AnnotateDeadLetter implements events.DeadLetterStore.
@@ -332,17 +315,7 @@ func (s *Store) AnnotateDeadLetter(ctx context.Context, id int64, note string) (
 	if err := ctx.Err(); err != nil {
 		return events.DeadLetter{}, err
 	}
-	if err := events.ValidateNote(note); err != nil {
-		return events.DeadLetter{}, err
-	}
-	s.ev.mu.Lock()
-	defer s.ev.mu.Unlock()
-	x, err := s.ev.deadLetter(id)
-	if err != nil {
-		return events.DeadLetter{}, err
-	}
-	x.Note = note
-	return cloneDead(x), nil
+	return s.ev.changeDeadLetter(id, func(x *events.DeadLetter) error { return x.Annotate(note) })
 }
 
 // Provider events ---------------------------------------------------------------
@@ -409,15 +382,9 @@ func (s *Store) ListProviderEvents(ctx context.Context, f events.ProviderEventFi
 	e := &s.ev
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := []events.ProviderEvent{}
-	for id := e.nextProv; id > 0 && len(out) < f.Limit; id-- {
-		p := e.prov[id]
-		if p == nil || (f.Before > 0 && id >= f.Before) || (f.Status != "" && p.Status != f.Status) || (f.Provider != "" && p.Provider != f.Provider) {
-			continue
-		}
-		out = append(out, cloneProv(p))
-	}
-	return out, nil
+	return newestFirst(e.prov, e.nextProv, f.Before, f.Limit, func(p *events.ProviderEvent) bool {
+		return (f.Status == "" || p.Status == f.Status) && (f.Provider == "" || p.Provider == f.Provider)
+	}, cloneProv), nil
 }
 
 // MarkProviderEventProcessed implements events.ProviderEventStore.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,25 +19,6 @@ var (
 	_ events.DeadLetterSearcher = (*Store)(nil)
 	_ events.IdempotencyStore   = (*Store)(nil)
 )
-
-// where builds a WHERE clause with numbered arguments.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) add(cond string, v any) {
-	w.args = append(w.args, v)
-	w.conds = append(w.conds, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(w.args))))
-}
-
-func (w *where) sql(base, order string, limit int) (string, []any) {
-	if len(w.conds) > 0 {
-		base += " WHERE " + strings.Join(w.conds, " AND ")
-	}
-	w.args = append(w.args, limit)
-	return base + " ORDER BY " + order + " LIMIT $" + strconv.Itoa(len(w.args)), w.args
-}
 
 // likeText is a case-insensitive substring pattern with LIKE's wildcards escaped.
 func likeText(s string) string {

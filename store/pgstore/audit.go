@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -232,42 +230,32 @@ func (s *Store) SearchAudit(ctx context.Context, q audit.Query) (audit.Page, err
 	if err != nil {
 		return audit.Page{}, err
 	}
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
+	var w where
 	if q.ActorKind != "" {
-		add("actor_kind = ?", string(q.ActorKind))
+		w.add("actor_kind = $?", string(q.ActorKind))
 	}
 	if q.ActorID != "" {
-		add("actor = ?", q.ActorID)
+		w.add("actor = $?", q.ActorID)
 	}
 	if q.Action != "" {
-		add("action = ?", string(q.Action))
+		w.add("action = $?", string(q.Action))
 	}
 	if q.ObjectKind != "" {
-		add("object_kind = ?", q.ObjectKind)
+		w.add("object_kind = $?", q.ObjectKind)
 	}
 	if q.ObjectID != "" {
-		add("object_id = ?", q.ObjectID)
+		w.add("object_id = $?", q.ObjectID)
 	}
 	if !q.From.IsZero() {
-		add("occurred_at >= ?", q.From)
+		w.add("occurred_at >= $?", q.From)
 	}
 	if !q.To.IsZero() {
-		add("occurred_at < ?", q.To)
+		w.add("occurred_at < $?", q.To)
 	}
 	if q.Before > 0 {
-		add("seq < ?", q.Before)
+		w.add("seq < $?", q.Before)
 	}
-	sql := `SELECT ` + auditColumns + ` FROM audit_logs`
-	if len(where) > 0 {
-		sql += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	args = append(args, q.Limit)
-	sql += ` ORDER BY seq DESC LIMIT $` + strconv.Itoa(len(args))
+	sql, args := w.sql(`SELECT `+auditColumns+` FROM audit_logs`, "seq DESC", q.Limit)
 	rows, _ := s.pool.Query(ctx, sql, args...)
 	items, err := pgx.CollectRows(rows, scanAudit)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -221,30 +220,20 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 	if err != nil {
 		return nil, err
 	}
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	var w where
 	if f.Status != "" {
-		add("status = $%d", string(f.Status))
+		w.add("status = $?", string(f.Status))
 	}
 	if f.Topic != "" {
-		add("topic = $%d", f.Topic)
+		w.add("topic = $?", f.Topic)
 	}
 	if f.EventID != "" {
-		add("event_id = $%d", f.EventID)
+		w.add("event_id = $?", f.EventID)
 	}
 	if f.Before > 0 {
-		add("id < $%d", f.Before)
+		w.add("id < $?", f.Before)
 	}
-	sql := `SELECT ` + deadLetterCols + ` FROM dead_letters`
-	if len(where) > 0 {
-		sql += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	args = append(args, f.Limit)
-	sql += ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(args))
+	sql, args := w.sql(`SELECT `+deadLetterCols+` FROM dead_letters`, "id DESC", f.Limit)
 	rows, _ := s.pool.Query(ctx, sql, args...)
 	out, err := pgx.CollectRows(rows, scanDeadLetter)
 	if err != nil {
@@ -395,27 +384,17 @@ func (s *Store) ListProviderEvents(ctx context.Context, f events.ProviderEventFi
 	if err != nil {
 		return nil, err
 	}
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	var w where
 	if f.Provider != "" {
-		add("provider = $%d", f.Provider)
+		w.add("provider = $?", f.Provider)
 	}
 	if f.Status != "" {
-		add("status = $%d", string(f.Status))
+		w.add("status = $?", string(f.Status))
 	}
 	if f.Before > 0 {
-		add("id < $%d", f.Before)
+		w.add("id < $?", f.Before)
 	}
-	sql := `SELECT ` + providerEventCols + ` FROM provider_events`
-	if len(where) > 0 {
-		sql += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	args = append(args, f.Limit)
-	sql += ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(args))
+	sql, args := w.sql(`SELECT `+providerEventCols+` FROM provider_events`, "id DESC", f.Limit)
 	rows, _ := s.pool.Query(ctx, sql, args...)
 	out, err := pgx.CollectRows(rows, scanProviderEvent)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Clock is the fake's source of time: rate-limit windows, bans, latency and
@@ -16,25 +18,7 @@ type Clock interface {
 }
 
 // SystemClock returns the wall clock.
-func SystemClock() Clock { return systemClock{} }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func SystemClock() Clock { return clock.Wall{} }
 
 // ScaledClock runs Factor times faster than the wall clock from Start: a
 // 60-second rate-limit window lasts 60/Factor real seconds. Real durations such
@@ -62,7 +46,7 @@ func (c *ScaledClock) Now() time.Time {
 
 // Sleep sleeps d of scaled time (d/factor of real time).
 func (c *ScaledClock) Sleep(ctx context.Context, d time.Duration) error {
-	return systemClock{}.Sleep(ctx, time.Duration(float64(d)/c.factor))
+	return clock.Sleep(ctx, time.Duration(float64(d)/c.factor))
 }
 
 // Factor returns the speed-up.

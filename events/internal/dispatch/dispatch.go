@@ -10,6 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/events"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Config configures a Dispatcher.
@@ -186,12 +188,8 @@ func (d *Dispatcher) handle(j *job) bool {
 		d.log.Warn("handler failed; the message will be delivered again",
 			zap.String("topic", j.m.Topic), zap.Int("partition", j.m.Partition), zap.Int64("offset", j.m.Offset),
 			zap.Int("delivery", j.m.Delivery), zap.Duration("delay", delay), zap.Error(err))
-		t := time.NewTimer(delay)
-		select {
-		case <-d.hctx.Done():
-			t.Stop()
+		if clock.Sleep(d.hctx, delay) != nil {
 			return false
-		case <-t.C:
 		}
 		delay = min(delay*2, d.cfg.MaxRedelivery)
 	}

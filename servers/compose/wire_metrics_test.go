@@ -1,4 +1,4 @@
-package main
+package compose
 
 import (
 	"context"
@@ -207,14 +207,14 @@ func TestAllOperations(t *testing.T) {
 	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
 	var gate *gatedPublisher
 
-	var apiSrv *apiServer
-	var syncSrv *syncServer
+	var apiSrv *APIServer
+	var syncSrv *SyncServer
 	var metricsSrv *ops.MetricsServer
 	var lib *library.Service
 	var pub events.Publisher
 	app := fx.New(
-		appOptions(cfg, parts{api: true, sync: true, consume: true, admin: true},
-			fx.Replace(issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}),
+		Options(cfg, All,
+			fx.Replace(Issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}),
 			fx.Decorate(func(*ops.Tracing) *ops.Tracing { return tr }),
 			fx.Decorate(func(p events.Publisher) events.Publisher {
 				gate = &gatedPublisher{next: p, topic: events.TopicVimeoSyncNormalized}
@@ -225,7 +225,7 @@ func TestAllOperations(t *testing.T) {
 	)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- runApp(runCtx, app) }()
+	go func() { done <- Run(runCtx, app) }()
 	t.Cleanup(func() {
 		stop()
 		if err := <-done; err != nil {
@@ -531,8 +531,8 @@ func TestAllInProcessExportsOperations(t *testing.T) {
 	var lib *library.Service
 	var bus events.Publisher
 	app := fx.New(
-		appOptions(cfg, parts{api: true, sync: true, consume: true, admin: true},
-			fx.Replace(issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}})),
+		Options(cfg, All,
+			fx.Replace(Issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}})),
 		fx.Populate(&metricsSrv, &lib, &bus),
 	)
 	require.NoError(t, app.Start(ctx))

@@ -1,4 +1,4 @@
-package main
+package compose
 
 import (
 	"context"
@@ -9,13 +9,14 @@ import (
 	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/servers/api"
 	"github.com/vidlib/vidlib/servers/config"
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 // provideChat assembles the HubSpot chat context when --hubspot-chat is
 // on (nil otherwise): tokens shared through Redis when it is configured,
 // each generation recorded in the store and, with --audit-chat-context,
-// audited; the contact-property updater runs with the process.
-func provideChat(cfg *config.Config, r optionalRedis, a *audit.Recorder, b backend, lc fx.Lifecycle, log *zap.Logger) (*api.Chat, error) {
+// audited; the contact-property updater runs between start and stop.
+func provideChat(cfg *config.Config, r optionalRedis, a *audit.Recorder, b Backend, lc fx.Lifecycle, log *zap.Logger) (*api.Chat, error) {
 	h := cfg.HubSpot
 	if !h.Chat {
 		return nil, nil
@@ -36,21 +37,9 @@ func provideChat(cfg *config.Config, r optionalRedis, a *audit.Recorder, b backe
 		return nil, err
 	}
 	if chat.Updater != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		lc.Append(fx.Hook{
-			OnStart: func(context.Context) error {
-				go func() { defer close(done); chat.Run(ctx) }()
-				return nil
-			},
-			OnStop: func(stop context.Context) error {
-				cancel() // Run flushes what is pending
-				select {
-				case <-done:
-				case <-stop.Done():
-				}
-				return nil
-			},
+		ops.RunWhileStarted(lc, func(ctx context.Context) error {
+			chat.Run(ctx) // flushes what is pending when ctx ends
+			return nil
 		})
 	}
 	return chat, nil

@@ -1,4 +1,4 @@
-package main
+package compose
 
 import (
 	"context"
@@ -166,17 +166,17 @@ func TestAPIServesThroughAPostgresOutage(t *testing.T) {
 	env["VIDLIB_KAFKA_TOPIC_PREFIX"] = kc.TopicPrefix()
 	cfg := loadConfig(t, config.ForAPI, env)
 
-	var apiSrv *apiServer
+	var apiSrv *APIServer
 	var metricsSrv *ops.MetricsServer
 	var lib *library.Service
 	app := fx.New(
-		appOptions(cfg, parts{api: true},
-			fx.Replace(issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}})),
+		Options(cfg, Parts{API: true},
+			fx.Replace(Issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}})),
 		fx.Populate(&apiSrv, &metricsSrv, &lib),
 	)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- runApp(runCtx, app) }()
+	go func() { done <- Run(runCtx, app) }()
 	t.Cleanup(func() {
 		stop()
 		if err := <-done; err != nil {

@@ -1,7 +1,8 @@
-package main
+package bench
 
-// The server side of `vidlib bench`: the API over a generated library, in
-// this process or in a child process started with --serve.
+// The server side of the benchmark: the API over a generated library, in
+// this process or in a child process started with --serve, built by the
+// same composition as `vidlib api` (servers/compose).
 
 import (
 	"bufio"
@@ -10,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,11 +22,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.uber.org/fx"
+
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/auth/authtest"
 	"github.com/vidlib/vidlib/internal/loadgen/dataset"
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/servers/api"
+	"github.com/vidlib/vidlib/servers/compose"
+	"github.com/vidlib/vidlib/servers/config"
+	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/store/memstore"
 	"github.com/vidlib/vidlib/store/pgstore"
 )
@@ -45,6 +50,9 @@ type serveOptions struct {
 	ClientID  string // their audience
 	Listen    string
 	RateLimit float64
+	// Log is where the API's log (access log included) goes: a file, or
+	// "-" for stderr.
+	Log string
 	// CPUProfile and MemProfile name files for a CPU profile from serving to
 	// the end, and a heap profile at the end.
 	CPUProfile, MemProfile string
@@ -63,19 +71,22 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdou
 	if err != nil {
 		return err
 	}
-	defer closeStore()
 	if !o.SkipLoad {
 		t0 := time.Now()
 		if _, err := ds.Load(ctx, st, st, st, o.Issuer); err != nil {
+			closeStore()
 			return err
 		}
 		logf("server: loaded into %s in %v", storeName(o.DSN), since(t0))
 	}
-	srv, addr, err := startAPI(ctx, st, o)
+	if o.DSN != "" {
+		closeStore() // the API opens PostgreSQL itself, as deployed
+	}
+	srv, err := startAPI(ctx, st, o, logf)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = srv.Shutdown(context.WithoutCancel(ctx)) }()
+	defer srv.stop()
 	runtime.GC() // the generated library is garbage from here on
 	debug.FreeOSMemory()
 	stopProfiles, err := startProfiles(o.CPUProfile, o.MemProfile)
@@ -83,7 +94,7 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdou
 		return err
 	}
 	defer stopProfiles()
-	if err := json.NewEncoder(stdout).Encode(readyLine{Addr: addr, PID: os.Getpid()}); err != nil {
+	if err := json.NewEncoder(stdout).Encode(readyLine{Addr: srv.addr, PID: os.Getpid()}); err != nil {
 		return err
 	}
 	stdinClosed := make(chan struct{})
@@ -133,42 +144,85 @@ func settleDatabase(ctx context.Context, dsn string) error {
 	return nil
 }
 
-// startAPI serves the API over st on o.Listen, trusting o.Issuer.
-func startAPI(ctx context.Context, st benchStore, o *serveOptions) (*api.Server, string, error) {
-	verifier, err := auth.NewVerifier([]auth.Issuer{{Kind: auth.Cognito, URL: o.Issuer, ClientIDs: []string{o.ClientID}}}, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := verifier.Warm(ctx); err != nil {
-		return nil, "", err
-	}
-	authn, err := auth.New(verifier, st, &countingAuditor{}, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	lib, err := library.New(st, &library.Options{PollInterval: -1})
-	if err != nil {
-		return nil, "", err
-	}
-	if err := lib.Refresh(ctx); err != nil {
-		return nil, "", err
-	}
-	srv, err := api.New(lib, authn, &api.Options{RateLimit: o.RateLimit})
-	if err != nil {
-		return nil, "", err
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", o.Listen)
-	if err != nil {
-		return nil, "", err
-	}
-	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
-	return srv, ln.Addr().String(), nil
+// apiServer is the composed API of the benchmark.
+type apiServer struct {
+	addr string
+	stop func()
 }
 
-// selfCommand runs this program with args (tests replace it: their binary is
-// not vidlib).
-var selfCommand = func(ctx context.Context, args ...string) (*exec.Cmd, error) {
+// startAPI serves the API over the library on o.Listen, trusting o.Issuer,
+// through the composition of `vidlib api` (servers/compose): the same
+// middleware, limits, metrics, tracing, access log, auth and library as
+// deployed. What differs is only what the benchmark supplies: the store
+// (PostgreSQL at o.DSN, or st in memory), the issuer, the in-process bus
+// (nothing the read path publishes is consumed), no Redis, the per-user
+// rate limit (o.RateLimit) and where the server's log goes (o.Log; the
+// default is a file, so that the access log does not flood the report). It
+// returns once the first snapshot is loaded.
+func startAPI(ctx context.Context, st benchStore, o *serveOptions, logf func(string, ...any)) (*apiServer, error) {
+	cfg := config.Default()
+	cfg.Listen.API, cfg.Listen.Metrics = o.Listen, "127.0.0.1:0"
+	cfg.Postgres.URL = o.DSN
+	extra := []fx.Option{
+		fx.Replace(compose.Issuers{{Kind: auth.Cognito, URL: o.Issuer, ClientIDs: []string{o.ClientID}}}),
+		fx.Supply(&api.Options{RateLimit: o.RateLimit}),
+		compose.InProcessBus(),
+	}
+	if o.DSN == "" {
+		mem, ok := st.(*memstore.Store)
+		if !ok {
+			return nil, fmt.Errorf("bench: the in-memory library is a %T", st)
+		}
+		extra = append(extra, compose.UseStore(mem))
+	}
+	logOut, closeLog, err := serverLog(o.Log)
+	if err != nil {
+		return nil, err
+	}
+	log, err := ops.NewLogger(&ops.LoggerOptions{Level: cfg.Log.Level, Output: logOut})
+	if err != nil {
+		closeLog()
+		return nil, err
+	}
+	if o.Log != "-" {
+		logf("server log: %s", o.Log)
+	}
+	var srv *compose.APIServer
+	var lib *library.Service
+	app := compose.New(cfg, compose.Parts{API: true}, append(extra, compose.WithLogger(log), fx.NopLogger, fx.Populate(&srv, &lib))...)
+	if err := compose.Start(ctx, app); err != nil {
+		closeLog()
+		return nil, err
+	}
+	stop := func() {
+		_ = compose.Stop(app)
+		closeLog()
+	}
+	for !lib.Ready() {
+		select {
+		case <-ctx.Done():
+			stop()
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return &apiServer{addr: srv.Addr(), stop: stop}, nil
+}
+
+// serverLog opens where the API's log goes: a file, or "-" for stderr.
+func serverLog(path string) (io.Writer, func(), error) {
+	if path == "-" {
+		return os.Stderr, func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bench: server log: %w", err)
+	}
+	return f, func() { _ = f.Close() }, nil
+}
+
+// selfCommand runs this program with args.
+func selfCommand(ctx context.Context, args ...string) (*exec.Cmd, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -194,7 +248,7 @@ var childFlags = map[string]bool{
 
 // startChild starts `vidlib bench --serve` with the parent's library flags,
 // trusting the parent's issuer. Its stderr is passed through.
-func startChild(ctx context.Context, args []string, issuer *authtest.Issuer, stderr io.Writer) (*benchChild, error) {
+func startChild(ctx context.Context, self SelfCommand, args []string, issuer *authtest.Issuer, stderr io.Writer) (*benchChild, error) {
 	cargs := []string{"bench", "--serve", "--issuer", issuer.URL(), "--client-id", issuer.ClientID()}
 	for i := 0; i < len(args); i++ {
 		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
@@ -207,7 +261,7 @@ func startChild(ctx context.Context, args []string, issuer *authtest.Issuer, std
 		}
 		cargs = append(cargs, args[i])
 	}
-	cmd, err := selfCommand(ctx, cargs...)
+	cmd, err := self(ctx, cargs...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package compose
 
 import (
 	"context"
@@ -46,7 +46,8 @@ func TestSyncServerLimits(t *testing.T) {
 	tr, err := ops.NewTracing(context.Background(), nil)
 	require.NoError(t, err)
 	lc := fxtest.NewLifecycle(t)
-	srv := provideSyncServer(cfg, lc, noShutdown{}, zap.NewNop(), in, webhookState{enabled: true}, m, tr, ops.NewHealth(nil))
+	srv := provideSyncServer(syncServerParams{Cfg: cfg, LC: lc, SD: noShutdown{}, Log: zap.NewNop(), Intake: in, Verifier: v,
+		Metrics: m, Tracing: tr, Health: ops.NewHealth(nil)})
 	lc.RequireStart()
 	t.Cleanup(lc.RequireStop)
 	addr := srv.Addr()

@@ -1,4 +1,4 @@
-package main
+package compose
 
 import (
 	"bytes"
@@ -68,12 +68,12 @@ func TestSplitAdminCommandsRunInTheSyncWorker(t *testing.T) {
 	env["VIDLIB_VIMEO_ROOT_FOLDER_ID"] = strconv.FormatInt(root, 10)
 	env["VIDLIB_POLL_INTERVAL"] = "10m"
 	env["VIDLIB_AUTH_GROUP_ROLES"] = "operators=admin"
-	is := issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}
+	is := Issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}
 
 	start := func(name string, app *fx.App) {
 		runCtx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- runApp(runCtx, app) }()
+		go func() { done <- Run(runCtx, app) }()
 		t.Cleanup(func() {
 			stop()
 			if err := <-done; err != nil {
@@ -84,10 +84,10 @@ func TestSplitAdminCommandsRunInTheSyncWorker(t *testing.T) {
 	// The sync worker: the scheduler, the relay and the consumers (the
 	// command consumer among them).
 	worker := append(append([]config.Section(nil), config.ForSync...), config.ForConsume...)
-	start("sync+consume", fx.New(appOptions(loadConfig(t, worker, env), parts{sync: true, consume: true}, fx.Replace(is))))
+	start("sync+consume", fx.New(Options(loadConfig(t, worker, env), Parts{Sync: true, Consume: true}, fx.Replace(is))))
 	// The admin: no mirror; the Vimeo settings give it a source to dry run.
-	var adminSrv *adminServer
-	start("admin", fx.New(appOptions(loadConfig(t, config.ForAdmin, env), parts{admin: true}, fx.Replace(is)), fx.Populate(&adminSrv)))
+	var adminSrv *AdminServer
+	start("admin", fx.New(Options(loadConfig(t, config.ForAdmin, env), Parts{Admin: true}, fx.Replace(is)), fx.Populate(&adminSrv)))
 
 	admin := authtest.User{Email: "op@example.com", Groups: []string{"operators"}}
 	token := issuer.IDToken(admin)

@@ -1,0 +1,74 @@
+package compose
+
+// The consume server: the sync worker's consumers (syncWorkerOptions) and
+// the audit, analytics and ranking consumers.
+
+import (
+	"crypto/ed25519"
+
+	"go.uber.org/fx"
+
+	"github.com/vidlib/vidlib/audit"
+	"github.com/vidlib/vidlib/entitle"
+	"github.com/vidlib/vidlib/rank"
+	"github.com/vidlib/vidlib/servers/config"
+	"github.com/vidlib/vidlib/servers/consumers"
+	"github.com/vidlib/vidlib/servers/ops"
+	"github.com/vidlib/vidlib/servers/syncworker"
+)
+
+func consumeOptions() fx.Option {
+	return fx.Options(
+		fx.Provide(
+			func(b Backend) consumers.AuditStore { return b },
+			func(b Backend) consumers.AnalyticsStore { return b },
+			func(b Backend) consumers.RankingStore { return b },
+			provideFeedCache,
+			provideConsumersConfig,
+		),
+		consumers.Module,
+		fx.Invoke(watchConsumerLag),
+	)
+}
+
+// provideFeedCache gives the ranking pipeline the Redis feed cache, when
+// Redis is configured.
+func provideFeedCache(r optionalRedis) consumers.FeedCache {
+	if r.RS == nil {
+		return nil
+	}
+	return r.RS
+}
+
+// provideConsumersConfig gives the audit consumer its metrics, tracing and
+// checkpoint signing key, the analytics consumer its rules and retention, and
+// the ranking pipeline its feed size, diversity and recompute interval.
+func provideConsumersConfig(cfg *config.Config, m *ops.Metrics, tr *ops.Tracing) (consumers.Config, error) {
+	var c consumers.Config
+	c.Analytics.Rules, c.Analytics.Retention = cfg.Analytics.Rules(), cfg.Analytics.Retention
+	c.Analytics.Observe = m.ObserveConsumer(consumers.GroupAnalytics)
+	c.Analytics.StartSpan = tr.MessageSpan(consumers.GroupAnalytics, busSystem(cfg))
+	c.Ranking.Rank = &rank.Options{Size: cfg.Ranking.Size, MaxPerFolder: cfg.Ranking.MaxPerFolder}
+	c.Ranking.FullInterval = cfg.Ranking.FullInterval
+	c.Ranking.IndexOptions = &entitle.Options{AllowPasswordVideos: cfg.Vimeo.AllowPasswordVideos}
+	c.Audit.Observe = m.ObserveConsumer(consumers.GroupAudit)
+	c.Audit.StartSpan = tr.MessageSpan(consumers.GroupAudit, busSystem(cfg))
+	if cfg.Audit.CheckpointKey.IsSet() {
+		k, err := audit.ParseSigningKey(cfg.Audit.CheckpointKey.Value())
+		if err != nil {
+			return c, err
+		}
+		c.Audit.SigningKey, c.Audit.KeyID = k, audit.KeyID(k.Public().(ed25519.PublicKey))
+	}
+	return c, nil
+}
+
+// watchConsumerLag exports vidlib_consumer_lag_messages for the consumer
+// groups this process runs, read from the bus at scrape time (Kafka's
+// committed offsets, or the in-process bus's).
+func watchConsumerLag(m *ops.Metrics, lag ops.LagReader, c syncworker.Config) error {
+	if c.DisableConsumers {
+		return nil
+	}
+	return m.WatchConsumerLag(lag, ConsumerGroups(c)...)
+}

@@ -1,0 +1,32 @@
+package pgstore
+
+import (
+	"strconv"
+	"strings"
+)
+
+// where builds the WHERE clause of a filtered list query: every list and
+// search of the stores (dead letters, provider events, audit records, the
+// admin's lists) adds its conditions here, each with "$?" standing for its
+// one argument's placeholder, and sql numbers them and appends the order and
+// the limit.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// add adds cond (with "$?" for v's placeholder), ANDed with the others.
+func (w *where) add(cond string, v any) {
+	w.args = append(w.args, v)
+	w.conds = append(w.conds, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(w.args))))
+}
+
+// sql is base with the conditions, ORDER BY order and LIMIT limit, and its
+// arguments.
+func (w *where) sql(base, order string, limit int) (string, []any) {
+	if len(w.conds) > 0 {
+		base += " WHERE " + strings.Join(w.conds, " AND ")
+	}
+	w.args = append(w.args, limit)
+	return base + " ORDER BY " + order + " LIMIT $" + strconv.Itoa(len(w.args)), w.args
+}
