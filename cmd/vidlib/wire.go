@@ -168,6 +168,7 @@ func appOptions(cfg *config.Config, p parts, extra ...fx.Option) fx.Option {
 				func(b backend) consumers.AnalyticsStore { return b },
 				func(b backend) consumers.RankingStore { return b },
 				provideFeedCache,
+				provideProgressVersions,
 				provideConsumersConfig,
 			),
 			consumers.Module,
@@ -466,6 +467,16 @@ func provideFeedCache(r optionalRedis) consumers.FeedCache {
 	return r.RS
 }
 
+// provideProgressVersions has the analytics consumer bump the users' progress
+// versions in Redis (the API's progress caches follow them), when Redis is
+// configured.
+func provideProgressVersions(r optionalRedis) consumers.ProgressVersions {
+	if r.RS == nil {
+		return nil
+	}
+	return r.RS
+}
+
 // apiAnalytics is the API's analytics: on when session secrets are set.
 func apiAnalytics(cfg *config.Config, pub events.Publisher, progress api.ProgressStore) (api.AnalyticsOptions, error) {
 	a := cfg.Analytics
@@ -503,6 +514,7 @@ type apiParams struct {
 	Metrics *ops.Metrics
 	Tracing *ops.Tracing
 	Health  *ops.Health
+	RS      *redisstore.Store `optional:"true"`
 }
 
 // provideAPIServer serves the read API on cfg.Listen.API with metrics and
@@ -511,6 +523,9 @@ func provideAPIServer(p apiParams) (*apiServer, error) {
 	an, err := apiAnalytics(p.Cfg, p.Bus, p.Store)
 	if err != nil {
 		return nil, err
+	}
+	if p.RS != nil { // progress served from a per-instance copy checked against Redis
+		an.ProgressVersions = p.RS
 	}
 	srv, err := api.New(p.Lib, p.Auth, &api.Options{Addr: p.Cfg.Listen.API, Logger: p.Log.Named("api"), Analytics: an})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -20,6 +21,13 @@ const GroupAnalytics = "vidlib.consumers.analytics"
 type AnalyticsStore interface {
 	ApplyWatchEvents(ctx context.Context, evs []analytics.Event, r analytics.Rules) (analytics.Applied, error)
 	events.DeadLetterStore
+}
+
+// ProgressVersions is told whose resume state changed once it is stored
+// (store/redisstore): API instances keep users' progress by version and
+// read it again when the version moves.
+type ProgressVersions interface {
+	BumpProgress(ctx context.Context, userIDs ...string) error
 }
 
 // AnalyticsOptions configure the analytics consumer. The zero value is valid.
@@ -42,6 +50,12 @@ type AnalyticsOptions struct {
 	ApplyTimeout time.Duration
 	// DisableFeatures stops publishing ranking.features.
 	DisableFeatures bool
+	// ProgressVersions, if set, has the version of every user of a batch
+	// bumped after the batch is stored (also when it was a duplicate: a
+	// retry after a failed bump must bump). A failed bump fails the batch,
+	// which is retried like a failed store write, so an API instance never
+	// keeps serving progress older than what is stored.
+	ProgressVersions ProgressVersions
 	// Retention, if positive, drops watch_events older than it, checked
 	// every RetentionInterval (0: 1 h), when the store can
 	// (WatchEventRetention). Sessions, aggregates and progress are kept.
@@ -164,6 +178,11 @@ func (a *Analytics) handle(ctx context.Context, m *events.Message) error {
 		}
 		return fmt.Errorf("apply %d watch events: %w", len(evs), err)
 	}
+	if pv := a.opts.ProgressVersions; pv != nil {
+		if err := pv.BumpProgress(actx, batchUsers(evs)...); err != nil {
+			return fmt.Errorf("watch events stored, progress versions not bumped: %w", err)
+		}
+	}
 	if out.Inserted == 0 {
 		m.SetOutcome(events.OutcomeDuplicate)
 		return nil
@@ -172,6 +191,17 @@ func (a *Analytics) handle(ctx context.Context, m *events.Message) error {
 		a.publishFeatures(ctx, out)
 	}
 	return nil
+}
+
+// batchUsers are the distinct users of a batch (one, from the API).
+func batchUsers(evs []analytics.Event) []string {
+	var out []string
+	for _, e := range evs {
+		if !slices.Contains(out, e.UserID) {
+			out = append(out, e.UserID)
+		}
+	}
+	return out
 }
 
 // publishFeatures publishes one Features per changed user and video. The

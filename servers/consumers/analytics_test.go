@@ -235,3 +235,52 @@ func analyticsPropertyRound(t *testing.T, k *testenv.KafkaCluster, round int) {
 		storetest.RequireWatchOracle(t, s, storetest.NewWatchOracle(stream, nil, analytics.Rules{}))
 	}
 }
+
+// bumps records BumpProgress calls, failing the next fails of them.
+type bumps struct {
+	mu    sync.Mutex
+	users [][]string
+	fails int
+}
+
+func (b *bumps) BumpProgress(_ context.Context, users ...string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fails > 0 {
+		b.fails--
+		return errors.New("redis: connection refused")
+	}
+	b.users = append(b.users, users)
+	return nil
+}
+
+// TestAnalyticsBumpsProgressVersions: every stored batch bumps its users'
+// progress versions after the store has the events; a bump that fails
+// fails the batch like a store failure (retried, never dead-lettered), and
+// the redelivery, a duplicate by then, bumps.
+func TestAnalyticsBumpsProgressVersions(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	pv := &bumps{}
+	c, err := consumers.NewAnalytics(s, &recordingPublisher{}, &consumers.AnalyticsOptions{
+		ProgressVersions: pv, Retry: events.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond}})
+	require.NoError(t, err)
+	h := c.Handler()
+	evs := append(playEvents("u1", "v", "s1", storetest.WatchBase), playEvents("u2", "v", "s2", storetest.WatchBase)...)
+	m := batchMessage(t, evs)
+	require.NoError(t, h(ctx, &m))
+	require.Equal(t, [][]string{{"u1", "u2"}}, pv.users)
+
+	pv.fails = 2 // both quick attempts: back to the bus
+	m = batchMessage(t, playEvents("u1", "v", "s3", storetest.WatchBase.Add(time.Hour)))
+	require.ErrorContains(t, h(ctx, &m), "progress versions not bumped")
+	p, err := s.Progress(ctx, "u1", "v")
+	require.NoError(t, err)
+	require.Equal(t, storetest.WatchBase.Add(time.Hour+15*time.Second), p["v"].LastEventAt, "the events are stored")
+	letters, err := s.ListDeadLetters(ctx, events.DeadLetterFilter{})
+	require.NoError(t, err)
+	require.Empty(t, letters)
+	require.NoError(t, h(ctx, &m), "redelivered")
+	require.Equal(t, events.OutcomeDuplicate, m.Outcome())
+	require.Equal(t, [][]string{{"u1", "u2"}, {"u1"}}, pv.users, "the duplicate bumps")
+}

@@ -177,6 +177,12 @@ func (s *Store) ContinueWatching(_ context.Context, userID string, limit int) ([
 	return out[:min(limit, len(out))], nil
 }
 
+// Unfinished is pgstore's.
+func (s *Store) Unfinished(_ context.Context, userID string, limit int) ([]analytics.Progress, error) {
+	out := s.userProgress(userID, func(p analytics.Progress) bool { return !p.Completed && p.Position > 0 })
+	return out[:min(limit, len(out))], nil
+}
+
 // DismissContinueWatching is pgstore's.
 func (s *Store) DismissContinueWatching(_ context.Context, userID, videoID string, at time.Time) error {
 	a := &s.analytics

@@ -399,6 +399,21 @@ func (s *Store) ContinueWatching(ctx context.Context, userID string, limit int) 
 	return out, nil
 }
 
+// Unfinished returns up to limit of the user's unfinished videos (not
+// completed, position > 0), dismissed or not (DismissedAt says), newest
+// last event first: what both continue watching and the resume position
+// are made of, so one read can serve both.
+func (s *Store) Unfinished(ctx context.Context, userID string, limit int) ([]analytics.Progress, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+progressCols+` FROM watch_progress
+		WHERE user_id = $1 AND NOT completed AND position_seconds > 0
+		ORDER BY last_event_at DESC, video_id DESC LIMIT $2`, userID, limit)
+	out, err := pgx.CollectRows(rows, scanProgress)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: unfinished: %w", err)
+	}
+	return out, nil
+}
+
 // DismissContinueWatching hides the video from the user's continue watching
 // until an event newer than at. A video without progress is ErrNotFound.
 func (s *Store) DismissContinueWatching(ctx context.Context, userID, videoID string, at time.Time) error {
