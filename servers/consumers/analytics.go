@@ -36,7 +36,8 @@ type AnalyticsOptions struct {
 	Group string
 	// Rules are the analytics definitions (zero: the documented defaults).
 	Rules analytics.Rules
-	// MaxInFlight bounds the batches handled at once (0: 16).
+	// MaxInFlight bounds the batches handled at once (0: 256): how many
+	// can wait to share the next transactions.
 	// RedeliveryDelay is the first pause before a failed batch is handled
 	// again; the bus doubles it up to 30 s (0: the bus's default).
 	MaxInFlight     int
@@ -48,6 +49,14 @@ type AnalyticsOptions struct {
 	Retry events.RetryPolicy
 	// ApplyTimeout bounds one store transaction (0: 30 s).
 	ApplyTimeout time.Duration
+	// Transactions bounds the store transactions at once (0: 2); the
+	// batches of messages that arrive while they run are merged into the
+	// next ones, up to MaxGroupEvents events each (0: 2000). Under light
+	// load each batch is stored alone at once; under heavy load the cost of
+	// a transaction is shared by many batches, which is what keeps the lag
+	// low when ingest sends many small batches.
+	Transactions   int
+	MaxGroupEvents int
 	// DisableFeatures stops publishing ranking.features.
 	DisableFeatures bool
 	// ProgressVersions, if set, has the version of every user of a batch
@@ -74,6 +83,7 @@ type Analytics struct {
 	opts    AnalyticsOptions
 	log     *zap.Logger
 	handler events.Handler
+	group   groupCommit
 }
 
 // NewAnalytics returns the analytics consumer over store; pub publishes dead
@@ -86,17 +96,23 @@ func NewAnalytics(store AnalyticsStore, pub events.Publisher, opts *AnalyticsOpt
 	if opts != nil {
 		o = *opts
 	}
-	if o.MaxInFlight < 0 || o.ApplyTimeout < 0 || o.RedeliveryDelay < 0 {
+	if o.MaxInFlight < 0 || o.ApplyTimeout < 0 || o.RedeliveryDelay < 0 || o.Transactions < 0 || o.MaxGroupEvents < 0 {
 		return nil, fmt.Errorf("%w: AnalyticsOptions must not be negative", ErrInvalid)
 	}
 	if o.Group == "" {
 		o.Group = GroupAnalytics
 	}
 	if o.MaxInFlight == 0 {
-		o.MaxInFlight = 16
+		o.MaxInFlight = 256
 	}
 	if o.ApplyTimeout == 0 {
 		o.ApplyTimeout = 30 * time.Second
+	}
+	if o.Transactions == 0 {
+		o.Transactions = 2
+	}
+	if o.MaxGroupEvents == 0 {
+		o.MaxGroupEvents = 2000
 	}
 	if o.Retry.MaxAttempts == 0 {
 		o.Retry.MaxAttempts = 3
@@ -111,7 +127,8 @@ func NewAnalytics(store AnalyticsStore, pub events.Publisher, opts *AnalyticsOpt
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	a := &Analytics{store: store, pub: pub, opts: o, log: o.Logger.Named("analytics_consumer")}
+	a := &Analytics{store: store, pub: pub, opts: o, log: o.Logger.Named("analytics_consumer"),
+		group: groupCommit{max: o.Transactions, maxEvents: o.MaxGroupEvents}}
 	dlq, err := events.DeadLetterQueue(events.DeadLetterOptions{Publisher: pub, Store: store, Logger: o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("consumers: analytics: %w", err)
@@ -169,28 +186,66 @@ func (a *Analytics) handle(ctx context.Context, m *events.Message) error {
 	if err != nil {
 		return err
 	}
+	req := &applyReq{evs: evs, done: make(chan struct{}), lead: make(chan struct{})}
+	if err := a.group.apply(ctx, req, a.applyGroup); err != nil {
+		return err
+	}
+	if req.dup {
+		m.SetOutcome(events.OutcomeDuplicate)
+	}
+	return nil
+}
+
+// applyGroup stores the batches of reqs in one transaction, bumps their
+// users' progress versions and publishes the features, then answers each
+// request. A batch the store refuses as invalid is found by applying each
+// alone, so that only it goes to the dead letters.
+func (a *Analytics) applyGroup(ctx context.Context, reqs []*applyReq) {
+	var evs []analytics.Event
+	for _, r := range reqs {
+		evs = append(evs, r.evs...)
+	}
 	actx, cancel := context.WithTimeout(ctx, a.opts.ApplyTimeout)
 	defer cancel()
 	out, err := a.store.ApplyWatchEvents(actx, evs, a.opts.Rules)
-	if err != nil {
-		if errors.Is(err, analytics.ErrInvalid) {
-			return events.Permanent(err)
+	if errors.Is(err, analytics.ErrInvalid) && len(reqs) > 1 {
+		for _, r := range reqs {
+			a.applyGroup(ctx, []*applyReq{r})
 		}
-		return fmt.Errorf("apply %d watch events: %w", len(evs), err)
+		return
 	}
-	if pv := a.opts.ProgressVersions; pv != nil {
-		if err := pv.BumpProgress(actx, batchUsers(evs)...); err != nil {
-			return fmt.Errorf("watch events stored, progress versions not bumped: %w", err)
+	switch {
+	case errors.Is(err, analytics.ErrInvalid):
+		err = events.Permanent(err)
+	case err != nil:
+		err = fmt.Errorf("apply %d watch events: %w", len(evs), err)
+	default:
+		if pv := a.opts.ProgressVersions; pv != nil {
+			if berr := pv.BumpProgress(actx, batchUsers(evs)...); berr != nil {
+				err = fmt.Errorf("watch events stored, progress versions not bumped: %w", berr)
+			}
 		}
 	}
-	if out.Inserted == 0 {
-		m.SetOutcome(events.OutcomeDuplicate)
-		return nil
-	}
-	if !a.opts.DisableFeatures {
+	if err == nil && out.Inserted > 0 && !a.opts.DisableFeatures {
 		a.publishFeatures(ctx, out)
 	}
-	return nil
+	// A batch was a duplicate when none of its users and videos changed
+	// (one user's batches are never in one group: the bus hands them over
+	// one at a time).
+	changed := make(map[[2]string]bool, len(out.Progress))
+	for _, p := range out.Progress {
+		changed[[2]string{p.UserID, p.VideoID}] = true
+	}
+	for _, r := range reqs {
+		r.err, r.dup = err, true
+		for _, e := range r.evs {
+			if changed[[2]string{e.UserID, e.VideoID}] {
+				r.dup = false
+				break
+			}
+		}
+		close(r.done)
+	}
 }
 
 // batchUsers are the distinct users of a batch (one, from the API).

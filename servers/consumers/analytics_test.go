@@ -284,3 +284,108 @@ func TestAnalyticsBumpsProgressVersions(t *testing.T) {
 	require.Equal(t, events.OutcomeDuplicate, m.Outcome())
 	require.Equal(t, [][]string{{"u1", "u2"}, {"u1"}}, pv.users, "the duplicate bumps")
 }
+
+// slowStore applies slowly, counts transactions and the most at once, and
+// refuses as invalid any batch holding the poisoned user's events.
+type slowStore struct {
+	*memstore.Store
+	poison           string
+	calls, now, most atomic.Int64
+	mu               sync.Mutex
+	sizes            []int
+}
+
+func (s *slowStore) ApplyWatchEvents(ctx context.Context, evs []analytics.Event, r analytics.Rules) (analytics.Applied, error) {
+	s.calls.Add(1)
+	n := s.now.Add(1)
+	defer s.now.Add(-1)
+	for {
+		m := s.most.Load()
+		if n <= m || s.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	s.mu.Lock()
+	s.sizes = append(s.sizes, len(evs))
+	s.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	for _, e := range evs {
+		if e.UserID == s.poison {
+			return analytics.Applied{}, fmt.Errorf("%w: poisoned", analytics.ErrInvalid)
+		}
+	}
+	return s.Store.ApplyWatchEvents(ctx, evs, r)
+}
+
+// TestAnalyticsGroupCommit: batches handled at once share transactions (at
+// most Transactions at a time, at most MaxGroupEvents events each); every
+// batch is stored and answered; a batch the store refuses spoils nothing
+// else of its group and alone goes to the dead letters.
+func TestAnalyticsGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	s := &slowStore{Store: memstore.New(), poison: "u7"}
+	pub := &recordingPublisher{}
+	c, err := consumers.NewAnalytics(s, pub, &consumers.AnalyticsOptions{Transactions: 2, MaxGroupEvents: 40, Retry: events.RetryPolicy{MaxAttempts: 1}})
+	require.NoError(t, err)
+	h := c.Handler()
+	const n = 60
+	msgs, batches := make([]events.Message, n), make([][]analytics.Event, n)
+	for i := range msgs {
+		batches[i] = playEvents(fmt.Sprint("u", i), "v", fmt.Sprint("s", i), storetest.WatchBase) // 4 events each
+		msgs[i] = batchMessage(t, batches[i])
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range msgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = h(ctx, &msgs[i])
+		}()
+	}
+	wg.Wait()
+	for i := range msgs {
+		require.NoError(t, errs[i])
+		if i == 7 {
+			require.Equal(t, events.OutcomeDeadLettered, msgs[i].Outcome())
+			_, err := s.WatchSession(ctx, "s7")
+			require.Error(t, err, "the refused batch is not stored")
+			continue
+		}
+		require.Equal(t, events.Outcome(""), msgs[i].Outcome(), "batch %d", i)
+		got, err := s.WatchSession(ctx, fmt.Sprint("s", i))
+		require.NoError(t, err, "batch %d", i)
+		require.Equal(t, 4, got.Events)
+	}
+	require.LessOrEqual(t, s.most.Load(), int64(2), "at most Transactions at once")
+	require.Less(t, s.calls.Load(), int64(n/2), "batches share transactions")
+	for _, size := range s.sizes {
+		require.LessOrEqual(t, size, 40)
+	}
+	letters, err := s.ListDeadLetters(ctx, events.DeadLetterFilter{})
+	require.NoError(t, err)
+	require.Len(t, letters, 1)
+
+	// Handled again, at once: each batch is told it was a duplicate.
+	again := make([]events.Message, n)
+	for i := range again {
+		again[i] = batchMessage(t, batches[i])
+	}
+	for i := range again {
+		if i == 7 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = h(ctx, &again[i])
+		}()
+	}
+	wg.Wait()
+	for i := range again {
+		if i != 7 {
+			require.NoError(t, errs[i])
+			require.Equal(t, events.OutcomeDuplicate, again[i].Outcome(), "batch %d", i)
+		}
+	}
+}
