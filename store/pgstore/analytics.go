@@ -61,11 +61,47 @@ func (s *Store) ApplyWatchEvents(ctx context.Context, evs []analytics.Event, r a
 	return out, nil
 }
 
+// applyWatchEvents is the transaction of ApplyWatchEvents in three
+// pipelined round trips (besides BEGIN and COMMIT): store the events, lock
+// their (user, video) pairs and read what the fold needs; write the folded
+// sessions and read the pairs' sessions; write the pairs' aggregates and
+// resume state.
 func (s *Store) applyWatchEvents(ctx context.Context, evs []analytics.Event, r analytics.Rules) (analytics.Applied, error) {
 	var out analytics.Applied
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		out = analytics.Applied{}
-		inserted, err := insertWatchEvents(ctx, tx, evs)
+		// Every pair and session of the batch is locked and read, also those
+		// of events that turn out to be duplicates: the statements cannot
+		// wait for the insert's answer in one round trip. Only what the new
+		// events touch is written.
+		allPairs := map[userVideo]bool{}
+		allSessions := map[string]bool{}
+		for _, e := range evs {
+			allPairs[userVideo{e.UserID, e.VideoID}] = true
+			allSessions[e.SessionID] = true
+		}
+		keys := make([]string, 0, len(allPairs))
+		vids := make([]string, 0, len(allPairs))
+		for p := range allPairs {
+			keys = append(keys, p.user+"\x1f"+p.video)
+			vids = append(vids, p.video)
+		}
+		slices.Sort(keys)
+		sids := make([]string, 0, len(allSessions))
+		for id := range allSessions {
+			sids = append(sids, id)
+		}
+		b := &pgx.Batch{}
+		queueInsertWatchEvents(b, evs)
+		b.Queue(`SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(x, 7) AS k FROM unnest($1::text[]) x) l ORDER BY k`, keys)
+		b.Queue(`SELECT vimeo_video_id, duration_seconds FROM videos WHERE vimeo_video_id = ANY($1::text[])`, vids)
+		b.Queue(`SELECT id::text, user_id, video_id, session_id, event_type, position_seconds, occurred_at
+			FROM watch_events WHERE session_id = ANY($1::text[])`, sids)
+		br := tx.SendBatch(ctx, b)
+		inserted, durations, bySession, err := readApplyReads(br)
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 		if err != nil {
 			return err
 		}
@@ -81,30 +117,75 @@ func (s *Store) applyWatchEvents(ctx context.Context, evs []analytics.Event, r a
 				sessions[e.SessionID] = true
 			}
 		}
-		keys := make([]string, 0, len(pairs))
+		out.Sessions = foldSessions(bySession, sessions, durations, r)
+
+		var users, videos []string
 		for p := range pairs {
-			keys = append(keys, p.user+"\x1f"+p.video)
+			users, videos = append(users, p.user), append(videos, p.video)
 		}
-		slices.Sort(keys)
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(x, 7) AS k FROM unnest($1::text[]) x) l ORDER BY k`, keys); err != nil {
-			return fmt.Errorf("lock users and videos: %w", err)
+		b = &pgx.Batch{}
+		queueUpsertSessions(b, out.Sessions)
+		b.Queue(`SELECT `+sessionCols+` FROM watch_sessions
+			WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos)
+		br = tx.SendBatch(ctx, b)
+		var all []analytics.Session
+		if _, err = br.Exec(); err != nil {
+			err = fmt.Errorf("upsert sessions: %w", err)
+		} else {
+			rows, qerr := br.Query()
+			if all, err = pgx.CollectRows(rows, scanSession); err == nil && qerr != nil {
+				err = qerr
+			}
+			if err != nil {
+				err = fmt.Errorf("read sessions: %w", err)
+			}
 		}
-		durations, err := videoDurations(ctx, tx, pairs)
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 		if err != nil {
 			return err
 		}
-		folded, err := foldSessions(ctx, tx, sessions, durations, r)
-		if err != nil {
-			return err
-		}
-		out.Sessions = folded
-		if err := upsertSessions(ctx, tx, folded); err != nil {
-			return err
-		}
-		out.Progress, err = recomputePairs(ctx, tx, pairs, r)
+		out.Progress, err = recomputePairs(ctx, tx, users, videos, all, r)
 		return err
 	})
 	return out, err
+}
+
+// readApplyReads reads the answers of the first round trip of
+// applyWatchEvents, in order.
+func readApplyReads(br pgx.BatchResults) (inserted map[string]bool, durations map[string]float64, bySession map[string][]analytics.Event, err error) {
+	rows, _ := br.Query()
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("insert watch events: %w", err)
+	}
+	inserted = make(map[string]bool, len(got))
+	for _, id := range got {
+		inserted[id] = true
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, nil, nil, fmt.Errorf("lock users and videos: %w", err)
+	}
+	rows, _ = br.Query()
+	durations = map[string]float64{}
+	var id string
+	var d float64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &d}, func() error { durations[id] = d; return nil }); err != nil {
+		return nil, nil, nil, fmt.Errorf("read video durations: %w", err)
+	}
+	rows, _ = br.Query()
+	bySession = map[string][]analytics.Event{}
+	var e analytics.Event
+	_, err = pgx.ForEachRow(rows, []any{&e.ID, &e.UserID, &e.VideoID, &e.SessionID, &e.Type, &e.Position, &e.OccurredAt}, func() error {
+		e.OccurredAt = e.OccurredAt.UTC()
+		bySession[e.SessionID] = append(bySession[e.SessionID], e)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read session events: %w", err)
+	}
+	return inserted, durations, bySession, nil
 }
 
 func partitionName(day time.Time) string { return "watch_events_p" + day.Format("20060102") }
@@ -153,9 +234,9 @@ func (s *Store) DropWatchEventsBefore(ctx context.Context, cutoff time.Time) (in
 	return n, nil
 }
 
-// insertWatchEvents inserts evs in one statement and returns the ids
-// actually inserted.
-func insertWatchEvents(ctx context.Context, tx pgx.Tx, evs []analytics.Event) (map[string]bool, error) {
+// queueInsertWatchEvents queues the insert of evs in one statement,
+// answering the ids actually inserted.
+func queueInsertWatchEvents(b *pgx.Batch, evs []analytics.Event) {
 	n := len(evs)
 	ids, users, videos, sessions, types, props := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	pos := make([]float64, n)
@@ -172,62 +253,24 @@ func insertWatchEvents(ctx context.Context, tx pgx.Tx, evs []analytics.Event) (m
 			props[i] = string(b)
 		}
 	}
-	rows, _ := tx.Query(ctx, `INSERT INTO watch_events (id, user_id, video_id, session_id, event_type, position_seconds, occurred_at, received_at, properties)
+	b.Queue(`INSERT INTO watch_events (id, user_id, video_id, session_id, event_type, position_seconds, occurred_at, received_at, properties)
 		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
 		ON CONFLICT DO NOTHING RETURNING id::text`, ids, users, videos, sessions, types, pos, occurred, received, props)
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("insert watch events: %w", err)
-	}
-	out := make(map[string]bool, len(got))
-	for _, id := range got {
-		out[id] = true
-	}
-	return out, nil
 }
 
-func videoDurations(ctx context.Context, tx pgx.Tx, pairs map[userVideo]bool) (map[string]float64, error) {
-	var vids []string
-	for p := range pairs {
-		vids = append(vids, p.video)
-	}
-	rows, _ := tx.Query(ctx, `SELECT vimeo_video_id, duration_seconds FROM videos WHERE vimeo_video_id = ANY($1::text[])`, vids)
-	out := map[string]float64{}
-	var id string
-	var d float64
-	_, err := pgx.ForEachRow(rows, []any{&id, &d}, func() error { out[id] = d; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("read video durations: %w", err)
-	}
-	return out, nil
-}
-
-func foldSessions(ctx context.Context, tx pgx.Tx, sessions map[string]bool, durations map[string]float64, r analytics.Rules) ([]analytics.Session, error) {
-	ids := make([]string, 0, len(sessions))
+// foldSessions folds each of sessions from its stored events.
+func foldSessions(bySession map[string][]analytics.Event, sessions map[string]bool, durations map[string]float64, r analytics.Rules) []analytics.Session {
+	out := make([]analytics.Session, 0, len(sessions))
 	for id := range sessions {
-		ids = append(ids, id)
-	}
-	rows, _ := tx.Query(ctx, `SELECT id::text, user_id, video_id, session_id, event_type, position_seconds, occurred_at
-		FROM watch_events WHERE session_id = ANY($1::text[])`, ids)
-	by := map[string][]analytics.Event{}
-	var e analytics.Event
-	_, err := pgx.ForEachRow(rows, []any{&e.ID, &e.UserID, &e.VideoID, &e.SessionID, &e.Type, &e.Position, &e.OccurredAt}, func() error {
-		e.OccurredAt = e.OccurredAt.UTC()
-		by[e.SessionID] = append(by[e.SessionID], e)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read session events: %w", err)
-	}
-	out := make([]analytics.Session, 0, len(by))
-	for _, evs := range by {
-		out = append(out, analytics.Fold(evs, durations[evs[0].VideoID], r))
+		if evs := bySession[id]; len(evs) > 0 {
+			out = append(out, analytics.Fold(evs, durations[evs[0].VideoID], r))
+		}
 	}
 	slices.SortFunc(out, func(a, b analytics.Session) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
+	return out
 }
 
-func upsertSessions(ctx context.Context, tx pgx.Tx, ss []analytics.Session) error {
+func queueUpsertSessions(b *pgx.Batch, ss []analytics.Session) {
 	n := len(ss)
 	ids, users, videos, last := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	start, end := make([]time.Time, n), make([]time.Time, n)
@@ -240,7 +283,7 @@ func upsertSessions(ctx context.Context, tx pgx.Tx, ss []analytics.Session) erro
 		lastPos[i], maxPos[i], watched[i], ratio[i] = s.LastPosition, s.MaxPosition, s.WatchedSeconds, s.CompletionRatio
 		done[i], view[i], count[i] = s.Completed, s.View, int32(s.Events)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO watch_sessions (id, user_id, video_id, started_at, ended_at, last_event_id, last_position_seconds,
+	b.Queue(`INSERT INTO watch_sessions (id, user_id, video_id, started_at, ended_at, last_event_id, last_position_seconds,
 			max_position_seconds, watched_seconds, completion_ratio, completed, qualifies_view, event_count, updated_at)
 		SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::uuid[], $7::float8[],
 			$8::float8[], $9::float8[], $10::float8[], $11::bool[], $12::bool[], $13::int[])
@@ -250,10 +293,6 @@ func upsertSessions(ctx context.Context, tx pgx.Tx, ss []analytics.Session) erro
 			completion_ratio = EXCLUDED.completion_ratio, completed = EXCLUDED.completed,
 			qualifies_view = EXCLUDED.qualifies_view, event_count = EXCLUDED.event_count, updated_at = now()`,
 		ids, users, videos, start, end, last, lastPos, maxPos, watched, ratio, done, view, count)
-	if err != nil {
-		return fmt.Errorf("upsert sessions: %w", err)
-	}
-	return nil
 }
 
 const sessionCols = `id, user_id, video_id, started_at, ended_at, last_event_id::text, last_position_seconds, max_position_seconds,
@@ -267,27 +306,17 @@ func scanSession(row pgx.CollectableRow) (analytics.Session, error) {
 	return s, err
 }
 
-// recomputePairs recomputes watch_daily and watch_progress of each (user,
-// video) from its sessions.
-func recomputePairs(ctx context.Context, tx pgx.Tx, pairs map[userVideo]bool, r analytics.Rules) ([]analytics.Progress, error) {
-	var users, videos []string
-	for p := range pairs {
-		users, videos = append(users, p.user), append(videos, p.video)
-	}
-	rows, _ := tx.Query(ctx, `SELECT `+sessionCols+` FROM watch_sessions
-		WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos)
-	all, err := pgx.CollectRows(rows, scanSession)
-	if err != nil {
-		return nil, fmt.Errorf("read sessions: %w", err)
-	}
+// recomputePairs rewrites watch_daily and watch_progress of each (user,
+// video) of users and videos from all, the pairs' sessions, in one round
+// trip.
+func recomputePairs(ctx context.Context, tx pgx.Tx, users, videos []string, all []analytics.Session, r analytics.Rules) ([]analytics.Progress, error) {
 	by := map[userVideo][]analytics.Session{}
 	for _, s := range all {
 		k := userVideo{s.UserID, s.VideoID}
 		by[k] = append(by[k], s)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM watch_daily WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos); err != nil {
-		return nil, fmt.Errorf("clear daily: %w", err)
-	}
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM watch_daily WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos)
 	var du, dv []string
 	var dd []time.Time
 	var dviews, dsess, dcomp []int32
@@ -307,18 +336,17 @@ func recomputePairs(ctx context.Context, tx pgx.Tx, pairs map[userVideo]bool, r 
 		pu, pv, plast = append(pu, p.UserID), append(pv, p.VideoID), append(plast, p.LastEventID)
 		ppos, pratio, pdone, pat = append(ppos, p.Position), append(pratio, p.Ratio), append(pdone, p.Completed), append(pat, p.LastEventAt)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO watch_daily (user_id, video_id, day, views, sessions, completions, watched_seconds)
+	b.Queue(`INSERT INTO watch_daily (user_id, video_id, day, views, sessions, completions, watched_seconds)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::int[], $5::int[], $6::int[], $7::float8[])`,
-		du, dv, dd, dviews, dsess, dcomp, dwatch); err != nil {
-		return nil, fmt.Errorf("write daily: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO watch_progress (user_id, video_id, position_seconds, completion_ratio, completed, last_event_at, last_event_id)
+		du, dv, dd, dviews, dsess, dcomp, dwatch)
+	b.Queue(`INSERT INTO watch_progress (user_id, video_id, position_seconds, completion_ratio, completed, last_event_at, last_event_id)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::bool[], $6::timestamptz[], $7::uuid[])
 		ON CONFLICT (user_id, video_id) DO UPDATE SET position_seconds = EXCLUDED.position_seconds,
 			completion_ratio = EXCLUDED.completion_ratio, completed = EXCLUDED.completed,
 			last_event_at = EXCLUDED.last_event_at, last_event_id = EXCLUDED.last_event_id, updated_at = now()`,
-		pu, pv, ppos, pratio, pdone, pat, plast); err != nil {
-		return nil, fmt.Errorf("write progress: %w", err)
+		pu, pv, ppos, pratio, pdone, pat, plast)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("write daily and progress: %w", err)
 	}
 	slices.SortFunc(progress, func(a, b analytics.Progress) int {
 		return strings.Compare(a.UserID+"\x00"+a.VideoID, b.UserID+"\x00"+b.VideoID)
