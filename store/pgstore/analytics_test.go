@@ -64,6 +64,30 @@ func TestAnalyticsStatsViews(t *testing.T) {
 		librarytest.Public).Scan(&views, &viewers))
 	require.Equal(t, []int64{4, 2}, []int64{views, viewers})
 
+	// Subtree totals: dave views 1206 in Secret (below Public) once. A
+	// video placed in two folders of one subtree counts once in it.
+	play("dave", "1206", day, 30, false)
+	_, err := s.Pool().Exec(ctx, `INSERT INTO folder_videos (folder_id, video_id)
+		SELECT f.id, v.id FROM folders f, videos v WHERE f.vimeo_folder_id = $1 AND v.vimeo_video_id = '1201'`, librarytest.Secret)
+	require.NoError(t, err)
+	subtree := func(folder string) []int64 {
+		t.Helper()
+		var views, viewers, sessions int64
+		err := s.Pool().QueryRow(ctx, `SELECT views, unique_viewers, sessions FROM folder_subtree_daily_stats WHERE folder_id = $1 AND day = '2026-04-02'`,
+			folder).Scan(&views, &viewers, &sessions)
+		require.NoError(t, err)
+		return []int64{views, viewers, sessions}
+	}
+	require.Equal(t, []int64{5, 3, 7}, subtree(librarytest.Public), "Public and Secret, 1201 once")
+	require.Equal(t, []int64{4, 3, 6}, subtree(librarytest.Secret), "1201 placed in Secret too, and 1206")
+	require.Equal(t, []int64{5, 3, 7}, subtree(librarytest.Root))
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT views, unique_viewers FROM folder_daily_stats WHERE folder_id = $1 AND day = '2026-04-02'`,
+		librarytest.Public).Scan(&views, &viewers))
+	require.Equal(t, []int64{4, 2}, []int64{views, viewers}, "the direct view is unchanged")
+	var none int
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FROM folder_subtree_daily_stats WHERE folder_id = $1`, librarytest.Sales).Scan(&none))
+	require.Zero(t, none, "nothing watched in Sales")
+
 	// The mirrored duration decides completion and resume: 1201 is 65 s.
 	ss, err := s.WatchDaily(ctx, "bob", "1201")
 	require.NoError(t, err)

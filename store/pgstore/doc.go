@@ -57,8 +57,11 @@
 // each touched session from all its stored events (analytics.Fold), then
 // each pair's watch_daily rows and watch_progress from its sessions, all in
 // one transaction: the result depends only on the set of stored events.
-// video_daily_stats, user_daily_stats and folder_daily_stats are views
-// over watch_daily.
+// The transaction is three pipelined round trips besides BEGIN and COMMIT.
+// video_daily_stats, user_daily_stats, folder_daily_stats (a folder's
+// direct videos) and folder_subtree_daily_stats (a folder and everything
+// below it, each video once) are views over watch_daily. Unfinished is the
+// read that continue watching and resume positions share.
 //
 // # Errors
 //

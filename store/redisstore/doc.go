@@ -54,6 +54,16 @@
 // user's feed and writes the new one (lines of id, score and encoded reason), so "on ranking update,
 // replace only ranked-feed keys" holds and no other cache is touched.
 //
+// # Progress versions
+//
+// progress:{user_id}:version holds a random token per user (ProgressVersion
+// reads it, creating one when there is none; BumpProgress replaces it after
+// the user's progress changed in PostgreSQL). An API instance that read the
+// token before it read the progress may serve its copy while the token is
+// unchanged. A token, not a counter: a key that expired (7 days) or was lost
+// comes back with a value no reader can hold, so a lost key costs a miss,
+// never a stale answer.
+//
 // # Errors
 //
 // A missing key or version is ErrMiss (redis.Nil never escapes). Bad input — the zero Key
