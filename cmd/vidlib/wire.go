@@ -755,6 +755,7 @@ func provideConsumersConfig(cfg *config.Config, m *ops.Metrics, tr *ops.Tracing)
 	c.Analytics.Rules, c.Analytics.Retention = cfg.Analytics.Rules(), cfg.Analytics.Retention
 	c.Analytics.Observe = m.ObserveConsumer(consumers.GroupAnalytics)
 	c.Analytics.StartSpan = tr.MessageSpan(consumers.GroupAnalytics, busSystem(cfg))
+	c.Analytics.FeaturesUnpublished = func(n int) { m.FeaturesUnpublished.Add(float64(n)) }
 	c.Ranking.Rank = &rank.Options{Size: cfg.Ranking.Size, MaxPerFolder: cfg.Ranking.MaxPerFolder}
 	c.Ranking.FullInterval = cfg.Ranking.FullInterval
 	c.Audit.Observe = m.ObserveConsumer(consumers.GroupAudit)

@@ -59,6 +59,12 @@ type AnalyticsOptions struct {
 	MaxGroupEvents int
 	// DisableFeatures stops publishing ranking.features.
 	DisableFeatures bool
+	// FeaturesUnpublished, if set, is told how many features a failed
+	// publish lost (they are also logged). Features only wake the ranking
+	// pipeline: it reads the users' history from the store, so a lost
+	// feature delays that user's re-rank until the next full recompute
+	// (RankingOptions.FullInterval) and loses no data.
+	FeaturesUnpublished func(n int)
 	// ProgressVersions, if set, has the version of every user of a batch
 	// bumped after the batch is stored (also when it was a duplicate: a
 	// retry after a failed bump must bump). A failed bump fails the batch,
@@ -260,9 +266,10 @@ func batchUsers(evs []analytics.Event) []string {
 }
 
 // publishFeatures publishes one Features per changed user and video. The
-// features are derived state, recomputed on the pair's next event: a
-// failure is logged, not retried (a retry would find the events stored and
-// publish nothing).
+// features are derived state, recomputed on the pair's next event, and the
+// ranking pipeline reads the history itself at its next full recompute: a
+// failure is logged and counted (FeaturesUnpublished), not retried (a retry
+// would find the events stored and publish nothing).
 func (a *Analytics) publishFeatures(ctx context.Context, out analytics.Applied) {
 	watched := map[[2]string]analytics.Session{}
 	for _, s := range out.Sessions {
@@ -272,24 +279,29 @@ func (a *Analytics) publishFeatures(ctx context.Context, out analytics.Applied) 
 		}
 	}
 	msgs := make([]events.Message, 0, len(out.Progress))
+	lost := 0
 	for _, p := range out.Progress {
 		f := analytics.Features{UserID: p.UserID, VideoID: p.VideoID, LastPosition: p.Position, CompletionRatio: p.Ratio,
 			Completed: p.Completed, LastEventAt: p.LastEventAt, SessionWatched: watched[[2]string{p.UserID, p.VideoID}].WatchedSeconds}
 		e, err := events.New(ctx, events.Event{Type: analytics.EventTypeFeatures, Source: "vidlib/consumers",
 			Subject: "video:" + p.VideoID, Key: "user:" + p.UserID}, f)
-		if err != nil {
-			a.log.Warn("features not encoded", zap.Error(err))
-			continue
+		var m events.Message
+		if err == nil {
+			m, err = e.Message(events.TopicRankingFeatures)
 		}
-		m, err := e.Message(events.TopicRankingFeatures)
 		if err != nil {
-			a.log.Warn("features not encoded", zap.Error(err))
+			a.log.Warn("features not encoded", zap.String("user_id", p.UserID), zap.String("video_id", p.VideoID), zap.Error(err))
+			lost++
 			continue
 		}
 		msgs = append(msgs, m)
 	}
 	if err := a.pub.Publish(ctx, msgs...); err != nil {
-		a.log.Warn("ranking features not published", zap.Int("features", len(msgs)), zap.Error(err))
+		a.log.Warn("ranking features not published; those users wait for the next full recompute", zap.Int("features", len(msgs)), zap.Error(err))
+		lost += len(msgs)
+	}
+	if lost > 0 && a.opts.FeaturesUnpublished != nil {
+		a.opts.FeaturesUnpublished(lost)
 	}
 }
 

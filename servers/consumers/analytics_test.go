@@ -389,3 +389,33 @@ func TestAnalyticsGroupCommit(t *testing.T) {
 		}
 	}
 }
+
+// failingFeatures refuses every ranking.features publish.
+type failingFeatures struct{ recordingPublisher }
+
+func (p *failingFeatures) Publish(ctx context.Context, msgs ...events.Message) error {
+	for _, m := range msgs {
+		if m.Topic == events.TopicRankingFeatures {
+			return errors.New("broker unreachable")
+		}
+	}
+	return p.recordingPublisher.Publish(ctx, msgs...)
+}
+
+// TestAnalyticsCountsUnpublishedFeatures: features that cannot be published
+// are counted, one per changed user and video, and the batch still
+// succeeds (the events are stored; ranking reads them at its next full
+// recompute).
+func TestAnalyticsCountsUnpublishedFeatures(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	var lost atomic.Int64
+	c, err := consumers.NewAnalytics(s, &failingFeatures{}, &consumers.AnalyticsOptions{FeaturesUnpublished: func(n int) { lost.Add(int64(n)) }})
+	require.NoError(t, err)
+	h := c.Handler()
+	m := batchMessage(t, append(playEvents("u", "v1", "s1", storetest.WatchBase), playEvents("u", "v2", "s2", storetest.WatchBase)...))
+	require.NoError(t, h(ctx, &m))
+	require.Equal(t, int64(2), lost.Load())
+	_, err = s.WatchSession(ctx, "s2")
+	require.NoError(t, err)
+}
