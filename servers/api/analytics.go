@@ -43,16 +43,16 @@ type AnalyticsOptions struct {
 	// Progress, if set, serves resume positions and /me/continue-watching,
 	// /me/history.
 	Progress ProgressStore
-	// ProgressVersions, if set with Progress, lets each instance keep the
-	// unfinished videos of up to ProgressCacheUsers users (default
-	// DefaultProgressCacheUsers; negative: none) and serve the home's
+	// ProgressVersions, if set with Progress, lets each instance keep users'
+	// unfinished videos, up to ProgressCacheRows rows in all (default
+	// DefaultProgressCacheRows; negative: none), and serve the home's
 	// continue-watching row, /me/continue-watching and resume positions from
 	// that copy while the user's version is unchanged: one Redis round trip
 	// instead of a PostgreSQL query. The analytics consumer bumps a user's
 	// version after it stores new progress, and a dismissal bumps it here.
 	// When the versions cannot be read, requests read Progress directly.
-	ProgressVersions   ProgressVersions
-	ProgressCacheUsers int
+	ProgressVersions  ProgressVersions
+	ProgressCacheRows int
 	// Rules are the resume rules (zero: analytics defaults).
 	Rules analytics.Rules
 	// SessionTTL is a playback session token's lifetime (default DefaultSessionTTL).
@@ -100,8 +100,8 @@ func (o *AnalyticsOptions) withDefaults() error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.ProgressCacheUsers == 0 {
-		o.ProgressCacheUsers = DefaultProgressCacheUsers
+	if o.ProgressCacheRows == 0 {
+		o.ProgressCacheRows = DefaultProgressCacheRows
 	}
 	if o.SessionTTL < 0 || o.MaxBatch < 0 || o.MaxBodyBytes < 0 || o.EventBurst < 0 || o.ClockSkew < 0 || o.MaxAge < 0 {
 		return fmt.Errorf("%w: negative analytics limit", ErrInvalid)

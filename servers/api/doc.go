@@ -48,7 +48,7 @@
 // Continue watching, the home's row and resume positions are all made of
 // one read, the user's unfinished videos (ProgressStore.Unfinished, up to
 // 200). With AnalyticsOptions.ProgressVersions (store/redisstore) each
-// instance keeps that read per user, bounded by ProgressCacheUsers, and
+// instance keeps that read per user, bounded by ProgressCacheRows, and
 // serves it while the user's progress version in Redis is unchanged: a
 // request costs one Redis round trip, not a PostgreSQL query. The analytics
 // consumer bumps a user's version after it stores the user's events, and a

@@ -8,9 +8,9 @@ import (
 	"github.com/vidlib/vidlib/analytics"
 )
 
-// DefaultProgressCacheUsers bounds the users whose unfinished videos one API
-// instance keeps (AnalyticsOptions.ProgressCacheUsers).
-const DefaultProgressCacheUsers = 10_000
+// DefaultProgressCacheRows bounds the progress rows one API instance keeps
+// (AnalyticsOptions.ProgressCacheRows): about 25 MB.
+const DefaultProgressCacheRows = 100_000
 
 // ProgressVersions is a per-user version of resume state shared by every API
 // instance and the analytics consumer (store/redisstore). Whoever writes a
@@ -24,12 +24,14 @@ type ProgressVersions interface {
 }
 
 // progressCache keeps users' unfinished videos (the rows continue watching
-// and resume positions are made of) by the version they were read under.
-// When full, an arbitrary entry makes room for a new one.
+// and resume positions are made of) by the version they were read under, up
+// to max rows (a user without any counts one). When full, arbitrary entries
+// make room for a new one.
 type progressCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]*progressEntry
+	mu   sync.Mutex
+	max  int
+	rows int
+	m    map[string]*progressEntry
 	// down is set while the versions are unreachable (logged once per outage).
 	down atomic.Bool
 }
@@ -64,22 +66,36 @@ func (c *progressCache) get(user string) *progressEntry {
 	return c.m[user]
 }
 
+func (e *progressEntry) size() int { return max(1, len(e.rows)) }
+
 func (c *progressCache) put(user string, e *progressEntry) {
+	if e.size() > c.max {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[user]; !ok && len(c.m) >= c.max {
-		for k := range c.m {
-			delete(c.m, k)
+	c.remove(user)
+	for k := range c.m {
+		if c.rows+e.size() <= c.max {
 			break
 		}
+		c.remove(k)
 	}
 	c.m[user] = e
+	c.rows += e.size()
+}
+
+func (c *progressCache) remove(user string) {
+	if old, ok := c.m[user]; ok {
+		c.rows -= old.size()
+		delete(c.m, user)
+	}
 }
 
 func (c *progressCache) drop(user string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.m, user)
+	c.remove(user)
 }
 
 // clear forgets every entry: while the versions are unreachable, bumps may
@@ -88,6 +104,7 @@ func (c *progressCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.m)
+	c.rows = 0
 }
 
 func (c *progressCache) len() int {

@@ -60,8 +60,8 @@ func New(lib *library.Service, authn Authenticator, opts *Options) (*Server, err
 	if o.RateLimit > 0 {
 		s.limiter = &userLimiter{max: o.MaxLimitedUsers, rate: rate.Limit(o.RateLimit), burst: o.RateBurst, m: map[string]*rate.Limiter{}}
 	}
-	if a := o.Analytics; a.enabled() && a.Progress != nil && a.ProgressVersions != nil && a.ProgressCacheUsers > 0 {
-		s.progress = newProgressCache(a.ProgressCacheUsers)
+	if a := o.Analytics; a.enabled() && a.Progress != nil && a.ProgressVersions != nil && a.ProgressCacheRows > 0 {
+		s.progress = newProgressCache(a.ProgressCacheRows)
 	}
 	if a := o.Analytics; a.enabled() && a.EventRate > 0 {
 		s.eventLimiter = &userLimiter{max: o.MaxLimitedUsers, rate: rate.Limit(a.EventRate), burst: a.EventBurst, m: map[string]*rate.Limiter{}}
