@@ -24,11 +24,12 @@ import (
 )
 
 var (
-	lagRate   = flag.Int("lag.rate", 5000, "BenchmarkAnalyticsLag: events per second published")
-	lagBatch  = flag.Int("lag.batch", 10, "BenchmarkAnalyticsLag: events per ingest request (one message)")
-	lagWindow = flag.Duration("lag.window", 20*time.Second, "BenchmarkAnalyticsLag: how long the rate is held")
-	lagUsers  = flag.Int("lag.users", 2000, "BenchmarkAnalyticsLag: viewers the events come from")
-	lagTx     = flag.Int("lag.tx", 0, "BenchmarkAnalyticsLag: the consumer's Transactions (0: its default)")
+	lagRate    = flag.Int("lag.rate", 5000, "BenchmarkAnalyticsLag: events per second published")
+	lagBatch   = flag.Int("lag.batch", 10, "BenchmarkAnalyticsLag: events per ingest request (one message)")
+	lagWindow  = flag.Duration("lag.window", 20*time.Second, "BenchmarkAnalyticsLag: how long the rate is held")
+	lagUsers   = flag.Int("lag.users", 2000, "BenchmarkAnalyticsLag: viewers the events come from")
+	lagTx      = flag.Int("lag.tx", 0, "BenchmarkAnalyticsLag: the consumer's Transactions (0: its default)")
+	lagHistory = flag.Int("lag.history", 0, "BenchmarkAnalyticsLag: events already stored in each viewer's session before the window (a session that has run for a while)")
 )
 
 // appliedAt is the consumer's store with a clock: it notes when each event's
@@ -64,10 +65,14 @@ func (s *appliedAt) ApplyWatchEvents(ctx context.Context, evs []analytics.Event,
 // (the bus's and the consumer's default options, PostgreSQL's default
 // pool, progress versions in Redis), folds them into PostgreSQL. It reports
 // the lag of every event, from the start of its publish to the commit of
-// the transaction that folded it: p50, p99 and max, and the rate reached.
+// the transaction that folded it: p50, p99 and max, the rate reached, the
+// events per transaction, and the worst lag of each second (a lag that
+// grows over the window is a consumer that does not keep up). -lag.history
+// stores that many events in every session first, since each batch refolds
+// its sessions from all their stored events.
 //
 //	go test -run '^$' -bench AnalyticsLag -benchtime 1x ./servers/consumers/
-//	go test -run '^$' -bench AnalyticsLag -benchtime 1x ./servers/consumers/ -args -lag.batch=1 -lag.window=30s
+//	go test -run '^$' -bench AnalyticsLag -benchtime 1x ./servers/consumers/ -args -lag.batch=2 -lag.history=720 -lag.window=30s
 func BenchmarkAnalyticsLag(b *testing.B) {
 	ctx := context.Background()
 	k := testenv.Kafka(b)
@@ -105,6 +110,32 @@ func BenchmarkAnalyticsLag(b *testing.B) {
 	viewers := make([]*viewer, *lagUsers)
 	for i := range viewers {
 		viewers[i] = &viewer{user: uuid.NewString(), video: fmt.Sprint(1000 + i%500), session: uuid.NewString()}
+	}
+	if h := *lagHistory; h > 0 { // stored directly, before the clock starts
+		base := time.Now().UTC().Truncate(time.Second).Add(-time.Duration(h) * 5 * time.Second)
+		var evs []analytics.Event
+		for _, v := range viewers {
+			for i := range h {
+				typ := analytics.TypeHeartbeat
+				if i == 0 {
+					typ = analytics.TypePlaybackStarted
+				}
+				evs = append(evs, analytics.Event{ID: uuid.NewString(), Type: typ, SessionID: v.session, UserID: v.user, VideoID: v.video,
+					Position: v.pos, OccurredAt: base.Add(time.Duration(i) * 5 * time.Second)})
+				v.pos += 5
+			}
+			if len(evs) >= 5000 {
+				_, err := pg.ApplyWatchEvents(ctx, evs, analytics.Rules{})
+				require.NoError(b, err)
+				evs = evs[:0]
+			}
+		}
+		if len(evs) > 0 {
+			_, err := pg.ApplyWatchEvents(ctx, evs, analytics.Rules{})
+			require.NoError(b, err)
+		}
+		_, err := pg.Pool().Exec(ctx, `ANALYZE`)
+		require.NoError(b, err)
 	}
 	published := map[string]time.Time{} // event id → publish start
 	var pubMu sync.Mutex

@@ -95,10 +95,10 @@ func (s *Store) applyWatchEvents(ctx context.Context, evs []analytics.Event, r a
 		queueInsertWatchEvents(b, evs)
 		b.Queue(`SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(x, 7) AS k FROM unnest($1::text[]) x) l ORDER BY k`, keys)
 		b.Queue(`SELECT vimeo_video_id, duration_seconds FROM videos WHERE vimeo_video_id = ANY($1::text[])`, vids)
-		b.Queue(`SELECT id::text, user_id, video_id, session_id, event_type, position_seconds, occurred_at
-			FROM watch_events WHERE session_id = ANY($1::text[])`, sids)
+		b.Queue(`SELECT `+sessionCols+`, fold_carry, fold_playing, fold_prev_at, fold_watched, fold_completed_event
+			FROM watch_sessions WHERE id = ANY($1::text[])`, sids)
 		br := tx.SendBatch(ctx, b)
-		inserted, durations, bySession, err := readApplyReads(br)
+		inserted, durations, stored, err := readApplyReads(br)
 		if cerr := br.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
@@ -110,21 +110,33 @@ func (s *Store) applyWatchEvents(ctx context.Context, evs []analytics.Event, r a
 			return nil
 		}
 		pairs := map[userVideo]bool{}
-		sessions := map[string]bool{}
+		fresh := map[string][]analytics.Event{} // session → its new events
 		for _, e := range evs {
-			if inserted[e.ID] {
+			if inserted[e.ID] > 0 {
 				pairs[userVideo{e.UserID, e.VideoID}] = true
-				sessions[e.SessionID] = true
+				e.OccurredAt = e.OccurredAt.Truncate(time.Microsecond).UTC() // as stored (pgx truncates)
+				fresh[e.SessionID] = append(fresh[e.SessionID], e)
 			}
 		}
-		out.Sessions = foldSessions(bySession, sessions, durations, r)
+		folded, refold := continueSessions(fresh, stored, inserted, durations, r)
+		if len(refold) > 0 {
+			more, err := refoldSessions(ctx, tx, refold, durations, r)
+			if err != nil {
+				return err
+			}
+			folded = append(folded, more...)
+		}
+		slices.SortFunc(folded, func(a, b foldedSession) int { return strings.Compare(a.s.ID, b.s.ID) })
+		for _, f := range folded {
+			out.Sessions = append(out.Sessions, f.s)
+		}
 
 		var users, videos []string
 		for p := range pairs {
 			users, videos = append(users, p.user), append(videos, p.video)
 		}
 		b = &pgx.Batch{}
-		queueUpsertSessions(b, out.Sessions)
+		queueUpsertSessions(b, folded)
 		b.Queue(`SELECT `+sessionCols+` FROM watch_sessions
 			WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos)
 		br = tx.SendBatch(ctx, b)
@@ -152,17 +164,32 @@ func (s *Store) applyWatchEvents(ctx context.Context, evs []analytics.Event, r a
 	return out, err
 }
 
+// storedSession is a session row with its fold carry (carry false: the
+// row predates the carry and must be refolded).
+type storedSession struct {
+	s     analytics.Session
+	c     analytics.FoldCarry
+	carry bool
+}
+
+// foldedSession is a session to write, with its carry.
+type foldedSession struct {
+	s analytics.Session
+	c analytics.FoldCarry
+}
+
 // readApplyReads reads the answers of the first round trip of
-// applyWatchEvents, in order.
-func readApplyReads(br pgx.BatchResults) (inserted map[string]bool, durations map[string]float64, bySession map[string][]analytics.Event, err error) {
+// applyWatchEvents, in order: how many times each event id was inserted,
+// the videos' durations, the stored sessions.
+func readApplyReads(br pgx.BatchResults) (inserted map[string]int, durations map[string]float64, stored map[string]storedSession, err error) {
 	rows, _ := br.Query()
 	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("insert watch events: %w", err)
 	}
-	inserted = make(map[string]bool, len(got))
+	inserted = make(map[string]int, len(got))
 	for _, id := range got {
-		inserted[id] = true
+		inserted[id]++
 	}
 	if _, err := br.Exec(); err != nil {
 		return nil, nil, nil, fmt.Errorf("lock users and videos: %w", err)
@@ -175,17 +202,83 @@ func readApplyReads(br pgx.BatchResults) (inserted map[string]bool, durations ma
 		return nil, nil, nil, fmt.Errorf("read video durations: %w", err)
 	}
 	rows, _ = br.Query()
-	bySession = map[string][]analytics.Event{}
+	stored = map[string]storedSession{}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var ss storedSession
+		var prev *time.Time
+		s := &ss.s
+		err := row.Scan(&s.ID, &s.UserID, &s.VideoID, &s.Start, &s.End, &s.LastEventID, &s.LastPosition, &s.MaxPosition,
+			&s.WatchedSeconds, &s.CompletionRatio, &s.Completed, &s.View, &s.Events,
+			&ss.carry, &ss.c.Playing, &prev, &ss.c.Watched, &ss.c.CompletedEvent)
+		s.Start, s.End = s.Start.UTC(), s.End.UTC()
+		if prev != nil {
+			ss.c.PrevAt = prev.UTC()
+		}
+		stored[s.ID] = ss
+		return struct{}{}, err
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read sessions: %w", err)
+	}
+	return inserted, durations, stored, nil
+}
+
+// continueSessions folds each session's new events onto its stored row
+// when they all come after its last event (analytics.Continue), and returns
+// the ids of the sessions that need a fold of every stored event: late or
+// reordered events, a row without a carry, an event id stored twice in this
+// batch. A session without a row has no stored events but the new ones.
+func continueSessions(fresh map[string][]analytics.Event, stored map[string]storedSession, inserted map[string]int,
+	durations map[string]float64, r analytics.Rules) ([]foldedSession, []string) {
+	var out []foldedSession
+	var refold []string
+	for id, evs := range fresh {
+		twice := false
+		for _, e := range evs {
+			twice = twice || inserted[e.ID] > 1
+		}
+		dur := durations[evs[0].VideoID]
+		st, ok := stored[id]
+		switch {
+		case twice:
+			refold = append(refold, id)
+		case !ok:
+			s, c := analytics.FoldState(evs, dur, r)
+			out = append(out, foldedSession{s, c})
+		case !st.carry:
+			refold = append(refold, id)
+		default:
+			s, c, ok := analytics.Continue(st.s, st.c, evs, dur, r)
+			if !ok {
+				refold = append(refold, id)
+				continue
+			}
+			out = append(out, foldedSession{s, c})
+		}
+	}
+	return out, refold
+}
+
+// refoldSessions folds each of the sessions from all its stored events.
+func refoldSessions(ctx context.Context, tx pgx.Tx, ids []string, durations map[string]float64, r analytics.Rules) ([]foldedSession, error) {
+	rows, _ := tx.Query(ctx, `SELECT id::text, user_id, video_id, session_id, event_type, position_seconds, occurred_at
+		FROM watch_events WHERE session_id = ANY($1::text[])`, ids)
+	by := map[string][]analytics.Event{}
 	var e analytics.Event
-	_, err = pgx.ForEachRow(rows, []any{&e.ID, &e.UserID, &e.VideoID, &e.SessionID, &e.Type, &e.Position, &e.OccurredAt}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&e.ID, &e.UserID, &e.VideoID, &e.SessionID, &e.Type, &e.Position, &e.OccurredAt}, func() error {
 		e.OccurredAt = e.OccurredAt.UTC()
-		bySession[e.SessionID] = append(bySession[e.SessionID], e)
+		by[e.SessionID] = append(by[e.SessionID], e)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read session events: %w", err)
+		return nil, fmt.Errorf("read session events: %w", err)
 	}
-	return inserted, durations, bySession, nil
+	out := make([]foldedSession, 0, len(by))
+	for _, evs := range by {
+		s, c := analytics.FoldState(evs, durations[evs[0].VideoID], r)
+		out = append(out, foldedSession{s, c})
+	}
+	return out, nil
 }
 
 func partitionName(day time.Time) string { return "watch_events_p" + day.Format("20060102") }
@@ -258,41 +351,42 @@ func queueInsertWatchEvents(b *pgx.Batch, evs []analytics.Event) {
 		ON CONFLICT DO NOTHING RETURNING id::text`, ids, users, videos, sessions, types, pos, occurred, received, props)
 }
 
-// foldSessions folds each of sessions from its stored events.
-func foldSessions(bySession map[string][]analytics.Event, sessions map[string]bool, durations map[string]float64, r analytics.Rules) []analytics.Session {
-	out := make([]analytics.Session, 0, len(sessions))
-	for id := range sessions {
-		if evs := bySession[id]; len(evs) > 0 {
-			out = append(out, analytics.Fold(evs, durations[evs[0].VideoID], r))
-		}
-	}
-	slices.SortFunc(out, func(a, b analytics.Session) int { return strings.Compare(a.ID, b.ID) })
-	return out
-}
-
-func queueUpsertSessions(b *pgx.Batch, ss []analytics.Session) {
+func queueUpsertSessions(b *pgx.Batch, ss []foldedSession) {
 	n := len(ss)
+	carryPlaying, carryDone := make([]bool, n), make([]bool, n)
+	carryPrev := make([]*time.Time, n)
+	carryWatched := make([]float64, n)
 	ids, users, videos, last := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	start, end := make([]time.Time, n), make([]time.Time, n)
 	lastPos, maxPos, watched, ratio := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	done, view := make([]bool, n), make([]bool, n)
 	count := make([]int32, n)
-	for i, s := range ss {
+	for i, f := range ss {
+		s, c := f.s, f.c
+		carryPlaying[i], carryDone[i], carryWatched[i] = c.Playing, c.CompletedEvent, c.Watched
+		if !c.PrevAt.IsZero() {
+			carryPrev[i] = &c.PrevAt
+		}
 		ids[i], users[i], videos[i], last[i] = s.ID, s.UserID, s.VideoID, s.LastEventID
 		start[i], end[i] = s.Start, s.End
 		lastPos[i], maxPos[i], watched[i], ratio[i] = s.LastPosition, s.MaxPosition, s.WatchedSeconds, s.CompletionRatio
 		done[i], view[i], count[i] = s.Completed, s.View, int32(s.Events)
 	}
 	b.Queue(`INSERT INTO watch_sessions (id, user_id, video_id, started_at, ended_at, last_event_id, last_position_seconds,
-			max_position_seconds, watched_seconds, completion_ratio, completed, qualifies_view, event_count, updated_at)
-		SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::uuid[], $7::float8[],
-			$8::float8[], $9::float8[], $10::float8[], $11::bool[], $12::bool[], $13::int[])
+			max_position_seconds, watched_seconds, completion_ratio, completed, qualifies_view, event_count,
+			fold_playing, fold_prev_at, fold_watched, fold_completed_event, fold_carry, updated_at)
+		SELECT *, true, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::uuid[], $7::float8[],
+			$8::float8[], $9::float8[], $10::float8[], $11::bool[], $12::bool[], $13::int[],
+			$14::bool[], $15::timestamptz[], $16::float8[], $17::bool[])
 		ON CONFLICT (id) DO UPDATE SET started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at,
 			last_event_id = EXCLUDED.last_event_id, last_position_seconds = EXCLUDED.last_position_seconds,
 			max_position_seconds = EXCLUDED.max_position_seconds, watched_seconds = EXCLUDED.watched_seconds,
 			completion_ratio = EXCLUDED.completion_ratio, completed = EXCLUDED.completed,
-			qualifies_view = EXCLUDED.qualifies_view, event_count = EXCLUDED.event_count, updated_at = now()`,
-		ids, users, videos, start, end, last, lastPos, maxPos, watched, ratio, done, view, count)
+			qualifies_view = EXCLUDED.qualifies_view, event_count = EXCLUDED.event_count,
+			fold_playing = EXCLUDED.fold_playing, fold_prev_at = EXCLUDED.fold_prev_at, fold_watched = EXCLUDED.fold_watched,
+			fold_completed_event = EXCLUDED.fold_completed_event, fold_carry = true, updated_at = now()`,
+		ids, users, videos, start, end, last, lastPos, maxPos, watched, ratio, done, view, count,
+		carryPlaying, carryPrev, carryWatched, carryDone)
 }
 
 const sessionCols = `id, user_id, video_id, started_at, ended_at, last_event_id::text, last_position_seconds, max_position_seconds,

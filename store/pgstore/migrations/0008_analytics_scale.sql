@@ -22,3 +22,15 @@ CROSS JOIN LATERAL (
 ) sv
 JOIN watch_daily d ON d.video_id = sv.vimeo_video_id
 GROUP BY f.vimeo_folder_id, d.day;
+
+-- What a session's fold carries from one event to the next
+-- (analytics.FoldCarry), so that events after the session's last one are
+-- folded onto the stored row instead of refolding every stored event of the
+-- session (whose cost grows with the session). Rows written before this
+-- migration have fold_carry = false and are refolded in full once.
+ALTER TABLE watch_sessions
+    ADD COLUMN fold_carry           boolean NOT NULL DEFAULT false,
+    ADD COLUMN fold_playing         boolean NOT NULL DEFAULT false,
+    ADD COLUMN fold_prev_at         timestamptz,
+    ADD COLUMN fold_watched         double precision NOT NULL DEFAULT 0,
+    ADD COLUMN fold_completed_event boolean NOT NULL DEFAULT false;
