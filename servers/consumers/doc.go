@@ -7,8 +7,9 @@
 // batch to the store in one transaction (AnalyticsStore.ApplyWatchEvents):
 // new events are inserted (a duplicate event id changes nothing), and every
 // session, per-day aggregate and resume position they touch is recomputed
-// from the stored events, so late, reordered and redelivered events give the
-// same result as one ordered delivery. Batches handled at once share
+// (a session by folding the new events onto it, or from all its stored
+// events when some come late), so late, reordered and redelivered events
+// give the same result as one ordered delivery. Batches handled at once share
 // transactions (group commit, at most AnalyticsOptions.Transactions at a
 // time, each of up to MaxGroupEvents events): alone, a batch is stored at
 // once; under load, the batches that arrived while a transaction ran go in

@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,4 +96,58 @@ func TestAnalyticsStatsViews(t *testing.T) {
 	p, err := s.Progress(ctx, "bob", "1201")
 	require.NoError(t, err)
 	require.InDelta(t, 30.0/65, p["1201"].Ratio, 1e-3)
+}
+
+// TestWatchSessionFoldedOnto: a session stored batch by batch, in order,
+// is folded onto its stored row and equals the fold of all its events; a
+// row without a carry (written before it was kept), a late event and an id
+// sent twice in one batch refold in full and still equal it.
+func TestWatchSessionFoldedOnto(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	require.NoError(t, librarytest.Seed(ctx, s))
+	base := time.Date(2026, 4, 2, 9, 0, 0, 0, time.UTC)
+	var all []analytics.Event
+	next := func(typ analytics.Type, sec int, pos float64) analytics.Event {
+		e := analytics.Event{ID: uuid.NewString(), Type: typ, SessionID: "long", UserID: "u", VideoID: "1201", Position: pos,
+			OccurredAt: base.Add(time.Duration(sec) * time.Second)}
+		all = append(all, e)
+		return e
+	}
+	check := func(msg string) {
+		t.Helper()
+		got, err := s.WatchSession(ctx, "long")
+		require.NoError(t, err)
+		require.Equal(t, analytics.Fold(slices.Clone(all), 65, analytics.Rules{}), got, msg)
+		var carry bool
+		require.NoError(t, s.Pool().QueryRow(ctx, `SELECT fold_carry FROM watch_sessions WHERE id = 'long'`).Scan(&carry))
+		require.True(t, carry, msg)
+	}
+	apply := func(evs ...analytics.Event) {
+		t.Helper()
+		_, err := s.ApplyWatchEvents(ctx, evs, analytics.Rules{})
+		require.NoError(t, err)
+	}
+	apply(next(analytics.TypePlaybackStarted, 0, 0), next(analytics.TypeHeartbeat, 5, 5))
+	for i := range 5 {
+		sec := 10 + 10*i
+		apply(next(analytics.TypeHeartbeat, sec, float64(sec)), next(analytics.TypePaused, sec+3, float64(sec+3)))
+		apply(next(analytics.TypeSeeked, sec+6, float64(sec+1)))
+	}
+	check("in order, batch by batch")
+
+	_, err := s.Pool().Exec(ctx, `UPDATE watch_sessions SET fold_carry = false, fold_watched = 0 WHERE id = 'long'`)
+	require.NoError(t, err)
+	apply(next(analytics.TypeHeartbeat, 70, 62))
+	check("a row without a carry")
+
+	apply(next(analytics.TypeHeartbeat, 8, 8)) // late
+	check("a late event")
+
+	twice := next(analytics.TypeHeartbeat, 80, 63)
+	other := twice
+	other.OccurredAt = twice.OccurredAt.Add(time.Second) // one id, two times: both stored
+	all = append(all, other)
+	apply(twice, other)
+	check("an id twice")
 }
