@@ -37,9 +37,12 @@
 // (FoldCarry: playing or not, the last playback event, the unrounded
 // playing time), and Continue folds the new events onto the session and its
 // carry with exactly Fold's result, refusing when an event is not after the
-// session's last one. An event id reused with another occurred-at is two
-// events to a store (its key is id and time); Fold counts it once, so a
-// store that sees one in a batch refolds in full.
+// session's last one. An event id reused with another occurred-at (a
+// client bug: a retry resends the same event) is two events to
+// store/pgstore, whose key is id and time; Fold counts it once. pgstore
+// refolds a session in full when one batch holds both copies; a copy that
+// arrives in a later batch, after the session's last event, is folded as an
+// event of its own until the session is next refolded.
 //
 // # Errors and concurrency
 //
