@@ -13,12 +13,12 @@ import (
 	"github.com/vidlib/vidlib/library/librarytest"
 )
 
-// TestVisibleVideosIsVideosAccessCheck: random libraries, rules and
+// TestVisibleVideosIsPlaybacksAccessCheck: random libraries, rules and
 // viewers; lists of ids known and unknown, malformed, repeated, in any
-// order. VisibleVideos yields exactly the ids Video answers, in the list's
+// order. VisibleVideos yields exactly the ids Playback allows, in the list's
 // order with their indexes, and the summary of each is the detail's; it
 // stops when told to.
-func TestVisibleVideosIsVideosAccessCheck(t *testing.T) {
+func TestVisibleVideosIsPlaybacksAccessCheck(t *testing.T) {
 	ctx := context.Background()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
@@ -57,7 +57,7 @@ func TestVisibleVideosIsVideosAccessCheck(t *testing.T) {
 			}
 			var want []int
 			for j, id := range ids {
-				if _, err := lib.Video(ctx, v, id); err == nil {
+				if _, err := lib.Playback(ctx, v, id); err == nil {
 					want = append(want, j)
 				}
 			}
