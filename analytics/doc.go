@@ -32,7 +32,17 @@
 // session by last event time then id. A store recomputes a session from all
 // its stored events whenever one of them arrives, so late, duplicated and
 // reordered events converge to the same sessions, aggregates and resume
-// positions.
+// positions. Events that all come after a session's last one (the usual
+// case) may instead be folded onto it: FoldState returns the fold's carry
+// (FoldCarry: playing or not, the last playback event, the unrounded
+// playing time), and Continue folds the new events onto the session and its
+// carry with exactly Fold's result, refusing when an event is not after the
+// session's last one. An event id reused with another occurred-at (a
+// client bug: a retry resends the same event) is two events to
+// store/pgstore, whose key is id and time; Fold counts it once. pgstore
+// refolds a session in full when one batch holds both copies; a copy that
+// arrives in a later batch, after the session's last event, is folded as an
+// event of its own until the session is next refolded.
 //
 // # Errors and concurrency
 //

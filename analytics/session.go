@@ -52,43 +52,101 @@ func Dedup(evs []Event) []Event {
 // a Session; durationSeconds is the video's duration (0: unknown). The
 // result depends only on the set of distinct events. evs is reordered.
 func Fold(evs []Event, durationSeconds float64, r Rules) Session {
-	r = r.WithDefaults()
+	s, _ := FoldState(evs, durationSeconds, r)
+	return s
+}
+
+// FoldCarry is what a fold carries from one event to the next. Stored with
+// its Session, it lets Continue fold later events without the earlier ones.
+type FoldCarry struct {
+	Playing        bool      // the last playback event left the player playing
+	PrevAt         time.Time // the last playback event (zero: none yet)
+	Watched        float64   // playing time so far, not rounded
+	CompletedEvent bool      // a completed event was seen
+}
+
+// FoldState is Fold that also returns what Continue needs to fold later
+// events onto the result.
+func FoldState(evs []Event, durationSeconds float64, r Rules) (Session, FoldCarry) {
 	evs = Dedup(evs)
-	var s Session
 	if len(evs) == 0 {
-		return s
+		return Session{}, FoldCarry{}
 	}
-	first, last := evs[0], evs[len(evs)-1]
-	s = Session{ID: first.SessionID, UserID: first.UserID, VideoID: first.VideoID,
-		Start: first.OccurredAt, End: last.OccurredAt, LastEventID: last.ID, Events: len(evs)}
-	playing := false
-	var prev time.Time
-	watched := 0.0
+	first := evs[0]
+	s := Session{ID: first.SessionID, UserID: first.UserID, VideoID: first.VideoID, Start: first.OccurredAt}
+	var c FoldCarry
+	fold(&s, &c, evs, r.WithDefaults())
+	finish(&s, &c, durationSeconds, r.WithDefaults())
+	return s, c
+}
+
+// After reports whether e sorts after the session's last event (Sort's
+// order): the events Continue may fold.
+func (s Session) After(e Event) bool {
+	if c := e.OccurredAt.Compare(s.End); c != 0 {
+		return c > 0
+	}
+	return e.ID > s.LastEventID
+}
+
+// Continue folds evs, distinct events all After the session's last event
+// and not among its events, onto s and its carry c: the result equals
+// FoldState of all the session's events, exactly, without reading the
+// earlier ones. It reports false (and changes nothing) when an event is not
+// After s: then only a fold of every event is right.
+func Continue(s Session, c FoldCarry, evs []Event, durationSeconds float64, r Rules) (Session, FoldCarry, bool) {
+	evs = Dedup(evs)
+	for _, e := range evs {
+		if !s.After(e) {
+			return s, c, false
+		}
+	}
+	if len(evs) == 0 {
+		return s, c, true
+	}
+	r = r.WithDefaults()
+	fold(&s, &c, evs, r)
+	finish(&s, &c, durationSeconds, r)
+	return s, c, true
+}
+
+// fold adds sorted, distinct events, all after those already folded, to s
+// and c.
+func fold(s *Session, c *FoldCarry, evs []Event, r Rules) {
+	last := evs[len(evs)-1]
+	s.End, s.LastEventID = last.OccurredAt, last.ID
+	s.Events += len(evs)
 	for _, e := range evs {
 		if !e.Type.playback() {
 			continue
 		}
-		if playing {
-			d := min(e.OccurredAt.Sub(prev), r.MaxSegment)
-			watched += max(d.Seconds(), 0)
+		if c.Playing {
+			d := min(e.OccurredAt.Sub(c.PrevAt), r.MaxSegment)
+			c.Watched += max(d.Seconds(), 0)
 		}
 		switch e.Type {
 		case TypePlaybackStarted, TypeHeartbeat:
-			playing = true
+			c.Playing = true
 		case TypePaused:
-			playing = false
+			c.Playing = false
 		case TypeCompleted:
-			playing = false
-			s.Completed = true
+			c.Playing = false
+			c.CompletedEvent = true
 		case TypeSeeked:
 			// the segment before the seek is counted above; playing goes on
 			// from the target
 		}
-		prev = e.OccurredAt
+		c.PrevAt = e.OccurredAt
 		s.LastPosition = e.Position
 		s.MaxPosition = max(s.MaxPosition, e.Position)
 	}
-	s.WatchedSeconds = round3(watched)
+}
+
+// finish derives the session's totals from the carry and the duration.
+func finish(s *Session, c *FoldCarry, durationSeconds float64, r Rules) {
+	s.WatchedSeconds = round3(c.Watched)
+	s.Completed = c.CompletedEvent
+	s.CompletionRatio = 0
 	if durationSeconds > 0 {
 		s.CompletionRatio = min(1, s.MaxPosition/durationSeconds)
 	}
@@ -104,7 +162,6 @@ func Fold(evs []Event, durationSeconds float64, r Rules) Session {
 		need = min(need, r.ViewRatio*durationSeconds)
 	}
 	s.View = s.WatchedSeconds >= need && s.WatchedSeconds > 0
-	return s
 }
 
 // round3 rounds to a millisecond, so that stores that keep floats and

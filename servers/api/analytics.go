@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -43,6 +44,16 @@ type AnalyticsOptions struct {
 	// Progress, if set, serves resume positions and /me/continue-watching,
 	// /me/history.
 	Progress ProgressStore
+	// ProgressVersions, if set with Progress, lets each instance keep users'
+	// unfinished videos, up to ProgressCacheRows rows in all (default
+	// DefaultProgressCacheRows; negative: none), and serve the home's
+	// continue-watching row, /me/continue-watching and resume positions from
+	// that copy while the user's version is unchanged: one Redis round trip
+	// instead of a PostgreSQL query. The analytics consumer bumps a user's
+	// version after it stores new progress, and a dismissal bumps it here.
+	// When the versions cannot be read, requests read Progress directly.
+	ProgressVersions  ProgressVersions
+	ProgressCacheRows int
 	// Rules are the resume rules (zero: analytics defaults).
 	Rules analytics.Rules
 	// SessionTTL is a playback session token's lifetime (default DefaultSessionTTL).
@@ -90,6 +101,9 @@ func (o *AnalyticsOptions) withDefaults() error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.ProgressCacheRows == 0 {
+		o.ProgressCacheRows = DefaultProgressCacheRows
+	}
 	if o.SessionTTL < 0 || o.MaxBatch < 0 || o.MaxBodyBytes < 0 || o.EventBurst < 0 || o.ClockSkew < 0 || o.MaxAge < 0 {
 		return fmt.Errorf("%w: negative analytics limit", ErrInvalid)
 	}
@@ -104,9 +118,9 @@ func (o *AnalyticsOptions) enabled() bool { return o.Publisher != nil }
 type ProgressStore interface {
 	// Progress returns the user's progress on the videos (missing: none).
 	Progress(ctx context.Context, userID string, videoIDs ...string) (map[string]analytics.Progress, error)
-	// ContinueWatching returns up to limit progress rows of the user,
-	// newest last event first, not dismissed since, not completed.
-	ContinueWatching(ctx context.Context, userID string, limit int) ([]analytics.Progress, error)
+	// Unfinished returns up to limit progress rows of the user, newest last
+	// event first: those not completed with a position > 0, dismissed or not.
+	Unfinished(ctx context.Context, userID string, limit int) ([]analytics.Progress, error)
 	// DismissContinueWatching hides the video from continue watching until
 	// it is played again (an event after at).
 	DismissContinueWatching(ctx context.Context, userID, videoID string, at time.Time) error
@@ -351,20 +365,37 @@ func (s *Server) resumeAt(ctx context.Context, v library.Viewer, videoID string)
 	if a.Progress == nil {
 		return 0
 	}
-	m, err := a.Progress.Progress(ctx, v.UserID, videoID)
-	if err != nil {
-		s.log.Warn("resume position unavailable", zap.String("video_id", videoID), zap.Error(err))
-		return 0
+	var p analytics.Progress
+	found := false
+	if s.progress != nil {
+		e, err := s.unfinished(ctx, v.UserID)
+		if err != nil {
+			s.log.Warn("resume position unavailable", zap.String("video_id", videoID), zap.Error(err))
+			return 0
+		}
+		if i := slices.Index(e.ids, videoID); i >= 0 {
+			p, found = e.rows[i], true
+		}
+		if !found && e.complete {
+			return 0 // not unfinished: nothing to resume
+		}
 	}
-	p, ok := m[videoID]
-	if !ok {
-		return 0
+	if !found {
+		m, err := a.Progress.Progress(ctx, v.UserID, videoID)
+		if err != nil {
+			s.log.Warn("resume position unavailable", zap.String("video_id", videoID), zap.Error(err))
+			return 0
+		}
+		if p, found = m[videoID]; !found {
+			return 0
+		}
 	}
-	d, err := s.lib.Video(ctx, v, videoID)
-	if err != nil {
-		return 0
-	}
-	return p.ResumeAt(float64(d.DurationSeconds), a.Rules)
+	var at float64
+	_ = s.lib.VisibleVideos(ctx, v, []string{videoID}, func(_ int, d library.VideoSummary) bool {
+		at = p.ResumeAt(float64(d.DurationSeconds), a.Rules)
+		return false
+	})
+	return at
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

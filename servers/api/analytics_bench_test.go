@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/vidlib/vidlib/events/kafkabus"
 	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/servers/api"
+	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/store/memstore"
 	"github.com/vidlib/vidlib/store/pgstore"
 )
@@ -118,27 +120,33 @@ func (p countingPublisher) Publish(_ context.Context, msgs ...events.Message) er
 	return nil
 }
 
-// BenchmarkContinueWatching serves GET /me/continue-watching over HTTP for
-// a user with 200 videos of progress (memstore, then PostgreSQL), filtered
-// against the current entitlements.
+// BenchmarkContinueWatching is the server time of GET /me/continue-watching
+// and of the library home (which carries the continue-watching row) for a
+// user with 200 videos of progress, through the production handler stack
+// (tracing, metrics, the API's middleware, token check), filtered against
+// the current entitlements. Progress comes from memstore, from PostgreSQL
+// alone, and from PostgreSQL behind the Redis-checked cache (production
+// with Redis). It reports p50 and p99 per request.
 //
-//	go test -run '^$' -bench ContinueWatching ./servers/api/
+//	go test -run '^$' -bench ContinueWatching -benchmem ./servers/api/
 func BenchmarkContinueWatching(b *testing.B) {
-	b.Run("memstore", func(b *testing.B) { benchContinueWatching(b, memstore.New()) })
-	b.Run("pgstore", func(b *testing.B) {
+	b.Run("memstore", func(b *testing.B) { benchContinueWatching(b, memstore.New(), nil) })
+	openPG := func(b *testing.B) *pgstore.Store {
 		ctx := context.Background()
 		pg, err := pgstore.Open(ctx, testenv.PostgresURL(b), nil)
 		require.NoError(b, err)
 		b.Cleanup(pg.Close)
 		_, err = pg.Migrate(ctx)
 		require.NoError(b, err)
-		benchContinueWatching(b, pg)
-	})
+		return pg
+	}
+	b.Run("pgstore", func(b *testing.B) { benchContinueWatching(b, openPG(b), nil) })
+	b.Run("pgstore+redis", func(b *testing.B) { benchContinueWatching(b, openPG(b), newRedisStore(b)) })
 }
 
-func benchContinueWatching(b *testing.B, st analyticsStore) {
+func benchContinueWatching(b *testing.B, st analyticsStore, versions api.ProgressVersions) {
 	ctx := context.Background()
-	e, _, _ := analyticsEnvOn(b, st, nil)
+	e, _, _ := analyticsEnvOn(b, st, &api.AnalyticsOptions{ProgressVersions: versions})
 	carol := userID(b, e, &uCarol)
 	// 200 videos of progress, the worst case of one answer: the 195 newest
 	// are videos no longer in the library (skipped at serve time), the 5
@@ -154,30 +162,34 @@ func benchContinueWatching(b *testing.B, st analyticsStore) {
 	}
 	_, err := st.ApplyWatchEvents(ctx, evs, analytics.Rules{})
 	require.NoError(b, err)
+	metrics, err := ops.NewMetrics(nil, nil)
+	require.NoError(b, err)
+	tracing, err := ops.NewTracing(ctx, nil)
+	require.NoError(b, err)
+	h := tracing.HTTPHandler(metrics.Middleware("api")(e.srv.Handler()), "api")
 	tok := e.issuer.IDToken(uCarol)
-	var lat latencies
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		client := &http.Client{}
-		for pb.Next() {
-			req, _ := http.NewRequest(http.MethodGet, e.http.URL+"/me/continue-watching", nil)
-			req.Header.Set("Authorization", "Bearer "+tok)
-			t0 := time.Now()
-			res, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			lat.add(time.Since(t0))
-			if res.StatusCode != http.StatusOK {
-				b.Errorf("status %d", res.StatusCode)
-				return
-			}
-		}
-	})
-	lat.report(b)
+	for _, path := range []string{"/me/continue-watching", "/library/home"} {
+		b.Run(path[1:], func(b *testing.B) {
+			var lat latencies
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest(http.MethodGet, path, nil)
+					req.Header.Set("Authorization", "Bearer "+tok)
+					w := httptest.NewRecorder()
+					t0 := time.Now()
+					h.ServeHTTP(w, req)
+					lat.add(time.Since(t0))
+					if w.Code != http.StatusOK {
+						b.Errorf("status %d", w.Code)
+						return
+					}
+				}
+			})
+			lat.report(b)
+		})
+	}
 	var p api.ProgressPage
 	require.NoError(b, json.Unmarshal(e.get(b, "/me/continue-watching", &uCarol).body, &p))
 	require.Len(b, p.Videos, 5)

@@ -75,6 +75,18 @@
 // history, resume positions and the home's continue_watching row are
 // filtered against the current snapshot and entitlements when served.
 //
+// Continue watching, the home's row and resume positions are all made of
+// one read, the user's unfinished videos (ProgressStore.Unfinished, up to
+// 200). With AnalyticsOptions.ProgressVersions (store/redisstore) each
+// instance keeps that read per user, bounded by ProgressCacheRows, and
+// serves it while the user's progress version in Redis is unchanged: a
+// request costs one Redis round trip, not a PostgreSQL query. The analytics
+// consumer bumps a user's version after it stores the user's events, and a
+// dismissal bumps it before its 204 (a failed bump is a 503: the dismissal
+// is stored, the retry is safe), so every instance answers with the stored
+// state at the next request. While Redis cannot be read, requests read the
+// store and the copies are forgotten. History pages always read the store.
+//
 // # Ranked feed
 //
 //	GET    /feed                              the user's ranked feed with a reason per video, paged (?cursor=&limit=)

@@ -89,7 +89,7 @@ type oneInProgress struct {
 	video string
 }
 
-func (p oneInProgress) ContinueWatching(_ context.Context, user string, _ int) ([]analytics.Progress, error) {
+func (p oneInProgress) Unfinished(_ context.Context, user string, _ int) ([]analytics.Progress, error) {
 	return []analytics.Progress{{UserID: user, VideoID: p.video, Position: 20, LastEventAt: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}}, nil
 }
 

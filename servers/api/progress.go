@@ -2,8 +2,10 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"net/http"
 	"strconv"
@@ -56,43 +58,78 @@ func (s *Server) limitParam(w http.ResponseWriter, r *http.Request) (int, bool) 
 }
 
 // visibleProgress turns progress rows into videos the viewer may see now
-// (the current snapshot and entitlements decide), keeping keep's.
-func (s *Server) visibleProgress(r *http.Request, v library.Viewer, ps []analytics.Progress, limit int, keep func(analytics.Progress, float64) bool) []ProgressVideo {
+// (the current snapshot and entitlements decide), at most limit, keeping
+// keep's (nil: all). ids are the rows' video ids.
+func (s *Server) visibleProgress(ctx context.Context, v library.Viewer, ps []analytics.Progress, ids []string, limit int, keep func(analytics.Progress, float64) bool) ([]ProgressVideo, error) {
 	out := []ProgressVideo{}
-	for _, p := range ps {
-		if len(out) == limit {
-			break
-		}
-		d, err := s.lib.Video(r.Context(), v, p.VideoID)
-		if err != nil || d.Locked {
-			continue // gone, no longer the viewer's to see, or locked by a teaser
-		}
+	if len(ps) == 0 || limit <= 0 {
+		return out, nil
+	}
+	err := s.lib.VisibleVideos(ctx, v, ids, func(i int, d library.VideoSummary) bool {
+		p := &ps[i]
 		dur := float64(d.DurationSeconds)
-		if keep != nil && !keep(p, dur) {
-			continue
+		if keep != nil && !keep(*p, dur) {
+			return true
 		}
 		ratio := p.Ratio
 		if dur > 0 {
 			ratio = min(1, p.Position/dur)
 		}
-		out = append(out, ProgressVideo{
-			VideoSummary:    library.VideoSummary{ID: d.ID, Title: d.Title, ThumbnailURL: d.ThumbnailURL, Thumbnails: d.Thumbnails, DurationSeconds: d.DurationSeconds, CreatedAt: d.CreatedAt},
-			PositionSeconds: p.Position, ProgressRatio: ratio, Completed: p.Completed, LastWatchedAt: p.LastEventAt,
-		})
-	}
-	return out
+		out = append(out, ProgressVideo{VideoSummary: d,
+			PositionSeconds: p.Position, ProgressRatio: ratio, Completed: p.Completed, LastWatchedAt: p.LastEventAt})
+		return len(out) < limit
+	})
+	return out, err
 }
 
-// continueWatching is the viewer's continue-watching row.
-func (s *Server) continueWatching(r *http.Request, v library.Viewer, limit int) ([]ProgressVideo, error) {
+// unfinished returns the user's unfinished videos, up to continueCandidates
+// of them, and whether that is all of them (an entry, not kept when made
+// without a cache): from this instance's copy when
+// the user's progress version has not changed since it was read, else from
+// the ProgressStore (and kept). When the versions cannot be read the store
+// answers and every copy is forgotten (bumps made meanwhile may be missed).
+func (s *Server) unfinished(ctx context.Context, userID string) (*progressEntry, error) {
 	a := &s.opts.Analytics
-	ps, err := a.Progress.ContinueWatching(r.Context(), v.UserID, continueCandidates)
+	c := s.progress
+	var version string
+	if c != nil {
+		var err error
+		if version, err = a.ProgressVersions.ProgressVersion(ctx, userID); err != nil {
+			c.clear()
+			if !c.down.Swap(true) {
+				s.log.Warn("progress versions unreachable: progress is read from the store on every request", zap.Error(err))
+			}
+			c = nil
+		} else {
+			if c.down.Swap(false) {
+				s.log.Info("progress versions reachable again")
+			}
+			if e := c.get(userID); e != nil && e.version == version {
+				return e, nil
+			}
+		}
+	}
+	rows, err := a.Progress.Unfinished(ctx, userID, continueCandidates)
 	if err != nil {
 		return nil, err
 	}
-	return s.visibleProgress(r, v, ps, limit, func(p analytics.Progress, dur float64) bool {
+	e := newProgressEntry(version, rows, len(rows) < continueCandidates)
+	if c != nil {
+		c.put(userID, e)
+	}
+	return e, nil
+}
+
+// continueWatching is the viewer's continue-watching row.
+func (s *Server) continueWatching(ctx context.Context, v library.Viewer, limit int) ([]ProgressVideo, error) {
+	a := &s.opts.Analytics
+	e, err := s.unfinished(ctx, v.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return s.visibleProgress(ctx, v, e.rows, e.ids, limit, func(p analytics.Progress, dur float64) bool {
 		return p.InProgress(dur, a.Rules)
-	}), nil
+	})
 }
 
 func (s *Server) getContinueWatching(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +138,7 @@ func (s *Server) getContinueWatching(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	vids, err := s.continueWatching(r, v, limit)
+	vids, err := s.continueWatching(r.Context(), v, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -116,7 +153,8 @@ func (s *Server) dismissContinueWatching(w http.ResponseWriter, r *http.Request)
 		s.fail(w, r, err)
 		return
 	}
-	err := s.opts.Analytics.Progress.DismissContinueWatching(r.Context(), v.UserID, id, s.opts.Analytics.Now())
+	a := &s.opts.Analytics
+	err := a.Progress.DismissContinueWatching(r.Context(), v.UserID, id, a.Now())
 	if errors.Is(err, analytics.ErrNotFound) {
 		writeError(w, r, http.StatusNotFound, "not_found", "no such object")
 		return
@@ -124,6 +162,16 @@ func (s *Server) dismissContinueWatching(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if s.progress != nil {
+		// Every instance's copy is stale now. Until the bump succeeds the
+		// dismissal is stored but may not show elsewhere: the client is told
+		// to retry (a dismissal is idempotent).
+		s.progress.drop(v.UserID)
+		if err := a.ProgressVersions.BumpProgress(r.Context(), v.UserID); err != nil {
+			s.fail(w, r, fmt.Errorf("%w: bump progress version: %w", library.ErrUnavailable, err))
+			return
+		}
 	}
 	w.Header().Set("Cache-Control", cacheNone)
 	w.WriteHeader(http.StatusNoContent)
@@ -149,7 +197,12 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	page := ProgressPage{Videos: s.visibleProgress(r, v, ps, limit, nil)}
+	vids, err := s.visibleProgress(r.Context(), v, ps, videoIDsOf(ps), limit, nil)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page := ProgressPage{Videos: vids}
 	if len(ps) == limit {
 		last := ps[len(ps)-1]
 		page.NextCursor = encodeHistoryCursor(last.LastEventAt, last.VideoID)
@@ -216,7 +269,7 @@ func (s *Server) continueRow(r *http.Request, v library.Viewer) []byte {
 	if s.opts.Analytics.Progress == nil {
 		return nil
 	}
-	vids, err := s.continueWatching(r, v, defaultProgressLimit)
+	vids, err := s.continueWatching(r.Context(), v, defaultProgressLimit)
 	if err != nil {
 		s.log.Warn("continue watching row unavailable", zap.Error(err))
 		return nil

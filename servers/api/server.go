@@ -33,8 +33,11 @@ type Server struct {
 	limiter *userLimiter
 	// eventLimiter limits analytics events per user (nil: no limit).
 	eventLimiter *userLimiter
-	router       chi.Router
-	handler      http.Handler
+	// progress keeps users' unfinished videos by version (nil: every
+	// request reads the ProgressStore).
+	progress *progressCache
+	router   chi.Router
+	handler  http.Handler
 }
 
 // New builds the API. lib and authn are required. It does no I/O; Handler
@@ -50,6 +53,9 @@ func New(lib *library.Service, authn Authenticator, opts *Options) (*Server, err
 	s := &Server{lib: lib, authn: authn, opts: o, log: o.Logger}
 	if o.RateLimit > 0 {
 		s.limiter = &userLimiter{max: o.MaxLimitedUsers, rate: rate.Limit(o.RateLimit), burst: o.RateBurst, m: map[string]*rate.Limiter{}}
+	}
+	if a := o.Analytics; a.enabled() && a.Progress != nil && a.ProgressVersions != nil && a.ProgressCacheRows > 0 {
+		s.progress = newProgressCache(a.ProgressCacheRows)
 	}
 	if a := o.Analytics; a.enabled() && a.EventRate > 0 {
 		s.eventLimiter = &userLimiter{max: o.MaxLimitedUsers, rate: rate.Limit(a.EventRate), burst: a.EventBurst, m: map[string]*rate.Limiter{}}

@@ -148,6 +148,7 @@ type apiParams struct {
 	Tracing *ops.Tracing
 	Health  *ops.Health
 	Options *api.Options `optional:"true"`
+	Redis   optionalRedis
 }
 
 // provideAPIServer serves the read API on cfg.Listen.API; readiness waits
@@ -160,6 +161,9 @@ func provideAPIServer(p apiParams) (*APIServer, error) {
 	var o api.Options
 	if p.Options != nil {
 		o = *p.Options
+	}
+	if p.Redis.RS != nil { // progress served from a per-instance copy checked against Redis
+		an.ProgressVersions = p.Redis.RS
 	}
 	o.Logger, o.Analytics = p.Log, an
 	o.TrustForwardedFor = p.Cfg.HTTP.TrustForwardedFor

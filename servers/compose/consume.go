@@ -24,6 +24,7 @@ func consumeOptions() fx.Option {
 			func(b Backend) consumers.AnalyticsStore { return b },
 			func(b Backend) consumers.RankingStore { return b },
 			provideFeedCache,
+			provideProgressVersions,
 			provideConsumersConfig,
 		),
 		consumers.Module,
@@ -40,6 +41,16 @@ func provideFeedCache(r optionalRedis) consumers.FeedCache {
 	return r.RS
 }
 
+// provideProgressVersions has the analytics consumer bump the users' progress
+// versions in Redis (the API's progress caches follow them), when Redis is
+// configured.
+func provideProgressVersions(r optionalRedis) consumers.ProgressVersions {
+	if r.RS == nil {
+		return nil
+	}
+	return r.RS
+}
+
 // provideConsumersConfig gives the audit consumer its metrics, tracing and
 // checkpoint signing key, the analytics consumer its rules and retention, and
 // the ranking pipeline its feed size, diversity and recompute interval.
@@ -48,6 +59,7 @@ func provideConsumersConfig(cfg *config.Config, m *ops.Metrics, tr *ops.Tracing)
 	c.Analytics.Rules, c.Analytics.Retention = cfg.Analytics.Rules(), cfg.Analytics.Retention
 	c.Analytics.Observe = m.ObserveConsumer(consumers.GroupAnalytics)
 	c.Analytics.StartSpan = tr.MessageSpan(consumers.GroupAnalytics, busSystem(cfg))
+	c.Analytics.FeaturesUnpublished = func(n int) { m.FeaturesUnpublished.Add(float64(n)) }
 	c.Ranking.Rank = &rank.Options{Size: cfg.Ranking.Size, MaxPerFolder: cfg.Ranking.MaxPerFolder}
 	c.Ranking.FullInterval = cfg.Ranking.FullInterval
 	c.Ranking.IndexOptions = &entitle.Options{AllowPasswordVideos: cfg.Vimeo.AllowPasswordVideos}

@@ -1,17 +1,20 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/fx"
@@ -179,6 +182,7 @@ func TestAllEndToEnd(t *testing.T) {
 	env["VIDLIB_VIMEO_ROOT_FOLDER_ID"] = rootID
 	env["VIDLIB_VIMEO_WEBHOOK_SECRETS"] = "e2e-secret"
 	env["VIDLIB_POLL_INTERVAL"] = "10m" // only the startup run and the webhook call Vimeo here
+	env["VIDLIB_ANALYTICS_SESSION_SECRETS"] = "an-e2e-analytics-session-secret-of-enough-bytes"
 	cfg := loadConfig(t, config.ForAll, env)
 
 	var apiSrv *APIServer
@@ -255,6 +259,62 @@ func TestAllEndToEnd(t *testing.T) {
 		}
 		return code == http.StatusOK && json.Unmarshal(body, &v) == nil && v.Title == "Edited in Vimeo"
 	})
+
+	// Playback events go through Kafka and the consumer into PostgreSQL; the
+	// API's copy of the viewer's progress (read once before, empty) follows
+	// the version the consumer bumps in Redis, and a dismissal at once.
+	cw := func() []string {
+		code, body := get("/me/continue-watching")
+		require.Equal(t, http.StatusOK, code, string(body))
+		var p struct {
+			Videos []struct {
+				ID string `json:"id"`
+			} `json:"videos"`
+		}
+		require.NoError(t, json.Unmarshal(body, &p))
+		var out []string
+		for _, v := range p.Videos {
+			out = append(out, v.ID)
+		}
+		return out
+	}
+	require.Empty(t, cw())
+	code, body = get("/videos/" + video + "/playback")
+	require.Equal(t, http.StatusOK, code, string(body))
+	var pb struct {
+		Session struct {
+			ID    string `json:"id"`
+			Token string `json:"token"`
+		} `json:"session"`
+	}
+	require.NoError(t, json.Unmarshal(body, &pb))
+	code, body = get("/videos/" + video)
+	require.Equal(t, http.StatusOK, code, string(body))
+	var detail struct {
+		Duration float64 `json:"duration_seconds"`
+	}
+	require.NoError(t, json.Unmarshal(body, &detail))
+	pos := 30.0
+	if detail.Duration > 0 {
+		pos = detail.Duration / 2
+	}
+	evs, _ := json.Marshal(map[string]any{"events": []map[string]any{{"event_id": uuid.NewString(), "type": "heartbeat",
+		"session_id": pb.Session.ID, "session_token": pb.Session.Token, "video_id": video, "position_seconds": pos,
+		"occurred_at": time.Now().UTC()}}})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+apiSrv.Addr()+"/analytics/events", bytes.NewReader(evs))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	eventually(t, "the played video in continue watching", func() bool { return slices.Equal(cw(), []string{video}) })
+	req, _ = http.NewRequestWithContext(ctx, http.MethodDelete, "http://"+apiSrv.Addr()+"/me/continue-watching/"+video, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	require.Empty(t, cw(), "dismissed")
 
 	// Serving never calls Vimeo: the fake's request log does not grow while
 	// every endpoint answers.

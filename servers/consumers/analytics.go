@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -22,13 +23,21 @@ type AnalyticsStore interface {
 	events.DeadLetterStore
 }
 
+// ProgressVersions is told whose resume state changed once it is stored
+// (store/redisstore): API instances keep users' progress by version and
+// read it again when the version moves.
+type ProgressVersions interface {
+	BumpProgress(ctx context.Context, userIDs ...string) error
+}
+
 // AnalyticsOptions configure the analytics consumer. The zero value is valid.
 type AnalyticsOptions struct {
 	// Group overrides the consumer group (0: GroupAnalytics).
 	Group string
 	// Rules are the analytics definitions (zero: the documented defaults).
 	Rules analytics.Rules
-	// MaxInFlight bounds the batches handled at once (0: 16).
+	// MaxInFlight bounds the batches handled at once (0: 256): how many
+	// can wait to share the next transactions.
 	// RedeliveryDelay is the first pause before a failed batch is handled
 	// again; the bus doubles it up to 30 s (0: the bus's default).
 	MaxInFlight     int
@@ -40,8 +49,28 @@ type AnalyticsOptions struct {
 	Retry events.RetryPolicy
 	// ApplyTimeout bounds one store transaction (0: 30 s).
 	ApplyTimeout time.Duration
+	// Transactions bounds the store transactions at once (0: 2); the
+	// batches of messages that arrive while they run are merged into the
+	// next ones, up to MaxGroupEvents events each (0: 2000). Under light
+	// load each batch is stored alone at once; under heavy load the cost of
+	// a transaction is shared by many batches, which is what keeps the lag
+	// low when ingest sends many small batches.
+	Transactions   int
+	MaxGroupEvents int
 	// DisableFeatures stops publishing ranking.features.
 	DisableFeatures bool
+	// FeaturesUnpublished, if set, is told how many features a failed
+	// publish lost (they are also logged). Features only wake the ranking
+	// pipeline: it reads the users' history from the store, so a lost
+	// feature delays that user's re-rank until the next full recompute
+	// (RankingOptions.FullInterval) and loses no data.
+	FeaturesUnpublished func(n int)
+	// ProgressVersions, if set, has the version of every user of a batch
+	// bumped after the batch is stored (also when it was a duplicate: a
+	// retry after a failed bump must bump). A failed bump fails the batch,
+	// which is retried like a failed store write, so an API instance never
+	// keeps serving progress older than what is stored.
+	ProgressVersions ProgressVersions
 	// Retention, if positive, drops watch_events older than it, checked
 	// every RetentionInterval (0: 1 h), when the store can
 	// (WatchEventRetention). Sessions, aggregates and progress are kept.
@@ -60,6 +89,7 @@ type Analytics struct {
 	opts    AnalyticsOptions
 	log     *zap.Logger
 	handler events.Handler
+	group   groupCommit
 }
 
 // NewAnalytics returns the analytics consumer over store; pub publishes dead
@@ -72,17 +102,23 @@ func NewAnalytics(store AnalyticsStore, pub events.Publisher, opts *AnalyticsOpt
 	if opts != nil {
 		o = *opts
 	}
-	if o.MaxInFlight < 0 || o.ApplyTimeout < 0 || o.RedeliveryDelay < 0 {
+	if o.MaxInFlight < 0 || o.ApplyTimeout < 0 || o.RedeliveryDelay < 0 || o.Transactions < 0 || o.MaxGroupEvents < 0 {
 		return nil, fmt.Errorf("%w: AnalyticsOptions must not be negative", ErrInvalid)
 	}
 	if o.Group == "" {
 		o.Group = GroupAnalytics
 	}
 	if o.MaxInFlight == 0 {
-		o.MaxInFlight = 16
+		o.MaxInFlight = 256
 	}
 	if o.ApplyTimeout == 0 {
 		o.ApplyTimeout = 30 * time.Second
+	}
+	if o.Transactions == 0 {
+		o.Transactions = 2
+	}
+	if o.MaxGroupEvents == 0 {
+		o.MaxGroupEvents = 2000
 	}
 	if o.Retry.MaxAttempts == 0 {
 		o.Retry.MaxAttempts = 3
@@ -97,7 +133,8 @@ func NewAnalytics(store AnalyticsStore, pub events.Publisher, opts *AnalyticsOpt
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	a := &Analytics{store: store, pub: pub, opts: o, log: o.Logger.Named("analytics_consumer")}
+	a := &Analytics{store: store, pub: pub, opts: o, log: o.Logger.Named("analytics_consumer"),
+		group: groupCommit{max: o.Transactions, maxEvents: o.MaxGroupEvents}}
 	dlq, err := events.DeadLetterQueue(events.DeadLetterOptions{Publisher: pub, Store: store, Logger: o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("consumers: analytics: %w", err)
@@ -155,29 +192,84 @@ func (a *Analytics) handle(ctx context.Context, m *events.Message) error {
 	if err != nil {
 		return err
 	}
-	actx, cancel := context.WithTimeout(ctx, a.opts.ApplyTimeout)
-	defer cancel()
-	out, err := a.store.ApplyWatchEvents(actx, evs, a.opts.Rules)
-	if err != nil {
-		if errors.Is(err, analytics.ErrInvalid) {
-			return events.Permanent(err)
-		}
-		return fmt.Errorf("apply %d watch events: %w", len(evs), err)
+	req := &applyReq{evs: evs, done: make(chan struct{}), lead: make(chan struct{})}
+	if err := a.group.apply(ctx, req, a.applyGroup); err != nil {
+		return err
 	}
-	if out.Inserted == 0 {
+	if req.dup {
 		m.SetOutcome(events.OutcomeDuplicate)
-		return nil
-	}
-	if !a.opts.DisableFeatures {
-		a.publishFeatures(ctx, out)
 	}
 	return nil
 }
 
+// applyGroup stores the batches of reqs in one transaction, bumps their
+// users' progress versions and publishes the features, then answers each
+// request. A batch the store refuses as invalid is found by applying each
+// alone, so that only it goes to the dead letters.
+func (a *Analytics) applyGroup(ctx context.Context, reqs []*applyReq) {
+	var evs []analytics.Event
+	for _, r := range reqs {
+		evs = append(evs, r.evs...)
+	}
+	actx, cancel := context.WithTimeout(ctx, a.opts.ApplyTimeout)
+	defer cancel()
+	out, err := a.store.ApplyWatchEvents(actx, evs, a.opts.Rules)
+	if errors.Is(err, analytics.ErrInvalid) && len(reqs) > 1 {
+		for _, r := range reqs {
+			a.applyGroup(ctx, []*applyReq{r})
+		}
+		return
+	}
+	switch {
+	case errors.Is(err, analytics.ErrInvalid):
+		err = events.Permanent(err)
+	case err != nil:
+		err = fmt.Errorf("apply %d watch events: %w", len(evs), err)
+	default:
+		if pv := a.opts.ProgressVersions; pv != nil {
+			if berr := pv.BumpProgress(actx, batchUsers(evs)...); berr != nil {
+				err = fmt.Errorf("watch events stored, progress versions not bumped: %w", berr)
+			}
+		}
+	}
+	if err == nil && out.Inserted > 0 && !a.opts.DisableFeatures {
+		a.publishFeatures(ctx, out)
+	}
+	// A batch was a duplicate when none of its users and videos changed
+	// (one user's batches are never in one group: the bus hands them over
+	// one at a time).
+	changed := make(map[[2]string]bool, len(out.Progress))
+	for _, p := range out.Progress {
+		changed[[2]string{p.UserID, p.VideoID}] = true
+	}
+	for _, r := range reqs {
+		r.err, r.dup = err, true
+		for _, e := range r.evs {
+			if changed[[2]string{e.UserID, e.VideoID}] {
+				r.dup = false
+				break
+			}
+		}
+		close(r.done)
+	}
+}
+
+// batchUsers are the distinct users of a batch (one, from the API).
+func batchUsers(evs []analytics.Event) []string {
+	var out []string
+	for _, e := range evs {
+		if !slices.Contains(out, e.UserID) {
+			out = append(out, e.UserID)
+		}
+	}
+	return out
+}
+
 // publishFeatures publishes one Features per changed user and video. The
-// features are derived state, recomputed on the pair's next event: a
-// failure is logged, not retried (a retry would find the events stored and
-// publish nothing).
+// features are derived state, recomputed on the pair's next event, and the
+// ranking pipeline reads the history itself at its next full recompute: a
+// failure is logged and counted (FeaturesUnpublished), not retried (a retry
+// would find the events stored and publish nothing).
 func (a *Analytics) publishFeatures(ctx context.Context, out analytics.Applied) {
 	watched := map[[2]string]analytics.Session{}
 	for _, s := range out.Sessions {
@@ -187,24 +279,29 @@ func (a *Analytics) publishFeatures(ctx context.Context, out analytics.Applied) 
 		}
 	}
 	msgs := make([]events.Message, 0, len(out.Progress))
+	lost := 0
 	for _, p := range out.Progress {
 		f := analytics.Features{UserID: p.UserID, VideoID: p.VideoID, LastPosition: p.Position, CompletionRatio: p.Ratio,
 			Completed: p.Completed, LastEventAt: p.LastEventAt, SessionWatched: watched[[2]string{p.UserID, p.VideoID}].WatchedSeconds}
 		e, err := events.New(ctx, events.Event{Type: analytics.EventTypeFeatures, Source: "vidlib/consumers",
 			Subject: "video:" + p.VideoID, Key: "user:" + p.UserID}, f)
-		if err != nil {
-			a.log.Warn("features not encoded", zap.Error(err))
-			continue
+		var m events.Message
+		if err == nil {
+			m, err = e.Message(events.TopicRankingFeatures)
 		}
-		m, err := e.Message(events.TopicRankingFeatures)
 		if err != nil {
-			a.log.Warn("features not encoded", zap.Error(err))
+			a.log.Warn("features not encoded", zap.String("user_id", p.UserID), zap.String("video_id", p.VideoID), zap.Error(err))
+			lost++
 			continue
 		}
 		msgs = append(msgs, m)
 	}
 	if err := a.pub.Publish(ctx, msgs...); err != nil {
-		a.log.Warn("ranking features not published", zap.Int("features", len(msgs)), zap.Error(err))
+		a.log.Warn("ranking features not published; those users wait for the next full recompute", zap.Int("features", len(msgs)), zap.Error(err))
+		lost += len(msgs)
+	}
+	if lost > 0 && a.opts.FeaturesUnpublished != nil {
+		a.opts.FeaturesUnpublished(lost)
 	}
 }
 

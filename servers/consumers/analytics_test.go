@@ -235,3 +235,187 @@ func analyticsPropertyRound(t *testing.T, k *testenv.KafkaCluster, round int) {
 		storetest.RequireWatchOracle(t, s, storetest.NewWatchOracle(stream, nil, analytics.Rules{}))
 	}
 }
+
+// bumps records BumpProgress calls, failing the next fails of them.
+type bumps struct {
+	mu    sync.Mutex
+	users [][]string
+	fails int
+}
+
+func (b *bumps) BumpProgress(_ context.Context, users ...string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fails > 0 {
+		b.fails--
+		return errors.New("redis: connection refused")
+	}
+	b.users = append(b.users, users)
+	return nil
+}
+
+// TestAnalyticsBumpsProgressVersions: every stored batch bumps its users'
+// progress versions after the store has the events; a bump that fails
+// fails the batch like a store failure (retried, never dead-lettered), and
+// the redelivery, a duplicate by then, bumps.
+func TestAnalyticsBumpsProgressVersions(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	pv := &bumps{}
+	c, err := consumers.NewAnalytics(s, &recordingPublisher{}, &consumers.AnalyticsOptions{
+		ProgressVersions: pv, Retry: events.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond}})
+	require.NoError(t, err)
+	h := c.Handler()
+	evs := append(playEvents("u1", "v", "s1", storetest.WatchBase), playEvents("u2", "v", "s2", storetest.WatchBase)...)
+	m := batchMessage(t, evs)
+	require.NoError(t, h(ctx, &m))
+	require.Equal(t, [][]string{{"u1", "u2"}}, pv.users)
+
+	pv.fails = 2 // both quick attempts: back to the bus
+	m = batchMessage(t, playEvents("u1", "v", "s3", storetest.WatchBase.Add(time.Hour)))
+	require.ErrorContains(t, h(ctx, &m), "progress versions not bumped")
+	p, err := s.Progress(ctx, "u1", "v")
+	require.NoError(t, err)
+	require.Equal(t, storetest.WatchBase.Add(time.Hour+15*time.Second), p["v"].LastEventAt, "the events are stored")
+	letters, err := s.ListDeadLetters(ctx, events.DeadLetterFilter{})
+	require.NoError(t, err)
+	require.Empty(t, letters)
+	require.NoError(t, h(ctx, &m), "redelivered")
+	require.Equal(t, events.OutcomeDuplicate, m.Outcome())
+	require.Equal(t, [][]string{{"u1", "u2"}, {"u1"}}, pv.users, "the duplicate bumps")
+}
+
+// slowStore applies slowly, counts transactions and the most at once, and
+// refuses as invalid any batch holding the poisoned user's events.
+type slowStore struct {
+	*memstore.Store
+	poison           string
+	calls, now, most atomic.Int64
+	mu               sync.Mutex
+	sizes            []int
+}
+
+func (s *slowStore) ApplyWatchEvents(ctx context.Context, evs []analytics.Event, r analytics.Rules) (analytics.Applied, error) {
+	s.calls.Add(1)
+	n := s.now.Add(1)
+	defer s.now.Add(-1)
+	for {
+		m := s.most.Load()
+		if n <= m || s.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	s.mu.Lock()
+	s.sizes = append(s.sizes, len(evs))
+	s.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	for _, e := range evs {
+		if e.UserID == s.poison {
+			return analytics.Applied{}, fmt.Errorf("%w: poisoned", analytics.ErrInvalid)
+		}
+	}
+	return s.Store.ApplyWatchEvents(ctx, evs, r)
+}
+
+// TestAnalyticsGroupCommit: batches handled at once share transactions (at
+// most Transactions at a time, at most MaxGroupEvents events each); every
+// batch is stored and answered; a batch the store refuses spoils nothing
+// else of its group and alone goes to the dead letters.
+func TestAnalyticsGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	s := &slowStore{Store: memstore.New(), poison: "u7"}
+	pub := &recordingPublisher{}
+	c, err := consumers.NewAnalytics(s, pub, &consumers.AnalyticsOptions{Transactions: 2, MaxGroupEvents: 40, Retry: events.RetryPolicy{MaxAttempts: 1}})
+	require.NoError(t, err)
+	h := c.Handler()
+	const n = 60
+	msgs, batches := make([]events.Message, n), make([][]analytics.Event, n)
+	for i := range msgs {
+		batches[i] = playEvents(fmt.Sprint("u", i), "v", fmt.Sprint("s", i), storetest.WatchBase) // 4 events each
+		msgs[i] = batchMessage(t, batches[i])
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range msgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = h(ctx, &msgs[i])
+		}()
+	}
+	wg.Wait()
+	for i := range msgs {
+		require.NoError(t, errs[i])
+		if i == 7 {
+			require.Equal(t, events.OutcomeDeadLettered, msgs[i].Outcome())
+			_, err := s.WatchSession(ctx, "s7")
+			require.Error(t, err, "the refused batch is not stored")
+			continue
+		}
+		require.Equal(t, events.Outcome(""), msgs[i].Outcome(), "batch %d", i)
+		got, err := s.WatchSession(ctx, fmt.Sprint("s", i))
+		require.NoError(t, err, "batch %d", i)
+		require.Equal(t, 4, got.Events)
+	}
+	require.LessOrEqual(t, s.most.Load(), int64(2), "at most Transactions at once")
+	require.Less(t, s.calls.Load(), int64(n/2), "batches share transactions")
+	for _, size := range s.sizes {
+		require.LessOrEqual(t, size, 40)
+	}
+	letters, err := s.ListDeadLetters(ctx, events.DeadLetterFilter{})
+	require.NoError(t, err)
+	require.Len(t, letters, 1)
+
+	// Handled again, at once: each batch is told it was a duplicate.
+	again := make([]events.Message, n)
+	for i := range again {
+		again[i] = batchMessage(t, batches[i])
+	}
+	for i := range again {
+		if i == 7 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = h(ctx, &again[i])
+		}()
+	}
+	wg.Wait()
+	for i := range again {
+		if i != 7 {
+			require.NoError(t, errs[i])
+			require.Equal(t, events.OutcomeDuplicate, again[i].Outcome(), "batch %d", i)
+		}
+	}
+}
+
+// failingFeatures refuses every ranking.features publish.
+type failingFeatures struct{ recordingPublisher }
+
+func (p *failingFeatures) Publish(ctx context.Context, msgs ...events.Message) error {
+	for _, m := range msgs {
+		if m.Topic == events.TopicRankingFeatures {
+			return errors.New("broker unreachable")
+		}
+	}
+	return p.recordingPublisher.Publish(ctx, msgs...)
+}
+
+// TestAnalyticsCountsUnpublishedFeatures: features that cannot be published
+// are counted, one per changed user and video, and the batch still
+// succeeds (the events are stored; ranking reads them at its next full
+// recompute).
+func TestAnalyticsCountsUnpublishedFeatures(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	var lost atomic.Int64
+	c, err := consumers.NewAnalytics(s, &failingFeatures{}, &consumers.AnalyticsOptions{FeaturesUnpublished: func(n int) { lost.Add(int64(n)) }})
+	require.NoError(t, err)
+	h := c.Handler()
+	m := batchMessage(t, append(playEvents("u", "v1", "s1", storetest.WatchBase), playEvents("u", "v2", "s2", storetest.WatchBase)...))
+	require.NoError(t, h(ctx, &m))
+	require.Equal(t, int64(2), lost.Load())
+	_, err = s.WatchSession(ctx, "s2")
+	require.NoError(t, err)
+}

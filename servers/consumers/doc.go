@@ -7,8 +7,17 @@
 // batch to the store in one transaction (AnalyticsStore.ApplyWatchEvents):
 // new events are inserted (a duplicate event id changes nothing), and every
 // session, per-day aggregate and resume position they touch is recomputed
-// from the stored events, so late, reordered and redelivered events give the
-// same result as one ordered delivery. A store failure is retried a few
+// (a session by folding the new events onto it, or from all its stored
+// events when some come late), so late, reordered and redelivered events
+// give the same result as one ordered delivery. Batches handled at once share
+// transactions (group commit, at most AnalyticsOptions.Transactions at a
+// time, each of up to MaxGroupEvents events): alone, a batch is stored at
+// once; under load, the batches that arrived while a transaction ran go in
+// the next one, which keeps the lag low when ingest sends many small
+// batches. With ProgressVersions (store/redisstore) the users of every
+// stored batch get a new progress version after the commit, which is how the
+// API instances' copies of their progress go stale; a failed bump fails the
+// batch like a store failure. A store failure is retried a few
 // times at once (AnalyticsOptions.Retry) and then handed back to the bus,
 // which delivers the batch again after a growing delay; a batch that does
 // not decode or validate goes to deadletters.analytics and the dead_letters

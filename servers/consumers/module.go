@@ -49,6 +49,9 @@ type Params struct {
 	// serves the library), is what the ranking pipeline ranks over
 	// (RankingOptions.Index).
 	Index IndexSource `optional:"true"`
+	// ProgressVersions, when provided, is bumped by the analytics consumer
+	// (store/redisstore; the API's progress caches follow it).
+	ProgressVersions ProgressVersions `optional:"true"`
 }
 
 // Result is what the module provides.
@@ -98,6 +101,9 @@ func Provide(p Params) (Result, error) {
 	if p.AnalyticsStore != nil {
 		if c.Analytics.Logger == nil {
 			c.Analytics.Logger = log
+		}
+		if c.Analytics.ProgressVersions == nil && p.ProgressVersions != nil {
+			c.Analytics.ProgressVersions = p.ProgressVersions
 		}
 		an, err := NewAnalytics(p.AnalyticsStore, p.Publisher, &c.Analytics)
 		if err != nil {

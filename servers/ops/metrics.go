@@ -61,6 +61,9 @@ type Metrics struct {
 	ConsumerMessages *prometheus.CounterVec // vidlib_consumer_messages_total{group,topic,result}; result ok|retry|dead_letter|duplicate
 	OutboxBacklog    prometheus.Gauge       // vidlib_outbox_backlog: rows not yet relayed (events.RelayOptions.Backlog)
 	DeadLetters      *prometheus.CounterVec // vidlib_dead_letters_total{topic}: messages dead-lettered, by the topic they came from
+	// FeaturesUnpublished counts ranking features the analytics consumer
+	// could not publish (consumers.AnalyticsOptions.FeaturesUnpublished).
+	FeaturesUnpublished prometheus.Counter // vidlib_analytics_features_unpublished_total
 
 	// Outbound calls.
 	RateLimiterWait *prometheus.HistogramVec // vidlib_rate_limiter_wait_seconds{provider}
@@ -134,6 +137,8 @@ func NewMetrics(reg *prometheus.Registry, opts *MetricsOptions) (*Metrics, error
 			Help: "Outbox rows not yet relayed to the broker."}),
 		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "dead_letters_total",
 			Help: "Messages dead-lettered by this process's consumers, by the topic they were consumed from."}, []string{"topic"}),
+		FeaturesUnpublished: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "analytics_features_unpublished_total",
+			Help: "Ranking features the analytics consumer could not publish; those users are re-ranked at the next full recompute."}),
 		RateLimiterWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "rate_limiter_wait_seconds",
 			Help:    "Time outbound calls waited for their provider's rate limiter, by provider.",
 			Buckets: []float64{0, .001, .01, .05, .1, .5, 1, 5, 15, 60, 300}}, []string{"provider"}),
@@ -147,7 +152,7 @@ func NewMetrics(reg *prometheus.Registry, opts *MetricsOptions) (*Metrics, error
 	for _, c := range []prometheus.Collector{
 		m.HTTPRequests, m.HTTPDuration, m.HTTPInFlight, (*snapshotCollector)(m),
 		m.SyncRuns, m.SyncDuration, m.SyncChanges, m.SyncLastSuccess, (*syncLag)(m),
-		m.ConsumerMessages, m.OutboxBacklog, m.DeadLetters, m.RateLimiterWait, m.ScrapeErrors,
+		m.ConsumerMessages, m.OutboxBacklog, m.DeadLetters, m.FeaturesUnpublished, m.RateLimiterWait, m.ScrapeErrors,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -23,12 +23,14 @@ type analyticsState struct {
 	pairs     map[userVideo][]string // session ids of a user and video
 	daily     map[userVideo][]analytics.DayStat
 	progress  map[userVideo]analytics.Progress
+	videosOf  map[string][]string // user → the videos with progress, for per-user reads
 }
 
 func (a *analyticsState) init() {
 	if a.events == nil {
 		a.events, a.bySession, a.sessions = map[string]analytics.Event{}, map[string][]analytics.Event{}, map[string]analytics.Session{}
 		a.pairs, a.daily, a.progress = map[userVideo][]string{}, map[userVideo][]analytics.DayStat{}, map[userVideo]analytics.Progress{}
+		a.videosOf = map[string][]string{}
 	}
 }
 
@@ -95,7 +97,11 @@ func (s *Store) ApplyWatchEvents(_ context.Context, evs []analytics.Event, r ana
 		}
 		a.daily[k] = analytics.Daily(ss, r)
 		p := analytics.Latest(ss)
-		p.DismissedAt = a.progress[k].DismissedAt
+		old, had := a.progress[k]
+		if !had {
+			a.videosOf[k.user] = append(a.videosOf[k.user], k.video)
+		}
+		p.DismissedAt = old.DismissedAt
 		a.progress[k] = p
 		out.Progress = append(out.Progress, p)
 	}
@@ -157,9 +163,10 @@ func (s *Store) userProgress(userID string, keep func(analytics.Progress) bool) 
 	a := &s.analytics
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var out []analytics.Progress
-	for k, p := range a.progress {
-		if k.user == userID && keep(p) {
+	vids := a.videosOf[userID]
+	out := make([]analytics.Progress, 0, len(vids))
+	for _, v := range vids {
+		if p := a.progress[userVideo{userID, v}]; keep(p) {
 			out = append(out, p)
 		}
 	}
@@ -174,6 +181,12 @@ func (s *Store) ContinueWatching(_ context.Context, userID string, limit int) ([
 	out := s.userProgress(userID, func(p analytics.Progress) bool {
 		return !p.Completed && p.Position > 0 && (p.DismissedAt.IsZero() || p.DismissedAt.Before(p.LastEventAt))
 	})
+	return out[:min(limit, len(out))], nil
+}
+
+// Unfinished is pgstore's.
+func (s *Store) Unfinished(_ context.Context, userID string, limit int) ([]analytics.Progress, error) {
+	out := s.userProgress(userID, func(p analytics.Progress) bool { return !p.Completed && p.Position > 0 })
 	return out[:min(limit, len(out))], nil
 }
 

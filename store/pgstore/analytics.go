@@ -61,11 +61,47 @@ func (s *Store) ApplyWatchEvents(ctx context.Context, evs []analytics.Event, r a
 	return out, nil
 }
 
+// applyWatchEvents is the transaction of ApplyWatchEvents in three
+// pipelined round trips (besides BEGIN and COMMIT): store the events, lock
+// their (user, video) pairs and read what the fold needs; write the folded
+// sessions and read the pairs' sessions; write the pairs' aggregates and
+// resume state.
 func (s *Store) applyWatchEvents(ctx context.Context, evs []analytics.Event, r analytics.Rules) (analytics.Applied, error) {
 	var out analytics.Applied
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		out = analytics.Applied{}
-		inserted, err := insertWatchEvents(ctx, tx, evs)
+		// Every pair and session of the batch is locked and read, also those
+		// of events that turn out to be duplicates: the statements cannot
+		// wait for the insert's answer in one round trip. Only what the new
+		// events touch is written.
+		allPairs := map[userVideo]bool{}
+		allSessions := map[string]bool{}
+		for _, e := range evs {
+			allPairs[userVideo{e.UserID, e.VideoID}] = true
+			allSessions[e.SessionID] = true
+		}
+		keys := make([]string, 0, len(allPairs))
+		vids := make([]string, 0, len(allPairs))
+		for p := range allPairs {
+			keys = append(keys, p.user+"\x1f"+p.video)
+			vids = append(vids, p.video)
+		}
+		slices.Sort(keys)
+		sids := make([]string, 0, len(allSessions))
+		for id := range allSessions {
+			sids = append(sids, id)
+		}
+		b := &pgx.Batch{}
+		queueInsertWatchEvents(b, evs)
+		b.Queue(`SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(x, 7) AS k FROM unnest($1::text[]) x) l ORDER BY k`, keys)
+		b.Queue(`SELECT vimeo_video_id, duration_seconds FROM videos WHERE vimeo_video_id = ANY($1::text[])`, vids)
+		b.Queue(`SELECT `+sessionCols+`, fold_carry, fold_playing, fold_prev_at, fold_watched, fold_completed_event
+			FROM watch_sessions WHERE id = ANY($1::text[])`, sids)
+		br := tx.SendBatch(ctx, b)
+		inserted, durations, stored, err := readApplyReads(br)
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 		if err != nil {
 			return err
 		}
@@ -74,37 +110,175 @@ func (s *Store) applyWatchEvents(ctx context.Context, evs []analytics.Event, r a
 			return nil
 		}
 		pairs := map[userVideo]bool{}
-		sessions := map[string]bool{}
+		fresh := map[string][]analytics.Event{} // session → its new events
 		for _, e := range evs {
-			if inserted[e.ID] {
+			if inserted[e.ID] > 0 {
 				pairs[userVideo{e.UserID, e.VideoID}] = true
-				sessions[e.SessionID] = true
+				e.OccurredAt = e.OccurredAt.Truncate(time.Microsecond).UTC() // as stored (pgx truncates)
+				fresh[e.SessionID] = append(fresh[e.SessionID], e)
 			}
 		}
-		keys := make([]string, 0, len(pairs))
+		folded, refold := continueSessions(fresh, stored, inserted, durations, r)
+		if len(refold) > 0 {
+			more, err := refoldSessions(ctx, tx, refold, durations, r)
+			if err != nil {
+				return err
+			}
+			folded = append(folded, more...)
+		}
+		slices.SortFunc(folded, func(a, b foldedSession) int { return strings.Compare(a.s.ID, b.s.ID) })
+		for _, f := range folded {
+			out.Sessions = append(out.Sessions, f.s)
+		}
+
+		var users, videos []string
 		for p := range pairs {
-			keys = append(keys, p.user+"\x1f"+p.video)
+			users, videos = append(users, p.user), append(videos, p.video)
 		}
-		slices.Sort(keys)
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(x, 7) AS k FROM unnest($1::text[]) x) l ORDER BY k`, keys); err != nil {
-			return fmt.Errorf("lock users and videos: %w", err)
+		b = &pgx.Batch{}
+		queueUpsertSessions(b, folded)
+		b.Queue(`SELECT `+sessionCols+` FROM watch_sessions
+			WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos)
+		br = tx.SendBatch(ctx, b)
+		var all []analytics.Session
+		if _, err = br.Exec(); err != nil {
+			err = fmt.Errorf("upsert sessions: %w", err)
+		} else {
+			rows, qerr := br.Query()
+			if all, err = pgx.CollectRows(rows, scanSession); err == nil && qerr != nil {
+				err = qerr
+			}
+			if err != nil {
+				err = fmt.Errorf("read sessions: %w", err)
+			}
 		}
-		durations, err := videoDurations(ctx, tx, pairs)
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 		if err != nil {
 			return err
 		}
-		folded, err := foldSessions(ctx, tx, sessions, durations, r)
-		if err != nil {
-			return err
-		}
-		out.Sessions = folded
-		if err := upsertSessions(ctx, tx, folded); err != nil {
-			return err
-		}
-		out.Progress, err = recomputePairs(ctx, tx, pairs, r)
+		out.Progress, err = recomputePairs(ctx, tx, users, videos, all, r)
 		return err
 	})
 	return out, err
+}
+
+// storedSession is a session row with its fold carry (carry false: the
+// row predates the carry and must be refolded).
+type storedSession struct {
+	s     analytics.Session
+	c     analytics.FoldCarry
+	carry bool
+}
+
+// foldedSession is a session to write, with its carry.
+type foldedSession struct {
+	s analytics.Session
+	c analytics.FoldCarry
+}
+
+// readApplyReads reads the answers of the first round trip of
+// applyWatchEvents, in order: how many times each event id was inserted,
+// the videos' durations, the stored sessions.
+func readApplyReads(br pgx.BatchResults) (inserted map[string]int, durations map[string]float64, stored map[string]storedSession, err error) {
+	rows, _ := br.Query()
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("insert watch events: %w", err)
+	}
+	inserted = make(map[string]int, len(got))
+	for _, id := range got {
+		inserted[id]++
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, nil, nil, fmt.Errorf("lock users and videos: %w", err)
+	}
+	rows, _ = br.Query()
+	durations = map[string]float64{}
+	var id string
+	var d float64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &d}, func() error { durations[id] = d; return nil }); err != nil {
+		return nil, nil, nil, fmt.Errorf("read video durations: %w", err)
+	}
+	rows, _ = br.Query()
+	stored = map[string]storedSession{}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var ss storedSession
+		var prev *time.Time
+		s := &ss.s
+		err := row.Scan(&s.ID, &s.UserID, &s.VideoID, &s.Start, &s.End, &s.LastEventID, &s.LastPosition, &s.MaxPosition,
+			&s.WatchedSeconds, &s.CompletionRatio, &s.Completed, &s.View, &s.Events,
+			&ss.carry, &ss.c.Playing, &prev, &ss.c.Watched, &ss.c.CompletedEvent)
+		s.Start, s.End = s.Start.UTC(), s.End.UTC()
+		if prev != nil {
+			ss.c.PrevAt = prev.UTC()
+		}
+		stored[s.ID] = ss
+		return struct{}{}, err
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read sessions: %w", err)
+	}
+	return inserted, durations, stored, nil
+}
+
+// continueSessions folds each session's new events onto its stored row
+// when they all come after its last event (analytics.Continue), and returns
+// the ids of the sessions that need a fold of every stored event: late or
+// reordered events, a row without a carry, an event id stored twice in this
+// batch. A session without a row has no stored events but the new ones.
+func continueSessions(fresh map[string][]analytics.Event, stored map[string]storedSession, inserted map[string]int,
+	durations map[string]float64, r analytics.Rules) ([]foldedSession, []string) {
+	var out []foldedSession
+	var refold []string
+	for id, evs := range fresh {
+		twice := false
+		for _, e := range evs {
+			twice = twice || inserted[e.ID] > 1
+		}
+		dur := durations[evs[0].VideoID]
+		st, ok := stored[id]
+		switch {
+		case twice:
+			refold = append(refold, id)
+		case !ok:
+			s, c := analytics.FoldState(evs, dur, r)
+			out = append(out, foldedSession{s, c})
+		case !st.carry:
+			refold = append(refold, id)
+		default:
+			s, c, ok := analytics.Continue(st.s, st.c, evs, dur, r)
+			if !ok {
+				refold = append(refold, id)
+				continue
+			}
+			out = append(out, foldedSession{s, c})
+		}
+	}
+	return out, refold
+}
+
+// refoldSessions folds each of the sessions from all its stored events.
+func refoldSessions(ctx context.Context, tx pgx.Tx, ids []string, durations map[string]float64, r analytics.Rules) ([]foldedSession, error) {
+	rows, _ := tx.Query(ctx, `SELECT id::text, user_id, video_id, session_id, event_type, position_seconds, occurred_at
+		FROM watch_events WHERE session_id = ANY($1::text[])`, ids)
+	by := map[string][]analytics.Event{}
+	var e analytics.Event
+	_, err := pgx.ForEachRow(rows, []any{&e.ID, &e.UserID, &e.VideoID, &e.SessionID, &e.Type, &e.Position, &e.OccurredAt}, func() error {
+		e.OccurredAt = e.OccurredAt.UTC()
+		by[e.SessionID] = append(by[e.SessionID], e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read session events: %w", err)
+	}
+	out := make([]foldedSession, 0, len(by))
+	for _, evs := range by {
+		s, c := analytics.FoldState(evs, durations[evs[0].VideoID], r)
+		out = append(out, foldedSession{s, c})
+	}
+	return out, nil
 }
 
 func partitionName(day time.Time) string { return "watch_events_p" + day.Format("20060102") }
@@ -153,9 +327,9 @@ func (s *Store) DropWatchEventsBefore(ctx context.Context, cutoff time.Time) (in
 	return n, nil
 }
 
-// insertWatchEvents inserts evs in one statement and returns the ids
-// actually inserted.
-func insertWatchEvents(ctx context.Context, tx pgx.Tx, evs []analytics.Event) (map[string]bool, error) {
+// queueInsertWatchEvents queues the insert of evs in one statement,
+// answering the ids actually inserted.
+func queueInsertWatchEvents(b *pgx.Batch, evs []analytics.Event) {
 	n := len(evs)
 	ids, users, videos, sessions, types, props := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	pos := make([]float64, n)
@@ -172,88 +346,47 @@ func insertWatchEvents(ctx context.Context, tx pgx.Tx, evs []analytics.Event) (m
 			props[i] = string(b)
 		}
 	}
-	rows, _ := tx.Query(ctx, `INSERT INTO watch_events (id, user_id, video_id, session_id, event_type, position_seconds, occurred_at, received_at, properties)
+	b.Queue(`INSERT INTO watch_events (id, user_id, video_id, session_id, event_type, position_seconds, occurred_at, received_at, properties)
 		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
 		ON CONFLICT DO NOTHING RETURNING id::text`, ids, users, videos, sessions, types, pos, occurred, received, props)
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("insert watch events: %w", err)
-	}
-	out := make(map[string]bool, len(got))
-	for _, id := range got {
-		out[id] = true
-	}
-	return out, nil
 }
 
-func videoDurations(ctx context.Context, tx pgx.Tx, pairs map[userVideo]bool) (map[string]float64, error) {
-	var vids []string
-	for p := range pairs {
-		vids = append(vids, p.video)
-	}
-	rows, _ := tx.Query(ctx, `SELECT vimeo_video_id, duration_seconds FROM videos WHERE vimeo_video_id = ANY($1::text[])`, vids)
-	out := map[string]float64{}
-	var id string
-	var d float64
-	_, err := pgx.ForEachRow(rows, []any{&id, &d}, func() error { out[id] = d; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("read video durations: %w", err)
-	}
-	return out, nil
-}
-
-func foldSessions(ctx context.Context, tx pgx.Tx, sessions map[string]bool, durations map[string]float64, r analytics.Rules) ([]analytics.Session, error) {
-	ids := make([]string, 0, len(sessions))
-	for id := range sessions {
-		ids = append(ids, id)
-	}
-	rows, _ := tx.Query(ctx, `SELECT id::text, user_id, video_id, session_id, event_type, position_seconds, occurred_at
-		FROM watch_events WHERE session_id = ANY($1::text[])`, ids)
-	by := map[string][]analytics.Event{}
-	var e analytics.Event
-	_, err := pgx.ForEachRow(rows, []any{&e.ID, &e.UserID, &e.VideoID, &e.SessionID, &e.Type, &e.Position, &e.OccurredAt}, func() error {
-		e.OccurredAt = e.OccurredAt.UTC()
-		by[e.SessionID] = append(by[e.SessionID], e)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read session events: %w", err)
-	}
-	out := make([]analytics.Session, 0, len(by))
-	for _, evs := range by {
-		out = append(out, analytics.Fold(evs, durations[evs[0].VideoID], r))
-	}
-	slices.SortFunc(out, func(a, b analytics.Session) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
-}
-
-func upsertSessions(ctx context.Context, tx pgx.Tx, ss []analytics.Session) error {
+func queueUpsertSessions(b *pgx.Batch, ss []foldedSession) {
 	n := len(ss)
+	carryPlaying, carryDone := make([]bool, n), make([]bool, n)
+	carryPrev := make([]*time.Time, n)
+	carryWatched := make([]float64, n)
 	ids, users, videos, last := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	start, end := make([]time.Time, n), make([]time.Time, n)
 	lastPos, maxPos, watched, ratio := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	done, view := make([]bool, n), make([]bool, n)
 	count := make([]int32, n)
-	for i, s := range ss {
+	for i, f := range ss {
+		s, c := f.s, f.c
+		carryPlaying[i], carryDone[i], carryWatched[i] = c.Playing, c.CompletedEvent, c.Watched
+		if !c.PrevAt.IsZero() {
+			carryPrev[i] = &c.PrevAt
+		}
 		ids[i], users[i], videos[i], last[i] = s.ID, s.UserID, s.VideoID, s.LastEventID
 		start[i], end[i] = s.Start, s.End
 		lastPos[i], maxPos[i], watched[i], ratio[i] = s.LastPosition, s.MaxPosition, s.WatchedSeconds, s.CompletionRatio
 		done[i], view[i], count[i] = s.Completed, s.View, int32(s.Events)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO watch_sessions (id, user_id, video_id, started_at, ended_at, last_event_id, last_position_seconds,
-			max_position_seconds, watched_seconds, completion_ratio, completed, qualifies_view, event_count, updated_at)
-		SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::uuid[], $7::float8[],
-			$8::float8[], $9::float8[], $10::float8[], $11::bool[], $12::bool[], $13::int[])
+	b.Queue(`INSERT INTO watch_sessions (id, user_id, video_id, started_at, ended_at, last_event_id, last_position_seconds,
+			max_position_seconds, watched_seconds, completion_ratio, completed, qualifies_view, event_count,
+			fold_playing, fold_prev_at, fold_watched, fold_completed_event, fold_carry, updated_at)
+		SELECT *, true, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::uuid[], $7::float8[],
+			$8::float8[], $9::float8[], $10::float8[], $11::bool[], $12::bool[], $13::int[],
+			$14::bool[], $15::timestamptz[], $16::float8[], $17::bool[])
 		ON CONFLICT (id) DO UPDATE SET started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at,
 			last_event_id = EXCLUDED.last_event_id, last_position_seconds = EXCLUDED.last_position_seconds,
 			max_position_seconds = EXCLUDED.max_position_seconds, watched_seconds = EXCLUDED.watched_seconds,
 			completion_ratio = EXCLUDED.completion_ratio, completed = EXCLUDED.completed,
-			qualifies_view = EXCLUDED.qualifies_view, event_count = EXCLUDED.event_count, updated_at = now()`,
-		ids, users, videos, start, end, last, lastPos, maxPos, watched, ratio, done, view, count)
-	if err != nil {
-		return fmt.Errorf("upsert sessions: %w", err)
-	}
-	return nil
+			qualifies_view = EXCLUDED.qualifies_view, event_count = EXCLUDED.event_count,
+			fold_playing = EXCLUDED.fold_playing, fold_prev_at = EXCLUDED.fold_prev_at, fold_watched = EXCLUDED.fold_watched,
+			fold_completed_event = EXCLUDED.fold_completed_event, fold_carry = true, updated_at = now()`,
+		ids, users, videos, start, end, last, lastPos, maxPos, watched, ratio, done, view, count,
+		carryPlaying, carryPrev, carryWatched, carryDone)
 }
 
 const sessionCols = `id, user_id, video_id, started_at, ended_at, last_event_id::text, last_position_seconds, max_position_seconds,
@@ -267,27 +400,17 @@ func scanSession(row pgx.CollectableRow) (analytics.Session, error) {
 	return s, err
 }
 
-// recomputePairs recomputes watch_daily and watch_progress of each (user,
-// video) from its sessions.
-func recomputePairs(ctx context.Context, tx pgx.Tx, pairs map[userVideo]bool, r analytics.Rules) ([]analytics.Progress, error) {
-	var users, videos []string
-	for p := range pairs {
-		users, videos = append(users, p.user), append(videos, p.video)
-	}
-	rows, _ := tx.Query(ctx, `SELECT `+sessionCols+` FROM watch_sessions
-		WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos)
-	all, err := pgx.CollectRows(rows, scanSession)
-	if err != nil {
-		return nil, fmt.Errorf("read sessions: %w", err)
-	}
+// recomputePairs rewrites watch_daily and watch_progress of each (user,
+// video) of users and videos from all, the pairs' sessions, in one round
+// trip.
+func recomputePairs(ctx context.Context, tx pgx.Tx, users, videos []string, all []analytics.Session, r analytics.Rules) ([]analytics.Progress, error) {
 	by := map[userVideo][]analytics.Session{}
 	for _, s := range all {
 		k := userVideo{s.UserID, s.VideoID}
 		by[k] = append(by[k], s)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM watch_daily WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos); err != nil {
-		return nil, fmt.Errorf("clear daily: %w", err)
-	}
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM watch_daily WHERE (user_id, video_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, users, videos)
 	var du, dv []string
 	var dd []time.Time
 	var dviews, dsess, dcomp []int32
@@ -307,18 +430,17 @@ func recomputePairs(ctx context.Context, tx pgx.Tx, pairs map[userVideo]bool, r 
 		pu, pv, plast = append(pu, p.UserID), append(pv, p.VideoID), append(plast, p.LastEventID)
 		ppos, pratio, pdone, pat = append(ppos, p.Position), append(pratio, p.Ratio), append(pdone, p.Completed), append(pat, p.LastEventAt)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO watch_daily (user_id, video_id, day, views, sessions, completions, watched_seconds)
+	b.Queue(`INSERT INTO watch_daily (user_id, video_id, day, views, sessions, completions, watched_seconds)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::int[], $5::int[], $6::int[], $7::float8[])`,
-		du, dv, dd, dviews, dsess, dcomp, dwatch); err != nil {
-		return nil, fmt.Errorf("write daily: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO watch_progress (user_id, video_id, position_seconds, completion_ratio, completed, last_event_at, last_event_id)
+		du, dv, dd, dviews, dsess, dcomp, dwatch)
+	b.Queue(`INSERT INTO watch_progress (user_id, video_id, position_seconds, completion_ratio, completed, last_event_at, last_event_id)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::bool[], $6::timestamptz[], $7::uuid[])
 		ON CONFLICT (user_id, video_id) DO UPDATE SET position_seconds = EXCLUDED.position_seconds,
 			completion_ratio = EXCLUDED.completion_ratio, completed = EXCLUDED.completed,
 			last_event_at = EXCLUDED.last_event_at, last_event_id = EXCLUDED.last_event_id, updated_at = now()`,
-		pu, pv, ppos, pratio, pdone, pat, plast); err != nil {
-		return nil, fmt.Errorf("write progress: %w", err)
+		pu, pv, ppos, pratio, pdone, pat, plast)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("write daily and progress: %w", err)
 	}
 	slices.SortFunc(progress, func(a, b analytics.Progress) int {
 		return strings.Compare(a.UserID+"\x00"+a.VideoID, b.UserID+"\x00"+b.VideoID)
@@ -395,6 +517,21 @@ func (s *Store) ContinueWatching(ctx context.Context, userID string, limit int) 
 	out, err := pgx.CollectRows(rows, scanProgress)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: continue watching: %w", err)
+	}
+	return out, nil
+}
+
+// Unfinished returns up to limit of the user's unfinished videos (not
+// completed, position > 0), dismissed or not (DismissedAt says), newest
+// last event first: what both continue watching and the resume position
+// are made of, so one read can serve both.
+func (s *Store) Unfinished(ctx context.Context, userID string, limit int) ([]analytics.Progress, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+progressCols+` FROM watch_progress
+		WHERE user_id = $1 AND NOT completed AND position_seconds > 0
+		ORDER BY last_event_at DESC, video_id DESC LIMIT $2`, userID, limit)
+	out, err := pgx.CollectRows(rows, scanProgress)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: unfinished: %w", err)
 	}
 	return out, nil
 }

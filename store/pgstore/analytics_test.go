@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -64,6 +65,30 @@ func TestAnalyticsStatsViews(t *testing.T) {
 		librarytest.Public).Scan(&views, &viewers))
 	require.Equal(t, []int64{4, 2}, []int64{views, viewers})
 
+	// Subtree totals: dave views 1206 in Secret (below Public) once. A
+	// video placed in two folders of one subtree counts once in it.
+	play("dave", "1206", day, 30, false)
+	_, err := s.Pool().Exec(ctx, `INSERT INTO folder_videos (folder_id, video_id)
+		SELECT f.id, v.id FROM folders f, videos v WHERE f.vimeo_folder_id = $1 AND v.vimeo_video_id = '1201'`, librarytest.Secret)
+	require.NoError(t, err)
+	subtree := func(folder string) []int64 {
+		t.Helper()
+		var views, viewers, sessions int64
+		err := s.Pool().QueryRow(ctx, `SELECT views, unique_viewers, sessions FROM folder_subtree_daily_stats WHERE folder_id = $1 AND day = '2026-04-02'`,
+			folder).Scan(&views, &viewers, &sessions)
+		require.NoError(t, err)
+		return []int64{views, viewers, sessions}
+	}
+	require.Equal(t, []int64{5, 3, 7}, subtree(librarytest.Public), "Public and Secret, 1201 once")
+	require.Equal(t, []int64{4, 3, 6}, subtree(librarytest.Secret), "1201 placed in Secret too, and 1206")
+	require.Equal(t, []int64{5, 3, 7}, subtree(librarytest.Root))
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT views, unique_viewers FROM folder_daily_stats WHERE folder_id = $1 AND day = '2026-04-02'`,
+		librarytest.Public).Scan(&views, &viewers))
+	require.Equal(t, []int64{4, 2}, []int64{views, viewers}, "the direct view is unchanged")
+	var none int
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FROM folder_subtree_daily_stats WHERE folder_id = $1`, librarytest.Sales).Scan(&none))
+	require.Zero(t, none, "nothing watched in Sales")
+
 	// The mirrored duration decides completion and resume: 1201 is 65 s.
 	ss, err := s.WatchDaily(ctx, "bob", "1201")
 	require.NoError(t, err)
@@ -71,4 +96,58 @@ func TestAnalyticsStatsViews(t *testing.T) {
 	p, err := s.Progress(ctx, "bob", "1201")
 	require.NoError(t, err)
 	require.InDelta(t, 30.0/65, p["1201"].Ratio, 1e-3)
+}
+
+// TestWatchSessionFoldedOnto: a session stored batch by batch, in order,
+// is folded onto its stored row and equals the fold of all its events; a
+// row without a carry (written before it was kept), a late event and an id
+// sent twice in one batch refold in full and still equal it.
+func TestWatchSessionFoldedOnto(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	require.NoError(t, librarytest.Seed(ctx, s))
+	base := time.Date(2026, 4, 2, 9, 0, 0, 0, time.UTC)
+	var all []analytics.Event
+	next := func(typ analytics.Type, sec int, pos float64) analytics.Event {
+		e := analytics.Event{ID: uuid.NewString(), Type: typ, SessionID: "long", UserID: "u", VideoID: "1201", Position: pos,
+			OccurredAt: base.Add(time.Duration(sec) * time.Second)}
+		all = append(all, e)
+		return e
+	}
+	check := func(msg string) {
+		t.Helper()
+		got, err := s.WatchSession(ctx, "long")
+		require.NoError(t, err)
+		require.Equal(t, analytics.Fold(slices.Clone(all), 65, analytics.Rules{}), got, msg)
+		var carry bool
+		require.NoError(t, s.Pool().QueryRow(ctx, `SELECT fold_carry FROM watch_sessions WHERE id = 'long'`).Scan(&carry))
+		require.True(t, carry, msg)
+	}
+	apply := func(evs ...analytics.Event) {
+		t.Helper()
+		_, err := s.ApplyWatchEvents(ctx, evs, analytics.Rules{})
+		require.NoError(t, err)
+	}
+	apply(next(analytics.TypePlaybackStarted, 0, 0), next(analytics.TypeHeartbeat, 5, 5))
+	for i := range 5 {
+		sec := 10 + 10*i
+		apply(next(analytics.TypeHeartbeat, sec, float64(sec)), next(analytics.TypePaused, sec+3, float64(sec+3)))
+		apply(next(analytics.TypeSeeked, sec+6, float64(sec+1)))
+	}
+	check("in order, batch by batch")
+
+	_, err := s.Pool().Exec(ctx, `UPDATE watch_sessions SET fold_carry = false, fold_watched = 0 WHERE id = 'long'`)
+	require.NoError(t, err)
+	apply(next(analytics.TypeHeartbeat, 70, 62))
+	check("a row without a carry")
+
+	apply(next(analytics.TypeHeartbeat, 8, 8)) // late
+	check("a late event")
+
+	twice := next(analytics.TypeHeartbeat, 80, 63)
+	other := twice
+	other.OccurredAt = twice.OccurredAt.Add(time.Second) // one id, two times: both stored
+	all = append(all, other)
+	apply(twice, other)
+	check("an id twice")
 }

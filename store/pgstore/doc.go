@@ -53,12 +53,20 @@
 // (watch_events_pYYYYMMDD), created before a batch that needs it and dropped
 // by DropWatchEventsBefore (retention). ApplyWatchEvents inserts a batch
 // with one unnest() statement (ON CONFLICT DO NOTHING), takes transaction
-// advisory locks on the touched (user, video) pairs in order, recomputes
-// each touched session from all its stored events (analytics.Fold), then
-// each pair's watch_daily rows and watch_progress from its sessions, all in
-// one transaction: the result depends only on the set of stored events.
-// video_daily_stats, user_daily_stats and folder_daily_stats are views
-// over watch_daily.
+// advisory locks on the touched (user, video) pairs in order, folds the new
+// events of each touched session onto its stored row when they all come
+// after its last event (analytics.Continue, with the carry kept in
+// watch_sessions.fold_*), else refolds the session from all its stored
+// events (analytics.Fold: late or reordered events, rows older than the
+// carry), then recomputes each pair's watch_daily rows and watch_progress
+// from its sessions, all in one transaction: the result depends only on the
+// set of stored events, and the usual batch costs the same however long its
+// sessions have run.
+// The transaction is three pipelined round trips besides BEGIN and COMMIT.
+// video_daily_stats, user_daily_stats, folder_daily_stats (a folder's
+// direct videos) and folder_subtree_daily_stats (a folder and everything
+// below it, each video once) are views over watch_daily. Unfinished is the
+// read that continue watching and resume positions share.
 //
 // # Errors
 //

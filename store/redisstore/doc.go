@@ -58,6 +58,16 @@
 // a reconnect or when the reader fell behind), so readers that keep feeds in process
 // (library.Options.FeedChanges) read a user's feed again as soon as it changes.
 //
+// # Progress versions
+//
+// progress:{user_id}:version holds a random token per user (ProgressVersion
+// reads it, creating one when there is none; BumpProgress replaces it after
+// the user's progress changed in PostgreSQL). An API instance that read the
+// token before it read the progress may serve its copy while the token is
+// unchanged. A token, not a counter: a key that expired (7 days) or was lost
+// comes back with a value no reader can hold, so a lost key costs a miss,
+// never a stale answer.
+//
 // # Errors
 //
 // A missing key or version is ErrMiss (redis.Nil never escapes). Bad input — the zero Key
