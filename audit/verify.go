@@ -108,14 +108,13 @@ func (r Report) OK() bool { return r.Break == nil }
 // them: Add each record, then Finish. It is not safe for concurrent use; use
 // Verify to read a whole chain from a ChainReader.
 type Verifier struct {
-	pub    ed25519.PublicKey
-	cps    []Checkpoint
-	cpi    int
-	rep    Report
-	next   int64 // expected Seq
-	prev   []byte
-	pprev  []byte // the previous record's PrevHash
-	seqOff bool
+	pub   ed25519.PublicKey
+	cps   []Checkpoint
+	cpi   int
+	rep   Report
+	next  int64 // expected Seq
+	prev  []byte
+	pprev []byte // the previous record's PrevHash
 
 	// After an intact record that does not link, the verifier looks ahead
 	// for its predecessor to tell a reorder from an insertion.

@@ -253,12 +253,6 @@ func (c *feedCache) changed(user string) {
 	}
 }
 
-func (c *feedCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ll.Len()
-}
-
 // followFeedChanges applies Options.FeedChanges to the feed cache until ctx
 // is done (Run).
 func (s *Service) followFeedChanges(ctx context.Context) (stop func()) {

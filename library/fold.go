@@ -55,15 +55,6 @@ func appendFolded(b []byte, r rune) []byte {
 	return append(b, s...)
 }
 
-// fold returns s folded for search.
-func fold(s string) string {
-	b := make([]byte, 0, len(s))
-	for _, r := range s {
-		b = appendFolded(b, r)
-	}
-	return string(b)
-}
-
 // isSpaceless reports whether r belongs to a script written without spaces
 // between words, matched by substring.
 func isSpaceless(r rune) bool {

@@ -55,9 +55,3 @@ func (c *lru) put(key string, b *Body) {
 		c.bytes -= en.body.size()
 	}
 }
-
-func (c *lru) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.items)
-}

@@ -95,7 +95,6 @@ type Model struct {
 
 	audMu   sync.Mutex
 	aud     map[string]*audiencePop // entitle cache key → popularity
-	users   map[string]string       // user id → entitle cache key (audiences of the histories)
 	userPop map[string][]popCount   // cache key → counts from users of that key
 }
 

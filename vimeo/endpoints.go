@@ -10,6 +10,8 @@ import (
 )
 
 // StopPaging, returned by a page callback, ends the listing early without error.
+//
+//lint:ignore ST1012 a control value like filepath.SkipAll, not a failure
 var StopPaging = errors.New("vimeo: stop paging") //nolint:staticcheck // a control value like filepath.SkipAll, not a failure
 
 // Field lists sent with every request. Vimeo grants a higher rate limit to

@@ -97,18 +97,6 @@ func (s *Service) done(ctx context.Context, a Actor, action audit.Action, kind, 
 	return aerr
 }
 
-// cursor parses a numeric "before" cursor.
-func cursor(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, invalid("before", "must be a cursor from a previous page")
-	}
-	return n, nil
-}
-
 func next(n int64, got, limit int) string {
 	if got < limit || n <= 0 {
 		return ""

@@ -77,15 +77,6 @@ func Env(flagName string) string {
 
 func (s *setting) env() string { return Env(s.name) }
 
-// label names the setting in messages: "--poll-interval (VIDLIB_POLL_INTERVAL)",
-// or for a secret "VIDLIB_VIMEO_TOKEN (or VIDLIB_VIMEO_TOKEN_FILE)".
-func (s *setting) label() string {
-	if s.secret {
-		return fmt.Sprintf("%s (or %s_FILE)", s.env(), s.env())
-	}
-	return fmt.Sprintf("--%s (%s)", s.name, s.env())
-}
-
 // display is the value as it may be printed.
 func (s *setting) display(c *Config) string {
 	v := s.get(c)

@@ -102,8 +102,6 @@ func Deliver(rng *rand.Rand, stream []analytics.Event, dupShare float64, maxBatc
 	return out
 }
 
-type uvKey struct{ user, video string }
-
 // WatchOracle is what the stores must hold after any delivery of a stream:
 // computed from the deduplicated stream at once, in the obvious way.
 type WatchOracle struct {

@@ -108,8 +108,6 @@ type stack struct {
 	svc    *admin.Service
 }
 
-func newStack(t *testing.T) *stack { t.Helper(); return newStackWith(t, nil) }
-
 // newStackWith is newStack with the admin Service and the console logging
 // to log (nil: nowhere).
 func newStackWith(t *testing.T, log *zap.Logger) *stack {
