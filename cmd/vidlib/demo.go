@@ -95,12 +95,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("%w: a real account needs both VIDLIB_VIMEO_TOKEN and --vimeo-root-folder-id", errUsage)
 	default:
 		var err error
-		acct, rootID, err = vimeotest.Generate(&vimeotest.GenerateOptions{Seed: cfg.Demo.Seed, Folders: cfg.Demo.Folders, Videos: cfg.Demo.Videos})
+		acct, rootID, err = vimeotest.Generate(&vimeotest.GenerateOptions{Seed: cfg.Demo.Seed, Folders: cfg.Demo.Folders, Videos: cfg.Demo.Videos,
+			Tags: demoTags, TagEvery: 7})
 		if err != nil {
 			return fmt.Errorf("generate the fake account: %w", err)
-		}
-		if err := demoTag(acct); err != nil {
-			return err
 		}
 		w := cfg.Vimeo.Webhook // the fake signs webhooks as the intake expects
 		fake = vimeotest.NewServer(acct, &vimeotest.Options{Webhooks: vimeotest.WebhookOptions{

@@ -78,16 +78,17 @@ func provideAuth(cfg *config.Config, is Issuers, users auth.UserStore, b Backend
 // search index warmed after each content rebuild, access-decision audits
 // (--audit-access-sample; off by default, as the spec makes them
 // configurable), the opt-in Redis page cache and the HubSpot chat context.
-func provideLibraryOptions(cfg *config.Config, v Versions, r optionalRedis, a *audit.Recorder, b Backend, chat *api.Chat) (*library.Options, error) {
+func provideLibraryOptions(cfg *config.Config, v Versions, r optionalRedis, lf localFeeds, a *audit.Recorder, b Backend, chat *api.Chat) (*library.Options, error) {
 	o := &library.Options{Versions: v, Feeds: library.FeedChain(b), WarmSearch: true,
 		Index: &entitle.Options{AllowPasswordVideos: cfg.Vimeo.AllowPasswordVideos}}
 	if r.RS != nil {
 		o.Feeds = library.FeedChain(r.RS, b)
 		o.FeedChanges = api.RedisFeedChanges(r.RS) // the ranking pipeline announces new feeds
 	} else {
-		// Nothing announces new feeds: keep them in process for FeedMaxAge,
-		// rather than a database read on every home page.
-		o.FeedChanges = library.NoFeedChanges()
+		// The ranking pipeline of this process announces new feeds; in a
+		// process without one, kept feeds are read again after FeedMaxAge
+		// rather than on every home page.
+		o.FeedChanges = lf.LocalFeedChanges
 	}
 	if chat != nil {
 		o.Chat = chat.Options

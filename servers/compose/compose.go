@@ -101,7 +101,7 @@ func Options(cfg *config.Config, p Parts, extra ...fx.Option) fx.Option {
 		ops.Module,
 		ops.FxLogger,
 		fx.StopTimeout(cfg.ShutdownTimeout + 5*time.Second),
-		fx.Provide(provideBus, provideAuditor, provideVersions),
+		fx.Provide(provideBus, provideAuditor, provideVersions, provideLocalFeeds),
 		fx.Provide(
 			func(b Backend) library.Store { return b },
 			func(b Backend) tree.Store { return b },

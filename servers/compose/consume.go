@@ -4,12 +4,15 @@ package compose
 // the audit, analytics and ranking consumers.
 
 import (
+	"context"
 	"crypto/ed25519"
+	"time"
 
 	"go.uber.org/fx"
 
 	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/entitle"
+	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/rank"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/consumers"
@@ -33,12 +36,22 @@ func consumeOptions() fx.Option {
 }
 
 // provideFeedCache gives the ranking pipeline the Redis feed cache, when
-// Redis is configured.
-func provideFeedCache(r optionalRedis) consumers.FeedCache {
+// Redis is configured; without Redis, the in-process announcer, so that a
+// library served by the same process reads a user's new feed at once.
+func provideFeedCache(r optionalRedis, lf localFeeds) consumers.FeedCache {
 	if r.RS == nil {
-		return nil
+		return feedAnnouncer{lf.LocalFeedChanges}
 	}
 	return r.RS
+}
+
+// feedAnnouncer is the ranking pipeline's FeedCache without Redis: it keeps
+// nothing (the store has the feed) and announces the user in process.
+type feedAnnouncer struct{ *library.LocalFeedChanges }
+
+func (a feedAnnouncer) SetRankedFeed(_ context.Context, f *rank.Feed, _ time.Duration) error {
+	a.Announce(f.UserID)
+	return nil
 }
 
 // provideProgressVersions has the analytics consumer bump the users' progress

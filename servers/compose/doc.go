@@ -17,7 +17,8 @@
 // (Redis pub/sub, else library.LocalVersions). Then, per server:
 //
 //	api      auth.Service, library.Service (api.LibraryModule), the API on
-//	         cfg.Listen.API, the admin agent             (api.go)
+//	         cfg.Listen.API, the admin agent             (api.go), the
+//	         HubSpot chat context with --hubspot-chat     (chat.go)
 //	sync     the Vimeo client, the announcing mirror, the webhook intake on
 //	         cfg.Listen.Sync, the sync worker's loops     (sync.go)
 //	consume  the sync worker's consumers and the audit, analytics and

@@ -97,6 +97,18 @@ type optionalRedis struct {
 	RS *redisstore.Store `optional:"true"`
 }
 
+// localFeeds is the in-process announcer of new ranked feeds, used where
+// Redis is not configured (its LocalFeedChanges is nil otherwise): the
+// ranking pipeline announces, the library of the same process listens.
+type localFeeds struct{ *library.LocalFeedChanges }
+
+func provideLocalFeeds(r optionalRedis) localFeeds {
+	if r.RS != nil {
+		return localFeeds{}
+	}
+	return localFeeds{library.NewLocalFeedChanges()}
+}
+
 type busOut struct {
 	fx.Out
 	Publisher  events.Publisher

@@ -3,6 +3,7 @@ package vimeotest
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -38,6 +39,11 @@ type GenerateOptions struct {
 	DuplicateNameRate  float64
 	UnicodeRate        float64
 	OffsetRate         float64
+	// Tags, if set, are given to every TagEvery-th video as it is uploaded
+	// (TagEvery 0: 7), long before the account's Now, as a library that was
+	// tagged over the years; the draws of the seed are unchanged.
+	Tags     []string
+	TagEvery int
 	// Clock of the account; default the system clock. Every generated
 	// timestamp lies at least an hour before its Now.
 	Clock Clock
@@ -164,9 +170,16 @@ func Generate(opts *GenerateOptions) (*Account, int64, error) {
 		return id, err
 	}
 	videoN := 0
+	tagEvery := o.TagEvery
+	if tagEvery <= 0 {
+		tagEvery = 7
+	}
 	newVideo := func(folder int64) error {
 		videoN++
 		spec := VideoSpec{Created: tick(), Zone: zone(), Duration: 30 + rng.IntN(3600)}
+		if len(o.Tags) > 0 && (videoN-1)%tagEvery == 0 {
+			spec.Tags = slices.Clone(o.Tags)
+		}
 		switch {
 		case rng.Float64() < uniRate/2:
 			spec.Name = fmt.Sprintf("%s %s %d", unicodeNames[rng.IntN(len(unicodeNames))], videoWords[rng.IntN(len(videoWords))], videoN)
