@@ -40,7 +40,7 @@ func consumeOptions() fx.Option {
 // library served by the same process reads a user's new feed at once.
 func provideFeedCache(r optionalRedis, lf localFeeds) consumers.FeedCache {
 	if r.RS == nil {
-		return feedAnnouncer{lf.LocalFeedChanges}
+		return feedAnnouncer(lf)
 	}
 	return r.RS
 }
