@@ -22,7 +22,6 @@ import (
 	"github.com/vidlib/vidlib/events/kafkabus"
 	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/servers/api"
-	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/store/memstore"
 	"github.com/vidlib/vidlib/store/pgstore"
 )
@@ -122,8 +121,9 @@ func (p countingPublisher) Publish(_ context.Context, msgs ...events.Message) er
 
 // BenchmarkContinueWatching is the server time of GET /me/continue-watching
 // and of the library home (which carries the continue-watching row) for a
-// user with 200 videos of progress, through the production handler stack
-// (tracing, metrics, the API's middleware, token check), filtered against
+// user with 200 videos of progress, through the deployed handler stack
+// (ops.ServerHandler's tracing, request id, access log and metrics, the
+// API's middleware, token check), filtered against
 // the current entitlements. Progress comes from memstore, from PostgreSQL
 // alone, and from PostgreSQL behind the Redis-checked cache (production
 // with Redis). It reports p50 and p99 per request.
@@ -162,11 +162,7 @@ func benchContinueWatching(b *testing.B, st analyticsStore, versions api.Progres
 	}
 	_, err := st.ApplyWatchEvents(ctx, evs, analytics.Rules{})
 	require.NoError(b, err)
-	metrics, err := ops.NewMetrics(nil, nil)
-	require.NoError(b, err)
-	tracing, err := ops.NewTracing(ctx, nil)
-	require.NoError(b, err)
-	h := tracing.HTTPHandler(metrics.Middleware("api")(e.srv.Handler()), "api")
+	h := deployed(b, e.srv.Handler())
 	tok := e.issuer.IDToken(uCarol)
 	for _, path := range []string{"/me/continue-watching", "/library/home"} {
 		b.Run(path[1:], func(b *testing.B) {

@@ -24,8 +24,9 @@ import (
 )
 
 // BenchmarkChatContext is GET /videos/{id}/chat-context server time with
-// the user's token cached, through the production handler (request id,
-// limits, token check, viewer): the access check on a 20,000-video
+// the user's token cached, through the deployed handler stack
+// (ops.ServerHandler's tracing, request id, access log and metrics, then the
+// API's limits, token check, viewer): the access check on a 20,000-video
 // snapshot, the rank reason from the user's feed in Redis, the cached
 // identification token, the record in the store (memstore), the encoding.
 // It reports p50 and p99 per request, and the HubSpot calls made.
@@ -49,7 +50,7 @@ func BenchmarkChatContext(b *testing.B) {
 	is, as := newAuth(b, users)
 	srv, err := api.New(lib, as, &api.Options{RateLimit: -1})
 	require.NoError(b, err)
-	h := srv.Handler()
+	h := deployed(b, srv.Handler())
 	token := is.IDToken(uAlice)
 	get := func(path string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, path, nil)

@@ -19,7 +19,8 @@ import (
 	"github.com/vidlib/vidlib/store/memstore"
 )
 
-// BenchmarkFeed is GET /feed server time as deployed: token check, the
+// BenchmarkFeed is GET /feed server time as deployed (ops.ServerHandler's
+// tracing, request id, access log and metrics around the API): token check, the
 // user's stored feed of 200 (kept in process after its first read from
 // Redis, as with FeedChanges in production), filtered against a
 // 20,000-video snapshot, one page of 50 encoded. It reports p50 and p99 per
@@ -59,7 +60,7 @@ func benchFeed(b *testing.B, path string, cached bool) {
 	is, as := newAuth(b, users)
 	srv, err := api.New(lib, as, &api.Options{RateLimit: -1})
 	require.NoError(b, err)
-	h := srv.Handler()
+	h := deployed(b, srv.Handler())
 	token := is.IDToken(uAlice)
 	get := func(path string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, path, nil)

@@ -14,12 +14,15 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/auth/authtest"
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/library/librarytest"
 	"github.com/vidlib/vidlib/servers/api"
+	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/store/memstore"
 )
 
@@ -161,3 +164,16 @@ func ids(list any) []string {
 }
 
 var _ = strings.TrimSpace
+
+// deployed is h inside the middleware the deployed API server puts around
+// it (ops.ServerHandler: tracing, request id, sampled JSON access log, RED
+// metrics, JSON errors), logging to io.Discard: what a benchmark measures.
+func deployed(tb testing.TB, h http.Handler) http.Handler {
+	tb.Helper()
+	metrics, err := ops.NewMetrics(nil, nil)
+	require.NoError(tb, err)
+	tracing, err := ops.NewTracing(context.Background(), nil)
+	require.NoError(tb, err)
+	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zap.InfoLevel))
+	return ops.ServerHandler("api", h, log, &ops.HTTPServerOptions{Metrics: metrics, Tracing: tracing})
+}

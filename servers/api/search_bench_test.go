@@ -20,8 +20,9 @@ import (
 	"github.com/vidlib/vidlib/store/memstore"
 )
 
-// BenchmarkSearchHTTP is GET /search server time as deployed (the API's
-// middleware, token verification, the viewer's audience, the search, the
+// BenchmarkSearchHTTP is GET /search server time as deployed
+// (ops.ServerHandler's tracing, request id, access log and metrics, the
+// API's middleware, token verification, the viewer's audience, the search, the
 // JSON body) at 100,000 videos / 10,000 folders / 2,000 rules, for 500
 // users of distinct audiences (roles and tiers from their tokens) cycling
 // through 2,000 queries typed as users type them (librarytest.TextQueries).
@@ -50,7 +51,7 @@ func BenchmarkSearchHTTP(b *testing.B) {
 	require.NoError(b, err)
 	srv, err := api.New(lib, as, &api.Options{RateLimit: -1})
 	require.NoError(b, err)
-	h := srv.Handler()
+	h := deployed(b, srv.Handler())
 
 	tokens := make([]string, 500)
 	for i := range tokens {

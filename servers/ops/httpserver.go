@@ -112,6 +112,21 @@ func NewHTTPServer(name, addr string, h http.Handler, opts *HTTPServerOptions) *
 	}
 }
 
+// ServerHandler is h inside the middleware an HTTPServer made with opts
+// puts around it (tracing, request id, access log and RED metrics, JSON
+// errors; logging to log, nil: none): for serving or benchmarking a handler
+// in process exactly as it is deployed, without a listener.
+func ServerHandler(name string, h http.Handler, log *zap.Logger, opts *HTTPServerOptions) http.Handler {
+	var o HTTPServerOptions
+	if opts != nil {
+		o = *opts
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return serverHandler(name, h, log, &o)
+}
+
 // serverHandler is h inside the middleware every server shares (see
 // HTTPServer).
 func serverHandler(name string, h http.Handler, log *zap.Logger, o *HTTPServerOptions) http.Handler {
