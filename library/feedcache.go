@@ -20,26 +20,6 @@ type FeedChanges interface {
 	Subscribe(ctx context.Context) (changes <-chan string, stop func())
 }
 
-// NoFeedChanges announces nothing. With it as Options.FeedChanges the
-// Service still keeps the feeds it served in process, and reads one again
-// only after FeedMaxAge or on a content change: for a deployment where
-// nothing can announce a new feed (no Redis), a new ranking then reaches a
-// user within FeedMaxAge, and the store is read once per user per FeedMaxAge
-// instead of on every home page and feed request.
-func NoFeedChanges() FeedChanges { return noFeedChanges{} }
-
-type noFeedChanges struct{}
-
-func (noFeedChanges) Subscribe(ctx context.Context) (<-chan string, func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	ch := make(chan string)
-	go func() {
-		<-ctx.Done()
-		close(ch)
-	}()
-	return ch, cancel
-}
-
 // storedFeed is a user's stored feed as the Service serves it: read from
 // Options.Feeds once, resolved against one content generation (videos and
 // the folders and videos its reasons name are nodes of that generation), and

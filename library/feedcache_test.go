@@ -254,7 +254,7 @@ func TestFeedsWithoutAnnouncementsAgeOut(t *testing.T) {
 	ctx := context.Background()
 	src := &feeds{m: map[string]*rank.Feed{alice.UserID: {UserID: alice.UserID, Items: []rank.Item{{VideoID: "1201"}}}}}
 	clk := &clock{t: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}
-	lib, _ := seeded(t, &library.Options{PollInterval: -1, Feeds: src, FeedChanges: library.NoFeedChanges(),
+	lib, _ := seeded(t, &library.Options{PollInterval: -1, Feeds: src, FeedChanges: library.NewLocalFeedChanges(), // nobody announces
 		FeedMaxAge: 30 * time.Second, Now: clk.now})
 	running(t, lib)
 	ids := func() []string {

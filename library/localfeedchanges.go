@@ -11,8 +11,9 @@ import (
 // Announce hands every subscriber the user id without ever blocking, and a
 // subscriber whose 64-deep buffer overflowed is told "" (any feed may have
 // changed) before its next id. Across processes use Redis
-// (servers/api.RedisFeedChanges). It is a FeedChanges; the zero value is not
-// usable: call NewLocalFeedChanges.
+// (servers/api.RedisFeedChanges). Where nobody announces, the Service
+// still keeps the feeds it served and reads one again after FeedMaxAge. It
+// is a FeedChanges; the zero value is not usable: call NewLocalFeedChanges.
 type LocalFeedChanges struct {
 	mu   sync.Mutex
 	subs map[*feedSub]struct{}
