@@ -47,7 +47,10 @@
 // the source) and returns ordered Changes: folders created, restored, moved,
 // renamed, updated, parents first; videos created, restored, moved,
 // reordered, updated; then deletions, videos first and folders children
-// first. Each Change carries the record it applies.
+// first. Each Change carries the record it applies, and a folder restore also
+// the cascade the store's restore must not bring back (Change.KeepDeleted:
+// descendants deleted with the folder that the source no longer has), so one
+// pass of changes leaves the mirror equal to the source.
 //
 // Mirror keeps a Store equal to a Source (tree/vimeosource over Vimeo).
 // Reconcile walks, diffs and applies, in transactions of at most
@@ -62,7 +65,16 @@
 // recent changes and stores the next Cursor in the same transaction (sync
 // state PollCursorState); RefreshVideo re-reads one video (the webhook path).
 // Every run is written to sync_runs (quiet polls only with
-// RecordQuietPolls). A Mirror is safe for concurrent use: the applying phases
+// RecordQuietPolls).
+//
+// The mirror keeps the snapshot it last loaded (with deleted objects) and
+// loads again only when the content version moved. After it applies
+// changes it computes the resulting snapshot in memory (the changes run
+// against a model of the Tx semantics) and keeps that at the new version,
+// unless another writer committed in between (the version moved by more than
+// its own transactions); so a reconciliation loads the store at most once,
+// and a warm mirror whose store nobody else changed loads it not at all. A
+// Mirror is safe for concurrent use: the applying phases
 // are serialised, and Reconcile walks outside that lock.
 //
 // # Admin operations

@@ -103,7 +103,7 @@ func (m *Mirror) ReconcileFolder(ctx context.Context, folderVimeoID string, opts
 		rep.Version = local.Version()
 		return m.finish(ctx, rep, run, nil)
 	}
-	v, n, err := m.apply(ctx, local, nil, changes, nil)
+	v, n, err := m.apply(ctx, local, changes, nil)
 	rep.Applied = changes[:n]
 	rep.Version = v
 	return m.finish(ctx, rep, run, err)
