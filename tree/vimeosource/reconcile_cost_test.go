@@ -2,6 +2,8 @@ package vimeosource_test
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,5 +132,67 @@ func changeSome(t testing.TB, f *fixture) {
 			require.NoError(t, f.acct.DeleteVideo(v.ID))
 		}
 		n++
+	}
+}
+
+// BenchmarkReconcileUnchanged50k measures a full reconciliation of an
+// unchanged 50,000-video tree (VIDLIB_BENCH_VIDEOS to change), walk against
+// the fake Vimeo API included: cold (a fresh mirror, as after a restart: one
+// snapshot load) and warm (the mirror that applied the tree: no load), on
+// memstore and on PostgreSQL. It reports the snapshot loads, applying
+// transactions and Vimeo calls per reconciliation, and calls against the
+// minimum.
+//
+//	go test -run '^$' -bench ReconcileUnchanged50k -benchmem -benchtime 5x ./tree/vimeosource/
+func BenchmarkReconcileUnchanged50k(b *testing.B) {
+	videos := 50000
+	if n, err := strconv.Atoi(os.Getenv("VIDLIB_BENCH_VIDEOS")); err == nil && n > 0 {
+		videos = n
+	}
+	stores := []struct {
+		name string
+		open func(testing.TB) tree.Store
+	}{
+		{"memstore", func(testing.TB) tree.Store { return memstore.New() }},
+		{"pgstore", func(t testing.TB) tree.Store { return openPG(t) }},
+	}
+	for _, st := range stores {
+		for _, warm := range []bool{false, true} {
+			name := st.name + "/cold"
+			if warm {
+				name = st.name + "/warm"
+			}
+			b.Run(name, func(b *testing.B) {
+				cs := &countingStore{Store: st.open(b)}
+				f := newFixture(b, cs, vimeotest.GenerateOptions{Seed: 42, Folders: videos / 100, Videos: videos}, nil)
+				ctx := context.Background()
+				_, err := f.mirror.Reconcile(ctx, tree.ReconcileOptions{})
+				require.NoError(b, err)
+				minCalls := f.acct.MinWalkCalls(f.root, 100)
+				cs.reset()
+				var calls, applied int
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					m := f.mirror
+					if !warm {
+						b.StopTimer()
+						m, err = tree.NewMirror(cs, f.src, &tree.MirrorOptions{Now: f.clock.Now})
+						require.NoError(b, err)
+						b.StartTimer()
+					}
+					rep, err := m.Reconcile(ctx, tree.ReconcileOptions{})
+					require.NoError(b, err)
+					calls += rep.Run.APICalls
+					applied += len(rep.Applied)
+				}
+				b.StopTimer()
+				require.Zero(b, applied)
+				b.ReportMetric(float64(cs.loads.Load())/float64(b.N), "loads/op")
+				b.ReportMetric(float64(cs.updates.Load())/float64(b.N), "applies/op")
+				b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+				b.ReportMetric(float64(calls)/float64(b.N)/float64(minCalls), "calls/min")
+			})
+		}
 	}
 }
