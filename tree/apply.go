@@ -3,8 +3,7 @@ package tree
 import (
 	"context"
 	"fmt"
-
-	"go.uber.org/zap"
+	"time"
 )
 
 // apply writes changes in order, BatchSize changes (whole objects) per
@@ -15,9 +14,9 @@ import (
 //
 // When every change committed and no other writer committed in between (each
 // transaction moved the content version by at most one from the one before,
-// starting at local's), the mirror's cached snapshot becomes local with the
-// changes applied in memory (settle), at the new version: the next run
-// reuses it instead of loading the store again. Otherwise the cache is left
+// starting at local's), the mirror remembers the changes: the next run, if
+// the version has not moved since, settles them onto local in memory
+// (settle) instead of loading the store again. Otherwise the cache is left
 // behind the store's version, and the next run loads.
 func (m *Mirror) apply(ctx context.Context, local *Snapshot, changes []Change, final func(Tx) error) (int64, int, error) {
 	var version int64
@@ -58,18 +57,17 @@ func (m *Mirror) apply(ctx context.Context, local *Snapshot, changes []Change, f
 		}
 		start = end
 	}
-	if len(changes) > 0 {
-		m.cache = nil
-		if alone {
-			next, err := settle(ctx, local, changes, version, m.opts.Now())
-			if err != nil {
-				m.log.Warn("applied changes do not settle in memory; the next run loads the mirror", zap.Error(err))
-			} else {
-				m.cache = next
-			}
-		}
+	if len(changes) > 0 && alone && m.cache == local {
+		m.applied = &applied{changes: changes, version: version, at: m.opts.Now()}
 	}
 	return version, done, nil
+}
+
+// applied is what one apply wrote on top of the mirror's cached snapshot.
+type applied struct {
+	changes []Change
+	version int64     // the content version after them
+	at      time.Time // when they were applied: deletions in settle are later
 }
 
 // applier accumulates consecutive writes of one kind so that a batch of

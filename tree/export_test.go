@@ -1,9 +1,12 @@
 package tree
 
-// CachedSnapshot is the mirror's cached snapshot (nil when it has none), for
-// tests that check it against the store.
-func CachedSnapshot(m *Mirror) *Snapshot {
+import "context"
+
+// MirrorSnapshot is the snapshot the mirror's next run starts from: its
+// cache, with what it applied since settled in memory, or a fresh load when
+// the store moved behind its back.
+func MirrorSnapshot(ctx context.Context, m *Mirror) (*Snapshot, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.cache
+	return m.snapshot(ctx)
 }

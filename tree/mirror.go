@@ -115,6 +115,10 @@ type Mirror struct {
 	rootMu sync.Mutex
 	root   string
 	cache  *Snapshot // the mirror with deleted objects, at cache.Version()
+	// applied, when set, is what the last apply wrote on top of cache: the
+	// next run settles it in memory (settle) instead of loading, if the
+	// content version is still the one that apply left.
+	applied *applied
 }
 
 // Errors of the mirror.
@@ -165,6 +169,17 @@ func (m *Mirror) snapshot(ctx context.Context) (*Snapshot, error) {
 	v, err := m.store.ContentVersion(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tree: mirror: %w", err)
+	}
+	if a := m.applied; a != nil {
+		m.applied = nil
+		if a.version == v {
+			next, err := settle(ctx, m.cache, a.changes, a.version, a.at)
+			if err == nil {
+				m.cache = next
+				return next, nil
+			}
+			m.log.Warn("applied changes do not settle in memory; loading the mirror", zap.Error(err))
+		}
 	}
 	if m.cache != nil && m.cache.Version() == v {
 		return m.cache, nil
