@@ -49,15 +49,13 @@ func newMemTx(local *Snapshot, now time.Time) *memTx {
 			t.now = v.DeletedAt
 		}
 	}
-	for _, id := range local.folderIDs {
-		for _, p := range local.contents[id] {
-			ps := t.placements[p.VideoVimeoID]
-			if ps == nil {
-				ps = map[string]int{}
-				t.placements[p.VideoVimeoID] = ps
-			}
-			ps[p.FolderVimeoID] = p.SortOrder
+	for _, p := range local.Placements() {
+		ps := t.placements[p.VideoVimeoID]
+		if ps == nil {
+			ps = map[string]int{}
+			t.placements[p.VideoVimeoID] = ps
 		}
+		ps[p.FolderVimeoID] = p.SortOrder
 	}
 	return t
 }
