@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -9,13 +9,13 @@ import (
 	"time"
 )
 
-// demoFeeds waits until the ranking pipeline has stored a feed for each
+// feeds waits until the ranking pipeline has stored a feed for each
 // demo user (it ranks users as their viewing events arrive) and prints the
 // top of each feed with its reasons, as GET /feed serves it.
-func demoFeeds(ctx context.Context, w io.Writer, apiBase string, labels, tokens []string) error {
+func feeds(ctx context.Context, w io.Writer, apiBase string, labels, tokens []string) error {
 	fmt.Fprintln(w, "\nranked feeds (GET /feed: the first unfinished video, then the next three, with reasons):")
 	for i, token := range tokens {
-		code, body, err := demoGet(ctx, apiBase+"/library/home", token)
+		code, body, err := get(ctx, apiBase+"/library/home", token)
 		if err != nil {
 			return err
 		}
@@ -33,7 +33,7 @@ func demoFeeds(ctx context.Context, w io.Writer, apiBase string, labels, tokens 
 		}
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			code, body, err := demoGet(ctx, apiBase+"/feed?limit=12", token)
+			code, body, err := get(ctx, apiBase+"/feed?limit=12", token)
 			if err != nil {
 				return err
 			}
