@@ -85,15 +85,7 @@ func (f ProviderEventFilter) Normalize() (ProviderEventFilter, error) {
 	if f.Status != "" && !f.Status.Valid() {
 		p.add("status", "unknown status %q", f.Status)
 	}
-	if f.Before < 0 {
-		p.add("before", "must not be negative")
-	}
-	switch {
-	case f.Limit == 0:
-		f.Limit = 50
-	case f.Limit < 0 || f.Limit > 1000:
-		p.add("limit", "must be between 1 and 1000, got %d", f.Limit)
-	}
+	f.Limit = checkPage(&p, f.Before, f.Limit)
 	return f, p.err()
 }
 

@@ -70,25 +70,25 @@ func (a *API) routes() chi.Router {
 			r.Use(timeout(a.svc.opts.HandlerTimeout))
 			r.Get("/whoami", a.whoami)
 			r.Get("/overview", a.overview)
-			r.Get("/sync-runs", a.syncRuns)
-			r.Get("/sync-runs/{id}", a.syncRun)
+			r.Get("/sync-runs", listRoute(a, syncRunQuery, a.svc.SyncRuns))
+			r.Get("/sync-runs/{id}", idRoute(a, a.svc.SyncRun))
 			r.Post("/sync-runs/{id}/reject", a.decide(false))
-			r.Get("/provider-events", a.providerEvents)
-			r.Get("/provider-events/{id}", a.providerEvent)
-			r.Get("/dead-letters", a.deadLetters)
-			r.Get("/dead-letters/{id}", a.deadLetter)
+			r.Get("/provider-events", listRoute(a, providerEventQuery, a.svc.ProviderEvents))
+			r.Get("/provider-events/{id}", idRoute(a, a.svc.ProviderEvent))
+			r.Get("/dead-letters", listRoute(a, deadLetterQuery, a.svc.DeadLetters))
+			r.Get("/dead-letters/{id}", idRoute(a, a.svc.DeadLetter))
 			r.Post("/dead-letters/{id}/replay", a.replayDeadLetter)
 			r.Post("/dead-letters/{id}/ignore", a.noteAction(true))
 			r.Post("/dead-letters/{id}/note", a.noteAction(false))
 			r.Post("/replay/{event_id}", a.replayEvent)
 			r.Post("/cache/invalidate", a.invalidate)
 			r.Get("/cache/instances", a.instances)
-			r.Get("/videos", a.videos)
+			r.Get("/videos", listRoute(a, videoQuery, a.svc.Videos))
 			r.Post("/videos/{id}/hide", a.hide(true))
 			r.Post("/videos/{id}/show", a.hide(false))
 			r.Get("/drift", a.drift)
 			r.Get("/lag", a.lag)
-			r.Get("/audit", a.audit)
+			r.Get("/audit", listRoute(a, auditQuery, a.auditPage))
 			r.Get("/explain", a.explain)
 			r.Get("/rules", a.rules)
 			r.Post("/rules", a.addRule)
@@ -216,6 +216,34 @@ func (q *query) int(name string) int64 {
 	return n
 }
 
+// listRoute serves a list: read builds the service's query from the URL's
+// parameters (a malformed one is a 400 naming it), and list runs it.
+func listRoute[Q, P any](a *API, read func(*query) Q, list func(context.Context, Q) (P, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := query{v: r.URL.Query()}
+		f := read(&q)
+		if q.err != nil {
+			a.fail(w, r, q.err)
+			return
+		}
+		p, err := list(r.Context(), f)
+		a.reply(w, r, p, err)
+	}
+}
+
+// idRoute serves the one record get reads by the {id} path parameter.
+func idRoute[T any](a *API, get func(context.Context, int64) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		v, err := get(r.Context(), id)
+		a.reply(w, r, v, err)
+	}
+}
+
 func pathID(r *http.Request, name string) (int64, error) {
 	n, err := strconv.ParseInt(chi.URLParam(r, name), 10, 64)
 	if err != nil || n <= 0 {
@@ -233,26 +261,9 @@ func (a *API) overview(w http.ResponseWriter, r *http.Request) {
 	a.reply(w, r, o, err)
 }
 
-func (a *API) syncRuns(w http.ResponseWriter, r *http.Request) {
-	q := query{v: r.URL.Query()}
-	f := SyncRunQuery{Trigger: q.str("trigger"), Status: q.str("status"), From: q.time("from"), To: q.time("to"),
+func syncRunQuery(q *query) SyncRunQuery {
+	return SyncRunQuery{Trigger: q.str("trigger"), Status: q.str("status"), From: q.time("from"), To: q.time("to"),
 		Before: q.int("before"), Limit: int(q.int("limit"))}
-	if q.err != nil {
-		a.fail(w, r, q.err)
-		return
-	}
-	p, err := a.svc.SyncRuns(r.Context(), f)
-	a.reply(w, r, p, err)
-}
-
-func (a *API) syncRun(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	run, err := a.svc.SyncRun(r.Context(), id)
-	a.reply(w, r, run, err)
 }
 
 type noteBody struct {
@@ -279,49 +290,15 @@ func (a *API) decide(approve bool) http.HandlerFunc {
 	}
 }
 
-func (a *API) providerEvents(w http.ResponseWriter, r *http.Request) {
-	q := query{v: r.URL.Query()}
-	f := ProviderEventQuery{Provider: q.str("provider"), Status: events.ProviderEventStatus(q.str("status")),
+func providerEventQuery(q *query) ProviderEventQuery {
+	return ProviderEventQuery{Provider: q.str("provider"), Status: events.ProviderEventStatus(q.str("status")),
 		EventType: q.str("type"), Text: q.str("q"), From: q.time("from"), To: q.time("to"),
 		Before: q.int("before"), Limit: int(q.int("limit"))}
-	if q.err != nil {
-		a.fail(w, r, q.err)
-		return
-	}
-	p, err := a.svc.ProviderEvents(r.Context(), f)
-	a.reply(w, r, p, err)
 }
 
-func (a *API) providerEvent(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	e, err := a.svc.ProviderEvent(r.Context(), id)
-	a.reply(w, r, e, err)
-}
-
-func (a *API) deadLetters(w http.ResponseWriter, r *http.Request) {
-	q := query{v: r.URL.Query()}
-	f := DeadLetterQuery{Status: events.DeadLetterStatus(q.str("status")), Topic: q.str("topic"), EventID: q.str("event_id"),
+func deadLetterQuery(q *query) DeadLetterQuery {
+	return DeadLetterQuery{Status: events.DeadLetterStatus(q.str("status")), Topic: q.str("topic"), EventID: q.str("event_id"),
 		Text: q.str("q"), From: q.time("from"), To: q.time("to"), Before: q.int("before"), Limit: int(q.int("limit"))}
-	if q.err != nil {
-		a.fail(w, r, q.err)
-		return
-	}
-	p, err := a.svc.DeadLetters(r.Context(), f)
-	a.reply(w, r, p, err)
-}
-
-func (a *API) deadLetter(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	d, err := a.svc.DeadLetter(r.Context(), id)
-	a.reply(w, r, d, err)
 }
 
 func (a *API) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
@@ -393,15 +370,8 @@ func (a *API) instances(w http.ResponseWriter, r *http.Request) {
 	a.reply(w, r, map[string]any{"instances": in}, err)
 }
 
-func (a *API) videos(w http.ResponseWriter, r *http.Request) {
-	q := query{v: r.URL.Query()}
-	f := VideoQuery{State: tree.VideoState(q.str("state")), Text: q.str("q"), After: q.str("after"), Limit: int(q.int("limit"))}
-	if q.err != nil {
-		a.fail(w, r, q.err)
-		return
-	}
-	p, err := a.svc.Videos(r.Context(), f)
-	a.reply(w, r, p, err)
+func videoQuery(q *query) VideoQuery {
+	return VideoQuery{State: tree.VideoState(q.str("state")), Text: q.str("q"), After: q.str("after"), Limit: int(q.int("limit"))}
 }
 
 func (a *API) hide(hidden bool) http.HandlerFunc {
@@ -427,25 +397,24 @@ func (a *API) lag(w http.ResponseWriter, r *http.Request) {
 	a.reply(w, r, map[string]any{"lag": l}, err)
 }
 
-func (a *API) audit(w http.ResponseWriter, r *http.Request) {
-	q := query{v: r.URL.Query()}
-	f := audit.Query{ActorKind: audit.ActorKind(q.str("actor_kind")), ActorID: q.str("actor"), Action: audit.Action(q.str("action")),
+func auditQuery(q *query) audit.Query {
+	return audit.Query{ActorKind: audit.ActorKind(q.str("actor_kind")), ActorID: q.str("actor"), Action: audit.Action(q.str("action")),
 		ObjectKind: q.str("object_kind"), ObjectID: q.str("object_id"), From: q.time("from"), To: q.time("to"),
 		Before: q.int("before"), Limit: int(q.int("limit"))}
-	if q.err != nil {
-		a.fail(w, r, q.err)
-		return
-	}
-	p, err := a.svc.Audit(r.Context(), f)
+}
+
+// auditPage is the audit log's page with its cursor as a string, like every
+// other list's.
+func (a *API) auditPage(ctx context.Context, q audit.Query) (Page[audit.Record], error) {
+	p, err := a.svc.Audit(ctx, q)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return Page[audit.Record]{}, err
 	}
 	out := Page[audit.Record]{Items: p.Items}
 	if p.Next > 0 {
 		out.Next = strconv.FormatInt(p.Next, 10)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 func (a *API) explain(w http.ResponseWriter, r *http.Request) {

@@ -43,15 +43,21 @@ func tsPrefixQuery(text string) string {
 	return strings.Join(words, " & ")
 }
 
+// words adds a match of every word of text, as a prefix, against doc (one
+// of the indexed texts above), unless text is empty.
+func (w *where) words(doc, text string) {
+	if text != "" {
+		w.add(doc+" @@ to_tsquery('simple', $?)", tsPrefixQuery(text))
+	}
+}
+
 // SearchSyncRuns implements tree.AdminStore.
 func (s *Store) SearchSyncRuns(ctx context.Context, q tree.SyncRunQuery) ([]tree.SyncRun, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
 	var w where
-	if q.Trigger != "" {
-		w.add("trigger = $?", q.Trigger)
-	}
+	w.eq("trigger", q.Trigger)
 	switch q.Status {
 	case tree.RunRunning:
 		w.conds = append(w.conds, "finished_at IS NULL")
@@ -62,15 +68,8 @@ func (s *Store) SearchSyncRuns(ctx context.Context, q tree.SyncRunQuery) ([]tree
 	case tree.RunOK:
 		w.conds = append(w.conds, "finished_at IS NOT NULL AND NOT held AND complete AND errors = '[]'::jsonb")
 	}
-	if !q.From.IsZero() {
-		w.add("started_at >= $?", q.From)
-	}
-	if !q.To.IsZero() {
-		w.add("started_at < $?", q.To)
-	}
-	if q.Before > 0 {
-		w.add("id < $?", q.Before)
-	}
+	w.between("started_at", q.From, q.To)
+	w.below("id", q.Before)
 	sql, args := w.sql(`SELECT `+syncRunSummaryColumns+` FROM sync_runs`, "id DESC", q.Limit)
 	rows, _ := s.pool.Query(ctx, sql, args...)
 	runs, err := pgx.CollectRows(rows, scanSyncRunSummary)
@@ -149,27 +148,12 @@ func (s *Store) SearchDeadLetters(ctx context.Context, q events.DeadLetterQuery)
 		return nil, err
 	}
 	var w where
-	if q.Status != "" {
-		w.add("status = $?", string(q.Status))
-	}
-	if q.Topic != "" {
-		w.add("topic = $?", q.Topic)
-	}
-	if q.EventID != "" {
-		w.add("event_id = $?", q.EventID)
-	}
-	if q.Text != "" {
-		w.add(deadLetterText+" @@ to_tsquery('simple', $?)", tsPrefixQuery(q.Text))
-	}
-	if !q.From.IsZero() {
-		w.add("last_failed_at >= $?", q.From)
-	}
-	if !q.To.IsZero() {
-		w.add("last_failed_at < $?", q.To)
-	}
-	if q.Before > 0 {
-		w.add("id < $?", q.Before)
-	}
+	w.eq("status", string(q.Status))
+	w.eq("topic", q.Topic)
+	w.eq("event_id", q.EventID)
+	w.words(deadLetterText, q.Text)
+	w.between("last_failed_at", q.From, q.To)
+	w.below("id", q.Before)
 	sql, args := w.sql(`SELECT `+deadLetterCols+` FROM dead_letters`, "id DESC", q.Limit)
 	rows, _ := s.pool.Query(ctx, sql, args...)
 	out, err := pgx.CollectRows(rows, scanDeadLetter)
@@ -186,27 +170,12 @@ func (s *Store) SearchProviderEvents(ctx context.Context, q events.ProviderEvent
 		return nil, err
 	}
 	var w where
-	if q.Provider != "" {
-		w.add("provider = $?", q.Provider)
-	}
-	if q.Status != "" {
-		w.add("status = $?", string(q.Status))
-	}
-	if q.EventType != "" {
-		w.add("event_type = $?", q.EventType)
-	}
-	if q.Text != "" {
-		w.add(providerEventText+" @@ to_tsquery('simple', $?)", tsPrefixQuery(q.Text))
-	}
-	if !q.From.IsZero() {
-		w.add("received_at >= $?", q.From)
-	}
-	if !q.To.IsZero() {
-		w.add("received_at < $?", q.To)
-	}
-	if q.Before > 0 {
-		w.add("id < $?", q.Before)
-	}
+	w.eq("provider", q.Provider)
+	w.eq("status", string(q.Status))
+	w.eq("event_type", q.EventType)
+	w.words(providerEventText, q.Text)
+	w.between("received_at", q.From, q.To)
+	w.below("id", q.Before)
 	sql, args := w.sql(`SELECT `+providerEventCols+` FROM provider_events`, "id DESC", q.Limit)
 	rows, _ := s.pool.Query(ctx, sql, args...)
 	out, err := pgx.CollectRows(rows, scanProviderEvent)

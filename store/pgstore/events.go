@@ -221,18 +221,10 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 		return nil, err
 	}
 	var w where
-	if f.Status != "" {
-		w.add("status = $?", string(f.Status))
-	}
-	if f.Topic != "" {
-		w.add("topic = $?", f.Topic)
-	}
-	if f.EventID != "" {
-		w.add("event_id = $?", f.EventID)
-	}
-	if f.Before > 0 {
-		w.add("id < $?", f.Before)
-	}
+	w.eq("status", string(f.Status))
+	w.eq("topic", f.Topic)
+	w.eq("event_id", f.EventID)
+	w.below("id", f.Before)
 	sql, args := w.sql(`SELECT `+deadLetterCols+` FROM dead_letters`, "id DESC", f.Limit)
 	rows, _ := s.pool.Query(ctx, sql, args...)
 	out, err := pgx.CollectRows(rows, scanDeadLetter)
@@ -385,15 +377,9 @@ func (s *Store) ListProviderEvents(ctx context.Context, f events.ProviderEventFi
 		return nil, err
 	}
 	var w where
-	if f.Provider != "" {
-		w.add("provider = $?", f.Provider)
-	}
-	if f.Status != "" {
-		w.add("status = $?", string(f.Status))
-	}
-	if f.Before > 0 {
-		w.add("id < $?", f.Before)
-	}
+	w.eq("provider", f.Provider)
+	w.eq("status", string(f.Status))
+	w.below("id", f.Before)
 	sql, args := w.sql(`SELECT `+providerEventCols+` FROM provider_events`, "id DESC", f.Limit)
 	rows, _ := s.pool.Query(ctx, sql, args...)
 	out, err := pgx.CollectRows(rows, scanProviderEvent)

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // where builds the WHERE clause of a filtered list query: every list and
@@ -29,4 +30,28 @@ func (w *where) sql(base, order string, limit int) (string, []any) {
 	}
 	w.args = append(w.args, limit)
 	return base + " ORDER BY " + order + " LIMIT $" + strconv.Itoa(len(w.args)), w.args
+}
+
+// eq adds "col = v", unless v is empty: an unset filter.
+func (w *where) eq(col, v string) {
+	if v != "" {
+		w.add(col+" = $?", v)
+	}
+}
+
+// between adds col >= from and col < to, each unless zero: an open end.
+func (w *where) between(col string, from, to time.Time) {
+	if !from.IsZero() {
+		w.add(col+" >= $?", from)
+	}
+	if !to.IsZero() {
+		w.add(col+" < $?", to)
+	}
+}
+
+// below adds "col < n" (the page after cursor n), unless n is 0: the first page.
+func (w *where) below(col string, n int64) {
+	if n > 0 {
+		w.add(col+" < $?", n)
+	}
 }

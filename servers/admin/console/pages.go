@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,6 +223,40 @@ func newList(r *http.Request, f *filters, items any, next string) list {
 	return l
 }
 
+// fetch runs a list page's query q when its filters parsed. The service's
+// field errors go next to the filters; any other error is answered, and
+// fetch returns false.
+func fetch[Q, P any](c *Console, w http.ResponseWriter, r *http.Request, f *filters, list func(context.Context, Q) (P, error), q Q) (P, bool) {
+	var p P
+	if len(f.errs) > 0 {
+		return p, true
+	}
+	p, err := list(r.Context(), q)
+	if fe := fieldErrors(err); fe != nil {
+		f.errs = fe
+	} else if err != nil {
+		c.serviceError(w, r, err)
+		return p, false
+	}
+	return p, true
+}
+
+// byID reads the record of the route's {id} with get; a bad id or an error
+// is answered, and byID returns false.
+func byID[T any](c *Console, w http.ResponseWriter, r *http.Request, get func(context.Context, int64) (T, error)) (int64, T, bool) {
+	var v T
+	id, ok := c.pathID(w, r)
+	if !ok {
+		return 0, v, false
+	}
+	v, err := get(r.Context(), id)
+	if err != nil {
+		c.serviceError(w, r, err)
+		return 0, v, false
+	}
+	return id, v, true
+}
+
 func (c *Console) page(w http.ResponseWriter, r *http.Request, tmpl, title, section string, data any) {
 	c.render(w, r, http.StatusOK, tmpl, view{Title: title, Section: section, Data: data})
 }
@@ -243,29 +278,16 @@ func (c *Console) syncRuns(w http.ResponseWriter, r *http.Request) {
 	f := newFilters(r)
 	q := admin.SyncRunQuery{Trigger: f.get("trigger"), Status: f.oneOf("status", tree.RunRunning, tree.RunOK, tree.RunHeld, tree.RunFailed),
 		From: f.time("from"), To: f.time("to"), Before: f.before, Limit: pageSize}
-	var p admin.Page[admin.SyncRun]
-	if len(f.errs) == 0 {
-		var err error
-		if p, err = c.svc.SyncRuns(r.Context(), q); err != nil {
-			if fe := fieldErrors(err); fe != nil {
-				f.errs = fe
-			} else {
-				c.serviceError(w, r, err)
-				return
-			}
-		}
+	p, ok := fetch(c, w, r, f, c.svc.SyncRuns, q)
+	if !ok {
+		return
 	}
 	c.page(w, r, "syncruns", "Sync runs", "/sync-runs", newList(r, f, p.Items, p.Next))
 }
 
 func (c *Console) syncRun(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
+	id, run, ok := byID(c, w, r, c.svc.SyncRun)
 	if !ok {
-		return
-	}
-	run, err := c.svc.SyncRun(r.Context(), id)
-	if err != nil {
-		c.serviceError(w, r, err)
 		return
 	}
 	c.page(w, r, "syncrun", fmt.Sprintf("Sync run %d", id), "/sync-runs", run)
@@ -289,13 +311,8 @@ func (c *Console) confirm(w http.ResponseWriter, r *http.Request, title, section
 }
 
 func (c *Console) confirmDecide(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
+	id, run, ok := byID(c, w, r, c.svc.SyncRun)
 	if !ok {
-		return
-	}
-	run, err := c.svc.SyncRun(r.Context(), id)
-	if err != nil {
-		c.serviceError(w, r, err)
 		return
 	}
 	approve := chi.URLParam(r, "decision") == "approve"
@@ -343,29 +360,16 @@ func (c *Console) webhooks(w http.ResponseWriter, r *http.Request) {
 	q := admin.ProviderEventQuery{Provider: f.get("provider"), EventType: f.get("type"), Text: f.get("q"),
 		Status: events.ProviderEventStatus(f.oneOf("status", "received", "processed", "failed", "ignored")),
 		From:   f.time("from"), To: f.time("to"), Before: f.before, Limit: pageSize}
-	var p admin.Page[admin.ProviderEvent]
-	if len(f.errs) == 0 {
-		var err error
-		if p, err = c.svc.ProviderEvents(r.Context(), q); err != nil {
-			if fe := fieldErrors(err); fe != nil {
-				f.errs = fe
-			} else {
-				c.serviceError(w, r, err)
-				return
-			}
-		}
+	p, ok := fetch(c, w, r, f, c.svc.ProviderEvents, q)
+	if !ok {
+		return
 	}
 	c.page(w, r, "webhooks", "Webhook receipts", "/webhooks", newList(r, f, p.Items, p.Next))
 }
 
 func (c *Console) webhook(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
+	id, e, ok := byID(c, w, r, c.svc.ProviderEvent)
 	if !ok {
-		return
-	}
-	e, err := c.svc.ProviderEvent(r.Context(), id)
-	if err != nil {
-		c.serviceError(w, r, err)
 		return
 	}
 	c.page(w, r, "webhook", fmt.Sprintf("Webhook receipt %d", id), "/webhooks", struct {
@@ -397,17 +401,9 @@ func (c *Console) deadLetters(w http.ResponseWriter, r *http.Request) {
 	q := admin.DeadLetterQuery{Topic: f.get("topic"), EventID: f.get("event"), Text: f.get("q"),
 		Status: events.DeadLetterStatus(f.oneOf("status", "open", "replayed", "ignored")),
 		From:   f.time("from"), To: f.time("to"), Before: f.before, Limit: pageSize}
-	var p admin.Page[admin.DeadLetter]
-	if len(f.errs) == 0 {
-		var err error
-		if p, err = c.svc.DeadLetters(r.Context(), q); err != nil {
-			if fe := fieldErrors(err); fe != nil {
-				f.errs = fe
-			} else {
-				c.serviceError(w, r, err)
-				return
-			}
-		}
+	p, ok := fetch(c, w, r, f, c.svc.DeadLetters, q)
+	if !ok {
+		return
 	}
 	c.page(w, r, "deadletters", "Dead letters", "/dead-letters", newList(r, f, p.Items, p.Next))
 }
@@ -420,26 +416,16 @@ type deadLetterData struct {
 }
 
 func (c *Console) deadLetter(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
+	id, d, ok := byID(c, w, r, c.svc.DeadLetter)
 	if !ok {
-		return
-	}
-	d, err := c.svc.DeadLetter(r.Context(), id)
-	if err != nil {
-		c.serviceError(w, r, err)
 		return
 	}
 	c.page(w, r, "deadletter", fmt.Sprintf("Dead letter %d", id), "/dead-letters", deadLetterData{D: d, Payload: pretty(d.Payload)})
 }
 
 func (c *Console) confirmDeadLetter(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
+	id, d, ok := byID(c, w, r, c.svc.DeadLetter)
 	if !ok {
-		return
-	}
-	d, err := c.svc.DeadLetter(r.Context(), id)
-	if err != nil {
-		c.serviceError(w, r, err)
 		return
 	}
 	cf := confirmation{Action: r.URL.Path, Cancel: fmt.Sprintf("/dead-letters/%d", id),
@@ -539,17 +525,9 @@ func (c *Console) videos(w http.ResponseWriter, r *http.Request) {
 	f := newFilters(r)
 	q := admin.VideoQuery{State: tree.VideoState(f.oneOf("state", "deleted", "unavailable", "hidden")), Text: f.get("q"),
 		After: f.get("after"), Limit: pageSize}
-	var p admin.Page[admin.Video]
-	if len(f.errs) == 0 {
-		var err error
-		if p, err = c.svc.Videos(r.Context(), q); err != nil {
-			if fe := fieldErrors(err); fe != nil {
-				f.errs = fe
-			} else {
-				c.serviceError(w, r, err)
-				return
-			}
-		}
+	p, ok := fetch(c, w, r, f, c.svc.Videos, q)
+	if !ok {
+		return
 	}
 	l := newList(r, f, p.Items, "")
 	if p.Next != "" {
@@ -687,17 +665,9 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request) {
 	if q.Action != "" && !slices.Contains(audit.Actions, q.Action) {
 		f.errs["action"] = "Choose an action from the list"
 	}
-	var p audit.Page
-	if len(f.errs) == 0 {
-		var err error
-		if p, err = c.svc.Audit(r.Context(), q); err != nil {
-			if fe := fieldErrors(err); fe != nil {
-				f.errs = fe
-			} else {
-				c.serviceError(w, r, err)
-				return
-			}
-		}
+	p, ok := fetch(c, w, r, f, c.svc.Audit, q)
+	if !ok {
+		return
 	}
 	next := ""
 	if p.Next != 0 {
