@@ -63,10 +63,10 @@ func (c *Console) pageRoutes(r chi.Router) {
 	r.Post("/videos/{id}/{action:hide|show}", c.hide)
 	r.Get("/reconcile", c.reconcileForm)
 	r.Post("/reconcile", c.reconcile)
-	r.Get("/caches", c.caches)
+	r.Get("/caches", show(c, "caches", "Caches", "/caches", c.svc.Instances))
 	r.Get("/caches/invalidate", c.confirmInvalidate)
 	r.Post("/caches/invalidate", c.invalidate)
-	r.Get("/lag", c.lag)
+	r.Get("/lag", show(c, "lag", "Kafka consumer lag", "/lag", c.svc.ConsumerLag))
 	r.Get("/audit", c.audit)
 	r.Get("/explain", c.explain)
 	r.Get("/rules", c.rules)
@@ -261,15 +261,16 @@ func (c *Console) page(w http.ResponseWriter, r *http.Request, tmpl, title, sect
 	c.render(w, r, http.StatusOK, tmpl, view{Title: title, Section: section, Data: data})
 }
 
-// --- Overview ---
-
-func (c *Console) handleHome(w http.ResponseWriter, r *http.Request) {
-	o, err := c.svc.Overview(r.Context())
-	if err != nil {
-		c.serviceError(w, r, err)
-		return
+// show serves a page of what get reads; an error is answered instead.
+func show[T any](c *Console, tmpl, title, section string, get func(context.Context) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := get(r.Context())
+		if err != nil {
+			c.serviceError(w, r, err)
+			return
+		}
+		c.page(w, r, tmpl, title, section, v)
 	}
-	c.page(w, r, "home", "Overview", "/", o)
 }
 
 // --- Sync runs ---
@@ -611,15 +612,6 @@ func (c *Console) reconcile(w http.ResponseWriter, r *http.Request) {
 
 // --- Caches, lag, audit ---
 
-func (c *Console) caches(w http.ResponseWriter, r *http.Request) {
-	is, err := c.svc.Instances(r.Context())
-	if err != nil {
-		c.serviceError(w, r, err)
-		return
-	}
-	c.page(w, r, "caches", "Caches", "/caches", is)
-}
-
 func (c *Console) confirmInvalidate(w http.ResponseWriter, r *http.Request) {
 	sc := scopeOf(r.URL.Query())
 	what := "every cached page"
@@ -647,15 +639,6 @@ func (c *Console) invalidate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.redirect(w, r, "/caches", fmt.Sprintf("Invalidation %s sent to %d live instances.", res.Invalidation.ID, res.Instances))
-}
-
-func (c *Console) lag(w http.ResponseWriter, r *http.Request) {
-	l, err := c.svc.ConsumerLag(r.Context())
-	if err != nil {
-		c.serviceError(w, r, err)
-		return
-	}
-	c.page(w, r, "lag", "Kafka consumer lag", "/lag", l)
 }
 
 func (c *Console) audit(w http.ResponseWriter, r *http.Request) {
