@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Clock is the fake's source of time (rate-limit windows, token issue
@@ -314,14 +316,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	if fault != nil && fault.Delay > 0 {
-		t := time.NewTimer(fault.Delay)
-		select {
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
+	if fault != nil && fault.Delay > 0 && clock.Sleep(r.Context(), fault.Delay) != nil {
+		return // the client gave up waiting
 	}
 	if !s.authorized(r) {
 		writeErr(w, http.StatusUnauthorized, corr, map[string]any{"category": "INVALID_AUTHENTICATION",

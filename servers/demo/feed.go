@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // feeds waits until the ranking pipeline has stored a feed for each
@@ -46,10 +48,8 @@ func feeds(ctx context.Context, w io.Writer, apiBase string, labels, tokens []st
 			if len(page.Videos) > 0 || time.Now().After(deadline) {
 				break
 			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
+			if err := clock.Sleep(ctx, 200*time.Millisecond); err != nil {
+				return err
 			}
 		}
 		if len(page.Videos) == 0 {

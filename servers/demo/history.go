@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/vidlib/vidlib/analytics"
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // watchHistory gives a demo user some viewing history the way a player
@@ -90,7 +91,9 @@ func watchHistory(ctx context.Context, apiBase, token string, n int) (int, error
 		if err == nil && bytes.Contains(body, []byte(`"id"`)) {
 			return accepted, nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		if err := clock.Sleep(ctx, 100*time.Millisecond); err != nil {
+			return accepted, err
+		}
 	}
 	return accepted, fmt.Errorf("the analytics consumer did not apply the demo history in 15 s")
 }
