@@ -95,6 +95,12 @@ type DeadLetterFilter struct {
 	Limit   int              // 1…1000 (0: 50)
 }
 
+// Query is the search that selects what f does (no text, no time range):
+// the stores list through their search.
+func (f DeadLetterFilter) Query() DeadLetterQuery {
+	return DeadLetterQuery{Status: f.Status, Topic: f.Topic, EventID: f.EventID, Before: f.Before, Limit: f.Limit}
+}
+
 // Normalize validates f and sets the default limit.
 func (f DeadLetterFilter) Normalize() (DeadLetterFilter, error) {
 	p := problems{what: "dead letter filter"}

@@ -79,6 +79,12 @@ type ProviderEventFilter struct {
 	Limit    int                 // 1…1000 (0: 50)
 }
 
+// Query is the search that selects what f does (no type, text or time
+// range): the stores list through their search.
+func (f ProviderEventFilter) Query() ProviderEventQuery {
+	return ProviderEventQuery{Provider: f.Provider, Status: f.Status, Before: f.Before, Limit: f.Limit}
+}
+
 // Normalize validates f and sets the default limit.
 func (f ProviderEventFilter) Normalize() (ProviderEventFilter, error) {
 	p := problems{what: "provider event filter"}

@@ -223,12 +223,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 	if err != nil {
 		return nil, err
 	}
-	e := &s.ev
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return newestFirst(e.dead, e.nextDead, f.Before, f.Limit, func(x *events.DeadLetter) bool {
-		return (f.Status == "" || x.Status == f.Status) && (f.Topic == "" || x.Topic == f.Topic) && (f.EventID == "" || x.EventID == f.EventID)
-	}, cloneDead), nil
+	return s.SearchDeadLetters(ctx, f.Query())
 }
 
 // CountDeadLetters implements events.DeadLetterCounter.
@@ -379,12 +374,7 @@ func (s *Store) ListProviderEvents(ctx context.Context, f events.ProviderEventFi
 	if err != nil {
 		return nil, err
 	}
-	e := &s.ev
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return newestFirst(e.prov, e.nextProv, f.Before, f.Limit, func(p *events.ProviderEvent) bool {
-		return (f.Status == "" || p.Status == f.Status) && (f.Provider == "" || p.Provider == f.Provider)
-	}, cloneProv), nil
+	return s.SearchProviderEvents(ctx, f.Query())
 }
 
 // MarkProviderEventProcessed implements events.ProviderEventStore.

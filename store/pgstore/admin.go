@@ -71,12 +71,7 @@ func (s *Store) SearchSyncRuns(ctx context.Context, q tree.SyncRunQuery) ([]tree
 	w.between("started_at", q.From, q.To)
 	w.below("id", q.Before)
 	sql, args := w.sql(`SELECT `+syncRunSummaryColumns+` FROM sync_runs`, "id DESC", q.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	runs, err := pgx.CollectRows(rows, scanSyncRunSummary)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: search sync runs: %w", translate(err, treeErrs))
-	}
-	return runs, nil
+	return collect(ctx, s.pool, sql, args, scanSyncRunSummary, treeErrs, "search sync runs")
 }
 
 // syncRunSummaryColumns are syncRunColumns without the recorded changes,
@@ -127,18 +122,13 @@ func (s *Store) SearchVideos(ctx context.Context, q tree.VideoQuery) ([]tree.Vid
 		w.add("vimeo_video_id < $?", q.After)
 	}
 	sql, args := w.sql(`SELECT id, vimeo_video_id, title, status, hidden, updated_at, deleted_at FROM videos`, "vimeo_video_id DESC", q.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	vs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tree.Video, error) {
+	return collect(ctx, s.pool, sql, args, func(row pgx.CollectableRow) (tree.Video, error) {
 		var v tree.Video
 		var deleted *time.Time
 		err := row.Scan(&v.ID, &v.VimeoID, &v.Title, &v.Status, &v.Hidden, &v.UpdatedAt, &deleted)
 		v.DeletedAt = deref(deleted)
 		return v, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: search videos: %w", translate(err, treeErrs))
-	}
-	return vs, nil
+	}, treeErrs, "search videos")
 }
 
 // SearchDeadLetters implements events.DeadLetterSearcher.
@@ -155,12 +145,7 @@ func (s *Store) SearchDeadLetters(ctx context.Context, q events.DeadLetterQuery)
 	w.between("last_failed_at", q.From, q.To)
 	w.below("id", q.Before)
 	sql, args := w.sql(`SELECT `+deadLetterCols+` FROM dead_letters`, "id DESC", q.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	out, err := pgx.CollectRows(rows, scanDeadLetter)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: search dead letters: %w", translate(err, eventErrs))
-	}
-	return out, nil
+	return collect(ctx, s.pool, sql, args, scanDeadLetter, eventErrs, "search dead letters")
 }
 
 // SearchProviderEvents implements events.DeadLetterSearcher.
@@ -177,12 +162,7 @@ func (s *Store) SearchProviderEvents(ctx context.Context, q events.ProviderEvent
 	w.between("received_at", q.From, q.To)
 	w.below("id", q.Before)
 	sql, args := w.sql(`SELECT `+providerEventCols+` FROM provider_events`, "id DESC", q.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	out, err := pgx.CollectRows(rows, scanProviderEvent)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: search provider events: %w", translate(err, eventErrs))
-	}
-	return out, nil
+	return collect(ctx, s.pool, sql, args, scanProviderEvent, eventErrs, "search provider events")
 }
 
 // AddDeadLetterChange implements events.DeadLetterSearcher.

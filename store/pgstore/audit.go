@@ -239,10 +239,9 @@ func (s *Store) SearchAudit(ctx context.Context, q audit.Query) (audit.Page, err
 	w.between("occurred_at", q.From, q.To)
 	w.below("seq", q.Before)
 	sql, args := w.sql(`SELECT `+auditColumns+` FROM audit_logs`, "seq DESC", q.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	items, err := pgx.CollectRows(rows, scanAudit)
+	items, err := collect(ctx, s.pool, sql, args, scanAudit, auditErrs, "search audit")
 	if err != nil {
-		return audit.Page{}, fmt.Errorf("pgstore: search audit: %w", translate(err, auditErrs))
+		return audit.Page{}, err
 	}
 	return audit.PageOf(items, q.Limit), nil
 }

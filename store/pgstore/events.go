@@ -220,18 +220,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 	if err != nil {
 		return nil, err
 	}
-	var w where
-	w.eq("status", string(f.Status))
-	w.eq("topic", f.Topic)
-	w.eq("event_id", f.EventID)
-	w.below("id", f.Before)
-	sql, args := w.sql(`SELECT `+deadLetterCols+` FROM dead_letters`, "id DESC", f.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	out, err := pgx.CollectRows(rows, scanDeadLetter)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: list dead letters: %w", translate(err, eventErrs))
-	}
-	return out, nil
+	return s.SearchDeadLetters(ctx, f.Query())
 }
 
 // CountDeadLetters implements events.DeadLetterCounter. Counting one status
@@ -376,17 +365,7 @@ func (s *Store) ListProviderEvents(ctx context.Context, f events.ProviderEventFi
 	if err != nil {
 		return nil, err
 	}
-	var w where
-	w.eq("provider", f.Provider)
-	w.eq("status", string(f.Status))
-	w.below("id", f.Before)
-	sql, args := w.sql(`SELECT `+providerEventCols+` FROM provider_events`, "id DESC", f.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	out, err := pgx.CollectRows(rows, scanProviderEvent)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: list provider events: %w", translate(err, eventErrs))
-	}
-	return out, nil
+	return s.SearchProviderEvents(ctx, f.Query())
 }
 
 // changeProviderEvent runs a conditional UPDATE; when it matches no row it

@@ -1,9 +1,14 @@
 package pgstore
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // where builds the WHERE clause of a filtered list query: every list and
@@ -54,4 +59,15 @@ func (w *where) below(col string, n int64) {
 	if n > 0 {
 		w.add(col+" < $?", n)
 	}
+}
+
+// collect runs a list query (from where.sql) and scans every row with scan;
+// a failure names what was listed, its driver error translated for d.
+func collect[T any](ctx context.Context, pool *pgxpool.Pool, sql string, args []any, scan pgx.RowToFunc[T], d domainErrs, what string) ([]T, error) {
+	rows, _ := pool.Query(ctx, sql, args...)
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %s: %w", what, translate(err, d))
+	}
+	return out, nil
 }
