@@ -575,18 +575,24 @@ func simpleObject(c *Contact) map[string]any {
 		"updatedAt": c.UpdatedAt.Format(time.RFC3339Nano), "archived": false}
 }
 
-func (s *Server) contactPatch(w http.ResponseWriter, r *http.Request, corr, id string, body []byte) {
+// contactInput is the properties of a contact write's body, checked (scope,
+// JSON, properties); a bad one is answered and ok is false.
+func (s *Server) contactInput(w http.ResponseWriter, corr string, body []byte) (map[string]string, bool) {
 	if !s.hasScope(w, corr, ScopeContactsWrite) {
-		return
+		return nil, false
 	}
 	var in struct {
 		Properties map[string]any `json:"properties"`
 	}
 	if json.Unmarshal(body, &in) != nil {
 		writeErr(w, http.StatusBadRequest, corr, map[string]any{"category": "VALIDATION_ERROR", "message": "Invalid input JSON"})
-		return
+		return nil, false
 	}
-	props, ok := s.checkProps(w, corr, in.Properties)
+	return s.checkProps(w, corr, in.Properties)
+}
+
+func (s *Server) contactPatch(w http.ResponseWriter, r *http.Request, corr, id string, body []byte) {
+	props, ok := s.contactInput(w, corr, body)
 	if !ok {
 		return
 	}
@@ -654,17 +660,7 @@ func (s *Server) contactUpsert(w http.ResponseWriter, corr string, body []byte) 
 }
 
 func (s *Server) contactCreate(w http.ResponseWriter, corr string, body []byte) {
-	if !s.hasScope(w, corr, ScopeContactsWrite) {
-		return
-	}
-	var in struct {
-		Properties map[string]any `json:"properties"`
-	}
-	if json.Unmarshal(body, &in) != nil {
-		writeErr(w, http.StatusBadRequest, corr, map[string]any{"category": "VALIDATION_ERROR", "message": "Invalid input JSON"})
-		return
-	}
-	props, ok := s.checkProps(w, corr, in.Properties)
+	props, ok := s.contactInput(w, corr, body)
 	if !ok {
 		return
 	}

@@ -940,27 +940,26 @@ func (c *Console) putRole(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) grant(w http.ResponseWriter, r *http.Request) {
-	user, role := strings.TrimSpace(r.PostFormValue("user")), strings.TrimSpace(r.PostFormValue("role"))
-	err := required("user", user)
-	if err == nil {
-		err = required("role", role)
-	}
-	if err == nil {
-		err = c.svc.GrantRole(r.Context(), c.actor(r), user, role)
-	}
-	c.userAction(w, r, "grant", err, "Role "+role+" granted to user "+user+".")
+	c.userRole(w, r, "grant", c.svc.GrantRole, "Role %s granted to user %s.")
 }
 
 func (c *Console) revoke(w http.ResponseWriter, r *http.Request) {
+	c.userRole(w, r, "revoke", c.svc.RevokeRole, "Role %s revoked from user %s.")
+}
+
+// userRole runs the form's change of a user's role (both fields required)
+// and answers it; msg gets the role and the user.
+func (c *Console) userRole(w http.ResponseWriter, r *http.Request, form string,
+	change func(ctx context.Context, a admin.Actor, user, role string) error, msg string) {
 	user, role := strings.TrimSpace(r.PostFormValue("user")), strings.TrimSpace(r.PostFormValue("role"))
 	err := required("user", user)
 	if err == nil {
 		err = required("role", role)
 	}
 	if err == nil {
-		err = c.svc.RevokeRole(r.Context(), c.actor(r), user, role)
+		err = change(r.Context(), c.actor(r), user, role)
 	}
-	c.userAction(w, r, "revoke", err, "Role "+role+" revoked from user "+user+".")
+	c.userAction(w, r, form, err, fmt.Sprintf(msg, role, user))
 }
 
 func (c *Console) disable(w http.ResponseWriter, r *http.Request) {
