@@ -8,12 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // DeadLetterStatus is where a dead letter stands.
@@ -63,7 +64,7 @@ func (d *DeadLetter) Validate() error {
 	p := problems{what: "dead letter"}
 	if d.EventID == "" {
 		p.add("event_id", "is required")
-	} else if !printable(d.EventID, 256) {
+	} else if !text.Printable(d.EventID, 256) {
 		p.add("event_id", "must be printable UTF-8 of at most 256 bytes")
 	}
 	if d.Topic == "" {
@@ -196,7 +197,7 @@ func DeadLetterQueue(opts DeadLetterOptions) (Middleware, error) {
 			now := time.Now().UTC()
 			d := DeadLetter{
 				EventID: EventIDOf(m), Topic: m.Topic, DeadTopic: topicOf(m.Topic), Key: m.Key,
-				Payload: append([]byte{}, m.Value...), Error: truncateUTF8(err.Error(), MaxDeadLetterError),
+				Payload: append([]byte{}, m.Value...), Error: text.Cut(err.Error(), MaxDeadLetterError),
 				Attempts: 1, FirstFailedAt: now, LastFailedAt: now,
 			}
 			var he *HandlerError
@@ -229,7 +230,7 @@ func deadMessage(m *Message, d DeadLetter) Message {
 	for k, v := range m.Headers {
 		h[k] = v
 	}
-	h[HeaderDeadError] = truncateUTF8(d.Error, 1024)
+	h[HeaderDeadError] = text.Cut(d.Error, 1024)
 	h[HeaderDeadAttempts] = strconv.Itoa(d.Attempts)
 	h[HeaderDeadTopic] = m.Topic
 	h[HeaderDeadPartition] = strconv.Itoa(m.Partition)
@@ -258,20 +259,6 @@ func EventIDOf(m *Message) string {
 	}
 	sum := sha256.Sum256(m.Value)
 	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a rune, and makes
-// it valid UTF-8.
-func truncateUTF8(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
 }
 
 // The state changes of a dead letter, shared by the stores that keep dead

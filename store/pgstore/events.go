@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // The events contracts this package implements.
@@ -120,7 +120,7 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, publish func(ctx con
 			sent = append(sent, rec.ID)
 		} else {
 			failed = append(failed, rec.ID)
-			reasons = append(reasons, clipUTF8(errs[i].Error(), 2000))
+			reasons = append(reasons, text.Cut(errs[i].Error(), 2000))
 		}
 	}
 	if len(sent) > 0 {
@@ -403,7 +403,7 @@ func (s *Store) MarkProviderEventFailed(ctx context.Context, id int64, reason st
 	}
 	return s.changeProviderEvent(ctx, id, "failed", "", `UPDATE provider_events
 		SET status = 'failed', error = $2
-		WHERE id = $1 AND status IN ('received', 'failed')`, id, clipUTF8(reason, 8<<10))
+		WHERE id = $1 AND status IN ('received', 'failed')`, id, text.Cut(reason, 8<<10))
 }
 
 // Processed events (dedup) -------------------------------------------------------
@@ -489,16 +489,4 @@ func (s *Store) PruneProcessedEvents(ctx context.Context, before time.Time) (int
 		return 0, fmt.Errorf("pgstore: prune processed events: %w", err)
 	}
 	return tag.RowsAffected(), nil
-}
-
-// clipUTF8 cuts s to at most n bytes on a rune boundary.
-func clipUTF8(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
