@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -263,6 +264,33 @@ func EventIDOf(m *Message) string {
 
 // The state changes of a dead letter, shared by the stores that keep dead
 // letters in memory (pgstore makes the same changes in SQL).
+
+// FillFailureTimes sets d's zero failure times to now: what RecordDeadLetter
+// does before it stores a letter (the SQL store too).
+func (d *DeadLetter) FillFailureTimes(now time.Time) {
+	if d.FirstFailedAt.IsZero() {
+		d.FirstFailedAt = now
+	}
+	if d.LastFailedAt.IsZero() {
+		d.LastFailedAt = now
+	}
+}
+
+// MarkFailedAgain folds f, a new failure of the event d holds (same topic
+// and event id), into d as RecordDeadLetter does: f's attempts add up, the
+// earliest first and the latest last failure are kept, f's error, payload
+// (copied), key and dead topic replace d's, and d is open again.
+func (d *DeadLetter) MarkFailedAgain(f DeadLetter) {
+	d.DeadTopic, d.Key, d.Payload, d.Error = f.DeadTopic, f.Key, slices.Clone(f.Payload), f.Error
+	d.Attempts += f.Attempts
+	if f.FirstFailedAt.Before(d.FirstFailedAt) {
+		d.FirstFailedAt = f.FirstFailedAt
+	}
+	if f.LastFailedAt.After(d.LastFailedAt) {
+		d.LastFailedAt = f.LastFailedAt
+	}
+	d.Status = DeadLetterOpen
+}
 
 // MarkReplayed records one more replay of d at now; a letter already
 // replayed (and not failed again since) is ErrConflict.

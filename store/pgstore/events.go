@@ -190,13 +190,7 @@ func (s *Store) RecordDeadLetter(ctx context.Context, d events.DeadLetter) (even
 	if err := d.Validate(); err != nil {
 		return events.DeadLetter{}, err
 	}
-	now := time.Now().UTC()
-	if d.FirstFailedAt.IsZero() {
-		d.FirstFailedAt = now
-	}
-	if d.LastFailedAt.IsZero() {
-		d.LastFailedAt = now
-	}
+	d.FillFailureTimes(time.Now().UTC())
 	out, err := s.oneDeadLetter(ctx, `
 		INSERT INTO dead_letters (event_id, topic, dead_topic, key, payload, error, attempts, first_failed_at, last_failed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
