@@ -241,6 +241,17 @@ func fetch[Q, P any](c *Console, w http.ResponseWriter, r *http.Request, f *filt
 	return p, true
 }
 
+// listPage renders a list page of what q selects (see fetch), with its
+// filters and cursors.
+func listPage[Q, T any](c *Console, w http.ResponseWriter, r *http.Request, f *filters, tmpl, title, section string,
+	list func(context.Context, Q) (admin.Page[T], error), q Q) {
+	p, ok := fetch(c, w, r, f, list, q)
+	if !ok {
+		return
+	}
+	c.page(w, r, tmpl, title, section, newList(r, f, p.Items, p.Next))
+}
+
 // byID reads the record of the route's {id} with get; a bad id or an error
 // is answered, and byID returns false.
 func byID[T any](c *Console, w http.ResponseWriter, r *http.Request, get func(context.Context, int64) (T, error)) (int64, T, bool) {
@@ -279,11 +290,7 @@ func (c *Console) syncRuns(w http.ResponseWriter, r *http.Request) {
 	f := newFilters(r)
 	q := admin.SyncRunQuery{Trigger: f.get("trigger"), Status: f.oneOf("status", tree.RunRunning, tree.RunOK, tree.RunHeld, tree.RunFailed),
 		From: f.time("from"), To: f.time("to"), Before: f.before, Limit: pageSize}
-	p, ok := fetch(c, w, r, f, c.svc.SyncRuns, q)
-	if !ok {
-		return
-	}
-	c.page(w, r, "syncruns", "Sync runs", "/sync-runs", newList(r, f, p.Items, p.Next))
+	listPage(c, w, r, f, "syncruns", "Sync runs", "/sync-runs", c.svc.SyncRuns, q)
 }
 
 func (c *Console) syncRun(w http.ResponseWriter, r *http.Request) {
@@ -361,11 +368,7 @@ func (c *Console) webhooks(w http.ResponseWriter, r *http.Request) {
 	q := admin.ProviderEventQuery{Provider: f.get("provider"), EventType: f.get("type"), Text: f.get("q"),
 		Status: events.ProviderEventStatus(f.oneOf("status", "received", "processed", "failed", "ignored")),
 		From:   f.time("from"), To: f.time("to"), Before: f.before, Limit: pageSize}
-	p, ok := fetch(c, w, r, f, c.svc.ProviderEvents, q)
-	if !ok {
-		return
-	}
-	c.page(w, r, "webhooks", "Webhook receipts", "/webhooks", newList(r, f, p.Items, p.Next))
+	listPage(c, w, r, f, "webhooks", "Webhook receipts", "/webhooks", c.svc.ProviderEvents, q)
 }
 
 func (c *Console) webhook(w http.ResponseWriter, r *http.Request) {
@@ -402,11 +405,7 @@ func (c *Console) deadLetters(w http.ResponseWriter, r *http.Request) {
 	q := admin.DeadLetterQuery{Topic: f.get("topic"), EventID: f.get("event"), Text: f.get("q"),
 		Status: events.DeadLetterStatus(f.oneOf("status", "open", "replayed", "ignored")),
 		From:   f.time("from"), To: f.time("to"), Before: f.before, Limit: pageSize}
-	p, ok := fetch(c, w, r, f, c.svc.DeadLetters, q)
-	if !ok {
-		return
-	}
-	c.page(w, r, "deadletters", "Dead letters", "/dead-letters", newList(r, f, p.Items, p.Next))
+	listPage(c, w, r, f, "deadletters", "Dead letters", "/dead-letters", c.svc.DeadLetters, q)
 }
 
 type deadLetterData struct {
