@@ -81,7 +81,7 @@ func (a *API) routes() chi.Router {
 			r.Post("/dead-letters/{id}/ignore", a.noteAction(true))
 			r.Post("/dead-letters/{id}/note", a.noteAction(false))
 			r.Post("/replay/{event_id}", a.replayEvent)
-			r.Post("/cache/invalidate", a.invalidate)
+			r.Post("/cache/invalidate", bodyRoute(a, a.invalidate))
 			r.Get("/cache/instances", a.instances)
 			r.Get("/videos", listRoute(a, videoQuery, a.svc.Videos))
 			r.Post("/videos/{id}/hide", a.hide(true))
@@ -92,7 +92,7 @@ func (a *API) routes() chi.Router {
 			r.Get("/explain", a.explain)
 			r.Get("/rules", a.rules)
 			r.Post("/rules", a.addRule)
-			r.Post("/rules/preview", a.previewRule)
+			r.Post("/rules/preview", bodyRoute(a, a.previewRule))
 			r.Delete("/rules/{id}", a.removeRule)
 			r.Get("/roles", a.roles)
 			r.Post("/roles", a.putRole)
@@ -231,6 +231,20 @@ func listRoute[Q, P any](a *API, read func(*query) Q, list func(context.Context,
 	}
 }
 
+// bodyRoute serves a request whose JSON body (a malformed one is a 400
+// naming the field) do answers.
+func bodyRoute[B, T any](a *API, do func(*http.Request, B) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b B
+		if err := decodeBody(r, &b); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		v, err := do(r, b)
+		a.reply(w, r, v, err)
+	}
+}
+
 // idRoute serves the one record get reads by the {id} path parameter.
 func idRoute[T any](a *API, get func(context.Context, int64) (T, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -355,14 +369,8 @@ func (a *API) reconcile(scope ReconcileScope) http.HandlerFunc {
 	}
 }
 
-func (a *API) invalidate(w http.ResponseWriter, r *http.Request) {
-	var sc Scope
-	if err := decodeBody(r, &sc); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	res, err := a.svc.InvalidateCache(r.Context(), actor(r), sc)
-	a.reply(w, r, res, err)
+func (a *API) invalidate(r *http.Request, sc Scope) (InvalidateResult, error) {
+	return a.svc.InvalidateCache(r.Context(), actor(r), sc)
 }
 
 func (a *API) instances(w http.ResponseWriter, r *http.Request) {
@@ -463,14 +471,8 @@ func (a *API) addRule(w http.ResponseWriter, r *http.Request) {
 	a.fail(w, r, err)
 }
 
-func (a *API) previewRule(w http.ResponseWriter, r *http.Request) {
-	var ch RuleChange
-	if err := decodeBody(r, &ch); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	p, err := a.svc.PreviewRule(r.Context(), ch)
-	a.reply(w, r, p, err)
+func (a *API) previewRule(r *http.Request, ch RuleChange) (Preview, error) {
+	return a.svc.PreviewRule(r.Context(), ch)
 }
 
 func (a *API) removeRule(w http.ResponseWriter, r *http.Request) {

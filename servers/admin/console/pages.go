@@ -443,27 +443,32 @@ func (c *Console) confirmDeadLetter(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) replay(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
-	if !ok {
-		return
-	}
-	if _, err := c.svc.ReplayDeadLetter(r.Context(), c.actor(r), id); err != nil {
-		c.serviceError(w, r, err)
-		return
-	}
-	c.redirect(w, r, fmt.Sprintf("/dead-letters/%d", id), fmt.Sprintf("Dead letter %d was replayed.", id))
+	c.deadLetterAction(w, r, "Dead letter %d was replayed.", func(ctx context.Context, a admin.Actor, id int64) error {
+		_, err := c.svc.ReplayDeadLetter(ctx, a, id)
+		return err
+	})
 }
 
 func (c *Console) ignore(w http.ResponseWriter, r *http.Request) {
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	c.deadLetterAction(w, r, "Dead letter %d is marked ignored.", func(ctx context.Context, a admin.Actor, id int64) error {
+		_, err := c.svc.IgnoreDeadLetter(ctx, a, id, note)
+		return err
+	})
+}
+
+// deadLetterAction runs act on the route's dead letter and goes back to its
+// page with done (%d: its id); an error is answered instead.
+func (c *Console) deadLetterAction(w http.ResponseWriter, r *http.Request, done string, act func(context.Context, admin.Actor, int64) error) {
 	id, ok := c.pathID(w, r)
 	if !ok {
 		return
 	}
-	if _, err := c.svc.IgnoreDeadLetter(r.Context(), c.actor(r), id, strings.TrimSpace(r.PostFormValue("note"))); err != nil {
+	if err := act(r.Context(), c.actor(r), id); err != nil {
 		c.serviceError(w, r, err)
 		return
 	}
-	c.redirect(w, r, fmt.Sprintf("/dead-letters/%d", id), fmt.Sprintf("Dead letter %d is marked ignored.", id))
+	c.redirect(w, r, fmt.Sprintf("/dead-letters/%d", id), fmt.Sprintf(done, id))
 }
 
 func (c *Console) note(w http.ResponseWriter, r *http.Request) {
