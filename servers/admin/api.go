@@ -284,18 +284,25 @@ type noteBody struct {
 	Note string `json:"note"`
 }
 
+// idAndNote reads the route's {id} and the optional {"note": …} body of an
+// action on that record.
+func idAndNote(r *http.Request) (int64, string, error) {
+	id, err := pathID(r, "id")
+	var b noteBody
+	if err == nil {
+		err = decodeBody(r, &b)
+	}
+	return id, b.Note, err
+}
+
 func (a *API) decide(approve bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		var b noteBody
-		if err == nil {
-			err = decodeBody(r, &b)
-		}
+		id, note, err := idAndNote(r)
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		run, err := a.svc.DecideHeld(r.Context(), actor(r), id, approve, b.Note)
+		run, err := a.svc.DecideHeld(r.Context(), actor(r), id, approve, note)
 		if err == nil && run.CommandID != "" {
 			writeJSON(w, http.StatusAccepted, run) // sent to the sync worker
 			return
@@ -327,20 +334,16 @@ func (a *API) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) noteAction(ignore bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		var b noteBody
-		if err == nil {
-			err = decodeBody(r, &b)
-		}
+		id, note, err := idAndNote(r)
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
 		var d DeadLetter
 		if ignore {
-			d, err = a.svc.IgnoreDeadLetter(r.Context(), actor(r), id, b.Note)
+			d, err = a.svc.IgnoreDeadLetter(r.Context(), actor(r), id, note)
 		} else {
-			d, err = a.svc.AnnotateDeadLetter(r.Context(), actor(r), id, b.Note)
+			d, err = a.svc.AnnotateDeadLetter(r.Context(), actor(r), id, note)
 		}
 		a.reply(w, r, d, err)
 	}
