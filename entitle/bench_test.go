@@ -143,8 +143,8 @@ func BenchmarkVisibleNew(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		x.views.Clear()
-		x.shared.Clear()
+		x.views.clear()
+		x.shared.clear()
 		x.Visible(lib.audiences[i%len(lib.audiences)])
 		i++
 	}
