@@ -552,4 +552,3 @@ func (x *Index) compute(subjects []int32) *View {
 	}
 	return v
 }
-
