@@ -2,6 +2,7 @@ package entitle
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 )
 
@@ -42,6 +43,13 @@ func (x *Index) folderDecision(m []int32, f int32) (uint8, int32) {
 	return undecided, -1
 }
 
+// defaultDeltaShare: when the subtrees of a user's rules hold more than
+// 1/defaultDeltaShare of the library's placements, the user's view is
+// computed whole (one pass over the library is then cheaper than the delta's
+// work per video) and then stored as a delta over base if that is smaller.
+// (Index.deltaShare; tests change it to exercise both ways.)
+const defaultDeltaShare = 4
+
 // userView computes the view of the matched subjects m, which include the
 // user subject user, from base, the view of m without it. Only the user's
 // rules differ between the two, so only these answers can differ: the videos
@@ -64,12 +72,17 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 	}
 	slices.SortFunc(roots, func(a, b int32) int { return cmp.Compare(x.pre[a], x.pre[b]) })
 	outer := roots[:0]
+	placements := 0
 	for _, f := range roots {
 		if len(outer) == 0 || !x.contains(outer[len(outer)-1], f) {
 			outer = append(outer, f)
+			placements += x.placedIn(f)
 		}
 	}
 	roots = outer
+	if x.deltaShare*placements > len(x.placeFolder) {
+		return deltaOf(base, x.compute(m))
+	}
 	// off[i] is where roots[i]'s subtree starts in dec, tease and vis.
 	off := make([]int32, len(roots)+1)
 	for i, f := range roots {
@@ -77,7 +90,7 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 	}
 	n := off[len(roots)]
 	dec := make([]uint8, n)   // folder decision under m
-	tease := make([]int32, n) // its lowest-id teaser, when dec is teaserBit
+	tease := make([]int32, n) // its lowest-id matching teaser + 1 (0: none)
 	vis := make([]bool, n)    // folder visibility under m
 	// slot returns f's index into dec, tease and vis, or -1 outside the roots' subtrees.
 	slot := func(f int32) int32 {
@@ -90,71 +103,93 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 		}
 		return -1
 	}
+	// The matching rules on the subtrees' folders and on videos.
+	type effects struct {
+		bits  uint8
+		tease int32 // lowest-id teaser + 1 (0: none)
+	}
+	vrules := map[int32]effects{}
+	for _, s := range m {
+		for _, r := range x.bySubject[s] {
+			if r.folder {
+				if k := slot(r.target); k >= 0 {
+					dec[k] |= r.effect
+					if r.effect == teaserBit && (tease[k] == 0 || r.rule+1 < tease[k]) {
+						tease[k] = r.rule + 1
+					}
+				}
+				continue
+			}
+			e := vrules[r.target]
+			e.bits |= r.effect
+			if r.effect == teaserBit && (e.tease == 0 || r.rule+1 < e.tease) {
+				e.tease = r.rule + 1
+			}
+			vrules[r.target] = e
+		}
+	}
+	// videoLevel is video vi's own decision under m (undecided when no
+	// matching rule names it) and its lowest-id teaser.
+	videoLevel := func(vi int32) (uint8, int32) {
+		if e, ok := vrules[vi]; ok {
+			return resolve(e.bits), e.tease - 1
+		}
+		return undecided, -1
+	}
 	// Folder decisions flow down each subtree from the root's inherited one.
 	for i, root := range roots {
 		start := x.pre[root]
 		for p := start; p < x.preEnd[root]; p++ {
 			f, k := x.preorder[p], off[i]+p-start
-			d, t := x.levelAt(m, x.folderRules[f])
-			if d == undecided {
-				if f == root {
-					d, t = x.folderDecision(m, x.parent[f])
-				} else {
-					q := off[i] + x.pre[x.parent[f]] - start
-					d, t = dec[q], tease[q]
-				}
+			switch {
+			case dec[k] != undecided:
+				dec[k] = resolve(dec[k])
+			case f == root:
+				d, t := x.folderDecision(m, x.parent[f])
+				dec[k], tease[k] = d, t+1
+			default:
+				q := off[i] + x.pre[x.parent[f]] - start
+				dec[k], tease[k] = dec[q], tease[q]
 			}
-			dec[k], tease[k] = d, t
 		}
-	}
-	decisionAt := func(f int32) (uint8, int32) {
-		if k := slot(f); k >= 0 {
-			return dec[k], tease[k]
-		}
-		return x.folderDecision(m, f)
-	}
-	// placed reports whether video vi's placement in folder f, whose decision
-	// is fd, lists it (lighting the folder and its ancestors).
-	placed := func(vi int32, fd uint8) bool {
-		if d, _ := x.levelAt(m, x.videoRules[vi]); d != undecided {
-			return d != denyBit
-		}
-		return fd == allowBit || fd == teaserBit
 	}
 
-	// Videos: every one placed in the subtrees, and the named ones.
-	aux := x.auxiliary()
-	videos := slices.Clone(named)
-	for _, root := range roots {
-		for _, f := range x.subtree(root) {
-			videos = append(videos, aux.vid[aux.vidStart[f]:aux.vidStart[f+1]]...)
-		}
+	type override struct {
+		pos   int32
+		state uint8
 	}
-	slices.Sort(videos)
-	videos = slices.Compact(videos)
+	var changed []override
 	v := &View{lay: x.layout, base: base, nv: base.nv, nf: base.nf, nl: base.nl}
-	for _, vi := range videos {
-		now, was := x.videoAnswer(m, vi, decisionAt), base.answer(vi)
-		if now == was {
-			continue
+	record := func(vi int32, now uint8) {
+		if was := base.answer(vi); now != was {
+			changed = append(changed, override{vi, now})
+			v.nv += b2i(now == vWatch) - b2i(was == vWatch)
+			v.nl += b2i(now >= vLocked) - b2i(was >= vLocked)
 		}
-		v.vpos = append(v.vpos, vi)
-		v.vstate = append(v.vstate, now)
-		v.nv += b2i(now == vWatch) - b2i(was == vWatch)
-		v.nl += b2i(now >= vLocked) - b2i(was >= vLocked)
 	}
-
-	// Folders inside the subtrees, children before parents.
+	// Videos placed in several folders are answered once, at the end, with
+	// the named ones outside the subtrees.
+	several := map[int32]bool{}
+	aux := x.auxiliary()
+	// The subtrees' folders, children before parents: their videos' answers
+	// and their visibility.
 	for i, root := range roots {
 		start := x.pre[root]
 		for p := x.preEnd[root] - 1; p >= start; p-- {
 			f, k := x.preorder[p], off[i]+p-start
-			if !vis[k] {
-				for _, vi := range aux.vid[aux.vidStart[f]:aux.vidStart[f+1]] {
-					if placed(vi, dec[k]) {
-						vis[k] = true
-						break
-					}
+			fd := dec[k]
+			for _, vi := range aux.vid[aux.vidStart[f]:aux.vidStart[f+1]] {
+				d, t := videoLevel(vi)
+				if d == undecided {
+					d, t = fd, tease[k]-1
+				}
+				if d == allowBit || d == teaserBit {
+					vis[k] = true
+				}
+				if x.placeStart[vi+1]-x.placeStart[vi] > 1 {
+					several[vi] = true
+				} else {
+					record(vi, answerOf(d, t, x.ruleLock))
 				}
 			}
 			if vis[k] && f != root {
@@ -165,8 +200,23 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 			}
 		}
 	}
-	// Folders outside them whose visibility may change: the named videos'
-	// placements outside the subtrees, and the ancestors of those and of the
+	decisionAt := func(f int32) (uint8, int32) {
+		if k := slot(f); k >= 0 {
+			return dec[k], tease[k] - 1
+		}
+		return x.folderDecision(m, f)
+	}
+	for _, vi := range named {
+		if !slices.ContainsFunc(x.placeFolder[x.placeStart[vi]:x.placeStart[vi+1]], func(f int32) bool { return slot(f) >= 0 }) {
+			several[vi] = true // not answered above
+		}
+	}
+	for vi := range several {
+		record(vi, x.videoAnswer(m, vi, decisionAt))
+	}
+
+	// Folders outside the subtrees whose visibility may change: the named
+	// videos' placements outside them, and the ancestors of those and of the
 	// roots; children before parents (descending preorder).
 	var dirty []int32
 	seen := map[int32]bool{}
@@ -202,7 +252,11 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 		if direct := aux.vid[aux.vidStart[f]:aux.vidStart[f+1]]; len(direct) > 0 {
 			fd, _ := x.folderDecision(m, f)
 			for _, vi := range direct {
-				if placed(vi, fd) {
+				d, _ := videoLevel(vi)
+				if d == undecided {
+					d = fd
+				}
+				if d == allowBit || d == teaserBit {
 					visible = true
 					break
 				}
@@ -221,6 +275,7 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 			v.fpos = append(v.fpos, f)
 		}
 	}
+
 	slices.Sort(v.fpos)
 	for _, f := range v.fpos {
 		if hasBit(base.folders, f) {
@@ -229,9 +284,63 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 			v.nf++
 		}
 	}
+	slices.SortFunc(changed, func(a, b override) int { return cmp.Compare(a.pos, b.pos) })
+	v.vpos = make([]int32, len(changed))
+	v.vstate = make([]uint8, len(changed))
+	for i, o := range changed {
+		v.vpos[i], v.vstate[i] = o.pos, o.state
+	}
 	// A delta bigger than a whole view is stored as a whole view.
 	if v.bytes() > base.bytes() {
 		return v.whole()
+	}
+	return v
+}
+
+// answerOf is a video's answer from the decision d of the level that
+// decides it, with t its lowest-id matching teaser.
+func answerOf(d uint8, t int32, ruleLock []uint8) uint8 {
+	switch d {
+	case allowBit:
+		return vWatch
+	case teaserBit:
+		return vLocked + ruleLock[t]
+	}
+	return vHidden
+}
+
+// deltaOf returns w (a whole view of the same layout) as a delta over base
+// when that is smaller, else w.
+func deltaOf(base, w *View) *View {
+	v := &View{lay: w.lay, base: base, nv: w.nv, nf: w.nf, nl: w.nl}
+	limit := w.bytes()
+	word := func(bits [][]uint64, r, i int) uint64 {
+		if r < len(bits) && bits[r] != nil {
+			return bits[r][i]
+		}
+		return 0
+	}
+	for i := range w.videos {
+		d := (w.videos[i] ^ base.videos[i]) | (w.listed[i] ^ base.listed[i])
+		for r := range LockReasons {
+			d |= (word(w.locked, r, i) ^ word(base.locked, r, i))
+		}
+		for ; d != 0; d &= d - 1 {
+			pos := int32(i*64 + bits.TrailingZeros64(d))
+			v.vpos = append(v.vpos, pos)
+			v.vstate = append(v.vstate, w.answer(pos))
+		}
+		if 5*len(v.vpos) > limit {
+			return w
+		}
+	}
+	for i := range w.folders {
+		for d := w.folders[i] ^ base.folders[i]; d != 0; d &= d - 1 {
+			v.fpos = append(v.fpos, int32(i*64+bits.TrailingZeros64(d)))
+		}
+	}
+	if v.bytes() > limit {
+		return w
 	}
 	return v
 }

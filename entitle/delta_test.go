@@ -116,6 +116,9 @@ func TestUserViewsAgreeWithOracle(t *testing.T) {
 		c := genUserCase(t, r)
 		x, err := New(c.snap, c.rules, 1, &Options{MaxCachedAudiences: 1 + r.IntN(6)})
 		require.NoError(t, err)
+		// Always the delta's own way, the default, or always a whole compute
+		// turned into a delta.
+		x.deltaShare = []int{0, defaultDeltaShare, 1 << 20}[trial%3]
 		for _, oa := range c.audiences {
 			view := x.Visible(oa.audience())
 			where := fmt.Sprintf("seed %d trial %d", seed, trial)
@@ -225,6 +228,7 @@ func TestWithRulesAgreesWithFresh(t *testing.T) {
 			y, err := x.WithRules(rules, int64(2+step))
 			require.NoError(t, err)
 			require.Equal(t, int64(2+step), y.Version())
+			y.deltaShare = []int{0, defaultDeltaShare, 1 << 20}[(trial+step)%3]
 			fresh, err := New(c.snap, rules, int64(2+step), nil)
 			require.NoError(t, err)
 			for _, oa := range c.audiences {

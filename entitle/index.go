@@ -47,6 +47,9 @@ type Index struct {
 	rules    []Rule  // canonical, sorted by ID
 	ruleSubj []int32 // subject id of each rule
 	maxViews int
+	// deltaShare: user views whose rules cover more than 1/deltaShare of
+	// the placements are computed whole (defaultDeltaShare).
+	deltaShare int
 
 	subjects   map[Subject]int32 // every subject some rule names
 	subjRules  [][]int32         // subject id → its rules (indexes into rules, ascending)
@@ -149,6 +152,7 @@ func compile(lay *layout, rules []Rule, version int64, maxViews int) *Index {
 		version:     version,
 		rules:       rules,
 		maxViews:    maxViews,
+		deltaShare:  defaultDeltaShare,
 		subjects:    make(map[Subject]int32),
 		everyone:    -1,
 		public:      -1,

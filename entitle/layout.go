@@ -29,6 +29,7 @@ type layout struct {
 	// preorder[pre[f]:preEnd[f]], a contiguous range.
 	preorder    []int32
 	pre, preEnd []int32
+	placedUpTo  []int // placements in the folders preorder[:p], for p in 0…len(preorder)
 
 	aux auxOnce // inverse maps: children and videos per folder, sections (access.go)
 }
@@ -115,12 +116,19 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 		}
 		x.preEnd[f] = end
 	}
+	x.placedUpTo = make([]int, len(x.preorder)+1)
+	for p, f := range x.preorder {
+		x.placedUpTo[p+1] = x.placedUpTo[p] + int(aux.vidStart[f+1]-aux.vidStart[f])
+	}
 	return x, nil
 }
 
 // subtree returns the folders of f's subtree, f first, parents before
 // children.
 func (x *layout) subtree(f int32) []int32 { return x.preorder[x.pre[f]:x.preEnd[f]] }
+
+// placedIn returns how many placements the subtree of f holds.
+func (x *layout) placedIn(f int32) int { return x.placedUpTo[x.preEnd[f]] - x.placedUpTo[x.pre[f]] }
 
 // contains reports whether folder g is in folder f's subtree.
 func (x *layout) contains(f, g int32) bool { return x.pre[f] <= x.pre[g] && x.pre[g] < x.preEnd[f] }
