@@ -130,10 +130,10 @@ func TestUserViewsAgreeWithOracle(t *testing.T) {
 				deltas++
 				requireSameView(t, where+" (whole form)", view, view.whole())
 				for _, s := range view.vstate {
-					switch {
-					case s == vWatch:
+					switch s {
+					case vWatch:
 						watch++
-					case s == vHidden:
+					case vHidden:
 						hidden++
 					default:
 						locked++
