@@ -1,31 +1,37 @@
 package entitle
 
 import (
+	"cmp"
 	"hash/maphash"
+	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // lru is a bounded map from string keys to values that evicts the least
-// recently used entry of a shard when the shard is full: never more than
-// one entry at a time, never all at once. Keys are spread over up to 16
-// shards (each with its own lock, so concurrent readers of different keys
-// rarely wait for each other); the bound is split exactly between them.
+// recently used entry of a shard when the shard is full: one entry at a
+// time, never all at once. Keys are spread over up to 16 shards, each with
+// its own lock and its share of the bound (the shares add up to the bound
+// exactly). A lookup takes the shard's read lock and stamps the entry with
+// the shard's use counter, so concurrent readers do not wait for each other
+// and touch no other entry; adding to a full shard looks for the entry with
+// the oldest stamp (a scan of the shard, paid only when a view was not
+// cached and has just been computed, which costs far more).
 type lru[V any] struct {
 	seed   maphash.Seed
 	shards []lruShard[V]
 }
 
 type lruShard[V any] struct {
-	mu   sync.Mutex
-	max  int
-	m    map[string]*lruNode[V]
-	head lruNode[V] // sentinel: head.next is the most recently used, head.prev the least
+	mu    sync.RWMutex
+	max   int
+	m     map[string]*lruEntry[V]
+	clock atomic.Uint64 // the last stamp given
 }
 
-type lruNode[V any] struct {
-	key        string
-	val        V
-	prev, next *lruNode[V]
+type lruEntry[V any] struct {
+	val  V
+	used atomic.Uint64 // stamp of the last use
 }
 
 // lruShardSize is how many entries a shard holds at least before the cache
@@ -41,8 +47,7 @@ func newLRU[V any](bound int) *lru[V] {
 		if i < bound%n {
 			s.max++
 		}
-		s.m = make(map[string]*lruNode[V])
-		s.head.next, s.head.prev = &s.head, &s.head
+		s.m = make(map[string]*lruEntry[V])
 	}
 	return c
 }
@@ -57,16 +62,17 @@ func (c *lru[V]) shard(key string) *lruShard[V] {
 // get returns the key's value and marks it most recently used.
 func (c *lru[V]) get(key string) (V, bool) {
 	s := c.shard(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n, ok := s.m[key]
+	s.mu.RLock()
+	e, ok := s.m[key]
+	if ok {
+		e.used.Store(s.clock.Add(1))
+	}
+	s.mu.RUnlock()
 	if !ok {
 		var zero V
 		return zero, false
 	}
-	s.unlink(n)
-	s.pushFront(n)
-	return n.val, true
+	return e.val, true
 }
 
 // add stores val under key unless the key is present already, and returns
@@ -77,19 +83,24 @@ func (c *lru[V]) add(key string, val V) V {
 	s := c.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n, ok := s.m[key]; ok {
-		s.unlink(n)
-		s.pushFront(n)
-		return n.val
+	if e, ok := s.m[key]; ok {
+		e.used.Store(s.clock.Add(1))
+		return e.val
 	}
 	if len(s.m) >= s.max {
-		old := s.head.prev
-		s.unlink(old)
-		delete(s.m, old.key)
+		var oldest string
+		var stamp uint64
+		first := true
+		for k, e := range s.m {
+			if u := e.used.Load(); first || u < stamp {
+				oldest, stamp, first = k, u, false
+			}
+		}
+		delete(s.m, oldest)
 	}
-	n := &lruNode[V]{key: key, val: val}
-	s.m[key] = n
-	s.pushFront(n)
+	e := &lruEntry[V]{val: val}
+	e.used.Store(s.clock.Add(1))
+	s.m[key] = e
 	return val
 }
 
@@ -98,23 +109,33 @@ func (c *lru[V]) len() int {
 	total := 0
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.Lock()
+		s.mu.RLock()
 		total += len(s.m)
-		s.mu.Unlock()
+		s.mu.RUnlock()
 	}
 	return total
 }
 
 // oldestFirst calls fn for every entry, each shard's least recently used
-// first, without changing the order. fn must not use the cache.
+// first, without marking them used. fn must not use the cache.
 func (c *lru[V]) oldestFirst(fn func(key string, val V)) {
+	type item struct {
+		key  string
+		val  V
+		used uint64
+	}
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.Lock()
-		for n := s.head.prev; n != &s.head; n = n.prev {
-			fn(n.key, n.val)
+		s.mu.RLock()
+		items := make([]item, 0, len(s.m))
+		for k, e := range s.m {
+			items = append(items, item{k, e.val, e.used.Load()})
 		}
-		s.mu.Unlock()
+		s.mu.RUnlock()
+		slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.used, b.used) })
+		for _, it := range items {
+			fn(it.key, it.val)
+		}
 	}
 }
 
@@ -124,17 +145,6 @@ func (c *lru[V]) clear() {
 		s := &c.shards[i]
 		s.mu.Lock()
 		clear(s.m)
-		s.head.next, s.head.prev = &s.head, &s.head
 		s.mu.Unlock()
 	}
-}
-
-func (s *lruShard[V]) unlink(n *lruNode[V]) {
-	n.prev.next, n.next.prev = n.next, n.prev
-}
-
-func (s *lruShard[V]) pushFront(n *lruNode[V]) {
-	n.prev, n.next = &s.head, s.head.next
-	s.head.next.prev = n
-	s.head.next = n
 }
