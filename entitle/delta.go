@@ -290,9 +290,11 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 	for i, o := range changed {
 		v.vpos[i], v.vstate[i] = o.pos, o.state
 	}
-	// A delta bigger than a whole view is stored as a whole view.
-	if v.bytes() > base.bytes() {
-		return v.whole()
+	switch {
+	case len(v.vpos) == 0 && len(v.fpos) == 0:
+		return base // the user's rules change nothing: share the base
+	case v.bytes() > base.bytes():
+		return v.whole() // a delta bigger than a whole view is stored whole
 	}
 	return v
 }
@@ -339,7 +341,10 @@ func deltaOf(base, w *View) *View {
 			v.fpos = append(v.fpos, int32(i*64+bits.TrailingZeros64(d)))
 		}
 	}
-	if v.bytes() > limit {
+	switch {
+	case len(v.vpos) == 0 && len(v.fpos) == 0:
+		return base
+	case v.bytes() > limit:
 		return w
 	}
 	return v

@@ -24,11 +24,14 @@ type Options struct {
 	// What a view costs in memory: an audience's view (no user rule names its
 	// user) is a bitset, about (videos + folders)/8 bytes, plus videos/8 for
 	// the listed set and videos/8 per lock reason in use when a teaser locks
-	// something for it: 140 KB at 1M videos and 100k folders. A user's view
+	// something for it: about 135 KB at 1M videos and 100k folders. A user's view
 	// (some rule names the user) holds the view of the user's roles and
 	// segments, shared with everyone who has them, plus only what the user's
 	// rules change: 5 bytes per video and 4 per folder whose answer differs,
-	// and never more than a bitset view costs (past that it is stored as one).
+	// and never more than a bitset view costs (past that it is stored as one);
+	// a user whose rules change nothing shares the base itself. A cached
+	// user's view keeps its base alive even when the base itself has been
+	// evicted.
 	MaxCachedAudiences int
 	// AllowPasswordVideos offers videos whose Vimeo privacy.view is
 	// password (the app lets Vimeo's player ask for the password). By
