@@ -287,7 +287,7 @@ func BenchmarkExplainDetail(b *testing.B) {
 
 // BenchmarkPreview previews adding one rule (an allow for a common role on a
 // shallow folder) and removing one, over the 500 audiences: the second Index
-// is compiled inside every iteration.
+// is derived (WithRules) inside every iteration.
 func BenchmarkPreview(b *testing.B) {
 	lib := benchLibrary(b)
 	x := warmIndex(b, lib)

@@ -55,8 +55,8 @@ type Delta struct {
 }
 
 // Preview computes what a rule change would do to each audience's library,
-// without storing anything. It compiles a second Index with the changed rule
-// set and compares the two Views of each audience that can be affected.
+// without storing anything. It derives a second Index with the changed rule
+// set (WithRules) and compares the two Views of each audience that can be affected.
 //
 // Only audiences that have the changed rule's subject are computed. Proof:
 // under §5 a decision for an audience depends only on the rules whose subject
