@@ -367,9 +367,9 @@ func namedAudiences(x *Index, lib *benchLib) []Audience {
 //   - cached: Visible of a user whose view is cached.
 //
 // It reports the memory a user's view holds of its own (the base is shared):
-// B/view as View.bytes counts it and heap-B/view measured on the heap, and
-// how many of the users' views were stored whole (deltas larger than a
-// bitset view).
+// B/view as View.bytes counts it and heap-B/view measured on the heap, how
+// many of the users' views were stored whole (deltas larger than a bitset
+// view) and how many are the base itself (the user's rules change nothing).
 func BenchmarkUserView(b *testing.B) {
 	for _, sc := range []benchScale{scale100k, scale1M} {
 		b.Run(sc.name, func(b *testing.B) {
@@ -438,16 +438,24 @@ func BenchmarkUserView(b *testing.B) {
 				}
 				runtime.GC()
 				runtime.ReadMemStats(&after)
-				own, whole := 0, 0
-				for _, v := range views {
-					own += v.bytes()
-					whole += b2i(v.base == nil)
+				own, whole, shares := 0, 0, 0
+				for i, v := range views {
+					switch {
+					case v == jobs[i].base: // the user's rules change nothing
+						shares++
+					case v.base == nil:
+						whole++
+						own += v.bytes()
+					default:
+						own += v.bytes()
+					}
 				}
 				runtime.KeepAlive(views)
 				b.ReportMetric(float64(len(jobs)), "named-users")
 				b.ReportMetric(float64(own)/float64(len(jobs)), "B/view")
 				b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(len(jobs)), "heap-B/view")
 				b.ReportMetric(float64(whole), "stored-whole")
+				b.ReportMetric(float64(shares), "sharing-base")
 				b.ReportMetric(float64(jobs[0].base.bytes()), "B/base-view")
 			})
 			b.Run("cold", func(b *testing.B) {
