@@ -395,6 +395,22 @@ func BenchmarkUserView(b *testing.B) {
 					i++
 				}
 			})
+			// At this scale too, a few users' views equal whole computes.
+			for _, j := range jobs[:min(8, len(jobs))] {
+				got, want := x.userView(j.base, j.m.ids, j.m.user), x.compute(j.m.ids)
+				for pos := range int32(len(x.videoIDs)) {
+					gl, _ := got.LockedAt(pos)
+					wl, _ := want.LockedAt(pos)
+					if got.VideoAt(pos) != want.VideoAt(pos) || got.ListedAt(pos) != want.ListedAt(pos) || gl != wl {
+						b.Fatalf("video %s: the user's view differs from a whole compute", x.videoIDs[pos])
+					}
+				}
+				for pos := range int32(len(x.folderIDs)) {
+					if got.FolderAt(pos) != want.FolderAt(pos) {
+						b.Fatalf("folder %s: the user's view differs from a whole compute", x.folderIDs[pos])
+					}
+				}
+			}
 			// Users whose rules cover more than a quarter of the library
 			// (a rule on the root, say) get a whole compute turned into a
 			// delta; first/delta is the others alone.
