@@ -58,7 +58,8 @@ const defaultDeltaShare = 4
 // named videos' placements and of their ancestors. userView recomputes
 // exactly those, in time proportional to the subtrees (and, for each
 // ancestor, its direct videos and children), and keeps the answers that
-// differ from base.
+// differ from base. When the subtrees hold more than 1/deltaShare of the
+// placements it computes the whole view instead (see defaultDeltaShare).
 func (x *Index) userView(base *View, m []int32, user int32) *View {
 	// The outermost folders the user's rules name; their subtrees are
 	// disjoint ranges of the preorder.
