@@ -99,7 +99,7 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 	if opts.MaxCachedAudiences < 0 {
 		return nil, fmt.Errorf("%w: MaxCachedAudiences %d < 0", ErrInvalid, opts.MaxCachedAudiences)
 	}
-	canon, err := canonicalRules(rules)
+	canon, err := canonicalRules(rules, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 // valid (an error wrapping ErrInvalid names the first bad one; nothing is
 // built).
 func (x *Index) WithRules(rules []Rule, version int64) (*Index, error) {
-	canon, err := canonicalRules(rules)
+	canon, err := canonicalRules(rules, x.rules)
 	if err != nil {
 		return nil, err
 	}
@@ -133,10 +133,15 @@ func (x *Index) WithRules(rules []Rule, version int64) (*Index, error) {
 	return y, nil
 }
 
-// canonicalRules validates and canonicalises the rules, sorted by ID.
-func canonicalRules(rules []Rule) ([]Rule, error) {
+// canonicalRules validates and canonicalises the rules, sorted by ID. A
+// rule equal to one of known (canonical, sorted by ID) is taken as it is.
+func canonicalRules(rules, known []Rule) ([]Rule, error) {
 	out := make([]Rule, len(rules))
 	for i, r := range rules {
+		if j, ok := slices.BinarySearchFunc(known, r.ID, func(k Rule, id int64) int { return cmp.Compare(k.ID, id) }); ok && known[j] == r {
+			out[i] = r
+			continue
+		}
 		c, err := canonical(r)
 		if err != nil {
 			return nil, fmt.Errorf("entitle: rule %d: %w", r.ID, err)
