@@ -32,11 +32,38 @@ func (x *Index) levelAt(m []int32, rules []int32) (uint8, int32) {
 	return resolve(d), tease
 }
 
+// folderLevel is levelAt for folder f's rules, found by subject.
+func (x *Index) folderLevel(m []int32, f int32) (uint8, int32) {
+	rules := x.folderBySubject[f]
+	if len(rules) == 0 {
+		return undecided, -1
+	}
+	var d uint8
+	tease := int32(-1)
+	for _, s := range m {
+		i, _ := slices.BinarySearchFunc(rules, s, func(ri, s int32) int { return cmp.Compare(x.ruleSubj[ri], s) })
+		for ; i < len(rules) && x.ruleSubj[rules[i]] == s; i++ {
+			switch ri := rules[i]; x.rules[ri].Effect {
+			case Allow:
+				d |= allowBit
+			case Deny:
+				d |= denyBit
+			case Teaser:
+				d |= teaserBit
+				if tease < 0 || ri < tease {
+					tease = ri
+				}
+			}
+		}
+	}
+	return resolve(d), tease
+}
+
 // folderDecision walks up from folder f (-1: none) to the first level where
 // a rule matches m, and returns its outcome and lowest-id matching teaser.
 func (x *Index) folderDecision(m []int32, f int32) (uint8, int32) {
 	for ; f >= 0; f = x.parent[f] {
-		if d, t := x.levelAt(m, x.folderRules[f]); d != undecided {
+		if d, t := x.folderLevel(m, f); d != undecided {
 			return d, t
 		}
 	}

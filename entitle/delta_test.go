@@ -37,6 +37,19 @@ func genUserCase(t testing.TB, r *rand.Rand) genCase {
 			rules = append(rules, rule)
 		}
 	}
+	// Teasers of several subjects with different reasons on a few folders
+	// near the top (folder 0 is a root, and chains grow from it), so that a
+	// level's lowest-id teaser decides the reason of what users inherit.
+	for range r.IntN(6) {
+		subject := []Subject{{Kind: Everyone}, {Kind: Public}, {Kind: Role, Name: fmt.Sprintf("r%d", r.IntN(5))}}[r.IntN(3)]
+		reason := LockReasons[1+r.IntN(len(LockReasons)-1)]
+		if subject.Kind == Public && r.IntN(2) == 0 {
+			reason = LockSignIn
+		}
+		rules = append(rules, Rule{ID: next, Subject: subject, Effect: Teaser, LockReason: reason,
+			Target: Target{Kind: FolderTarget, ID: folderID(r.IntN(min(3, nf)))}})
+		next++
+	}
 	r.Shuffle(len(rules), func(i, j int) { rules[i], rules[j] = rules[j], rules[i] })
 	c := genCase{snap: snap, rules: rules}
 	for range 16 {

@@ -63,7 +63,11 @@ type Index struct {
 	bySubject  [][]ref // subject id → the rules it has, compiled
 
 	folderRules map[int32][]int32 // folder → indexes into rules, ascending
-	videoRules  map[int32][]int32 // candidate video → indexes into rules, ascending
+	// folderBySubject holds the same rules per folder ordered by subject id,
+	// then rule index: a level's matching rules are then found by a binary
+	// search per matched subject (the root may carry thousands of rules).
+	folderBySubject map[int32][]int32
+	videoRules      map[int32][]int32 // candidate video → indexes into rules, ascending
 
 	views  *lru[cachedView] // audience key (CacheKey) → its view
 	shared *lru[*View]      // matched-subject key → view
@@ -220,6 +224,12 @@ func compile(lay *layout, rules []Rule, version int64, maxViews int) *Index {
 			rf.effect = teaserBit
 		}
 		x.bySubject[s] = append(x.bySubject[s], rf)
+	}
+	x.folderBySubject = make(map[int32][]int32, len(x.folderRules))
+	for f, rules := range x.folderRules {
+		x.folderBySubject[f] = slices.SortedFunc(slices.Values(rules), func(a, b int32) int {
+			return cmp.Or(cmp.Compare(x.ruleSubj[a], x.ruleSubj[b]), cmp.Compare(a, b))
+		})
 	}
 	return x
 }
