@@ -361,8 +361,11 @@ func namedAudiences(x *Index, lib *benchLib) []Audience {
 //
 //   - whole: what Visible did for such a user before user views were deltas
 //     (a whole compute over the library with the user's subjects);
-//   - first: the first Visible of the user when the view of its roles and
-//     segments is cached (computing the delta of the user's rules);
+//   - first-all: the first Visible of each named user when the view of its
+//     roles and segments is cached (computing the delta of the user's
+//     rules, or a whole compute for rules that cover over a quarter of the
+//     library);
+//   - first-delta: the same for the users whose rules cover less;
 //   - cold: the first Visible with nothing cached (base view and delta);
 //   - cached: Visible of a user whose view is cached.
 //
@@ -413,7 +416,7 @@ func BenchmarkUserView(b *testing.B) {
 			}
 			// Users whose rules cover more than a quarter of the library
 			// (a rule on the root, say) get a whole compute turned into a
-			// delta; first/delta is the others alone.
+			// delta; first-delta is the others alone.
 			var deltaJobs []job
 			for _, j := range jobs {
 				placed := 0
@@ -426,7 +429,7 @@ func BenchmarkUserView(b *testing.B) {
 					deltaJobs = append(deltaJobs, j)
 				}
 			}
-			b.Run("first/delta", func(b *testing.B) {
+			b.Run("first-delta", func(b *testing.B) {
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
@@ -436,7 +439,7 @@ func BenchmarkUserView(b *testing.B) {
 				}
 				b.ReportMetric(float64(len(deltaJobs)), "users")
 			})
-			b.Run("first", func(b *testing.B) {
+			b.Run("first-all", func(b *testing.B) {
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
