@@ -141,7 +141,14 @@ func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 	if built {
 		wg.Go(func() { ct = buildContent(snap) })
 	}
-	idx, err := entitle.New(snap, rules, ev, s.opts.Index)
+	var idx *entitle.Index
+	if built {
+		idx, err = entitle.New(snap, rules, ev, s.opts.Index)
+	} else {
+		// Same snapshot: reuse its compiled part and the views the rule
+		// change cannot affect.
+		idx, err = cur.idx.WithRules(rules, ev)
+	}
 	wg.Wait()
 	if err != nil {
 		return fmt.Errorf("library: compile entitlements: %w", err)
