@@ -171,6 +171,7 @@ func (s *Store) loadParallel(ctx context.Context, live bool) (int64, loaded, err
 	}
 	return version, l, nil
 }
+
 // folderQuery and videoQuery select the rows that scanFolders and
 // scanVideos map: the one mapping of the tables to tree values.
 const (
