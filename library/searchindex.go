@@ -77,7 +77,7 @@ func (p posting) doc() int32    { return int32(p >> 4) }
 func (p posting) fields() uint8 { return uint8(p & 0xf) }
 
 type searchIndex struct {
-	content *content_ // what it indexes
+	content    *content_     // what it indexes
 	videos     []*videoNode  // documents 0 … len(videos)-1, newest first
 	folders    []*folderNode // documents len(videos) …, in tree order
 	folderDocs [][]int32     // per folder document, the documents of the videos placed in it
