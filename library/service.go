@@ -81,9 +81,11 @@ func (s *Service) Status() Status {
 
 // Refresh reads the store's versions and, if either differs from the loaded
 // generation (or nothing is loaded), builds and swaps in a new one: a content
-// change reloads the tree and the rules, an entitlement change only the
-// rules. Readers keep using the old generation meanwhile. Concurrent calls
-// are serialised.
+// change is patched in from the store's change feed when it has one that
+// reaches back to the loaded version (see Options.NoPatch), else it reloads
+// the tree and the rules; an entitlement change reloads only the rules.
+// Readers keep using the old generation meanwhile. Concurrent calls are
+// serialised.
 func (s *Service) Refresh(ctx context.Context) error {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
