@@ -122,4 +122,3 @@ func BenchmarkPatchGeneration(b *testing.B) {
 		measure(b, lib, edit)
 	})
 }
-
