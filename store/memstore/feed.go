@@ -66,7 +66,9 @@ func (s *Store) ContentChangesSince(ctx context.Context, version int64) (tree.Co
 	return out, nil
 }
 
-// LoadObjects implements tree.ContentFeed.
+// LoadObjects implements tree.ContentFeed. The placements in the named
+// folders are found by a scan of every placement (the store keeps no index
+// by folder): O(placements) when folders are named, O(named) otherwise.
 func (s *Store) LoadObjects(ctx context.Context, folderIDs, videoIDs []string) (tree.Objects, error) {
 	if err := ctx.Err(); err != nil {
 		return tree.Objects{}, err

@@ -150,10 +150,14 @@ func (s *Store) LoadObjects(ctx context.Context, folderIDs, videoIDs []string) (
 		if out.Videos, err = scanVideos(tx.Query(ctx, videoQuery+` WHERE vimeo_video_id = ANY($1)`, videoIDs)); err != nil {
 			return err
 		}
+		// Two indexed lookups (by video, by folder); UNION names each once.
 		rows, err := tx.Query(ctx, `SELECT f.vimeo_folder_id, v.vimeo_video_id, fv.sort_order
-			FROM folder_videos fv JOIN folders f ON f.id = fv.folder_id JOIN videos v ON v.id = fv.video_id
-			WHERE fv.video_id IN (SELECT id FROM videos WHERE vimeo_video_id = ANY($2))
-			   OR fv.folder_id IN (SELECT id FROM folders WHERE vimeo_folder_id = ANY($1))`, folderIDs, videoIDs)
+				FROM folder_videos fv JOIN folders f ON f.id = fv.folder_id JOIN videos v ON v.id = fv.video_id
+				WHERE v.vimeo_video_id = ANY($2)
+			UNION
+			SELECT f.vimeo_folder_id, v.vimeo_video_id, fv.sort_order
+				FROM folder_videos fv JOIN folders f ON f.id = fv.folder_id JOIN videos v ON v.id = fv.video_id
+				WHERE f.vimeo_folder_id = ANY($1)`, folderIDs, videoIDs)
 		if err != nil {
 			return err
 		}
