@@ -179,7 +179,12 @@ func (c *content_) patchVideos(snap *tree.Snapshot, ids []string) *content_ {
 		return out
 	}
 	n.playable = swap(c.playable)
-	recent := swap(c.recent()) // creation times did not change: the order holds
-	n.recentOnce.Do(func() { n.recentList = recent })
+	if c.recentDone.Load() { // else n sorts its own on first use
+		recent := swap(c.recent()) // creation times did not change: the order holds
+		n.recentOnce.Do(func() {
+			n.recentList = recent
+			n.recentDone.Store(true)
+		})
+	}
 	return n
 }

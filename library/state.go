@@ -40,6 +40,7 @@ type content_ struct {
 
 	recentOnce sync.Once
 	recentList []*videoNode // playable placed videos, newest first; see recent
+	recentDone atomic.Bool  // recentList is set
 	playable   []*videoNode // playable placed videos, unordered
 
 	searchOnce sync.Once
@@ -247,6 +248,7 @@ func (c *content_) recent() []*videoNode {
 			return cmp.Compare(a.v.VimeoID, b.v.VimeoID)
 		})
 		c.recentList = r
+		c.recentDone.Store(true)
 	})
 	return c.recentList
 }
