@@ -83,7 +83,7 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 	)
 	switch {
 	case keep && len(cur.patched)+len(ch.Videos) <= maxPatchedVideos:
-		idx, ct, patched = cur.idx, cur.content_.patchVideos(snap, ch.Videos), true
+		idx, ct, patched = cur.idx, cur.patchVideos(snap, ch.Videos), true
 	case keep:
 		idx, ct = cur.idx, buildContent(snap)
 		ct.setPositions(idx)
