@@ -41,6 +41,14 @@
 // implementations are store/pgstore and store/memstore; store/storetest is the
 // conformance suite both pass.
 //
+// Both also implement ContentFeed, the change feed: every Update that bumps
+// the content version records, in the same transaction, the folders and
+// videos it changed; ContentChangesSince says what changed after a version
+// (FeedRetention versions back, ErrFeedGap further) and LoadObjects reads
+// just those rows. Snapshot.Patch applies them to a loaded snapshot, sharing
+// its unchanged parts, and gives the snapshot New would build from the
+// patched rows: a reader keeps its tree current without reading it all.
+//
 // # Diff and Mirror
 //
 // Diff compares two snapshots (the mirror, with its soft-deleted objects, and
