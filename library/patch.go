@@ -23,7 +23,8 @@ import (
 //   - a metadata edit (title, description, thumbnails, tags, … of videos
 //     whose playability, Vimeo privacy, creation time, placements and
 //     whether they have thumbnails did not change, and no folder changed)
-//     keeps the compiled entitle.Index and its cached views, and the
+//     keeps the compiled entitle.Index and its cached views (derived with
+//     entitle.Index.WithRules when the rules changed too), and the
 //     listings: only the changed videos get new nodes (content_.patched);
 //   - any other change builds the listings and the index from the patched
 //     snapshot in memory, as a reload would after its store read.
@@ -75,17 +76,27 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 			return fmt.Errorf("library: list rules: %w", err)
 		}
 	}
-	keep := ev == cur.ent && indexUnaffected(cur.idx, cur.snap, snap, ch)
+	keep := indexUnaffected(cur.idx, cur.snap, snap, ch)
 	var (
 		idx     *entitle.Index
 		ct      *content_
 		patched bool
 	)
+	if keep {
+		idx = cur.idx
+		if ev != cur.ent {
+			// The index's snapshot part still holds: derive it for the new
+			// rules, keeping the views the rule change cannot affect.
+			if idx, err = cur.idx.WithRules(rules, ev); err != nil {
+				return fmt.Errorf("library: compile entitlements: %w", err)
+			}
+		}
+	}
 	switch {
 	case keep && len(cur.patched)+len(ch.Videos) <= maxPatchedVideos:
-		idx, ct, patched = cur.idx, cur.patchVideos(snap, ch.Videos), true
+		ct, patched = cur.patchVideos(snap, ch.Videos), true
 	case keep:
-		idx, ct = cur.idx, buildContent(snap)
+		ct = buildContent(snap)
 		ct.setPositions(idx)
 	default:
 		var wg sync.WaitGroup
@@ -108,7 +119,7 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 	}
 	s.log.Info("generation patched", zap.Int64("content_version", ch.To), zap.Int64("entitlement_version", ev),
 		zap.Int("folders_changed", len(ch.Folders)), zap.Int("videos_changed", len(ch.Videos)),
-		zap.Bool("index_kept", idx == cur.idx), zap.Bool("listings_patched", patched), zap.Duration("took", st.buildDur))
+		zap.Bool("index_kept", keep), zap.Bool("listings_patched", patched), zap.Duration("took", st.buildDur))
 	return nil
 }
 
