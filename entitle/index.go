@@ -44,7 +44,11 @@ type Options struct {
 // audience cache and safe for concurrent use. Build a new Index when the
 // snapshot changes; when only the rules change, derive one with WithRules.
 type Index struct {
-	*layout // what the snapshot alone determines; shared by WithRules
+	*layout // what the snapshot alone determines; shared by WithRules and WithSnapshot
+
+	// snap is the snapshot names and titles come from: the layout's own, or
+	// one WithSnapshot put in its place.
+	snap *tree.Snapshot
 
 	version  int64
 	rules    []Rule  // canonical, sorted by ID
@@ -111,7 +115,7 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 	if err != nil {
 		return nil, err
 	}
-	return compile(lay, canon, version, cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences)), nil
+	return compile(lay, snap, canon, version, cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences)), nil
 }
 
 // WithRules returns an Index of the same snapshot and options for another
@@ -132,9 +136,31 @@ func (x *Index) WithRules(rules []Rule, version int64) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := compile(x.layout, canon, version, x.maxViews)
+	y := compile(x.layout, x.snap, canon, version, x.maxViews)
 	y.carryOver(x)
 	return y, nil
+}
+
+// WithSnapshot returns an Index with x's rules, version, compiled parts and
+// view cache (shared, not copied) that names folders and videos from snap
+// instead of x's snapshot. snap must be x's snapshot changed only in what
+// the Index does not compile: titles, descriptions, thumbnails, tags and the
+// like of videos whose playability, Vimeo privacy and placements are
+// unchanged, with no folder changed. Every position and view is then the
+// same, so the caller (the library, patching a metadata edit) vouches for
+// that; WithSnapshot checks only that both snapshots have as many folders
+// and videos. x itself is unchanged and stays usable.
+func (x *Index) WithSnapshot(snap *tree.Snapshot) (*Index, error) {
+	if snap == nil {
+		return nil, fmt.Errorf("%w: nil snapshot", ErrInvalid)
+	}
+	nf, nv := snap.Len()
+	if of, ov := x.snap.Len(); nf != of || nv != ov {
+		return nil, fmt.Errorf("%w: WithSnapshot: %d folders and %d videos where the Index has %d and %d", ErrInvalid, nf, nv, of, ov)
+	}
+	y := *x
+	y.snap = snap
+	return &y, nil
 }
 
 // canonicalRules validates and canonicalises the rules, sorted by ID. A
@@ -158,9 +184,10 @@ func canonicalRules(rules, known []Rule) ([]Rule, error) {
 
 // compile builds the rule-dependent part of an Index over a layout; rules
 // are canonical and sorted by ID.
-func compile(lay *layout, rules []Rule, version int64, maxViews int) *Index {
+func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, maxViews int) *Index {
 	x := &Index{
 		layout:      lay,
+		snap:        snap,
 		version:     version,
 		rules:       rules,
 		maxViews:    maxViews,

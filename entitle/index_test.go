@@ -345,3 +345,40 @@ func TestConcurrentVisible(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestWithSnapshot(t *testing.T) {
+	snap := library(t)
+	rules := []entitle.Rule{rule(1, "role:member", "allow", "folder:1"), rule(2, "user:u1", "deny", "folder:5")}
+	x, err := entitle.New(snap, rules, 3, nil)
+	require.NoError(t, err)
+	member := entitle.NewAudience("u2", []string{"member"}, nil)
+	before := x.Visible(member)
+
+	// A metadata edit: video 12's title.
+	vs := snap.Videos()
+	for i := range vs {
+		if vs[i].VimeoID == "12" {
+			vs[i].Title = "renamed"
+		}
+	}
+	edited, err := tree.New(8, snap.Folders(), vs, snap.Placements())
+	require.NoError(t, err)
+	y, err := x.WithSnapshot(edited)
+	require.NoError(t, err)
+	require.Same(t, edited, y.Snapshot())
+	require.Same(t, snap, x.Snapshot(), "x is unchanged")
+	require.Equal(t, x.Version(), y.Version())
+	require.Equal(t, x.Rules(), y.Rules())
+	require.Same(t, before, y.Visible(member), "the view cache is shared")
+	require.Equal(t, "renamed", y.ExplainDetail(member, "12").Title)
+	require.NotEqual(t, "renamed", x.ExplainDetail(member, "12").Title)
+	require.False(t, y.Check(entitle.NewAudience("u1", []string{"member"}, nil), "12"))
+
+	// A snapshot of another size is refused.
+	fewer, err := tree.New(8, snap.Folders(), vs[:len(vs)-1], nil)
+	require.NoError(t, err)
+	_, err = x.WithSnapshot(fewer)
+	require.ErrorIs(t, err, entitle.ErrInvalid)
+	_, err = x.WithSnapshot(nil)
+	require.ErrorIs(t, err, entitle.ErrInvalid)
+}

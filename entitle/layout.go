@@ -13,7 +13,6 @@ import (
 // shared by every Index derived from one with WithRules, and by their Views,
 // so a View never keeps an Index (or its rules and cache) alive.
 type layout struct {
-	snap     *tree.Snapshot
 	allowPwd bool
 
 	folderIDs []string // parents before children
@@ -39,7 +38,7 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 	if nf >= math.MaxInt32 || nv >= math.MaxInt32 {
 		return nil, fmt.Errorf("%w: snapshot too large", ErrInvalid)
 	}
-	x := &layout{snap: snap, allowPwd: allowPwd}
+	x := &layout{allowPwd: allowPwd}
 
 	// Folders, parents before children; a folder is live when neither it nor an
 	// ancestor is soft-deleted.

@@ -83,11 +83,16 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 		patched bool
 	)
 	if keep {
-		idx = cur.idx
+		// The same compiled index and views, naming things from the
+		// patched snapshot (explanations, the ranking pipeline and the
+		// admin read titles and the content version through it).
+		if idx, err = cur.idx.WithSnapshot(snap); err != nil {
+			return fmt.Errorf("library: keep the index: %w", err)
+		}
 		if ev != cur.ent {
 			// The index's snapshot part still holds: derive it for the new
 			// rules, keeping the views the rule change cannot affect.
-			if idx, err = cur.idx.WithRules(rules, ev); err != nil {
+			if idx, err = idx.WithRules(rules, ev); err != nil {
 				return fmt.Errorf("library: compile entitlements: %w", err)
 			}
 		}

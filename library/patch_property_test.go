@@ -278,6 +278,10 @@ func requireSameGeneration(t *testing.T, want, got *library.Service, all *tree.S
 	require.NoError(t, err)
 	idxB, err := got.Index()
 	require.NoError(t, err)
+	// The index names things (explanations, the ranking pipeline, the
+	// admin) from the generation's own snapshot, also when it was kept.
+	require.Same(t, snapB, idxB.Snapshot(), "%s: the index's snapshot", msg)
+	require.Equal(t, idxA.Version(), idxB.Version(), msg)
 	require.Equal(t, snapA.FolderIDs(), snapB.FolderIDs(), msg)
 	require.Equal(t, snapA.Folders(), snapB.Folders(), msg)
 	require.Equal(t, snapA.Videos(), snapB.Videos(), msg)
