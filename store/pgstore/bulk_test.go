@@ -170,8 +170,11 @@ func TestBulkLoadTreeRefusesBadInput(t *testing.T) {
 	folders, videos, ps := genTree(10, 20, 3)
 	orphan := append([]tree.Folder{{VimeoID: "x", ParentVimeoID: "missing", Name: "x"}}, folders...)
 	for name, call := range map[string]func() error{
-		"orphan":        func() error { _, err := s.BulkLoadTree(ctx, orphan, videos, ps); return err },
-		"child first":   func() error { _, err := s.BulkLoadTree(ctx, []tree.Folder{folders[1], folders[0]}, nil, nil); return err },
+		"orphan": func() error { _, err := s.BulkLoadTree(ctx, orphan, videos, ps); return err },
+		"child first": func() error {
+			_, err := s.BulkLoadTree(ctx, []tree.Folder{folders[1], folders[0]}, nil, nil)
+			return err
+		},
 		"unknown video": func() error { _, err := s.BulkLoadTree(ctx, folders, videos[1:], ps); return err },
 		"placed twice":  func() error { _, err := s.BulkLoadTree(ctx, folders, videos, append(ps, ps[0])); return err },
 		"live under deleted": func() error {
@@ -180,7 +183,7 @@ func TestBulkLoadTreeRefusesBadInput(t *testing.T) {
 			_, err := s.BulkLoadTree(ctx, fs, nil, nil)
 			return err
 		},
-		"video twice":   func() error { _, err := s.BulkLoadTree(ctx, folders, append(videos, videos[0]), ps); return err },
+		"video twice": func() error { _, err := s.BulkLoadTree(ctx, folders, append(videos, videos[0]), ps); return err },
 	} {
 		require.Error(t, call(), name)
 	}
@@ -218,4 +221,3 @@ func normVideos(vs []tree.Video) []tree.Video {
 	}
 	return out
 }
-
