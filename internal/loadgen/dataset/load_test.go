@@ -44,7 +44,7 @@ func TestLoadBulkMatchesOrdinaryLoad(t *testing.T) {
 	require.Equal(t, b.FolderIDs(), a.FolderIDs())
 	for _, id := range b.VideoIDs() {
 		va, vb := *a.Video(id), *b.Video(id)
-		va.ID, vb.ID, va.UpdatedAt, vb.UpdatedAt = 0, 0, vb.UpdatedAt, vb.UpdatedAt
+		va.ID, vb.ID, va.UpdatedAt = 0, 0, vb.UpdatedAt
 		va.CreatedAt, va.ModifiedAt = va.CreatedAt.UTC(), va.ModifiedAt.UTC()
 		vb.CreatedAt, vb.ModifiedAt = vb.CreatedAt.UTC(), vb.ModifiedAt.UTC()
 		require.Equal(t, vb, va)

@@ -25,7 +25,7 @@ type SampleOptions struct {
 
 // maxHiddenScan bounds the videos looked at to prove one folder hidden (no
 // listed video in its subtree); a larger subtree is not sampled as a miss.
-const maxHiddenScan = 512
+const maxHiddenScan = 32
 
 // Workload turns the loaded data set into the load generator's users and
 // audiences: tokens[i] is Users[i]'s bearer token. What an audience sees is
@@ -36,7 +36,8 @@ const maxHiddenScan = 512
 // a sampled hit video in their subtree (its folder or one of that folder's
 // ancestors); miss videos are random videos it may not see; miss folders are
 // random folders whose subtree (at most maxHiddenScan videos) holds no video
-// listed to it. A user named by a user rule gets an audience sample of its
+// listed to it (the folders of sampled miss videos first, then random
+// ones). A user named by a user rule gets an audience sample of its
 // own, so that every sampled hit is visible to every user it is used for.
 //
 // The change stream's objects are left out (ChurnVideo, ChurnUsers): no
@@ -118,6 +119,9 @@ type sampler struct {
 	// videos are the sampleable videos (not churn); folders every folder.
 	videos, folders []string
 	churn           map[string]bool // churn video ids
+	// small are the folders whose subtree holds at most maxHiddenScan
+	// videos: the only ones hidden looks into.
+	small map[string]bool
 }
 
 func newSampler(d *Dataset, snap *tree.Snapshot, idx *entitle.Index, o SampleOptions) *sampler {
@@ -133,6 +137,21 @@ func newSampler(d *Dataset, snap *tree.Snapshot, idx *entitle.Index, o SampleOpt
 	for i := range d.Folders {
 		s.folders[i] = d.Folders[i].VimeoID
 	}
+	// Subtree sizes, children before parents (Folders lists parents first).
+	count := make(map[string]int, len(d.Folders))
+	for _, p := range d.Placements {
+		count[p.FolderVimeoID]++
+	}
+	s.small = make(map[string]bool, len(d.Folders))
+	for i := len(d.Folders) - 1; i >= 0; i-- {
+		f := d.Folders[i]
+		if count[f.VimeoID] <= maxHiddenScan {
+			s.small[f.VimeoID] = true
+		}
+		if f.ParentVimeoID != "" {
+			count[f.ParentVimeoID] += count[f.VimeoID]
+		}
+	}
 	return s
 }
 
@@ -143,7 +162,7 @@ func (s *sampler) sample(r *rng, a entitle.Audience) loadgen.Audience {
 	// Hits and video misses: random probes, a bounded number of them (an
 	// audience that sees almost nothing, or almost everything, gets a
 	// shorter list).
-	for probes := 0; probes < 64*(n+h) && (len(out.Videos) < n || len(out.HiddenVideos) < h) && len(s.videos) > 0; probes++ {
+	for probes := 0; probes < 16*(n+h) && (len(out.Videos) < n || len(out.HiddenVideos) < h) && len(s.videos) > 0; probes++ {
 		id := s.videos[r.intn(len(s.videos))]
 		if seenV[id] {
 			continue
@@ -162,12 +181,23 @@ func (s *sampler) sample(r *rng, a entitle.Audience) loadgen.Audience {
 			out.HiddenVideos = append(out.HiddenVideos, id)
 		}
 	}
-	for probes := 0; probes < 20*h && len(out.HiddenFolders) < h && len(s.folders) > 0; probes++ {
-		id := s.folders[r.intn(len(s.folders))]
-		if !seenF[id] && s.hidden(a, id) {
+	// Folder misses: the folders of the video misses first (a hidden video's
+	// folder is often hidden too), then random folders.
+	tryFolder := func(id string) {
+		if !seenF[id] && len(out.HiddenFolders) < h {
 			seenF[id] = true
-			out.HiddenFolders = append(out.HiddenFolders, id)
+			if s.hidden(a, id) {
+				out.HiddenFolders = append(out.HiddenFolders, id)
+			}
 		}
+	}
+	for _, v := range out.HiddenVideos {
+		if in := s.snap.FoldersOf(v); len(in) > 0 {
+			tryFolder(in[0])
+		}
+	}
+	for probes := 0; probes < 2*h && len(out.HiddenFolders) < h && len(s.folders) > 0; probes++ {
+		tryFolder(s.folders[r.intn(len(s.folders))])
 	}
 	return out
 }
@@ -191,6 +221,9 @@ func (s *sampler) witnessFolder(r *rng, videoID string) string {
 // audience, looking at no more than maxHiddenScan videos; a subtree that
 // holds a churn video, or more videos than that, is not called hidden.
 func (s *sampler) hidden(a entitle.Audience, folderID string) bool {
+	if !s.small[folderID] {
+		return false
+	}
 	budget := maxHiddenScan
 	stack := []string{folderID}
 	for len(stack) > 0 {
