@@ -31,7 +31,9 @@ type changeRates struct {
 	RuleChanges float64 `json:"rule_changes"`
 }
 
-func (r changeRates) any() bool { return r.Edits > 0 || r.Moves > 0 || r.Deletes > 0 || r.RuleChanges > 0 }
+func (r changeRates) any() bool {
+	return r.Edits > 0 || r.Moves > 0 || r.Deletes > 0 || r.RuleChanges > 0
+}
 
 func (r changeRates) valid() bool {
 	return r.Edits >= 0 && r.Moves >= 0 && r.Deletes >= 0 && r.RuleChanges >= 0
@@ -107,10 +109,10 @@ type changeStream struct {
 	visible  []time.Duration
 	writes   time.Duration
 	r        *rngSource
-	churn    []int         // indexes of churn videos not deleted
-	homes    []string      // the folders churn videos were generated in
+	churn    []int          // indexes of churn videos not deleted
+	homes    []string       // the folders churn videos were generated in
 	at       map[int]string // churn video → its folder now
-	rules    []int64       // rule ids the stream added, oldest first
+	rules    []int64        // rule ids the stream added, oldest first
 	ruleKeys map[string]bool
 	editN    int
 	probes   sync.WaitGroup
