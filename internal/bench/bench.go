@@ -139,6 +139,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 	stderr = &lockedWriter{w: stderr} // the API process writes to it too
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
 
+	// Preparing holds the library two or three times over (generated,
+	// stored, compiled); a tighter GC keeps the peak near what is live. The
+	// default is back before anything is measured.
+	restoreGC := debug.SetGCPercent(prepGCPercent)
+	defer func() {
+		if restoreGC >= 0 {
+			debug.SetGCPercent(restoreGC)
+		}
+	}()
+
 	// 1. The library.
 	var ph phases
 	t0 := time.Now()
@@ -152,7 +162,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 
 	if *serve {
 		return serveBench(ctx, ds, &serveOptions{DSN: *dsn, SkipLoad: *skipLoad, Issuer: *issuerURL, ClientID: *clientID,
-			Listen: *listen, RateLimit: *rateLimit, Log: *serverLogPath, CPUProfile: *cpuProfile, MemProfile: *memProfile}, os.Stdin, stdout, logf)
+			Listen: *listen, RateLimit: *rateLimit, Log: *serverLogPath, CPUProfile: *cpuProfile, MemProfile: *memProfile,
+			Changes: rates.any()}, os.Stdin, stdout, logf)
 	}
 	child := *url == "" && *server == serverProcess && !*loadOnly
 
@@ -244,6 +255,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 	}
 	plan := &changePlan{Rates: rates, Duration: *duration, Probes: probes(users, audiences, 32), Seed: gen.Seed}
 	idx = nil // the server's business from here on
+	if child {
+		ds = nil // the child's too
+	}
 
 	// 3. The server: a child, this process, or the target.
 	target, serverPID := *url, *pid
@@ -269,6 +283,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 		target, serverPID = "http://"+srv.addr, os.Getpid()
 		logf("API serving in-process at %s (CPU and RSS below are this whole process, load generator included)", target)
 	}
+	debug.SetGCPercent(restoreGC)
+	restoreGC = -1
 	runtime.GC()
 	debug.FreeOSMemory()
 
@@ -352,6 +368,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 	}
 	return nil
 }
+
+// prepGCPercent is the GC percent while a library is prepared.
+const prepGCPercent = 25
 
 // phases are how long preparing the benchmark took, step by step.
 type phases struct {

@@ -56,6 +56,9 @@ type serveOptions struct {
 	// CPUProfile and MemProfile name files for a CPU profile from serving to
 	// the end, and a heap profile at the end.
 	CPUProfile, MemProfile string
+	// Changes: a change stream may be asked for (the process then keeps
+	// what it needs of the generated library: its RSS includes that).
+	Changes bool
 }
 
 // childMessage is a line the API process prints on its stdout: first its
@@ -80,7 +83,8 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	if err != nil {
 		return err
 	}
-	defer closeStore() // with PostgreSQL the API has its own pool, as deployed; this one writes the change stream
+	defer closeStore()                             // with PostgreSQL the API has its own pool, as deployed; this one writes the change stream
+	restoreGC := debug.SetGCPercent(prepGCPercent) // as in Run: default again before serving
 	var ready childMessage
 	var userIDs []string // the stored ids of ds.Users (only the churn users' with SkipLoad)
 	t0 := time.Now()
@@ -103,7 +107,8 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	defer srv.stop()
 	ready.Start = time.Since(t0)
 	logf("server: the API loaded its first generation in %v", since(t0))
-	runtime.GC() // the generated library is garbage from here on
+	debug.SetGCPercent(restoreGC)
+	runtime.GC() // the generated library is garbage from here on (but for the change stream's needs)
 	debug.FreeOSMemory()
 	stopProfiles, err := startProfiles(o.CPUProfile, o.MemProfile)
 	if err != nil {
@@ -117,15 +122,19 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream := newChangeStream(st, srv.versions, ds, userIDs, "http://"+srv.addr, 1)
+	var stream *changeStream
+	if o.Changes { // it keeps the generated library: only then
+		stream = newChangeStream(st, srv.versions, ds, userIDs, "http://"+srv.addr, 1)
+	}
+	ds, userIDs = nil, nil
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
 	for sc.Scan() {
 		var plan changePlan
-		if err := json.Unmarshal(sc.Bytes(), &plan); err != nil || plan.Duration <= 0 || !plan.Rates.valid() {
-			return fmt.Errorf("bench: the API process read %.80q on stdin, not a change plan", sc.Text())
+		if err := json.Unmarshal(sc.Bytes(), &plan); err != nil || plan.Duration <= 0 || !plan.Rates.valid() || stream == nil {
+			return fmt.Errorf("bench: the API process read %.80q on stdin, not a change plan it was started for", sc.Text())
 		}
 		wg.Go(func() {
 			rep := stream.run(ctx, &plan)
