@@ -43,7 +43,8 @@
 //	servers/ops/         logs, metrics, tracing, health, the HTTP server lifecycle
 //	servers/config/      every setting, as flags and VIDLIB_* variables
 //	servers/compose/     the one composition of the servers, from a Config
-//	cmd/vidlib/          the one binary: settings in, servers/compose out (and the demo)
+//	servers/demo/        `vidlib demo`: every server on embedded defaults, with fakes
+//	cmd/vidlib/          the one binary: settings in, servers/compose (or servers/demo) out
 //	internal/testenv/    where tests get PostgreSQL, Redis and a Kafka broker
 //
 // ARCHITECTURE.md in the repository describes the flows between them.

@@ -2,6 +2,8 @@ package audit
 
 import (
 	"context"
+
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // Query limits.
@@ -14,13 +16,13 @@ const (
 func (q Query) Normalize() (Query, error) {
 	p := problems{what: "query"}
 	if q.ActorKind != "" && !q.ActorKind.Valid() {
-		p.add("actor_kind", "unknown kind %q", clip(string(q.ActorKind)))
+		p.add("actor_kind", "unknown kind %q", text.Clip(string(q.ActorKind)))
 	}
 	if q.Action != "" && !q.Action.Valid() {
-		p.add("action", "unknown action %q", clip(string(q.Action)))
+		p.add("action", "unknown action %q", text.Clip(string(q.Action)))
 	}
 	for f, v := range map[string]string{"actor_id": q.ActorID, "object_kind": q.ObjectKind, "object_id": q.ObjectID} {
-		if !printable(v, MaxIDLen) {
+		if !text.Printable(v, MaxIDLen) {
 			p.add(f, "must be printable UTF-8 of at most %d bytes", MaxIDLen)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // Limits of a record.
@@ -58,7 +60,7 @@ func (r Record) Normalize() Record {
 func (r Record) Validate() error {
 	p := problems{what: "record"}
 	if id, err := uuid.Parse(r.ID); err != nil || id.String() != r.ID {
-		p.add("id", "must be a UUID in canonical lower-case form, got %q", clip(r.ID))
+		p.add("id", "must be a UUID in canonical lower-case form, got %q", text.Clip(r.ID))
 	}
 	if r.Time.IsZero() {
 		p.add("time", "is required")
@@ -66,63 +68,41 @@ func (r Record) Validate() error {
 		p.add("time", "year %d is out of range", y)
 	}
 	if !r.ActorKind.Valid() {
-		p.add("actor_kind", "unknown kind %q", clip(string(r.ActorKind)))
+		p.add("actor_kind", "unknown kind %q", text.Clip(string(r.ActorKind)))
 	}
-	if r.ActorID == "" || !printable(r.ActorID, MaxIDLen) {
+	if r.ActorID == "" || !text.Printable(r.ActorID, MaxIDLen) {
 		p.add("actor_id", "is required: printable UTF-8 of at most %d bytes", MaxIDLen)
 	}
 	if !r.Action.Valid() {
-		p.add("action", "unknown action %q", clip(string(r.Action)))
+		p.add("action", "unknown action %q", text.Clip(string(r.Action)))
 	}
-	if r.ObjectKind == "" || !printable(r.ObjectKind, maxObjectKindLen) || strings.Contains(r.ObjectKind, ":") {
+	if r.ObjectKind == "" || !text.Printable(r.ObjectKind, maxObjectKindLen) || strings.Contains(r.ObjectKind, ":") {
 		p.add("object_kind", "is required: printable, without ':', at most %d bytes", maxObjectKindLen)
 	}
-	if !printable(r.ObjectID, MaxIDLen) {
+	if !text.Printable(r.ObjectID, MaxIDLen) {
 		p.add("object_id", "must be printable UTF-8 of at most %d bytes", MaxIDLen)
 	}
 	if !r.Outcome.Valid() {
-		p.add("outcome", "unknown outcome %q", clip(string(r.Outcome)))
+		p.add("outcome", "unknown outcome %q", text.Clip(string(r.Outcome)))
 	}
-	if !printable(r.RequestID, MaxRequestIDLen) {
+	if !text.Printable(r.RequestID, MaxRequestIDLen) {
 		p.add("request_id", "must be printable UTF-8 of at most %d bytes", MaxRequestIDLen)
 	}
-	if !printable(r.TraceID, MaxRequestIDLen) {
+	if !text.Printable(r.TraceID, MaxRequestIDLen) {
 		p.add("trace_id", "must be printable UTF-8 of at most %d bytes", MaxRequestIDLen)
 	}
 	if len(r.Details) > MaxDetails {
 		p.add("details", "at most %d keys, got %d", MaxDetails, len(r.Details))
 	}
 	for k, v := range r.Details {
-		if k == "" || !printable(k, MaxDetailKeyLen) {
-			p.add("details", "key %q: must be printable, 1 to %d bytes", clip(k), MaxDetailKeyLen)
+		if k == "" || !text.Printable(k, MaxDetailKeyLen) {
+			p.add("details", "key %q: must be printable, 1 to %d bytes", text.Clip(k), MaxDetailKeyLen)
 		}
 		if len(v) > MaxDetailValue || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-			p.add("details", "value of %q: must be UTF-8 without NUL, at most %d bytes", clip(k), MaxDetailValue)
+			p.add("details", "value of %q: must be UTF-8 without NUL, at most %d bytes", text.Clip(k), MaxDetailValue)
 		}
 	}
 	return p.err()
-}
-
-// printable reports whether s is valid UTF-8 without control characters and
-// at most max bytes long.
-func printable(s string, max int) bool {
-	if len(s) > max || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-func clip(s string) string {
-	const n = 80
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // DetailValue makes any string a valid detail value: valid UTF-8 (invalid
@@ -131,13 +111,5 @@ func clip(s string) string {
 // messages) through it, so that an odd byte cannot fail the action it
 // audits.
 func DetailValue(s string) string {
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
-	if len(s) <= MaxDetailValue {
-		return s
-	}
-	n := MaxDetailValue
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return text.Cut(strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", ""), MaxDetailValue)
 }

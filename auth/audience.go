@@ -40,7 +40,8 @@ type audiences struct {
 	last    map[string]string          // user id → audience key recorded or queued
 	pending map[string]pendingAudience // user id → the audience to write next
 	writing bool                       // the writer goroutine runs
-	idle    chan struct{}              // closed when the writer stops (tests)
+	idle    chan struct{}              // closed when the writer stops (tests, close)
+	closed  bool                       // close was called: nothing more is queued
 }
 
 type pendingAudience struct {
@@ -62,6 +63,9 @@ func (a *audiences) note(p *Principal) {
 	user, key := p.User.ID, audienceKey(p.Roles, p.Segments)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.closed {
+		return // the process stops; another one records it at its next resolution
+	}
 	if k, ok := a.last[user]; ok && k == key {
 		return
 	}
@@ -81,6 +85,21 @@ func (a *audiences) note(p *Principal) {
 		a.writing = true
 		a.idle = make(chan struct{})
 		go a.write(a.idle)
+	}
+}
+
+// close queues nothing more and waits until the writer has written what was
+// queued.
+func (a *audiences) close() {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	a.closed = true
+	idle, writing := a.idle, a.writing
+	a.mu.Unlock()
+	if writing {
+		<-idle
 	}
 }
 

@@ -126,4 +126,10 @@
 // Verifier and Service are safe for concurrent use; build one of each per
 // process. Tokens and Principals are shared between requests of one token:
 // read-only.
+//
+// A Service works in the background (principal refreshes, audience writes)
+// through its UserStore and AudienceRecorder. Service.Close stops starting
+// such work and waits for what is under way: call it after the servers that
+// authenticate have stopped and before those stores close, so that no
+// background call finds them closed.
 package auth

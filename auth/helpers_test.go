@@ -92,6 +92,18 @@ type fakeUsers struct {
 	next       int
 	calls      map[string]int
 	fail       error
+	hold       chan struct{} // when set, UserByIdentity waits for it to close
+	entered    chan struct{} // and says it is waiting here first
+}
+
+// holdLookups makes UserByIdentity wait until the returned function is
+// called; each call says on entered that it waits.
+func (f *fakeUsers) holdLookups() (entered <-chan struct{}, release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hold, f.entered = make(chan struct{}), make(chan struct{}, 16)
+	hold := f.hold
+	return f.entered, func() { close(hold) }
 }
 
 func newFakeUsers() *fakeUsers {
@@ -114,6 +126,13 @@ func (f *fakeUsers) setFail(err error) {
 }
 
 func (f *fakeUsers) UserByIdentity(_ context.Context, issuer, subject string) (auth.User, error) {
+	f.mu.Lock()
+	hold, entered := f.hold, f.entered
+	f.mu.Unlock()
+	if hold != nil {
+		entered <- struct{}{}
+		<-hold
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls["UserByIdentity"]++

@@ -132,6 +132,8 @@ type Service struct {
 	mu         sync.Mutex
 	principals map[[32]byte]cachedPrincipal
 	sessions   map[string]time.Time // sign-ins already audited by this process
+	closed     bool                 // Close was called: no more background refreshes
+	refreshes  sync.WaitGroup       // background refreshes under way
 }
 
 type cachedPrincipal struct {
@@ -188,6 +190,33 @@ func New(verifier TokenVerifier, users UserStore, auditor Auditor, opts *Options
 	return s, nil
 }
 
+// Close stops the Service's background work: it starts no more principal
+// refreshes or audience writes, and waits until those under way are done
+// (the audiences queued before Close are written), or until ctx ends, then
+// returns ctx's error. Call it after the servers that authenticate have
+// stopped and before the user store closes (a server's stop hook), so that
+// no background store call outlives the store. Authenticate keeps working
+// after Close, without background refreshes: a stale principal answers until
+// it expires and is then resolved before answering. Close may be called more
+// than once.
+func (s *Service) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.refreshes.Wait()
+		s.audiences.close()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("auth: close: background work still running: %w", ctx.Err())
+	}
+}
+
 // Authenticate verifies a raw bearer token and returns the principal. Errors:
 // token errors (ErrInvalidToken and a reason), ErrKeysUnavailable,
 // ErrUserDisabled, ErrUnavailable (store or auditor failed).
@@ -211,7 +240,10 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 	now := s.opts.Now()
 	p, refresh := s.cached(key, now)
 	if refresh {
-		go s.refresh(context.WithoutCancel(ctx), key, tok)
+		go func() {
+			defer s.refreshes.Done() // added by cached
+			s.refresh(context.WithoutCancel(ctx), key, tok)
+		}()
 	}
 	if p != nil {
 		return p, nil
@@ -380,7 +412,8 @@ func (s *Service) segments(t *Token, profile map[string]string) map[string]strin
 
 // cached returns the cached principal of a token, if any is fresh or still
 // within its stale window; refresh is true when the caller must start the
-// background refresh (only the first caller after the principal went stale).
+// background refresh (only the first caller after the principal went stale,
+// and never after Close), which is then counted in s.refreshes.
 func (s *Service) cached(key [32]byte, now time.Time) (p *Principal, refresh bool) {
 	if s.opts.PrincipalTTL < 0 {
 		return nil, false
@@ -391,11 +424,12 @@ func (s *Service) cached(key [32]byte, now time.Time) (p *Principal, refresh boo
 	switch {
 	case !ok || !now.Before(c.staleUntil):
 		return nil, false
-	case now.Before(c.expires) || c.refreshing:
+	case now.Before(c.expires) || c.refreshing || s.closed:
 		return c.p, false
 	}
 	c.refreshing = true
 	s.principals[key] = c
+	s.refreshes.Add(1)
 	return c.p, true
 }
 

@@ -244,3 +244,43 @@ func TestNewServiceNeedsDependencies(t *testing.T) {
 	_, err = auth.New(v, newFakeUsers(), &fakeAuditor{}, nil)
 	require.NoError(t, err)
 }
+
+// TestCloseWaitsForBackgroundWork: Close waits for a principal refresh that
+// is in the user store (so the store, closed after it, outlives it), and
+// starts no refresh after: a stale principal answers without one.
+func TestCloseWaitsForBackgroundWork(t *testing.T) {
+	ctx := context.Background()
+	rec := &audienceLog{}
+	f := newFixture(t, &auth.Options{Audiences: rec})
+	tok := f.is.IDToken(ana)
+	_, err := f.svc.Authenticate(ctx, tok)
+	require.NoError(t, err)
+	auth.WaitAudiences(f.svc)
+	require.NoError(t, f.users.GrantRole(ctx, "user-1", "editor"))
+
+	entered, release := f.users.holdLookups()
+	f.clk.Advance(auth.DefaultPrincipalTTL)
+	_, err = f.svc.Authenticate(ctx, tok)
+	require.NoError(t, err, "stale: answered while the refresh runs")
+	<-entered // the refresh is in the store
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, f.svc.Close(short), context.DeadlineExceeded, "the refresh is still in the store")
+	release()
+	require.NoError(t, f.svc.Close(ctx))
+	lookups := f.users.count("UserByIdentity")
+	require.Equal(t, 1, lookups, "the refresh ran to its end")
+	require.Len(t, rec.list(), 2, "and its new audience (the granted role) was written before Close returned")
+
+	f.clk.Advance(auth.DefaultPrincipalTTL)
+	p, err := f.svc.Authenticate(ctx, tok)
+	require.NoError(t, err, "stale after Close: still answered")
+	require.Equal(t, []string{"editor"}, p.Roles, "the principal the refresh resolved")
+	require.NoError(t, f.svc.Close(ctx), "Close again")
+	require.Equal(t, lookups, f.users.count("UserByIdentity"), "no refresh after Close")
+	f.clk.Advance(2 * auth.DefaultPrincipalTTL)
+	_, err = f.svc.Authenticate(ctx, tok)
+	require.NoError(t, err, "expired after Close: resolved before answering")
+	require.Equal(t, lookups+1, f.users.count("UserByIdentity"))
+	require.Len(t, rec.list(), 2, "no audience write after Close")
+}

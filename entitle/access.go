@@ -19,7 +19,7 @@ type auxOnce struct {
 	sectionOf  []int32 // folder → index into sections, -1 for top-level folders
 }
 
-func (x *Index) auxiliary() *auxOnce {
+func (x *layout) auxiliary() *auxOnce {
 	x.aux.once.Do(func() {
 		a := &x.aux
 		nf := len(x.folderIDs)
@@ -92,7 +92,7 @@ type SectionCount struct {
 // over the audience's (cached) View.
 func (x *Index) Summary(a Audience) Summary {
 	aux := x.auxiliary()
-	v := x.Visible(a)
+	v := x.Visible(a).whole()
 	s := Summary{Audience: AudienceLabel(a), Sections: make([]SectionCount, len(aux.sections))}
 	s.Folders, s.Videos = v.Len()
 	s.Locked = v.LockedLen()
@@ -279,7 +279,7 @@ func (x *Index) grants(m []int32, view *View, t Target) []int32 {
 			it := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			for _, vi := range aux.vid[aux.vidStart[it.f]:aux.vidStart[it.f+1]] {
-				if hasBit(view.listed, vi) { // an unlisted video grants nothing
+				if view.ListedAt(vi) { // an unlisted video grants nothing
 					placement(vi, it.dec, it.out)
 				}
 			}

@@ -69,7 +69,12 @@
 // locked with their reasons (View.Locked; View.Listed is either) and the
 // visible folders,
 // computed in one pass over the tree (folders inherit their parent's decision
-// unless a matching rule sits on them) and cached. Check and CheckFolder
+// unless a matching rule sits on them) and cached. A user that some rule
+// names gets the view of its roles and segments (computed once, shared with
+// everyone who has them) plus the delta of its own rules: only the subtrees
+// of the folders those rules name, the videos they name and the ancestors'
+// visibility are recomputed, and the view stores only the answers that
+// differ (see Options.MaxCachedAudiences for what views cost). Check and CheckFolder
 // answer one question through the cached View; Explain answers one question
 // the slow way and says which rule at which level decided (lowest-id deny when
 // denied, lowest-id allow when allowed).
@@ -79,7 +84,13 @@
 // roles and segments match the same rule subjects share one View. Correctness
 // never depends on the cache: a key always determines the set of matching
 // subjects, and that set determines the answer. The cache is bounded
-// (Options.MaxCachedAudiences); when full it is emptied.
+// (Options.MaxCachedAudiences) and evicts the least recently used view, one
+// at a time.
+//
+// When only the rules change, WithRules derives the new Index from the old
+// one: it reuses everything compiled from the snapshot (positions stay the
+// same) and carries over the cached views of audiences none of whose matched
+// subjects' rules changed; the others are recomputed on demand.
 //
 // # Admin questions
 //
@@ -102,7 +113,7 @@
 // # Concurrency
 //
 // An Index and its Views are immutable (apart from the internal cache) and safe
-// for concurrent use; build a new Index when the snapshot or the rules change
-// and swap it atomically. Admin is safe for concurrent use if its RuleStore and
+// for concurrent use; build a new Index when the snapshot changes (or derive
+// one with WithRules when only the rules change) and swap it atomically. Admin is safe for concurrent use if its RuleStore and
 // Auditor are.
 package entitle

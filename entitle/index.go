@@ -4,10 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/vidlib/vidlib/tree"
 )
@@ -17,9 +14,24 @@ const DefaultMaxCachedAudiences = 4096
 
 // Options tune an Index. The zero value (and nil) is valid.
 type Options struct {
-	// MaxCachedAudiences bounds how many audiences' views the Index keeps
-	// (default DefaultMaxCachedAudiences). When the bound is passed the cache is
-	// emptied and refills on demand; a view costs about (videos+folders)/8 bytes.
+	// MaxCachedAudiences bounds the Index's view cache (default
+	// DefaultMaxCachedAudiences): it keeps the views of at most that many
+	// audience keys (CacheKey) and of at most that many distinct sets of
+	// matched rule subjects, evicting the least recently used one at a time
+	// (the cache is split into up to 16 shards by key, each with its share of
+	// the bound, and evicts its own least recently used entry).
+	//
+	// What a view costs in memory: an audience's view (no user rule names its
+	// user) is a bitset, about (videos + folders)/8 bytes, plus videos/8 for
+	// the listed set and videos/8 per lock reason in use when a teaser locks
+	// something for it: about 135 KB at 1M videos and 100k folders. A user's view
+	// (some rule names the user) holds the view of the user's roles and
+	// segments, shared with everyone who has them, plus only what the user's
+	// rules change: 5 bytes per video and 4 per folder whose answer differs,
+	// and never more than a bitset view costs (past that it is stored as one);
+	// a user whose rules change nothing shares the base itself. A cached
+	// user's view keeps its base alive even when the base itself has been
+	// evicted.
 	MaxCachedAudiences int
 	// AllowPasswordVideos offers videos whose Vimeo privacy.view is
 	// password (the app lets Vimeo's player ask for the password). By
@@ -30,38 +42,42 @@ type Options struct {
 // Index is the compiled form of a tree.Snapshot and a rule set: it answers
 // which videos and folders an audience may see. It is immutable apart from its
 // audience cache and safe for concurrent use. Build a new Index when the
-// snapshot or the rules change.
+// snapshot changes; when only the rules change, derive one with WithRules.
 type Index struct {
-	snap     *tree.Snapshot
+	*layout // what the snapshot alone determines; shared by WithRules
+
 	version  int64
 	rules    []Rule  // canonical, sorted by ID
 	ruleSubj []int32 // subject id of each rule
-	maxViews int64
-	allowPwd bool
+	maxViews int
+	// deltaShare: user views whose rules cover more than 1/deltaShare of
+	// the placements are computed whole (defaultDeltaShare).
+	deltaShare int
 
 	subjects   map[Subject]int32 // every subject some rule names
+	subjRules  [][]int32         // subject id → its rules (indexes into rules, ascending)
 	everyone   int32             // subject id of "everyone", or -1
 	public     int32             // subject id of "public", or -1
 	ruleLock   []uint8           // teaser rules: index into LockReasons
 	namedUsers map[string]struct{}
 	bySubject  [][]ref // subject id → the rules it has, compiled
 
-	folderIDs   []string // parents before children
-	folderIdx   idMap
-	parent      []int32           // -1 for a top-level folder
-	folderRules map[int32][]int32 // folder → indexes into rules
+	folderRules map[int32][]int32 // folder → indexes into rules, ascending
+	// folderBySubject holds the same rules per folder ordered by subject id,
+	// then rule index: a level's matching rules are then found by a binary
+	// search per matched subject (the root may carry thousands of rules).
+	folderBySubject map[int32][]int32
+	videoRules      map[int32][]int32 // candidate video → indexes into rules, ascending
 
-	videoIDs    []string // the candidates: playable, with a live placement; sorted
-	videoIdx    idMap
-	placeStart  []int32 // video i's placements are placeFolder[placeStart[i]:placeStart[i+1]]
-	placeFolder []int32
-	videoRules  map[int32][]int32 // candidate video → indexes into rules
+	views  *lru[cachedView] // audience key (CacheKey) → its view
+	shared *lru[*View]      // matched-subject key → view
+}
 
-	aux auxOnce // lazily built inverse maps for the admin questions (access.go)
-
-	views  sync.Map // audience key → *View
-	shared sync.Map // matched-subject key → *View
-	nviews atomic.Int64
+// cachedView is one entry of the audience cache: the audience (WithRules
+// matches it against the new rules) and its view.
+type cachedView struct {
+	audience Audience
+	view     *View
 }
 
 // ref is one rule compiled for Visible: its target's dense index, its effect
@@ -87,76 +103,77 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 	if opts.MaxCachedAudiences < 0 {
 		return nil, fmt.Errorf("%w: MaxCachedAudiences %d < 0", ErrInvalid, opts.MaxCachedAudiences)
 	}
+	canon, err := canonicalRules(rules, nil)
+	if err != nil {
+		return nil, err
+	}
+	lay, err := newLayout(snap, opts.AllowPasswordVideos)
+	if err != nil {
+		return nil, err
+	}
+	return compile(lay, canon, version, cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences)), nil
+}
+
+// WithRules returns an Index of the same snapshot and options for another
+// rule set and entitlement version, as New would build it, but without
+// recompiling what depends on the snapshot alone (positions, tree shape,
+// placements: the bulk of New's work) and keeping the cached views that the
+// change cannot affect. A view depends only on the rules of the subjects its
+// audience matches; it is carried over when none of those subjects gained,
+// lost or changed a rule (comparing ID, subject, target, effect and lock
+// reason) and the audience matches no subject it did not match before. So a
+// change to one role's rules recomputes only the views of audiences with that
+// role, and a change to a user rule only that user's view. Carried views keep
+// their recency. x itself is unchanged and stays usable. Every rule must be
+// valid (an error wrapping ErrInvalid names the first bad one; nothing is
+// built).
+func (x *Index) WithRules(rules []Rule, version int64) (*Index, error) {
+	canon, err := canonicalRules(rules, x.rules)
+	if err != nil {
+		return nil, err
+	}
+	y := compile(x.layout, canon, version, x.maxViews)
+	y.carryOver(x)
+	return y, nil
+}
+
+// canonicalRules validates and canonicalises the rules, sorted by ID. A
+// rule equal to one of known (canonical, sorted by ID) is taken as it is.
+func canonicalRules(rules, known []Rule) ([]Rule, error) {
+	out := make([]Rule, len(rules))
+	for i, r := range rules {
+		if j, ok := slices.BinarySearchFunc(known, r.ID, func(k Rule, id int64) int { return cmp.Compare(k.ID, id) }); ok && known[j] == r {
+			out[i] = r
+			continue
+		}
+		c, err := canonical(r)
+		if err != nil {
+			return nil, fmt.Errorf("entitle: rule %d: %w", r.ID, err)
+		}
+		out[i] = c
+	}
+	slices.SortStableFunc(out, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// compile builds the rule-dependent part of an Index over a layout; rules
+// are canonical and sorted by ID.
+func compile(lay *layout, rules []Rule, version int64, maxViews int) *Index {
 	x := &Index{
-		snap:        snap,
+		layout:      lay,
 		version:     version,
-		maxViews:    int64(cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences)),
-		allowPwd:    opts.AllowPasswordVideos,
+		rules:       rules,
+		maxViews:    maxViews,
+		deltaShare:  defaultDeltaShare,
 		subjects:    make(map[Subject]int32),
 		everyone:    -1,
 		public:      -1,
 		namedUsers:  make(map[string]struct{}),
 		folderRules: make(map[int32][]int32),
 		videoRules:  make(map[int32][]int32),
+		views:       newLRU[cachedView](maxViews),
+		shared:      newLRU[*View](maxViews),
 	}
-	x.rules = make([]Rule, len(rules))
-	for i, r := range rules {
-		c, err := canonical(r)
-		if err != nil {
-			return nil, fmt.Errorf("entitle: rule %d: %w", r.ID, err)
-		}
-		x.rules[i] = c
-	}
-	slices.SortStableFunc(x.rules, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
-
-	nf, nv := snap.Len()
-	if nf >= math.MaxInt32 || nv >= math.MaxInt32 {
-		return nil, fmt.Errorf("%w: snapshot too large", ErrInvalid)
-	}
-
-	// Folders, parents before children; a folder is live when neither it nor an
-	// ancestor is soft-deleted.
-	x.folderIDs = snap.FolderIDs()
-	x.folderIdx = newIDMap(len(x.folderIDs))
-	x.parent = make([]int32, len(x.folderIDs))
-	live := make([]bool, len(x.folderIDs))
-	for i, id := range x.folderIDs {
-		f := snap.Folder(id)
-		x.folderIdx.put(id, int32(i))
-		x.parent[i] = -1
-		live[i] = !f.Deleted()
-		if f.ParentVimeoID != "" {
-			p, _ := x.folderIdx.get(f.ParentVimeoID) // parents come first
-			x.parent[i] = p
-			live[i] = live[i] && live[p]
-		}
-	}
-
-	// Candidate videos: playable, embeddable for app users (Vimeo privacy),
-	// with at least one placement in a live folder.
-	all := snap.VideoIDs()
-	x.videoIDs = make([]string, 0, len(all))
-	x.videoIdx = newIDMap(len(all))
-	x.placeStart = make([]int32, 0, len(all)+1)
-	for _, id := range all {
-		if v := snap.Video(id); !v.Playable() || v.EmbedBlock(x.allowPwd) != "" {
-			continue
-		}
-		start := len(x.placeFolder)
-		for _, f := range snap.FoldersOf(id) {
-			if fi, _ := x.folderIdx.get(f); live[fi] {
-				x.placeFolder = append(x.placeFolder, fi)
-			}
-		}
-		if len(x.placeFolder) == start {
-			continue
-		}
-		x.videoIdx.put(id, int32(len(x.videoIDs)))
-		x.videoIDs = append(x.videoIDs, id)
-		x.placeStart = append(x.placeStart, int32(start))
-	}
-	x.placeStart = append(x.placeStart, int32(len(x.placeFolder)))
-
 	x.ruleSubj = make([]int32, len(x.rules))
 	x.ruleLock = make([]uint8, len(x.rules))
 	for i, r := range x.rules {
@@ -168,6 +185,7 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 			s = int32(len(x.bySubject))
 			x.subjects[r.Subject] = s
 			x.bySubject = append(x.bySubject, nil)
+			x.subjRules = append(x.subjRules, nil)
 			switch r.Subject.Kind {
 			case Everyone:
 				x.everyone = s
@@ -178,6 +196,7 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 			}
 		}
 		x.ruleSubj[i] = s
+		x.subjRules[s] = append(x.subjRules[s], int32(i))
 		var rf ref
 		switch r.Target.Kind {
 		case FolderTarget:
@@ -206,7 +225,65 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 		}
 		x.bySubject[s] = append(x.bySubject[s], rf)
 	}
-	return x, nil
+	x.folderBySubject = make(map[int32][]int32, len(x.folderRules))
+	for f, rules := range x.folderRules {
+		x.folderBySubject[f] = slices.SortedFunc(slices.Values(rules), func(a, b int32) int {
+			return cmp.Or(cmp.Compare(x.ruleSubj[a], x.ruleSubj[b]), cmp.Compare(a, b))
+		})
+	}
+	return x
+}
+
+// carryOver copies into x the cached views of old (an Index of the same
+// layout) that x's rules cannot change: see WithRules.
+func (x *Index) carryOver(old *Index) {
+	same := map[Subject]bool{}
+	unchanged := func(s Subject) bool {
+		if u, ok := same[s]; ok {
+			return u
+		}
+		var a, b []int32
+		if i, ok := old.subjects[s]; ok {
+			a = old.subjRules[i]
+		}
+		if i, ok := x.subjects[s]; ok {
+			b = x.subjRules[i]
+		}
+		u := slices.EqualFunc(a, b, func(i, j int32) bool {
+			r, q := old.rules[i], x.rules[j]
+			return r.ID == q.ID && r.Target == q.Target && r.Effect == q.Effect && r.LockReason == q.LockReason
+		})
+		same[s] = u
+		return u
+	}
+	oldSubject := make([]Subject, len(old.bySubject))
+	for s, i := range old.subjects {
+		oldSubject[i] = s
+	}
+	newSubject := make([]Subject, len(x.bySubject))
+	for s, i := range x.subjects {
+		newSubject[i] = s
+	}
+	moved := map[*View]bool{}
+	old.views.oldestFirst(func(_ string, e cachedView) {
+		mo, mn := old.match(e.audience), x.match(e.audience)
+		for _, s := range mo.ids {
+			if !unchanged(oldSubject[s]) {
+				return
+			}
+		}
+		for _, s := range mn.ids {
+			if !unchanged(newSubject[s]) {
+				return
+			}
+		}
+		if e.view.base != nil && !moved[e.view.base] {
+			moved[e.view.base] = true
+			x.shared.add(string(mn.without(mn.user).key), e.view.base)
+		}
+		x.shared.add(string(mn.key), e.view)
+		x.views.add(x.CacheKey(e.audience), e)
+	})
 }
 
 // canonical validates a rule and normalises its subject and target to the form
@@ -290,32 +367,38 @@ func (x *Index) CacheKey(a Audience) string {
 // Visible returns what the audience may see. Views are cached: audiences with
 // the same roles and segments share one (and so do audiences whose roles and
 // segments match the same rule subjects); the user id is part of the key only
-// when a user rule names that user.
+// when a user rule names that user. A named user's view is the view of its
+// roles and segments (cached and shared in turn) with the changes of the
+// user's rules applied, computed over the subtrees those rules cover.
 func (x *Index) Visible(a Audience) *View {
 	key := x.CacheKey(a)
-	if v, ok := x.views.Load(key); ok {
-		return v.(*View)
+	if e, ok := x.views.get(key); ok {
+		return e.view
 	}
-	m := x.match(a)
-	var view *View
-	if v, ok := x.shared.Load(string(m.key)); ok {
-		view = v.(*View)
+	view := x.viewOf(x.match(a))
+	return x.views.add(key, cachedView{audience: a, view: view}).view
+}
+
+// viewOf returns the view of a set of matched subjects, from the cache or
+// computed (and cached).
+func (x *Index) viewOf(m matched) *View {
+	if v, ok := x.shared.get(string(m.key)); ok {
+		return v
+	}
+	var v *View
+	if m.user >= 0 {
+		v = x.userView(x.viewOf(m.without(m.user)), m.ids, m.user)
 	} else {
-		v, _ := x.shared.LoadOrStore(string(m.key), x.compute(m.ids))
-		view = v.(*View)
+		v = x.compute(m.ids)
 	}
-	if _, loaded := x.views.LoadOrStore(key, view); !loaded && x.nviews.Add(1) > x.maxViews {
-		x.views.Clear()
-		x.shared.Clear()
-		x.nviews.Store(0)
-	}
-	return view
+	return x.shared.add(string(m.key), v)
 }
 
 // matched is the set of rule subjects an audience has, sorted, and its key.
 type matched struct {
-	ids []int32
-	key []byte
+	ids  []int32
+	key  []byte
+	user int32 // the subject id of the audience's user, or -1
 }
 
 func (x *Index) match(a Audience) matched {
@@ -336,17 +419,33 @@ func (x *Index) match(a Audience) matched {
 			ids = append(ids, s)
 		}
 	}
+	user := int32(-1)
 	if a.user != "" {
 		if s, ok := x.subjects[Subject{Kind: User, Name: a.user}]; ok {
 			ids = append(ids, s)
+			user = s
 		}
 	}
+	return matchedOf(ids, user)
+}
+
+func matchedOf(ids []int32, user int32) matched {
 	slices.Sort(ids)
 	key := make([]byte, 0, 4*len(ids))
 	for _, s := range ids {
 		key = binary.LittleEndian.AppendUint32(key, uint32(s))
 	}
-	return matched{ids: ids, key: key}
+	return matched{ids: ids, key: key, user: user}
+}
+
+// without returns the set less subject s.
+func (m matched) without(s int32) matched {
+	ids := slices.DeleteFunc(slices.Clone(m.ids), func(t int32) bool { return t == s })
+	user := m.user
+	if user == s {
+		user = -1
+	}
+	return matchedOf(ids, user)
 }
 
 // Folder states while computing a view.
@@ -418,7 +517,7 @@ func (x *Index) compute(subjects []int32) *View {
 			}
 		}
 	}
-	v := &View{idx: x, videos: make([]uint64, (nv+63)/64), folders: make([]uint64, (nf+63)/64)}
+	v := &View{lay: x.layout, videos: make([]uint64, (nv+63)/64), folders: make([]uint64, (nf+63)/64)}
 	for i := range nv {
 		places := x.placeFolder[x.placeStart[i]:x.placeStart[i+1]]
 		seen, tease := false, int32(-1)
@@ -474,116 +573,4 @@ func (x *Index) compute(subjects []int32) *View {
 		}
 	}
 	return v
-}
-
-func setBit(b []uint64, i int32)      { b[i>>6] |= 1 << (uint(i) & 63) }
-func hasBit(b []uint64, i int32) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
-
-// View is what one audience may see in one Index: the videos it may watch,
-// the videos listed to it locked by a teaser (with their lock reasons), and
-// the folders that hold any of them. It is immutable and safe for concurrent
-// use.
-type View struct {
-	idx     *Index
-	videos  []uint64   // may watch
-	listed  []uint64   // videos plus the locked ones; the same slice as videos when none is locked
-	locked  [][]uint64 // per index into LockReasons; nil when none is locked
-	folders []uint64   // hold a listed video in their subtree
-	nv, nf  int
-	nl      int // locked videos
-}
-
-// lock marks candidate video i locked for LockReasons[reason].
-func (v *View) lock(i int32, reason uint8) {
-	if v.locked == nil {
-		v.locked = make([][]uint64, len(LockReasons))
-	}
-	if v.locked[reason] == nil {
-		v.locked[reason] = make([]uint64, len(v.videos))
-	}
-	setBit(v.locked[reason], i)
-	v.nl++
-}
-
-// Video reports whether the audience may watch the video (see it in detail
-// and play it). A locked video is not: see Listed and Locked.
-func (v *View) Video(videoID string) bool {
-	i, ok := v.idx.videoIdx.get(videoID)
-	return ok && hasBit(v.videos, i)
-}
-
-// Listed reports whether the video is listed to the audience: it may watch
-// it, or a teaser lists it locked.
-func (v *View) Listed(videoID string) bool {
-	i, ok := v.idx.videoIdx.get(videoID)
-	return ok && hasBit(v.listed, i)
-}
-
-// Locked reports whether a teaser lists the video locked, and why.
-func (v *View) Locked(videoID string) (LockReason, bool) {
-	i, ok := v.idx.videoIdx.get(videoID)
-	if !ok {
-		return "", false
-	}
-	return v.LockedAt(i)
-}
-
-// Folder reports whether the folder is visible (some video in its subtree is
-// listed: watchable or locked).
-func (v *View) Folder(folderID string) bool {
-	i, ok := v.idx.folderIdx.get(folderID)
-	return ok && hasBit(v.folders, i)
-}
-
-// FolderAt reports whether the folder at pos (from Index.FolderPos) is
-// visible; a negative pos is not.
-func (v *View) FolderAt(pos int32) bool { return pos >= 0 && hasBit(v.folders, pos) }
-
-// VideoAt reports whether the audience may watch the video at pos (from
-// Index.VideoPos); a negative pos is not.
-func (v *View) VideoAt(pos int32) bool { return pos >= 0 && hasBit(v.videos, pos) }
-
-// ListedAt reports whether the video at pos is listed (watchable or locked).
-func (v *View) ListedAt(pos int32) bool { return pos >= 0 && hasBit(v.listed, pos) }
-
-// LockedAt reports whether the video at pos is listed locked, and why.
-func (v *View) LockedAt(pos int32) (LockReason, bool) {
-	if v.locked == nil || pos < 0 {
-		return "", false
-	}
-	for r, bits := range v.locked {
-		if bits != nil && hasBit(bits, pos) {
-			return LockReasons[r], true
-		}
-	}
-	return "", false
-}
-
-// Len returns how many folders are visible and how many videos the audience
-// may watch (locked videos not included: see LockedLen).
-func (v *View) Len() (folders, videos int) { return v.nf, v.nv }
-
-// LockedLen returns how many videos are listed locked.
-func (v *View) LockedLen() int { return v.nl }
-
-// VideoIDs returns the ids of the videos the audience may watch, sorted.
-func (v *View) VideoIDs() []string {
-	out := make([]string, 0, v.nv)
-	for i, id := range v.idx.videoIDs {
-		if hasBit(v.videos, int32(i)) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// FolderIDs returns the visible folders' ids, parents before children.
-func (v *View) FolderIDs() []string {
-	out := make([]string, 0, v.nf)
-	for i, id := range v.idx.folderIDs {
-		if hasBit(v.folders, int32(i)) {
-			out = append(out, id)
-		}
-	}
-	return out
 }

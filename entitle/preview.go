@@ -55,8 +55,8 @@ type Delta struct {
 }
 
 // Preview computes what a rule change would do to each audience's library,
-// without storing anything. It compiles a second Index with the changed rule
-// set and compares the two Views of each audience that can be affected.
+// without storing anything. It derives a second Index with the changed rule
+// set (WithRules) and compares the two Views of each audience that can be affected.
 //
 // Only audiences that have the changed rule's subject are computed. Proof:
 // under §5 a decision for an audience depends only on the rules whose subject
@@ -100,7 +100,7 @@ func (x *Index) Preview(change RuleChange, audiences []Audience) (*Preview, erro
 		p.Rule, p.Removed = x.rules[i], true
 		rules = slices.Delete(slices.Clone(x.rules), i, i+1)
 	}
-	after, err := New(x.snap, rules, x.version, &Options{MaxCachedAudiences: int(x.maxViews), AllowPasswordVideos: x.allowPwd})
+	after, err := x.WithRules(rules, x.version)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,8 @@ func (x *Index) Preview(change RuleChange, audiences []Audience) (*Preview, erro
 // every Index of a snapshot).
 func diffViews(before, after *View) Delta {
 	var d Delta
-	ids := before.idx.videoIDs
+	before, after = before.whole(), after.whole()
+	ids := before.lay.videoIDs
 	for w := range before.videos {
 		o, n := before.videos[w], after.videos[w]
 		d.VideosAdded += bits.OnesCount64(n &^ o)

@@ -7,13 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // DeadLetterStatus is where a dead letter stands.
@@ -63,7 +65,7 @@ func (d *DeadLetter) Validate() error {
 	p := problems{what: "dead letter"}
 	if d.EventID == "" {
 		p.add("event_id", "is required")
-	} else if !printable(d.EventID, 256) {
+	} else if !text.Printable(d.EventID, 256) {
 		p.add("event_id", "must be printable UTF-8 of at most 256 bytes")
 	}
 	if d.Topic == "" {
@@ -95,21 +97,19 @@ type DeadLetterFilter struct {
 	Limit   int              // 1…1000 (0: 50)
 }
 
+// Query is the search that selects what f does (no text, no time range):
+// the stores list through their search.
+func (f DeadLetterFilter) Query() DeadLetterQuery {
+	return DeadLetterQuery{Status: f.Status, Topic: f.Topic, EventID: f.EventID, Before: f.Before, Limit: f.Limit}
+}
+
 // Normalize validates f and sets the default limit.
 func (f DeadLetterFilter) Normalize() (DeadLetterFilter, error) {
 	p := problems{what: "dead letter filter"}
 	if f.Status != "" && !f.Status.Valid() {
 		p.add("status", "unknown status %q", f.Status)
 	}
-	if f.Before < 0 {
-		p.add("before", "must not be negative")
-	}
-	switch {
-	case f.Limit == 0:
-		f.Limit = 50
-	case f.Limit < 0 || f.Limit > 1000:
-		p.add("limit", "must be between 1 and 1000, got %d", f.Limit)
-	}
+	f.Limit = checkPage(&p, f.Before, f.Limit)
 	return f, p.err()
 }
 
@@ -198,7 +198,7 @@ func DeadLetterQueue(opts DeadLetterOptions) (Middleware, error) {
 			now := time.Now().UTC()
 			d := DeadLetter{
 				EventID: EventIDOf(m), Topic: m.Topic, DeadTopic: topicOf(m.Topic), Key: m.Key,
-				Payload: append([]byte{}, m.Value...), Error: truncateUTF8(err.Error(), MaxDeadLetterError),
+				Payload: append([]byte{}, m.Value...), Error: text.Cut(err.Error(), MaxDeadLetterError),
 				Attempts: 1, FirstFailedAt: now, LastFailedAt: now,
 			}
 			var he *HandlerError
@@ -231,7 +231,7 @@ func deadMessage(m *Message, d DeadLetter) Message {
 	for k, v := range m.Headers {
 		h[k] = v
 	}
-	h[HeaderDeadError] = truncateUTF8(d.Error, 1024)
+	h[HeaderDeadError] = text.Cut(d.Error, 1024)
 	h[HeaderDeadAttempts] = strconv.Itoa(d.Attempts)
 	h[HeaderDeadTopic] = m.Topic
 	h[HeaderDeadPartition] = strconv.Itoa(m.Partition)
@@ -262,22 +262,35 @@ func EventIDOf(m *Message) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// truncateUTF8 cuts s to at most n bytes without splitting a rune, and makes
-// it valid UTF-8.
-func truncateUTF8(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
-}
-
 // The state changes of a dead letter, shared by the stores that keep dead
 // letters in memory (pgstore makes the same changes in SQL).
+
+// FillFailureTimes sets d's zero failure times to now: what RecordDeadLetter
+// does before it stores a letter (the SQL store too).
+func (d *DeadLetter) FillFailureTimes(now time.Time) {
+	if d.FirstFailedAt.IsZero() {
+		d.FirstFailedAt = now
+	}
+	if d.LastFailedAt.IsZero() {
+		d.LastFailedAt = now
+	}
+}
+
+// MarkFailedAgain folds f, a new failure of the event d holds (same topic
+// and event id), into d as RecordDeadLetter does: f's attempts add up, the
+// earliest first and the latest last failure are kept, f's error, payload
+// (copied), key and dead topic replace d's, and d is open again.
+func (d *DeadLetter) MarkFailedAgain(f DeadLetter) {
+	d.DeadTopic, d.Key, d.Payload, d.Error = f.DeadTopic, f.Key, slices.Clone(f.Payload), f.Error
+	d.Attempts += f.Attempts
+	if f.FirstFailedAt.Before(d.FirstFailedAt) {
+		d.FirstFailedAt = f.FirstFailedAt
+	}
+	if f.LastFailedAt.After(d.LastFailedAt) {
+		d.LastFailedAt = f.LastFailedAt
+	}
+	d.Status = DeadLetterOpen
+}
 
 // MarkReplayed records one more replay of d at now; a letter already
 // replayed (and not failed again since) is ErrConflict.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // Deduper is the idempotency ledger (the processed_events table) for handlers
@@ -51,10 +53,10 @@ func ProviderEventKey(provider, objectID, eventType string, sourceTime time.Time
 // ValidateDedupKey checks a consumer name and key for a Deduper.
 func ValidateDedupKey(consumer, key string) error {
 	p := problems{what: "processed event"}
-	if consumer == "" || !printable(consumer, 256) {
+	if consumer == "" || !text.Printable(consumer, 256) {
 		p.add("consumer", "is required: printable UTF-8 of at most 256 bytes")
 	}
-	if key == "" || !printable(key, 512) {
+	if key == "" || !text.Printable(key, 512) {
 		p.add("key", "is required: printable UTF-8 of at most 512 bytes")
 	}
 	return p.err()

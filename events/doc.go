@@ -62,6 +62,9 @@
 // Dedup does the same around handlers that write elsewhere, with a window in
 // which a crash repeats the handler. The key is the event id, or a derived key
 // (ProviderEventKey: provider + object id + event type + source time).
+// A consumer of a topic shared with events it does not handle puts
+// OnlyTypes(its types…) right inside Observe: the others are passed over
+// (OutcomeSkipped) before any dedup record, retry or span.
 // Retry does not retry permanent errors (Permanent, or anything wrapping
 // ErrInvalid): bad input goes to its dead letter at once, with the reason, and
 // never blocks its partition. DeadLetterQueue records the letter (topic,

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // Version is the envelope version this package writes (the "v" field). Decode
@@ -90,24 +91,24 @@ var (
 func (e Event) Validate() error {
 	p := problems{what: "event"}
 	if id, err := uuid.Parse(e.ID); err != nil || id.Version() != 7 || id.String() != e.ID {
-		p.add("id", "must be a UUIDv7 in canonical lower-case form, got %q", clip(e.ID))
+		p.add("id", "must be a UUIDv7 in canonical lower-case form, got %q", text.Clip(e.ID))
 	}
 	switch {
 	case e.Type == "":
 		p.add("type", "is required")
 	case len(e.Type) > maxTypeLen || !typeRE.MatchString(e.Type):
-		p.add("type", "must be lower-case dotted words (a-z, 0-9, _), at most %d bytes, got %q", maxTypeLen, clip(e.Type))
+		p.add("type", "must be lower-case dotted words (a-z, 0-9, _), at most %d bytes, got %q", maxTypeLen, text.Clip(e.Type))
 	}
 	switch {
 	case e.Source == "":
 		p.add("source", "is required")
-	case !printable(e.Source, maxSourceLen):
+	case !text.Printable(e.Source, maxSourceLen):
 		p.add("source", "must be printable UTF-8 of at most %d bytes", maxSourceLen)
 	}
-	if !printable(e.Subject, maxSubjectLen) {
+	if !text.Printable(e.Subject, maxSubjectLen) {
 		p.add("subject", "must be printable UTF-8 of at most %d bytes", maxSubjectLen)
 	}
-	if !printable(e.Key, maxKeyLen) {
+	if !text.Printable(e.Key, maxKeyLen) {
 		p.add("key", "must be printable UTF-8 of at most %d bytes", maxKeyLen)
 	}
 	if e.Time.IsZero() {
@@ -119,7 +120,7 @@ func (e Event) Validate() error {
 		p.add("data", "is not valid JSON")
 	}
 	if e.Trace != "" && !validTraceParent(e.Trace) {
-		p.add("trace", "must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>), got %q", clip(e.Trace))
+		p.add("trace", "must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>), got %q", text.Clip(e.Trace))
 	}
 	return p.err()
 }
@@ -197,27 +198,4 @@ func validTraceParent(s string) bool {
 		return false
 	}
 	return m[2] != "00000000000000000000000000000000" && m[3] != "0000000000000000"
-}
-
-// printable reports whether s is valid UTF-8 without control characters and at
-// most max bytes long.
-func printable(s string, max int) bool {
-	if len(s) > max || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// clip shortens s for an error message.
-func clip(s string) string {
-	const n = 80
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

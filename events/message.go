@@ -76,6 +76,7 @@ const (
 	OutcomeDuplicate    Outcome = "duplicate"     // skipped: already processed (dedup)
 	OutcomeDeadLettered Outcome = "dead_lettered" // failed for good and dead-lettered
 	OutcomeFailed       Outcome = "failed"        // failed; the bus will deliver it again
+	OutcomeSkipped      Outcome = "skipped"       // not for this consumer: passed over unhandled (OnlyTypes)
 )
 
 // SetOutcome records what middleware did with m; Observe reports it. Handlers

@@ -187,3 +187,28 @@ func Observe(fn func(Observation)) Middleware {
 		}
 	}
 }
+
+// OnlyTypes lets through only the messages whose event type is one of
+// types. Any other message is done at once (nil, OutcomeSkipped), before the
+// middleware inside it runs: no dedup check or record, no retry, no dead
+// letter, no span. A consumer that shares a topic with events it does not
+// handle puts it right inside Observe, so that those events cost it a decode
+// and nothing else. The type is read from the envelope (Message.Event, which
+// the handler then reuses), not from the headers; a message that does not
+// decode is let through, so that the dead-letter middleware sets it aside
+// with the reason.
+func OnlyTypes(types ...string) Middleware {
+	want := make(map[string]bool, len(types))
+	for _, t := range types {
+		want[t] = true
+	}
+	return func(next Handler) Handler {
+		return func(ctx context.Context, m *Message) error {
+			if e, err := m.Event(); err == nil && !want[e.Type] {
+				m.outcome = OutcomeSkipped
+				return nil
+			}
+			return next(ctx, m)
+		}
+	}
+}

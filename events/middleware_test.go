@@ -402,3 +402,36 @@ func TestTrace(t *testing.T) {
 	require.NoError(t, events.Chain(func(ctx context.Context, _ *events.Message) error { seen = events.TraceParent(ctx); return nil }, events.Trace(nil))(context.Background(), m))
 	require.Equal(t, tp, seen, "an invalid header falls back to the envelope")
 }
+
+func TestOnlyTypesPassesOverOtherTypes(t *testing.T) {
+	ctx := context.Background()
+	var reached []string
+	h := events.Chain(func(_ context.Context, m *events.Message) error {
+		e, err := m.Event()
+		if err != nil {
+			reached = append(reached, "undecodable")
+			return err
+		}
+		reached = append(reached, e.Type)
+		return nil
+	}, events.OnlyTypes("a.wanted", "b.wanted"))
+	msg := func(typ string) *events.Message {
+		e, err := events.New(ctx, events.Event{Type: typ, Source: "test"}, nil)
+		require.NoError(t, err)
+		m, err := e.Message("t")
+		require.NoError(t, err)
+		return &m
+	}
+	for _, typ := range []string{"a.wanted", "c.other", "b.wanted"} {
+		m := msg(typ)
+		require.NoError(t, h(ctx, m))
+		if typ == "c.other" {
+			require.Equal(t, events.OutcomeSkipped, m.Outcome())
+		} else {
+			require.Empty(t, m.Outcome())
+		}
+	}
+	bad := &events.Message{Topic: "t", Value: []byte("not an envelope")}
+	require.ErrorIs(t, h(ctx, bad), events.ErrInvalid, "what does not decode goes on, to be dead-lettered")
+	require.Equal(t, []string{"a.wanted", "b.wanted", "undecodable"}, reached)
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // OutboxRecord is one row of the transactional outbox: an encoded message
@@ -41,10 +43,10 @@ func Enqueue(ctx context.Context, w OutboxWriter, topic string, e Event) error {
 // ValidateOutbox checks an outbox row before it is written.
 func ValidateOutbox(topic, key string, payload []byte) error {
 	p := problems{what: "outbox record"}
-	if topic == "" || !printable(topic, 249) { // Kafka's topic name limit
+	if topic == "" || !text.Printable(topic, 249) { // Kafka's topic name limit
 		p.add("topic", "is required: printable, at most 249 bytes")
 	}
-	if !printable(key, maxKeyLen) {
+	if !text.Printable(key, maxKeyLen) {
 		p.add("key", "must be printable UTF-8 of at most %d bytes", maxKeyLen)
 	}
 	if len(payload) == 0 {

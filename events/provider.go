@@ -3,6 +3,8 @@ package events
 import (
 	"context"
 	"time"
+
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // ProviderEventStatus is where a provider event stands.
@@ -46,13 +48,13 @@ type ProviderEvent struct {
 // Normalize validates e for RecordProviderEvent and derives an empty EventKey.
 func (e ProviderEvent) Normalize() (ProviderEvent, error) {
 	p := problems{what: "provider event"}
-	if e.Provider == "" || !printable(e.Provider, 64) {
+	if e.Provider == "" || !text.Printable(e.Provider, 64) {
 		p.add("provider", "is required: printable UTF-8 of at most 64 bytes")
 	}
-	if e.EventType == "" || !printable(e.EventType, 128) {
+	if e.EventType == "" || !text.Printable(e.EventType, 128) {
 		p.add("event_type", "is required: printable UTF-8 of at most 128 bytes")
 	}
-	if !printable(e.ObjectID, 256) {
+	if !text.Printable(e.ObjectID, 256) {
 		p.add("object_id", "must be printable UTF-8 of at most 256 bytes")
 	}
 	if len(e.Payload) == 0 {
@@ -65,7 +67,7 @@ func (e ProviderEvent) Normalize() (ProviderEvent, error) {
 			e.EventKey = ProviderEventKey(e.Provider, e.ObjectID, e.EventType, e.SourceTimestamp)
 		}
 	}
-	if !printable(e.EventKey, 512) {
+	if !text.Printable(e.EventKey, 512) {
 		p.add("event_key", "must be printable UTF-8 of at most 512 bytes")
 	}
 	return e, p.err()
@@ -79,21 +81,19 @@ type ProviderEventFilter struct {
 	Limit    int                 // 1…1000 (0: 50)
 }
 
+// Query is the search that selects what f does (no type, text or time
+// range): the stores list through their search.
+func (f ProviderEventFilter) Query() ProviderEventQuery {
+	return ProviderEventQuery{Provider: f.Provider, Status: f.Status, Before: f.Before, Limit: f.Limit}
+}
+
 // Normalize validates f and sets the default limit.
 func (f ProviderEventFilter) Normalize() (ProviderEventFilter, error) {
 	p := problems{what: "provider event filter"}
 	if f.Status != "" && !f.Status.Valid() {
 		p.add("status", "unknown status %q", f.Status)
 	}
-	if f.Before < 0 {
-		p.add("before", "must not be negative")
-	}
-	switch {
-	case f.Limit == 0:
-		f.Limit = 50
-	case f.Limit < 0 || f.Limit > 1000:
-		p.add("limit", "must be between 1 and 1000, got %d", f.Limit)
-	}
+	f.Limit = checkPage(&p, f.Before, f.Limit)
 	return f, p.err()
 }
 

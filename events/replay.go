@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // AdminAction is an audited admin decision about a dead letter. Its JSON form
@@ -190,7 +192,7 @@ func (r *Replayer) publishAudit(ctx context.Context, a AdminAction) error {
 }
 
 func validActor(actor string) error {
-	if actor == "" || !printable(actor, 256) {
+	if actor == "" || !text.Printable(actor, 256) {
 		return Invalid("admin action", "actor", "is required: printable UTF-8 of at most 256 bytes")
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // ProviderEventQuery selects provider events for the admin's search: every
@@ -56,11 +58,11 @@ func (q DeadLetterQuery) Normalize() (DeadLetterQuery, error) {
 	return q, p.err()
 }
 
-func checkText(p *problems, text string) {
+func checkText(p *problems, q string) {
 	switch {
-	case !printable(text, 256):
+	case !text.Printable(q, 256):
 		p.add("q", "must be printable UTF-8 of at most 256 bytes")
-	case text != "" && len(TextWords(text)) == 0:
+	case q != "" && len(TextWords(q)) == 0:
 		p.add("q", "needs a letter or a digit")
 	}
 }

@@ -10,12 +10,30 @@
 // order), breadcrumbs, the recently-added order, and a bounded LRU of encoded
 // answers that belongs to the generation. Refresh compares the store's
 // content and entitlement versions with the loaded ones and builds a new
-// generation when either moved — the whole tree on a content change, only the
+// generation when either moved — the tree on a content change, only the
 // index on an entitlement change — then swaps the pointer. A content rebuild
 // derives the listings and compiles the index side by side; the
 // recently-added order is sorted on the first home page a generation serves. Readers never wait
 // for a build and never see a half-built generation; the old generation's
 // caches die with it, so a version bump invalidates by construction.
+//
+// A content change is patched in rather than reloaded when the store has a
+// change feed (tree.ContentFeed; both stores do) that reaches back to the
+// loaded content version: the rows the feed names are read
+// (LoadObjects) and patched into the snapshot (tree.Snapshot.Patch). A
+// metadata edit — videos whose title, description, thumbnails or tags
+// changed, with the same playability, Vimeo privacy, creation time,
+// placements and whether they have thumbnails, and no folder changed —
+// keeps the compiled index with its cached views and the listings, with new
+// nodes for the edited videos only: milliseconds at 100,000 videos. Any other
+// change (moves, deletes, restores, new objects, folder changes, privacy)
+// derives the listings and the index from the patched snapshot in memory,
+// without the store read. The search index is built again for the new
+// content, as after a reload. The full reload remains the fallback — a store
+// without a feed, a feed that no longer reaches back (tree.ErrFeedGap), more
+// than 50,000 changed objects, a patch that does not validate — and Reload
+// always reads the whole tree (the check: a property test compares patched
+// generations with reloaded ones). Options.NoPatch turns patching off.
 //
 // Run keeps the generation current: it loads the first one (retrying), then
 // rebuilds when Options.Versions announces a newer version (Redis pub/sub;

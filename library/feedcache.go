@@ -82,7 +82,7 @@ func newStoredFeed(ct *content_, version int64, f *rank.Feed, read time.Time) *s
 	audience := ""
 	for i, it := range f.Items {
 		fi := &sf.items[i]
-		fi.vn = ct.videos[it.VideoID]
+		fi.vn = ct.video(it.VideoID)
 		fi.score = it.Score
 		r := it.Reason
 		fi.kind = internKind(r.Kind)
@@ -91,7 +91,7 @@ func newStoredFeed(ct *content_, version int64, f *rank.Feed, read time.Time) *s
 			fi.kind = rank.ReasonForYou
 			continue
 		case rank.ReasonWatched:
-			if fi.rv = ct.videos[r.VideoID]; fi.rv == nil {
+			if fi.rv = ct.video(r.VideoID); fi.rv == nil {
 				fi.kind = rank.ReasonForYou
 				continue
 			}

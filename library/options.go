@@ -153,6 +153,11 @@ type Options struct {
 	// for it (about 1 s of CPU at 100,000 videos with descriptions). Off,
 	// the index is built on the first search of each content generation.
 	WarmSearch bool
+	// NoPatch makes every content change reload the whole tree from the
+	// store. By default, when the store has a change feed
+	// (tree.ContentFeed) that reaches back to the loaded version, the change
+	// is patched into the loaded generation instead (see Service.Refresh).
+	NoPatch bool
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *zap.Logger // nil: no logging

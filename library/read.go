@@ -98,7 +98,7 @@ func (s *Service) homeJSON(st *state, view *entitle.View) []byte {
 		for _, c := range r.children {
 			if view.FolderAt(c.pos) {
 				b = appendSep(b, &sep)
-				b = appendVisibleSummary(b, c, view)
+				b = appendVisibleSummary(b, st.content_, c, view)
 			}
 		}
 	}
@@ -108,7 +108,7 @@ func (s *Service) homeJSON(st *state, view *entitle.View) []byte {
 		for _, vn := range r.videos {
 			if view.ListedAt(vn.pos) {
 				b = appendSep(b, &sep)
-				b = appendListed(b, vn, view)
+				b = appendListed(b, st.cur(vn), view)
 			}
 		}
 	}
@@ -147,12 +147,12 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 	for _, r := range st.roots {
 		for _, c := range r.children {
 			if view.FolderAt(c.pos) {
-				h.Folders = append(h.Folders, summarize(c, view))
+				h.Folders = append(h.Folders, summarize(st.content_, c, view))
 			}
 		}
 		for _, vn := range r.videos {
 			if view.ListedAt(vn.pos) {
-				h.Videos = append(h.Videos, listedSummary(vn, view))
+				h.Videos = append(h.Videos, listedSummary(st.cur(vn), view))
 			}
 		}
 	}
@@ -171,10 +171,10 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 	return h
 }
 
-func summarize(n *folderNode, view *entitle.View) FolderSummary {
+func summarize(c *content_, n *folderNode, view *entitle.View) FolderSummary {
 	folders, videos := visibleCounts(n, view)
 	fs := FolderSummary{ID: n.ref.ID, Name: n.ref.Name, FolderCount: folders, VideoCount: videos}
-	if vn := n.cover(view); vn != nil {
+	if vn := c.cur(n.cover(view)); vn != nil {
 		fs.Cover = &Cover{VideoID: vn.v.VimeoID, Thumbnails: vn.thumbnails()}
 	}
 	return fs
@@ -280,7 +280,7 @@ type listing struct {
 	nextCursor string
 }
 
-func listFolder(n *folderNode, view *entitle.View, cur cursor, limit int) listing {
+func listFolder(c *content_, n *folderNode, view *entitle.View, cur cursor, limit int) listing {
 	var l listing
 	l.folders = make([]*folderNode, 0, len(n.children))
 	for _, c := range n.children {
@@ -291,7 +291,7 @@ func listFolder(n *folderNode, view *entitle.View, cur cursor, limit int) listin
 	l.videos = make([]*videoNode, 0, len(n.videos))
 	for _, vn := range n.videos {
 		if view.ListedAt(vn.pos) {
-			l.videos = append(l.videos, vn)
+			l.videos = append(l.videos, c.cur(vn))
 		}
 	}
 	fs, vs := l.folders, l.videos
@@ -327,10 +327,10 @@ func folderPage(st *state, n *folderNode, view *entitle.View, cur cursor, limit 
 	if p.Breadcrumb == nil {
 		p.Breadcrumb = []FolderRef{}
 	}
-	l := listFolder(n, view, cur, limit)
+	l := listFolder(st.content_, n, view, cur, limit)
 	for i := l.off; i < l.end; i++ {
 		if i < len(l.folders) {
-			p.Folders = append(p.Folders, summarize(l.folders[i], view))
+			p.Folders = append(p.Folders, summarize(st.content_, l.folders[i], view))
 		} else {
 			p.Videos = append(p.Videos, listedSummary(l.videos[i-len(l.folders)], view))
 		}
@@ -341,7 +341,7 @@ func folderPage(st *state, n *folderNode, view *entitle.View, cur cursor, limit 
 
 // folderPageJSON is json.Marshal(folderPage(…)), made from fragments.
 func folderPageJSON(st *state, n *folderNode, view *entitle.View, cur cursor, limit int) []byte {
-	l := listFolder(n, view, cur, limit)
+	l := listFolder(st.content_, n, view, cur, limit)
 	b := make([]byte, 0, 256+160*(l.end-l.off))
 	b = append(b, `{"folder":`...)
 	b = append(b, n.refJSON()...)
@@ -353,7 +353,7 @@ func folderPageJSON(st *state, n *folderNode, view *entitle.View, cur cursor, li
 		if i > l.off {
 			b = append(b, ',')
 		}
-		b = appendVisibleSummary(b, l.folders[i], view)
+		b = appendVisibleSummary(b, st.content_, l.folders[i], view)
 	}
 	b = append(b, `],"videos":[`...)
 	for i := vstart; i < l.end; i++ {
@@ -372,10 +372,10 @@ func folderPageJSON(st *state, n *folderNode, view *entitle.View, cur cursor, li
 	return append(b, '}')
 }
 
-// appendVisibleSummary appends summarize(n, view) encoded.
-func appendVisibleSummary(b []byte, n *folderNode, view *entitle.View) []byte {
+// appendVisibleSummary appends summarize(c, n, view) encoded.
+func appendVisibleSummary(b []byte, c *content_, n *folderNode, view *entitle.View) []byte {
 	folders, videos := visibleCounts(n, view)
-	return appendSummary(b, n, folders, videos, n.cover(view))
+	return appendSummary(b, n, folders, videos, c.cur(n.cover(view)))
 }
 
 // ---- Video
@@ -435,7 +435,7 @@ func (s *Service) checkVideo(v Viewer, videoID string, play bool) (*state, *vide
 		return nil, nil, nil, err
 	}
 	view := st.idx.Visible(audienceOf(v))
-	vn := st.videos[videoID]
+	vn := st.video(videoID)
 	switch {
 	case vn == nil || !view.ListedAt(vn.pos):
 		return nil, nil, nil, fmt.Errorf("%w: video %s", ErrNotFound, videoID)

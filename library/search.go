@@ -241,7 +241,7 @@ func (ix *searchIndex) describe(doc int32, words []qword, view *entitle.View) Se
 		return h
 	}
 	fn := ix.folders[int(doc)-len(ix.videos)]
-	sum := summarize(fn, view)
+	sum := summarize(ix.content, fn, view)
 	h := SearchHit{Type: HitFolder, Folder: &sum, Breadcrumb: append([]FolderRef{}, fn.crumbs...), Highlights: []Highlight{}}
 	h.Highlights = appendHighlight(h.Highlights, FieldName, fn.ref.Name, words, false)
 	h.Highlights = appendHighlight(h.Highlights, FieldPath, pathText(fn.crumbs), words, false)

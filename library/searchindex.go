@@ -77,6 +77,7 @@ func (p posting) doc() int32    { return int32(p >> 4) }
 func (p posting) fields() uint8 { return uint8(p & 0xf) }
 
 type searchIndex struct {
+	content    *content_     // what it indexes
 	videos     []*videoNode  // documents 0 … len(videos)-1, newest first
 	folders    []*folderNode // documents len(videos) …, in tree order
 	folderDocs [][]int32     // per folder document, the documents of the videos placed in it
@@ -107,7 +108,7 @@ func buildSearchIndex(c *content_) *searchIndex {
 
 // buildSearchIndexShards builds the index tokenizing in n shards.
 func buildSearchIndexShards(c *content_, n int) *searchIndex {
-	ix := &searchIndex{}
+	ix := &searchIndex{content: c}
 	ix.videos = slices.Clone(c.recent()) // newest first: the tie-break among equal scores
 	docOf := make(map[*videoNode]int32, len(ix.videos))
 	for i, vn := range ix.videos {
@@ -128,7 +129,7 @@ func buildSearchIndexShards(c *content_, n int) *searchIndex {
 	ix.folderDocs = make([][]int32, len(ix.folders))
 	for i, f := range ix.folders {
 		for _, vn := range f.videos {
-			if d, ok := docOf[vn]; ok {
+			if d, ok := docOf[c.cur(vn)]; ok {
 				ix.folderDocs[i] = append(ix.folderDocs[i], d)
 			}
 		}

@@ -2,6 +2,7 @@ package library
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -80,9 +81,11 @@ func (s *Service) Status() Status {
 
 // Refresh reads the store's versions and, if either differs from the loaded
 // generation (or nothing is loaded), builds and swaps in a new one: a content
-// change reloads the tree and the rules, an entitlement change only the
-// rules. Readers keep using the old generation meanwhile. Concurrent calls
-// are serialised.
+// change is patched in from the store's change feed when it has one that
+// reaches back to the loaded version (see Options.NoPatch), else it reloads
+// the tree and the rules; an entitlement change reloads only the rules.
+// Readers keep using the old generation meanwhile. Concurrent calls are
+// serialised.
 func (s *Service) Refresh(ctx context.Context) error {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
@@ -101,15 +104,24 @@ func (s *Service) Refresh(ctx context.Context) error {
 	return s.rebuild(ctx, cur, cur == nil || cv != cur.content)
 }
 
-// Reload rebuilds the generation from the store unconditionally.
+// Reload rebuilds the generation from the store unconditionally, reading
+// the whole tree (never patching: it is also the check of the patched
+// generations).
 func (s *Service) Reload(ctx context.Context) error {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
-	return s.rebuild(ctx, s.cur.Load(), true)
+	return s.rebuild(ctx, nil, true)
 }
 
 func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 	start := time.Now()
+	if content && cur != nil && !s.opts.NoPatch {
+		err := s.patch(ctx, cur, start)
+		if !errors.Is(err, errNoPatch) {
+			return err
+		}
+		s.log.Info("reloading the tree", zap.String("why", err.Error()))
+	}
 	var (
 		snap *tree.Snapshot
 		cv   int64
@@ -141,7 +153,14 @@ func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 	if built {
 		wg.Go(func() { ct = buildContent(snap) })
 	}
-	idx, err := entitle.New(snap, rules, ev, s.opts.Index)
+	var idx *entitle.Index
+	if built {
+		idx, err = entitle.New(snap, rules, ev, s.opts.Index)
+	} else {
+		// Same snapshot: reuse its compiled part and the views the rule
+		// change cannot affect.
+		idx, err = cur.idx.WithRules(rules, ev)
+	}
 	wg.Wait()
 	if err != nil {
 		return fmt.Errorf("library: compile entitlements: %w", err)

@@ -40,11 +40,32 @@ type content_ struct {
 
 	recentOnce sync.Once
 	recentList []*videoNode // playable placed videos, newest first; see recent
+	recentDone atomic.Bool  // recentList is set
 	playable   []*videoNode // playable placed videos, unordered
 
 	searchOnce sync.Once
 	searchIx   *searchIndex // built on first use; see searchIndex
+
+	// patched maps the video nodes that the shared structures (folder
+	// listings, covers) point at to their replacements in this content,
+	// after metadata edits were patched in (patch.go); nil in a content
+	// built from scratch. Read video nodes through cur or video.
+	patched map[*videoNode]*videoNode
 }
+
+// cur is the content's node for vn, a node of a folder listing or cover:
+// vn itself unless a patch replaced it.
+func (c *content_) cur(vn *videoNode) *videoNode {
+	if vn != nil && vn.replaced.Load() {
+		if r := c.patched[vn]; r != nil {
+			return r
+		}
+	}
+	return vn
+}
+
+// video is the content's node for the video, or nil.
+func (c *content_) video(id string) *videoNode { return c.cur(c.videos[id]) }
 
 type folderNode struct {
 	ref      FolderRef
@@ -69,6 +90,10 @@ type videoNode struct {
 
 	summaryFrag fragment // the VideoSummary encoding, made on first use (encode.go)
 	coverFrag   fragment // the Cover encoding, made on first use (encode.go)
+
+	// replaced is set once a patched content replaces this node (a hint
+	// that spares cur a map lookup for every other node).
+	replaced atomic.Bool
 }
 
 func (vn *videoNode) summary() VideoSummary {
@@ -223,6 +248,7 @@ func (c *content_) recent() []*videoNode {
 			return cmp.Compare(a.v.VimeoID, b.v.VimeoID)
 		})
 		c.recentList = r
+		c.recentDone.Store(true)
 	})
 	return c.recentList
 }

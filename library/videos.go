@@ -16,7 +16,7 @@ func (s *Service) VisibleVideos(_ context.Context, v Viewer, ids []string, fn fu
 	}
 	view := st.idx.Visible(audienceOf(v))
 	for i, id := range ids {
-		vn := st.videos[id]
+		vn := st.video(id)
 		if vn == nil || !view.VideoAt(vn.pos) {
 			continue
 		}

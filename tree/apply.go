@@ -3,17 +3,25 @@ package tree
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // apply writes changes in order, BatchSize changes (whole objects) per
 // transaction, each transaction also running MirrorOptions.Record; final runs
 // in the last one (the poll cursor). local is the snapshot the changes were
-// computed from; remote, when the changes come from a complete Diff, lets a
-// folder restore keep deleted the descendants the source no longer has. It
-// returns the version after the last commit and how many changes committed.
-func (m *Mirror) apply(ctx context.Context, local, remote *Snapshot, changes []Change, final func(Tx) error) (int64, int, error) {
+// computed from. It returns the version after the last commit and how many
+// changes committed.
+//
+// When every change committed and no other writer committed in between (each
+// transaction moved the content version by at most one from the one before,
+// starting at local's), the mirror remembers the changes: the next run, if
+// the version has not moved since, settles them onto local in memory
+// (settle) instead of loading the store again. Otherwise the cache is left
+// behind the store's version, and the next run loads.
+func (m *Mirror) apply(ctx context.Context, local *Snapshot, changes []Change, final func(Tx) error) (int64, int, error) {
 	var version int64
 	done := 0
+	prev, alone := local.Version(), true
 	for start := 0; start < len(changes) || (start == 0 && final != nil); {
 		end := min(start+m.opts.BatchSize, len(changes))
 		for end < len(changes) && end > start && changes[end].VimeoID == changes[end-1].VimeoID && changes[end].Kind.IsFolder() == changes[end-1].Kind.IsFolder() {
@@ -22,7 +30,7 @@ func (m *Mirror) apply(ctx context.Context, local, remote *Snapshot, changes []C
 		batch := changes[start:end]
 		last := end == len(changes)
 		v, err := m.store.Update(ctx, func(tx Tx) error {
-			if err := applyBatch(ctx, tx, local, remote, batch); err != nil {
+			if err := applyBatch(ctx, tx, batch); err != nil {
 				return err
 			}
 			if m.opts.Record != nil && len(batch) > 0 {
@@ -40,21 +48,33 @@ func (m *Mirror) apply(ctx context.Context, local, remote *Snapshot, changes []C
 		}
 		version = v
 		done = end
+		if v != prev && (v != prev+1 || len(batch) == 0) {
+			alone = false // another writer committed in between
+		}
+		prev = v
 		if last {
 			break
 		}
 		start = end
 	}
+	if len(changes) > 0 && alone && m.cache == local {
+		m.applied = &applied{changes: changes, version: version, at: m.opts.Now()}
+	}
 	return version, done, nil
+}
+
+// applied is what one apply wrote on top of the mirror's cached snapshot.
+type applied struct {
+	changes []Change
+	version int64     // the content version after them
+	at      time.Time // when they were applied: deletions in settle are later
 }
 
 // applier accumulates consecutive writes of one kind so that a batch of
 // changes becomes a few bulk statements, flushed in dependency order.
 type applier struct {
-	ctx    context.Context
-	tx     Tx
-	local  *Snapshot
-	remote *Snapshot
+	ctx context.Context
+	tx  Tx
 
 	folders      []Folder
 	folderSeen   map[string]bool
@@ -66,8 +86,8 @@ type applier struct {
 	videoDeletes []string
 }
 
-func applyBatch(ctx context.Context, tx Tx, local, remote *Snapshot, changes []Change) error {
-	a := &applier{ctx: ctx, tx: tx, local: local, remote: remote,
+func applyBatch(ctx context.Context, tx Tx, changes []Change) error {
+	a := &applier{ctx: ctx, tx: tx,
 		folderSeen: map[string]bool{}, videoSeen: map[string]bool{}, placeSeen: map[string]bool{}}
 	for _, c := range changes {
 		if err := a.add(c); err != nil {
@@ -138,7 +158,12 @@ func (a *applier) add(c Change) error {
 			if err := a.tx.RestoreFolder(a.ctx, c.VimeoID); err != nil {
 				return err
 			}
-			return a.keepCascadeDeleted(c.VimeoID)
+			for _, d := range c.KeepDeleted { // the cascade the source no longer has
+				if err := a.tx.DeleteFolder(a.ctx, d); err != nil {
+					return err
+				}
+			}
+			return nil
 		case ChangeFolderDeleted:
 			if err := a.flushFolders(); err != nil {
 				return err
@@ -176,35 +201,6 @@ func (a *applier) add(c Change) error {
 		if c.To != "" && !a.placeSeen[c.VimeoID] {
 			a.placeSeen[c.VimeoID] = true
 			a.places = append(a.places, Placement{FolderVimeoID: c.To, VideoVimeoID: c.VimeoID, SortOrder: c.SortOrder})
-		}
-	}
-	return nil
-}
-
-// keepCascadeDeleted re-deletes what a folder restore brought back although
-// the source no longer has it: the store restores the descendants deleted
-// together with the folder. Only with a complete remote snapshot.
-func (a *applier) keepCascadeDeleted(id string) error {
-	if a.remote == nil || a.local == nil {
-		return nil
-	}
-	f := a.local.Folder(id)
-	if f == nil || !f.Deleted() {
-		return nil
-	}
-	sub := a.local.Subtree(id)
-	gone := map[string]bool{}
-	for _, d := range sub[1:] {
-		df := a.local.Folder(d)
-		if !df.DeletedAt.Equal(f.DeletedAt) || a.remote.Folder(d) != nil {
-			continue
-		}
-		gone[d] = true
-		if gone[df.ParentVimeoID] {
-			continue // deleted with its parent
-		}
-		if err := a.tx.DeleteFolder(a.ctx, d); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -35,6 +35,14 @@ type Change struct {
 	// Reason says why a deletion was confirmed or skipped, or why a video
 	// became unavailable (ReasonNotFound, ReasonLeftRoot, ReasonForbidden, …).
 	Reason string
+	// KeepDeleted, on a ChangeFolderRestored, lists the cascade the restore
+	// must not bring back: the folder's descendants deleted together with it
+	// that the source no longer has (Tx.RestoreFolder restores everything
+	// deleted with the folder; the applier deletes these again in the same
+	// transaction). Only the top of each such subtree is listed: deleting it
+	// takes its descendants along. Diff fills it in; a change built without a
+	// complete remote tree (a poll, a refresh) leaves it empty.
+	KeepDeleted []string `json:",omitempty"`
 }
 
 // ChangeKind names a kind of change.
@@ -118,6 +126,9 @@ func (c Change) String() string {
 	if c.Reason != "" {
 		fmt.Fprintf(&b, " reason=%s", c.Reason)
 	}
+	if len(c.KeepDeleted) > 0 {
+		fmt.Fprintf(&b, " keep_deleted=%s", strings.Join(c.KeepDeleted, ","))
+	}
 	return b.String()
 }
 
@@ -135,7 +146,10 @@ func (c Change) String() string {
 //     parents.
 //
 // Moving folders in remote parents-first order never builds a cycle: when a
-// folder moves, its new parent already sits where the source has it. Diff is
+// folder moves, its new parent already sits where the source has it. A folder
+// restore carries its cascade (Change.KeepDeleted): what the store's restore
+// would bring back that the source no longer has, so that applying the
+// changes once leaves the mirror equal to remote, with no second round. Diff is
 // pure: it does not judge whether the remote snapshot may drive deletions
 // (Mirror does) and ignores what only the mirror owns (internal ids, Hidden,
 // DeletedAt, UpdatedAt). Every change carries the remote record it applies
@@ -143,7 +157,11 @@ func (c Change) String() string {
 func Diff(local, remote *Snapshot) []Change {
 	var out []Change
 	for _, id := range remote.FolderIDs() {
-		out = append(out, folderChanges(local.Folder(id), remote.Folder(id))...)
+		cs := folderChanges(local.Folder(id), remote.Folder(id))
+		if len(cs) > 0 && cs[0].Kind == ChangeFolderRestored {
+			cs[0].KeepDeleted = cascadeGone(local, remote, id)
+		}
+		out = append(out, cs...)
 	}
 
 	// Videos in remote tree order.
@@ -187,6 +205,29 @@ func Diff(local, remote *Snapshot) []Change {
 		if f := local.Folder(id); !f.Deleted() && remote.Folder(id) == nil {
 			c := *f
 			out = append(out, Change{Kind: ChangeFolderDeleted, VimeoID: id, From: f.ParentVimeoID, Folder: &c})
+		}
+	}
+	return out
+}
+
+// cascadeGone returns the tops of the subtrees that a restore of the deleted
+// local folder id brings back (descendants deleted at the same instant, as
+// Tx.DeleteFolder deletes a subtree) although remote no longer has them.
+func cascadeGone(local, remote *Snapshot, id string) []string {
+	f := local.Folder(id)
+	if f == nil || !f.Deleted() {
+		return nil
+	}
+	var out []string
+	gone := map[string]bool{}
+	for _, d := range local.Subtree(id)[1:] {
+		df := local.Folder(d)
+		if !df.DeletedAt.Equal(f.DeletedAt) || remote.Folder(d) != nil {
+			continue
+		}
+		gone[d] = true
+		if !gone[df.ParentVimeoID] {
+			out = append(out, d) // its descendants go with it
 		}
 	}
 	return out

@@ -106,6 +106,19 @@ func TestDiffGolden(t *testing.T) {
 			r.folders[3] = fo("4", "3", "Deals (back)", 0) // restored elsewhere and renamed
 			return l, r
 		},
+		"restore_keeps_gone_cascade_deleted": func() (side, side) {
+			l, r := base(), base()
+			// 2 was deleted with 4 under it (one instant); 3 separately.
+			l.folders[1] = deleted(l.folders[1])
+			l.folders[3] = deleted(l.folders[3])
+			l.folders = append(l.folders, deleted(fo("5", "4", "Old deals", 0)), deleted(fo("6", "2", "Gone too", 1)))
+			l.folders[4].DeletedAt = dt0.Add(-time.Hour) // deleted before, on its own: not in the cascade
+			r.folders = r.folders[:3:3]                  // 2 is back; 4 (with 5 under it) and 6 are not
+			r.videos = []tree.Video{r.videos[0], r.videos[1], r.videos[2]}
+			r.placements = r.placements[:3:3]
+			l.videos[3] = deleted(l.videos[3])
+			return l, r
+		},
 		"creates_under_new_folders": func() (side, side) {
 			l, r := base(), base()
 			r.folders = append(r.folders, fo("6", "5", "Q2", 0), fo("5", "4", "2026", 0))

@@ -41,13 +41,24 @@
 // implementations are store/pgstore and store/memstore; store/storetest is the
 // conformance suite both pass.
 //
+// Both also implement ContentFeed, the change feed: every Update that bumps
+// the content version records, in the same transaction, the folders and
+// videos it changed; ContentChangesSince says what changed after a version
+// (FeedRetention versions back, ErrFeedGap further) and LoadObjects reads
+// just those rows. Snapshot.Patch applies them to a loaded snapshot, sharing
+// its unchanged parts, and gives the snapshot New would build from the
+// patched rows: a reader keeps its tree current without reading it all.
+//
 // # Diff and Mirror
 //
 // Diff compares two snapshots (the mirror, with its soft-deleted objects, and
 // the source) and returns ordered Changes: folders created, restored, moved,
 // renamed, updated, parents first; videos created, restored, moved,
 // reordered, updated; then deletions, videos first and folders children
-// first. Each Change carries the record it applies.
+// first. Each Change carries the record it applies, and a folder restore also
+// the cascade the store's restore must not bring back (Change.KeepDeleted:
+// descendants deleted with the folder that the source no longer has), so one
+// pass of changes leaves the mirror equal to the source.
 //
 // Mirror keeps a Store equal to a Source (tree/vimeosource over Vimeo).
 // Reconcile walks, diffs and applies, in transactions of at most
@@ -62,7 +73,16 @@
 // recent changes and stores the next Cursor in the same transaction (sync
 // state PollCursorState); RefreshVideo re-reads one video (the webhook path).
 // Every run is written to sync_runs (quiet polls only with
-// RecordQuietPolls). A Mirror is safe for concurrent use: the applying phases
+// RecordQuietPolls).
+//
+// The mirror keeps the snapshot it last loaded (with deleted objects) and
+// loads again only when the content version moved. After it applies
+// changes it computes the resulting snapshot in memory (the changes run
+// against a model of the Tx semantics) and keeps that at the new version,
+// unless another writer committed in between (the version moved by more than
+// its own transactions); so a reconciliation loads the store at most once,
+// and a warm mirror whose store nobody else changed loads it not at all. A
+// Mirror is safe for concurrent use: the applying phases
 // are serialised, and Reconcile walks outside that lock.
 //
 // # Admin operations

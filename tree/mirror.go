@@ -115,6 +115,10 @@ type Mirror struct {
 	rootMu sync.Mutex
 	root   string
 	cache  *Snapshot // the mirror with deleted objects, at cache.Version()
+	// applied, when set, is what the last apply wrote on top of cache: the
+	// next run settles it in memory (settle) instead of loading, if the
+	// content version is still the one that apply left.
+	applied *applied
 }
 
 // Errors of the mirror.
@@ -165,6 +169,17 @@ func (m *Mirror) snapshot(ctx context.Context) (*Snapshot, error) {
 	v, err := m.store.ContentVersion(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tree: mirror: %w", err)
+	}
+	if a := m.applied; a != nil {
+		m.applied = nil
+		if a.version == v {
+			next, err := settle(ctx, m.cache, a.changes, a.version, a.at)
+			if err == nil {
+				m.cache = next
+				return next, nil
+			}
+			m.log.Warn("applied changes do not settle in memory; loading the mirror", zap.Error(err))
+		}
 	}
 	if m.cache != nil && m.cache.Version() == v {
 		return m.cache, nil
@@ -300,15 +315,11 @@ func (m *Mirror) Reconcile(ctx context.Context, opts ReconcileOptions) (*Report,
 	return m.finish(ctx, rep, run, err)
 }
 
-// maxPasses bounds the diff-apply rounds of one reconciliation. The second
-// round normally finds nothing; it exists to settle what a store's cascade
-// (a folder restore bringing back descendants deleted with it) changed
-// beyond the diff.
-const maxPasses = 3
-
+// reconcileLocked makes one pass: load (or reuse) the mirror, Diff, judge
+// the deletions, apply. Diff lists the cascades of folder restores
+// (Change.KeepDeleted) and apply keeps the snapshot of what it wrote, so no
+// second load is needed to settle what the store's cascades changed.
 func (m *Mirror) reconcileLocked(ctx context.Context, w *Walk, remote *Snapshot, opts ReconcileOptions, run *SyncRun, rep *Report) error {
-	trusted := w.Complete
-	confirmed := map[string]Change{} // object key → confirmed outcome
 	var cursor *Cursor
 	if !w.StartedAt.IsZero() {
 		raw, err := m.store.SyncState(ctx, PollCursorState)
@@ -320,85 +331,67 @@ func (m *Mirror) reconcileLocked(ctx context.Context, w *Walk, remote *Snapshot,
 			cursor = &Cursor{VideosSince: since, FoldersSince: since}
 		}
 	}
-	skippedSeen := map[string]bool{}
-	skip := func(c Change) { // once per object, whatever the pass
-		if k := string(c.Kind) + ":" + c.VimeoID; !skippedSeen[k] {
-			skippedSeen[k] = true
-			rep.Skipped = append(rep.Skipped, c)
+	local, err := m.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	var keep, deletes []Change
+	for _, c := range Diff(local, remote) {
+		if c.Kind.IsDelete() {
+			deletes = append(deletes, c)
+		} else {
+			keep = append(keep, c)
 		}
 	}
-	for pass := 0; pass < maxPasses; pass++ {
-		local, err := m.snapshot(ctx)
-		if err != nil {
-			return err
-		}
-		changes := Diff(local, remote)
-		var keep, deletes []Change
-		for _, c := range changes {
-			if c.Kind.IsDelete() {
-				deletes = append(deletes, c)
-			} else {
-				keep = append(keep, c)
+	if len(deletes) > 0 {
+		switch {
+		case !w.Complete:
+			for _, c := range deletes {
+				c.Reason = "walk_incomplete"
+				rep.Skipped = append(rep.Skipped, c)
 			}
-		}
-		if len(deletes) > 0 {
-			switch {
-			case !trusted:
-				for _, c := range deletes {
-					c.Reason = "walk_incomplete"
-					skip(c)
-				}
-				deletes = nil
-			case len(rep.Held) > 0:
-				deletes = nil // held in the first pass: held for the whole run
-			case !opts.AllowMassDelete && tooMany(local, deletes, m.opts.MaxDeleteShare):
-				rep.Held = deletes
-				deletes = nil
-				msg := fmt.Sprintf("held %d deletions for an admin decision: more than %.0f%% of the tree", len(rep.Held), 100*m.opts.MaxDeleteShare)
-				run.Errors = append(run.Errors, msg)
-				if m.opts.RecordHeld != nil {
-					held := rep.Held
-					if _, err := m.store.Update(ctx, func(tx Tx) error { return m.opts.RecordHeld(ctx, tx, *run, held) }); err != nil {
-						return fmt.Errorf("tree: record held run: %w", err)
-					}
-				}
-			default:
-				var extra, skipped []Change
-				deletes, extra, skipped, err = m.confirmDeletes(ctx, local, remote, deletes, confirmed, run)
-				if err != nil {
-					return err
-				}
-				keep = append(keep, extra...)
-				for _, c := range skipped {
-					skip(c)
+			deletes = nil
+		case !opts.AllowMassDelete && tooMany(local, deletes, m.opts.MaxDeleteShare):
+			rep.Held = deletes
+			deletes = nil
+			msg := fmt.Sprintf("held %d deletions for an admin decision: more than %.0f%% of the tree", len(rep.Held), 100*m.opts.MaxDeleteShare)
+			run.Errors = append(run.Errors, msg)
+			if m.opts.RecordHeld != nil {
+				held := rep.Held
+				if _, err := m.store.Update(ctx, func(tx Tx) error { return m.opts.RecordHeld(ctx, tx, *run, held) }); err != nil {
+					return fmt.Errorf("tree: record held run: %w", err)
 				}
 			}
-		}
-		keep = append(keep, deletes...)
-		if len(keep) == 0 && cursor == nil {
-			return nil
-		}
-		final := func(tx Tx) error {
-			if cursor == nil {
-				return nil
-			}
-			b, err := json.Marshal(cursor)
+		default:
+			var extra, skipped []Change
+			deletes, extra, skipped, err = m.confirmDeletes(ctx, local, remote, deletes, run)
 			if err != nil {
 				return err
 			}
-			return tx.SetSyncState(ctx, PollCursorState, b)
+			keep = append(keep, extra...)
+			rep.Skipped = append(rep.Skipped, skipped...)
 		}
-		v, n, err := m.apply(ctx, local, remote, keep, final)
-		rep.Applied = append(rep.Applied, keep[:n]...)
+	}
+	keep = append(keep, deletes...)
+	if len(keep) == 0 && cursor == nil {
+		return nil
+	}
+	final := func(tx Tx) error {
+		if cursor == nil {
+			return nil
+		}
+		b, err := json.Marshal(cursor)
 		if err != nil {
 			return err
 		}
-		rep.Version = v
-		cursor = nil
-		if len(keep) == 0 {
-			return nil
-		}
+		return tx.SetSyncState(ctx, PollCursorState, b)
 	}
+	v, n, err := m.apply(ctx, local, keep, final)
+	rep.Applied = append(rep.Applied, keep[:n]...)
+	if err != nil {
+		return err
+	}
+	rep.Version = v
 	return nil
 }
 
@@ -422,16 +415,11 @@ func tooMany(local *Snapshot, deletes []Change, share float64) bool {
 // mirror); a 403 makes a video unavailable and keeps a folder; anything else
 // keeps the object. It returns the confirmed deletions, the changes that
 // replace unconfirmed ones (unavailable videos) and the skipped ones.
-func (m *Mirror) confirmDeletes(ctx context.Context, local, remote *Snapshot, cands []Change, done map[string]Change, run *SyncRun) (deletes, extra, skipped []Change, err error) {
+func (m *Mirror) confirmDeletes(ctx context.Context, local, remote *Snapshot, cands []Change, run *SyncRun) (deletes, extra, skipped []Change, err error) {
 	for _, c := range cands {
-		key := string(c.Kind) + ":" + c.VimeoID
-		out, ok := done[key]
-		if !ok {
-			out, err = m.confirm(ctx, remote, c, run)
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			done[key] = out
+		out, err := m.confirm(ctx, remote, c, run)
+		if err != nil {
+			return nil, nil, nil, err
 		}
 		switch {
 		case out.Kind == ChangeVideoUnavailable:

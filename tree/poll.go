@@ -52,7 +52,7 @@ func (m *Mirror) Poll(ctx context.Context) (*Report, error) {
 		// Nothing to apply changes to: keep the cursor so that the first
 		// reconciliation's changes are not polled twice, and ask for one.
 		rep.NeedsReconcile = true
-		v, _, err := m.apply(ctx, local, nil, nil, m.saveCursor(ctx, ch.Next))
+		v, _, err := m.apply(ctx, local, nil, m.saveCursor(ctx, ch.Next))
 		rep.Version = v
 		return m.finish(ctx, rep, run, err)
 	}
@@ -95,7 +95,7 @@ func (m *Mirror) Poll(ctx context.Context) (*Report, error) {
 		}
 		return m.finish(ctx, rep, run, nil)
 	}
-	v, n, err := m.apply(ctx, local, nil, in.changes, m.saveCursor(ctx, next))
+	v, n, err := m.apply(ctx, local, in.changes, m.saveCursor(ctx, next))
 	rep.Applied = in.changes[:n]
 	rep.Version = v
 	if err != nil {
@@ -151,7 +151,7 @@ func (m *Mirror) RefreshVideo(ctx context.Context, vimeoID, trigger string) (*Re
 		rep.Version = local.Version()
 		return m.finish(ctx, rep, run, nil)
 	}
-	v, n, err := m.apply(ctx, local, nil, in.changes, nil)
+	v, n, err := m.apply(ctx, local, in.changes, nil)
 	rep.Applied = in.changes[:n]
 	rep.Version = v
 	return m.finish(ctx, rep, run, err)

@@ -36,10 +36,8 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 		version:    version,
 		folders:    make(map[string]*Folder, len(folders)),
 		videos:     make(map[string]*Video, len(videos)),
-		children:   make(map[string][]string),
 		contents:   make(map[string][]Placement, len(folders)),
 		videoHomes: make(map[string][]string, len(videos)),
-		paths:      make(map[string][]string, len(folders)),
 	}
 	var problems []error
 	report := func(e *Error) bool {
@@ -97,6 +95,57 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 		s.videos[v.VimeoID] = v
 	}
 
+	if s.link(report) {
+		return nil, errors.Join(problems...)
+	}
+
+	// Most videos have one home: their first is a cap-1 window on one slab.
+	homeSlab := make([]string, len(placements))
+	for i, p := range placements {
+		var bad *Error
+		homes, placed := s.videoHomes[p.VideoVimeoID]
+		switch {
+		case s.folders[p.FolderVimeoID] == nil:
+			bad = Errorf(ErrOrphan, "placement", p.VideoVimeoID, "folder %q is not in the snapshot", p.FolderVimeoID)
+		case !placed && s.videos[p.VideoVimeoID] == nil:
+			bad = Errorf(ErrOrphan, "placement", p.VideoVimeoID, "video is not in the snapshot (folder %q)", p.FolderVimeoID)
+		case slices.Contains(homes, p.FolderVimeoID):
+			bad = Errorf(ErrDuplicate, "placement", p.VideoVimeoID, "placed twice in folder %q", p.FolderVimeoID)
+		}
+		if bad != nil {
+			if report(bad) {
+				break
+			}
+			continue
+		}
+		s.contents[p.FolderVimeoID] = append(s.contents[p.FolderVimeoID], p)
+		if !placed {
+			homeSlab[i] = p.FolderVimeoID
+			s.videoHomes[p.VideoVimeoID] = homeSlab[i : i+1 : i+1]
+		} else {
+			s.videoHomes[p.VideoVimeoID] = append(homes, p.FolderVimeoID)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	for _, ps := range s.contents {
+		slices.SortFunc(ps, func(a, b Placement) int {
+			return cmp.Or(cmp.Compare(a.SortOrder, b.SortOrder), cmp.Compare(a.VideoVimeoID, b.VideoVimeoID))
+		})
+	}
+	for _, homes := range s.videoHomes {
+		slices.Sort(homes)
+	}
+	return s, nil
+}
+
+// link derives the folder structure (roots, children, paths, folderIDs) from
+// s.folders, reporting orphans and cycles. It returns true when report asked
+// to stop.
+func (s *Snapshot) link(report func(*Error) bool) bool {
+	s.roots, s.children = nil, make(map[string][]string)
+	s.paths = make(map[string][]string, len(s.folders))
 	// Adjacency; orphans are reported and left out.
 	for id, f := range s.folders {
 		if f.ParentVimeoID == "" {
@@ -105,7 +154,7 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 		}
 		if _, ok := s.folders[f.ParentVimeoID]; !ok {
 			if report(Errorf(ErrOrphan, "folder", id, "parent %q is not in the snapshot", f.ParentVimeoID)) {
-				return nil, errors.Join(problems...)
+				return true
 			}
 			continue
 		}
@@ -152,46 +201,7 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 			}
 		}
 	}
-
-	// Most videos have one home: their first is a cap-1 window on one slab.
-	homeSlab := make([]string, len(placements))
-	for i, p := range placements {
-		var bad *Error
-		homes, placed := s.videoHomes[p.VideoVimeoID]
-		switch {
-		case s.folders[p.FolderVimeoID] == nil:
-			bad = Errorf(ErrOrphan, "placement", p.VideoVimeoID, "folder %q is not in the snapshot", p.FolderVimeoID)
-		case !placed && s.videos[p.VideoVimeoID] == nil:
-			bad = Errorf(ErrOrphan, "placement", p.VideoVimeoID, "video is not in the snapshot (folder %q)", p.FolderVimeoID)
-		case slices.Contains(homes, p.FolderVimeoID):
-			bad = Errorf(ErrDuplicate, "placement", p.VideoVimeoID, "placed twice in folder %q", p.FolderVimeoID)
-		}
-		if bad != nil {
-			if report(bad) {
-				break
-			}
-			continue
-		}
-		s.contents[p.FolderVimeoID] = append(s.contents[p.FolderVimeoID], p)
-		if !placed {
-			homeSlab[i] = p.FolderVimeoID
-			s.videoHomes[p.VideoVimeoID] = homeSlab[i : i+1 : i+1]
-		} else {
-			s.videoHomes[p.VideoVimeoID] = append(homes, p.FolderVimeoID)
-		}
-	}
-	if len(problems) > 0 {
-		return nil, errors.Join(problems...)
-	}
-	for _, ps := range s.contents {
-		slices.SortFunc(ps, func(a, b Placement) int {
-			return cmp.Or(cmp.Compare(a.SortOrder, b.SortOrder), cmp.Compare(a.VideoVimeoID, b.VideoVimeoID))
-		})
-	}
-	for _, homes := range s.videoHomes {
-		slices.Sort(homes)
-	}
-	return s, nil
+	return false
 }
 
 // Version is the content version the snapshot was read at (0 if unknown).

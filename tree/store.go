@@ -28,6 +28,25 @@ type Store interface {
 	SyncRuns
 }
 
+// ContentFeed is a Store's change feed: which folders and videos each content
+// version changed, recorded in the transaction that made the version, so that
+// a reader holding the tree at one version can patch it to the current one
+// (Snapshot.Patch) instead of reading it all again. Both stores implement it
+// and pass store/storetest; a reader must fall back to LoadSnapshot when a
+// store does not, or when the feed answers ErrFeedGap.
+type ContentFeed interface {
+	// ContentChangesSince returns what changed after version, up to the
+	// current content version (To). The feed keeps FeedRetention versions:
+	// further back, or for versions it never recorded (written before the
+	// feed existed) or that are ahead of the store's, it returns an error
+	// wrapping ErrFeedGap. A negative version is ErrInvalid.
+	ContentChangesSince(ctx context.Context, version int64) (ContentChanges, error)
+	// LoadObjects reads the current rows of the named folders and videos,
+	// soft-deleted ones included (unknown ids are left out), and every
+	// placement of those videos and in those folders, each once.
+	LoadObjects(ctx context.Context, folderIDs, videoIDs []string) (Objects, error)
+}
+
 // LoadOptions select what LoadSnapshot returns.
 type LoadOptions struct {
 	IncludeDeleted bool // include soft-deleted folders and videos (for Diff)

@@ -103,7 +103,7 @@ func (m *Mirror) ReconcileFolder(ctx context.Context, folderVimeoID string, opts
 		rep.Version = local.Version()
 		return m.finish(ctx, rep, run, nil)
 	}
-	v, n, err := m.apply(ctx, local, nil, changes, nil)
+	v, n, err := m.apply(ctx, local, changes, nil)
 	rep.Applied = changes[:n]
 	rep.Version = v
 	return m.finish(ctx, rep, run, err)
@@ -158,6 +158,13 @@ func (m *Mirror) reconcileSubtree(ctx context.Context, fw FolderWalker, in *incr
 	if !w.Complete {
 		run.Errors = append(run.Errors, fmt.Sprintf("the walk of folder %s was incomplete: nothing missing from it was looked up or deleted", id))
 		return nil
+	}
+	// A restore inside the walked subtree keeps deleted the cascade the
+	// source no longer has, as Diff makes a full reconciliation do.
+	for i, c := range in.changes {
+		if c.Kind == ChangeFolderRestored && remote.Folder(c.VimeoID) != nil {
+			in.changes[i].KeepDeleted = cascadeGone(local, remote, c.VimeoID)
+		}
 	}
 	// What the mirror has in the subtree and the walk did not list: videos
 	// first (each read decides it), then folders, shallowest first.

@@ -87,42 +87,30 @@ func (o *WalkOptions) withDefaults() WalkOptions {
 	return w
 }
 
-// WalkFolder is a folder as the walk found it. ParentID is the folder whose
-// listing contained it ("" for the walk's root); Position is its index in that
-// listing (folders and videos share one numbering).
+// WalkFolder is a folder as the walk found it: the Folder as Vimeo returned
+// it (shared with the walk's other results, not copied: read it, do not
+// modify it), placed where the walk found it. ParentID is the folder whose
+// listing contained it ("" for the walk's root); it shadows Folder.ParentID,
+// the parent the folder's own metadata names, which /items listings often
+// leave out. Position is its index in that listing (folders and videos share
+// one numbering). The name and modified time are the latest the walk saw
+// (the closing cross-check refreshes them from the flat folder list).
 type WalkFolder struct {
-	ID           string
-	URI          string
-	Name         string
-	ParentID     string
-	Position     int
-	Depth        int // 0 for the root
-	CreatedTime  time.Time
-	ModifiedTime time.Time
-	PrivacyView  string
+	*Folder
+	ParentID string
+	Position int
+	Depth    int // 0 for the root
 }
 
-// WalkVideo is a video as the walk found it, placed in the folder whose listing
-// contained it.
+// WalkVideo is a video as the walk found it: the Video as its folder's
+// listing returned it (not copied: read it, do not modify it), placed in
+// that folder at Position. Status and ThumbnailURL are Vimeo's raw fields;
+// Video.State() and Video.ThumbnailURL() derive playability and the widest
+// thumbnail.
 type WalkVideo struct {
-	ID             string
-	URI            string
-	FolderID       string
-	Position       int
-	Name           string
-	Description    string
-	Duration       int
-	ThumbnailURL   string
-	Pictures       []Picture // every thumbnail size Vimeo listed
-	Tags           []string
-	Status         VideoStatus
-	PrivacyView    string
-	PrivacyEmbed   string // public | private | whitelist
-	Hash           string // unlisted hash / embed "h"; "" if none
-	PlayerEmbedURL string
-	Link           string
-	CreatedTime    time.Time
-	ModifiedTime   time.Time
+	*Video
+	FolderID string
+	Position int
 }
 
 // FailureReason classifies why a folder could not be listed.
@@ -186,11 +174,6 @@ type WalkResult struct {
 // consistent.
 func (r *WalkResult) Trustworthy() bool { return r.Complete && r.Consistent }
 
-type folderInfo struct {
-	id, uri, name, itemsURI, privacy string
-	created, modified                time.Time
-}
-
 type childRef struct {
 	folder bool
 	id     string
@@ -222,7 +205,7 @@ type walker struct {
 	owner  string
 	t0     time.Time
 
-	folders  map[string]*folderInfo
+	folders  map[string]*Folder // the latest record of every folder seen
 	videos   map[string]*Video
 	listings map[string]*listing
 	failures map[string]*FolderFailure
@@ -256,7 +239,7 @@ func (c *Client) Walk(ctx context.Context, root string, opts *WalkOptions) (*Wal
 	w := &walker{
 		c: c, o: o, m: m,
 		cl:       &call{budget: newBudget(c.clock, o.CallsPerMinute), meter: m, waitBreaker: true},
-		folders:  map[string]*folderInfo{},
+		folders:  map[string]*Folder{},
 		videos:   map[string]*Video{},
 		listings: map[string]*listing{},
 		failures: map[string]*FolderFailure{},
@@ -278,7 +261,7 @@ func (c *Client) Walk(ctx context.Context, root string, opts *WalkOptions) (*Wal
 		return nil, fmt.Errorf("%w: root folder without a uri", ErrBadResponse)
 	}
 	w.rootID, w.owner = rf.ID, rf.OwnerID
-	w.folders[rf.ID] = infoOf(&rf)
+	w.folders[rf.ID] = &rf
 
 	res := &WalkResult{RootID: rf.ID, StartedAt: started}
 	if err := w.runListings(ctx, []string{rf.ID}); err != nil {
@@ -326,8 +309,8 @@ func (c *Client) Walk(ctx context.Context, root string, opts *WalkOptions) (*Wal
 		res.Failures = append(res.Failures, f)
 	}
 	for _, id := range d.unlisted {
-		res.Failures = append(res.Failures, FolderFailure{FolderID: id, URI: w.folders[id].uri,
-			Name: w.folders[id].name, ParentID: d.parent[id], Reason: FailError,
+		res.Failures = append(res.Failures, FolderFailure{FolderID: id, URI: w.folders[id].URI,
+			Name: w.folders[id].Name, ParentID: d.parent[id], Reason: FailError,
 			Err: errors.New("folder was never listed")})
 	}
 	seen := map[string]bool{}
@@ -352,22 +335,17 @@ func (c *Client) Walk(ctx context.Context, root string, opts *WalkOptions) (*Wal
 	return res, nil
 }
 
-func infoOf(f *Folder) *folderInfo {
-	return &folderInfo{id: f.ID, uri: f.URI, name: f.Name, itemsURI: f.ItemsURI, privacy: f.PrivacyView,
-		created: f.CreatedTime, modified: f.ModifiedTime}
-}
-
 func (w *walker) note(format string, args ...any) {
 	w.notes = append(w.notes, fmt.Sprintf(format, args...))
 }
 
 func (w *walker) itemsPath(id string) string {
 	if fi := w.folders[id]; fi != nil {
-		if fi.itemsURI != "" {
-			return fi.itemsURI
+		if fi.ItemsURI != "" {
+			return fi.ItemsURI
 		}
-		if fi.uri != "" {
-			return strings.TrimSuffix(fi.uri, "/") + "/items"
+		if fi.URI != "" {
+			return strings.TrimSuffix(fi.URI, "/") + "/items"
 		}
 	}
 	if w.owner != "" {
@@ -514,7 +492,7 @@ func (w *walker) runListings(ctx context.Context, ids []string) error {
 				}
 			}
 			fi := w.folders[r.id]
-			w.failures[r.id] = &FolderFailure{FolderID: r.id, URI: fi.uri, Name: fi.name,
+			w.failures[r.id] = &FolderFailure{FolderID: r.id, URI: fi.URI, Name: fi.Name,
 				Reason: reason, StatusCode: status, ErrorCode: code, Err: r.err}
 			delete(w.listings, r.id)
 			continue
@@ -523,11 +501,10 @@ func (w *walker) runListings(ctx context.Context, ids []string) error {
 		delete(w.failures, r.id)
 		w.listings[r.id] = r.l
 		for _, f := range r.folders {
-			fi := infoOf(f)
-			if old := w.folders[f.ID]; old != nil && fi.itemsURI == "" {
-				fi.itemsURI = old.itemsURI
+			if old := w.folders[f.ID]; old != nil && f.ItemsURI == "" {
+				f.ItemsURI = old.ItemsURI
 			}
-			w.folders[f.ID] = fi
+			w.folders[f.ID] = f
 			if !scheduled[f.ID] && w.listings[f.ID] == nil {
 				scheduled[f.ID] = true
 				queue = append(queue, job{f.ID, w.itemsPath(f.ID)})
@@ -555,9 +532,7 @@ type derived struct {
 // derive builds the tree from the current listings, starting at the root.
 func (w *walker) derive() *derived {
 	d := &derived{parent: map[string]string{w.rootID: ""}, depth: map[string]int{w.rootID: 0}, videoIn: map[string]string{}}
-	ri := w.folders[w.rootID]
-	d.folders = append(d.folders, WalkFolder{ID: w.rootID, URI: ri.uri, Name: ri.name, CreatedTime: ri.created,
-		ModifiedTime: ri.modified, PrivacyView: ri.privacy})
+	d.folders = append(d.folders, WalkFolder{Folder: w.folders[w.rootID]})
 	queue := []string{w.rootID}
 	for len(queue) > 0 {
 		fid := queue[0]
@@ -585,10 +560,8 @@ func (w *walker) derive() *derived {
 				}
 				d.parent[ch.id] = fid
 				d.depth[ch.id] = d.depth[fid] + 1
-				fi := w.folders[ch.id]
-				d.folders = append(d.folders, WalkFolder{ID: ch.id, URI: fi.uri, Name: fi.name, ParentID: fid,
-					Position: pos, Depth: d.depth[ch.id], CreatedTime: fi.created, ModifiedTime: fi.modified,
-					PrivacyView: fi.privacy})
+				d.folders = append(d.folders, WalkFolder{Folder: w.folders[ch.id], ParentID: fid,
+					Position: pos, Depth: d.depth[ch.id]})
 				queue = append(queue, ch.id)
 				continue
 			}
@@ -598,12 +571,7 @@ func (w *walker) derive() *derived {
 				continue
 			}
 			d.videoIn[ch.id] = fid
-			v := w.videos[ch.id]
-			d.videos = append(d.videos, WalkVideo{ID: v.ID, URI: v.URI, FolderID: fid, Position: pos, Name: v.Name,
-				Description: v.Description, Duration: v.Duration, ThumbnailURL: v.ThumbnailURL(), Status: v.State(),
-				Pictures: v.Pictures, Tags: v.Tags,
-				PrivacyView: v.PrivacyView, PrivacyEmbed: v.PrivacyEmbed, Hash: v.Hash, PlayerEmbedURL: v.PlayerEmbedURL, Link: v.Link,
-				CreatedTime: v.CreatedTime, ModifiedTime: v.ModifiedTime})
+			d.videos = append(d.videos, WalkVideo{Video: w.videos[ch.id], FolderID: fid, Position: pos})
 		}
 	}
 	return d
@@ -740,7 +708,7 @@ func (w *walker) crossCheckFolders(ctx context.Context, d *derived, add func(...
 		}
 		if id == w.rootID {
 			if fi := w.folders[id]; fi != nil {
-				fi.name, fi.modified = f.Name, f.ModifiedTime
+				fi.Name, fi.ModifiedTime = f.Name, f.ModifiedTime
 			}
 			if l := w.listings[id]; l != nil && f.ItemsTotal != TotalUnknown && f.ItemsTotal != l.count {
 				w.note("root %s holds %d items, listed %d", id, f.ItemsTotal, l.count)
@@ -771,12 +739,12 @@ func (w *walker) crossCheckFolders(ctx context.Context, d *derived, add func(...
 			w.note("folder %s moved from %s to %s during the walk", id, p, f.ParentID)
 			add(p, f.ParentID)
 		}
-		if fi := w.folders[id]; fi != nil && fi.name != f.Name {
+		if fi := w.folders[id]; fi != nil && fi.Name != f.Name {
 			if w.o.Sort == "alphabetical" {
 				add(p)
 			}
-			fi.name = f.Name
-			fi.modified = f.ModifiedTime
+			fi.Name = f.Name
+			fi.ModifiedTime = f.ModifiedTime
 		}
 		if l := w.listings[id]; l != nil && f.ItemsTotal != TotalUnknown && f.ItemsTotal != l.count {
 			w.note("folder %s holds %d items, listed %d", id, f.ItemsTotal, l.count)

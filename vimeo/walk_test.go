@@ -51,8 +51,8 @@ func TestWalkMatchesGeneratedTrees(t *testing.T) {
 				require.True(t, ok)
 				want := map[string]vimeo.VideoStatus{"available": vimeo.StatusAvailable, "transcoding": vimeo.StatusTranscoding,
 					"transcoding_error": vimeo.StatusTranscodeError}[av.Status]
-				require.Equal(t, want, v.Status, v.ID)
-				require.Equal(t, av.Status == "available", v.ThumbnailURL != "" && strings.Contains(v.ThumbnailURL, "1920x1080"), v.ID)
+				require.Equal(t, want, v.State(), v.ID)
+				require.Equal(t, av.Status == "available", v.ThumbnailURL() != "" && strings.Contains(v.ThumbnailURL(), "1920x1080"), v.ID)
 				require.Equal(t, "https://player.vimeo.com/video/"+v.ID+"?h="+av.Hash, v.PlayerEmbedURL)
 				require.True(t, v.CreatedTime.Equal(av.Created), v.ID)
 			}

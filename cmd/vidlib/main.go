@@ -123,16 +123,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 	if bad != nil {
 		return bad
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	return nil
+	return parseFlags(fs, args)
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {

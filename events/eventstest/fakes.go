@@ -102,26 +102,12 @@ func (s *DeadLetters) RecordDeadLetter(_ context.Context, d events.DeadLetter) (
 	if err := d.Validate(); err != nil {
 		return events.DeadLetter{}, err
 	}
-	now := time.Now().UTC()
-	if d.FirstFailedAt.IsZero() {
-		d.FirstFailedAt = now
-	}
-	if d.LastFailedAt.IsZero() {
-		d.LastFailedAt = now
-	}
+	d.FillFailureTimes(time.Now().UTC())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, x := range s.items {
 		if x.Topic == d.Topic && x.EventID == d.EventID {
-			x.Attempts += d.Attempts
-			if d.FirstFailedAt.Before(x.FirstFailedAt) {
-				x.FirstFailedAt = d.FirstFailedAt
-			}
-			if d.LastFailedAt.After(x.LastFailedAt) {
-				x.LastFailedAt = d.LastFailedAt
-			}
-			x.Error, x.Payload, x.Key, x.DeadTopic = d.Error, slices.Clone(d.Payload), d.Key, d.DeadTopic
-			x.Status = events.DeadLetterOpen
+			x.MarkFailedAgain(d)
 			return clone(x), nil
 		}
 	}

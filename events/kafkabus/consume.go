@@ -90,13 +90,7 @@ func (b *Bus) Subscribe(ctx context.Context, sub events.Subscription, h events.H
 		<-done
 	}
 	_ = cg.Close()
-	switch cause := context.Cause(runCtx); {
-	case errors.Is(cause, events.ErrAbort):
-		return fmt.Errorf("kafkabus: subscription of %s: %w", sub.Group, cause)
-	case errors.Is(cause, events.ErrClosed):
-		return events.ErrClosed
-	}
-	return nil
+	return dispatch.Ended(runCtx, "kafkabus", sub.Group)
 }
 
 // consume runs one generation until it ends (gctx) or the subscription stops

@@ -304,13 +304,7 @@ func (b *Bus) Subscribe(ctx context.Context, sub events.Subscription, h events.H
 			break
 		}
 	}
-	switch cause := context.Cause(runCtx); {
-	case errors.Is(cause, events.ErrAbort):
-		return fmt.Errorf("membus: subscription of %s: %w", sub.Group, cause)
-	case errors.Is(cause, events.ErrClosed):
-		return events.ErrClosed
-	}
-	return nil
+	return dispatch.Ended(runCtx, "membus", sub.Group)
 }
 
 // runGeneration consumes the assigned partitions until the generation ends or

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
 // Clock is the fake's source of time (rate-limit windows, token issue
@@ -314,14 +316,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	if fault != nil && fault.Delay > 0 {
-		t := time.NewTimer(fault.Delay)
-		select {
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
+	if fault != nil && fault.Delay > 0 && clock.Sleep(r.Context(), fault.Delay) != nil {
+		return // the client gave up waiting
 	}
 	if !s.authorized(r) {
 		writeErr(w, http.StatusUnauthorized, corr, map[string]any{"category": "INVALID_AUTHENTICATION",
@@ -579,18 +575,24 @@ func simpleObject(c *Contact) map[string]any {
 		"updatedAt": c.UpdatedAt.Format(time.RFC3339Nano), "archived": false}
 }
 
-func (s *Server) contactPatch(w http.ResponseWriter, r *http.Request, corr, id string, body []byte) {
+// contactInput is the properties of a contact write's body, checked (scope,
+// JSON, properties); a bad one is answered and ok is false.
+func (s *Server) contactInput(w http.ResponseWriter, corr string, body []byte) (map[string]string, bool) {
 	if !s.hasScope(w, corr, ScopeContactsWrite) {
-		return
+		return nil, false
 	}
 	var in struct {
 		Properties map[string]any `json:"properties"`
 	}
 	if json.Unmarshal(body, &in) != nil {
 		writeErr(w, http.StatusBadRequest, corr, map[string]any{"category": "VALIDATION_ERROR", "message": "Invalid input JSON"})
-		return
+		return nil, false
 	}
-	props, ok := s.checkProps(w, corr, in.Properties)
+	return s.checkProps(w, corr, in.Properties)
+}
+
+func (s *Server) contactPatch(w http.ResponseWriter, r *http.Request, corr, id string, body []byte) {
+	props, ok := s.contactInput(w, corr, body)
 	if !ok {
 		return
 	}
@@ -658,17 +660,7 @@ func (s *Server) contactUpsert(w http.ResponseWriter, corr string, body []byte) 
 }
 
 func (s *Server) contactCreate(w http.ResponseWriter, corr string, body []byte) {
-	if !s.hasScope(w, corr, ScopeContactsWrite) {
-		return
-	}
-	var in struct {
-		Properties map[string]any `json:"properties"`
-	}
-	if json.Unmarshal(body, &in) != nil {
-		writeErr(w, http.StatusBadRequest, corr, map[string]any{"category": "VALIDATION_ERROR", "message": "Invalid input JSON"})
-		return
-	}
-	props, ok := s.checkProps(w, corr, in.Properties)
+	props, ok := s.contactInput(w, corr, body)
 	if !ok {
 		return
 	}

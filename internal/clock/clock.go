@@ -3,7 +3,9 @@
 // client and its fake, the event buses and consumers and the servers' loops
 // all wait through it, so a wait that ends early when its context does is
 // written once. Each package keeps its own Clock interface (Now and Sleep),
-// declared where it is used; Wall satisfies all of them.
+// declared where it is used; Wall satisfies all of them, and so does
+// Virtual, the clock that moves only when slept on, which the fake provider
+// APIs and tests use so that waits cost no real time.
 package clock
 
 import (

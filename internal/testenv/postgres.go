@@ -278,23 +278,9 @@ func startLocalPostgres(bin string) (string, error) {
 
 // waitPostgres polls dsn until a query succeeds, the process exits or the timeout passes.
 func waitPostgres(dsn string, p *proc, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
+	return p.waitUp("postgres", "connect error", 20*time.Millisecond, timeout, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err := pgExec(ctx, dsn, "SELECT 1")
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if p.exited() {
-			return fmt.Errorf("postgres exited: %v; last connect error: %w", p.err, err)
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-p.done:
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+		defer cancel()
+		return pgExec(ctx, dsn, "SELECT 1")
+	})
 }

@@ -53,6 +53,29 @@ func startProc(cmd *exec.Cmd) (*proc, error) {
 	return p, nil
 }
 
+// waitUp runs probe every interval until it succeeds, the process exits or
+// timeout passes, and returns the last probe's error (naming the process
+// and what the probe saw, when it exited).
+func (p *proc) waitUp(name, what string, every, timeout time.Duration, probe func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := probe()
+		if err == nil {
+			return nil
+		}
+		if p.exited() {
+			return fmt.Errorf("%s exited: %v; last %s: %w", name, p.err, what, err)
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-p.done:
+		case <-time.After(every):
+		}
+	}
+}
+
 // exited reports whether the process has ended.
 func (p *proc) exited() bool {
 	select {

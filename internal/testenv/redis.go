@@ -168,23 +168,7 @@ func startLocalRedis(bin string) (string, error) {
 
 // waitRedis sends PING until it gets +PONG, the process exits or the timeout passes.
 func waitRedis(addr string, p *proc, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := pingRedis(addr)
-		if err == nil {
-			return nil
-		}
-		if p.exited() {
-			return fmt.Errorf("redis-server exited: %v; last ping error: %w", p.err, err)
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	return p.waitUp("redis-server", "ping error", 5*time.Millisecond, timeout, func() error { return pingRedis(addr) })
 }
 
 func pingRedis(addr string) error {

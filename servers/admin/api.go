@@ -70,29 +70,29 @@ func (a *API) routes() chi.Router {
 			r.Use(timeout(a.svc.opts.HandlerTimeout))
 			r.Get("/whoami", a.whoami)
 			r.Get("/overview", a.overview)
-			r.Get("/sync-runs", a.syncRuns)
-			r.Get("/sync-runs/{id}", a.syncRun)
+			r.Get("/sync-runs", listRoute(a, syncRunQuery, a.svc.SyncRuns))
+			r.Get("/sync-runs/{id}", idRoute(a, a.svc.SyncRun))
 			r.Post("/sync-runs/{id}/reject", a.decide(false))
-			r.Get("/provider-events", a.providerEvents)
-			r.Get("/provider-events/{id}", a.providerEvent)
-			r.Get("/dead-letters", a.deadLetters)
-			r.Get("/dead-letters/{id}", a.deadLetter)
+			r.Get("/provider-events", listRoute(a, providerEventQuery, a.svc.ProviderEvents))
+			r.Get("/provider-events/{id}", idRoute(a, a.svc.ProviderEvent))
+			r.Get("/dead-letters", listRoute(a, deadLetterQuery, a.svc.DeadLetters))
+			r.Get("/dead-letters/{id}", idRoute(a, a.svc.DeadLetter))
 			r.Post("/dead-letters/{id}/replay", a.replayDeadLetter)
 			r.Post("/dead-letters/{id}/ignore", a.noteAction(true))
 			r.Post("/dead-letters/{id}/note", a.noteAction(false))
 			r.Post("/replay/{event_id}", a.replayEvent)
-			r.Post("/cache/invalidate", a.invalidate)
+			r.Post("/cache/invalidate", bodyRoute(a, a.invalidate))
 			r.Get("/cache/instances", a.instances)
-			r.Get("/videos", a.videos)
+			r.Get("/videos", listRoute(a, videoQuery, a.svc.Videos))
 			r.Post("/videos/{id}/hide", a.hide(true))
 			r.Post("/videos/{id}/show", a.hide(false))
 			r.Get("/drift", a.drift)
 			r.Get("/lag", a.lag)
-			r.Get("/audit", a.audit)
+			r.Get("/audit", listRoute(a, auditQuery, a.auditPage))
 			r.Get("/explain", a.explain)
 			r.Get("/rules", a.rules)
 			r.Post("/rules", a.addRule)
-			r.Post("/rules/preview", a.previewRule)
+			r.Post("/rules/preview", bodyRoute(a, a.previewRule))
 			r.Delete("/rules/{id}", a.removeRule)
 			r.Get("/roles", a.roles)
 			r.Post("/roles", a.putRole)
@@ -216,6 +216,48 @@ func (q *query) int(name string) int64 {
 	return n
 }
 
+// listRoute serves a list: read builds the service's query from the URL's
+// parameters (a malformed one is a 400 naming it), and list runs it.
+func listRoute[Q, P any](a *API, read func(*query) Q, list func(context.Context, Q) (P, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := query{v: r.URL.Query()}
+		f := read(&q)
+		if q.err != nil {
+			a.fail(w, r, q.err)
+			return
+		}
+		p, err := list(r.Context(), f)
+		a.reply(w, r, p, err)
+	}
+}
+
+// bodyRoute serves a request whose JSON body (a malformed one is a 400
+// naming the field) do answers.
+func bodyRoute[B, T any](a *API, do func(*http.Request, B) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b B
+		if err := decodeBody(r, &b); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		v, err := do(r, b)
+		a.reply(w, r, v, err)
+	}
+}
+
+// idRoute serves the one record get reads by the {id} path parameter.
+func idRoute[T any](a *API, get func(context.Context, int64) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		v, err := get(r.Context(), id)
+		a.reply(w, r, v, err)
+	}
+}
+
 func pathID(r *http.Request, name string) (int64, error) {
 	n, err := strconv.ParseInt(chi.URLParam(r, name), 10, 64)
 	if err != nil || n <= 0 {
@@ -233,44 +275,34 @@ func (a *API) overview(w http.ResponseWriter, r *http.Request) {
 	a.reply(w, r, o, err)
 }
 
-func (a *API) syncRuns(w http.ResponseWriter, r *http.Request) {
-	q := query{v: r.URL.Query()}
-	f := SyncRunQuery{Trigger: q.str("trigger"), Status: q.str("status"), From: q.time("from"), To: q.time("to"),
+func syncRunQuery(q *query) SyncRunQuery {
+	return SyncRunQuery{Trigger: q.str("trigger"), Status: q.str("status"), From: q.time("from"), To: q.time("to"),
 		Before: q.int("before"), Limit: int(q.int("limit"))}
-	if q.err != nil {
-		a.fail(w, r, q.err)
-		return
-	}
-	p, err := a.svc.SyncRuns(r.Context(), f)
-	a.reply(w, r, p, err)
-}
-
-func (a *API) syncRun(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	run, err := a.svc.SyncRun(r.Context(), id)
-	a.reply(w, r, run, err)
 }
 
 type noteBody struct {
 	Note string `json:"note"`
 }
 
+// idAndNote reads the route's {id} and the optional {"note": …} body of an
+// action on that record.
+func idAndNote(r *http.Request) (int64, string, error) {
+	id, err := pathID(r, "id")
+	var b noteBody
+	if err == nil {
+		err = decodeBody(r, &b)
+	}
+	return id, b.Note, err
+}
+
 func (a *API) decide(approve bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		var b noteBody
-		if err == nil {
-			err = decodeBody(r, &b)
-		}
+		id, note, err := idAndNote(r)
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		run, err := a.svc.DecideHeld(r.Context(), actor(r), id, approve, b.Note)
+		run, err := a.svc.DecideHeld(r.Context(), actor(r), id, approve, note)
 		if err == nil && run.CommandID != "" {
 			writeJSON(w, http.StatusAccepted, run) // sent to the sync worker
 			return
@@ -279,49 +311,15 @@ func (a *API) decide(approve bool) http.HandlerFunc {
 	}
 }
 
-func (a *API) providerEvents(w http.ResponseWriter, r *http.Request) {
-	q := query{v: r.URL.Query()}
-	f := ProviderEventQuery{Provider: q.str("provider"), Status: events.ProviderEventStatus(q.str("status")),
+func providerEventQuery(q *query) ProviderEventQuery {
+	return ProviderEventQuery{Provider: q.str("provider"), Status: events.ProviderEventStatus(q.str("status")),
 		EventType: q.str("type"), Text: q.str("q"), From: q.time("from"), To: q.time("to"),
 		Before: q.int("before"), Limit: int(q.int("limit"))}
-	if q.err != nil {
-		a.fail(w, r, q.err)
-		return
-	}
-	p, err := a.svc.ProviderEvents(r.Context(), f)
-	a.reply(w, r, p, err)
 }
 
-func (a *API) providerEvent(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	e, err := a.svc.ProviderEvent(r.Context(), id)
-	a.reply(w, r, e, err)
-}
-
-func (a *API) deadLetters(w http.ResponseWriter, r *http.Request) {
-	q := query{v: r.URL.Query()}
-	f := DeadLetterQuery{Status: events.DeadLetterStatus(q.str("status")), Topic: q.str("topic"), EventID: q.str("event_id"),
+func deadLetterQuery(q *query) DeadLetterQuery {
+	return DeadLetterQuery{Status: events.DeadLetterStatus(q.str("status")), Topic: q.str("topic"), EventID: q.str("event_id"),
 		Text: q.str("q"), From: q.time("from"), To: q.time("to"), Before: q.int("before"), Limit: int(q.int("limit"))}
-	if q.err != nil {
-		a.fail(w, r, q.err)
-		return
-	}
-	p, err := a.svc.DeadLetters(r.Context(), f)
-	a.reply(w, r, p, err)
-}
-
-func (a *API) deadLetter(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	d, err := a.svc.DeadLetter(r.Context(), id)
-	a.reply(w, r, d, err)
 }
 
 func (a *API) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
@@ -336,20 +334,16 @@ func (a *API) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) noteAction(ignore bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		var b noteBody
-		if err == nil {
-			err = decodeBody(r, &b)
-		}
+		id, note, err := idAndNote(r)
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
 		var d DeadLetter
 		if ignore {
-			d, err = a.svc.IgnoreDeadLetter(r.Context(), actor(r), id, b.Note)
+			d, err = a.svc.IgnoreDeadLetter(r.Context(), actor(r), id, note)
 		} else {
-			d, err = a.svc.AnnotateDeadLetter(r.Context(), actor(r), id, b.Note)
+			d, err = a.svc.AnnotateDeadLetter(r.Context(), actor(r), id, note)
 		}
 		a.reply(w, r, d, err)
 	}
@@ -378,14 +372,8 @@ func (a *API) reconcile(scope ReconcileScope) http.HandlerFunc {
 	}
 }
 
-func (a *API) invalidate(w http.ResponseWriter, r *http.Request) {
-	var sc Scope
-	if err := decodeBody(r, &sc); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	res, err := a.svc.InvalidateCache(r.Context(), actor(r), sc)
-	a.reply(w, r, res, err)
+func (a *API) invalidate(r *http.Request, sc Scope) (InvalidateResult, error) {
+	return a.svc.InvalidateCache(r.Context(), actor(r), sc)
 }
 
 func (a *API) instances(w http.ResponseWriter, r *http.Request) {
@@ -393,15 +381,8 @@ func (a *API) instances(w http.ResponseWriter, r *http.Request) {
 	a.reply(w, r, map[string]any{"instances": in}, err)
 }
 
-func (a *API) videos(w http.ResponseWriter, r *http.Request) {
-	q := query{v: r.URL.Query()}
-	f := VideoQuery{State: tree.VideoState(q.str("state")), Text: q.str("q"), After: q.str("after"), Limit: int(q.int("limit"))}
-	if q.err != nil {
-		a.fail(w, r, q.err)
-		return
-	}
-	p, err := a.svc.Videos(r.Context(), f)
-	a.reply(w, r, p, err)
+func videoQuery(q *query) VideoQuery {
+	return VideoQuery{State: tree.VideoState(q.str("state")), Text: q.str("q"), After: q.str("after"), Limit: int(q.int("limit"))}
 }
 
 func (a *API) hide(hidden bool) http.HandlerFunc {
@@ -427,25 +408,24 @@ func (a *API) lag(w http.ResponseWriter, r *http.Request) {
 	a.reply(w, r, map[string]any{"lag": l}, err)
 }
 
-func (a *API) audit(w http.ResponseWriter, r *http.Request) {
-	q := query{v: r.URL.Query()}
-	f := audit.Query{ActorKind: audit.ActorKind(q.str("actor_kind")), ActorID: q.str("actor"), Action: audit.Action(q.str("action")),
+func auditQuery(q *query) audit.Query {
+	return audit.Query{ActorKind: audit.ActorKind(q.str("actor_kind")), ActorID: q.str("actor"), Action: audit.Action(q.str("action")),
 		ObjectKind: q.str("object_kind"), ObjectID: q.str("object_id"), From: q.time("from"), To: q.time("to"),
 		Before: q.int("before"), Limit: int(q.int("limit"))}
-	if q.err != nil {
-		a.fail(w, r, q.err)
-		return
-	}
-	p, err := a.svc.Audit(r.Context(), f)
+}
+
+// auditPage is the audit log's page with its cursor as a string, like every
+// other list's.
+func (a *API) auditPage(ctx context.Context, q audit.Query) (Page[audit.Record], error) {
+	p, err := a.svc.Audit(ctx, q)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return Page[audit.Record]{}, err
 	}
 	out := Page[audit.Record]{Items: p.Items}
 	if p.Next > 0 {
 		out.Next = strconv.FormatInt(p.Next, 10)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 func (a *API) explain(w http.ResponseWriter, r *http.Request) {
@@ -494,14 +474,8 @@ func (a *API) addRule(w http.ResponseWriter, r *http.Request) {
 	a.fail(w, r, err)
 }
 
-func (a *API) previewRule(w http.ResponseWriter, r *http.Request) {
-	var ch RuleChange
-	if err := decodeBody(r, &ch); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	p, err := a.svc.PreviewRule(r.Context(), ch)
-	a.reply(w, r, p, err)
+func (a *API) previewRule(r *http.Request, ch RuleChange) (Preview, error) {
+	return a.svc.PreviewRule(r.Context(), ch)
 }
 
 func (a *API) removeRule(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,8 @@ import (
 
 // Module provides the admin *Service and *API. It needs a Store and an
 // Authenticator; *Options and *zap.Logger are optional. The process serves
-// API.Handler (cmd/vidlib wraps it with metrics and tracing).
+// API.Handler (servers/compose serves it in an ops.HTTPServer, which adds
+// request ids, the access log, metrics and tracing).
 var Module = fx.Module("admin",
 	fx.Provide(newService, NewAPI),
 )

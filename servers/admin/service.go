@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/audit"
 	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/internal/text"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -252,11 +252,5 @@ func printable(s string, n int) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, "?"))
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return text.Cut(s, n)
 }

@@ -18,14 +18,9 @@ const rankedRowSize = 20
 func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 	v, _ := viewerFrom(r)
 	q := r.URL.Query()
-	limit := 0
-	if ls := q.Get("limit"); ls != "" {
-		n, err := strconv.Atoi(ls)
-		if err != nil || n <= 0 {
-			writeError(w, r, http.StatusBadRequest, "invalid_argument", "limit must be a positive integer")
-			return
-		}
-		limit = n
+	limit, ok := pageLimit(w, r)
+	if !ok {
+		return
 	}
 	buf := feedBuffers.Get().(*[]byte)
 	defer feedBuffers.Put(buf)

@@ -44,6 +44,22 @@ type ProgressPage struct {
 	NextCursor string          `json:"next_cursor,omitempty"`
 }
 
+// pageLimit reads the optional ?limit= of a page, a positive integer (0
+// when it is absent: the library's default); a bad one is answered 400 and
+// ok is false.
+func pageLimit(w http.ResponseWriter, r *http.Request) (limit int, ok bool) {
+	ls := r.URL.Query().Get("limit")
+	if ls == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(ls)
+	if err != nil || n <= 0 {
+		writeError(w, r, http.StatusBadRequest, "invalid_argument", "limit must be a positive integer")
+		return 0, false
+	}
+	return n, true
+}
+
 func (s *Server) limitParam(w http.ResponseWriter, r *http.Request) (int, bool) {
 	ls := r.URL.Query().Get("limit")
 	if ls == "" {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/vidlib/vidlib/library"
 )
@@ -15,14 +14,11 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	v, _ := viewerFrom(r)
 	q := r.URL.Query()
 	sq := library.SearchQuery{Q: q.Get("q"), FolderID: q.Get("folder"), Cursor: q.Get("cursor")}
-	if ls := q.Get("limit"); ls != "" {
-		n, err := strconv.Atoi(ls)
-		if err != nil || n <= 0 {
-			writeError(w, r, http.StatusBadRequest, "invalid_argument", "limit must be a positive integer")
-			return
-		}
-		sq.Limit = n
+	limit, ok := pageLimit(w, r)
+	if !ok {
+		return
 	}
+	sq.Limit = limit
 	b, err := s.lib.SearchJSON(r.Context(), v, sq)
 	if err != nil {
 		s.fail(w, r, err)

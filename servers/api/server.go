@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -235,14 +234,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 func (s *Server) folder(w http.ResponseWriter, r *http.Request) {
 	v, _ := viewerFrom(r)
 	q := r.URL.Query()
-	limit := 0
-	if ls := q.Get("limit"); ls != "" {
-		n, err := strconv.Atoi(ls)
-		if err != nil || n <= 0 {
-			writeError(w, r, http.StatusBadRequest, "invalid_argument", "limit must be a positive integer")
-			return
-		}
-		limit = n
+	limit, ok := pageLimit(w, r)
+	if !ok {
+		return
 	}
 	b, err := s.lib.FolderJSON(r.Context(), v, idParam(r), q.Get("cursor"), limit)
 	if err != nil {

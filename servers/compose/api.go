@@ -64,11 +64,19 @@ func provideAuth(cfg *config.Config, is Issuers, users auth.UserStore, b Backend
 	if err != nil {
 		return nil, err
 	}
-	lc.Append(fx.StartHook(func(ctx context.Context) {
-		if err := v.Warm(ctx); err != nil {
-			log.Warn("auth: could not load the issuers' keys yet; the first requests will retry", zap.Error(err))
-		}
-	}))
+	// Appended after the user store's hooks (it needs the store) and before
+	// the servers' (they need it): fx stops in reverse, so the servers drain
+	// first, then Close waits for the principal refreshes and audience
+	// writes still running, and only then does the store's pool close.
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			if err := v.Warm(ctx); err != nil {
+				log.Warn("auth: could not load the issuers' keys yet; the first requests will retry", zap.Error(err))
+			}
+			return nil
+		},
+		OnStop: svc.Close,
+	})
 	return svc, nil
 }
 

@@ -28,6 +28,7 @@ import (
 type Backend interface {
 	library.Store
 	tree.Store
+	tree.ContentFeed // the library patches content changes in from it
 	auth.UserStore
 	entitle.RuleStore
 	syncworker.Store

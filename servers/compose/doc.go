@@ -29,6 +29,11 @@
 // access log, metrics and tracing around the handler), with the limits of
 // cfg.HTTP.
 //
+// fx stops in the reverse order of start: the servers drain first, then
+// auth.Service.Close waits for the principal refreshes and audience writes
+// still running, and only then does the store close, so no background work
+// finds the PostgreSQL pool closed.
+//
 // # Extending it
 //
 // A new piece of wiring goes into the file of the server it belongs to: a

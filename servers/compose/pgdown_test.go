@@ -15,14 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
 
-	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/auth/authtest"
 	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/library"
 	"github.com/vidlib/vidlib/library/librarytest"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/ops"
-	"github.com/vidlib/vidlib/store/pgstore"
 )
 
 // tcpProxy forwards every connection it accepts on addr to target; cut
@@ -145,25 +143,12 @@ func TestAPIServesThroughAPostgresOutage(t *testing.T) {
 	viaProxy := *u
 	viaProxy.Host = proxy.addr // same user, database and query (search_path)
 
-	st, err := pgstore.Open(ctx, dsn, nil)
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx)
-	require.NoError(t, err)
+	st := migratedStore(t, dsn)
 	require.NoError(t, librarytest.Seed(ctx, st))
 
-	issuer, err := authtest.Start(nil)
-	require.NoError(t, err)
-	t.Cleanup(issuer.Close)
+	issuer := startIssuer(t)
 
-	env := map[string]string{}
-	for k, v := range fullEnv {
-		env[k] = v
-	}
-	env["VIDLIB_POSTGRES_URL"] = viaProxy.String()
-	env["VIDLIB_REDIS_URL"] = redisURL
-	env["VIDLIB_KAFKA_BROKERS"] = strings.Join(kc.Brokers(), ",")
-	env["VIDLIB_KAFKA_TOPIC_PREFIX"] = kc.TopicPrefix()
+	env := envWith(servicesEnv(viaProxy.String(), redisURL, kc))
 	cfg := loadConfig(t, config.ForAPI, env)
 
 	var apiSrv *APIServer
@@ -171,18 +156,10 @@ func TestAPIServesThroughAPostgresOutage(t *testing.T) {
 	var lib *library.Service
 	app := fx.New(
 		Options(cfg, Parts{API: true},
-			fx.Replace(Issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}})),
+			trust(issuer)),
 		fx.Populate(&apiSrv, &metricsSrv, &lib),
 	)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- Run(runCtx, app) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("vidlib api: %v", err)
-		}
-	})
+	runApp(t, "vidlib api", app)
 	bound := func(addr string) bool { return addr != "" && !strings.HasSuffix(addr, ":0") }
 	eventually(t, "the servers listening", func() bool { return bound(metricsSrv.Addr()) && bound(apiSrv.Addr()) })
 

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,15 +18,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/fx"
 
-	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/auth/authtest"
-	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/events/kafkabus"
 	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/syncworker"
-	"github.com/vidlib/vidlib/store/pgstore"
 	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )
@@ -151,56 +147,25 @@ func TestAllEndToEnd(t *testing.T) {
 	acct, root, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: 3, Folders: 12, Videos: 60, OutsideFolders: 1, OutsideVideos: 2})
 	require.NoError(t, err)
 	fake := vimeotest.Start(t, acct, nil)
-	issuer, err := authtest.Start(nil)
-	require.NoError(t, err)
-	t.Cleanup(issuer.Close)
+	issuer := startIssuer(t)
 
 	// Everyone signed in may see the whole mirrored root.
-	st, err := pgstore.Open(ctx, dsn, nil)
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx)
-	require.NoError(t, err)
+	st := migratedStore(t, dsn)
 	rootID := strconv.FormatInt(root, 10)
-	sub, err := entitle.ParseSubject("everyone")
-	require.NoError(t, err)
-	tg, err := entitle.ParseTarget("folder:" + rootID)
-	require.NoError(t, err)
-	_, _, err = st.AddRule(ctx, entitle.Rule{Subject: sub, Target: tg, Effect: entitle.Allow, CreatedBy: "test"})
-	require.NoError(t, err)
+	allowEveryone(t, st, rootID)
 
-	env := map[string]string{}
-	for k, v := range fullEnv {
-		env[k] = v
-	}
-	env["VIDLIB_POSTGRES_URL"] = dsn
-	env["VIDLIB_REDIS_URL"] = redisURL
-	env["VIDLIB_KAFKA_BROKERS"] = strings.Join(kc.Brokers(), ",")
-	env["VIDLIB_KAFKA_TOPIC_PREFIX"] = kc.TopicPrefix()
-	env["VIDLIB_VIMEO_TOKEN"] = fake.Token()
-	env["VIDLIB_VIMEO_BASE_URL"] = fake.URL()
-	env["VIDLIB_VIMEO_ROOT_FOLDER_ID"] = rootID
-	env["VIDLIB_VIMEO_WEBHOOK_SECRETS"] = "e2e-secret"
-	env["VIDLIB_POLL_INTERVAL"] = "10m" // only the startup run and the webhook call Vimeo here
-	env["VIDLIB_ANALYTICS_SESSION_SECRETS"] = "an-e2e-analytics-session-secret-of-enough-bytes"
+	env := envWith(servicesEnv(dsn, redisURL, kc), fakeVimeoEnv(fake, root), map[string]string{ // only the startup run and the webhook call Vimeo here
+		"VIDLIB_VIMEO_WEBHOOK_SECRETS": "e2e-secret", "VIDLIB_ANALYTICS_SESSION_SECRETS": "an-e2e-analytics-session-secret-of-enough-bytes"})
 	cfg := loadConfig(t, config.ForAll, env)
 
 	var apiSrv *APIServer
 	var syncSrv *SyncServer
 	app := fx.New(
 		Options(cfg, All,
-			fx.Replace(Issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}})),
+			trust(issuer)),
 		fx.Populate(&apiSrv, &syncSrv),
 	)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- Run(runCtx, app) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("vidlib all: %v", err)
-		}
-	})
+	stop := runApp(t, "vidlib all", app)
 
 	token := issuer.IDToken(authtest.User{Email: "viewer@example.com"})
 	get := func(path string) (int, []byte) {
@@ -328,9 +293,7 @@ func TestAllEndToEnd(t *testing.T) {
 	require.Equal(t, calls, len(fake.Requests()), "the API made no call to Vimeo while serving")
 
 	// Stop as SIGTERM does; nothing is left behind.
-	stop()
-	require.NoError(t, <-done)
-	done <- nil // for the cleanup
+	require.NoError(t, stop())
 	backlog, err := st.OutboxBacklog(ctx)
 	require.NoError(t, err)
 	require.Zero(t, backlog, "the relay flushed the outbox before exiting")

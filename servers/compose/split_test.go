@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,7 +20,6 @@ import (
 	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/servers/config"
 	"github.com/vidlib/vidlib/servers/syncworker"
-	"github.com/vidlib/vidlib/store/pgstore"
 	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )
@@ -45,42 +43,14 @@ func TestSplitAdminCommandsRunInTheSyncWorker(t *testing.T) {
 	acct, root, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: 5, Folders: 4, Videos: 30})
 	require.NoError(t, err)
 	fake := vimeotest.Start(t, acct, nil)
-	issuer, err := authtest.Start(nil)
-	require.NoError(t, err)
-	t.Cleanup(issuer.Close)
+	issuer := startIssuer(t)
 
-	st, err := pgstore.Open(ctx, dsn, nil)
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx)
-	require.NoError(t, err)
+	st := migratedStore(t, dsn)
 
-	env := map[string]string{}
-	for k, v := range fullEnv {
-		env[k] = v
-	}
-	env["VIDLIB_POSTGRES_URL"] = dsn
-	env["VIDLIB_REDIS_URL"] = redisURL
-	env["VIDLIB_KAFKA_BROKERS"] = strings.Join(kc.Brokers(), ",")
-	env["VIDLIB_KAFKA_TOPIC_PREFIX"] = kc.TopicPrefix()
-	env["VIDLIB_VIMEO_TOKEN"] = fake.Token()
-	env["VIDLIB_VIMEO_BASE_URL"] = fake.URL()
-	env["VIDLIB_VIMEO_ROOT_FOLDER_ID"] = strconv.FormatInt(root, 10)
-	env["VIDLIB_POLL_INTERVAL"] = "10m"
-	env["VIDLIB_AUTH_GROUP_ROLES"] = "operators=admin"
+	env := envWith(servicesEnv(dsn, redisURL, kc), fakeVimeoEnv(fake, root), map[string]string{"VIDLIB_AUTH_GROUP_ROLES": "operators=admin"})
 	is := Issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}
 
-	start := func(name string, app *fx.App) {
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- Run(runCtx, app) }()
-		t.Cleanup(func() {
-			stop()
-			if err := <-done; err != nil {
-				t.Errorf("%s: %v", name, err)
-			}
-		})
-	}
+	start := func(name string, app *fx.App) { runApp(t, name, app) }
 	// The sync worker: the scheduler, the relay and the consumers (the
 	// command consumer among them).
 	worker := append(append([]config.Section(nil), config.ForSync...), config.ForConsume...)

@@ -18,9 +18,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/vidlib/vidlib/audit"
-	"github.com/vidlib/vidlib/auth"
 	"github.com/vidlib/vidlib/auth/authtest"
-	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/internal/testenv"
 	"github.com/vidlib/vidlib/library"
@@ -28,7 +26,6 @@ import (
 	"github.com/vidlib/vidlib/servers/consumers"
 	"github.com/vidlib/vidlib/servers/ops"
 	"github.com/vidlib/vidlib/servers/syncworker"
-	"github.com/vidlib/vidlib/store/pgstore"
 	"github.com/vidlib/vidlib/tree"
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )
@@ -167,37 +164,16 @@ func TestAllOperations(t *testing.T) {
 	acct, root, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: 5, Folders: 8, Videos: 30})
 	require.NoError(t, err)
 	fake := vimeotest.Start(t, acct, nil)
-	issuer, err := authtest.Start(nil)
-	require.NoError(t, err)
-	t.Cleanup(issuer.Close)
+	issuer := startIssuer(t)
 
-	st, err := pgstore.Open(ctx, dsn, nil)
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx)
-	require.NoError(t, err)
+	st := migratedStore(t, dsn)
 	rootID := strconv.FormatInt(root, 10)
-	sub, err := entitle.ParseSubject("everyone")
-	require.NoError(t, err)
-	tg, err := entitle.ParseTarget("folder:" + rootID)
-	require.NoError(t, err)
-	_, _, err = st.AddRule(ctx, entitle.Rule{Subject: sub, Target: tg, Effect: entitle.Allow, CreatedBy: "test"})
-	require.NoError(t, err)
+	allowEveryone(t, st, rootID)
 
-	env := map[string]string{}
-	for k, v := range fullEnv {
-		env[k] = v
-	}
-	env["VIDLIB_POSTGRES_URL"] = dsn
-	env["VIDLIB_REDIS_URL"] = redisURL
-	env["VIDLIB_KAFKA_BROKERS"] = strings.Join(kc.Brokers(), ",")
-	env["VIDLIB_KAFKA_TOPIC_PREFIX"] = kc.TopicPrefix()
-	env["VIDLIB_VIMEO_TOKEN"] = fake.Token()
-	env["VIDLIB_VIMEO_BASE_URL"] = fake.URL()
-	env["VIDLIB_VIMEO_ROOT_FOLDER_ID"] = rootID
-	env["VIDLIB_VIMEO_WEBHOOK_SECRETS"] = "ops-secret"
-	env["VIDLIB_POLL_INTERVAL"] = "10m"
-	env["VIDLIB_REDIS_PAGE_CACHE"] = "true" // so that an API request reaches Redis
+	env := envWith(servicesEnv(dsn, redisURL, kc), fakeVimeoEnv(fake, root), map[string]string{
+		"VIDLIB_VIMEO_WEBHOOK_SECRETS": "ops-secret",
+		"VIDLIB_REDIS_PAGE_CACHE":      "true", // so that an API request reaches Redis
+	})
 	cfg := loadConfig(t, config.ForAll, env)
 	require.True(t, cfg.Redis.PageCache)
 
@@ -214,7 +190,7 @@ func TestAllOperations(t *testing.T) {
 	var pub events.Publisher
 	app := fx.New(
 		Options(cfg, All,
-			fx.Replace(Issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}}),
+			trust(issuer),
 			fx.Decorate(func(*ops.Tracing) *ops.Tracing { return tr }),
 			fx.Decorate(func(p events.Publisher) events.Publisher {
 				gate = &gatedPublisher{next: p, topic: events.TopicVimeoSyncNormalized}
@@ -223,15 +199,7 @@ func TestAllOperations(t *testing.T) {
 		),
 		fx.Populate(&apiSrv, &syncSrv, &metricsSrv, &lib, &pub),
 	)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- Run(runCtx, app) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("vidlib all: %v", err)
-		}
-	})
+	runApp(t, "vidlib all", app)
 	bound := func(addr string) bool { return !strings.HasSuffix(addr, ":0") }
 	eventually(t, "the servers listening", func() bool { return bound(metricsSrv.Addr()) && bound(syncSrv.Addr()) })
 	m := scraper{t: t, addr: metricsSrv.Addr()}
@@ -512,18 +480,9 @@ func TestAllInProcessExportsOperations(t *testing.T) {
 	acct, root, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: 9, Folders: 4, Videos: 12})
 	require.NoError(t, err)
 	fake := vimeotest.Start(t, acct, nil)
-	issuer, err := authtest.Start(nil)
-	require.NoError(t, err)
-	t.Cleanup(issuer.Close)
+	issuer := startIssuer(t)
 
-	env := map[string]string{}
-	for k, v := range fullEnv {
-		env[k] = v
-	}
-	env["VIDLIB_VIMEO_TOKEN"] = fake.Token()
-	env["VIDLIB_VIMEO_BASE_URL"] = fake.URL()
-	env["VIDLIB_VIMEO_ROOT_FOLDER_ID"] = strconv.FormatInt(root, 10)
-	env["VIDLIB_POLL_INTERVAL"] = "10m"
+	env := envWith(fakeVimeoEnv(fake, root))
 	cfg := loadConfig(t, config.ForAll, env)
 	cfg.Postgres.URL, cfg.Redis.URL, cfg.Kafka.Brokers = "", "", nil
 
@@ -532,7 +491,7 @@ func TestAllInProcessExportsOperations(t *testing.T) {
 	var bus events.Publisher
 	app := fx.New(
 		Options(cfg, All,
-			fx.Replace(Issuers{{Kind: auth.Cognito, URL: issuer.URL(), ClientIDs: []string{issuer.ClientID()}}})),
+			trust(issuer)),
 		fx.Populate(&metricsSrv, &lib, &bus),
 	)
 	require.NoError(t, app.Start(ctx))

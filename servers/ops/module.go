@@ -132,7 +132,7 @@ func ProvideMetricsServer(cfg *config.Config, lc fx.Lifecycle, sd fx.Shutdowner,
 }
 
 // RegisterHTTPServer appends s's Start and Stop to the lifecycle. fx runs
-// OnStop with the app's stop timeout, which cmd/vidlib sets from
+// OnStop with the app's stop timeout, which servers/compose sets from
 // cfg.ShutdownTimeout (fx.StopTimeout).
 func RegisterHTTPServer(lc fx.Lifecycle, s *HTTPServer) {
 	lc.Append(fx.Hook{OnStart: s.Start, OnStop: s.Stop})

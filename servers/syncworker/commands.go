@@ -118,8 +118,8 @@ type CommandsOptions struct {
 }
 
 // Commands consumes vimeo.sync.normalized in a group of its own and carries
-// out the admin's commands (EventSyncCommand; other event types are
-// ignored). Reconciliations (root, folder, the re-run of an approval) take
+// out the admin's commands (EventSyncCommand; other event types are passed
+// over before dedup, retry and tracing: events.OnlyTypes). Reconciliations (root, folder, the re-run of an approval) take
 // the scheduler's lock first, so they never run with a scheduled one on any
 // worker; a lock held elsewhere is a failure like any other: retried with
 // backoff (ConsumerOptions.Retry), then dead-lettered, from where an admin
@@ -156,7 +156,7 @@ func NewCommands(mirror CommandMirror, locker Locker, pub events.Publisher, stor
 	if err != nil {
 		return nil, fmt.Errorf("syncworker: commands: %w", err)
 	}
-	c.handler = chain(events.HandleEvents(c.handle), co.ConsumerOptions, dlq, events.Dedup(store, co.Group, events.EventIDKey))
+	c.handler = chain(events.HandleEvents(c.handle), co.ConsumerOptions, dlq, events.Dedup(store, co.Group, events.EventIDKey), EventSyncCommand)
 	return c, nil
 }
 
@@ -169,9 +169,6 @@ func (c *Commands) Run(ctx context.Context, sub events.Subscriber) error {
 }
 
 func (c *Commands) handle(ctx context.Context, e events.Event) error {
-	if e.Type != EventSyncCommand {
-		return nil // refetches and the mirror's change events share the topic
-	}
 	var cmd Command
 	if err := e.DecodeData(&cmd); err != nil {
 		return err

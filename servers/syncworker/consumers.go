@@ -59,13 +59,17 @@ func (o *ConsumerOptions) defaults(group string) ConsumerOptions {
 	return c
 }
 
-// chain wraps h in the standard reliable-consumer middleware.
-func chain(h events.Handler, o ConsumerOptions, dlq events.Middleware, dedup events.Middleware) events.Handler {
+// chain wraps h in the standard reliable-consumer middleware. Only
+// messages of the given event types reach the middleware below Observe:
+// the topics are shared (vimeo.sync.normalized carries refetches, admin
+// commands and the mirror's change events), and a message a consumer does
+// not handle must cost it no dedup record, retry, dead letter or span.
+func chain(h events.Handler, o ConsumerOptions, dlq events.Middleware, dedup events.Middleware, types ...string) events.Handler {
 	mws := []events.Middleware{}
 	if o.Observe != nil {
 		mws = append(mws, events.Observe(o.Observe))
 	}
-	mws = append(mws, events.Trace(o.StartSpan), dlq, events.Retry(o.Retry), events.Recover(), dedup)
+	mws = append(mws, events.OnlyTypes(types...), events.Trace(o.StartSpan), dlq, events.Retry(o.Retry), events.Recover(), dedup)
 	return events.Chain(h, mws...)
 }
 
@@ -107,7 +111,7 @@ func NewNormalizer(pub events.Publisher, store NormalizerStore, opts *ConsumerOp
 	if err != nil {
 		return nil, fmt.Errorf("syncworker: normaliser: %w", err)
 	}
-	n.handler = chain(events.HandleEvents(n.handle), o, dlq, events.Dedup(store, o.Group, rawWebhookKey))
+	n.handler = chain(events.HandleEvents(n.handle), o, dlq, events.Dedup(store, o.Group, rawWebhookKey), EventWebhookReceived)
 	return n, nil
 }
 
@@ -140,9 +144,6 @@ func rawWebhookKey(m *events.Message) (string, error) {
 }
 
 func (n *Normalizer) handle(ctx context.Context, e events.Event) error {
-	if e.Type != EventWebhookReceived {
-		return nil // not ours
-	}
 	var raw RawWebhook
 	if err := e.DecodeData(&raw); err != nil {
 		return err // permanent: ErrInvalid
@@ -172,7 +173,8 @@ func (n *Normalizer) handle(ctx context.Context, e events.Event) error {
 // Applier consumes vimeo.sync.normalized and carries out the "re-fetch video
 // X" actions: Mirror.RefreshVideo re-reads the video from Vimeo and applies
 // what it finds (a video outside the mirrored root changes nothing). Other
-// event types on the topic (the mirror's change events) are ignored. A
+// event types on the topic (the mirror's change events, admin commands) are
+// passed over before dedup, retry and tracing (events.OnlyTypes). A
 // refresh that keeps failing ends, after the retries, in deadletters.vimeo and
 // the dead_letters table, from where an admin can replay it.
 type Applier struct {
@@ -209,7 +211,7 @@ func NewApplier(mirror Mirror, pub events.Publisher, store ConsumerStore, opts *
 	if err != nil {
 		return nil, fmt.Errorf("syncworker: applier: %w", err)
 	}
-	a.handler = chain(events.HandleEvents(a.handle), o, dlq, events.Dedup(store, o.Group, refetchKey))
+	a.handler = chain(events.HandleEvents(a.handle), o, dlq, events.Dedup(store, o.Group, refetchKey), EventVideoRefetch)
 	return a, nil
 }
 
@@ -238,9 +240,6 @@ func refetchKey(m *events.Message) (string, error) {
 }
 
 func (a *Applier) handle(ctx context.Context, e events.Event) error {
-	if e.Type != EventVideoRefetch {
-		return nil // the mirror's change events share the topic
-	}
 	var r Refetch
 	if err := e.DecodeData(&r); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/vidlib/vidlib/events"
 	"github.com/vidlib/vidlib/servers/syncworker"
+	"github.com/vidlib/vidlib/store/memstore"
+	"github.com/vidlib/vidlib/tree/changeevents"
 	"github.com/vidlib/vidlib/vimeo"
 )
 
@@ -119,8 +122,124 @@ func TestApplierIgnoresOtherEventTypes(t *testing.T) {
 	require.NoError(t, events.PublishEvents(ctx, p.bus, events.TopicVimeoSyncNormalized, other))
 	p.deliver(t, "video-created", "6", now)
 	eventually(t, "refetch of 6 handled", func() bool { return p.apply.get(syncworker.EventVideoRefetch+"/handled") == 1 })
-	eventually(t, "the change event handled", func() bool { return p.apply.get("vimeo.video.updated/handled") == 1 })
+	eventually(t, "the change event passed over", func() bool { return p.apply.get("vimeo.video.updated/skipped") == 1 })
+	require.Zero(t, p.apply.get("vimeo.video.updated/handled"))
 	require.Equal(t, []string{"6"}, m.refreshedIDs())
+	done, err := p.store.Processed(ctx, syncworker.GroupApplier, other.ID)
+	require.NoError(t, err)
+	require.False(t, done, "no dedup record for an event the applier does not handle")
+}
+
+// countingDedup counts the dedup ledger's reads and writes.
+type countingDedup struct {
+	*memstore.Store
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *countingDedup) Processed(ctx context.Context, consumer, key string) (bool, error) {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.Store.Processed(ctx, consumer, key)
+}
+
+func (c *countingDedup) MarkProcessed(ctx context.Context, consumer, key string) (bool, error) {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.Store.MarkProcessed(ctx, consumer, key)
+}
+
+func (c *countingDedup) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
+// Every consumer of vimeo.sync.normalized (and the normaliser) passes over
+// the event types it does not handle (the mirror's change events above all)
+// before the dedup ledger, the retries and the dead letters: no ledger call,
+// no handler call, outcome skipped; its own type still goes the whole way.
+func TestConsumersPassOverEventsTheyDoNotHandle(t *testing.T) {
+	ctx := context.Background()
+	msg := func(typ string, data any) *events.Message {
+		e, err := events.New(ctx, events.Event{Type: typ, Source: "test", Key: "5"}, data)
+		require.NoError(t, err)
+		m, err := e.Message(events.TopicVimeoSyncNormalized)
+		require.NoError(t, err)
+		return &m
+	}
+	others := func(own string) []*events.Message {
+		var out []*events.Message
+		for _, typ := range append(slices.Clone(changeevents.Types), syncworker.EventVideoRefetch, syncworker.EventSyncCommand, syncworker.EventWebhookReceived) {
+			if typ != own {
+				out = append(out, msg(typ, map[string]string{"vimeo_id": "5"}))
+			}
+		}
+		return out
+	}
+	type consumer struct {
+		own     *events.Message
+		handler func(st *countingDedup, obs *observed) events.Handler
+		called  func() int
+	}
+	m := &fakeMirror{}
+	cm := &commandMirror{}
+	cases := map[string]consumer{
+		"applier": {
+			own: msg(syncworker.EventVideoRefetch, syncworker.Refetch{VideoID: "5"}),
+			handler: func(st *countingDedup, obs *observed) events.Handler {
+				a, err := syncworker.NewApplier(m, &recorder{}, st, &syncworker.ApplierOptions{ConsumerOptions: syncworker.ConsumerOptions{Observe: obs.fn}})
+				require.NoError(t, err)
+				return a.Handler()
+			},
+			called: func() int { return len(m.refreshedIDs()) },
+		},
+		"commands": {
+			own: msg(syncworker.EventSyncCommand, syncworker.Command{Action: syncworker.CommandRefreshVideo, ID: "5", Actor: "ops"}),
+			handler: func(st *countingDedup, obs *observed) events.Handler {
+				c, err := syncworker.NewCommands(cm, st, &recorder{}, st, &syncworker.CommandsOptions{ConsumerOptions: syncworker.ConsumerOptions{Observe: obs.fn}})
+				require.NoError(t, err)
+				return c.Handler()
+			},
+			called: func() int { return len(cm.got()) },
+		},
+		"normalizer": {
+			own: msg(syncworker.EventWebhookReceived, syncworker.RawWebhook{VideoID: "5", WebhookType: "video-updated", EventKey: "k5"}),
+			handler: func(st *countingDedup, obs *observed) events.Handler {
+				n, err := syncworker.NewNormalizer(&recorder{}, st, &syncworker.ConsumerOptions{Observe: obs.fn})
+				require.NoError(t, err)
+				return n.Handler()
+			},
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			st := &countingDedup{Store: memstore.New()}
+			obs := &observed{}
+			h := c.handler(st, obs)
+			ownEv, err := c.own.Event()
+			require.NoError(t, err)
+			before := 0
+			if c.called != nil {
+				before = c.called()
+			}
+			for _, o := range others(ownEv.Type) {
+				require.NoError(t, h(ctx, o))
+				e, err := o.Event()
+				require.NoError(t, err)
+				require.Equal(t, 1, obs.get(e.Type+"/skipped"), e.Type)
+			}
+			require.Zero(t, st.count(), "no dedup ledger call for what the consumer does not handle")
+			if c.called != nil {
+				require.Equal(t, before, c.called(), "nothing carried out")
+			}
+			require.NoError(t, h(ctx, c.own))
+			require.Equal(t, 1, obs.get(ownEv.Type+"/handled"))
+			require.Positive(t, st.count(), "its own events are deduplicated")
+		})
+	}
 }
 
 func TestFailingApplierDeadLettersAndReplays(t *testing.T) {

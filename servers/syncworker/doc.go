@@ -53,8 +53,10 @@
 // the second edit, the poll (within its interval) or the next reconciliation
 // brings it.
 //
-// The Applier consumes vimeo.sync.normalized, ignores every other event type
-// there (the mirror's change events share the topic), and calls
+// The Applier consumes vimeo.sync.normalized, passes over every other event
+// type there (the mirror's change events and the admin commands share the
+// topic) before dedup, retry and tracing (events.OnlyTypes: they cost it a
+// decode, no processed_events row), and calls
 // Mirror.RefreshVideo, which re-reads the video from Vimeo and applies it in
 // one transaction (a video outside the mirrored root changes nothing). It
 // deduplicates by the webhook's key. Both consumers use the standard

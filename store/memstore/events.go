@@ -176,13 +176,7 @@ func (s *Store) RecordDeadLetter(ctx context.Context, d events.DeadLetter) (even
 	if err := d.Validate(); err != nil {
 		return events.DeadLetter{}, err
 	}
-	now := norm(time.Now())
-	if d.FirstFailedAt.IsZero() {
-		d.FirstFailedAt = now
-	}
-	if d.LastFailedAt.IsZero() {
-		d.LastFailedAt = now
-	}
+	d.FillFailureTimes(norm(time.Now()))
 	d.FirstFailedAt, d.LastFailedAt = norm(d.FirstFailedAt), norm(d.LastFailedAt)
 	e := &s.ev
 	e.mu.Lock()
@@ -190,15 +184,7 @@ func (s *Store) RecordDeadLetter(ctx context.Context, d events.DeadLetter) (even
 	k := [2]string{d.Topic, d.EventID}
 	if id, ok := e.deadByKey[k]; ok {
 		x := e.dead[id]
-		x.DeadTopic, x.Key, x.Payload, x.Error = d.DeadTopic, d.Key, slices.Clone(d.Payload), d.Error
-		x.Attempts += d.Attempts
-		if d.FirstFailedAt.Before(x.FirstFailedAt) {
-			x.FirstFailedAt = d.FirstFailedAt
-		}
-		if d.LastFailedAt.After(x.LastFailedAt) {
-			x.LastFailedAt = d.LastFailedAt
-		}
-		x.Status = events.DeadLetterOpen
+		x.MarkFailedAgain(d)
 		return cloneDead(x), nil
 	}
 	e.nextDead++
@@ -223,12 +209,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 	if err != nil {
 		return nil, err
 	}
-	e := &s.ev
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return newestFirst(e.dead, e.nextDead, f.Before, f.Limit, func(x *events.DeadLetter) bool {
-		return (f.Status == "" || x.Status == f.Status) && (f.Topic == "" || x.Topic == f.Topic) && (f.EventID == "" || x.EventID == f.EventID)
-	}, cloneDead), nil
+	return s.SearchDeadLetters(ctx, f.Query())
 }
 
 // CountDeadLetters implements events.DeadLetterCounter.
@@ -379,12 +360,7 @@ func (s *Store) ListProviderEvents(ctx context.Context, f events.ProviderEventFi
 	if err != nil {
 		return nil, err
 	}
-	e := &s.ev
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return newestFirst(e.prov, e.nextProv, f.Before, f.Limit, func(p *events.ProviderEvent) bool {
-		return (f.Status == "" || p.Status == f.Status) && (f.Provider == "" || p.Provider == f.Provider)
-	}, cloneProv), nil
+	return s.SearchProviderEvents(ctx, f.Query())
 }
 
 // MarkProviderEventProcessed implements events.ProviderEventStore.

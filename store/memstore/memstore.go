@@ -11,6 +11,7 @@ import (
 type Store struct {
 	treeMu sync.RWMutex
 	tree   *treeState
+	feed   []feedEntry // the change feed (feed.go), oldest first; under treeMu
 
 	usersMu sync.RWMutex
 	users   usersState

@@ -3,6 +3,7 @@ package memstore_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,6 +18,7 @@ import (
 
 func TestTreeStore(t *testing.T) {
 	storetest.TestTreeStore(t, func(*testing.T) tree.Store { return memstore.New() })
+	storetest.TestContentFeed(t, func(*testing.T) storetest.FeedStore { return memstore.New() })
 }
 
 func TestUserStore(t *testing.T) {
@@ -65,4 +67,22 @@ func TestAnalyticsConformance(t *testing.T) {
 
 func TestChatContextConformance(t *testing.T) {
 	storetest.TestChatContextStore(t, func(*testing.T) storetest.ChatContextStore { return memstore.New() })
+}
+
+// TestContentFeedRetention: the feed keeps tree.FeedRetention versions;
+// further back is ErrFeedGap.
+func TestContentFeedRetention(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	for i := range tree.FeedRetention + 2 {
+		_, err := s.Update(ctx, func(tx tree.Tx) error {
+			return tx.UpsertFolders(ctx, []tree.Folder{{VimeoID: "1", Name: strconv.Itoa(i)}})
+		})
+		require.NoError(t, err)
+	}
+	_, err := s.ContentChangesSince(ctx, 1)
+	require.ErrorIs(t, err, tree.ErrFeedGap)
+	c, err := s.ContentChangesSince(ctx, 2)
+	require.NoError(t, err)
+	require.Equal(t, tree.ContentChanges{From: 2, To: tree.FeedRetention + 2, Folders: []string{"1"}}, c)
 }

@@ -103,6 +103,7 @@ func (s *Store) Update(ctx context.Context, fn func(tree.Tx) error) (int64, erro
 	}
 	if t.dirty {
 		t.st.version++
+		s.recordChanges(t.st.version, t.folders, t.videos)
 	}
 	s.tree = t.st
 	// The events of the change join the relay's outbox as the change commits.
@@ -113,12 +114,29 @@ func (s *Store) Update(ctx context.Context, fn func(tree.Tx) error) (int64, erro
 }
 
 type treeTx struct {
-	st     *treeState
-	now    time.Time
-	dirty  bool
-	outbox []events.OutboxRecord // written to the outbox on commit
+	st              *treeState
+	now             time.Time
+	dirty           bool
+	folders, videos map[string]bool       // what changed, for the change feed
+	outbox          []events.OutboxRecord // written to the outbox on commit
 
 	syncStateOwned bool // st.syncState is this transaction's own copy
+}
+
+func (t *treeTx) changedFolder(id string) {
+	t.dirty = true
+	if t.folders == nil {
+		t.folders = map[string]bool{}
+	}
+	t.folders[id] = true
+}
+
+func (t *treeTx) changedVideo(id string) {
+	t.dirty = true
+	if t.videos == nil {
+		t.videos = map[string]bool{}
+	}
+	t.videos[id] = true
 }
 
 // descendants returns the folder and every folder below it.
@@ -165,7 +183,7 @@ func (t *treeTx) UpsertFolders(ctx context.Context, folders []tree.Folder) error
 				ID: t.st.nextFolderID, VimeoID: f.VimeoID, ParentVimeoID: f.ParentVimeoID, Name: f.Name,
 				SortOrder: f.SortOrder, CreatedAt: norm(f.CreatedAt), ModifiedAt: norm(f.ModifiedAt),
 			}
-			t.dirty = true
+			t.changedFolder(f.VimeoID)
 			continue
 		}
 		if cur.ParentVimeoID != f.ParentVimeoID {
@@ -178,7 +196,7 @@ func (t *treeTx) UpsertFolders(ctx context.Context, folders []tree.Folder) error
 		next.Name, next.SortOrder, next.CreatedAt, next.ModifiedAt = f.Name, f.SortOrder, norm(f.CreatedAt), norm(f.ModifiedAt)
 		if next != cur {
 			t.st.folders[f.VimeoID] = next
-			t.dirty = true
+			t.changedFolder(f.VimeoID)
 		}
 	}
 	return nil
@@ -210,7 +228,7 @@ func (t *treeTx) MoveFolder(_ context.Context, vimeoID, newParent string) error 
 	}
 	cur.ParentVimeoID = newParent
 	t.st.folders[vimeoID] = cur
-	t.dirty = true
+	t.changedFolder(vimeoID)
 	return nil
 }
 
@@ -225,7 +243,7 @@ func (t *treeTx) DeleteFolder(_ context.Context, vimeoID string) error {
 		if !f.Deleted() {
 			f.DeletedAt = ts
 			t.st.folders[id] = f
-			t.dirty = true
+			t.changedFolder(id)
 		}
 	}
 	return nil
@@ -256,7 +274,7 @@ func (t *treeTx) RestoreFolder(_ context.Context, vimeoID string) error {
 		if f.DeletedAt.Equal(when) {
 			f.DeletedAt = time.Time{}
 			t.st.folders[id] = f
-			t.dirty = true
+			t.changedFolder(id)
 		}
 	}
 	return nil
@@ -285,7 +303,7 @@ func (t *treeTx) UpsertVideos(_ context.Context, videos []tree.Video) error {
 		}
 		next.UpdatedAt = t.now
 		t.st.videos[v.VimeoID] = next
-		t.dirty = true
+		t.changedVideo(v.VimeoID)
 	}
 	return nil
 }
@@ -329,7 +347,7 @@ func (t *treeTx) PlaceVideos(_ context.Context, ps []tree.Placement) error {
 	for vid, fs := range next {
 		if !maps.Equal(t.st.placements[vid], fs) {
 			t.st.placements[vid] = fs
-			t.dirty = true
+			t.changedVideo(vid)
 		}
 	}
 	return nil
@@ -342,7 +360,7 @@ func (t *treeTx) UnplaceVideos(_ context.Context, vimeoIDs []string) error {
 	}
 	for _, id := range vimeoIDs {
 		if len(t.st.placements[id]) > 0 {
-			t.dirty = true
+			t.changedVideo(id)
 		}
 		delete(t.st.placements, id)
 	}
@@ -364,7 +382,7 @@ func (t *treeTx) setDeleted(ids []string, deleted bool) error {
 		}
 		v.UpdatedAt = t.now
 		t.st.videos[id] = v
-		t.dirty = true
+		t.changedVideo(id)
 	}
 	return nil
 }
@@ -386,7 +404,7 @@ func (t *treeTx) SetVideoHidden(_ context.Context, vimeoID string, hidden bool) 
 	if v.Hidden != hidden {
 		v.Hidden, v.UpdatedAt = hidden, t.now
 		t.st.videos[vimeoID] = v
-		t.dirty = true
+		t.changedVideo(vimeoID)
 	}
 	return nil
 }

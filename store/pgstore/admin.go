@@ -43,15 +43,21 @@ func tsPrefixQuery(text string) string {
 	return strings.Join(words, " & ")
 }
 
+// words adds a match of every word of text, as a prefix, against doc (one
+// of the indexed texts above), unless text is empty.
+func (w *where) words(doc, text string) {
+	if text != "" {
+		w.add(doc+" @@ to_tsquery('simple', $?)", tsPrefixQuery(text))
+	}
+}
+
 // SearchSyncRuns implements tree.AdminStore.
 func (s *Store) SearchSyncRuns(ctx context.Context, q tree.SyncRunQuery) ([]tree.SyncRun, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
 	var w where
-	if q.Trigger != "" {
-		w.add("trigger = $?", q.Trigger)
-	}
+	w.eq("trigger", q.Trigger)
 	switch q.Status {
 	case tree.RunRunning:
 		w.conds = append(w.conds, "finished_at IS NULL")
@@ -62,22 +68,10 @@ func (s *Store) SearchSyncRuns(ctx context.Context, q tree.SyncRunQuery) ([]tree
 	case tree.RunOK:
 		w.conds = append(w.conds, "finished_at IS NOT NULL AND NOT held AND complete AND errors = '[]'::jsonb")
 	}
-	if !q.From.IsZero() {
-		w.add("started_at >= $?", q.From)
-	}
-	if !q.To.IsZero() {
-		w.add("started_at < $?", q.To)
-	}
-	if q.Before > 0 {
-		w.add("id < $?", q.Before)
-	}
+	w.between("started_at", q.From, q.To)
+	w.below("id", q.Before)
 	sql, args := w.sql(`SELECT `+syncRunSummaryColumns+` FROM sync_runs`, "id DESC", q.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	runs, err := pgx.CollectRows(rows, scanSyncRunSummary)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: search sync runs: %w", translate(err, treeErrs))
-	}
-	return runs, nil
+	return collect(ctx, s.pool, sql, args, scanSyncRunSummary, treeErrs, "search sync runs")
 }
 
 // syncRunSummaryColumns are syncRunColumns without the recorded changes,
@@ -128,18 +122,13 @@ func (s *Store) SearchVideos(ctx context.Context, q tree.VideoQuery) ([]tree.Vid
 		w.add("vimeo_video_id < $?", q.After)
 	}
 	sql, args := w.sql(`SELECT id, vimeo_video_id, title, status, hidden, updated_at, deleted_at FROM videos`, "vimeo_video_id DESC", q.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	vs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tree.Video, error) {
+	return collect(ctx, s.pool, sql, args, func(row pgx.CollectableRow) (tree.Video, error) {
 		var v tree.Video
 		var deleted *time.Time
 		err := row.Scan(&v.ID, &v.VimeoID, &v.Title, &v.Status, &v.Hidden, &v.UpdatedAt, &deleted)
 		v.DeletedAt = deref(deleted)
 		return v, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: search videos: %w", translate(err, treeErrs))
-	}
-	return vs, nil
+	}, treeErrs, "search videos")
 }
 
 // SearchDeadLetters implements events.DeadLetterSearcher.
@@ -149,34 +138,14 @@ func (s *Store) SearchDeadLetters(ctx context.Context, q events.DeadLetterQuery)
 		return nil, err
 	}
 	var w where
-	if q.Status != "" {
-		w.add("status = $?", string(q.Status))
-	}
-	if q.Topic != "" {
-		w.add("topic = $?", q.Topic)
-	}
-	if q.EventID != "" {
-		w.add("event_id = $?", q.EventID)
-	}
-	if q.Text != "" {
-		w.add(deadLetterText+" @@ to_tsquery('simple', $?)", tsPrefixQuery(q.Text))
-	}
-	if !q.From.IsZero() {
-		w.add("last_failed_at >= $?", q.From)
-	}
-	if !q.To.IsZero() {
-		w.add("last_failed_at < $?", q.To)
-	}
-	if q.Before > 0 {
-		w.add("id < $?", q.Before)
-	}
+	w.eq("status", string(q.Status))
+	w.eq("topic", q.Topic)
+	w.eq("event_id", q.EventID)
+	w.words(deadLetterText, q.Text)
+	w.between("last_failed_at", q.From, q.To)
+	w.below("id", q.Before)
 	sql, args := w.sql(`SELECT `+deadLetterCols+` FROM dead_letters`, "id DESC", q.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	out, err := pgx.CollectRows(rows, scanDeadLetter)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: search dead letters: %w", translate(err, eventErrs))
-	}
-	return out, nil
+	return collect(ctx, s.pool, sql, args, scanDeadLetter, eventErrs, "search dead letters")
 }
 
 // SearchProviderEvents implements events.DeadLetterSearcher.
@@ -186,34 +155,14 @@ func (s *Store) SearchProviderEvents(ctx context.Context, q events.ProviderEvent
 		return nil, err
 	}
 	var w where
-	if q.Provider != "" {
-		w.add("provider = $?", q.Provider)
-	}
-	if q.Status != "" {
-		w.add("status = $?", string(q.Status))
-	}
-	if q.EventType != "" {
-		w.add("event_type = $?", q.EventType)
-	}
-	if q.Text != "" {
-		w.add(providerEventText+" @@ to_tsquery('simple', $?)", tsPrefixQuery(q.Text))
-	}
-	if !q.From.IsZero() {
-		w.add("received_at >= $?", q.From)
-	}
-	if !q.To.IsZero() {
-		w.add("received_at < $?", q.To)
-	}
-	if q.Before > 0 {
-		w.add("id < $?", q.Before)
-	}
+	w.eq("provider", q.Provider)
+	w.eq("status", string(q.Status))
+	w.eq("event_type", q.EventType)
+	w.words(providerEventText, q.Text)
+	w.between("received_at", q.From, q.To)
+	w.below("id", q.Before)
 	sql, args := w.sql(`SELECT `+providerEventCols+` FROM provider_events`, "id DESC", q.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	out, err := pgx.CollectRows(rows, scanProviderEvent)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: search provider events: %w", translate(err, eventErrs))
-	}
-	return out, nil
+	return collect(ctx, s.pool, sql, args, scanProviderEvent, eventErrs, "search provider events")
 }
 
 // AddDeadLetterChange implements events.DeadLetterSearcher.

@@ -231,35 +231,17 @@ func (s *Store) SearchAudit(ctx context.Context, q audit.Query) (audit.Page, err
 		return audit.Page{}, err
 	}
 	var w where
-	if q.ActorKind != "" {
-		w.add("actor_kind = $?", string(q.ActorKind))
-	}
-	if q.ActorID != "" {
-		w.add("actor = $?", q.ActorID)
-	}
-	if q.Action != "" {
-		w.add("action = $?", string(q.Action))
-	}
-	if q.ObjectKind != "" {
-		w.add("object_kind = $?", q.ObjectKind)
-	}
-	if q.ObjectID != "" {
-		w.add("object_id = $?", q.ObjectID)
-	}
-	if !q.From.IsZero() {
-		w.add("occurred_at >= $?", q.From)
-	}
-	if !q.To.IsZero() {
-		w.add("occurred_at < $?", q.To)
-	}
-	if q.Before > 0 {
-		w.add("seq < $?", q.Before)
-	}
+	w.eq("actor_kind", string(q.ActorKind))
+	w.eq("actor", q.ActorID)
+	w.eq("action", string(q.Action))
+	w.eq("object_kind", q.ObjectKind)
+	w.eq("object_id", q.ObjectID)
+	w.between("occurred_at", q.From, q.To)
+	w.below("seq", q.Before)
 	sql, args := w.sql(`SELECT `+auditColumns+` FROM audit_logs`, "seq DESC", q.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	items, err := pgx.CollectRows(rows, scanAudit)
+	items, err := collect(ctx, s.pool, sql, args, scanAudit, auditErrs, "search audit")
 	if err != nil {
-		return audit.Page{}, fmt.Errorf("pgstore: search audit: %w", translate(err, auditErrs))
+		return audit.Page{}, err
 	}
 	return audit.PageOf(items, q.Limit), nil
 }

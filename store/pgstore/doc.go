@@ -13,7 +13,10 @@
 // specification: users, user_identities, roles, user_roles, folders, videos,
 // folder_videos, entitlements, user_video_rankings, watch_events,
 // watch_sessions, provider_events, sync_runs, audit_logs, hubspot_context and
-// dead_letters, plus outbox, processed_events, versions and sync_state.
+// dead_letters, plus outbox, processed_events, versions, sync_state and
+// content_changes (the change feed of tree.ContentFeed: one row per content
+// version with the folders and videos it changed, pruned past
+// tree.FeedRetention versions).
 // audit_logs is append-only: a trigger rejects UPDATE, DELETE and TRUNCATE.
 //
 // # The audit log

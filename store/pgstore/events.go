@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vidlib/vidlib/events"
+	"github.com/vidlib/vidlib/internal/text"
 )
 
 // The events contracts this package implements.
@@ -120,7 +120,7 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, publish func(ctx con
 			sent = append(sent, rec.ID)
 		} else {
 			failed = append(failed, rec.ID)
-			reasons = append(reasons, clipUTF8(errs[i].Error(), 2000))
+			reasons = append(reasons, text.Cut(errs[i].Error(), 2000))
 		}
 	}
 	if len(sent) > 0 {
@@ -190,13 +190,7 @@ func (s *Store) RecordDeadLetter(ctx context.Context, d events.DeadLetter) (even
 	if err := d.Validate(); err != nil {
 		return events.DeadLetter{}, err
 	}
-	now := time.Now().UTC()
-	if d.FirstFailedAt.IsZero() {
-		d.FirstFailedAt = now
-	}
-	if d.LastFailedAt.IsZero() {
-		d.LastFailedAt = now
-	}
+	d.FillFailureTimes(time.Now().UTC())
 	out, err := s.oneDeadLetter(ctx, `
 		INSERT INTO dead_letters (event_id, topic, dead_topic, key, payload, error, attempts, first_failed_at, last_failed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -220,26 +214,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 	if err != nil {
 		return nil, err
 	}
-	var w where
-	if f.Status != "" {
-		w.add("status = $?", string(f.Status))
-	}
-	if f.Topic != "" {
-		w.add("topic = $?", f.Topic)
-	}
-	if f.EventID != "" {
-		w.add("event_id = $?", f.EventID)
-	}
-	if f.Before > 0 {
-		w.add("id < $?", f.Before)
-	}
-	sql, args := w.sql(`SELECT `+deadLetterCols+` FROM dead_letters`, "id DESC", f.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	out, err := pgx.CollectRows(rows, scanDeadLetter)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: list dead letters: %w", translate(err, eventErrs))
-	}
-	return out, nil
+	return s.SearchDeadLetters(ctx, f.Query())
 }
 
 // CountDeadLetters implements events.DeadLetterCounter. Counting one status
@@ -384,23 +359,7 @@ func (s *Store) ListProviderEvents(ctx context.Context, f events.ProviderEventFi
 	if err != nil {
 		return nil, err
 	}
-	var w where
-	if f.Provider != "" {
-		w.add("provider = $?", f.Provider)
-	}
-	if f.Status != "" {
-		w.add("status = $?", string(f.Status))
-	}
-	if f.Before > 0 {
-		w.add("id < $?", f.Before)
-	}
-	sql, args := w.sql(`SELECT `+providerEventCols+` FROM provider_events`, "id DESC", f.Limit)
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	out, err := pgx.CollectRows(rows, scanProviderEvent)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: list provider events: %w", translate(err, eventErrs))
-	}
-	return out, nil
+	return s.SearchProviderEvents(ctx, f.Query())
 }
 
 // changeProviderEvent runs a conditional UPDATE; when it matches no row it
@@ -438,7 +397,7 @@ func (s *Store) MarkProviderEventFailed(ctx context.Context, id int64, reason st
 	}
 	return s.changeProviderEvent(ctx, id, "failed", "", `UPDATE provider_events
 		SET status = 'failed', error = $2
-		WHERE id = $1 AND status IN ('received', 'failed')`, id, clipUTF8(reason, 8<<10))
+		WHERE id = $1 AND status IN ('received', 'failed')`, id, text.Cut(reason, 8<<10))
 }
 
 // Processed events (dedup) -------------------------------------------------------
@@ -524,16 +483,4 @@ func (s *Store) PruneProcessedEvents(ctx context.Context, before time.Time) (int
 		return 0, fmt.Errorf("pgstore: prune processed events: %w", err)
 	}
 	return tag.RowsAffected(), nil
-}
-
-// clipUTF8 cuts s to at most n bytes on a rune boundary.
-func clipUTF8(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }

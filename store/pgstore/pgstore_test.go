@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -36,6 +37,7 @@ func openRaw(t testing.TB) *pgstore.Store {
 
 func TestTreeStore(t *testing.T) {
 	storetest.TestTreeStore(t, func(t *testing.T) tree.Store { return open(t) })
+	storetest.TestContentFeed(t, func(t *testing.T) storetest.FeedStore { return open(t) })
 }
 
 func TestUserStore(t *testing.T) {
@@ -193,4 +195,27 @@ func TestAnalyticsConformance(t *testing.T) {
 
 func TestChatContextConformance(t *testing.T) {
 	storetest.TestChatContextStore(t, func(t *testing.T) storetest.ChatContextStore { return open(t) })
+}
+
+// TestContentFeedGap: a version whose feed entries are gone (pruned, or
+// written before the feed existed) is ErrFeedGap, never a partial answer.
+func TestContentFeedGap(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	for i := range 3 {
+		_, err := s.Update(ctx, func(tx tree.Tx) error {
+			return tx.UpsertFolders(ctx, []tree.Folder{{VimeoID: "1", Name: strconv.Itoa(i)}})
+		})
+		require.NoError(t, err)
+	}
+	c, err := s.ContentChangesSince(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, tree.ContentChanges{From: 1, To: 3, Folders: []string{"1"}}, c)
+	_, err = s.Pool().Exec(ctx, `DELETE FROM content_changes WHERE version = 2`)
+	require.NoError(t, err)
+	_, err = s.ContentChangesSince(ctx, 1)
+	require.ErrorIs(t, err, tree.ErrFeedGap)
+	c, err = s.ContentChangesSince(ctx, 2)
+	require.NoError(t, err)
+	require.Equal(t, tree.ContentChanges{From: 2, To: 3, Folders: []string{"1"}}, c)
 }

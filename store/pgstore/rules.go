@@ -46,44 +46,16 @@ func (s *Store) ListRules(ctx context.Context) ([]entitle.Rule, int64, error) {
 	return rules, version, nil
 }
 
-// AddRule implements entitle.RuleStore.
+// AddRule implements entitle.RuleStore: AddRuleAudited with nothing to
+// audit.
 func (s *Store) AddRule(ctx context.Context, r entitle.Rule) (entitle.Rule, int64, error) {
-	if err := r.Validate(); err != nil {
-		return entitle.Rule{}, 0, err
-	}
-	var version int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO entitlements (subject, target_kind, target_id, effect, note, created_by, lock_reason)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
-			r.Subject.String(), r.Target.Kind, r.Target.ID, r.Effect, r.Note, r.CreatedBy, r.LockReason).Scan(&r.ID, &r.CreatedAt)
-		if err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, bumpEntitlement).Scan(&version)
-	})
-	if err != nil {
-		return entitle.Rule{}, 0, fmt.Errorf("pgstore: add rule %s → %s: %w", r.Subject, r.Target, translate(err, ruleErrs))
-	}
-	return r, version, nil
+	return s.AddRuleAudited(ctx, r, func(context.Context, entitle.OutboxWriter, entitle.Rule, int64) error { return nil })
 }
 
-// RemoveRule implements entitle.RuleStore.
+// RemoveRule implements entitle.RuleStore: RemoveRuleAudited with nothing
+// to audit.
 func (s *Store) RemoveRule(ctx context.Context, id int64) (int64, error) {
-	var version int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM entitlements WHERE id = $1`, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("%w: rule %d", entitle.ErrNotFound, id)
-		}
-		return tx.QueryRow(ctx, bumpEntitlement).Scan(&version)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("pgstore: remove rule: %w", translate(err, ruleErrs))
-	}
-	return version, nil
+	return s.RemoveRuleAudited(ctx, id, func(context.Context, entitle.OutboxWriter, entitle.Rule, int64) error { return nil })
 }
 
 // EntitlementVersion implements entitle.RuleStore.

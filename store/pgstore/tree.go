@@ -171,14 +171,27 @@ func (s *Store) loadParallel(ctx context.Context, live bool) (int64, loaded, err
 	}
 	return version, l, nil
 }
-func loadFolders(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Folder, error) {
-	q := `SELECT f.id, f.vimeo_folder_id, coalesce(p.vimeo_folder_id, ''), f.name, f.sort_order,
+
+// folderQuery and videoQuery select the rows that scanFolders and
+// scanVideos map: the one mapping of the tables to tree values.
+const (
+	folderQuery = `SELECT f.id, f.vimeo_folder_id, coalesce(p.vimeo_folder_id, ''), f.name, f.sort_order,
 		f.vimeo_created_at, f.vimeo_modified_at, f.deleted_at
 		FROM folders f LEFT JOIN folders p ON p.id = f.parent_id`
+	videoQuery = `SELECT id, vimeo_video_id, title, description, thumbnail_url, duration_seconds, status,
+		visibility, embed_key, embed_privacy, hidden, vimeo_created_at, vimeo_modified_at, updated_at, deleted_at,
+		tags, pictures FROM videos`
+)
+
+func loadFolders(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Folder, error) {
+	q := folderQuery
 	if live {
 		q += ` WHERE f.deleted_at IS NULL`
 	}
-	rows, err := tx.Query(ctx, q)
+	return scanFolders(tx.Query(ctx, q))
+}
+
+func scanFolders(rows pgx.Rows, err error) ([]tree.Folder, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -197,13 +210,14 @@ func loadFolders(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Folder, erro
 }
 
 func loadVideos(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Video, error) {
-	q := `SELECT id, vimeo_video_id, title, description, thumbnail_url, duration_seconds, status,
-		visibility, embed_key, embed_privacy, hidden, vimeo_created_at, vimeo_modified_at, updated_at, deleted_at,
-		tags, pictures FROM videos`
+	q := videoQuery
 	if live {
 		q += ` WHERE deleted_at IS NULL`
 	}
-	rows, err := tx.Query(ctx, q)
+	return scanVideos(tx.Query(ctx, q))
+}
+
+func scanVideos(rows pgx.Rows, err error) ([]tree.Video, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +286,10 @@ func (s *Store) Update(ctx context.Context, fn func(tree.Tx) error) (int64, erro
 		if t.dirty {
 			q = `UPDATE versions SET value = value + 1, updated_at = now() WHERE name = 'content' RETURNING value`
 		}
-		return ptx.QueryRow(ctx, q).Scan(&version)
+		if err := ptx.QueryRow(ctx, q).Scan(&version); err != nil || !t.dirty {
+			return err
+		}
+		return t.recordChanges(ctx, version)
 	})
 	if err != nil {
 		return 0, translate(err, treeErrs)
@@ -284,6 +301,8 @@ func (s *Store) Update(ctx context.Context, fn func(tree.Tx) error) (int64, erro
 type treeTx struct {
 	tx    pgx.Tx
 	dirty bool // something in the mirror changed: bump the version at commit
+
+	folders, videos map[string]bool // what changed, for the change feed (feed.go)
 }
 
 func (t *treeTx) exec(ctx context.Context, sql string, args ...any) (int64, error) {
@@ -472,8 +491,9 @@ func (t *treeTx) flushFolders(ctx context.Context, ins *insertBatch, upd *update
 	if len(ins.idVals) > 0 {
 		// Parents come before children in the batch; immediate foreign keys are
 		// checked at the end of the statement.
-		_, err := t.exec(ctx, `INSERT INTO folders (id, vimeo_folder_id, parent_id, path, name, sort_order, vimeo_created_at, vimeo_modified_at)
-			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::timestamptz[])`,
+		err := t.changed(ctx, "folder", `INSERT INTO folders (id, vimeo_folder_id, parent_id, path, name, sort_order, vimeo_created_at, vimeo_modified_at)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::timestamptz[])
+			RETURNING vimeo_folder_id`,
 			ins.idVals, ins.vimeoIDs, ins.parents, ins.paths, ins.names, ins.orders, ins.created, ins.modified)
 		if err != nil {
 			return err
@@ -481,11 +501,12 @@ func (t *treeTx) flushFolders(ctx context.Context, ins *insertBatch, upd *update
 		*ins = insertBatch{}
 	}
 	if len(upd.ids) > 0 {
-		_, err := t.exec(ctx, `UPDATE folders f SET name = u.name, sort_order = u.sort_order,
+		err := t.changed(ctx, "folder", `UPDATE folders f SET name = u.name, sort_order = u.sort_order,
 				vimeo_created_at = u.created, vimeo_modified_at = u.modified, updated_at = now()
 			FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[]) AS u(id, name, sort_order, created, modified)
 			WHERE f.id = u.id AND (f.name, f.sort_order, f.vimeo_created_at, f.vimeo_modified_at)
-				IS DISTINCT FROM (u.name, u.sort_order, u.created, u.modified)`,
+				IS DISTINCT FROM (u.name, u.sort_order, u.created, u.modified)
+			RETURNING f.vimeo_folder_id`,
 			upd.ids, upd.names, upd.orders, upd.created, upd.modified)
 		if err != nil {
 			return err
@@ -504,9 +525,12 @@ func (t *treeTx) move(ctx context.Context, vimeoID string, cur folderRow, parent
 		return tree.Errorf(tree.ErrConflict, "folder", vimeoID, "new parent %q is deleted", parentVimeoID)
 	}
 	newPath := parentPath + strconv.FormatInt(cur.id, 10) + "/"
-	_, err := t.exec(ctx, `UPDATE folders SET path = $2 || substr(path, length($1) + 1),
+	n, err := t.exec(ctx, `UPDATE folders SET path = $2 || substr(path, length($1) + 1),
 			parent_id = CASE WHEN id = $3 THEN $4 ELSE parent_id END, updated_at = now()
 		WHERE path LIKE $1 || '%'`, cur.path, newPath, cur.id, parentID)
+	if n > 0 {
+		t.record("folder", vimeoID) // the descendants' rows keep their parents
+	}
 	return err
 }
 
@@ -548,10 +572,9 @@ func (t *treeTx) DeleteFolder(ctx context.Context, vimeoID string) error {
 	}
 	// One timestamp for the whole subtree, so RestoreFolder can tell what was
 	// deleted together; clock_timestamp so two deletes in a transaction differ.
-	_, err = t.exec(ctx, `WITH now AS (SELECT clock_timestamp() AS ts)
+	return t.changed(ctx, "folder", `WITH now AS (SELECT clock_timestamp() AS ts)
 		UPDATE folders SET deleted_at = now.ts, updated_at = now.ts FROM now
-		WHERE path LIKE $1 || '%' AND deleted_at IS NULL`, cur.path)
-	return err
+		WHERE path LIKE $1 || '%' AND deleted_at IS NULL RETURNING vimeo_folder_id`, cur.path)
 }
 
 // RestoreFolder implements tree.Tx.
@@ -572,9 +595,9 @@ func (t *treeTx) RestoreFolder(ctx context.Context, vimeoID string) error {
 	if parentDeleted {
 		return tree.Errorf(tree.ErrConflict, "folder", vimeoID, "its parent is deleted: restore the parent first")
 	}
-	_, err = t.exec(ctx, `UPDATE folders SET deleted_at = NULL, updated_at = now()
-		WHERE path LIKE $1 || '%' AND deleted_at = (SELECT deleted_at FROM folders WHERE id = $2)`, cur.path, cur.id)
-	return err
+	return t.changed(ctx, "folder", `UPDATE folders SET deleted_at = NULL, updated_at = now()
+		WHERE path LIKE $1 || '%' AND deleted_at = (SELECT deleted_at FROM folders WHERE id = $2)
+		RETURNING vimeo_folder_id`, cur.path, cur.id)
 }
 
 // UpsertVideos implements tree.Tx.
@@ -596,7 +619,7 @@ func (t *treeTx) UpsertVideos(ctx context.Context, videos []tree.Video) error {
 			statuses[i], vis[i], keys[i], embeds[i] = string(v.Status), string(v.Visibility), v.EmbedKey, string(v.EmbedPrivacy)
 			created[i], modified[i] = timePtr(v.CreatedAt), timePtr(v.ModifiedAt)
 		}
-		_, err := t.exec(ctx, `INSERT INTO videos AS v (vimeo_video_id, title, description, thumbnail_url, duration_seconds,
+		err := t.changed(ctx, "video", `INSERT INTO videos AS v (vimeo_video_id, title, description, thumbnail_url, duration_seconds,
 				status, visibility, embed_key, vimeo_created_at, vimeo_modified_at, embed_privacy, tags, pictures)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
 				$9::timestamptz[], $10::timestamptz[], $11::text[], $12::jsonb[], $13::jsonb[])
@@ -609,7 +632,8 @@ func (t *treeTx) UpsertVideos(ctx context.Context, videos []tree.Video) error {
 			WHERE (v.title, v.description, v.thumbnail_url, v.duration_seconds, v.status, v.visibility, v.embed_key,
 				v.vimeo_created_at, v.vimeo_modified_at, v.embed_privacy, v.tags, v.pictures) IS DISTINCT FROM (excluded.title, excluded.description,
 				excluded.thumbnail_url, excluded.duration_seconds, excluded.status, excluded.visibility,
-				excluded.embed_key, excluded.vimeo_created_at, excluded.vimeo_modified_at, excluded.embed_privacy, excluded.tags, excluded.pictures)`,
+				excluded.embed_key, excluded.vimeo_created_at, excluded.vimeo_modified_at, excluded.embed_privacy, excluded.tags, excluded.pictures)
+			RETURNING v.vimeo_video_id`,
 			ids, titles, descs, thumbs, durs, statuses, vis, keys, created, modified, embeds, tags, pics)
 		if err != nil {
 			return err
@@ -677,16 +701,16 @@ func (t *treeTx) PlaceVideos(ctx context.Context, ps []tree.Placement) error {
 	for i, p := range ps {
 		folderIDs[i], videoIDs[i], orders[i] = fmap[p.FolderVimeoID], vmap[p.VideoVimeoID], int32(p.SortOrder)
 	}
-	if _, err := t.exec(ctx, `DELETE FROM folder_videos fv WHERE fv.video_id = ANY($2)
-		AND NOT EXISTS (SELECT 1 FROM unnest($1::bigint[], $2::bigint[]) AS n(f, v) WHERE n.f = fv.folder_id AND n.v = fv.video_id)`,
+	if err := t.changedPlacements(ctx, vmap, `DELETE FROM folder_videos fv WHERE fv.video_id = ANY($2)
+		AND NOT EXISTS (SELECT 1 FROM unnest($1::bigint[], $2::bigint[]) AS n(f, v) WHERE n.f = fv.folder_id AND n.v = fv.video_id)
+		RETURNING fv.video_id`,
 		folderIDs, videoIDs); err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO folder_videos AS fv (folder_id, video_id, sort_order)
+	return t.changedPlacements(ctx, vmap, `INSERT INTO folder_videos AS fv (folder_id, video_id, sort_order)
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[])
 		ON CONFLICT (folder_id, video_id) DO UPDATE SET sort_order = excluded.sort_order
-		WHERE fv.sort_order <> excluded.sort_order`, folderIDs, videoIDs, orders)
-	return err
+		WHERE fv.sort_order <> excluded.sort_order RETURNING fv.video_id`, folderIDs, videoIDs, orders)
 }
 
 // UnplaceVideos implements tree.Tx.
@@ -702,8 +726,7 @@ func (t *treeTx) UnplaceVideos(ctx context.Context, vimeoIDs []string) error {
 	for _, id := range vmap {
 		ids = append(ids, id)
 	}
-	_, err = t.exec(ctx, `DELETE FROM folder_videos WHERE video_id = ANY($1)`, ids)
-	return err
+	return t.changedPlacements(ctx, vmap, `DELETE FROM folder_videos WHERE video_id = ANY($1) RETURNING video_id`, ids)
 }
 
 func (t *treeTx) setVideosDeleted(ctx context.Context, vimeoIDs []string, deleted bool) error {
@@ -713,12 +736,11 @@ func (t *treeTx) setVideosDeleted(ctx context.Context, vimeoIDs []string, delete
 	if _, err := t.idsOf(ctx, "video", vimeoIDs); err != nil {
 		return err
 	}
-	q := `UPDATE videos SET deleted_at = NULL, updated_at = now() WHERE vimeo_video_id = ANY($1) AND deleted_at IS NOT NULL`
+	q := `UPDATE videos SET deleted_at = NULL, updated_at = now() WHERE vimeo_video_id = ANY($1) AND deleted_at IS NOT NULL RETURNING vimeo_video_id`
 	if deleted {
-		q = `UPDATE videos SET deleted_at = now(), updated_at = now() WHERE vimeo_video_id = ANY($1) AND deleted_at IS NULL`
+		q = `UPDATE videos SET deleted_at = now(), updated_at = now() WHERE vimeo_video_id = ANY($1) AND deleted_at IS NULL RETURNING vimeo_video_id`
 	}
-	_, err := t.exec(ctx, q, vimeoIDs)
-	return err
+	return t.changed(ctx, "video", q, vimeoIDs)
 }
 
 // DeleteVideos implements tree.Tx.
@@ -736,8 +758,8 @@ func (t *treeTx) SetVideoHidden(ctx context.Context, vimeoID string, hidden bool
 	if _, err := t.idsOf(ctx, "video", []string{vimeoID}); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `UPDATE videos SET hidden = $2, updated_at = now() WHERE vimeo_video_id = $1 AND hidden <> $2`, vimeoID, hidden)
-	return err
+	return t.changed(ctx, "video", `UPDATE videos SET hidden = $2, updated_at = now() WHERE vimeo_video_id = $1 AND hidden <> $2
+		RETURNING vimeo_video_id`, vimeoID, hidden)
 }
 
 // EnqueueOutbox implements tree.Tx. An outbox row alone does not change the

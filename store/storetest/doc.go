@@ -1,5 +1,6 @@
 // Package storetest holds the conformance suites that every implementation of
-// vidlib's store contracts passes: tree.Store (the mirror and its sync runs),
+// vidlib's store contracts passes: tree.Store (the mirror and its sync runs;
+// TestContentFeed for its change feed, tree.ContentFeed),
 // auth.UserStore, entitle.RuleStore and the events stores. store/memstore runs
 // them always; store/pgstore runs them on a real PostgreSQL from
 // internal/testenv. A new store implementation calls each Test* function from

@@ -10,9 +10,12 @@
 // nothing changed) and the folder list, which has no conditional request, at
 // most every FolderPollInterval.
 //
-// The mapping: a folder's parent is the folder whose listing contained it (the
-// walk's root becomes a top-level folder); positions in a listing become sort
-// orders; Vimeo's privacy.view becomes the video's visibility; the unlisted
-// hash becomes the embed key; a video's status is taken as the walk derived it
-// from status and transcode.status.
+// The mapping is one function per record, FromVideo and FromFolder, whether
+// the record was walked, read on its own or polled: Vimeo's privacy.view
+// becomes the video's visibility, the unlisted hash the embed key, the widest
+// thumbnail the thumbnail URL, and the status is vimeo.Video.State (derived
+// from status, upload.status and transcode.status). A walk only adds where
+// it found each object: a folder's parent is the folder whose listing
+// contained it (the walk's root becomes a top-level folder), and positions in
+// a listing become sort orders.
 package vimeosource

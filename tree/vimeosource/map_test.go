@@ -102,3 +102,43 @@ func TestVisibility(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// One mapping, called from both places: a video or folder read on its own
+// maps to the record the walk made of it (a single read knows no position).
+func TestSingleReadsMapLikeTheWalk(t *testing.T) {
+	acct, root, err := vimeotest.Generate(&vimeotest.GenerateOptions{Seed: 11, Folders: 30, Videos: 200})
+	require.NoError(t, err)
+	for i, v := range acct.Videos()[:12] {
+		require.NoError(t, acct.SetTags(v.ID, "tag "+strconv.Itoa(i), " "))
+		require.NoError(t, acct.SetEmbedPrivacy(v.ID, []string{"private", "whitelist", "public"}[i%3]))
+	}
+	srv := vimeotest.Start(t, acct, nil)
+	c, err := vimeo.New(srv.Token(), &vimeo.Options{BaseURL: srv.URL()})
+	require.NoError(t, err)
+	src, err := vimeosource.New(c, itoa(root), nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	w, err := src.Walk(ctx)
+	require.NoError(t, err)
+	require.True(t, w.Complete, "%v", w.Problems)
+	walked, err := tree.New(0, w.Folders, w.Videos, w.Placements)
+	require.NoError(t, err)
+
+	for _, wv := range w.Videos {
+		rv, err := src.Video(ctx, wv.VimeoID)
+		require.NoError(t, err)
+		require.Equal(t, wv, rv.Video, "video %s", wv.VimeoID)
+		require.Equal(t, walked.FoldersOf(wv.VimeoID), []string{rv.FolderVimeoID}, "folder of video %s", wv.VimeoID)
+	}
+	for _, wf := range w.Folders {
+		rf, err := src.Folder(ctx, wf.VimeoID)
+		require.NoError(t, err)
+		got := rf.Folder
+		require.Zero(t, got.SortOrder, "a single read knows no position")
+		got.SortOrder = wf.SortOrder
+		if wf.VimeoID == itoa(root) {
+			got.ParentVimeoID = "" // the walk's root is its top level
+		}
+		require.Equal(t, wf, got, "folder %s", wf.VimeoID)
+	}
+}

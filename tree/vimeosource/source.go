@@ -167,33 +167,6 @@ func (s *Source) Changes(ctx context.Context, since tree.Cursor) (*tree.Changes,
 	return out, nil
 }
 
-// FromVideo maps a video read on its own (or from a list) like Video maps a
-// walked one, so that the two never disagree.
-func FromVideo(v *vimeo.Video) tree.Video {
-	return tree.Video{
-		VimeoID: v.ID, Title: v.Name, Description: v.Description, ThumbnailURL: v.ThumbnailURL(),
-		Pictures: Pictures(v.Pictures), Tags: Tags(v.Tags),
-		DurationSeconds: v.Duration, Status: tree.VideoStatus(v.State()), Visibility: Visibility(v.PrivacyView),
-		EmbedKey: v.Hash, EmbedPrivacy: EmbedPrivacy(v.PrivacyEmbed), CreatedAt: v.CreatedTime, ModifiedAt: v.ModifiedTime,
-	}
-}
-
-// FromFolder maps a folder read on its own (or from the folder list). Its
-// parent is Vimeo's, which may lie outside the mirrored root; Ancestors are
-// nearest first.
-func FromFolder(f *vimeo.Folder) tree.RemoteFolder {
-	rf := tree.RemoteFolder{Folder: tree.Folder{
-		VimeoID: f.ID, ParentVimeoID: f.ParentID, Name: f.Name, CreatedAt: f.CreatedTime, ModifiedAt: f.ModifiedTime,
-	}}
-	for _, a := range f.Ancestors {
-		rf.Ancestors = append(rf.Ancestors, a.ID)
-	}
-	if len(rf.Ancestors) == 0 && f.ParentID != "" {
-		rf.Ancestors = []string{f.ParentID}
-	}
-	return rf
-}
-
 // translate maps Vimeo's 404 and 403 onto the tree's sentinels, keeping the
 // original error in the chain.
 func translate(err error) error {

@@ -86,3 +86,51 @@ func TestReconcileFolder(t *testing.T) {
 		})
 	}
 }
+
+// A folder that comes back into the tree with part of its subtree gone: a
+// poll deleted it with its subtree (one cascade) when it left the root;
+// ReconcileFolder restores it and keeps deleted what the source no longer
+// has, like a full reconciliation does (Change.KeepDeleted).
+func TestReconcileFolderRestoreKeepsTheGoneCascadeDeleted(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, memstore.New(), vimeotest.GenerateOptions{Seed: 4, Folders: 3, Videos: 6, WideFolders: -1}, nil)
+	acct := f.acct
+	outside, err := acct.CreateFolder(0, "outside the root")
+	require.NoError(t, err)
+	a, err := acct.CreateFolder(f.root, "A")
+	require.NoError(t, err)
+	a1, err := acct.CreateFolder(a, "A1")
+	require.NoError(t, err)
+	a2, err := acct.CreateFolder(a, "A2")
+	require.NoError(t, err)
+	_, err = acct.CreateFolder(a1, "A1x")
+	require.NoError(t, err)
+	_, err = f.mirror.Reconcile(ctx, tree.ReconcileOptions{})
+	require.NoError(t, err)
+	_, err = f.mirror.Poll(ctx) // the first poll sets the cursor
+	require.NoError(t, err)
+
+	f.clock.Advance(time.Minute)
+	require.NoError(t, acct.MoveFolder(a, outside))
+	f.clock.Advance(time.Second)
+	rep, err := f.mirror.Poll(ctx)
+	require.NoError(t, err)
+	all, err := f.store.LoadSnapshot(ctx, tree.LoadOptions{IncludeDeleted: true})
+	require.NoError(t, err)
+	require.True(t, all.Folder(itoa64(a)).Deleted(), "the poll saw A leave the root: %v", rep.Applied)
+	require.True(t, all.Folder(itoa64(a1)).DeletedAt.Equal(all.Folder(itoa64(a)).DeletedAt), "deleted with A")
+
+	f.clock.Advance(time.Minute)
+	require.NoError(t, acct.DeleteFolder(a1, true))
+	require.NoError(t, acct.MoveFolder(a, f.root))
+	f.clock.Advance(time.Second)
+	rep, err = f.mirror.ReconcileFolder(ctx, itoa64(a), tree.ReconcileOptions{})
+	require.NoError(t, err)
+	require.True(t, rep.Run.Complete)
+	live, err := f.store.LoadSnapshot(ctx, tree.LoadOptions{})
+	require.NoError(t, err)
+	require.NotNil(t, live.Folder(itoa64(a)), "A is back")
+	require.NotNil(t, live.Folder(itoa64(a2)), "A2 is back with it")
+	require.Nil(t, live.Folder(itoa64(a1)), "A1 is gone at the source: kept deleted, with what was under it")
+	requireMirrorEquals(t, f)
+}

@@ -2,8 +2,6 @@ package vimeotest
 
 import (
 	"context"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/vidlib/vidlib/internal/clock"
@@ -56,41 +54,9 @@ func (c *ScaledClock) Factor() float64 { return c.factor }
 // the clock forward by d and returns at once, so waits cost no real time. Sleeps
 // add up even when they overlap in real time (four goroutines pacing themselves
 // move the clock four times), so a VirtualClock shows that waits happen, not how
-// long a concurrent run would take; use a ScaledClock to measure rates.
-type VirtualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// long a concurrent run would take; use a ScaledClock to measure rates. It is
+// clock.Virtual, the one virtual clock of the fakes.
+type VirtualClock = clock.Virtual
 
 // NewVirtualClock returns a virtual clock reading start.
-func NewVirtualClock(start time.Time) *VirtualClock { return &VirtualClock{now: start} }
-
-// Now returns the virtual time.
-func (c *VirtualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Sleep advances the clock by d from now and returns.
-func (c *VirtualClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if d > 0 {
-		c.mu.Lock()
-		c.now = c.now.Add(d)
-		c.mu.Unlock()
-	}
-	runtime.Gosched()
-	return ctx.Err()
-}
-
-// Advance moves the clock forward by d.
-func (c *VirtualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d > 0 {
-		c.now = c.now.Add(d)
-	}
-}
+func NewVirtualClock(start time.Time) *VirtualClock { return clock.NewVirtual(start) }

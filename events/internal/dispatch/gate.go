@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -82,4 +83,18 @@ func (g *Gate) Subscribe(ctx context.Context, sub events.Subscription, h events.
 		cancel(nil)
 		g.subs.Done()
 	}, nil
+}
+
+// Ended is what a bus's Subscribe returns once the subscription's context
+// (from Gate.Subscribe) has ended: the abort a handler asked for
+// (events.ErrAbort, naming the bus and the group), events.ErrClosed when
+// the bus closed, else nil (the caller's context ended).
+func Ended(runCtx context.Context, bus, group string) error {
+	switch cause := context.Cause(runCtx); {
+	case errors.Is(cause, events.ErrAbort):
+		return fmt.Errorf("%s: subscription of %s: %w", bus, group, cause)
+	case errors.Is(cause, events.ErrClosed):
+		return events.ErrClosed
+	}
+	return nil
 }

@@ -159,7 +159,7 @@ func (c *Console) routes() chi.Router {
 	r.Group(func(r chi.Router) {
 		r.Use(c.requireAdmin, c.checkCSRF)
 		r.Post("/signout", c.handleSignOut)
-		r.Get("/", c.handleHome)
+		r.Get("/", show(c, "home", "Overview", "/", c.svc.Overview))
 		c.pageRoutes(r)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,10 +63,10 @@ func (c *Console) pageRoutes(r chi.Router) {
 	r.Post("/videos/{id}/{action:hide|show}", c.hide)
 	r.Get("/reconcile", c.reconcileForm)
 	r.Post("/reconcile", c.reconcile)
-	r.Get("/caches", c.caches)
+	r.Get("/caches", show(c, "caches", "Caches", "/caches", c.svc.Instances))
 	r.Get("/caches/invalidate", c.confirmInvalidate)
 	r.Post("/caches/invalidate", c.invalidate)
-	r.Get("/lag", c.lag)
+	r.Get("/lag", show(c, "lag", "Kafka consumer lag", "/lag", c.svc.ConsumerLag))
 	r.Get("/audit", c.audit)
 	r.Get("/explain", c.explain)
 	r.Get("/rules", c.rules)
@@ -222,19 +223,65 @@ func newList(r *http.Request, f *filters, items any, next string) list {
 	return l
 }
 
+// fetch runs a list page's query q when its filters parsed. The service's
+// field errors go next to the filters; any other error is answered, and
+// fetch returns false.
+func fetch[Q, P any](c *Console, w http.ResponseWriter, r *http.Request, f *filters, list func(context.Context, Q) (P, error), q Q) (P, bool) {
+	var p P
+	if len(f.errs) > 0 {
+		return p, true
+	}
+	p, err := list(r.Context(), q)
+	if fe := fieldErrors(err); fe != nil {
+		f.errs = fe
+	} else if err != nil {
+		c.serviceError(w, r, err)
+		return p, false
+	}
+	return p, true
+}
+
+// listPage renders a list page of what q selects (see fetch), with its
+// filters and cursors.
+func listPage[Q, T any](c *Console, w http.ResponseWriter, r *http.Request, f *filters, tmpl, title, section string,
+	list func(context.Context, Q) (admin.Page[T], error), q Q) {
+	p, ok := fetch(c, w, r, f, list, q)
+	if !ok {
+		return
+	}
+	c.page(w, r, tmpl, title, section, newList(r, f, p.Items, p.Next))
+}
+
+// byID reads the record of the route's {id} with get; a bad id or an error
+// is answered, and byID returns false.
+func byID[T any](c *Console, w http.ResponseWriter, r *http.Request, get func(context.Context, int64) (T, error)) (int64, T, bool) {
+	var v T
+	id, ok := c.pathID(w, r)
+	if !ok {
+		return 0, v, false
+	}
+	v, err := get(r.Context(), id)
+	if err != nil {
+		c.serviceError(w, r, err)
+		return 0, v, false
+	}
+	return id, v, true
+}
+
 func (c *Console) page(w http.ResponseWriter, r *http.Request, tmpl, title, section string, data any) {
 	c.render(w, r, http.StatusOK, tmpl, view{Title: title, Section: section, Data: data})
 }
 
-// --- Overview ---
-
-func (c *Console) handleHome(w http.ResponseWriter, r *http.Request) {
-	o, err := c.svc.Overview(r.Context())
-	if err != nil {
-		c.serviceError(w, r, err)
-		return
+// show serves a page of what get reads; an error is answered instead.
+func show[T any](c *Console, tmpl, title, section string, get func(context.Context) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := get(r.Context())
+		if err != nil {
+			c.serviceError(w, r, err)
+			return
+		}
+		c.page(w, r, tmpl, title, section, v)
 	}
-	c.page(w, r, "home", "Overview", "/", o)
 }
 
 // --- Sync runs ---
@@ -243,29 +290,12 @@ func (c *Console) syncRuns(w http.ResponseWriter, r *http.Request) {
 	f := newFilters(r)
 	q := admin.SyncRunQuery{Trigger: f.get("trigger"), Status: f.oneOf("status", tree.RunRunning, tree.RunOK, tree.RunHeld, tree.RunFailed),
 		From: f.time("from"), To: f.time("to"), Before: f.before, Limit: pageSize}
-	var p admin.Page[admin.SyncRun]
-	if len(f.errs) == 0 {
-		var err error
-		if p, err = c.svc.SyncRuns(r.Context(), q); err != nil {
-			if fe := fieldErrors(err); fe != nil {
-				f.errs = fe
-			} else {
-				c.serviceError(w, r, err)
-				return
-			}
-		}
-	}
-	c.page(w, r, "syncruns", "Sync runs", "/sync-runs", newList(r, f, p.Items, p.Next))
+	listPage(c, w, r, f, "syncruns", "Sync runs", "/sync-runs", c.svc.SyncRuns, q)
 }
 
 func (c *Console) syncRun(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
+	id, run, ok := byID(c, w, r, c.svc.SyncRun)
 	if !ok {
-		return
-	}
-	run, err := c.svc.SyncRun(r.Context(), id)
-	if err != nil {
-		c.serviceError(w, r, err)
 		return
 	}
 	c.page(w, r, "syncrun", fmt.Sprintf("Sync run %d", id), "/sync-runs", run)
@@ -289,13 +319,8 @@ func (c *Console) confirm(w http.ResponseWriter, r *http.Request, title, section
 }
 
 func (c *Console) confirmDecide(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
+	id, run, ok := byID(c, w, r, c.svc.SyncRun)
 	if !ok {
-		return
-	}
-	run, err := c.svc.SyncRun(r.Context(), id)
-	if err != nil {
-		c.serviceError(w, r, err)
 		return
 	}
 	approve := chi.URLParam(r, "decision") == "approve"
@@ -343,29 +368,12 @@ func (c *Console) webhooks(w http.ResponseWriter, r *http.Request) {
 	q := admin.ProviderEventQuery{Provider: f.get("provider"), EventType: f.get("type"), Text: f.get("q"),
 		Status: events.ProviderEventStatus(f.oneOf("status", "received", "processed", "failed", "ignored")),
 		From:   f.time("from"), To: f.time("to"), Before: f.before, Limit: pageSize}
-	var p admin.Page[admin.ProviderEvent]
-	if len(f.errs) == 0 {
-		var err error
-		if p, err = c.svc.ProviderEvents(r.Context(), q); err != nil {
-			if fe := fieldErrors(err); fe != nil {
-				f.errs = fe
-			} else {
-				c.serviceError(w, r, err)
-				return
-			}
-		}
-	}
-	c.page(w, r, "webhooks", "Webhook receipts", "/webhooks", newList(r, f, p.Items, p.Next))
+	listPage(c, w, r, f, "webhooks", "Webhook receipts", "/webhooks", c.svc.ProviderEvents, q)
 }
 
 func (c *Console) webhook(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
+	id, e, ok := byID(c, w, r, c.svc.ProviderEvent)
 	if !ok {
-		return
-	}
-	e, err := c.svc.ProviderEvent(r.Context(), id)
-	if err != nil {
-		c.serviceError(w, r, err)
 		return
 	}
 	c.page(w, r, "webhook", fmt.Sprintf("Webhook receipt %d", id), "/webhooks", struct {
@@ -397,19 +405,7 @@ func (c *Console) deadLetters(w http.ResponseWriter, r *http.Request) {
 	q := admin.DeadLetterQuery{Topic: f.get("topic"), EventID: f.get("event"), Text: f.get("q"),
 		Status: events.DeadLetterStatus(f.oneOf("status", "open", "replayed", "ignored")),
 		From:   f.time("from"), To: f.time("to"), Before: f.before, Limit: pageSize}
-	var p admin.Page[admin.DeadLetter]
-	if len(f.errs) == 0 {
-		var err error
-		if p, err = c.svc.DeadLetters(r.Context(), q); err != nil {
-			if fe := fieldErrors(err); fe != nil {
-				f.errs = fe
-			} else {
-				c.serviceError(w, r, err)
-				return
-			}
-		}
-	}
-	c.page(w, r, "deadletters", "Dead letters", "/dead-letters", newList(r, f, p.Items, p.Next))
+	listPage(c, w, r, f, "deadletters", "Dead letters", "/dead-letters", c.svc.DeadLetters, q)
 }
 
 type deadLetterData struct {
@@ -420,26 +416,16 @@ type deadLetterData struct {
 }
 
 func (c *Console) deadLetter(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
+	id, d, ok := byID(c, w, r, c.svc.DeadLetter)
 	if !ok {
-		return
-	}
-	d, err := c.svc.DeadLetter(r.Context(), id)
-	if err != nil {
-		c.serviceError(w, r, err)
 		return
 	}
 	c.page(w, r, "deadletter", fmt.Sprintf("Dead letter %d", id), "/dead-letters", deadLetterData{D: d, Payload: pretty(d.Payload)})
 }
 
 func (c *Console) confirmDeadLetter(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
+	id, d, ok := byID(c, w, r, c.svc.DeadLetter)
 	if !ok {
-		return
-	}
-	d, err := c.svc.DeadLetter(r.Context(), id)
-	if err != nil {
-		c.serviceError(w, r, err)
 		return
 	}
 	cf := confirmation{Action: r.URL.Path, Cancel: fmt.Sprintf("/dead-letters/%d", id),
@@ -457,27 +443,32 @@ func (c *Console) confirmDeadLetter(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) replay(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r)
-	if !ok {
-		return
-	}
-	if _, err := c.svc.ReplayDeadLetter(r.Context(), c.actor(r), id); err != nil {
-		c.serviceError(w, r, err)
-		return
-	}
-	c.redirect(w, r, fmt.Sprintf("/dead-letters/%d", id), fmt.Sprintf("Dead letter %d was replayed.", id))
+	c.deadLetterAction(w, r, "Dead letter %d was replayed.", func(ctx context.Context, a admin.Actor, id int64) error {
+		_, err := c.svc.ReplayDeadLetter(ctx, a, id)
+		return err
+	})
 }
 
 func (c *Console) ignore(w http.ResponseWriter, r *http.Request) {
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	c.deadLetterAction(w, r, "Dead letter %d is marked ignored.", func(ctx context.Context, a admin.Actor, id int64) error {
+		_, err := c.svc.IgnoreDeadLetter(ctx, a, id, note)
+		return err
+	})
+}
+
+// deadLetterAction runs act on the route's dead letter and goes back to its
+// page with done (%d: its id); an error is answered instead.
+func (c *Console) deadLetterAction(w http.ResponseWriter, r *http.Request, done string, act func(context.Context, admin.Actor, int64) error) {
 	id, ok := c.pathID(w, r)
 	if !ok {
 		return
 	}
-	if _, err := c.svc.IgnoreDeadLetter(r.Context(), c.actor(r), id, strings.TrimSpace(r.PostFormValue("note"))); err != nil {
+	if err := act(r.Context(), c.actor(r), id); err != nil {
 		c.serviceError(w, r, err)
 		return
 	}
-	c.redirect(w, r, fmt.Sprintf("/dead-letters/%d", id), fmt.Sprintf("Dead letter %d is marked ignored.", id))
+	c.redirect(w, r, fmt.Sprintf("/dead-letters/%d", id), fmt.Sprintf(done, id))
 }
 
 func (c *Console) note(w http.ResponseWriter, r *http.Request) {
@@ -539,17 +530,9 @@ func (c *Console) videos(w http.ResponseWriter, r *http.Request) {
 	f := newFilters(r)
 	q := admin.VideoQuery{State: tree.VideoState(f.oneOf("state", "deleted", "unavailable", "hidden")), Text: f.get("q"),
 		After: f.get("after"), Limit: pageSize}
-	var p admin.Page[admin.Video]
-	if len(f.errs) == 0 {
-		var err error
-		if p, err = c.svc.Videos(r.Context(), q); err != nil {
-			if fe := fieldErrors(err); fe != nil {
-				f.errs = fe
-			} else {
-				c.serviceError(w, r, err)
-				return
-			}
-		}
+	p, ok := fetch(c, w, r, f, c.svc.Videos, q)
+	if !ok {
+		return
 	}
 	l := newList(r, f, p.Items, "")
 	if p.Next != "" {
@@ -633,15 +616,6 @@ func (c *Console) reconcile(w http.ResponseWriter, r *http.Request) {
 
 // --- Caches, lag, audit ---
 
-func (c *Console) caches(w http.ResponseWriter, r *http.Request) {
-	is, err := c.svc.Instances(r.Context())
-	if err != nil {
-		c.serviceError(w, r, err)
-		return
-	}
-	c.page(w, r, "caches", "Caches", "/caches", is)
-}
-
 func (c *Console) confirmInvalidate(w http.ResponseWriter, r *http.Request) {
 	sc := scopeOf(r.URL.Query())
 	what := "every cached page"
@@ -671,15 +645,6 @@ func (c *Console) invalidate(w http.ResponseWriter, r *http.Request) {
 	c.redirect(w, r, "/caches", fmt.Sprintf("Invalidation %s sent to %d live instances.", res.Invalidation.ID, res.Instances))
 }
 
-func (c *Console) lag(w http.ResponseWriter, r *http.Request) {
-	l, err := c.svc.ConsumerLag(r.Context())
-	if err != nil {
-		c.serviceError(w, r, err)
-		return
-	}
-	c.page(w, r, "lag", "Kafka consumer lag", "/lag", l)
-}
-
 func (c *Console) audit(w http.ResponseWriter, r *http.Request) {
 	f := newFilters(r)
 	q := audit.Query{ActorID: f.get("actor"), Action: audit.Action(f.get("action")), ObjectKind: f.get("kind"), ObjectID: f.get("object"),
@@ -687,17 +652,9 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request) {
 	if q.Action != "" && !slices.Contains(audit.Actions, q.Action) {
 		f.errs["action"] = "Choose an action from the list"
 	}
-	var p audit.Page
-	if len(f.errs) == 0 {
-		var err error
-		if p, err = c.svc.Audit(r.Context(), q); err != nil {
-			if fe := fieldErrors(err); fe != nil {
-				f.errs = fe
-			} else {
-				c.serviceError(w, r, err)
-				return
-			}
-		}
+	p, ok := fetch(c, w, r, f, c.svc.Audit, q)
+	if !ok {
+		return
 	}
 	next := ""
 	if p.Next != 0 {
@@ -987,27 +944,26 @@ func (c *Console) putRole(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) grant(w http.ResponseWriter, r *http.Request) {
-	user, role := strings.TrimSpace(r.PostFormValue("user")), strings.TrimSpace(r.PostFormValue("role"))
-	err := required("user", user)
-	if err == nil {
-		err = required("role", role)
-	}
-	if err == nil {
-		err = c.svc.GrantRole(r.Context(), c.actor(r), user, role)
-	}
-	c.userAction(w, r, "grant", err, "Role "+role+" granted to user "+user+".")
+	c.userRole(w, r, "grant", c.svc.GrantRole, "Role %s granted to user %s.")
 }
 
 func (c *Console) revoke(w http.ResponseWriter, r *http.Request) {
+	c.userRole(w, r, "revoke", c.svc.RevokeRole, "Role %s revoked from user %s.")
+}
+
+// userRole runs the form's change of a user's role (both fields required)
+// and answers it; msg gets the role and the user.
+func (c *Console) userRole(w http.ResponseWriter, r *http.Request, form string,
+	change func(ctx context.Context, a admin.Actor, user, role string) error, msg string) {
 	user, role := strings.TrimSpace(r.PostFormValue("user")), strings.TrimSpace(r.PostFormValue("role"))
 	err := required("user", user)
 	if err == nil {
 		err = required("role", role)
 	}
 	if err == nil {
-		err = c.svc.RevokeRole(r.Context(), c.actor(r), user, role)
+		err = change(r.Context(), c.actor(r), user, role)
 	}
-	c.userAction(w, r, "revoke", err, "Role "+role+" revoked from user "+user+".")
+	c.userAction(w, r, form, err, fmt.Sprintf(msg, role, user))
 }
 
 func (c *Console) disable(w http.ResponseWriter, r *http.Request) {

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -16,13 +16,13 @@ import (
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )
 
-// demoRulesShowcase shows public content, a teaser and Vimeo privacy through
+// showcaseRules shows public content, a teaser and Vimeo privacy through
 // the API: it makes one top-level folder public (browsable without signing
 // in), lists one staff-only video to members locked for an upgrade, and
 // turns off embedding of one video in the fake Vimeo account, which the
 // mirror picks up and the library stops offering. Each answer is checked.
 // tokens are the demo users' (visitor, free member, gold member, staff).
-func demoRulesShowcase(ctx context.Context, w io.Writer, b compose.Backend, lib *library.Service, m syncworker.Mirror,
+func showcaseRules(ctx context.Context, w io.Writer, b compose.Backend, lib *library.Service, m syncworker.Mirror,
 	acct *vimeotest.Account, apiBase string, top []string, tokens []string) error {
 	if len(top) < 2 || len(tokens) < 4 {
 		return nil // a real account without the demo's shape: nothing to show
@@ -97,7 +97,7 @@ func demoRulesShowcase(ctx context.Context, w io.Writer, b compose.Backend, lib 
 		{"member, gold tier", tokens[2], "/videos/" + teased + "/playback", http.StatusForbidden, lock},
 		{"staff", tokens[3], "/videos/" + teased + "/playback", http.StatusOK, lock},
 	} {
-		code, body, err := demoGetAs(ctx, apiBase+c.path, c.token)
+		code, body, err := getAs(ctx, apiBase+c.path, c.token)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func demoRulesShowcase(ctx context.Context, w io.Writer, b compose.Backend, lib 
 	if err != nil {
 		return err
 	}
-	if code, _, err := demoGetAs(ctx, apiBase+"/videos/"+vid, tokens[3]); err != nil || code != http.StatusOK {
+	if code, _, err := getAs(ctx, apiBase+"/videos/"+vid, tokens[3]); err != nil || code != http.StatusOK {
 		return fmt.Errorf("GET /videos/%s as staff before the privacy change: %d %v", vid, code, err)
 	}
 	if err := acct.SetEmbedPrivacy(id, "private"); err != nil {
@@ -137,7 +137,7 @@ func demoRulesShowcase(ctx context.Context, w io.Writer, b compose.Backend, lib 
 	if err := lib.Refresh(ctx); err != nil {
 		return err
 	}
-	code, _, err := demoGetAs(ctx, apiBase+"/videos/"+vid, tokens[3])
+	code, _, err := getAs(ctx, apiBase+"/videos/"+vid, tokens[3])
 	if err != nil {
 		return err
 	}
@@ -168,11 +168,11 @@ func firstOffered(snap *tree.Snapshot, folder string) string {
 	return ""
 }
 
-// demoGetAs GETs url with the bearer token, or with no Authorization header
+// getAs GETs url with the bearer token, or with no Authorization header
 // at all when token is "" (an anonymous visitor).
-func demoGetAs(ctx context.Context, url, token string) (int, []byte, error) {
+func getAs(ctx context.Context, url, token string) (int, []byte, error) {
 	if token != "" {
-		return demoGet(ctx, url, token)
+		return get(ctx, url, token)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

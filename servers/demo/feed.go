@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -7,15 +7,17 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
-// demoFeeds waits until the ranking pipeline has stored a feed for each
+// feeds waits until the ranking pipeline has stored a feed for each
 // demo user (it ranks users as their viewing events arrive) and prints the
 // top of each feed with its reasons, as GET /feed serves it.
-func demoFeeds(ctx context.Context, w io.Writer, apiBase string, labels, tokens []string) error {
+func feeds(ctx context.Context, w io.Writer, apiBase string, labels, tokens []string) error {
 	fmt.Fprintln(w, "\nranked feeds (GET /feed: the first unfinished video, then the next three, with reasons):")
 	for i, token := range tokens {
-		code, body, err := demoGet(ctx, apiBase+"/library/home", token)
+		code, body, err := get(ctx, apiBase+"/library/home", token)
 		if err != nil {
 			return err
 		}
@@ -33,7 +35,7 @@ func demoFeeds(ctx context.Context, w io.Writer, apiBase string, labels, tokens 
 		}
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			code, body, err := demoGet(ctx, apiBase+"/feed?limit=12", token)
+			code, body, err := get(ctx, apiBase+"/feed?limit=12", token)
 			if err != nil {
 				return err
 			}
@@ -46,10 +48,8 @@ func demoFeeds(ctx context.Context, w io.Writer, apiBase string, labels, tokens 
 			if len(page.Videos) > 0 || time.Now().After(deadline) {
 				break
 			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
+			if err := clock.Sleep(ctx, 200*time.Millisecond); err != nil {
+				return err
 			}
 		}
 		if len(page.Videos) == 0 {

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -17,17 +17,17 @@ import (
 	"github.com/vidlib/vidlib/vimeo/vimeotest"
 )
 
-// demoAdminUser signs in to the admin API: the "admins" group maps to the
+// adminPerson signs in to the admin API: the "admins" group maps to the
 // admin role.
-var demoAdminUser = demoUser{"admin", authtest.User{Email: "admin@demo.vidlib.dev", Name: "Ada Admin", Groups: []string{"admins"}}}
+var adminPerson = person{"admin", authtest.User{Email: "admin@demo.vidlib.dev", Name: "Ada Admin", Groups: []string{"admins"}}}
 
-// demoAdminState gives every admin view something to show: a few dead
+// adminState gives every admin view something to show: a few dead
 // letters (two open, one ignored with a note), and, on the fake account,
 // drift made in Vimeo after the first reconciliation (a renamed folder, a
 // video back to transcoding, and enough deleted videos that the next
 // reconciliation is held for an admin's decision), then that held
 // reconciliation.
-func demoAdminState(ctx context.Context, b compose.Backend, m syncworker.Mirror, acct *vimeotest.Account, rootID int64) (held *tree.Report, err error) {
+func adminState(ctx context.Context, b compose.Backend, m syncworker.Mirror, acct *vimeotest.Account, rootID int64) (held *tree.Report, err error) {
 	now := time.Now().UTC()
 	var vids []int64
 	if acct != nil {
@@ -103,10 +103,10 @@ func demoAdminState(ctx context.Context, b compose.Backend, m syncworker.Mirror,
 	return rep, nil
 }
 
-// demoCheckAdmin checks that the admin API answers the admin and that its
+// checkAdmin checks that the admin API answers the admin and that its
 // overview shows the demo's dead letters and held reconciliation.
-func demoCheckAdmin(ctx context.Context, base, token string, wantHeld bool) error {
-	code, body, err := demoGet(ctx, base+"/admin/overview", token)
+func checkAdmin(ctx context.Context, base, token string, wantHeld bool) error {
+	code, body, err := get(ctx, base+"/admin/overview", token)
 	if err != nil {
 		return err
 	}

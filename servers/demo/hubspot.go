@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -15,14 +15,14 @@ import (
 	"github.com/vidlib/vidlib/servers/config"
 )
 
-// demoPortalID is the portal the fake HubSpot stands for.
-const demoPortalID = "20261204"
+// portalID is the portal the fake HubSpot stands for.
+const portalID = "20261204"
 
-// demoHubSpot turns the chat context on against a fake HubSpot API (or the
+// fakeHubSpot turns the chat context on against a fake HubSpot API (or the
 // real one when VIDLIB_HUBSPOT_TOKEN is set), with every generation
 // audited and the contact properties written. It returns what stops the
 // fake.
-func demoHubSpot(cfg *config.Config, stdout io.Writer) func() {
+func fakeHubSpot(cfg *config.Config, stdout io.Writer) func() {
 	cfg.HubSpot.Chat, cfg.HubSpot.Audit, cfg.HubSpot.ContactProperties = true, true, true
 	if cfg.HubSpot.Token.IsSet() {
 		fmt.Fprintf(stdout, "HubSpot          the real API at %s, portal %s\n", cfg.HubSpot.BaseURL, cfg.HubSpot.PortalID)
@@ -31,22 +31,22 @@ func demoHubSpot(cfg *config.Config, stdout io.Writer) func() {
 	fake := hubspottest.New(nil)
 	cfg.HubSpot.Token = config.NewSecret(fake.Token())
 	cfg.HubSpot.BaseURL = fake.URL
-	cfg.HubSpot.PortalID = demoPortalID
+	cfg.HubSpot.PortalID = portalID
 	fmt.Fprintf(stdout, "fake HubSpot API %s  (visitor identification tokens, contact properties)\n", fake.URL)
 	return fake.Close
 }
 
-// demoChat asks for the chat context of a video the staff user sees,
+// chat asks for the chat context of a video the staff user sees,
 // prints it, and serves the hubspot-chat example page for every demo user.
 // It returns what stops the page.
-func demoChat(ctx context.Context, stdout io.Writer, apiBase string, issuer *authtest.Issuer) (func(), error) {
-	staff := len(demoUsers) - 1
-	token := issuer.IDToken(demoUsers[staff].user)
-	video, err := demoVideo(ctx, apiBase, token)
+func chat(ctx context.Context, stdout io.Writer, apiBase string, issuer *authtest.Issuer) (func(), error) {
+	staff := len(people) - 1
+	token := issuer.IDToken(people[staff].user)
+	video, err := someVideo(ctx, apiBase, token)
 	if err != nil {
 		return nil, err
 	}
-	code, body, err := demoGet(ctx, apiBase+"/videos/"+video+"/chat-context", token)
+	code, body, err := get(ctx, apiBase+"/videos/"+video+"/chat-context", token)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func demoChat(ctx context.Context, stdout io.Writer, apiBase string, issuer *aut
 	for i, f := range c.Context.FolderPath {
 		path[i] = f.Name
 	}
-	fmt.Fprintf(stdout, "\nchat context     %s on %q in %s: identification %s", demoUsers[staff].label, c.Context.Video.Title,
+	fmt.Fprintf(stdout, "\nchat context     %s on %q in %s: identification %s", people[staff].label, c.Context.Video.Title,
 		strings.Join(path, " / "), c.Identification.Status)
 	if c.Identification.Status == library.ChatIdentified {
 		fmt.Fprintf(stdout, " (token until %s)", c.Identification.ExpiresAt.Format("15:04 MST"))
@@ -67,8 +67,8 @@ func demoChat(ctx context.Context, stdout io.Writer, apiBase string, issuer *aut
 	}
 	fmt.Fprintf(stdout, "\n                 widget page %s\n", c.Widget.PagePath)
 
-	users := make([]chatpage.User, len(demoUsers))
-	for i, u := range demoUsers {
+	users := make([]chatpage.User, len(people))
+	for i, u := range people {
 		users[i] = chatpage.User{Label: u.label, Token: func() (string, error) { return issuer.IDToken(u.user), nil }}
 	}
 	h, err := chatpage.Handler(chatpage.Options{API: apiBase, Users: users})
@@ -84,9 +84,9 @@ func demoChat(ctx context.Context, stdout io.Writer, apiBase string, issuer *aut
 	return stop, nil
 }
 
-// demoVideo is a video the token's user sees: from the home page, else the
+// someVideo is a video the token's user sees: from the home page, else the
 // first folder.
-func demoVideo(ctx context.Context, apiBase, token string) (string, error) {
+func someVideo(ctx context.Context, apiBase, token string) (string, error) {
 	type videos struct {
 		Videos []struct {
 			ID string `json:"id"`
@@ -99,7 +99,7 @@ func demoVideo(ctx context.Context, apiBase, token string) (string, error) {
 			ID string `json:"id"`
 		} `json:"folders"`
 	}
-	code, body, err := demoGet(ctx, apiBase+"/library/home", token)
+	code, body, err := get(ctx, apiBase+"/library/home", token)
 	if err != nil || code != http.StatusOK || json.Unmarshal(body, &home) != nil {
 		return "", fmt.Errorf("GET /library/home for the chat context: %d %v", code, err)
 	}
@@ -110,7 +110,7 @@ func demoVideo(ctx context.Context, apiBase, token string) (string, error) {
 	}
 	for _, f := range home.Folders {
 		var page videos
-		code, body, err := demoGet(ctx, apiBase+"/folders/"+f.ID, token)
+		code, body, err := get(ctx, apiBase+"/folders/"+f.ID, token)
 		if err == nil && code == http.StatusOK && json.Unmarshal(body, &page) == nil && len(page.Videos) > 0 {
 			return page.Videos[0].ID, nil
 		}

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"encoding/json"
@@ -10,10 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// demoCheckChat checks, while the demo serves, that the chat context was
+// checkChat checks, while the demo serves, that the chat context was
 // generated against the fake HubSpot and that the example page serves it
 // for a demo user.
-func demoCheckChat(t *testing.T, out string) {
+func checkChat(t *testing.T, out string) {
 	t.Helper()
 	require.Regexp(t, `chat context     staff on ".*" in .*: identification identified \(token until`, out)
 	m := regexp.MustCompile(`chat example     (http://\S+)`).FindStringSubmatch(out)

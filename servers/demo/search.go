@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -9,25 +9,25 @@ import (
 	"net/url"
 )
 
-// demoSearchQueries are what the demo types into GET /search: an accent
+// searchQueries are what the demo types into GET /search: an accent
 // the titles spell differently, a typo in a word being typed, a tag in a
 // spaceless script.
-var demoSearchQueries = []string{"épisode", "walktrou", "研修"}
+var searchQueries = []string{"épisode", "walktrou", "研修"}
 
-// demoTags are the Vimeo tags every seventh video of the fake account was
+// tags are the Vimeo tags every seventh video of the fake account was
 // uploaded with, so that search has tags to find. They are given at
 // generation, long before the demo starts: tagging 400 videos while it runs
 // would look to the demo's reconciliation like a mass edit during its walk.
-var demoTags = []string{"新人研修", "onboarding"}
+var tags = []string{"新人研修", "onboarding"}
 
-// demoSearch prints, for each query, how many results each demo user gets
+// search prints, for each query, how many results each demo user gets
 // (each sees only their own library) and the best three of the last user's
 // with their highlighted snippets.
-func demoSearch(ctx context.Context, w io.Writer, apiBase string, labels, tokens []string) error {
+func search(ctx context.Context, w io.Writer, apiBase string, labels, tokens []string) error {
 	fmt.Fprintln(w, "\nsearch (GET /search?q=…: accents folded, prefixes as you type, one typo, substrings in CJK; only what each user may see):")
-	for _, q := range demoSearchQueries {
+	for _, q := range searchQueries {
 		for i, token := range tokens {
-			code, body, err := demoGet(ctx, apiBase+"/search?limit=3&q="+url.QueryEscape(q), token)
+			code, body, err := get(ctx, apiBase+"/search?limit=3&q="+url.QueryEscape(q), token)
 			if err != nil {
 				return err
 			}
@@ -61,6 +61,6 @@ func demoSearch(ctx context.Context, w io.Writer, apiBase string, labels, tokens
 			}
 		}
 	}
-	fmt.Fprintf(w, "try it:                    curl -s -H \"Authorization: Bearer $TOKEN_3\" '%s/search?q=%s'\n", apiBase, url.QueryEscape(demoSearchQueries[0]))
+	fmt.Fprintf(w, "try it:                    curl -s -H \"Authorization: Bearer $TOKEN_3\" '%s/search?q=%s'\n", apiBase, url.QueryEscape(searchQueries[0]))
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bytes"
@@ -12,16 +12,17 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/vidlib/vidlib/analytics"
+	"github.com/vidlib/vidlib/internal/clock"
 )
 
-// demoHistory gives a demo user some viewing history the way a player
+// watchHistory gives a demo user some viewing history the way a player
 // would: for up to n of the videos on their home page it opens playback
 // (which mints a session), then posts started, heartbeats and a pause at a
 // different share of each video, through POST /analytics/events. It waits
 // until the consumer has applied them (continue watching is not empty) and
 // returns how many events were accepted.
-func demoHistory(ctx context.Context, apiBase, token string, n int) (int, error) {
-	code, body, err := demoGet(ctx, apiBase+"/library/home", token)
+func watchHistory(ctx context.Context, apiBase, token string, n int) (int, error) {
+	code, body, err := get(ctx, apiBase+"/library/home", token)
 	if err != nil || code != http.StatusOK {
 		return 0, fmt.Errorf("GET /library/home: %d %v", code, err)
 	}
@@ -44,7 +45,7 @@ func demoHistory(ctx context.Context, apiBase, token string, n int) (int, error)
 			if i == n || v.Duration < 30 {
 				continue
 			}
-			code, body, err := demoGet(ctx, apiBase+"/videos/"+v.ID+"/playback", token)
+			code, body, err := get(ctx, apiBase+"/videos/"+v.ID+"/playback", token)
 			if err != nil || code != http.StatusOK {
 				return accepted, fmt.Errorf("GET /videos/%s/playback: %d %v", v.ID, code, err)
 			}
@@ -73,7 +74,7 @@ func demoHistory(ctx context.Context, apiBase, token string, n int) (int, error)
 				evs = append(evs, ev(analytics.TypeHeartbeat, k))
 			}
 			evs = append(evs, ev(analytics.TypePaused, beats))
-			got, err := demoPost(ctx, apiBase+"/analytics/events", token, map[string]any{"events": evs})
+			got, err := postEvents(ctx, apiBase+"/analytics/events", token, map[string]any{"events": evs})
 			if err != nil {
 				return accepted, err
 			}
@@ -86,16 +87,18 @@ func demoHistory(ctx context.Context, apiBase, token string, n int) (int, error)
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		_, body, err := demoGet(ctx, apiBase+"/me/continue-watching", token)
+		_, body, err := get(ctx, apiBase+"/me/continue-watching", token)
 		if err == nil && bytes.Contains(body, []byte(`"id"`)) {
 			return accepted, nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		if err := clock.Sleep(ctx, 100*time.Millisecond); err != nil {
+			return accepted, err
+		}
 	}
 	return accepted, fmt.Errorf("the analytics consumer did not apply the demo history in 15 s")
 }
 
-func demoPost(ctx context.Context, url, token string, v any) (int, error) {
+func postEvents(ctx context.Context, url, token string, v any) (int, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return 0, err

@@ -1,0 +1,190 @@
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/vidlib/vidlib/entitle"
+	"github.com/vidlib/vidlib/tree"
+)
+
+// Incremental generations. When the store has a change feed
+// (tree.ContentFeed) that reaches back to the loaded content version, a
+// content change is patched in rather than reloaded: the changed rows are
+// read (LoadObjects), the snapshot is patched (tree.Snapshot.Patch), and then
+//
+//   - a metadata edit (title, description, thumbnails, tags, … of videos
+//     whose playability, Vimeo privacy, creation time, placements and
+//     whether they have thumbnails did not change, and no folder changed)
+//     keeps the compiled entitle.Index and its cached views, and the
+//     listings: only the changed videos get new nodes (content_.patched);
+//   - any other change builds the listings and the index from the patched
+//     snapshot in memory, as a reload would after its store read.
+//
+// The full reload (LoadSnapshot) remains the fallback: a store without a
+// feed, a feed gap (ErrFeedGap), more changes than maxPatchObjects, an error
+// reading the feed or a patch that does not validate.
+
+// maxPatchObjects is the most changed folders and videos a patch takes; past
+// it a full reload is cheaper than reading them one by one.
+const maxPatchObjects = 50_000
+
+// maxPatchedVideos bounds content_.patched: past it the listings are rebuilt
+// from the snapshot (the index is still kept when it may be).
+const maxPatchedVideos = 1 << 16
+
+// errNoPatch means the change cannot be patched in: reload.
+var errNoPatch = errors.New("library: change not patchable")
+
+// patch builds the next generation from cur and the store's change feed. It
+// returns errNoPatch (wrapped) when a full reload must be done instead.
+func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error {
+	feed, ok := s.store.(tree.ContentFeed)
+	if !ok {
+		return fmt.Errorf("%w: the store has no change feed", errNoPatch)
+	}
+	ch, err := feed.ContentChangesSince(ctx, cur.content)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNoPatch, err)
+	}
+	if len(ch.Folders)+len(ch.Videos) > maxPatchObjects {
+		return fmt.Errorf("%w: %d folders and %d videos changed", errNoPatch, len(ch.Folders), len(ch.Videos))
+	}
+	objs, err := feed.LoadObjects(ctx, ch.Folders, ch.Videos)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNoPatch, err)
+	}
+	snap, err := cur.snap.Patch(ch.To, objs)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNoPatch, err)
+	}
+	ev, err := s.store.EntitlementVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("library: entitlement version: %w", err)
+	}
+	rules := cur.idx.Rules()
+	if ev != cur.ent {
+		if rules, ev, err = s.store.ListRules(ctx); err != nil {
+			return fmt.Errorf("library: list rules: %w", err)
+		}
+	}
+	keep := ev == cur.ent && indexUnaffected(cur.idx, cur.snap, snap, ch)
+	var (
+		idx     *entitle.Index
+		ct      *content_
+		patched bool
+	)
+	switch {
+	case keep && len(cur.patched)+len(ch.Videos) <= maxPatchedVideos:
+		idx, ct, patched = cur.idx, cur.patchVideos(snap, ch.Videos), true
+	case keep:
+		idx, ct = cur.idx, buildContent(snap)
+		ct.setPositions(idx)
+	default:
+		var wg sync.WaitGroup
+		wg.Go(func() { ct = buildContent(snap) })
+		idx, err = entitle.New(snap, rules, ev, s.opts.Index)
+		wg.Wait()
+		if err != nil {
+			return fmt.Errorf("library: compile entitlements: %w", err)
+		}
+		ct.setPositions(idx)
+	}
+	st := &state{
+		snap: snap, idx: idx, content: ch.To, ent: ev, version: versionString(ch.To, ev),
+		content_: ct, loadedAt: s.opts.Now(), buildDur: time.Since(start), rules: len(rules),
+	}
+	st.cache.Store(newLRU(s.opts.MaxCachedPages, s.opts.MaxCachedBytes))
+	s.cur.Store(st)
+	if s.opts.WarmSearch {
+		go ct.searchIndex()
+	}
+	s.log.Info("generation patched", zap.Int64("content_version", ch.To), zap.Int64("entitlement_version", ev),
+		zap.Int("folders_changed", len(ch.Folders)), zap.Int("videos_changed", len(ch.Videos)),
+		zap.Bool("index_kept", idx == cur.idx), zap.Bool("listings_patched", patched), zap.Duration("took", st.buildDur))
+	return nil
+}
+
+// indexUnaffected reports whether an Index compiled from old answers for
+// next as it does for old, positions included: no folder changed, and no
+// changed video became or stopped being a candidate, changed placements,
+// or changed what the listings order or pick covers by (creation time,
+// having thumbnails).
+func indexUnaffected(idx *entitle.Index, old, next *tree.Snapshot, ch tree.ContentChanges) bool {
+	if len(ch.Folders) > 0 {
+		return false
+	}
+	for _, id := range ch.Videos {
+		a, b := old.Video(id), next.Video(id)
+		if a == nil || b == nil || a.Playable() != b.Playable() || idx.EmbedBlock(a) != idx.EmbedBlock(b) ||
+			!a.CreatedAt.Equal(b.CreatedAt) || (len(a.Pictures) > 0) != (len(b.Pictures) > 0) {
+			return false
+		}
+		homes := old.FoldersOf(id)
+		if !slices.Equal(homes, next.FoldersOf(id)) {
+			return false
+		}
+		for _, f := range homes {
+			if sortOrder(old, f, id) != sortOrder(next, f, id) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func sortOrder(s *tree.Snapshot, folder, video string) int {
+	for p := range s.AllContents(folder) {
+		if p.VideoVimeoID == video {
+			return p.SortOrder
+		}
+	}
+	return -1
+}
+
+// patchVideos returns the content of snap, which differs from c only in the
+// metadata of the named videos (indexUnaffected held): it shares c's
+// folders and nodes, with new nodes for those videos.
+func (c *content_) patchVideos(snap *tree.Snapshot, ids []string) *content_ {
+	n := &content_{folders: c.folders, videos: c.videos, roots: c.roots, patched: maps.Clone(c.patched)}
+	if n.patched == nil {
+		n.patched = make(map[*videoNode]*videoNode, len(ids))
+	}
+	repl := make(map[*videoNode]*videoNode, len(ids)) // c's current node → n's
+	for _, id := range ids {
+		base := c.videos[id]
+		prev := c.cur(base)
+		next := &videoNode{v: snap.Video(id), folders: prev.folders, pos: prev.pos}
+		n.patched[base], repl[prev] = next, next
+		base.replaced.Store(true)
+		prev.replaced.Store(true)
+	}
+	swap := func(vs []*videoNode) []*videoNode {
+		out := make([]*videoNode, len(vs))
+		for i, vn := range vs {
+			if vn.replaced.Load() {
+				if r := repl[vn]; r != nil {
+					vn = r
+				}
+			}
+			out[i] = vn
+		}
+		return out
+	}
+	n.playable = swap(c.playable)
+	if c.recentDone.Load() { // else n sorts its own on first use
+		recent := swap(c.recent()) // creation times did not change: the order holds
+		n.recentOnce.Do(func() {
+			n.recentList = recent
+			n.recentDone.Store(true)
+		})
+	}
+	return n
+}

@@ -1,0 +1,254 @@
+package tree
+
+import (
+	"cmp"
+	"errors"
+	"maps"
+	"slices"
+)
+
+// ErrFeedGap means a change feed no longer reaches back to the asked version
+// (its retention dropped the entries, or they were never recorded): the
+// caller must read the whole tree instead (Store.LoadSnapshot).
+var ErrFeedGap = errors.New("tree: change feed does not reach back that far")
+
+// FeedRetention is how many content versions a store's change feed keeps:
+// ContentChangesSince answers for a version at most this far behind the
+// current one, and ErrFeedGap further back.
+const FeedRetention = 10000
+
+// ContentChanges is what changed in the mirror between two content versions:
+// the Vimeo ids of the folders and videos whose rows or placements the
+// transactions of versions From+1 … To wrote, each once, sorted. A folder
+// move names the moved folder (its descendants' rows do not change); a
+// folder delete or restore names every folder of the subtree it changed; a
+// placement change names the video.
+type ContentChanges struct {
+	From, To int64
+	Folders  []string
+	Videos   []string
+}
+
+// Empty reports whether nothing changed.
+func (c ContentChanges) Empty() bool { return len(c.Folders) == 0 && len(c.Videos) == 0 }
+
+// Objects are the current rows of some folders and videos, soft-deleted ones
+// included, and every placement of those videos and in those folders
+// (whether or not the other side is live): what a ContentFeed's LoadObjects
+// returns, and what Snapshot.Patch applies.
+type Objects struct {
+	Folders    []Folder
+	Videos     []Video
+	Placements []Placement
+}
+
+// Patch returns a new snapshot at version: s with the objects' current rows
+// in place of their old ones. s must be a snapshot of live objects (as
+// LoadSnapshot returns it without IncludeDeleted): a soft-deleted folder or
+// video in objs leaves the result, with its placements. Every placement of a
+// video in objs.Videos and every placement in a folder of objs.Folders is
+// replaced by the ones in objs.Placements; placements whose folder or video is
+// not live are left out, as LoadSnapshot leaves them out. The result equals
+// the snapshot New would build from the patched flat lists.
+//
+// Patch validates like New: a bad object (empty id, unknown status, a folder
+// that is its own parent, an id listed twice), a live folder whose parent is
+// not live (ErrOrphan), a parent cycle (ErrCycle) or a placement that names
+// neither a changed folder nor a changed video (ErrInvalid) is returned as
+// *Error values joined together, and nothing is built. s is never modified.
+//
+// The unchanged parts are shared with s: a change of videos alone costs a
+// copy of the video map (and, when placements changed, of the placement
+// maps), not a rebuild; a change of folders also relinks the folder
+// structure, O(folders).
+func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
+	n := *s
+	n.version = version
+	var problems []error
+	report := func(e *Error) bool {
+		problems = append(problems, e)
+		return len(problems) >= maxProblems
+	}
+	stop := func() (*Snapshot, error) { return nil, errors.Join(problems...) }
+
+	changedF := make(map[string]bool, len(objs.Folders))
+	if len(objs.Folders) > 0 {
+		n.folders = maps.Clone(s.folders)
+	}
+	for i := range objs.Folders {
+		f := objs.Folders[i]
+		var bad *Error
+		switch {
+		case f.VimeoID == "":
+			bad = Errorf(ErrInvalid, "folder", "", "empty Vimeo id (named %q)", f.Name)
+		case f.VimeoID == f.ParentVimeoID:
+			bad = Errorf(ErrCycle, "folder", f.VimeoID, "folder is its own parent")
+		case changedF[f.VimeoID]:
+			bad = Errorf(ErrDuplicate, "folder", f.VimeoID, "listed twice")
+		}
+		if bad != nil {
+			if report(bad) {
+				return stop()
+			}
+			continue
+		}
+		changedF[f.VimeoID] = true
+		if f.Deleted() {
+			delete(n.folders, f.VimeoID)
+		} else {
+			n.folders[f.VimeoID] = &f
+		}
+	}
+	changedV := make(map[string]bool, len(objs.Videos))
+	if len(objs.Videos) > 0 {
+		n.videos = maps.Clone(s.videos)
+	}
+	for i := range objs.Videos {
+		v := objs.Videos[i]
+		var bad *Error
+		switch {
+		case v.VimeoID == "":
+			bad = Errorf(ErrInvalid, "video", "", "empty Vimeo id (titled %q)", v.Title)
+		case !v.Status.Valid():
+			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown status %q", v.Status)
+		case v.Visibility != "" && !v.Visibility.Valid():
+			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown visibility %q", v.Visibility)
+		case v.EmbedPrivacy != "" && !v.EmbedPrivacy.Valid():
+			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown embed privacy %q", v.EmbedPrivacy)
+		case changedV[v.VimeoID]:
+			bad = Errorf(ErrDuplicate, "video", v.VimeoID, "listed twice")
+		}
+		if bad != nil {
+			if report(bad) {
+				return stop()
+			}
+			continue
+		}
+		changedV[v.VimeoID] = true
+		if v.Deleted() {
+			delete(n.videos, v.VimeoID)
+		} else {
+			n.videos[v.VimeoID] = &v
+		}
+	}
+	if len(problems) > 0 {
+		return stop()
+	}
+	if len(objs.Folders) > 0 && n.link(report) {
+		return stop()
+	}
+
+	// The new placements, by folder and by video; those of objects that are
+	// not live are dropped.
+	seen := make(map[[2]string]bool, len(objs.Placements))
+	added := make(map[string][]Placement)
+	addedHomes := make(map[string][]string)
+	for _, p := range objs.Placements {
+		var bad *Error
+		k := [2]string{p.FolderVimeoID, p.VideoVimeoID}
+		switch {
+		case !changedF[p.FolderVimeoID] && !changedV[p.VideoVimeoID]:
+			bad = Errorf(ErrInvalid, "placement", p.VideoVimeoID, "names neither a changed folder nor a changed video (folder %q)", p.FolderVimeoID)
+		case seen[k]:
+			bad = Errorf(ErrDuplicate, "placement", p.VideoVimeoID, "placed twice in folder %q", p.FolderVimeoID)
+		}
+		if bad != nil {
+			if report(bad) {
+				return stop()
+			}
+			continue
+		}
+		seen[k] = true
+		if n.folders[p.FolderVimeoID] == nil || n.videos[p.VideoVimeoID] == nil {
+			continue
+		}
+		added[p.FolderVimeoID] = append(added[p.FolderVimeoID], p)
+		addedHomes[p.VideoVimeoID] = append(addedHomes[p.VideoVimeoID], p.FolderVimeoID)
+	}
+	if len(problems) > 0 {
+		return stop()
+	}
+	if len(changedF) == 0 && s.samePlacements(changedV, added) {
+		return &n, nil // a metadata edit: contents and homes are shared
+	}
+
+	// A placement is replaced when its video or its folder changed.
+	touchedF := make(map[string]bool)
+	touchedV := make(map[string]bool)
+	for v := range changedV {
+		touchedV[v] = true
+		for _, f := range s.videoHomes[v] {
+			touchedF[f] = true
+		}
+	}
+	for f := range changedF {
+		touchedF[f] = true
+		for _, p := range s.contents[f] {
+			touchedV[p.VideoVimeoID] = true
+		}
+	}
+	for f, ps := range added {
+		touchedF[f] = true
+		for _, p := range ps {
+			touchedV[p.VideoVimeoID] = true
+		}
+	}
+	n.contents = maps.Clone(s.contents)
+	n.videoHomes = maps.Clone(s.videoHomes)
+	for f := range touchedF {
+		var ps []Placement
+		if !changedF[f] {
+			for _, p := range s.contents[f] {
+				if !changedV[p.VideoVimeoID] {
+					ps = append(ps, p)
+				}
+			}
+		}
+		ps = append(ps, added[f]...)
+		if n.folders[f] == nil || len(ps) == 0 {
+			delete(n.contents, f)
+			continue
+		}
+		slices.SortFunc(ps, func(a, b Placement) int {
+			return cmp.Or(cmp.Compare(a.SortOrder, b.SortOrder), cmp.Compare(a.VideoVimeoID, b.VideoVimeoID))
+		})
+		n.contents[f] = ps
+	}
+	for v := range touchedV {
+		var homes []string
+		if !changedV[v] {
+			for _, f := range s.videoHomes[v] {
+				if !changedF[f] {
+					homes = append(homes, f)
+				}
+			}
+		}
+		homes = append(homes, addedHomes[v]...)
+		if n.videos[v] == nil || len(homes) == 0 {
+			delete(n.videoHomes, v)
+			continue
+		}
+		slices.Sort(homes)
+		n.videoHomes[v] = homes
+	}
+	return &n, nil
+}
+
+// samePlacements reports whether the live placements of the changed videos
+// are exactly the ones s has for them (no folder changed).
+func (s *Snapshot) samePlacements(changedV map[string]bool, added map[string][]Placement) bool {
+	n := 0
+	for f, ps := range added {
+		for _, p := range ps {
+			if !slices.Contains(s.contents[f], p) {
+				return false
+			}
+			n++
+		}
+	}
+	old := 0
+	for v := range changedV {
+		old += len(s.videoHomes[v])
+	}
+	return n == old
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package vimeosource_test
+
+const raceEnabled = false
