@@ -96,8 +96,10 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 		userIDs = loaded.UserIDs
 		ready.Load = time.Since(t0)
 		logf("server: loaded into %s in %v", storeName(o.DSN), since(t0))
-	} else if userIDs, err = churnUserIDs(ctx, ds, st, o.Issuer); err != nil {
-		return err
+	} else if o.Changes {
+		if userIDs, err = churnUserIDs(ctx, ds, st, o.Issuer); err != nil {
+			return err
+		}
 	}
 	t0 = time.Now()
 	srv, err := startAPI(ctx, st, o, logf)

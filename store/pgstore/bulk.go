@@ -29,7 +29,10 @@ var ErrNotEmpty = errors.New("pgstore: the mirror is not empty")
 // folders must be deleted too. What Update would
 // refuse (invalid records, an unknown parent or object, a duplicate) is
 // refused here too, before anything is written; a mirror that is not empty
-// gives ErrNotEmpty.
+// gives ErrNotEmpty. The version it makes has no change feed entry (it
+// would list the whole mirror): a reader holding an earlier version gets
+// tree.ErrFeedGap from ContentChangesSince and reloads, as a reader too far
+// behind does.
 func (s *Store) BulkLoadTree(ctx context.Context, folders []tree.Folder, videos []tree.Video, placements []tree.Placement) (int64, error) {
 	if err := tree.ValidateFolders(folders); err != nil {
 		return 0, err

@@ -71,6 +71,15 @@ func TestBulkLoadMatchesUpdate(t *testing.T) {
 	require.Equal(t, []string{"b", "a"}, snap.Video(videos[6].VimeoID).Tags)
 	require.Equal(t, videos[6].Pictures, snap.Video(videos[6].VimeoID).Pictures)
 
+	// The change feed: a reader from before the bulk load reloads; one at
+	// its version follows later changes.
+	_, err = bulk.ContentChangesSince(ctx, 0)
+	require.ErrorIs(t, err, tree.ErrFeedGap)
+	ch, err := bulk.ContentChangesSince(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), ch.To)
+	require.Empty(t, ch.Videos)
+
 	// A second bulk load is refused, and changes nothing.
 	_, err = bulk.BulkLoadTree(ctx, folders[:1], nil, nil)
 	require.ErrorIs(t, err, pgstore.ErrNotEmpty)
@@ -161,6 +170,9 @@ func TestBulkLoadMatchesUpdate(t *testing.T) {
 		return tx.UpsertFolders(ctx, []tree.Folder{{VimeoID: "new", ParentVimeoID: folders[0].VimeoID, Name: "new"}})
 	})
 	require.NoError(t, err)
+	ch, err = bulk.ContentChangesSince(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, []string{"new"}, ch.Folders)
 }
 
 // Bad input is refused before anything is written.
