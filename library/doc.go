@@ -88,7 +88,8 @@
 // at once, and a reason never names a video or folder the viewer may not
 // see. With Options.FeedChanges (the pipeline's announcements of the users
 // whose feed it wrote), the Service keeps the stored feeds of the users it
-// served last (MaxCachedFeeds, least recently served out first), decoded
+// served last (MaxCachedFeeds, least recently served out first; users with
+// no feed yet apart, up to 16 times as many), decoded
 // and resolved against the generation's tree, each item's JSON made once:
 // a request then reads neither Redis nor PostgreSQL. A kept feed is read
 // again when its user is announced, when any announcement may have been

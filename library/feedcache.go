@@ -125,19 +125,30 @@ func internKind(k rank.ReasonKind) rank.ReasonKind {
 // served out first, one at a time: it is never emptied at once). A feed is
 // dropped when FeedChanges announces its user; a read that began before the
 // announcement is served but not kept, so an old feed never outlives the
-// announcement of the new one. Safe for concurrent use.
+// announcement of the new one. Users whose feed is empty (none computed
+// yet) cost a couple of hundred bytes instead of kilobytes, so they are
+// kept apart, in a list of their own bounded at emptyPerFeed times the
+// users with feeds: a service whose users mostly have no feed yet (a new
+// deployment, a process without a ranking pipeline) then reads each one
+// once per FeedMaxAge instead of on almost every home page once its users
+// outnumber MaxCachedFeeds. Safe for concurrent use.
 type feedCache struct {
-	max    int
+	max    int // users with a feed
 	maxAge time.Duration
 
 	mu     sync.Mutex
-	ll     list.List                // of *feedCacheEntry, most recently served first
-	byUser map[string]*list.Element // user id → element
+	ll     list.List                // of *feedCacheEntry with items, most recently served first
+	empty  list.List                // of *feedCacheEntry without items, most recently served first
+	byUser map[string]*list.Element // user id → element (of ll or empty)
 	reads  map[string]*feedRead     // reads in flight, by user
 	// epoch counts the announcements that any feed may have changed; a
 	// feed kept in an earlier epoch is read again on its next use.
 	epoch uint64
 }
+
+// emptyPerFeed is how many users without a feed the cache keeps per user
+// with one it may keep.
+const emptyPerFeed = 16
 
 type feedCacheEntry struct {
 	user  string
@@ -156,6 +167,20 @@ func newFeedCache(maxUsers int, maxAge time.Duration) *feedCache {
 	return &feedCache{max: maxUsers, maxAge: maxAge, byUser: map[string]*list.Element{}, reads: map[string]*feedRead{}}
 }
 
+// listOf is the list an entry for f belongs in.
+func (c *feedCache) listOf(f *storedFeed) *list.List {
+	if len(f.items) == 0 {
+		return &c.empty
+	}
+	return &c.ll
+}
+
+// remove drops the element e (of the list l) and its user.
+func (c *feedCache) remove(l *list.List, e *list.Element) {
+	l.Remove(e)
+	delete(c.byUser, e.Value.(*feedCacheEntry).user)
+}
+
 // get returns the user's cached feed if it was read for this generation and
 // is fresh.
 func (c *feedCache) get(user string, ct *content_, version int64, now time.Time) *storedFeed {
@@ -170,7 +195,7 @@ func (c *feedCache) get(user string, ct *content_, version int64, now time.Time)
 	if f.ct != ct || f.version != version || now.Sub(f.read) >= c.maxAge || en.epoch != c.epoch {
 		return nil
 	}
-	c.ll.MoveToFront(e)
+	c.listOf(f).MoveToFront(e)
 	return f
 }
 
@@ -199,16 +224,16 @@ func (c *feedCache) done(user string, r *feedRead, f *storedFeed) {
 		return
 	}
 	if e, ok := c.byUser[user]; ok {
-		en := e.Value.(*feedCacheEntry)
-		en.feed, en.epoch = f, c.epoch
-		c.ll.MoveToFront(e)
-		return
+		c.remove(c.listOf(e.Value.(*feedCacheEntry).feed), e)
 	}
-	c.byUser[user] = c.ll.PushFront(&feedCacheEntry{user: user, feed: f, epoch: c.epoch})
-	for c.ll.Len() > c.max {
-		e := c.ll.Back()
-		c.ll.Remove(e)
-		delete(c.byUser, e.Value.(*feedCacheEntry).user)
+	l := c.listOf(f)
+	c.byUser[user] = l.PushFront(&feedCacheEntry{user: user, feed: f, epoch: c.epoch})
+	bound := c.max
+	if l == &c.empty {
+		bound = emptyPerFeed * c.max
+	}
+	for l.Len() > bound {
+		c.remove(l, l.Back())
 	}
 }
 
@@ -225,8 +250,7 @@ func (c *feedCache) changed(user string) {
 		return
 	}
 	if e, ok := c.byUser[user]; ok {
-		c.ll.Remove(e)
-		delete(c.byUser, user)
+		c.remove(c.listOf(e.Value.(*feedCacheEntry).feed), e)
 	}
 	if r := c.reads[user]; r != nil {
 		r.changed = true

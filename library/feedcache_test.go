@@ -3,6 +3,7 @@ package library_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -139,7 +140,8 @@ func TestCachedFeedsAreReadOncePerChange(t *testing.T) {
 
 func TestFeedCacheKeepsTheUsersServedLast(t *testing.T) {
 	ctx := context.Background()
-	src := &feeds{m: map[string]*rank.Feed{}}
+	feed := func(user string) *rank.Feed { return &rank.Feed{UserID: user, Items: []rank.Item{{VideoID: "1001"}}} }
+	src := &feeds{m: map[string]*rank.Feed{alice.UserID: feed(alice.UserID), bob.UserID: feed(bob.UserID), gold.UserID: feed(gold.UserID)}}
 	lib, _ := seeded(t, &library.Options{PollInterval: -1, Feeds: src, FeedChanges: newAnnouncer(), MaxCachedFeeds: 2})
 	read := func(v library.Viewer) int {
 		before := src.asked
@@ -154,6 +156,42 @@ func TestFeedCacheKeepsTheUsersServedLast(t *testing.T) {
 	require.Equal(t, 0, read(alice))
 	require.Equal(t, 0, read(gold))
 	require.Equal(t, 1, read(bob))
+}
+
+// Users without a feed yet are kept apart, sixteen per user with a feed the
+// cache may keep (least recently served out first), and do not push feeds
+// out: a process whose users mostly have none reads each once, not on every
+// home page.
+func TestFeedCacheKeepsUsersWithoutAFeedApart(t *testing.T) {
+	ctx := context.Background()
+	src := &feeds{m: map[string]*rank.Feed{alice.UserID: {UserID: alice.UserID, Items: []rank.Item{{VideoID: "1001"}}}}}
+	lib, _ := seeded(t, &library.Options{PollInterval: -1, Feeds: src, FeedChanges: newAnnouncer(), MaxCachedFeeds: 2})
+	read := func(v library.Viewer) int {
+		before := src.asked
+		_, err := lib.Feed(ctx, v, "", 10)
+		require.NoError(t, err)
+		return src.asked - before
+	}
+	user := func(i int) library.Viewer {
+		return library.Viewer{UserID: fmt.Sprintf("u-new-%02d", i), Roles: []string{"eng"}}
+	}
+	require.Equal(t, 1, read(alice))
+	for i := range 32 { // the bound: 16 × MaxCachedFeeds
+		require.Equal(t, 1, read(user(i)), "user %d", i)
+	}
+	for i := range 32 {
+		require.Equal(t, 0, read(user(i)), "user %d is kept", i)
+	}
+	require.Equal(t, 0, read(alice), "users without a feed do not push a feed out")
+	require.Equal(t, 1, read(user(32))) // user 0, served least recently, makes room
+	require.Equal(t, 0, read(user(1)))  // the others stay
+	require.Equal(t, 1, read(user(0)))  // user 0 is read again (and pushes out user 2)
+	require.Equal(t, 1, read(user(2)))  // and pushes out user 3
+
+	// A feed that appears unannounced is served after FeedMaxAge, as for any
+	// kept feed: the kept "none yet" is served until then.
+	src.m[user(10).UserID] = &rank.Feed{UserID: user(10).UserID, Items: []rank.Item{{VideoID: "1001"}}}
+	require.Equal(t, 0, read(user(10)), "not announced: the kept empty feed is served until FeedMaxAge")
 }
 
 func TestFeedErrorsAreNotCached(t *testing.T) {

@@ -131,9 +131,11 @@ type Options struct {
 	// loaded tree (MaxCachedFeeds), instead of reading Feeds on every feed
 	// request and home page. Without it, Feeds is read every time.
 	FeedChanges FeedChanges
-	// MaxCachedFeeds bounds that cache in users, the least recently served
-	// out first (default DefaultMaxCachedFeeds; about 15 KB each for a feed
-	// of 200, plus about 300 bytes for each video served from it). FeedMaxAge is how long a cached feed is served before Feeds is
+	// MaxCachedFeeds bounds that cache in users with a feed, the least
+	// recently served out first (default DefaultMaxCachedFeeds; about 15 KB
+	// each for a feed of 200, plus about 300 bytes for each video served
+	// from it); users with no feed yet are kept apart, up to 16 times as
+	// many, at a few hundred bytes each. FeedMaxAge is how long a cached feed is served before Feeds is
 	// read again (default DefaultFeedMaxAge): the bound on how stale a feed
 	// can be should an announcement be lost. A content change reads every
 	// feed again on its next use.

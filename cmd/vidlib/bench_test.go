@@ -107,7 +107,8 @@ func TestBenchServerProcessPostgres(t *testing.T) {
 	require.Zero(t, res.Total.Errors, "statuses: %v", res.Total.Statuses)
 	require.Positive(t, res.Total.Statuses["200"])
 	require.Contains(t, errOut, "server: loaded into PostgreSQL")
-	require.Contains(t, errOut, "loaded into memory", "this process only judges visibility")
+	require.Contains(t, errOut, "compiled the generated library's index", "this process only judges visibility, from the generated data")
+	require.NotContains(t, errOut, "bench: loaded into", "this process stores nothing")
 	require.Contains(t, errOut, "settled the database")
 }
 
@@ -131,6 +132,9 @@ func TestBenchUsage(t *testing.T) {
 		{"--server", "elsewhere"},
 		{"--serve"},
 		{"--users", "5", "--audiences", "10"},
+		{"--edits", "-1"},
+		{"--edits", "1", "--url", "http://127.0.0.1:1", "--tokens", "x"},
+		{"--rule-changes", "1", "--find-max"},
 	} {
 		code, _, errOut := runBench(t, args...)
 		require.Equal(t, 2, code, "%v: %s", args, errOut)
@@ -145,4 +149,55 @@ func TestBenchURLNeedsEveryToken(t *testing.T) {
 		"--depth", "3", "--rules", "10", "--users", "3", "--audiences", "2")
 	require.Equal(t, 2, code, errOut)
 	require.Contains(t, errOut, "no token for bench-user-000001")
+}
+
+// changesResult is the change stream's part of `vidlib bench --json`.
+type changesResult struct {
+	Total struct {
+		Errors   int64            `json:"errors"`
+		Statuses map[string]int64 `json:"statuses"`
+	} `json:"total"`
+	Phases  map[string]int64 `json:"phases"`
+	Changes *struct {
+		Due, Applied struct {
+			Edits, Moves, Deletes int
+			RulesAdded            int `json:"rules_added"`
+			RulesRemoved          int `json:"rules_removed"`
+		}
+		Failed     int    `json:"failed"`
+		FirstError string `json:"first_error"`
+		Probed     int    `json:"probed"`
+		Seen       int    `json:"seen"`
+	} `json:"changes"`
+}
+
+// A change stream during the measured window, in the API's process (a
+// child, or this one): edits, moves, deletes and rule changes are applied,
+// the polled edits show through the API, and no request gets an answer
+// the sampled entitlements did not predict (the stream only touches what
+// the workload does not sample).
+func TestBenchChangeStream(t *testing.T) {
+	for _, server := range []string{"process", "in-process"} {
+		t.Run(server, func(t *testing.T) {
+			code, out, errOut := runBench(t, "--server", server, "--folders", "40", "--videos", "1000", "--depth", "5", "--rules", "30",
+				"--users", "60", "--audiences", "12", "--warmup", "1s", "--duration", "3s", "--rate", "50", "--json",
+				"--edits", "4", "--moves", "2", "--deletes", "2", "--rule-changes", "2")
+			require.Equal(t, 0, code, errOut)
+			var res changesResult
+			require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+			require.Zero(t, res.Total.Errors, "statuses: %v", res.Total.Statuses)
+			c := res.Changes
+			require.NotNil(t, c, out)
+			require.Zero(t, c.Failed, c.FirstError)
+			require.Equal(t, 12, c.Due.Edits)
+			require.Positive(t, c.Applied.Edits)
+			require.Positive(t, c.Applied.Moves)
+			require.Positive(t, c.Applied.Deletes)
+			require.Positive(t, c.Applied.RulesAdded)
+			require.Positive(t, c.Applied.RulesRemoved)
+			require.Positive(t, c.Probed)
+			require.Equal(t, c.Probed, c.Seen, "every polled edit shows through the API")
+			require.Positive(t, res.Phases["total"])
+		})
+	}
 }

@@ -102,6 +102,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 	clientID := fs.String("client-id", authtest.DefaultClientID, "with --serve: the audience of the issuer's ID tokens")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server (of this process with --server=in-process or --url) to this file (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile of the server (of this process with --server=in-process or --url), taken after the run, to this file")
+	var rates changeRates
+	fs.Float64Var(&rates.Edits, "edits", 0, "change stream in the measured window: video edits (new titles) per second, written through tree.Store.Update and announced as the sync worker announces them")
+	fs.Float64Var(&rates.Moves, "moves", 0, "change stream: video moves to another folder per second")
+	fs.Float64Var(&rates.Deletes, "deletes", 0, "change stream: video deletions per second")
+	fs.Float64Var(&rates.RuleChanges, "rule-changes", 0, "change stream: rule changes per second (personal grants and denials added, then removed), through entitle.RuleStore")
 	serverLogPath := fs.String("server-log", filepath.Join(os.TempDir(), "vidlib-bench-server.log"), "where the API's log (its access log included) goes; \"-\": stderr")
 	if err := o.Parse(fs, args); err != nil {
 		return err
@@ -125,39 +130,47 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 		return fmt.Errorf("%w: --serve needs --issuer and no --url", ErrUsage)
 	case *rate <= 0 || *duration <= 0 || *warmup < 0:
 		return fmt.Errorf("%w: --rate and --duration must be positive", ErrUsage)
+	case !rates.valid():
+		return fmt.Errorf("%w: --edits, --moves, --deletes and --rule-changes must not be negative", ErrUsage)
+	case rates.any() && (*url != "" || *findMax):
+		return fmt.Errorf("%w: the change stream (--edits, --moves, --deletes, --rule-changes) needs the bench's own API, without --url or --find-max", ErrUsage)
 	}
+	started := time.Now()
 	stderr = &lockedWriter{w: stderr} // the API process writes to it too
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
 
+	// Preparing holds the library two or three times over (generated,
+	// stored, compiled); a tighter GC keeps the peak near what is live. The
+	// default is back before anything is measured.
+	restoreGC := debug.SetGCPercent(prepGCPercent)
+	defer func() {
+		if restoreGC >= 0 {
+			debug.SetGCPercent(restoreGC)
+		}
+	}()
+
 	// 1. The library.
+	var ph phases
 	t0 := time.Now()
 	ds, err := dataset.Generate(&gen)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
+	ph.Generate = time.Since(t0)
 	logf("generated %d folders (depth %d), %d videos, %d rules, %d users in %d audiences in %v",
 		len(ds.Folders), gen.Depth, len(ds.Videos), len(ds.Rules), len(ds.Users), len(ds.Audiences), since(t0))
 
 	if *serve {
 		return serveBench(ctx, ds, &serveOptions{DSN: *dsn, SkipLoad: *skipLoad, Issuer: *issuerURL, ClientID: *clientID,
-			Listen: *listen, RateLimit: *rateLimit, Log: *serverLogPath, CPUProfile: *cpuProfile, MemProfile: *memProfile}, stdout, logf)
+			Listen: *listen, RateLimit: *rateLimit, Log: *serverLogPath, CPUProfile: *cpuProfile, MemProfile: *memProfile,
+			Changes: rates.any()}, os.Stdin, stdout, logf)
 	}
 	child := *url == "" && *server == serverProcess && !*loadOnly
-
-	storeDSN := *dsn
-	if child {
-		storeDSN = "" // the API process stores the library; this one only judges visibility
-	}
-	st, closeStore, err := openBenchStore(ctx, storeDSN)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
 
 	// 2. Who signs in: the in-process issuer's tokens, or the given ones.
 	var issuer *authtest.Issuer
 	iss := *issuerURL
-	if *url == "" {
+	if *url == "" && !*loadOnly {
 		if issuer, err = authtest.Start(nil); err != nil {
 			return err
 		}
@@ -165,72 +178,122 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 		iss = issuer.URL()
 	}
 	var srvChild *benchChild
-	if child { // started now, so that it loads while this process mints tokens
+	if child { // started now, so that it loads while this process samples and mints tokens
 		if srvChild, err = startChild(ctx, o.Self, args, issuer, stderr); err != nil {
 			return err
 		}
 		defer srvChild.Stop()
 	}
 
+	// What the audiences see: asked of the index the server compiles. A
+	// child stores the library itself, and an index compiled from the
+	// generated data judges the same (dataset.Compile); otherwise this process
+	// stores it (or reads it back with --skip-load) and asks the store.
+	var st benchStore
+	var idx *entitle.Index
 	var loaded *dataset.Loaded
-	t0 = time.Now()
-	switch {
-	case *skipLoad && !child:
-		if loaded, err = storedLoad(ctx, ds, st, iss); err != nil {
+	if child || (*url != "" && *dsn == "") {
+		t0 = time.Now()
+		if idx, loaded, err = ds.Compile(&entitle.Options{MaxCachedAudiences: 64}); err != nil {
 			return err
 		}
-		logf("read the stored library's users and rules in %v", since(t0))
-	case *url != "" && *dsn == "", child:
-		// st is memstore, only to judge visibility. The target's user ids
-		// differ, but it stored the same generated library, so each subject
-		// has the same rules.
-		fallthrough
-	default:
-		if iss == "" {
-			iss = "https://bench.invalid/issuer"
-		}
-		if loaded, err = ds.Load(ctx, st, st, st, iss); err != nil {
+		ph.Compile = time.Since(t0)
+		logf("compiled the generated library's index in %v", since(t0))
+	} else {
+		var closeStore func()
+		if st, closeStore, err = openBenchStore(ctx, *dsn); err != nil {
 			return err
 		}
-		logf("loaded into %s in %v", storeName(storeDSN), since(t0))
-	}
-	if *loadOnly {
-		fmt.Fprintf(stdout, "stored the library for issuer %s; run with --url, --tokens, --postgres-url and --skip-load\n", iss)
-		return nil
+		defer closeStore()
+		t0 = time.Now()
+		if *skipLoad {
+			if loaded, err = storedLoad(ctx, ds, st, iss); err != nil {
+				return err
+			}
+			logf("read the stored library's users and rules in %v", since(t0))
+		} else {
+			if iss == "" {
+				iss = "https://bench.invalid/issuer"
+			}
+			if loaded, err = ds.Load(ctx, st, st, st, iss); err != nil {
+				return err
+			}
+			ph.Load = time.Since(t0)
+			logf("loaded into %s in %v", storeName(*dsn), since(t0))
+		}
+		if *loadOnly {
+			fmt.Fprintf(stdout, "stored the library for issuer %s; run with --url, --tokens, --postgres-url and --skip-load\n", iss)
+			return nil
+		}
+		t0 = time.Now()
+		if idx, err = storedIndex(ctx, st); err != nil {
+			return err
+		}
+		ph.Compile = time.Since(t0)
+		logf("compiled the stored library's index in %v", since(t0))
 	}
 
-	wl, tokens, err := buildWorkload(ctx, ds, st, loaded, issuer, *tokensFile, &loadgen.WorkloadOptions{Mix: mix, Misses: missesOption(*misses), Seed: gen.Seed}, logf)
+	var tokens []string
+	t0 = time.Now()
+	if issuer != nil {
+		tokens = mintTokens(issuer, ds.Users)
+		ph.Tokens = time.Since(t0)
+		logf("minted %d tokens in %v", len(tokens), since(t0))
+	} else if tokens, err = readTokens(*tokensFile, ds.Users); err != nil {
+		return err
+	}
+	t0 = time.Now()
+	users, audiences, err := ds.Workload(idx, loaded, tokens, &dataset.SampleOptions{Seed: gen.Seed})
 	if err != nil {
 		return err
 	}
-	// 3. The server: this process, or the target.
+	ph.Sample = time.Since(t0)
+	logf("sampled what %d audiences see (%d users; the change stream's %d are left out) in %v", len(audiences), len(users), ds.ChurnUsers(), since(t0))
+	wl, err := loadgen.NewWorkload(users, audiences, &loadgen.WorkloadOptions{Mix: mix, Misses: missesOption(*misses), Seed: gen.Seed})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	plan := &changePlan{Rates: rates, Duration: *duration, Probes: probes(users, audiences, 32), Seed: gen.Seed}
+	idx = nil // the server's business from here on
+	if child {
+		ds = nil // the child's too
+	}
+
+	// 3. The server: a child, this process, or the target.
 	target, serverPID := *url, *pid
+	var srv *apiServer
 	switch {
 	case child:
-		addr, err := srvChild.Ready(ctx)
+		t0 = time.Now()
+		m, err := srvChild.Ready(ctx)
 		if err != nil {
 			return err
 		}
-		target, serverPID = "http://"+addr, srvChild.PID()
+		ph.Load, ph.Start, ph.WaitServer = m.Load, m.Start, time.Since(t0)
+		target, serverPID = "http://"+m.Addr, m.PID
 		logf("API serving in process %d at %s (CPU and RSS below are the server's alone)", serverPID, target)
 	case *url == "":
-		srv, err := startAPI(ctx, st, &serveOptions{DSN: *dsn, Issuer: issuer.URL(), ClientID: issuer.ClientID(), Listen: "127.0.0.1:0",
-			RateLimit: *rateLimit, Log: *serverLogPath}, logf)
-		if err != nil {
+		t0 = time.Now()
+		if srv, err = startAPI(ctx, st, &serveOptions{DSN: *dsn, Issuer: issuer.URL(), ClientID: issuer.ClientID(), Listen: "127.0.0.1:0",
+			RateLimit: *rateLimit, Log: *serverLogPath}, logf); err != nil {
 			return err
 		}
 		defer srv.stop()
+		ph.Start = time.Since(t0)
 		target, serverPID = "http://"+srv.addr, os.Getpid()
 		logf("API serving in-process at %s (CPU and RSS below are this whole process, load generator included)", target)
-		runtime.GC()
-		debug.FreeOSMemory()
 	}
+	debug.SetGCPercent(restoreGC)
+	restoreGC = -1
+	runtime.GC()
+	debug.FreeOSMemory()
 
 	if !*noSignIn {
 		t0 := time.Now()
 		if err := signIn(ctx, target, tokens, 8); err != nil {
 			return err
 		}
+		ph.SignIn = time.Since(t0)
 		logf("signed in %d users (GET /me each, 8 at a time) in %v", len(tokens), since(t0))
 	}
 	if *dsn != "" && *url == "" {
@@ -238,8 +301,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 		if err := settleDatabase(ctx, *dsn); err != nil {
 			return err
 		}
+		ph.Settle = time.Since(t0)
 		logf("settled the database (VACUUM ANALYZE, CHECKPOINT) in %v", since(t0))
 	}
+	ph.Total = time.Since(started)
+	logf("%s", ph.String())
+
 	run := loadgen.Options{Rate: *rate, Duration: *duration, Warmup: *warmup, MaxInFlight: *maxInFlight, Timeout: *timeout, PID: serverPID}
 	if !child { // a child profiles itself
 		stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
@@ -273,51 +340,130 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 		return nil
 	}
 	logf("%.0f requests/s, %v warm-up then %v measured, mix %s", *rate, *warmup, *duration, mix)
+	if rates.any() {
+		logf("change stream in the measured window: %.3g edits/s (about one a second polled through the API), %.3g moves/s, %.3g deletes/s, %.3g rule changes/s",
+			rates.Edits, rates.Moves, rates.Deletes, rates.RuleChanges)
+	}
+	changes := startChanges(ctx, rates.any(), *warmup, plan, srvChild, st, srv, ds, loaded, target)
 	res, err := loadgen.Run(ctx, target, wl.Request, &run)
 	if err != nil {
 		return err
 	}
-	if *jsonOut {
-		return writeJSON(stdout, res)
+	rep, cerr := changes()
+	if cerr != nil {
+		return cerr
 	}
-	return res.WriteText(stdout)
+	if *jsonOut {
+		return writeJSON(stdout, struct {
+			*loadgen.Result
+			Phases  *phases       `json:"phases"`
+			Changes *changeReport `json:"changes,omitempty"`
+		}{res, &ph, rep})
+	}
+	if err := res.WriteText(stdout); err != nil {
+		return err
+	}
+	if rep != nil {
+		rep.writeText(stdout)
+	}
+	return nil
 }
 
-// buildWorkload asks the stored library what each audience sees and builds
-// the mixed workload over the users' tokens.
-func buildWorkload(ctx context.Context, ds *dataset.Dataset, st benchStore, loaded *dataset.Loaded, issuer *authtest.Issuer,
-	tokensFile string, opts *loadgen.WorkloadOptions, logf func(string, ...any)) (*loadgen.Workload, []string, error) {
+// prepGCPercent is the GC percent while a library is prepared.
+const prepGCPercent = 25
+
+// phases are how long preparing the benchmark took, step by step.
+type phases struct {
+	Generate   time.Duration `json:"generate"`
+	Load       time.Duration `json:"load"`        // storing the library (the server's, for a child)
+	Start      time.Duration `json:"api_start"`   // the API's first generation
+	WaitServer time.Duration `json:"wait_server"` // waiting here for the child to serve, after sampling
+	Compile    time.Duration `json:"compile"`     // the index sampling asks
+	Tokens     time.Duration `json:"tokens"`
+	Sample     time.Duration `json:"sample"`
+	SignIn     time.Duration `json:"sign_in"`
+	Settle     time.Duration `json:"settle"`
+	Total      time.Duration `json:"total"`
+}
+
+func (p *phases) String() string {
+	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
+	return fmt.Sprintf("prepared in %v: generate %v, load %v, API start %v, compile %v, tokens %v, sample %v, wait for the API %v, sign-in %v, settle %v",
+		r(p.Total), r(p.Generate), r(p.Load), r(p.Start), r(p.Compile), r(p.Tokens), r(p.Sample), r(p.WaitServer), r(p.SignIn), r(p.Settle))
+}
+
+// probes picks up to n (video, token) pairs for the change stream's polled
+// edits: a hit video of a user's sample, one per audience.
+func probes(users []loadgen.User, audiences []loadgen.Audience, n int) []probe {
+	var out []probe
+	used := map[int]bool{}
+	for _, u := range users {
+		if len(out) == n {
+			break
+		}
+		if a := audiences[u.Audience]; !used[u.Audience] && len(a.Videos) > 0 {
+			used[u.Audience] = true
+			out = append(out, probe{Video: a.Videos[0], Token: u.Token})
+		}
+	}
+	return out
+}
+
+// startChanges starts the change stream after the warm-up, in the child or
+// in this process; the returned function waits for its report (nil, nil
+// when there is no stream).
+func startChanges(ctx context.Context, on bool, warmup time.Duration, plan *changePlan, c *benchChild, st benchStore, srv *apiServer,
+	ds *dataset.Dataset, loaded *dataset.Loaded, target string) func() (*changeReport, error) {
+	if !on {
+		return func() (*changeReport, error) { return nil, nil }
+	}
+	done := make(chan *changeReport, 1)
+	errc := make(chan error, 1)
+	go func() {
+		select {
+		case <-ctx.Done():
+			errc <- ctx.Err()
+			return
+		case <-time.After(warmup):
+		}
+		if c != nil {
+			if err := c.StartChanges(plan); err != nil {
+				errc <- fmt.Errorf("start the change stream in the API process: %w", err)
+			}
+			return
+		}
+		rep := newChangeStream(st, srv.versions, ds, loaded.UserIDs, target, plan.Seed).run(ctx, plan)
+		done <- &rep
+	}()
+	return func() (*changeReport, error) {
+		if c != nil {
+			select {
+			case err := <-errc:
+				return nil, err
+			default:
+			}
+			return c.Changes(probeTimeout + 30*time.Second)
+		}
+		select {
+		case rep := <-done:
+			return rep, nil
+		case err := <-errc:
+			return nil, err
+		}
+	}
+}
+
+// storedIndex compiles the stored library's index, as the server does.
+func storedIndex(ctx context.Context, st benchStore) (*entitle.Index, error) {
 	snap, err := st.LoadSnapshot(ctx, tree.LoadOptions{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	rules, rv, err := st.ListRules(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	idx, err := entitle.New(snap, rules, rv, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	var tokens []string
-	t0 := time.Now()
-	if issuer != nil {
-		tokens = mintTokens(issuer, ds.Users)
-		logf("minted %d tokens in %v", len(tokens), since(t0))
-	} else if tokens, err = readTokens(tokensFile, ds.Users); err != nil {
-		return nil, nil, err
-	}
-	t0 = time.Now()
-	users, audiences, err := ds.Workload(idx, loaded, tokens, &dataset.SampleOptions{Seed: opts.Seed})
-	if err != nil {
-		return nil, nil, err
-	}
-	logf("sampled what %d audiences see in %v", len(audiences), since(t0))
-	wl, err := loadgen.NewWorkload(users, audiences, opts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrUsage, err)
-	}
-	return wl, tokens, nil
+	return entitle.New(snap, rules, rv, &entitle.Options{MaxCachedAudiences: 64})
 }
 
 // mintTokens mints one ID token per user, on every core (RSA signing is the

@@ -56,57 +56,108 @@ type serveOptions struct {
 	// CPUProfile and MemProfile name files for a CPU profile from serving to
 	// the end, and a heap profile at the end.
 	CPUProfile, MemProfile string
+	// Changes: a change stream may be asked for (the process then keeps
+	// what it needs of the generated library: its RSS includes that).
+	Changes bool
 }
 
-// readyLine is what a --serve process prints once it answers requests.
-type readyLine struct {
-	Addr string `json:"addr"`
-	PID  int    `json:"pid"`
+// childMessage is a line the API process prints on its stdout: first its
+// address, then, after each change stream, what the stream did.
+type childMessage struct {
+	Addr string `json:"addr,omitempty"`
+	PID  int    `json:"pid,omitempty"`
+	// Load is how long storing the library took, Start how long the API took
+	// to load its first generation from the store.
+	Load    time.Duration `json:"load,omitempty"`
+	Start   time.Duration `json:"start,omitempty"`
+	Changes *changeReport `json:"changes,omitempty"`
 }
 
-// serveBench stores the generated library, serves it, prints a readyLine on
-// stdout and runs until ctx ends or stdin closes (the parent went away).
-func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdout io.Writer, logf func(string, ...any)) error {
+// serveBench stores the generated library, serves it, prints a
+// childMessage with its address on stdout and runs until ctx ends or stdin
+// closes (the parent went away). Each line on stdin is a changePlan: the
+// process runs that change stream against its store and prints a
+// childMessage with the report.
+func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin io.Reader, stdout io.Writer, logf func(string, ...any)) error {
 	st, closeStore, err := openBenchStore(ctx, o.DSN)
 	if err != nil {
 		return err
 	}
+	defer closeStore()                             // with PostgreSQL the API has its own pool, as deployed; this one writes the change stream
+	restoreGC := debug.SetGCPercent(prepGCPercent) // as in Run: default again before serving
+	var ready childMessage
+	var userIDs []string // the stored ids of ds.Users (only the churn users' with SkipLoad)
+	t0 := time.Now()
 	if !o.SkipLoad {
-		t0 := time.Now()
-		if _, err := ds.Load(ctx, st, st, st, o.Issuer); err != nil {
-			closeStore()
+		loaded, err := ds.Load(ctx, st, st, st, o.Issuer)
+		if err != nil {
 			return err
 		}
+		userIDs = loaded.UserIDs
+		ready.Load = time.Since(t0)
 		logf("server: loaded into %s in %v", storeName(o.DSN), since(t0))
+	} else if o.Changes {
+		if userIDs, err = churnUserIDs(ctx, ds, st, o.Issuer); err != nil {
+			return err
+		}
 	}
-	if o.DSN != "" {
-		closeStore() // the API opens PostgreSQL itself, as deployed
-	}
+	t0 = time.Now()
 	srv, err := startAPI(ctx, st, o, logf)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	runtime.GC() // the generated library is garbage from here on
+	ready.Start = time.Since(t0)
+	logf("server: the API loaded its first generation in %v", since(t0))
+	debug.SetGCPercent(restoreGC)
+	runtime.GC() // the generated library is garbage from here on (but for the change stream's needs)
 	debug.FreeOSMemory()
 	stopProfiles, err := startProfiles(o.CPUProfile, o.MemProfile)
 	if err != nil {
 		return err
 	}
 	defer stopProfiles()
-	if err := json.NewEncoder(stdout).Encode(readyLine{Addr: srv.addr, PID: os.Getpid()}); err != nil {
+	ready.Addr, ready.PID = srv.addr, os.Getpid()
+	out := json.NewEncoder(stdout)
+	if err := out.Encode(ready); err != nil {
 		return err
 	}
-	stdinClosed := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		close(stdinClosed)
-	}()
-	select {
-	case <-ctx.Done():
-	case <-stdinClosed:
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stream *changeStream
+	if o.Changes { // it keeps the generated library: only then
+		stream = newChangeStream(st, srv.versions, ds, userIDs, "http://"+srv.addr, 1)
 	}
-	return nil
+	ds, userIDs = nil, nil
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	for sc.Scan() {
+		var plan changePlan
+		if err := json.Unmarshal(sc.Bytes(), &plan); err != nil || plan.Duration <= 0 || !plan.Rates.valid() || stream == nil {
+			return fmt.Errorf("bench: the API process read %.80q on stdin, not a change plan it was started for", sc.Text())
+		}
+		wg.Go(func() {
+			rep := stream.run(ctx, &plan)
+			_ = out.Encode(childMessage{Changes: &rep})
+		})
+	}
+	return nil // stdin closed: the parent is done
+}
+
+// churnUserIDs looks up the stored ids of the users the change stream's rules
+// name (the last ChurnUsers of ds.Users); the others stay empty.
+func churnUserIDs(ctx context.Context, ds *dataset.Dataset, st benchStore, issuer string) ([]string, error) {
+	ids := make([]string, len(ds.Users))
+	for i := len(ds.Users) - ds.ChurnUsers(); i < len(ds.Users); i++ {
+		u, err := st.UserByIdentity(ctx, issuer, ds.Users[i].Subject)
+		if err != nil {
+			return nil, fmt.Errorf("user %s of %s (was the library stored with the same flags?): %w", ds.Users[i].Subject, issuer, err)
+		}
+		ids[i] = u.ID
+	}
+	return ids, nil
 }
 
 // openBenchStore opens PostgreSQL at dsn (migrated), or memstore when dsn is
@@ -148,6 +199,9 @@ func settleDatabase(ctx context.Context, dsn string) error {
 type apiServer struct {
 	addr string
 	stop func()
+	// versions is the composition's Versions: writers announce version bumps
+	// to the library through it.
+	versions compose.Versions
 }
 
 // startAPI serves the API over the library on o.Listen, trusting o.Issuer,
@@ -189,7 +243,8 @@ func startAPI(ctx context.Context, st benchStore, o *serveOptions, logf func(str
 	}
 	var srv *compose.APIServer
 	var lib *library.Service
-	app := compose.New(cfg, compose.Parts{API: true}, append(extra, compose.WithLogger(log), fx.NopLogger, fx.Populate(&srv, &lib))...)
+	var versions compose.Versions
+	app := compose.New(cfg, compose.Parts{API: true}, append(extra, compose.WithLogger(log), fx.NopLogger, fx.Populate(&srv, &lib, &versions))...)
 	if err := compose.Start(ctx, app); err != nil {
 		closeLog()
 		return nil, err
@@ -206,7 +261,7 @@ func startAPI(ctx context.Context, st benchStore, o *serveOptions, logf func(str
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	return &apiServer{addr: srv.Addr(), stop: stop}, nil
+	return &apiServer{addr: srv.Addr(), stop: stop, versions: versions}, nil
 }
 
 // serverLog opens where the API's log goes: a file, or "-" for stderr.
@@ -233,7 +288,7 @@ func selfCommand(ctx context.Context, args ...string) (*exec.Cmd, error) {
 // benchChild is an API server in a child process.
 type benchChild struct {
 	cmd   *exec.Cmd
-	stdin io.Closer
+	stdin io.WriteCloser
 	lines chan string
 	done  chan error
 }
@@ -277,13 +332,14 @@ func startChild(ctx context.Context, self SelfCommand, args []string, issuer *au
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the API process: %w", err)
 	}
-	c := &benchChild{cmd: cmd, stdin: stdin, lines: make(chan string, 1), done: make(chan error, 1)}
+	c := &benchChild{cmd: cmd, stdin: stdin, lines: make(chan string, 16), done: make(chan error, 1)}
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			select {
 			case c.lines <- sc.Text():
-			default:
+			default: // nobody reads: a line nobody asked for
 			}
 		}
 		c.done <- cmd.Wait()
@@ -291,19 +347,45 @@ func startChild(ctx context.Context, self SelfCommand, args []string, issuer *au
 	return c, nil
 }
 
-// Ready waits for the child's readyLine and returns its address.
-func (c *benchChild) Ready(ctx context.Context) (string, error) {
+// Ready waits for the child's first message, its address.
+func (c *benchChild) Ready(ctx context.Context) (childMessage, error) {
 	select {
 	case line := <-c.lines:
-		var r readyLine
-		if err := json.Unmarshal([]byte(line), &r); err != nil || r.Addr == "" {
-			return "", fmt.Errorf("the API process said %q, not its address", line)
+		var m childMessage
+		if err := json.Unmarshal([]byte(line), &m); err != nil || m.Addr == "" {
+			return m, fmt.Errorf("the API process said %q, not its address", line)
 		}
-		return r.Addr, nil
+		return m, nil
 	case err := <-c.done:
-		return "", fmt.Errorf("the API process ended before serving: %w", errors.Join(err, errors.New("see its log above")))
+		return childMessage{}, fmt.Errorf("the API process ended before serving: %w", errors.Join(err, errors.New("see its log above")))
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return childMessage{}, ctx.Err()
+	}
+}
+
+// StartChanges sends the child a change plan to run now.
+func (c *benchChild) StartChanges(plan *changePlan) error {
+	b, err := json.Marshal(plan)
+	if err != nil {
+		return err
+	}
+	_, err = c.stdin.Write(append(b, '\n'))
+	return err
+}
+
+// Changes waits up to timeout for the child's report of a change stream.
+func (c *benchChild) Changes(timeout time.Duration) (*changeReport, error) {
+	select {
+	case line := <-c.lines:
+		var m childMessage
+		if err := json.Unmarshal([]byte(line), &m); err != nil || m.Changes == nil {
+			return nil, fmt.Errorf("the API process said %q, not a change report", line)
+		}
+		return m.Changes, nil
+	case err := <-c.done:
+		return nil, fmt.Errorf("the API process ended during the change stream: %w", errors.Join(err, errors.New("see its log above")))
+	case <-time.After(timeout):
+		return nil, errors.New("no change report from the API process")
 	}
 }
 

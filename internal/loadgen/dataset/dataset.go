@@ -325,6 +325,44 @@ func (d *Dataset) Snapshot() (*tree.Snapshot, error) {
 	return tree.New(0, d.Folders, d.Videos, d.Placements)
 }
 
+// Compile builds the entitlement index a server compiles once the data set
+// is loaded, from the generated data alone, with each user's subject
+// standing for its id (user rules name subjects), and the Loaded that
+// matches it: what a process that did not load the data set (the server
+// did, in another process) needs for Workload.
+func (d *Dataset) Compile(opts *entitle.Options) (*entitle.Index, *Loaded, error) {
+	snap, err := d.Snapshot()
+	if err != nil {
+		return nil, nil, err
+	}
+	out := &Loaded{UserIDs: make([]string, len(d.Users)), Rules: make([]entitle.Rule, len(d.Rules))}
+	for i, u := range d.Users {
+		out.UserIDs[i] = u.Subject
+	}
+	for i, r := range d.Rules {
+		r.ID = int64(i + 1)
+		out.Rules[i] = r
+	}
+	idx, err := entitle.New(snap, out.Rules, 0, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return idx, out, nil
+}
+
+// ChurnVideo reports whether the i-th generated video is one the bench's
+// change stream may move and delete (one in a hundred); Workload samples
+// none of them.
+func ChurnVideo(i int) bool { return i%100 == 99 }
+
+// ChurnUsers is how many users, the last ones, the change stream's rule
+// changes name (one in a hundred, at least one when there are more users
+// than audiences, none otherwise); Workload leaves them out of the load, so
+// the rules it adds and removes change what no measured user sees.
+func (d *Dataset) ChurnUsers() int {
+	return min(len(d.Users)-len(d.Audiences), max(1, len(d.Users)/100))
+}
+
 // rng is splitmix64.
 type rng struct{ state uint64 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vidlib/vidlib/entitle"
+	"github.com/vidlib/vidlib/internal/loadgen"
 	"github.com/vidlib/vidlib/store/memstore"
 	"github.com/vidlib/vidlib/tree"
 )
@@ -166,32 +167,102 @@ func TestLoadAndWorkload(t *testing.T) {
 	}
 	users, audiences, err := d.Workload(idx, loaded, tokens, &SampleOptions{Visible: 40, Hidden: 10})
 	require.NoError(t, err)
-	require.Len(t, users, len(d.Users))
+	checkWorkload(t, d, idx, loaded, tokens, users, audiences)
+
+	_, _, err = d.Workload(idx, loaded, tokens[:1], nil)
+	require.ErrorIs(t, err, ErrInvalid)
+}
+
+// checkWorkload asserts the workload's promises against the index's views
+// (the oracle): every user but the churn users, in order, with its token;
+// every hit visible and every miss invisible to every user it is used for;
+// no churn video sampled, and no folder with one in its subtree a miss.
+func checkWorkload(t *testing.T, d *Dataset, idx *entitle.Index, loaded *Loaded, tokens []string, users []loadgen.User, audiences []loadgen.Audience) {
+	t.Helper()
+	churn := d.ChurnUsers()
+	require.Positive(t, churn)
+	require.Len(t, users, len(d.Users)-churn, "the churn users are left out")
 	require.GreaterOrEqual(t, len(audiences), 60)
-	seeing := 0
+	churnVideo := map[string]bool{}
+	for i, v := range d.Videos {
+		if ChurnVideo(i) {
+			churnVideo[v.VimeoID] = true
+		}
+	}
+	require.NotEmpty(t, churnVideo)
+	snap := idx.Snapshot()
+	seeing, folderHits, folderMisses, videoMisses := 0, 0, 0, 0
 	for i, u := range users {
 		require.Equal(t, tokens[i], u.Token)
 		a := audiences[u.Audience]
 		aud := entitle.NewAudience(loaded.UserIDs[i], d.Users[i].Roles, d.Users[i].Segments)
+		view := idx.Visible(aud)
 		for _, f := range a.Folders {
-			require.True(t, idx.CheckFolder(aud, f))
+			require.True(t, view.Folder(f), "folder hit %s", f)
 		}
 		for _, v := range a.Videos {
-			require.True(t, idx.Check(aud, v))
+			require.True(t, view.Video(v), "video hit %s", v)
+			require.False(t, churnVideo[v])
 		}
 		for _, f := range a.HiddenFolders {
-			require.False(t, idx.CheckFolder(aud, f))
+			require.False(t, view.Folder(f), "folder miss %s", f)
+			for _, v := range snap.SubtreeVideos(f) {
+				require.False(t, churnVideo[v], "folder miss %s holds churn video %s", f, v)
+			}
 		}
 		for _, v := range a.HiddenVideos {
-			require.False(t, idx.Check(aud, v))
+			require.False(t, view.Listed(v), "video miss %s", v)
+			require.False(t, churnVideo[v])
 		}
 		require.LessOrEqual(t, len(a.Videos), 40)
+		require.LessOrEqual(t, len(a.Folders), 40)
+		require.LessOrEqual(t, len(a.HiddenVideos), 10)
+		require.LessOrEqual(t, len(a.HiddenFolders), 10)
 		if len(a.Videos) > 0 {
 			seeing++
 		}
+		folderHits += len(a.Folders)
+		folderMisses += len(a.HiddenFolders)
+		videoMisses += len(a.HiddenVideos)
 	}
 	require.Greater(t, seeing, len(users)*9/10, "the per-role allows let nearly every user see something")
+	require.Greater(t, folderHits, len(users)*10, "folder hits are found")
+	require.Positive(t, folderMisses, "folder misses are found")
+	require.Greater(t, videoMisses, len(users)*5, "video misses are found")
+}
 
-	_, _, err = d.Workload(idx, loaded, tokens[:1], nil)
-	require.ErrorIs(t, err, ErrInvalid)
+// Compile's index, built from the generated data with subjects for user
+// ids, sees for every user what the index of the stored data sees for the
+// stored user, and its workload keeps the same promises.
+func TestCompileMatchesTheStoredLibrary(t *testing.T) {
+	ctx := context.Background()
+	d, err := Generate(small(5))
+	require.NoError(t, err)
+	st := memstore.New()
+	loaded, err := d.Load(ctx, st, st, st, "https://issuer.example/pool")
+	require.NoError(t, err)
+	snap, err := st.LoadSnapshot(ctx, tree.LoadOptions{})
+	require.NoError(t, err)
+	rules, rv, err := st.ListRules(ctx)
+	require.NoError(t, err)
+	stored, err := entitle.New(snap, rules, rv, nil)
+	require.NoError(t, err)
+
+	idx, local, err := d.Compile(nil)
+	require.NoError(t, err)
+	require.Len(t, local.Rules, len(d.Rules))
+	for i, u := range d.Users {
+		require.Equal(t, u.Subject, local.UserIDs[i])
+		want := stored.Visible(entitle.NewAudience(loaded.UserIDs[i], u.Roles, u.Segments))
+		got := idx.Visible(entitle.NewAudience(u.Subject, u.Roles, u.Segments))
+		require.Equal(t, want.FolderIDs(), got.FolderIDs(), "user %d", i)
+		require.Equal(t, want.VideoIDs(), got.VideoIDs(), "user %d", i)
+	}
+	tokens := make([]string, len(d.Users))
+	for i := range tokens {
+		tokens[i] = fmt.Sprintf("token-%d", i)
+	}
+	users, audiences, err := d.Workload(idx, local, tokens, &SampleOptions{Visible: 40, Hidden: 10, Workers: 3})
+	require.NoError(t, err)
+	checkWorkload(t, d, idx, local, tokens, users, audiences)
 }

@@ -26,15 +26,30 @@
 // identity of the given token issuer with its roles granted and its segments
 // as its stored profile, so that auth.Service resolves a token for that
 // subject to that user. User rules are resolved to the assigned user ids.
+// A store with a bulk path (BulkStore: store/pgstore, with COPY) takes the
+// tree, the users and the rules in one call each; others are written
+// through their ordinary methods.
 //
-// Workload then samples, per audience, folders and videos the audience can
-// see (hits) and cannot see (misses), asking the compiled entitle.Index, and
-// returns the load generator's users and audiences. Tokens are input: this
+// Workload then samples, per audience (and per user a rule names), folders
+// and videos the audience can see (hits) and cannot see (misses), asking the
+// compiled entitle.Index one video at a time (Explain), so that sampling
+// costs the same at any library size, and returns the load generator's
+// users and audiences. Compile builds that index from the generated data
+// alone, for a process that did not store it. Tokens are input: this
 // package does not mint them.
+//
+// # The change stream's share
+//
+// One video in a hundred (ChurnVideo) and the last users (ChurnUsers) are
+// the bench's change stream's to move, delete and name in rules: Workload
+// samples none of those videos, no folder holding one as a miss, and leaves
+// those users out of the load, so the stream never turns a sampled hit
+// into a miss or a miss into a hit.
 //
 // # Errors and concurrency
 //
 // ErrInvalid: options that describe no data set. Store errors are returned
 // wrapped with the object that failed. A Dataset is read-only after
-// Generate and safe for concurrent reads.
+// Generate and safe for concurrent reads; Workload samples on
+// SampleOptions.Workers goroutines.
 package dataset
