@@ -10,3 +10,12 @@ func GenerationSnapshot(s *Service) *tree.Snapshot {
 	}
 	return nil
 }
+
+// SearchWarm reports whether the search warmer is idle and the served
+// generation's search index is built.
+func SearchWarm(s *Service) bool {
+	s.warmer.mu.Lock()
+	defer s.warmer.mu.Unlock()
+	st := s.cur.Load()
+	return !s.warmer.running && st != nil && st.searchBuilt.Load()
+}

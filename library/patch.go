@@ -119,9 +119,7 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 	}
 	st.cache.Store(newLRU(s.opts.MaxCachedPages, s.opts.MaxCachedBytes))
 	s.cur.Store(st)
-	if s.opts.WarmSearch {
-		go ct.searchIndex()
-	}
+	s.warmSearch()
 	s.log.Info("generation patched", zap.Int64("content_version", ch.To), zap.Int64("entitlement_version", ev),
 		zap.Int("folders_changed", len(ch.Folders)), zap.Int("videos_changed", len(ch.Videos)),
 		zap.Bool("index_kept", keep), zap.Bool("listings_patched", patched), zap.Duration("took", st.buildDur))

@@ -29,6 +29,8 @@ type Service struct {
 	wanted  wanted
 
 	feeds *feedCache // stored feeds, when Options.FeedChanges is set
+
+	warmer searchWarmer // Options.WarmSearch
 }
 
 // New returns a Service over the store. It does no I/O: call Refresh (or
@@ -174,8 +176,8 @@ func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 	}
 	st.cache.Store(newLRU(s.opts.MaxCachedPages, s.opts.MaxCachedBytes))
 	s.cur.Store(st)
-	if built && s.opts.WarmSearch {
-		go ct.searchIndex() // readers that search meanwhile wait for this build
+	if built {
+		s.warmSearch() // readers that search meanwhile build it or wait for this build
 	}
 	nf, nv := snap.Len()
 	s.log.Info("generation loaded", zap.Int64("content_version", cv), zap.Int64("entitlement_version", ev),

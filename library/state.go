@@ -43,8 +43,9 @@ type content_ struct {
 	recentDone atomic.Bool  // recentList is set
 	playable   []*videoNode // playable placed videos, unordered
 
-	searchOnce sync.Once
-	searchIx   *searchIndex // built on first use; see searchIndex
+	searchOnce  sync.Once
+	searchIx    *searchIndex // built on first use; see searchIndex
+	searchBuilt atomic.Bool  // searchIx is built
 
 	// patched maps the video nodes that the shared structures (folder
 	// listings, covers) point at to their replacements in this content,
@@ -255,7 +256,10 @@ func (c *content_) recent() []*videoNode {
 
 // searchIndex returns the content's search index, building it on first use.
 func (c *content_) searchIndex() *searchIndex {
-	c.searchOnce.Do(func() { c.searchIx = buildSearchIndex(c) })
+	c.searchOnce.Do(func() {
+		c.searchIx = buildSearchIndex(c)
+		c.searchBuilt.Store(true)
+	})
 	return c.searchIx
 }
 
