@@ -143,9 +143,22 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 // the chi route is known. The request's context also carries the span's
 // traceparent for events.New (events.ContextWithTraceParent), so events the
 // request writes (an outbox row, a published webhook) continue its trace.
-// Tracing off, a caller's traceparent still flows through. Put it outermost,
-// around RequestID.
+// Tracing off, a caller's traceparent still flows through, without otelhttp
+// (no span, no wrapped writer: the request pays only for reading the trace
+// headers when it has them). Put it outermost, around RequestID.
 func (t *Tracing) HTTPHandler(h http.Handler, operation string) http.Handler {
+	if t.sdk == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("traceparent") != "" || r.Header.Get("baggage") != "" {
+				ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+				if tp := traceParentOf(trace.SpanContextFromContext(ctx)); tp != "" {
+					ctx = events.ContextWithTraceParent(ctx, tp)
+				}
+				r = r.WithContext(ctx)
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tp := traceParentOf(trace.SpanContextFromContext(r.Context())); tp != "" {
 			r = r.WithContext(events.ContextWithTraceParent(r.Context(), tp))
