@@ -66,7 +66,9 @@ func RequestID(base *zap.Logger) func(http.Handler) http.Handler {
 			w.Header().Set(HeaderRequestID, id)
 			ctx := r.Context()
 			fields := append([]zap.Field{zap.String("request_id", id)}, TraceFields(ctx)...)
-			ctx = WithLogger(ctx, base.With(fields...))
+			// Lazily: most requests never log (the access log is sampled),
+			// and With would encode the fields into a new core for each.
+			ctx = WithLogger(ctx, base.WithLazy(fields...))
 			ctx = contextWithRequestID(ctx, id)
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
