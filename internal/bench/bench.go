@@ -163,7 +163,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 	if *serve {
 		return serveBench(ctx, ds, &serveOptions{DSN: *dsn, SkipLoad: *skipLoad, Issuer: *issuerURL, ClientID: *clientID,
 			Listen: *listen, RateLimit: *rateLimit, Log: *serverLogPath, CPUProfile: *cpuProfile, MemProfile: *memProfile,
-			Changes: rates.any()}, os.Stdin, stdout, logf)
+			Changes: rates.any(), GCPercent: restoreGC}, os.Stdin, stdout, logf)
 	}
 	child := *url == "" && *server == serverProcess && !*loadOnly
 

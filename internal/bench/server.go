@@ -59,6 +59,9 @@ type serveOptions struct {
 	// Changes: a change stream may be asked for (the process then keeps
 	// what it needs of the generated library: its RSS includes that).
 	Changes bool
+	// GCPercent is the GC percent to serve with: the process's own, from
+	// before the preparation tightened it (see prepGCPercent).
+	GCPercent int
 }
 
 // childMessage is a line the API process prints on its stdout: first its
@@ -84,7 +87,7 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 		return err
 	}
 	defer closeStore()                             // with PostgreSQL the API has its own pool, as deployed; this one writes the change stream
-	restoreGC := debug.SetGCPercent(prepGCPercent) // as in Run: default again before serving
+	debug.SetGCPercent(prepGCPercent) // as in Run (which set it already): o.GCPercent again before serving
 	var ready childMessage
 	var userIDs []string // the stored ids of ds.Users (only the churn users' with SkipLoad)
 	t0 := time.Now()
@@ -109,7 +112,7 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	defer srv.stop()
 	ready.Start = time.Since(t0)
 	logf("server: the API loaded its first generation in %v", since(t0))
-	debug.SetGCPercent(restoreGC)
+	debug.SetGCPercent(o.GCPercent)
 	runtime.GC() // the generated library is garbage from here on (but for the change stream's needs)
 	debug.FreeOSMemory()
 	stopProfiles, err := startProfiles(o.CPUProfile, o.MemProfile)
