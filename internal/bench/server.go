@@ -86,7 +86,7 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	if err != nil {
 		return err
 	}
-	defer closeStore()                             // with PostgreSQL the API has its own pool, as deployed; this one writes the change stream
+	defer closeStore()                // with PostgreSQL the API has its own pool, as deployed; this one writes the change stream
 	debug.SetGCPercent(prepGCPercent) // as in Run (which set it already): o.GCPercent again before serving
 	var ready childMessage
 	var userIDs []string // the stored ids of ds.Users (only the churn users' with SkipLoad)
