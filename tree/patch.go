@@ -105,20 +105,7 @@ func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 	}
 	for i := range objs.Videos {
 		v := objs.Videos[i]
-		var bad *Error
-		switch {
-		case v.VimeoID == "":
-			bad = Errorf(ErrInvalid, "video", "", "empty Vimeo id (titled %q)", v.Title)
-		case !v.Status.Valid():
-			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown status %q", v.Status)
-		case v.Visibility != "" && !v.Visibility.Valid():
-			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown visibility %q", v.Visibility)
-		case v.EmbedPrivacy != "" && !v.EmbedPrivacy.Valid():
-			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown embed privacy %q", v.EmbedPrivacy)
-		case changedV[v.VimeoID]:
-			bad = Errorf(ErrDuplicate, "video", v.VimeoID, "listed twice")
-		}
-		if bad != nil {
+		if bad := checkVideo(&v, changedV[v.VimeoID]); bad != nil {
 			if report(bad) {
 				return stop()
 			}

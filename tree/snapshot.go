@@ -73,20 +73,7 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 	copy(vs, videos)
 	for i := range vs {
 		v := &vs[i]
-		var bad *Error
-		switch {
-		case v.VimeoID == "":
-			bad = Errorf(ErrInvalid, "video", "", "empty Vimeo id (titled %q)", v.Title)
-		case !v.Status.Valid():
-			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown status %q", v.Status)
-		case v.Visibility != "" && !v.Visibility.Valid():
-			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown visibility %q", v.Visibility)
-		case v.EmbedPrivacy != "" && !v.EmbedPrivacy.Valid():
-			bad = Errorf(ErrInvalid, "video", v.VimeoID, "unknown embed privacy %q", v.EmbedPrivacy)
-		case s.videos[v.VimeoID] != nil:
-			bad = Errorf(ErrDuplicate, "video", v.VimeoID, "listed twice")
-		}
-		if bad != nil {
+		if bad := checkVideo(v, s.videos[v.VimeoID] != nil); bad != nil {
 			if report(bad) {
 				return nil, errors.Join(problems...)
 			}
@@ -202,6 +189,24 @@ func (s *Snapshot) link(report func(*Error) bool) bool {
 		}
 	}
 	return false
+}
+
+// checkVideo is the validation of one video row that New and Patch share;
+// dup says the row's id was already taken by another row of the same input.
+func checkVideo(v *Video, dup bool) *Error {
+	switch {
+	case v.VimeoID == "":
+		return Errorf(ErrInvalid, "video", "", "empty Vimeo id (titled %q)", v.Title)
+	case !v.Status.Valid():
+		return Errorf(ErrInvalid, "video", v.VimeoID, "unknown status %q", v.Status)
+	case v.Visibility != "" && !v.Visibility.Valid():
+		return Errorf(ErrInvalid, "video", v.VimeoID, "unknown visibility %q", v.Visibility)
+	case v.EmbedPrivacy != "" && !v.EmbedPrivacy.Valid():
+		return Errorf(ErrInvalid, "video", v.VimeoID, "unknown embed privacy %q", v.EmbedPrivacy)
+	case dup:
+		return Errorf(ErrDuplicate, "video", v.VimeoID, "listed twice")
+	}
+	return nil
 }
 
 // Version is the content version the snapshot was read at (0 if unknown).
