@@ -1,10 +1,6 @@
 package library
 
-import (
-	"context"
-	"sync"
-	"sync/atomic"
-)
+import "context"
 
 // LocalFeedChanges carries feed announcements from the ranking pipeline to
 // the library inside one process (`vidlib all` or the demo without Redis):
@@ -15,68 +11,23 @@ import (
 // still keeps the feeds it served and reads one again after FeedMaxAge. It
 // is a FeedChanges; the zero value is not usable: call NewLocalFeedChanges.
 type LocalFeedChanges struct {
-	mu   sync.Mutex
-	subs map[*feedSub]struct{}
-}
-
-type feedSub struct {
-	ch     chan string
-	missed atomic.Bool
+	hub *localHub[string]
 }
 
 var _ FeedChanges = (*LocalFeedChanges)(nil)
 
 // NewLocalFeedChanges returns an in-process announcer with no subscribers.
 func NewLocalFeedChanges() *LocalFeedChanges {
-	return &LocalFeedChanges{subs: map[*feedSub]struct{}{}}
+	// Some were dropped: any feed may have changed.
+	return &LocalFeedChanges{hub: newLocalHub(64, func(string) string { return "" })}
 }
 
 // Announce tells every current subscriber that user's stored feed changed.
 // It never blocks.
-func (l *LocalFeedChanges) Announce(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for s := range l.subs {
-		select {
-		case s.ch <- user:
-		default:
-			s.missed.Store(true)
-		}
-	}
-}
+func (l *LocalFeedChanges) Announce(user string) { l.hub.send(user) }
 
 // Subscribe returns the announcements made from now on until ctx ends or
 // stop is called; the channel is closed then.
 func (l *LocalFeedChanges) Subscribe(ctx context.Context) (<-chan string, func()) {
-	s := &feedSub{ch: make(chan string, 64)}
-	out := make(chan string)
-	l.mu.Lock()
-	l.subs[s] = struct{}{}
-	l.mu.Unlock()
-	ctx, cancel := context.WithCancel(ctx)
-	go func() {
-		defer close(out)
-		defer func() {
-			l.mu.Lock()
-			delete(l.subs, s)
-			l.mu.Unlock()
-		}()
-		for {
-			var user string
-			select {
-			case <-ctx.Done():
-				return
-			case user = <-s.ch:
-			}
-			if s.missed.Swap(false) {
-				user = "" // some were dropped: any feed may have changed
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case out <- user:
-			}
-		}
-	}()
-	return out, cancel
+	return l.hub.subscribe(ctx)
 }
