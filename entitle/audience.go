@@ -1,7 +1,6 @@
 package entitle
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,32 +27,49 @@ type segment struct{ key, value string }
 // match no rule and are dropped.
 func NewAudience(userID string, roles []string, segments map[string]string) Audience {
 	a := Audience{user: userID}
-	for _, r := range roles {
-		if r != "" {
-			a.roles = append(a.roles, r)
+	size := 0
+	if len(roles) > 0 {
+		a.roles = make([]string, 0, len(roles))
+		for _, r := range roles {
+			if r != "" {
+				a.roles = append(a.roles, r)
+			}
+		}
+		slices.Sort(a.roles)
+		a.roles = slices.Compact(a.roles)
+		for _, r := range a.roles {
+			size += partSize(r)
 		}
 	}
-	slices.Sort(a.roles)
-	a.roles = slices.Compact(a.roles)
-	for _, k := range slices.Sorted(maps.Keys(segments)) {
-		if v := segments[k]; k != "" && v != "" {
-			a.segments = append(a.segments, segment{k, v})
+	if len(segments) > 0 {
+		a.segments = make([]segment, 0, len(segments))
+		for k, v := range segments {
+			if k != "" && v != "" {
+				a.segments = append(a.segments, segment{k, v})
+				size += partSize(k) + partSize(v)
+			}
 		}
+		slices.SortFunc(a.segments, func(x, y segment) int { return strings.Compare(x.key, y.key) })
 	}
-	// Length-prefixed parts make the encoding injective whatever the strings hold.
-	var b strings.Builder
+	// Length-prefixed parts make the encoding injective whatever the strings
+	// hold. One buffer holds both keys: key is userKey's prefix.
+	if userID != "" {
+		size += partSize(userID)
+	}
+	b := make([]byte, 0, size)
 	for _, r := range a.roles {
-		writePart(&b, 'r', r)
+		b = appendPart(b, 'r', r)
 	}
 	for _, s := range a.segments {
-		writePart(&b, 's', s.key)
-		writePart(&b, '=', s.value)
+		b = appendPart(b, 's', s.key)
+		b = appendPart(b, '=', s.value)
 	}
-	a.key = b.String()
+	n := len(b)
 	if userID != "" {
-		writePart(&b, 'u', userID)
+		b = appendPart(b, 'u', userID)
 	}
-	a.userKey = b.String()
+	a.userKey = string(b)
+	a.key = a.userKey[:n]
 	return a
 }
 
@@ -71,12 +87,15 @@ func Anonymous() Audience {
 // IsAnonymous reports whether the audience is Anonymous.
 func (a Audience) IsAnonymous() bool { return a.anon }
 
-func writePart(b *strings.Builder, tag byte, s string) {
-	b.WriteByte(tag)
-	b.WriteString(strconv.Itoa(len(s)))
-	b.WriteByte(':')
-	b.WriteString(s)
+func appendPart(b []byte, tag byte, s string) []byte {
+	b = append(b, tag)
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
 }
+
+// partSize is the length appendPart adds for s, at most.
+func partSize(s string) int { return len(s) + 22 }
 
 // User is the user id ("" if none).
 func (a Audience) User() string { return a.user }

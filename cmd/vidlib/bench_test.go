@@ -76,9 +76,12 @@ func TestBenchInProcess(t *testing.T) {
 }
 
 // The default: the API in a child process (`vidlib bench --serve`), whose
-// CPU and memory are reported alone.
+// CPU and memory are reported alone, and which writes the profiles asked
+// for (the CPU profile from when the load starts).
 func TestBenchServerProcess(t *testing.T) {
-	code, out, errOut := runBench(t, tinyBench...)
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
+	code, out, errOut := runBench(t, append([]string{"--cpuprofile", cpu, "--memprofile", mem}, tinyBench...)...)
 	require.Equal(t, 0, code, errOut)
 	var res benchResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
@@ -91,6 +94,11 @@ func TestBenchServerProcess(t *testing.T) {
 	require.Positive(t, res.Server.PeakRSS)
 	require.Contains(t, errOut, "server: loaded into memory")
 	require.Contains(t, errOut, "CPU and RSS below are the server's alone")
+	for _, f := range []string{cpu, mem} {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err, "the API process wrote %s", f)
+		require.True(t, bytes.HasPrefix(b, []byte{0x1f, 0x8b}), "%s is a gzipped profile", f)
+	}
 }
 
 // The API process serving from PostgreSQL: it fills the empty database, the

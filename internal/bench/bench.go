@@ -308,7 +308,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 	logf("%s", ph.String())
 
 	run := loadgen.Options{Rate: *rate, Duration: *duration, Warmup: *warmup, MaxInFlight: *maxInFlight, Timeout: *timeout, PID: serverPID}
-	if !child { // a child profiles itself
+	if child { // a child profiles itself, from now on
+		if err := srvChild.StartProfiles(); err != nil {
+			return fmt.Errorf("start the API process's profiles: %w", err)
+		}
+	} else {
 		stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
 		if err != nil {
 			return err

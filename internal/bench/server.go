@@ -76,11 +76,20 @@ type childMessage struct {
 	Changes *changeReport `json:"changes,omitempty"`
 }
 
+// childCommand is a line the parent writes on the API process's stdin.
+type childCommand struct {
+	// Profile starts the profiles asked for by --cpuprofile and --memprofile
+	// (the load starts): the CPU profile runs from here to the end.
+	Profile bool `json:"profile,omitempty"`
+	// Changes is a change stream to run now.
+	Changes *changePlan `json:"changes,omitempty"`
+}
+
 // serveBench stores the generated library, serves it, prints a
 // childMessage with its address on stdout and runs until ctx ends or stdin
-// closes (the parent went away). Each line on stdin is a changePlan: the
-// process runs that change stream against its store and prints a
-// childMessage with the report.
+// closes (the parent went away). Each line on stdin is a childCommand: a
+// change plan makes the process run that change stream against its store
+// and print a childMessage with the report.
 func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin io.Reader, stdout io.Writer, logf func(string, ...any)) error {
 	st, closeStore, err := openBenchStore(ctx, o.DSN)
 	if err != nil {
@@ -115,11 +124,10 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	debug.SetGCPercent(o.GCPercent)
 	runtime.GC() // the generated library is garbage from here on (but for the change stream's needs)
 	debug.FreeOSMemory()
-	stopProfiles, err := startProfiles(o.CPUProfile, o.MemProfile)
-	if err != nil {
-		return err
-	}
-	defer stopProfiles()
+	// The profiles start when the load does (the parent's Profile command),
+	// so that they show serving, not the preparation's sign-ins.
+	stopProfiles := func() {}
+	defer func() { stopProfiles() }()
 	ready.Addr, ready.PID = srv.addr, os.Getpid()
 	out := json.NewEncoder(stdout)
 	if err := out.Encode(ready); err != nil {
@@ -136,15 +144,27 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	defer wg.Wait()
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	profiling := false
 	for sc.Scan() {
-		var plan changePlan
-		if err := json.Unmarshal(sc.Bytes(), &plan); err != nil || plan.Duration <= 0 || !plan.Rates.valid() || stream == nil {
-			return fmt.Errorf("bench: the API process read %.80q on stdin, not a change plan it was started for", sc.Text())
+		var cmd childCommand
+		if err := json.Unmarshal(sc.Bytes(), &cmd); err != nil {
+			return fmt.Errorf("bench: the API process read %.80q on stdin, not a command: %w", sc.Text(), err)
 		}
-		wg.Go(func() {
-			rep := stream.run(ctx, &plan)
-			_ = out.Encode(childMessage{Changes: &rep})
-		})
+		if cmd.Profile && !profiling {
+			if stopProfiles, err = startProfiles(o.CPUProfile, o.MemProfile); err != nil {
+				return err
+			}
+			profiling = true
+		}
+		if plan := cmd.Changes; plan != nil {
+			if plan.Duration <= 0 || !plan.Rates.valid() || stream == nil {
+				return fmt.Errorf("bench: the API process read %.80q on stdin, not a change plan it was started for", sc.Text())
+			}
+			wg.Go(func() {
+				rep := stream.run(ctx, plan)
+				_ = out.Encode(childMessage{Changes: &rep})
+			})
+		}
 	}
 	return nil // stdin closed: the parent is done
 }
@@ -368,7 +388,17 @@ func (c *benchChild) Ready(ctx context.Context) (childMessage, error) {
 
 // StartChanges sends the child a change plan to run now.
 func (c *benchChild) StartChanges(plan *changePlan) error {
-	b, err := json.Marshal(plan)
+	return c.send(childCommand{Changes: plan})
+}
+
+// StartProfiles tells the child that the load starts: its profiles, if
+// asked for, start now.
+func (c *benchChild) StartProfiles() error {
+	return c.send(childCommand{Profile: true})
+}
+
+func (c *benchChild) send(cmd childCommand) error {
+	b, err := json.Marshal(cmd)
 	if err != nil {
 		return err
 	}

@@ -61,19 +61,29 @@ func NewLogger(opts *LoggerOptions) (*zap.Logger, error) {
 	return l, nil
 }
 
-type loggerKey struct{}
-
-// WithLogger returns ctx carrying l.
+// WithLogger returns ctx carrying l (and the request id it carried): Logger
+// returns l from then on.
 func WithLogger(ctx context.Context, l *zap.Logger) context.Context {
-	return context.WithValue(ctx, loggerKey{}, l)
+	ri := &requestInfo{logger: l}
+	if in := requestInfoOf(ctx); in != nil {
+		ri.id = in.id
+	}
+	return context.WithValue(ctx, requestInfoKey{}, ri)
 }
 
-// Logger returns the request-scoped logger put in ctx by the RequestID
-// middleware (with request_id, trace_id and span_id fields), or a no-op
+// Logger returns the logger of ctx: the one set with WithLogger, or, in a
+// request given an id by the RequestID middleware, a logger derived from
+// its base with request_id, trace_id and span_id fields; else a no-op
 // logger. Handlers log through it so that their lines join the access log.
 func Logger(ctx context.Context) *zap.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*zap.Logger); ok && l != nil {
-		return l
+	ri := requestInfoOf(ctx)
+	switch {
+	case ri == nil:
+		return zap.NewNop()
+	case ri.logger != nil:
+		return ri.logger
+	case ri.base != nil:
+		return ri.base.With(append([]zap.Field{zap.String("request_id", ri.id)}, TraceFields(ctx)...)...)
 	}
 	return zap.NewNop()
 }

@@ -1,7 +1,12 @@
 package ops
 
 import (
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -15,12 +20,30 @@ import (
 // HeaderRequestID is the request id header, accepted and echoed.
 const HeaderRequestID = "X-Request-Id"
 
-type requestIDKey struct{}
+// requestInfoKey is the context key of a *requestInfo.
+type requestInfoKey struct{}
+
+// requestInfo is what RequestID and WithLogger put in a request's context:
+// the request id, and either the logger set with WithLogger or the base
+// logger that Logger derives the request-scoped one from when asked (most
+// requests never log, so none is made up front).
+type requestInfo struct {
+	id     string
+	base   *zap.Logger // derive from this (RequestID)
+	logger *zap.Logger // or use this as it is (WithLogger)
+}
+
+func requestInfoOf(ctx context.Context) *requestInfo {
+	ri, _ := ctx.Value(requestInfoKey{}).(*requestInfo)
+	return ri
+}
 
 // RequestIDFrom returns the request id put in ctx by RequestID.
 func RequestIDFrom(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey{}).(string)
-	return id
+	if ri := requestInfoOf(r.Context()); ri != nil {
+		return ri.id
+	}
+	return ""
 }
 
 // SaneRequestID reports whether a client-supplied request id may be used:
@@ -43,8 +66,8 @@ func SaneRequestID(id string) bool {
 
 // RequestID is middleware that gives every request an id: the incoming
 // X-Request-Id if SaneRequestID, else a new UUIDv7. The id goes into the
-// context (RequestIDFrom), the response header, and a request-scoped logger
-// derived from base with request_id, trace_id and span_id fields (Logger).
+// context (RequestIDFrom) and the response header; Logger then returns a
+// logger derived from base with request_id, trace_id and span_id fields.
 // Put it inside the tracing wrapper so the trace ids are known. A request
 // that already has an id (an HTTPServer gave it one) passes through
 // unchanged, so a handler that uses RequestID itself, for use without an
@@ -63,23 +86,25 @@ func RequestID(base *zap.Logger) func(http.Handler) http.Handler {
 			if !SaneRequestID(id) {
 				id = newRequestID()
 			}
-			w.Header().Set(HeaderRequestID, id)
-			ctx := r.Context()
-			fields := append([]zap.Field{zap.String("request_id", id)}, TraceFields(ctx)...)
-			// Lazily: most requests never log (the access log is sampled),
-			// and With would encode the fields into a new core for each.
-			ctx = WithLogger(ctx, base.WithLazy(fields...))
-			ctx = contextWithRequestID(ctx, id)
+			w.Header()[HeaderRequestID] = []string{id}
+			ctx := context.WithValue(r.Context(), requestInfoKey{}, &requestInfo{id: id, base: base})
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }
 
+// newRequestID returns a new UUIDv7 (RFC 9562): the Unix time in
+// milliseconds, then 74 random bits. The bits come from math/rand/v2's
+// generator (ChaCha8, seeded by the runtime from the system), which costs
+// a fraction of reading the system's random source for each request; a
+// request id needs to be unique, not secret.
 func newRequestID() string {
-	if u, err := uuid.NewV7(); err == nil {
-		return u.String()
-	}
-	return uuid.NewString()
+	var u uuid.UUID
+	hi := uint64(time.Now().UnixMilli())<<16 | 0x7000 | rand.Uint64()&0x0fff
+	lo := rand.Uint64()&0x3fff_ffff_ffff_ffff | 0x8000_0000_0000_0000
+	binary.BigEndian.PutUint64(u[:8], hi)
+	binary.BigEndian.PutUint64(u[8:], lo)
+	return u.String()
 }
 
 // AccessLogOptions tune AccessLog. The zero value logs every request.
@@ -113,36 +138,53 @@ func SkipProbes(r *http.Request) bool {
 
 // accessLog writes the access log's entries.
 type accessLog struct {
-	ok, errs *zap.Logger // errs is never sampled
-	skip     func(*http.Request) bool
+	log     *zap.Logger
+	skip    func(*http.Request) bool
+	sampler *sampler // of 1xx–4xx entries; nil: every one is written
 }
 
 func newAccessLog(logger *zap.Logger, opts *AccessLogOptions) *accessLog {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	logger = logger.Named("access")
 	var o AccessLogOptions
 	if opts != nil {
 		o = *opts
 	}
-	a := &accessLog{ok: logger, errs: logger, skip: o.Skip}
+	a := &accessLog{log: logger.Named("access"), skip: o.Skip}
 	if o.SampleFirst > 0 {
-		thereafter := max(o.SampleThereafter, 1)
-		a.ok = logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
-			return zapcore.NewSamplerWithOptions(c, time.Second, o.SampleFirst, thereafter)
-		}))
+		a.sampler = &sampler{first: uint64(o.SampleFirst), thereafter: uint64(max(o.SampleThereafter, 1))}
 	}
 	return a
 }
 
-// write logs one finished request.
-func (a *accessLog) write(r *http.Request, status, bytes int, d time.Duration) {
-	logger, level := a.ok, zapcore.InfoLevel
-	if status >= 500 {
-		logger, level = a.errs, zapcore.ErrorLevel
+// sampler lets through, in each second, the first entries, then one in
+// thereafter: zap's sampler for one message, without the entry it needs to
+// be asked, so that an entry left out costs two atomic operations.
+type sampler struct {
+	first, thereafter uint64
+	second            atomic.Int64 // the Unix second being counted
+	n                 atomic.Uint64
+}
+
+func (s *sampler) allow(now time.Time) bool {
+	sec := now.Unix()
+	if t := s.second.Load(); t != sec && s.second.CompareAndSwap(t, sec) {
+		s.n.Store(0)
 	}
-	ce := logger.Check(level, "request")
+	n := s.n.Add(1)
+	return n <= s.first || (n-s.first)%s.thereafter == 0
+}
+
+// write logs one request that finished at end, after d.
+func (a *accessLog) write(r *http.Request, status, bytes int, end time.Time, d time.Duration) {
+	level := zapcore.InfoLevel
+	if status >= 500 {
+		level = zapcore.ErrorLevel // never sampled
+	} else if a.sampler != nil && !a.sampler.allow(end) {
+		return
+	}
+	ce := a.log.Check(level, "request")
 	if ce == nil {
 		return
 	}
@@ -183,6 +225,7 @@ func observe(m *Metrics, server string, a *accessLog) func(http.Handler) http.Ha
 			return next
 		}
 		var inflight prometheus.Gauge
+		var series httpSeriesCache
 		if m != nil {
 			inflight = m.HTTPInFlight.WithLabelValues(server)
 		}
@@ -192,7 +235,7 @@ func observe(m *Metrics, server string, a *accessLog) func(http.Handler) http.Ha
 				next.ServeHTTP(w, r)
 				return
 			}
-			r = withRouteContext(r)
+			r, rc := withRouteContext(r)
 			if inflight != nil {
 				inflight.Inc()
 				defer inflight.Dec()
@@ -200,30 +243,40 @@ func observe(m *Metrics, server string, a *accessLog) func(http.Handler) http.Ha
 			start := time.Now()
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
-			d := time.Since(start)
+			end := time.Now()
+			d := end.Sub(start)
 			status := ww.Status()
 			if status == 0 {
 				status = http.StatusOK
 			}
 			if m != nil {
-				m.recordHTTP(server, r, status, d)
+				series.of(m, server, r, status).observe(d)
 			}
 			if logged {
-				a.write(r, status, ww.BytesWritten(), d)
+				a.write(r, status, ww.BytesWritten(), end, d)
+			}
+			if rc != nil {
+				rc.Reset()
+				routeContexts.Put(rc)
 			}
 		})
 	}
 }
 
+// routeContexts are the chi route contexts observe lends to requests.
+var routeContexts = sync.Pool{New: func() any { return chi.NewRouteContext() }}
+
 // withRouteContext makes sure r carries a chi route context, so that a chi
 // router below fills it in (instead of making its own) and the pattern is
 // readable after the handler ran, even when this middleware wraps the router
-// from outside.
-func withRouteContext(r *http.Request) *http.Request {
+// from outside. A context it lent (rc, nil if r had one) goes back to
+// routeContexts when the request is done, as chi does with its own.
+func withRouteContext(r *http.Request) (_ *http.Request, rc *chi.Context) {
 	if chi.RouteContext(r.Context()) != nil {
-		return r
+		return r, nil
 	}
-	return r.WithContext(contextWithRouteContext(r))
+	rc = routeContexts.Get().(*chi.Context)
+	return r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, rc)), rc
 }
 
 // routePattern is the matched chi route, or "unmatched".

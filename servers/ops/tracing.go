@@ -149,7 +149,9 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 func (t *Tracing) HTTPHandler(h http.Handler, operation string) http.Handler {
 	if t.sdk == nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("traceparent") != "" || r.Header.Get("baggage") != "" {
+			// The canonical keys, looked up directly: Get would make them
+			// canonical (a new string) on every request.
+			if len(r.Header["Traceparent"]) > 0 || len(r.Header["Baggage"]) > 0 {
 				ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 				if tp := traceParentOf(trace.SpanContextFromContext(ctx)); tp != "" {
 					ctx = events.ContextWithTraceParent(ctx, tp)
