@@ -3,11 +3,13 @@ package library
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"sync"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // Body is an encoded answer: the JSON, its entity tag and, made once on
@@ -25,10 +27,11 @@ func newBody(js []byte) *Body {
 	if cap(js)-len(js) > len(js)/8 {
 		js = bytes.Clone(js) // bodies are cached: do not keep the spare capacity
 	}
-	h := fnv.New64a()
-	_, _ = h.Write(js)
+	// xxHash64: a stable 64-bit hash (the same on every instance) at
+	// memory speed; FNV-1a took a nanosecond a byte.
 	var sum [8]byte
-	return &Body{JSON: js, ETag: `"` + hex.EncodeToString(h.Sum(sum[:0])) + `"`}
+	binary.BigEndian.PutUint64(sum[:], xxhash.Sum64(js))
+	return &Body{JSON: js, ETag: `"` + hex.EncodeToString(sum[:]) + `"`}
 }
 
 func encode(v any) (*Body, error) {
