@@ -19,8 +19,9 @@ const ScrapeTimeout = 5 * time.Second
 // ObserveConsumer returns an events.Observe function (for
 // syncworker.ConsumerOptions.Observe) that counts the messages of consumer
 // group by topic and result in vidlib_consumer_messages_total — ok, retry
-// (the handler failed; the bus delivers it again), dead_letter, duplicate —
-// and every dead-lettered message in vidlib_dead_letters_total{topic}.
+// (the handler failed; the bus delivers it again), dead_letter, duplicate,
+// skipped (a type the consumer passes over: events.OnlyTypes) — and every
+// dead-lettered message in vidlib_dead_letters_total{topic}.
 func (m *Metrics) ObserveConsumer(group string) func(events.Observation) {
 	return func(o events.Observation) {
 		result := "ok"
@@ -32,6 +33,8 @@ func (m *Metrics) ObserveConsumer(group string) func(events.Observation) {
 			m.DeadLetters.WithLabelValues(o.Topic).Inc()
 		case events.OutcomeDuplicate:
 			result = "duplicate"
+		case events.OutcomeSkipped:
+			result = "skipped"
 		}
 		m.ConsumerMessages.WithLabelValues(group, o.Topic, result).Inc()
 	}

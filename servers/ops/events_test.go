@@ -180,10 +180,11 @@ func TestConsumerMetricsDeadLetterAndReplay(t *testing.T) {
 func TestObserveConsumerResults(t *testing.T) {
 	m := newMetrics(t, nil)
 	obs := m.ObserveConsumer("g")
-	for _, o := range []events.Outcome{events.OutcomeHandled, events.OutcomeHandled, events.OutcomeFailed, events.OutcomeDuplicate, events.OutcomeDeadLettered} {
+	for _, o := range []events.Outcome{events.OutcomeHandled, events.OutcomeHandled, events.OutcomeFailed, events.OutcomeDuplicate, events.OutcomeDeadLettered,
+		events.OutcomeSkipped, events.OutcomeSkipped, events.OutcomeSkipped} {
 		obs(events.Observation{Topic: "t", Outcome: o})
 	}
-	for result, want := range map[string]float64{"ok": 2, "retry": 1, "duplicate": 1, "dead_letter": 1} {
+	for result, want := range map[string]float64{"ok": 2, "retry": 1, "duplicate": 1, "dead_letter": 1, "skipped": 3} {
 		require.Equal(t, want, gaugeValue(t, m, "vidlib_consumer_messages_total", map[string]string{"group": "g", "topic": "t", "result": result}), result)
 	}
 	require.Equal(t, 1.0, gaugeValue(t, m, "vidlib_dead_letters_total", map[string]string{"topic": "t"}))

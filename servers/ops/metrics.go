@@ -58,7 +58,7 @@ type Metrics struct {
 	// Events. ConsumerMessages and DeadLetters are fed by ObserveConsumer;
 	// vidlib_consumer_lag_messages{group,topic} (WatchConsumerLag) and
 	// vidlib_dead_letters_open (WatchDeadLettersOpen) are read at scrape time.
-	ConsumerMessages *prometheus.CounterVec // vidlib_consumer_messages_total{group,topic,result}; result ok|retry|dead_letter|duplicate
+	ConsumerMessages *prometheus.CounterVec // vidlib_consumer_messages_total{group,topic,result}; result ok|retry|dead_letter|duplicate|skipped
 	OutboxBacklog    prometheus.Gauge       // vidlib_outbox_backlog: rows not yet relayed (events.RelayOptions.Backlog)
 	DeadLetters      *prometheus.CounterVec // vidlib_dead_letters_total{topic}: messages dead-lettered, by the topic they came from
 	// FeaturesUnpublished counts ranking features the analytics consumer
