@@ -7,8 +7,9 @@
 //
 // NewLogger builds a zap logger: JSON for production, a coloured console for
 // the demo. RequestID accepts a sane X-Request-Id or makes one (a UUIDv7),
-// echoes it in the response and puts it, with the trace and span ids, on a
-// request-scoped logger that handlers read with Logger(ctx). The access log
+// echoes it in the response and keeps it in the request's context; a handler
+// that logs asks Logger(ctx) for a logger with the request id and the trace
+// and span ids, made then (most requests never log). The access log
 // has one line per request: method, route pattern, path, status, bytes,
 // duration, request id and trace id (AccessLog, or an HTTPServer's own).
 //
