@@ -92,6 +92,20 @@ func MatchWords(words []string, texts ...string) bool {
 	return true
 }
 
+// ListThrough lists what a filter selects through a store's search, as the
+// stores' ListDeadLetters and ListProviderEvents do: f is checked as a
+// filter (its own *ValidationError), then searched as its Query.
+func ListThrough[F interface {
+	Normalize() (F, error)
+	Query() Q
+}, Q, T any](ctx context.Context, f F, search func(context.Context, Q) ([]T, error)) ([]T, error) {
+	f, err := f.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	return search(ctx, f.Query())
+}
+
 // checkListing checks what every listing and search of dead letters and
 // provider events has: a known status ("" for any), a time range (zero:
 // unbounded) and the page. It returns the limit, 50 when it is zero.

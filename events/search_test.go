@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -74,4 +75,24 @@ func TestListingNormalize(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, tc.got, name)
 	}
+}
+
+// ListThrough checks the filter as a filter, then searches its query.
+func TestListThrough(t *testing.T) {
+	var got []events.DeadLetterQuery
+	search := func(_ context.Context, q events.DeadLetterQuery) ([]events.DeadLetter, error) {
+		got = append(got, q)
+		return []events.DeadLetter{{ID: 3}}, nil
+	}
+	ctx := context.Background()
+	out, err := events.ListThrough(ctx, events.DeadLetterFilter{Topic: "t", Before: 9}, search)
+	require.NoError(t, err)
+	require.Equal(t, []events.DeadLetter{{ID: 3}}, out)
+	require.Equal(t, []events.DeadLetterQuery{{Topic: "t", Before: 9, Limit: 50}}, got)
+
+	_, err = events.ListThrough(ctx, events.DeadLetterFilter{Limit: -1}, search)
+	what, fields := problemFields(t, err)
+	require.Equal(t, "dead letter filter", what)
+	require.Equal(t, []string{"limit"}, fields)
+	require.Len(t, got, 1, "an invalid filter is not searched")
 }
