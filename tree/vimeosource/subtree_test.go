@@ -139,32 +139,19 @@ func TestReconcileFolderRestoreKeepsTheGoneCascadeDeleted(t *testing.T) {
 // Reconcile does, and applies it when the admin allows it.
 func TestReconcileFolderHoldsAMassDelete(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, memstore.New(), vimeotest.GenerateOptions{Seed: 9, Folders: 8, Videos: 60, WideFolders: -1}, nil)
-	_, err := f.mirror.Reconcile(ctx, tree.ReconcileOptions{})
-	require.NoError(t, err)
-	sub := f.acct.Subtree(f.root)
-	require.NoError(t, f.acct.DeleteFolder(sub[1], true))
-	f.clock.Advance(time.Second)
+	f, gone := massDelete(t)
 
-	rep, err := f.mirror.ReconcileFolder(ctx, itoa64(sub[1]), tree.ReconcileOptions{})
+	rep, err := f.mirror.ReconcileFolder(ctx, itoa64(gone), tree.ReconcileOptions{})
 	require.NoError(t, err)
-	require.NotEmpty(t, rep.Held)
-	for _, c := range rep.Applied {
-		require.False(t, c.Kind.IsDelete(), "nothing deleted: %s", c)
-	}
-	require.Contains(t, rep.Run.Errors[len(rep.Run.Errors)-1], "held")
-	runs, err := f.store.ListSyncRuns(ctx, 0, 1)
-	require.NoError(t, err)
-	require.True(t, runs[0].Held)
-	require.Equal(t, len(rep.Held), runs[0].Counts["held"])
+	requireHeld(t, f, rep)
 
-	rep, err = f.mirror.ReconcileFolder(ctx, itoa64(sub[1]), tree.ReconcileOptions{AllowMassDelete: true})
+	rep, err = f.mirror.ReconcileFolder(ctx, itoa64(gone), tree.ReconcileOptions{AllowMassDelete: true})
 	require.NoError(t, err)
 	require.Empty(t, rep.Held)
 	require.NotEmpty(t, rep.Applied)
 	snap, err := f.store.LoadSnapshot(ctx, tree.LoadOptions{})
 	require.NoError(t, err)
-	require.Nil(t, snap.Folder(itoa64(sub[1])), "deleted once allowed")
+	require.Nil(t, snap.Folder(itoa64(gone)), "deleted once allowed")
 }
 
 // Before the first reconciliation the mirror has no root: RefreshVideo and
