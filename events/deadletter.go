@@ -106,10 +106,7 @@ func (f DeadLetterFilter) Query() DeadLetterQuery {
 // Normalize validates f and sets the default limit.
 func (f DeadLetterFilter) Normalize() (DeadLetterFilter, error) {
 	p := problems{what: "dead letter filter"}
-	if f.Status != "" && !f.Status.Valid() {
-		p.add("status", "unknown status %q", f.Status)
-	}
-	f.Limit = checkPage(&p, f.Before, f.Limit)
+	f.Limit = checkListing(&p, f.Status, time.Time{}, time.Time{}, f.Before, f.Limit)
 	return f, p.err()
 }
 

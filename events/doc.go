@@ -82,6 +82,12 @@
 // status (the open-dead-letters gauge); Observe reports each message
 // dead-lettered (OutcomeDeadLettered), for a counter.
 //
+// The admin searches dead letters and provider events with a DeadLetterQuery
+// or a ProviderEventQuery (DeadLetterSearcher); a store's listings by
+// DeadLetterFilter and ProviderEventFilter are those searches narrowed
+// (ListThrough). Filters and queries check their status, time range and page
+// by the same rules.
+//
 // # Outbox
 //
 // A writer that changes PostgreSQL and must announce it writes an outbox row in

@@ -90,10 +90,7 @@ func (f ProviderEventFilter) Query() ProviderEventQuery {
 // Normalize validates f and sets the default limit.
 func (f ProviderEventFilter) Normalize() (ProviderEventFilter, error) {
 	p := problems{what: "provider event filter"}
-	if f.Status != "" && !f.Status.Valid() {
-		p.add("status", "unknown status %q", f.Status)
-	}
-	f.Limit = checkPage(&p, f.Before, f.Limit)
+	f.Limit = checkListing(&p, f.Status, time.Time{}, time.Time{}, f.Before, f.Limit)
 	return f, p.err()
 }
 

@@ -25,11 +25,7 @@ type ProviderEventQuery struct {
 // Normalize validates q and sets the default limit.
 func (q ProviderEventQuery) Normalize() (ProviderEventQuery, error) {
 	p := problems{what: "provider event query"}
-	if q.Status != "" && !q.Status.Valid() {
-		p.add("status", "unknown status %q", q.Status)
-	}
-	checkRange(&p, q.From, q.To)
-	q.Limit = checkPage(&p, q.Before, q.Limit)
+	q.Limit = checkListing(&p, q.Status, q.From, q.To, q.Before, q.Limit)
 	checkText(&p, q.Text)
 	return q, p.err()
 }
@@ -49,11 +45,7 @@ type DeadLetterQuery struct {
 // Normalize validates q and sets the default limit.
 func (q DeadLetterQuery) Normalize() (DeadLetterQuery, error) {
 	p := problems{what: "dead letter query"}
-	if q.Status != "" && !q.Status.Valid() {
-		p.add("status", "unknown status %q", q.Status)
-	}
-	checkRange(&p, q.From, q.To)
-	q.Limit = checkPage(&p, q.Before, q.Limit)
+	q.Limit = checkListing(&p, q.Status, q.From, q.To, q.Before, q.Limit)
 	checkText(&p, q.Text)
 	return q, p.err()
 }
@@ -98,6 +90,34 @@ func MatchWords(words []string, texts ...string) bool {
 		}
 	}
 	return true
+}
+
+// ListThrough lists what a filter selects through a store's search, as the
+// stores' ListDeadLetters and ListProviderEvents do: f is checked as a
+// filter (its own *ValidationError), then searched as its Query.
+func ListThrough[F interface {
+	Normalize() (F, error)
+	Query() Q
+}, Q, T any](ctx context.Context, f F, search func(context.Context, Q) ([]T, error)) ([]T, error) {
+	f, err := f.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	return search(ctx, f.Query())
+}
+
+// checkListing checks what every listing and search of dead letters and
+// provider events has: a known status ("" for any), a time range (zero:
+// unbounded) and the page. It returns the limit, 50 when it is zero.
+func checkListing[S interface {
+	~string
+	Valid() bool
+}](p *problems, status S, from, to time.Time, before int64, limit int) int {
+	if status != "" && !status.Valid() {
+		p.add("status", "unknown status %q", status)
+	}
+	checkRange(p, from, to)
+	return checkPage(p, before, limit)
 }
 
 func checkRange(p *problems, from, to time.Time) {

@@ -93,9 +93,11 @@
 // puts a change into words with names and paths. A run that held deletions
 // is pending (HeldRuns) until an admin calls ApproveHeld (a reconciliation
 // allowed to delete, every deletion still confirmed by a read) or
-// RejectHeld. ReconcileFolder reconciles one subtree on demand (sources that
-// implement FolderWalker); RefreshVideo one video. SetVideoHidden hides a
-// video from users.
+// RejectHeld. Stores keep these rules through FinishHeldStatus (the status
+// a run finishes with) and CheckHeldDecision (what a decision may be).
+// ReconcileFolder reconciles one subtree on demand (sources that implement
+// FolderWalker); RefreshVideo one video. SetVideoHidden hides a video from
+// users.
 //
 // Errors from stores wrap this package's sentinels, so callers write
 // errors.Is(err, tree.ErrNotFound) whatever store they use.

@@ -43,12 +43,11 @@ func (m *Mirror) Poll(ctx context.Context) (*Report, error) {
 	}
 	run.Complete = !ch.Truncated
 	rep.NeedsReconcile = ch.Truncated
-	local, err := m.snapshot(ctx)
+	local, root, err := m.rooted(ctx)
 	if err != nil {
 		return m.finish(ctx, rep, run, err)
 	}
-	root := m.rootOf(local)
-	if root == "" || local.Folder(root) == nil {
+	if root == "" {
 		// Nothing to apply changes to: keep the cursor so that the first
 		// reconciliation's changes are not polled twice, and ask for one.
 		rep.NeedsReconcile = true
@@ -129,32 +128,59 @@ func (m *Mirror) RefreshVideo(ctx context.Context, vimeoID, trigger string) (*Re
 	if trigger == "" {
 		trigger = TriggerWebhook
 	}
+	return m.incrementally(ctx, trigger, func(in *incremental, _ *Report) ([]Change, error) {
+		rv, err := in.fetchVideo(vimeoID)
+		if err := in.video(vimeoID, rv, err); err != nil {
+			return nil, err
+		}
+		return in.changes, nil
+	})
+}
+
+// incrementally runs one incremental operation (RefreshVideo,
+// ReconcileFolder) under m.mu: it loads the mirror and its root (without a
+// root: ErrNoRoot, and rep.NeedsReconcile), lets decide find the changes
+// (it may hold some in rep.Held and return the others), applies what it
+// returns and records the run.
+func (m *Mirror) incrementally(ctx context.Context, trigger string, decide func(in *incremental, rep *Report) ([]Change, error)) (*Report, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	run := m.newRun(trigger)
 	rep := &Report{}
-	local, err := m.snapshot(ctx)
+	local, root, err := m.rooted(ctx)
 	if err != nil {
 		return m.finish(ctx, rep, run, err)
 	}
-	root := m.rootOf(local)
-	if root == "" || local.Folder(root) == nil {
+	if root == "" {
 		rep.NeedsReconcile = true
 		return m.finish(ctx, rep, run, ErrNoRoot)
 	}
-	in := m.newIncremental(ctx, local, root, &run)
-	rv, err := in.fetchVideo(vimeoID)
-	if err := in.video(vimeoID, rv, err); err != nil {
+	changes, err := decide(m.newIncremental(ctx, local, root, &run), rep)
+	if err != nil {
 		return m.finish(ctx, rep, run, err)
 	}
-	if len(in.changes) == 0 {
+	if len(changes) == 0 {
 		rep.Version = local.Version()
 		return m.finish(ctx, rep, run, nil)
 	}
-	v, n, err := m.apply(ctx, local, in.changes, nil)
-	rep.Applied = in.changes[:n]
+	v, n, err := m.apply(ctx, local, changes, nil)
+	rep.Applied = changes[:n]
 	rep.Version = v
 	return m.finish(ctx, rep, run, err)
+}
+
+// rooted loads the mirror and its root: root is "" when the mirror has no
+// live root folder yet (before the first reconciliation). m.mu is held.
+func (m *Mirror) rooted(ctx context.Context) (local *Snapshot, root string, err error) {
+	local, err = m.snapshot(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	root = m.rootOf(local)
+	if root == "" || local.Folder(root) == nil {
+		return local, "", nil
+	}
+	return local, root, nil
 }
 
 // incremental decides the changes of a poll or a refresh: objects one by one

@@ -2,6 +2,7 @@ package tree
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -128,6 +129,33 @@ const (
 	HeldApproved HeldStatus = "approved" // an admin approved; a reconciliation applied them
 	HeldRejected HeldStatus = "rejected" // an admin rejected; nothing was deleted
 )
+
+// FinishHeldStatus is the held status a store finishes run with
+// (FinishSyncRun): HeldPending when it held deletions, none otherwise.
+// Approved and rejected are an admin's decisions (DecideHeldRun), not
+// outcomes of a run: a run that carries one is ErrInvalid.
+func FinishHeldStatus(run SyncRun) (HeldStatus, error) {
+	if run.HeldStatus != "" && run.HeldStatus != HeldPending {
+		return "", fmt.Errorf("%w: sync run %d cannot finish %s: only an admin decides a held run", ErrInvalid, run.ID, run.HeldStatus)
+	}
+	if run.Held {
+		return HeldPending, nil
+	}
+	return "", nil
+}
+
+// CheckHeldDecision checks the decision a store's DecideHeldRun is given:
+// status HeldApproved or HeldRejected (ErrInvalid otherwise). It returns
+// the time to record: at, or now when at is zero.
+func CheckHeldDecision(status HeldStatus, at time.Time) (time.Time, error) {
+	if status != HeldApproved && status != HeldRejected {
+		return at, fmt.Errorf("%w: held run decision %q: want %q or %q", ErrInvalid, status, HeldApproved, HeldRejected)
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return at, nil
+}
 
 // SyncRun is one reconciliation or poll and its outcome.
 type SyncRun struct {

@@ -41,48 +41,37 @@ func (m *Mirror) ReconcileFolder(ctx context.Context, folderVimeoID string, opts
 	if trigger == "" {
 		trigger = TriggerAdmin
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	run := m.newRun(trigger)
-	rep := &Report{}
-	local, err := m.snapshot(ctx)
-	if err != nil {
-		return m.finish(ctx, rep, run, err)
-	}
-	root := m.rootOf(local)
-	if root == "" || local.Folder(root) == nil {
-		rep.NeedsReconcile = true
-		return m.finish(ctx, rep, run, ErrNoRoot)
-	}
-	in := m.newIncremental(ctx, local, root, &run)
+	return m.incrementally(ctx, trigger, func(in *incremental, rep *Report) ([]Change, error) {
+		local := in.local
+		rf, err := in.fetchFolder(folderVimeoID)
+		switch {
+		case errors.Is(err, ErrNotFound) || (err == nil && !in.isUnder(rf)):
+			if lf := local.Folder(folderVimeoID); lf == nil || lf.Deleted() {
+				return nil, fmt.Errorf("%w: folder %s is not under the mirrored root", ErrNotFound, folderVimeoID)
+			}
+			if err := in.leftRoot(folderVimeoID); err != nil {
+				return nil, err
+			}
+		case errors.Is(err, ErrForbidden):
+			return nil, fmt.Errorf("%w: folder %s answers 403: kept", ErrSource, folderVimeoID)
+		case err != nil:
+			return nil, fmt.Errorf("%w: folder %s: %w", ErrSource, folderVimeoID, err)
+		default:
+			if err := m.reconcileSubtree(ctx, fw, in, rf, in.run); err != nil {
+				return nil, err
+			}
+		}
 
-	rf, err := in.fetchFolder(folderVimeoID)
-	switch {
-	case errors.Is(err, ErrNotFound) || (err == nil && !in.isUnder(rf)):
-		if lf := local.Folder(folderVimeoID); lf == nil || lf.Deleted() {
-			return m.finish(ctx, rep, run, fmt.Errorf("%w: folder %s is not under the mirrored root", ErrNotFound, folderVimeoID))
+		changes := in.changes
+		var deletes []Change
+		for _, c := range changes {
+			if c.Kind.IsDelete() {
+				deletes = append(deletes, c)
+			}
 		}
-		if err := in.leftRoot(folderVimeoID); err != nil {
-			return m.finish(ctx, rep, run, err)
+		if len(deletes) == 0 || opts.AllowMassDelete || !tooMany(local, deletes, m.opts.MaxDeleteShare) {
+			return changes, nil
 		}
-	case errors.Is(err, ErrForbidden):
-		return m.finish(ctx, rep, run, fmt.Errorf("%w: folder %s answers 403: kept", ErrSource, folderVimeoID))
-	case err != nil:
-		return m.finish(ctx, rep, run, fmt.Errorf("%w: folder %s: %w", ErrSource, folderVimeoID, err))
-	default:
-		if err := m.reconcileSubtree(ctx, fw, in, rf, &run); err != nil {
-			return m.finish(ctx, rep, run, err)
-		}
-	}
-
-	changes := in.changes
-	var deletes []Change
-	for _, c := range changes {
-		if c.Kind.IsDelete() {
-			deletes = append(deletes, c)
-		}
-	}
-	if len(deletes) > 0 && !opts.AllowMassDelete && tooMany(local, deletes, m.opts.MaxDeleteShare) {
 		rep.Held = deletes
 		keep := changes[:0:0]
 		for _, c := range changes {
@@ -90,23 +79,15 @@ func (m *Mirror) ReconcileFolder(ctx context.Context, folderVimeoID string, opts
 				keep = append(keep, c)
 			}
 		}
-		changes = keep
-		run.Errors = append(run.Errors, fmt.Sprintf("held %d deletions for an admin decision: more than %.0f%% of the tree", len(rep.Held), 100*m.opts.MaxDeleteShare))
+		in.run.Errors = append(in.run.Errors, fmt.Sprintf("held %d deletions for an admin decision: more than %.0f%% of the tree", len(rep.Held), 100*m.opts.MaxDeleteShare))
 		if m.opts.RecordHeld != nil {
-			held := rep.Held
+			held, run := rep.Held, *in.run
 			if _, err := m.store.Update(ctx, func(tx Tx) error { return m.opts.RecordHeld(ctx, tx, run, held) }); err != nil {
-				return m.finish(ctx, rep, run, fmt.Errorf("tree: record held run: %w", err))
+				return nil, fmt.Errorf("tree: record held run: %w", err)
 			}
 		}
-	}
-	if len(changes) == 0 {
-		rep.Version = local.Version()
-		return m.finish(ctx, rep, run, nil)
-	}
-	v, n, err := m.apply(ctx, local, changes, nil)
-	rep.Applied = changes[:n]
-	rep.Version = v
-	return m.finish(ctx, rep, run, err)
+		return keep, nil
+	})
 }
 
 // reconcileSubtree decides the changes of a folder under the root: the

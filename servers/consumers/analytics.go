@@ -89,7 +89,7 @@ type Analytics struct {
 	opts    AnalyticsOptions
 	log     *zap.Logger
 	handler events.Handler
-	group   groupCommit
+	group   groupCommit[[]analytics.Event]
 }
 
 // NewAnalytics returns the analytics consumer over store; pub publishes dead
@@ -134,17 +134,12 @@ func NewAnalytics(store AnalyticsStore, pub events.Publisher, opts *AnalyticsOpt
 		o.Logger = zap.NewNop()
 	}
 	a := &Analytics{store: store, pub: pub, opts: o, log: o.Logger.Named("analytics_consumer"),
-		group: groupCommit{max: o.Transactions, maxEvents: o.MaxGroupEvents}}
-	dlq, err := events.DeadLetterQueue(events.DeadLetterOptions{Publisher: pub, Store: store, Logger: o.Logger})
+		group: groupCommit[[]analytics.Event]{max: o.Transactions, maxSize: o.MaxGroupEvents, size: eventCount}}
+	h, err := chain(a.handle, events.DeadLetterOptions{Publisher: pub, Store: store, Logger: o.Logger}, o.Observe, o.StartSpan, o.Retry)
 	if err != nil {
 		return nil, fmt.Errorf("consumers: analytics: %w", err)
 	}
-	mws := []events.Middleware{}
-	if o.Observe != nil {
-		mws = append(mws, events.Observe(o.Observe))
-	}
-	mws = append(mws, events.Trace(o.StartSpan), onlyPermanent(dlq), events.Retry(o.Retry), events.Recover())
-	a.handler = events.Chain(a.handle, mws...)
+	a.handler = h
 	return a, nil
 }
 
@@ -192,7 +187,7 @@ func (a *Analytics) handle(ctx context.Context, m *events.Message) error {
 	if err != nil {
 		return err
 	}
-	req := &applyReq{evs: evs, done: make(chan struct{}), lead: make(chan struct{})}
+	req := newCommitReq(evs)
 	if err := a.group.apply(ctx, req, a.applyGroup); err != nil {
 		return err
 	}
@@ -206,17 +201,17 @@ func (a *Analytics) handle(ctx context.Context, m *events.Message) error {
 // users' progress versions and publishes the features, then answers each
 // request. A batch the store refuses as invalid is found by applying each
 // alone, so that only it goes to the dead letters.
-func (a *Analytics) applyGroup(ctx context.Context, reqs []*applyReq) {
+func (a *Analytics) applyGroup(ctx context.Context, reqs []*commitReq[[]analytics.Event]) {
 	var evs []analytics.Event
 	for _, r := range reqs {
-		evs = append(evs, r.evs...)
+		evs = append(evs, r.item...)
 	}
 	actx, cancel := context.WithTimeout(ctx, a.opts.ApplyTimeout)
 	defer cancel()
 	out, err := a.store.ApplyWatchEvents(actx, evs, a.opts.Rules)
 	if errors.Is(err, analytics.ErrInvalid) && len(reqs) > 1 {
 		for _, r := range reqs {
-			a.applyGroup(ctx, []*applyReq{r})
+			a.applyGroup(ctx, []*commitReq[[]analytics.Event]{r})
 		}
 		return
 	}
@@ -243,16 +238,19 @@ func (a *Analytics) applyGroup(ctx context.Context, reqs []*applyReq) {
 		changed[[2]string{p.UserID, p.VideoID}] = true
 	}
 	for _, r := range reqs {
-		r.err, r.dup = err, true
-		for _, e := range r.evs {
+		dup := true
+		for _, e := range r.item {
 			if changed[[2]string{e.UserID, e.VideoID}] {
-				r.dup = false
+				dup = false
 				break
 			}
 		}
-		close(r.done)
+		r.answer(err, dup)
 	}
 }
+
+// eventCount is the size of a batch in a group commit.
+func eventCount(evs []analytics.Event) int { return len(evs) }
 
 // batchUsers are the distinct users of a batch (one, from the API).
 func batchUsers(evs []analytics.Event) []string {

@@ -66,26 +66,14 @@ type Audit struct {
 	opts    AuditOptions
 	log     *zap.Logger
 	handler events.Handler
-
-	mu       sync.Mutex
-	queue    []*pendingRecord
-	flushing bool
+	// group appends the records of concurrent handler calls together, one
+	// transaction at a time, BatchSize records at the most.
+	group groupCommit[audit.Record]
 
 	cpMu     sync.Mutex
 	cpSeq    int64 // the last checkpoint written by this consumer
 	cpTime   time.Time
 	appended int // records appended since that checkpoint
-}
-
-type pendingRecord struct {
-	rec  audit.Record
-	done chan flushResult
-}
-
-type flushResult struct {
-	err      error
-	appended bool // false: a duplicate, already stored
-	lead     bool // the receiver now writes the queue
 }
 
 // NewAudit returns the audit consumer over store; pub publishes dead letters
@@ -125,18 +113,31 @@ func NewAudit(store AuditStore, pub events.Publisher, opts *AuditOptions) (*Audi
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	a := &Audit{store: store, opts: o, log: o.Logger.Named("audit_consumer"), cpTime: time.Now()}
-	dlq, err := events.DeadLetterQueue(events.DeadLetterOptions{Publisher: pub, Store: store, Logger: o.Logger})
+	a := &Audit{store: store, opts: o, log: o.Logger.Named("audit_consumer"), cpTime: time.Now(),
+		group: groupCommit[audit.Record]{max: 1, maxSize: o.BatchSize}}
+	h, err := chain(a.handle, events.DeadLetterOptions{Publisher: pub, Store: store, Logger: o.Logger}, o.Observe, o.StartSpan, o.Retry)
 	if err != nil {
 		return nil, fmt.Errorf("consumers: audit: %w", err)
 	}
-	mws := []events.Middleware{}
-	if o.Observe != nil {
-		mws = append(mws, events.Observe(o.Observe))
-	}
-	mws = append(mws, events.Trace(o.StartSpan), onlyPermanent(dlq), events.Retry(o.Retry), events.Recover())
-	a.handler = events.Chain(a.handle, mws...)
+	a.handler = h
 	return a, nil
+}
+
+// chain wraps handle in the middleware of the analytics and audit
+// consumers, outermost first: Observe (when observe is set), Trace, the
+// dead-letter queue of dl for permanent failures only (onlyPermanent),
+// Retry with retry, Recover.
+func chain(handle events.Handler, dl events.DeadLetterOptions, observe func(events.Observation), startSpan events.SpanStarter, retry events.RetryPolicy) (events.Handler, error) {
+	dlq, err := events.DeadLetterQueue(dl)
+	if err != nil {
+		return nil, err
+	}
+	mws := []events.Middleware{}
+	if observe != nil {
+		mws = append(mws, events.Observe(observe))
+	}
+	mws = append(mws, events.Trace(startSpan), onlyPermanent(dlq), events.Retry(retry), events.Recover())
+	return events.Chain(handle, mws...), nil
 }
 
 // onlyPermanent applies the dead-letter middleware to permanent failures (a
@@ -215,105 +216,61 @@ func (a *Audit) handle(ctx context.Context, m *events.Message) error {
 	if err != nil {
 		return events.Permanent(err)
 	}
-	appended, err := a.submit(rec)
-	if err != nil {
+	req := newCommitReq(rec)
+	if err := a.group.apply(ctx, req, a.flush); err != nil {
 		if errors.Is(err, audit.ErrInvalid) {
 			return events.Permanent(err)
 		}
 		return err
 	}
-	if !appended {
+	if req.dup {
 		m.SetOutcome(events.OutcomeDuplicate)
 	}
 	return nil
 }
 
-// submit queues rec and waits until a transaction holding it committed or
-// failed. The first handler to find no transaction under way writes the
-// queue (group commit); when its own record is in, it hands the queue to the
-// next waiting handler.
-func (a *Audit) submit(rec audit.Record) (bool, error) {
-	p := &pendingRecord{rec: rec, done: make(chan flushResult, 1)}
-	a.mu.Lock()
-	a.queue = append(a.queue, p)
-	lead := !a.flushing
-	a.flushing = true
-	a.mu.Unlock()
-	for {
-		if !lead {
-			r := <-p.done
-			if !r.lead {
-				return r.appended, r.err
-			}
-		}
-		lead = false
-		a.flushQueue()
-	}
-}
-
-// flushQueue writes one batch from the head of the queue, answers its
-// handlers, and passes the lead to the next queued handler (or ends the
-// flushing state when the queue is empty).
-func (a *Audit) flushQueue() {
-	a.mu.Lock()
-	n := min(len(a.queue), a.opts.BatchSize)
-	batch := a.queue[:n:n]
-	a.queue = a.queue[n:]
-	a.mu.Unlock()
-
-	results := a.flush(batch)
-	for i, p := range batch {
-		p.done <- results[i]
-	}
-
-	a.mu.Lock()
-	if len(a.queue) == 0 {
-		a.flushing = false
-		a.mu.Unlock()
-		return
-	}
-	next := a.queue[0]
-	a.mu.Unlock()
-	next.done <- flushResult{lead: true}
-}
-
-// flush appends a batch in one transaction. If the store refuses the batch
-// as invalid, each record is tried alone so that one bad record does not
-// hold back the others.
-func (a *Audit) flush(batch []*pendingRecord) []flushResult {
-	results := make([]flushResult, len(batch))
+// flush appends a group of records in one transaction (the group commit's
+// apply; the transaction has its own FlushTimeout, not a handler's
+// context) and answers each. If the store refuses the group as invalid,
+// each record is tried alone so that one bad record does not hold back the
+// others.
+func (a *Audit) flush(_ context.Context, batch []*commitReq[audit.Record]) {
 	recs := make([]audit.Record, len(batch))
 	for i, p := range batch {
-		recs[i] = p.rec
+		recs[i] = p.item
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.opts.FlushTimeout)
 	defer cancel()
 	out, err := a.store.AppendAudit(ctx, recs)
 	if err != nil && errors.Is(err, audit.ErrInvalid) && len(batch) > 1 {
-		for i, p := range batch {
-			results[i] = a.flush([]*pendingRecord{p})[0]
+		for _, p := range batch {
+			a.flush(ctx, []*commitReq[audit.Record]{p})
 		}
-		return results
+		return
 	}
 	if err != nil {
-		for i := range results {
-			results[i].err = fmt.Errorf("append %d audit records: %w", len(batch), err)
+		err = fmt.Errorf("append %d audit records: %w", len(batch), err)
+		for _, p := range batch {
+			p.answer(err, false)
 		}
-		return results
+		return
 	}
 	ids := make(map[string]bool, len(out))
 	for _, r := range out {
 		ids[r.ID] = true
 	}
+	appended := make([]bool, len(batch))
 	for i, p := range batch {
-		results[i].appended = ids[p.rec.ID]
-		ids[p.rec.ID] = false // a record twice in the batch: the second is the duplicate
+		appended[i] = ids[p.item.ID]
+		ids[p.item.ID] = false // a record twice in the batch: the second is the duplicate
 	}
 	if len(out) > 0 {
 		last := out[len(out)-1]
 		a.checkpoint(ctx, len(out), last.Seq, last.Hash)
 	}
-	return results
+	for i, p := range batch {
+		p.answer(nil, !appended[i])
+	}
 }
 
 // checkpoint writes a checkpoint of (seq, hash) when one is due. A failure

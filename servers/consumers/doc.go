@@ -32,9 +32,9 @@
 // record ids already stored, so a redelivery after a crash, a rebalance or a
 // replay stores nothing twice, and two consumers (two instances) append one
 // after the other instead of forking the chain. Handlers of concurrent
-// messages share one transaction (group commit): the first waiting handler
-// writes everything queued, up to BatchSize, while the others wait for its
-// result. A record that cannot be stored (it does not decode or fails
+// messages share one transaction (the analytics consumer's group commit,
+// one transaction at a time): the first waiting handler writes everything
+// queued, up to BatchSize, while the others wait for its result. A record that cannot be stored (it does not decode or fails
 // audit.Record.Validate) is a permanent failure: it goes at once to
 // deadletters.audit and the dead_letters table, where an admin sees it.
 // Store failures are retried and then redelivered, never dead-lettered

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/events"
-
-	"github.com/vidlib/vidlib/internal/clock"
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 // Config gathers the options of the consumers. The zero value is valid.
@@ -175,18 +173,7 @@ func (r *Runner) Start(ctx context.Context) error {
 }
 
 func (r *Runner) keep(ctx context.Context, l loop) {
-	pause := time.Second
-	for {
-		err := l.run(ctx, r.sub)
-		if ctx.Err() != nil {
-			return
-		}
-		r.log.Error("consumer failed; restarting", zap.String("consumer", l.name), zap.Duration("pause", pause), zap.Error(err))
-		if clock.Sleep(ctx, pause) != nil {
-			return
-		}
-		pause = min(2*pause, 30*time.Second)
-	}
+	ops.KeepRunning(ctx, r.log, "consumer", l.name, func(ctx context.Context) error { return l.run(ctx, r.sub) })
 }
 
 // Stop stops the consumers (each drains what it holds, as the bus allows)
@@ -199,12 +186,8 @@ func (r *Runner) Stop(ctx context.Context) error {
 		return nil
 	}
 	cancel()
-	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("consumers: stop: still draining: %w", ctx.Err())
+	if err := ops.Wait(ctx, &r.wg); err != nil {
+		return fmt.Errorf("consumers: stop: still draining: %w", err)
 	}
+	return nil
 }

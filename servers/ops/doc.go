@@ -1,7 +1,8 @@
 // Package ops holds what every vidlib server needs to be operated: the zap
 // logger, Prometheus metrics, OpenTelemetry tracing, health and readiness,
-// request ids, access logs and the lifecycle of an HTTP listener. Each piece
-// has a plain constructor; module.go wraps them in fx modules for servers/compose.
+// request ids, access logs, the lifecycle of an HTTP listener and of
+// background loops. Each piece has a plain constructor; module.go wraps them
+// in fx modules for servers/compose.
 //
 // # Logs
 //
@@ -92,6 +93,14 @@
 // exactly and the audit log keeps the records that must not be lost; under
 // normal traffic (below 100 requests a second per server) nothing is
 // dropped. AccessLogOptions change it; NoAccessLog turns it off.
+//
+// # Background loops
+//
+// RunWhileStarted runs one loop between an fx application's start and stop.
+// KeepRunning supervises a loop that must not end before its context does
+// (the consumers' Runner, the sync Worker): it restarts one that returns
+// early after a pause that doubles from 1 s to 30 s, logging each failure;
+// Wait bounds the wait for a stopped group of loops by a stop deadline.
 //
 // # Concurrency
 //

@@ -2,6 +2,7 @@ package syncworker
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -42,6 +43,26 @@ type Store interface {
 	RedriveStore
 	events.OutboxStore
 	Locker
+}
+
+// loopTiming validates and defaults the interval and jitter of a loop (the
+// poll loop's, the scheduler's): a negative interval is refused, zero means
+// def; zero jitter means DefaultJitter, above 1 is refused. what names the
+// loop in the errors ("poll", "reconcile").
+func loopTiming(what string, interval, def time.Duration, j float64) (time.Duration, float64, error) {
+	if interval < 0 {
+		return 0, 0, fmt.Errorf("%w: negative %s interval", ErrInvalid, what)
+	}
+	if interval == 0 {
+		interval = def
+	}
+	if j == 0 {
+		j = DefaultJitter
+	}
+	if j > 1 {
+		return 0, 0, fmt.Errorf("%w: %s jitter %v above 1", ErrInvalid, what, j)
+	}
+	return interval, j, nil
 }
 
 // jitter returns d moved by a random share of up to ±j of itself.

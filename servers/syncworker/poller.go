@@ -69,17 +69,9 @@ func NewPollLoop(m Poller, opts *PollLoopOptions) (*PollLoop, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Interval < 0 {
-		return nil, fmt.Errorf("%w: negative poll interval", ErrInvalid)
-	}
-	if o.Interval == 0 {
-		o.Interval = DefaultPollInterval
-	}
-	if o.Jitter == 0 {
-		o.Jitter = DefaultJitter
-	}
-	if o.Jitter > 1 {
-		return nil, fmt.Errorf("%w: poll jitter %v above 1", ErrInvalid, o.Jitter)
+	var err error
+	if o.Interval, o.Jitter, err = loopTiming("poll", o.Interval, DefaultPollInterval, o.Jitter); err != nil {
+		return nil, err
 	}
 	log := o.Logger
 	if log == nil {

@@ -69,17 +69,9 @@ func NewScheduler(m Reconciler, locker Locker, opts *SchedulerOptions) (*Schedul
 	if opts != nil {
 		o = *opts
 	}
-	if o.Interval < 0 {
-		return nil, fmt.Errorf("%w: negative reconcile interval", ErrInvalid)
-	}
-	if o.Interval == 0 {
-		o.Interval = DefaultReconcileInterval
-	}
-	if o.Jitter == 0 {
-		o.Jitter = DefaultJitter
-	}
-	if o.Jitter > 1 {
-		return nil, fmt.Errorf("%w: reconcile jitter %v above 1", ErrInvalid, o.Jitter)
+	var err error
+	if o.Interval, o.Jitter, err = loopTiming("reconcile", o.Interval, DefaultReconcileInterval, o.Jitter); err != nil {
+		return nil, err
 	}
 	if o.MinRequestGap == 0 {
 		o.MinRequestGap = 10 * time.Minute

@@ -244,6 +244,16 @@ func TestLoopOptionsValidate(t *testing.T) {
 	require.ErrorIs(t, err, syncworker.ErrInvalid)
 	_, err = syncworker.NewScheduler(&fakeMirror{}, memstore.New(), &syncworker.SchedulerOptions{Jitter: 2})
 	require.ErrorIs(t, err, syncworker.ErrInvalid)
+	require.ErrorContains(t, err, "reconcile jitter 2 above 1")
+	_, err = syncworker.NewPollLoop(&fakeMirror{}, &syncworker.PollLoopOptions{Jitter: 1.5})
+	require.ErrorIs(t, err, syncworker.ErrInvalid)
+	require.ErrorContains(t, err, "poll jitter 1.5 above 1")
+	_, err = syncworker.NewScheduler(&fakeMirror{}, memstore.New(), &syncworker.SchedulerOptions{Interval: -time.Second})
+	require.ErrorIs(t, err, syncworker.ErrInvalid)
+	require.ErrorContains(t, err, "negative reconcile interval")
+	// Negative jitter means none, and is accepted.
+	_, err = syncworker.NewPollLoop(&fakeMirror{}, &syncworker.PollLoopOptions{Jitter: -1})
+	require.NoError(t, err)
 }
 
 func TestRequestTriggersAReconciliation(t *testing.T) {

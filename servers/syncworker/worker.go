@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/events"
-
-	"github.com/vidlib/vidlib/internal/clock"
+	"github.com/vidlib/vidlib/servers/ops"
 )
 
 // Loop is one long-running part of the worker: it runs until its context
@@ -118,23 +116,15 @@ func (w *Worker) Start(ctx context.Context) error {
 	return nil
 }
 
-// keep runs l until ctx ends, restarting it after failures.
+// keep runs l until ctx ends, restarting it after failures (a return
+// before ctx ends is one).
 func (w *Worker) keep(ctx context.Context, l Loop) {
-	pause := time.Second
-	for {
-		err := runSafely(ctx, l)
-		if ctx.Err() != nil {
-			return
+	ops.KeepRunning(ctx, w.log, "loop", l.Name, func(ctx context.Context) error {
+		if err := runSafely(ctx, l); err != nil {
+			return err
 		}
-		if err == nil {
-			err = errors.New("returned before the worker stopped")
-		}
-		w.log.Error("loop failed; restarting", zap.String("loop", l.Name), zap.Duration("pause", pause), zap.Error(err))
-		if clock.Sleep(ctx, pause) != nil {
-			return
-		}
-		pause = min(2*pause, 30*time.Second)
-	}
+		return errors.New("returned before the worker stopped")
+	})
 }
 
 func runSafely(ctx context.Context, l Loop) (err error) {
@@ -160,27 +150,13 @@ func (w *Worker) Stop(ctx context.Context) error {
 	w.mu.Unlock()
 
 	cancel()
-	if err := wait(ctx, &w.first); err != nil {
+	if err := ops.Wait(ctx, &w.first); err != nil {
 		cancelL()
 		return fmt.Errorf("syncworker: stop: loops still draining: %w", err)
 	}
 	cancelL()
-	if err := wait(ctx, &w.last); err != nil {
+	if err := ops.Wait(ctx, &w.last); err != nil {
 		return fmt.Errorf("syncworker: stop: relay still draining: %w", err)
 	}
 	return nil
-}
-
-func wait(ctx context.Context, wg *sync.WaitGroup) error {
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -205,11 +205,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := f.Normalize()
-	if err != nil {
-		return nil, err
-	}
-	return s.SearchDeadLetters(ctx, f.Query())
+	return events.ListThrough(ctx, f, s.SearchDeadLetters)
 }
 
 // CountDeadLetters implements events.DeadLetterCounter.
@@ -356,11 +352,7 @@ func (s *Store) ListProviderEvents(ctx context.Context, f events.ProviderEventFi
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := f.Normalize()
-	if err != nil {
-		return nil, err
-	}
-	return s.SearchProviderEvents(ctx, f.Query())
+	return events.ListThrough(ctx, f, s.SearchProviderEvents)
 }
 
 // MarkProviderEventProcessed implements events.ProviderEventStore.

@@ -36,18 +36,6 @@ func cloneRun(r tree.SyncRun) tree.SyncRun {
 	return r
 }
 
-// finishHeldStatus is the held status a run finishes with: pending when it
-// held deletions, none otherwise (as pgstore).
-func finishHeldStatus(run tree.SyncRun) (tree.HeldStatus, error) {
-	if run.HeldStatus != "" && run.HeldStatus != tree.HeldPending {
-		return "", fmt.Errorf("%w: sync run %d cannot finish %s: only an admin decides a held run", tree.ErrInvalid, run.ID, run.HeldStatus)
-	}
-	if run.Held {
-		return tree.HeldPending, nil
-	}
-	return "", nil
-}
-
 // ListHeldRuns implements tree.SyncRuns.
 func (s *Store) ListHeldRuns(_ context.Context) ([]tree.SyncRun, error) {
 	s.treeMu.RLock()
@@ -63,11 +51,9 @@ func (s *Store) ListHeldRuns(_ context.Context) ([]tree.SyncRun, error) {
 
 // DecideHeldRun implements tree.SyncRuns.
 func (s *Store) DecideHeldRun(_ context.Context, id int64, status tree.HeldStatus, by string, at time.Time) error {
-	if status != tree.HeldApproved && status != tree.HeldRejected {
-		return fmt.Errorf("%w: held run decision %q: want %q or %q", tree.ErrInvalid, status, tree.HeldApproved, tree.HeldRejected)
-	}
-	if at.IsZero() {
-		at = time.Now()
+	at, err := tree.CheckHeldDecision(status, at)
+	if err != nil {
+		return err
 	}
 	s.treeMu.Lock()
 	defer s.treeMu.Unlock()

@@ -440,7 +440,7 @@ func (s *Store) StartSyncRun(_ context.Context, run tree.SyncRun) (tree.SyncRun,
 
 // FinishSyncRun implements tree.SyncRuns.
 func (s *Store) FinishSyncRun(_ context.Context, run tree.SyncRun) error {
-	status, err := finishHeldStatus(run)
+	status, err := tree.FinishHeldStatus(run)
 	if err != nil {
 		return err
 	}

@@ -210,11 +210,7 @@ func (s *Store) RecordDeadLetter(ctx context.Context, d events.DeadLetter) (even
 
 // ListDeadLetters implements events.DeadLetterStore.
 func (s *Store) ListDeadLetters(ctx context.Context, f events.DeadLetterFilter) ([]events.DeadLetter, error) {
-	f, err := f.Normalize()
-	if err != nil {
-		return nil, err
-	}
-	return s.SearchDeadLetters(ctx, f.Query())
+	return events.ListThrough(ctx, f, s.SearchDeadLetters)
 }
 
 // CountDeadLetters implements events.DeadLetterCounter. Counting one status
@@ -355,11 +351,7 @@ func (s *Store) GetProviderEvent(ctx context.Context, id int64) (events.Provider
 
 // ListProviderEvents implements events.ProviderEventStore.
 func (s *Store) ListProviderEvents(ctx context.Context, f events.ProviderEventFilter) ([]events.ProviderEvent, error) {
-	f, err := f.Normalize()
-	if err != nil {
-		return nil, err
-	}
-	return s.SearchProviderEvents(ctx, f.Query())
+	return events.ListThrough(ctx, f, s.SearchProviderEvents)
 }
 
 // changeProviderEvent runs a conditional UPDATE; when it matches no row it

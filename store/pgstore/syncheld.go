@@ -56,19 +56,6 @@ func decodeChanges(b []byte) ([]tree.Change, error) {
 	return cs, nil
 }
 
-// finishHeldStatus is the held status a run finishes with: pending when it
-// held deletions, none otherwise. Approved and rejected are decisions
-// (DecideHeldRun), not outcomes of a run.
-func finishHeldStatus(run tree.SyncRun) (tree.HeldStatus, error) {
-	if run.HeldStatus != "" && run.HeldStatus != tree.HeldPending {
-		return "", fmt.Errorf("%w: sync run %d cannot finish %s: only an admin decides a held run", tree.ErrInvalid, run.ID, run.HeldStatus)
-	}
-	if run.Held {
-		return tree.HeldPending, nil
-	}
-	return "", nil
-}
-
 // ListHeldRuns implements tree.SyncRuns.
 func (s *Store) ListHeldRuns(ctx context.Context) ([]tree.SyncRun, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+syncRunColumns+`
@@ -85,11 +72,9 @@ func (s *Store) ListHeldRuns(ctx context.Context) ([]tree.SyncRun, error) {
 
 // DecideHeldRun implements tree.SyncRuns.
 func (s *Store) DecideHeldRun(ctx context.Context, id int64, status tree.HeldStatus, by string, at time.Time) error {
-	if status != tree.HeldApproved && status != tree.HeldRejected {
-		return fmt.Errorf("%w: held run decision %q: want %q or %q", tree.ErrInvalid, status, tree.HeldApproved, tree.HeldRejected)
-	}
-	if at.IsZero() {
-		at = time.Now()
+	at, err := tree.CheckHeldDecision(status, at)
+	if err != nil {
+		return err
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE sync_runs SET held_status = $2, held_by = $3, held_decided_at = $4
 		WHERE id = $1 AND held_status = 'pending'`, id, string(status), by, at)

@@ -32,7 +32,7 @@ func (s *Store) FinishSyncRun(ctx context.Context, run tree.SyncRun) error {
 	if run.FinishedAt.IsZero() {
 		run.FinishedAt = time.Now()
 	}
-	status, err := finishHeldStatus(run)
+	status, err := tree.FinishHeldStatus(run)
 	if err != nil {
 		return err
 	}

@@ -95,12 +95,7 @@ func withoutReasons(cs []tree.Change) []tree.Change {
 // each deletion, and marks the run approved.
 func TestHeldRunsRejectAndApprove(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, memstore.New(), vimeotest.GenerateOptions{Seed: 9, Folders: 8, Videos: 60, WideFolders: -1}, nil)
-	_, err := f.mirror.Reconcile(ctx, tree.ReconcileOptions{})
-	require.NoError(t, err)
-	sub := f.acct.Subtree(f.root)
-	require.NoError(t, f.acct.DeleteFolder(sub[1], true))
-	f.clock.Advance(time.Second)
+	f, gone := massDelete(t)
 
 	dry, err := f.mirror.DryRun(ctx)
 	require.NoError(t, err)
@@ -122,7 +117,7 @@ func TestHeldRunsRejectAndApprove(t *testing.T) {
 	require.ErrorIs(t, err, tree.ErrNotFound, "a rejected run cannot be approved")
 	live, err := f.store.LoadSnapshot(ctx, tree.LoadOptions{})
 	require.NoError(t, err)
-	require.NotNil(t, live.Folder(itoa64(sub[1])), "a rejection deletes nothing")
+	require.NotNil(t, live.Folder(itoa64(gone)), "a rejection deletes nothing")
 
 	// Still missing at the next run: held again, then approved.
 	again, err := f.mirror.Reconcile(ctx, tree.ReconcileOptions{})

@@ -118,25 +118,11 @@ func TestRefreshVideo(t *testing.T) {
 // the admin's decision.
 func TestMassDeleteIsHeld(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, memstore.New(), vimeotest.GenerateOptions{Seed: 9, Folders: 8, Videos: 60, WideFolders: -1}, nil)
-	_, err := f.mirror.Reconcile(ctx, tree.ReconcileOptions{})
-	require.NoError(t, err)
-	sub := f.acct.Subtree(f.root)
-	require.NoError(t, f.acct.DeleteFolder(sub[1], true)) // a big part of the tree
-	f.clock.Advance(time.Second)
+	f, _ := massDelete(t)
 
 	rep, err := f.mirror.Reconcile(ctx, tree.ReconcileOptions{})
 	require.NoError(t, err)
-	require.NotEmpty(t, rep.Held)
-	require.True(t, rep.Run.Held)
-	require.Contains(t, rep.Run.Errors[len(rep.Run.Errors)-1], "held")
-	for _, c := range rep.Applied {
-		require.False(t, c.Kind.IsDelete(), "nothing deleted: %s", c)
-	}
-	runs, err := f.store.ListSyncRuns(ctx, 0, 1)
-	require.NoError(t, err)
-	require.True(t, runs[0].Held)
-	require.Equal(t, len(rep.Held), runs[0].Counts["held"])
+	requireHeld(t, f, rep)
 
 	rep, err = f.mirror.Reconcile(ctx, tree.ReconcileOptions{Trigger: tree.TriggerAdmin, AllowMassDelete: true})
 	require.NoError(t, err)
@@ -172,4 +158,33 @@ func TestIncompleteWalkNeverDeletes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []tree.ChangeKind{tree.ChangeVideoDeleted}, kinds(rep)[len(kinds(rep))-1:])
 	requireMirrorEquals(t, f)
+}
+
+// massDelete returns a reconciled fixture whose source then deleted a big
+// part of the tree: the folder gone, with its subtree.
+func massDelete(t *testing.T) (f *fixture, gone int64) {
+	t.Helper()
+	f = newFixture(t, memstore.New(), vimeotest.GenerateOptions{Seed: 9, Folders: 8, Videos: 60, WideFolders: -1}, nil)
+	_, err := f.mirror.Reconcile(context.Background(), tree.ReconcileOptions{})
+	require.NoError(t, err)
+	gone = f.acct.Subtree(f.root)[1]
+	require.NoError(t, f.acct.DeleteFolder(gone, true))
+	f.clock.Advance(time.Second)
+	return f, gone
+}
+
+// requireHeld checks a run that held its deletions: it applied none, says
+// so, and is stored held with their count.
+func requireHeld(t *testing.T, f *fixture, rep *tree.Report) {
+	t.Helper()
+	require.NotEmpty(t, rep.Held)
+	require.True(t, rep.Run.Held)
+	require.Contains(t, rep.Run.Errors[len(rep.Run.Errors)-1], "held")
+	for _, c := range rep.Applied {
+		require.False(t, c.Kind.IsDelete(), "nothing deleted: %s", c)
+	}
+	runs, err := f.store.ListSyncRuns(context.Background(), 0, 1)
+	require.NoError(t, err)
+	require.True(t, runs[0].Held)
+	require.Equal(t, len(rep.Held), runs[0].Counts["held"])
 }

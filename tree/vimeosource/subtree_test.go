@@ -134,3 +134,42 @@ func TestReconcileFolderRestoreKeepsTheGoneCascadeDeleted(t *testing.T) {
 	require.Nil(t, live.Folder(itoa64(a1)), "A1 is gone at the source: kept deleted, with what was under it")
 	requireMirrorEquals(t, f)
 }
+
+// ReconcileFolder holds a deletion of too large a share of the tree, as
+// Reconcile does, and applies it when the admin allows it.
+func TestReconcileFolderHoldsAMassDelete(t *testing.T) {
+	ctx := context.Background()
+	f, gone := massDelete(t)
+
+	rep, err := f.mirror.ReconcileFolder(ctx, itoa64(gone), tree.ReconcileOptions{})
+	require.NoError(t, err)
+	requireHeld(t, f, rep)
+
+	rep, err = f.mirror.ReconcileFolder(ctx, itoa64(gone), tree.ReconcileOptions{AllowMassDelete: true})
+	require.NoError(t, err)
+	require.Empty(t, rep.Held)
+	require.NotEmpty(t, rep.Applied)
+	snap, err := f.store.LoadSnapshot(ctx, tree.LoadOptions{})
+	require.NoError(t, err)
+	require.Nil(t, snap.Folder(itoa64(gone)), "deleted once allowed")
+}
+
+// Before the first reconciliation the mirror has no root: RefreshVideo and
+// ReconcileFolder apply nothing, ask for a reconciliation and record the
+// failed run.
+func TestIncrementalRunsNeedARoot(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, memstore.New(), vimeotest.GenerateOptions{Seed: 3, Folders: 4, Videos: 10, WideFolders: -1}, nil)
+	sub := f.acct.Subtree(f.root)
+	rep, err := f.mirror.ReconcileFolder(ctx, itoa64(sub[1]), tree.ReconcileOptions{})
+	require.ErrorIs(t, err, tree.ErrNoRoot)
+	require.True(t, rep.NeedsReconcile)
+	require.Empty(t, rep.Applied)
+	rep, err = f.mirror.RefreshVideo(ctx, itoa64(f.acct.Videos()[0].ID), "")
+	require.ErrorIs(t, err, tree.ErrNoRoot)
+	require.True(t, rep.NeedsReconcile)
+	require.Equal(t, tree.TriggerWebhook, rep.Run.Trigger)
+	runs, err := f.store.ListSyncRuns(ctx, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, runs, 2)
+}
