@@ -30,8 +30,12 @@ func (r *Result) WriteText(w io.Writer) error {
 		return err
 	}
 	if u := r.Server; u != nil {
-		_, err = fmt.Fprintf(w, "server pid %d: CPU %.2f s in %.1f s (%.2f cores), peak RSS %s (high water %s)\n",
-			u.PID, u.CPU.Seconds(), u.Window.Seconds(), u.Cores(), mib(u.PeakRSS), mib(u.HighWater))
+		perRequest := ""
+		if r.Total.Count > 0 {
+			perRequest = fmt.Sprintf(", %.0f µs of CPU per request", float64(u.CPU.Microseconds())/float64(r.Total.Count))
+		}
+		_, err = fmt.Fprintf(w, "server pid %d: CPU %.2f s in %.1f s (%.2f cores%s), peak RSS %s (high water %s)\n",
+			u.PID, u.CPU.Seconds(), u.Window.Seconds(), u.Cores(), perRequest, mib(u.PeakRSS), mib(u.HighWater))
 	}
 	return err
 }

@@ -160,6 +160,12 @@ func TestResultReports(t *testing.T) {
 	require.Contains(t, text.String(), "folder")
 	require.Contains(t, text.String(), "404:5")
 	require.Contains(t, text.String(), "total")
+	require.NotContains(t, text.String(), "server pid", "no server was measured")
+	res.Server = &Usage{PID: 42, CPU: time.Duration(res.Total.Count) * 1500 * time.Microsecond, Window: time.Second}
+	text.Reset()
+	require.NoError(t, res.WriteText(&text))
+	require.Contains(t, text.String(), "server pid 42:")
+	require.Contains(t, text.String(), "1500 µs of CPU per request")
 	js, err := json.Marshal(res)
 	require.NoError(t, err)
 	var back struct {
