@@ -192,8 +192,10 @@ func (t *memTx) RestoreFolder(_ context.Context, id string) error {
 	if p, ok := t.folders[cur.ParentVimeoID]; ok && p.Deleted() {
 		return Errorf(ErrConflict, "folder", id, "its parent is deleted: restore the parent first")
 	}
+	// Parents before children, as the stores do: a descendant comes back
+	// only with its parent.
 	for _, d := range t.subtree(id) {
-		if f := t.folders[d]; f.DeletedAt.Equal(cur.DeletedAt) {
+		if f := t.folders[d]; f.DeletedAt.Equal(cur.DeletedAt) && (d == id || !t.folders[f.ParentVimeoID].Deleted()) {
 			f.DeletedAt = time.Time{}
 			t.folders[d] = f
 		}

@@ -79,7 +79,9 @@ type Tx interface {
 	// DeleteFolder soft-deletes the folder and every live folder of its subtree.
 	DeleteFolder(ctx context.Context, vimeoID string) error
 	// RestoreFolder undoes DeleteFolder: the folder and the descendants deleted
-	// with it come back. Its parent must be live (ErrConflict otherwise).
+	// with it come back, each only with its parent (one moved, while deleted,
+	// under a folder deleted at another time stays deleted with it). Its
+	// parent must be live (ErrConflict otherwise).
 	RestoreFolder(ctx context.Context, vimeoID string) error
 	// DeleteVideos soft-deletes videos; placements are kept for a restore.
 	DeleteVideos(ctx context.Context, vimeoIDs []string) error

@@ -268,10 +268,13 @@ func (t *treeTx) RestoreFolder(_ context.Context, vimeoID string) error {
 	if t.st.folders[cur.ParentVimeoID].Deleted() {
 		return tree.Errorf(tree.ErrConflict, "folder", vimeoID, "its parent is deleted: restore the parent first")
 	}
+	// Parents before children: a descendant deleted with the folder comes
+	// back only if its parent is live again (one moved while deleted may sit
+	// under a folder deleted at another time, which stays deleted).
 	when := cur.DeletedAt
 	for _, id := range t.subtree(vimeoID) {
 		f := t.st.folders[id]
-		if f.DeletedAt.Equal(when) {
+		if f.DeletedAt.Equal(when) && (id == vimeoID || !t.st.folders[f.ParentVimeoID].Deleted()) {
 			f.DeletedAt = time.Time{}
 			t.st.folders[id] = f
 			t.changedFolder(id)

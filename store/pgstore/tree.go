@@ -595,9 +595,15 @@ func (t *treeTx) RestoreFolder(ctx context.Context, vimeoID string) error {
 	if parentDeleted {
 		return tree.Errorf(tree.ErrConflict, "folder", vimeoID, "its parent is deleted: restore the parent first")
 	}
-	return t.changed(ctx, "folder", `UPDATE folders SET deleted_at = NULL, updated_at = now()
-		WHERE path LIKE $1 || '%' AND deleted_at = (SELECT deleted_at FROM folders WHERE id = $2)
-		RETURNING vimeo_folder_id`, cur.path, cur.id)
+	// The folder and, down from it, the descendants deleted with it, through
+	// parents that come back too: one moved while deleted may sit under a
+	// folder deleted at another time, which stays deleted.
+	return t.changed(ctx, "folder", `WITH RECURSIVE back AS (
+			SELECT id, deleted_at FROM folders WHERE id = $1
+			UNION ALL
+			SELECT f.id, f.deleted_at FROM folders f JOIN back b ON f.parent_id = b.id AND f.deleted_at = b.deleted_at)
+		UPDATE folders SET deleted_at = NULL, updated_at = now() FROM back WHERE folders.id = back.id
+		RETURNING vimeo_folder_id`, cur.id)
 }
 
 // UpsertVideos implements tree.Tx.

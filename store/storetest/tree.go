@@ -23,6 +23,7 @@ func TestTreeStore(t *testing.T, newStore func(t *testing.T) tree.Store) {
 	t.Run("MoveRules", func(t *testing.T) { testMoveRules(t, newStore(t)) })
 	t.Run("UpsertMovesOnNewParent", func(t *testing.T) { testUpsertMoves(t, newStore(t)) })
 	t.Run("SoftDeleteAndRestoreFolders", func(t *testing.T) { testFolderDeleteRestore(t, newStore(t)) })
+	t.Run("RestoreLeavesNoOrphan", func(t *testing.T) { testRestoreLeavesNoOrphan(t, newStore(t)) })
 	t.Run("VideosDeleteRestoreHide", func(t *testing.T) { testVideoDeleteRestoreHide(t, newStore(t)) })
 	t.Run("Placements", func(t *testing.T) { testPlacements(t, newStore(t)) })
 	t.Run("BadInputChangesNothing", func(t *testing.T) { testBadInput(t, newStore(t)) })
@@ -271,6 +272,42 @@ func testUpsertMoves(t *testing.T, s tree.Store) {
 	})
 	snap = load(t, s, false)
 	require.Equal(t, []string{"1", "7", "3", "8"}, snap.Path("8"))
+}
+
+// A restore brings back the descendants deleted with the folder, but never
+// one whose parent stays deleted: a folder moved while deleted keeps its
+// deletion time, and must not come back live under a folder deleted at
+// another time.
+func testRestoreLeavesNoOrphan(t *testing.T, s tree.Store) {
+	update(t, s, func(ctx context.Context, tx tree.Tx) error {
+		return tx.UpsertFolders(ctx, []tree.Folder{folder("1", "", "root", 0), folder("2", "1", "a", 0),
+			folder("3", "2", "x", 0), folder("4", "1", "b", 1), folder("5", "3", "y", 0)})
+	})
+	step := func(fn func(ctx context.Context, tx tree.Tx) error) { update(t, s, fn) }
+	step(func(ctx context.Context, tx tree.Tx) error { return tx.DeleteFolder(ctx, "2") }) // 2, 3 and 5 together
+	step(func(ctx context.Context, tx tree.Tx) error { return tx.DeleteFolder(ctx, "4") }) // 4 alone, later
+	step(func(ctx context.Context, tx tree.Tx) error { return tx.MoveFolder(ctx, "4", "2") })
+	step(func(ctx context.Context, tx tree.Tx) error { return tx.MoveFolder(ctx, "3", "4") }) // 2 → 4 → 3 → 5, all deleted
+
+	step(func(ctx context.Context, tx tree.Tx) error { return tx.RestoreFolder(ctx, "2") })
+	live := load(t, s, false)
+	require.NotNil(t, live.Folder("2"))
+	require.Nil(t, live.Folder("4"), "deleted on its own: it stays deleted")
+	require.Nil(t, live.Folder("3"), "deleted with 2, but under 4, which stays deleted")
+	require.Nil(t, live.Folder("5"), "under 3, which stays deleted")
+	all := load(t, s, true)
+	for _, id := range []string{"3", "4", "5"} {
+		require.True(t, all.Folder(id).Deleted(), id)
+	}
+
+	// 4 comes back alone; then 3 with 5, deleted together.
+	step(func(ctx context.Context, tx tree.Tx) error { return tx.RestoreFolder(ctx, "4") })
+	require.Nil(t, load(t, s, false).Folder("3"))
+	step(func(ctx context.Context, tx tree.Tx) error { return tx.RestoreFolder(ctx, "3") })
+	live = load(t, s, false)
+	for _, id := range []string{"1", "2", "3", "4", "5"} {
+		require.NotNil(t, live.Folder(id), id)
+	}
 }
 
 func testFolderDeleteRestore(t *testing.T, s tree.Store) {
