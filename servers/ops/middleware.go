@@ -169,7 +169,7 @@ type sampler struct {
 
 func (s *sampler) allow(now time.Time) bool {
 	sec := now.Unix()
-	if t := s.second.Load(); t != sec && s.second.CompareAndSwap(t, sec) {
+	if t := s.second.Load(); sec > t && s.second.CompareAndSwap(t, sec) { // a late request of the last second counts in this one
 		s.n.Store(0)
 	}
 	n := s.n.Add(1)

@@ -22,6 +22,8 @@ func TestSamplerFirstThenEveryNth(t *testing.T) {
 	require.Equal(t, []int{1, 2, 3, 7, 11}, got)
 	require.True(t, s.allow(t0.Add(time.Second)), "a new second lets the first ones through again")
 	require.True(t, s.allow(t0.Add(time.Second+time.Millisecond)))
+	require.True(t, s.allow(t0.Add(time.Millisecond)), "a request that ended in the last second counts in this one")
+	require.False(t, s.allow(t0.Add(time.Second+2*time.Millisecond)), "the first 3 of this second are through")
 }
 
 // Generated request ids are distinct UUIDv7s (RFC 9562 variant) carrying
