@@ -300,7 +300,7 @@ func (ix *searchIndex) indexDocs(lo, hi int32) *indexShard {
 		} else {
 			f := ix.folders[doc-nv]
 			add(doc, fieldTitle, f.ref.Name)
-			for _, c := range f.crumbs {
+			for _, c := range f.crumbs() {
 				add(doc, fieldFolder, c.Name)
 			}
 		}

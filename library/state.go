@@ -74,7 +74,6 @@ type folderNode struct {
 	root     bool
 	children []*folderNode // sibling order
 	videos   []*videoNode  // placement order
-	crumbs   []FolderRef   // ancestors below the roots, root-most first, without the folder
 	covers   []*videoNode  // cover candidates: its first CoverCandidates playable videos with thumbnails
 	coverPos []int32       // the candidates' index positions (a dense scan; see cover)
 
@@ -122,6 +121,33 @@ func (vn *videoNode) thumbnails() []Thumbnail {
 	return out
 }
 
+// crumbs are the folder's ancestors below the roots, root-most first,
+// without the folder; nil for a root or a root's child. They are walked up
+// the parents on use rather than kept per folder (at 100,000 folders ten
+// levels deep a copy per folder took 22 MB).
+func (n *folderNode) crumbs() []FolderRef { return n.appendCrumbs(nil) }
+
+// appendCrumbs appends the folder's crumbs to dst.
+func (n *folderNode) appendCrumbs(dst []FolderRef) []FolderRef {
+	d := 0
+	for p := n.parent; p != nil && !p.root; p = p.parent {
+		d++
+	}
+	if d == 0 {
+		return dst
+	}
+	dst = slices.Grow(dst, d)[:len(dst)+d]
+	i := len(dst)
+	for p := n.parent; p != nil && !p.root; p = p.parent {
+		i--
+		dst[i] = p.ref
+	}
+	return dst
+}
+
+// hasCrumbs reports whether crumbs is not empty.
+func (n *folderNode) hasCrumbs() bool { return n.parent != nil && !n.parent.root }
+
 // cover is the folder's Cover for the view: its first candidate the view
 // shows, or nil.
 func (n *folderNode) cover(view *entitle.View) *videoNode {
@@ -156,10 +182,6 @@ func buildContent(snap *tree.Snapshot) *content_ {
 		n := &fslab[len(fslab)-1]
 		if p := c.folders[f.ParentVimeoID]; f.ParentVimeoID != "" && p != nil {
 			n.parent = p
-			if !p.root {
-				n.crumbs = make([]FolderRef, 0, len(p.crumbs)+1)
-				n.crumbs = append(append(n.crumbs, p.crumbs...), p.ref)
-			}
 			p.children = append(p.children, n) // parents are visited in sibling order
 		} else {
 			n.root = true
