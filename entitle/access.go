@@ -255,7 +255,7 @@ func (x *Index) grants(m []int32, view *View, t Target) []int32 {
 	}
 	switch t.Kind {
 	case VideoTarget:
-		vi, ok := x.videoIdx.get(t.ID)
+		vi, ok := x.videoIdx.Get(t.ID)
 		if !ok {
 			return nil
 		}
@@ -264,7 +264,7 @@ func (x *Index) grants(m []int32, view *View, t Target) []int32 {
 			placement(vi, dec, out)
 		}
 	case FolderTarget:
-		root, ok := x.folderIdx.get(t.ID)
+		root, ok := x.folderIdx.Get(t.ID)
 		if !ok {
 			return nil
 		}

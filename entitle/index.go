@@ -227,14 +227,14 @@ func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, maxV
 		var rf ref
 		switch r.Target.Kind {
 		case FolderTarget:
-			fi, ok := x.folderIdx.get(r.Target.ID)
+			fi, ok := x.folderIdx.Get(r.Target.ID)
 			if !ok {
 				continue
 			}
 			rf = ref{target: fi, folder: true}
 			x.folderRules[fi] = append(x.folderRules[fi], int32(i))
 		case VideoTarget:
-			vi, ok := x.videoIdx.get(r.Target.ID)
+			vi, ok := x.videoIdx.Get(r.Target.ID)
 			if !ok {
 				continue // unknown or never visible anyway
 			}
@@ -361,7 +361,7 @@ func (x *Index) CheckFolder(a Audience, folderID string) bool {
 // every Index built from one snapshot, whatever its rules, gives the same
 // positions, so callers may compute them once per snapshot.
 func (x *Index) FolderPos(folderID string) int32 {
-	if i, ok := x.folderIdx.get(folderID); ok {
+	if i, ok := x.folderIdx.Get(folderID); ok {
 		return i
 	}
 	return -1
@@ -371,7 +371,7 @@ func (x *Index) FolderPos(folderID string) int32 {
 // no audience can ever see it (not in the snapshot, not playable or not
 // placed in a live folder). Like FolderPos, it depends on the snapshot alone.
 func (x *Index) VideoPos(videoID string) int32 {
-	if i, ok := x.videoIdx.get(videoID); ok {
+	if i, ok := x.videoIdx.Get(videoID); ok {
 		return i
 	}
 	return -1

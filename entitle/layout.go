@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/vidlib/vidlib/internal/vimeoid"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -16,11 +17,11 @@ type layout struct {
 	allowPwd bool
 
 	folderIDs []string // parents before children
-	folderIdx idMap
+	folderIdx vimeoid.Map[int32]
 	parent    []int32 // -1 for a top-level folder
 
 	videoIDs    []string // the candidates: playable, with a live placement; sorted
-	videoIdx    idMap
+	videoIdx    vimeoid.Map[int32]
 	placeStart  []int32 // video i's placements are placeFolder[placeStart[i]:placeStart[i+1]]
 	placeFolder []int32
 
@@ -43,16 +44,16 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 	// Folders, parents before children; a folder is live when neither it nor an
 	// ancestor is soft-deleted.
 	x.folderIDs = snap.FolderIDs()
-	x.folderIdx = newIDMap(len(x.folderIDs))
+	x.folderIdx = vimeoid.New[int32](len(x.folderIDs))
 	x.parent = make([]int32, len(x.folderIDs))
 	live := make([]bool, len(x.folderIDs))
 	for i, id := range x.folderIDs {
 		f := snap.Folder(id)
-		x.folderIdx.put(id, int32(i))
+		x.folderIdx.Put(id, int32(i))
 		x.parent[i] = -1
 		live[i] = !f.Deleted()
 		if f.ParentVimeoID != "" {
-			p, _ := x.folderIdx.get(f.ParentVimeoID) // parents come first
+			p, _ := x.folderIdx.Get(f.ParentVimeoID) // parents come first
 			x.parent[i] = p
 			live[i] = live[i] && live[p]
 		}
@@ -62,7 +63,7 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 	// with at least one placement in a live folder.
 	all := snap.VideoIDs()
 	x.videoIDs = make([]string, 0, len(all))
-	x.videoIdx = newIDMap(len(all))
+	x.videoIdx = vimeoid.New[int32](len(all))
 	x.placeStart = make([]int32, 0, len(all)+1)
 	for _, id := range all {
 		if v := snap.Video(id); !v.Playable() || v.EmbedBlock(x.allowPwd) != "" {
@@ -70,14 +71,14 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 		}
 		start := len(x.placeFolder)
 		for _, f := range snap.FoldersOf(id) {
-			if fi, _ := x.folderIdx.get(f); live[fi] {
+			if fi, _ := x.folderIdx.Get(f); live[fi] {
 				x.placeFolder = append(x.placeFolder, fi)
 			}
 		}
 		if len(x.placeFolder) == start {
 			continue
 		}
-		x.videoIdx.put(id, int32(len(x.videoIDs)))
+		x.videoIdx.Put(id, int32(len(x.videoIDs)))
 		x.videoIDs = append(x.videoIDs, id)
 		x.placeStart = append(x.placeStart, int32(start))
 	}
