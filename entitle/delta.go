@@ -223,7 +223,7 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 			if vis[k] && f != root {
 				vis[off[i]+x.pre[x.parent[f]]-start] = true
 			}
-			if vis[k] != hasBit(base.folders, f) {
+			if vis[k] != base.folderAt(f) {
 				v.fpos = append(v.fpos, f)
 			}
 		}
@@ -273,7 +273,7 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 		if visible, ok := outside[c]; ok {
 			return visible
 		}
-		return hasBit(base.folders, c)
+		return base.folderAt(c)
 	}
 	for _, f := range dirty {
 		visible := false
@@ -299,14 +299,14 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 			}
 		}
 		outside[f] = visible
-		if visible != hasBit(base.folders, f) {
+		if visible != base.folderAt(f) {
 			v.fpos = append(v.fpos, f)
 		}
 	}
 
 	slices.Sort(v.fpos)
 	for _, f := range v.fpos {
-		if hasBit(base.folders, f) {
+		if base.folderAt(f) {
 			v.nf--
 		} else {
 			v.nf++

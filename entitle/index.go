@@ -22,13 +22,13 @@ type Options struct {
 	// the bound, and evicts its own least recently used entry).
 	//
 	// What a view costs in memory: an audience's view (no user rule names its
-	// user) holds its folders as a bitset, folders/8 bytes, and its videos
-	// as runs of positions, 8 bytes a run, for the watchable set and, when a
-	// teaser locks something for it, the listed set and each lock reason's.
-	// Videos are numbered in folder preorder, so a rule on a folder decides
-	// one range of positions: at 1M videos and 100k folders under the
-	// bench's 20,000 rules a view is about 15 KB (a bitset of the videos
-	// alone would be 125 KB). A user's view
+	// user) holds its sets as runs of positions, 8 bytes a run: its visible
+	// folders, by their place in the folder preorder, and its watchable
+	// videos (and, when a teaser locks something for it, its listed videos
+	// and each lock reason's). Videos are numbered in folder preorder, so a
+	// rule on a folder decides one range of positions: at 1M videos and 100k
+	// folders under the bench's 20,000 rules a view takes a few KB, where
+	// bitsets took 137 KB. A user's view
 	// (some rule names the user) holds the view of the user's roles and
 	// segments, shared with everyone who has them, plus only what the user's
 	// rules change: 5 bytes per video and 4 per folder whose answer differs,

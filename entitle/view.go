@@ -10,8 +10,8 @@ import (
 // the folders that hold any of them. It is immutable and safe for concurrent
 // use.
 //
-// A view is either whole (its sets of videos as runs of positions, its
-// folders as a bitset) or, for a user some rule names, a delta: the whole
+// A view is either whole (its sets as runs of positions: videos by their
+// position, folders by their place in the folder preorder) or, for a user some rule names, a delta: the whole
 // view of the user's roles and segments (base) and the answers the user's
 // rules change, sorted by position. Videos are numbered in folder preorder
 // (newLayout), so what a rule on a folder decides is one range of positions:
@@ -19,10 +19,10 @@ import (
 // KB) where a bitset takes 125 KB.
 type View struct {
 	lay     *layout
-	videos  runs     // may watch
-	listed  runs     // videos plus the locked ones; the same runs as videos when none is locked
-	locked  []runs   // per index into LockReasons; nil when none is locked
-	folders []uint64 // hold a listed video in their subtree
+	videos  runs   // may watch
+	listed  runs   // videos plus the locked ones; the same runs as videos when none is locked
+	locked  []runs // per index into LockReasons; nil when none is locked
+	folders runs   // hold a listed video in their subtree; by preorder place (layout.pre)
 	nv, nf  int
 	nl      int // locked videos
 
@@ -133,7 +133,9 @@ func (b *bitView) lock(i int32, reason uint8) {
 
 // view returns b as a whole View (b's folders become the view's).
 func (b *bitView) view(lay *layout) *View {
-	v := &View{lay: lay, videos: runsOf(b.videos), folders: b.folders, nv: b.nv, nf: b.nf, nl: b.nl}
+	inPre := make([]uint64, len(b.folders))
+	forBits(b.folders, func(f int32) { setBit(inPre, lay.pre[f]) })
+	v := &View{lay: lay, videos: runsOf(b.videos), folders: runsOf(inPre), nv: b.nv, nf: b.nf, nl: b.nl}
 	v.listed = v.videos
 	if b.nl > 0 {
 		listed := slices.Clone(b.videos)
@@ -158,7 +160,12 @@ func (v *View) bits() *bitView {
 		return v.patched()
 	}
 	n := (len(v.lay.videoIDs) + 63) / 64
-	b := &bitView{videos: v.videos.bits(n), folders: slices.Clone(v.folders), nv: v.nv, nf: v.nf, nl: v.nl}
+	b := &bitView{videos: v.videos.bits(n), folders: make([]uint64, (len(v.lay.folderIDs)+63)/64), nv: v.nv, nf: v.nf, nl: v.nl}
+	for k := 0; k+1 < len(v.folders); k += 2 {
+		for _, f := range v.lay.preorder[v.folders[k]:v.folders[k+1]] {
+			setBit(b.folders, f)
+		}
+	}
 	b.listed = b.videos
 	if v.locked != nil {
 		b.locked = make([][]uint64, len(LockReasons))
@@ -232,10 +239,13 @@ func (v *View) FolderAt(pos int32) bool {
 	}
 	if v.base != nil {
 		_, flipped := slices.BinarySearch(v.fpos, pos)
-		return hasBit(v.base.folders, pos) != flipped
+		return v.base.folderAt(pos) != flipped
 	}
-	return hasBit(v.folders, pos)
+	return v.folderAt(pos)
 }
+
+// folderAt is FolderAt in a whole view.
+func (v *View) folderAt(pos int32) bool { return v.folders.has(v.lay.pre[pos]) }
 
 // VideoAt reports whether the audience may watch the video at pos (from
 // Index.VideoPos); a negative pos is not.
@@ -369,7 +379,7 @@ func (v *View) patched() *bitView {
 // bytes is about how much memory the view holds of its own (a delta view's
 // base not included: it is shared).
 func (v *View) bytes() int {
-	n := 4*len(v.videos) + 8*len(v.folders)
+	n := 4 * (len(v.videos) + len(v.folders))
 	if v.nl > 0 {
 		n += 4 * len(v.listed)
 	}
