@@ -421,3 +421,22 @@ func TestHubSpotSettings(t *testing.T) {
 		require.Contains(t, err.Error(), name)
 	}
 }
+
+func TestMemoryLimitValues(t *testing.T) {
+	for in, want := range map[string]int64{
+		"auto": config.MemoryLimitAuto, "": config.MemoryLimitAuto, "OFF": config.MemoryLimitOff,
+		"1800MiB": 1800 << 20, "2GiB": 2 << 30, "1TiB": 1 << 40, "64KiB": 64 << 10, "1000": 1000, "1000B": 1000,
+	} {
+		got, err := config.ParseMemoryLimit(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+		again, err := config.ParseMemoryLimit(config.FormatMemoryLimit(got))
+		require.NoError(t, err, in)
+		require.Equal(t, got, again, "%s formats as %s", in, config.FormatMemoryLimit(got))
+	}
+	require.Equal(t, "1800MiB", config.FormatMemoryLimit(1800<<20))
+	for _, bad := range []string{"2GB", "-1", "0", "1.5GiB", "lots", "99999999999TiB"} {
+		_, err := config.ParseMemoryLimit(bad)
+		require.Error(t, err, bad)
+	}
+}

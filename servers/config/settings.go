@@ -236,6 +236,17 @@ var settings = func() []*setting {
 				set: func(c *Config, v string) error { c.Log.Format = strings.ToLower(strings.TrimSpace(v)); return nil }}),
 		s("shutdown-timeout", SectionCore, "time allowed to drain in-flight work on SIGTERM",
 			duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })),
+		s("memory-limit", SectionCore, "soft limit of the process's Go memory, written as GOMEMLIMIT is (e.g. 1800MiB, 2GiB, bytes); "+
+			"auto: GOMEMLIMIT when set, else 80% of the container's memory (cgroup memory.max) when limited, else none; off: none",
+			acc{get: func(c *Config) string { return FormatMemoryLimit(c.MemoryLimit) },
+				set: func(c *Config, v string) error {
+					n, err := ParseMemoryLimit(v)
+					if err != nil {
+						return err
+					}
+					c.MemoryLimit = n
+					return nil
+				}}),
 		s("otel-endpoint", SectionCore, "OTLP/HTTP trace collector, e.g. http://otel-collector:4318 (empty: tracing off)",
 			str(func(c *Config) *string { return &c.Tracing.Endpoint })),
 		s("otel-service-name", SectionCore, "service.name of exported traces",
