@@ -111,7 +111,7 @@ func buildSearchIndex(c *content_) *searchIndex {
 // buildSearchIndexShards builds the index tokenizing in n shards.
 func buildSearchIndexShards(c *content_, n int) *searchIndex {
 	ix := &searchIndex{content: c}
-	ix.videos = slices.Clone(c.recent()) // newest first: the tie-break among equal scores
+	ix.videos = c.recent() // newest first: the tie-break among equal scores; shared with the content, read-only
 	docOf := make(map[*videoNode]int32, len(ix.videos))
 	for i, vn := range ix.videos {
 		docOf[vn] = int32(i)
