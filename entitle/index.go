@@ -9,8 +9,11 @@ import (
 	"github.com/vidlib/vidlib/tree"
 )
 
-// DefaultMaxCachedAudiences is the default bound of an Index's audience cache.
-const DefaultMaxCachedAudiences = 4096
+// Default bounds of an Index's view cache.
+const (
+	DefaultMaxCachedAudiences = 1 << 16
+	DefaultMaxCachedViewBytes = 256 << 20
+)
 
 // Options tune an Index. The zero value (and nil) is valid.
 type Options struct {
@@ -20,6 +23,8 @@ type Options struct {
 	// matched rule subjects, evicting the least recently used one at a time
 	// (the cache is split into up to 16 shards by key, each with its share of
 	// the bound, and evicts its own least recently used entry).
+	// MaxCachedViewBytes bounds it too, and is what binds first in a large
+	// library.
 	//
 	// What a view costs in memory: an audience's view (no user rule names its
 	// user) holds its sets as runs of positions, 8 bytes a run: its visible
@@ -37,6 +42,13 @@ type Options struct {
 	// user's view keeps its base alive even when the base itself has been
 	// evicted.
 	MaxCachedAudiences int
+	// MaxCachedViewBytes bounds the memory of the cached views (default
+	// DefaultMaxCachedViewBytes), as the views' sizes (see above; a delta
+	// view's base is not counted in it) summed over each of the two caches:
+	// by audience key and by matched subjects. A view held under several
+	// keys counts under each, so the views kept take at most about this much
+	// each cache, usually far less.
+	MaxCachedViewBytes int64
 	// AllowPasswordVideos offers videos whose Vimeo privacy.view is
 	// password (the app lets Vimeo's player ask for the password). By
 	// default they are not in the library: see tree.Video.EmbedBlock.
@@ -57,7 +69,7 @@ type Index struct {
 	version  int64
 	rules    []Rule  // canonical, sorted by ID
 	ruleSubj []int32 // subject id of each rule
-	maxViews int
+	bounds   viewBounds
 	// deltaShare: user views whose rules cover more than 1/deltaShare of
 	// the placements are computed whole (defaultDeltaShare).
 	deltaShare int
@@ -79,6 +91,12 @@ type Index struct {
 
 	views  *lru[cachedView] // audience key (CacheKey) → its view
 	shared *lru[*View]      // matched-subject key → view
+}
+
+// viewBounds are the bounds of an Index's view caches.
+type viewBounds struct {
+	views int
+	bytes int64
 }
 
 // cachedView is one entry of the audience cache: the audience (WithRules
@@ -111,6 +129,9 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 	if opts.MaxCachedAudiences < 0 {
 		return nil, fmt.Errorf("%w: MaxCachedAudiences %d < 0", ErrInvalid, opts.MaxCachedAudiences)
 	}
+	if opts.MaxCachedViewBytes < 0 {
+		return nil, fmt.Errorf("%w: MaxCachedViewBytes %d < 0", ErrInvalid, opts.MaxCachedViewBytes)
+	}
 	canon, err := canonicalRules(rules, nil)
 	if err != nil {
 		return nil, err
@@ -119,7 +140,8 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 	if err != nil {
 		return nil, err
 	}
-	return compile(lay, snap, canon, version, cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences)), nil
+	bounds := viewBounds{cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences), cmp.Or(opts.MaxCachedViewBytes, DefaultMaxCachedViewBytes)}
+	return compile(lay, snap, canon, version, bounds), nil
 }
 
 // WithRules returns an Index of the same snapshot and options for another
@@ -140,7 +162,7 @@ func (x *Index) WithRules(rules []Rule, version int64) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := compile(x.layout, x.snap, canon, version, x.maxViews)
+	y := compile(x.layout, x.snap, canon, version, x.bounds)
 	y.carryOver(x)
 	return y, nil
 }
@@ -188,13 +210,13 @@ func canonicalRules(rules, known []Rule) ([]Rule, error) {
 
 // compile builds the rule-dependent part of an Index over a layout; rules
 // are canonical and sorted by ID.
-func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, maxViews int) *Index {
+func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, bounds viewBounds) *Index {
 	x := &Index{
 		layout:      lay,
 		snap:        snap,
 		version:     version,
 		rules:       rules,
-		maxViews:    maxViews,
+		bounds:      bounds,
 		deltaShare:  defaultDeltaShare,
 		subjects:    make(map[Subject]int32),
 		everyone:    -1,
@@ -202,8 +224,8 @@ func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, maxV
 		namedUsers:  make(map[string]struct{}),
 		folderRules: make(map[int32][]int32),
 		videoRules:  make(map[int32][]int32),
-		views:       newLRU[cachedView](maxViews),
-		shared:      newLRU[*View](maxViews),
+		views:       newLRU(bounds.views, bounds.bytes, func(e cachedView) int64 { return e.view.size() }),
+		shared:      newLRU(bounds.views, bounds.bytes, (*View).size),
 	}
 	x.ruleSubj = make([]int32, len(x.rules))
 	x.ruleLock = make([]uint8, len(x.rules))

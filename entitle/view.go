@@ -3,6 +3,7 @@ package entitle
 import (
 	"math/bits"
 	"slices"
+	"unsafe"
 )
 
 // View is what one audience may see in one Index: the videos it may watch,
@@ -375,6 +376,9 @@ func (v *View) patched() *bitView {
 	}
 	return w
 }
+
+// size is bytes with the View itself: what a cached view costs.
+func (v *View) size() int64 { return int64(v.bytes()) + int64(unsafe.Sizeof(View{})) }
 
 // bytes is about how much memory the view holds of its own (a delta view's
 // base not included: it is shared).
