@@ -32,6 +32,7 @@ const (
 	DefaultPollInterval      = 30 * time.Second
 	DefaultMaxDeleteShare    = 0.10
 	DefaultShutdownTimeout   = 20 * time.Second
+	DefaultViewCacheBytes    = 256 << 20 // entitle.DefaultMaxCachedViewBytes
 	DefaultServiceName       = "vidlib"
 	DefaultVimeoUserID       = "me"
 	// SessionKeySize is the length of Console.SessionKey in bytes.
@@ -70,6 +71,10 @@ type Config struct {
 	// a positive value is the limit. It is a complement to a small heap, not
 	// a bound: past it the collector runs more often.
 	MemoryLimit int64
+
+	// ViewCacheBytes bounds the memory of the API's cached entitlement
+	// views (entitle.Options.MaxCachedViewBytes), in bytes.
+	ViewCacheBytes int64
 
 	sections []Section             // what was registered; nil: everything
 	from     map[string]sourceKind // where each setting came from
@@ -373,5 +378,6 @@ func Default() *Config {
 		HubSpot:         DefaultHubSpot(),
 		Demo:            Demo{Folders: 300, Videos: 3000, Seed: 1},
 		ShutdownTimeout: DefaultShutdownTimeout,
+		ViewCacheBytes:  DefaultViewCacheBytes,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/vidlib/vidlib/auth"
+	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/servers/config"
 )
 
@@ -439,4 +441,23 @@ func TestMemoryLimitValues(t *testing.T) {
 		_, err := config.ParseMemoryLimit(bad)
 		require.Error(t, err, bad)
 	}
+}
+
+func TestMemorySettings(t *testing.T) {
+	c, err := load(t, validSync(), nil, config.ForSync...)
+	require.NoError(t, err)
+	require.Equal(t, config.MemoryLimitAuto, c.MemoryLimit)
+	require.Equal(t, int64(entitle.DefaultMaxCachedViewBytes), c.ViewCacheBytes, "the API's default is the index's")
+
+	e := validSync()
+	e["VIDLIB_MEMORY_LIMIT"] = "1800MiB"
+	c, err = load(t, e, []string{"--view-cache-size=64MiB"}, slices.Concat(config.ForSync, []config.Section{config.SectionAPI})...)
+	require.NoError(t, err)
+	require.Equal(t, int64(1800<<20), c.MemoryLimit)
+	require.Equal(t, int64(64<<20), c.ViewCacheBytes)
+
+	_, err = load(t, validSync(), []string{"--view-cache-size=off"}, slices.Concat(config.ForSync, []config.Section{config.SectionAPI})...)
+	require.ErrorContains(t, err, "view-cache-size")
+	_, err = load(t, validSync(), []string{"--memory-limit=2GB"}, config.ForSync...)
+	require.ErrorContains(t, err, "memory-limit")
 }
