@@ -12,12 +12,13 @@ import (
 // use.
 //
 // A view is either whole (its sets as runs of positions: videos by their
-// position, folders by their place in the folder preorder) or, for a user some rule names, a delta: the whole
-// view of the user's roles and segments (base) and the answers the user's
-// rules change, sorted by position. Videos are numbered in folder preorder
-// (newLayout), so what a rule on a folder decides is one range of positions:
-// at a million videos a whole view's videos are a few thousand runs (a few
-// KB) where a bitset takes 125 KB.
+// position, folders by their place in the folder preorder) or, for a user
+// some rule names, a delta: the whole view of the user's roles and segments
+// (base) and the answers the user's rules change, sorted by position.
+// Videos are numbered in folder preorder (newLayout), so what a rule on a
+// folder decides is one range of positions: at a million videos a whole
+// view's sets are a few hundred to a few thousand runs (a few KB) where
+// bitsets take 137 KB. A lookup is a binary search over the runs.
 type View struct {
 	lay     *layout
 	videos  runs   // may watch
