@@ -160,6 +160,7 @@ func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 		return stop()
 	}
 	if len(changedF) == 0 && s.samePlacements(changedV, added) {
+		n.videos.foldIfLarge()
 		return &n, nil // a metadata edit: contents and homes are shared
 	}
 
@@ -230,6 +231,7 @@ func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 		}
 		v.homes = homes
 	}
+	n.videos.foldIfLarge()
 	return &n, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"iter"
+	"maps"
 	"slices"
 
 	"github.com/vidlib/vidlib/internal/vimeoid"
@@ -19,7 +20,7 @@ const maxProblems = 10
 type Snapshot struct {
 	version   int64
 	folders   map[string]*Folder
-	videos    vimeoid.Map[*video]
+	videos    videoIndex
 	roots     []string            // top-level folders, in sibling order
 	children  map[string][]string // folder -> child folders, in sibling order
 	contents  map[string][]slot   // folder -> its placements, in order
@@ -33,6 +34,100 @@ type Snapshot struct {
 type video struct {
 	Video
 	homes []string // the folders it is placed in, sorted; nil when none
+}
+
+// videoIndex is a snapshot's videos by id: a full map, shared by the
+// snapshots Patch derives from one another, and the records changed since
+// it was built (nil for a video deleted since). A patch of a few videos
+// then copies the changes, not a map of a million videos; once the changes
+// outgrow foldShare of the full map, Patch folds them into a new one.
+type videoIndex struct {
+	base    vimeoid.Map[*video]
+	changed map[string]*video // nil when none
+	n       int               // videos
+}
+
+// foldShare: Patch folds the changes into a new full map once there are
+// more than 1/foldShare as many as the map holds (and at least minFold).
+const (
+	foldShare = 64
+	minFold   = 1024
+)
+
+// Get returns the video's record.
+func (x *videoIndex) Get(id string) (*video, bool) {
+	if v, ok := x.changed[id]; ok {
+		return v, v != nil
+	}
+	return x.base.Get(id)
+}
+
+// Put sets the video's record.
+func (x *videoIndex) Put(id string, v *video) {
+	if _, ok := x.Get(id); !ok {
+		x.n++
+	}
+	if x.changed == nil {
+		x.changed = make(map[string]*video)
+	}
+	x.changed[id] = v
+}
+
+// Delete removes the video.
+func (x *videoIndex) Delete(id string) {
+	if _, ok := x.Get(id); !ok {
+		return
+	}
+	x.n--
+	if _, inBase := x.base.Get(id); inBase {
+		if x.changed == nil {
+			x.changed = make(map[string]*video)
+		}
+		x.changed[id] = nil
+	} else {
+		delete(x.changed, id)
+	}
+}
+
+// Len is the number of videos.
+func (x *videoIndex) Len() int { return x.n }
+
+// Clone returns a copy that Put and Delete may change without changing x:
+// the full map is shared, the changes copied.
+func (x *videoIndex) Clone() videoIndex {
+	return videoIndex{base: x.base, changed: maps.Clone(x.changed), n: x.n}
+}
+
+// Values yields every record, in no particular order.
+func (x *videoIndex) Values() iter.Seq[*video] {
+	return func(yield func(*video) bool) {
+		for v := range x.base.Values() {
+			if _, changed := x.changed[v.VimeoID]; changed {
+				continue
+			}
+			if !yield(v) {
+				return
+			}
+		}
+		for _, v := range x.changed {
+			if v != nil && !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+// foldIfLarge folds the changes into a new full map once they outgrow
+// their share of it.
+func (x *videoIndex) foldIfLarge() {
+	if len(x.changed) <= max(minFold, x.base.Len()/foldShare) {
+		return
+	}
+	base := vimeoid.New[*video](x.n)
+	for v := range x.Values() {
+		base.Put(v.VimeoID, v)
+	}
+	x.base, x.changed = base, nil
 }
 
 // slot is one placement in a folder's contents (the folder is the key).
@@ -58,7 +153,6 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 	s := &Snapshot{
 		version:  version,
 		folders:  make(map[string]*Folder, len(folders)),
-		videos:   vimeoid.New[*video](len(videos)),
 		contents: make(map[string][]slot, len(folders)),
 	}
 	var problems []error
@@ -92,6 +186,7 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 		s.folders[f.VimeoID] = f
 	}
 	vs := make([]video, len(videos))
+	s.videos.base = vimeoid.New[*video](len(videos))
 	for i := range vs {
 		v := &vs[i]
 		v.Video = videos[i]
@@ -103,7 +198,8 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 			continue
 		}
 		v.intern()
-		s.videos.Put(v.VimeoID, v)
+		s.videos.base.Put(v.VimeoID, v)
+		s.videos.n++
 	}
 
 	if s.link(report) {
