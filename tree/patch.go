@@ -56,9 +56,11 @@ type Objects struct {
 // neither a changed folder nor a changed video (ErrInvalid) is returned as
 // *Error values joined together, and nothing is built. s is never modified.
 //
-// The unchanged parts are shared with s: a change of videos alone costs a
-// copy of the video map (and, when placements changed, of the map of folder
-// contents), not a rebuild; the records of unchanged videos are shared; a change of folders also relinks the folder
+// The unchanged parts are shared with s, the records of unchanged videos
+// included: a change of videos alone copies the records changed since the
+// map of videos it shares was built (past 1/64 of the map they are folded
+// into a new one) and, when placements changed, the map of folder
+// contents, not a rebuild; a change of folders also relinks the folder
 // structure, O(folders).
 func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 	n := *s
