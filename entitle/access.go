@@ -92,10 +92,10 @@ type SectionCount struct {
 // over the audience's (cached) View.
 func (x *Index) Summary(a Audience) Summary {
 	aux := x.auxiliary()
-	v := x.Visible(a).whole()
+	v := x.Visible(a).bits()
 	s := Summary{Audience: AudienceLabel(a), Sections: make([]SectionCount, len(aux.sections))}
-	s.Folders, s.Videos = v.Len()
-	s.Locked = v.LockedLen()
+	s.Folders, s.Videos = v.nf, v.nv
+	s.Locked = v.nl
 	for i, f := range aux.sections {
 		id := x.folderIDs[f]
 		s.Sections[i] = SectionCount{FolderID: id, Name: x.snap.Folder(id).Name}
@@ -255,7 +255,7 @@ func (x *Index) grants(m []int32, view *View, t Target) []int32 {
 	}
 	switch t.Kind {
 	case VideoTarget:
-		vi, ok := x.videoIdx.get(t.ID)
+		vi, ok := x.videoIdx.Get(t.ID)
 		if !ok {
 			return nil
 		}
@@ -264,7 +264,7 @@ func (x *Index) grants(m []int32, view *View, t Target) []int32 {
 			placement(vi, dec, out)
 		}
 	case FolderTarget:
-		root, ok := x.folderIdx.get(t.ID)
+		root, ok := x.folderIdx.Get(t.ID)
 		if !ok {
 			return nil
 		}

@@ -10,8 +10,10 @@ import (
 
 // lru is a bounded map from string keys to values that evicts the least
 // recently used entry of a shard when the shard is full: one entry at a
-// time, never all at once. Keys are spread over up to 16 shards, each with
-// its own lock and its share of the bound (the shares add up to the bound
+// time, never all at once. It is bounded by entries and by the sizes of
+// its values (size; a value counts in full in every entry that holds it).
+// Keys are spread over up to 16 shards, each with its own lock and its
+// share of both bounds (the shares of the entry bound add up to it
 // exactly). A lookup takes the shard's read lock and stamps the entry with
 // the shard's use counter, so concurrent readers do not wait for each other
 // and touch no other entry; adding to a full shard looks for the entry with
@@ -19,18 +21,22 @@ import (
 // cached and has just been computed, which costs far more).
 type lru[V any] struct {
 	seed   maphash.Seed
+	size   func(V) int64
 	shards []lruShard[V]
 }
 
 type lruShard[V any] struct {
-	mu    sync.RWMutex
-	max   int
-	m     map[string]*lruEntry[V]
-	clock atomic.Uint64 // the last stamp given
+	mu       sync.RWMutex
+	max      int
+	maxBytes int64
+	bytes    int64 // the sizes of the values held
+	m        map[string]*lruEntry[V]
+	clock    atomic.Uint64 // the last stamp given
 }
 
 type lruEntry[V any] struct {
 	val  V
+	size int64
 	used atomic.Uint64 // stamp of the last use
 }
 
@@ -38,15 +44,19 @@ type lruEntry[V any] struct {
 // is split further.
 const lruShardSize = 64
 
-func newLRU[V any](bound int) *lru[V] {
+// newLRU returns a cache of at most bound entries whose values' sizes add up
+// to at most about maxBytes (a shard keeps at least one entry, however
+// large).
+func newLRU[V any](bound int, maxBytes int64, size func(V) int64) *lru[V] {
 	n := min(16, max(1, bound/lruShardSize))
-	c := &lru[V]{seed: maphash.MakeSeed(), shards: make([]lruShard[V], n)}
+	c := &lru[V]{seed: maphash.MakeSeed(), size: size, shards: make([]lruShard[V], n)}
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.max = bound / n
 		if i < bound%n {
 			s.max++
 		}
+		s.maxBytes = maxBytes / int64(n)
 		s.m = make(map[string]*lruEntry[V])
 	}
 	return c
@@ -87,7 +97,8 @@ func (c *lru[V]) add(key string, val V) V {
 		e.used.Store(s.clock.Add(1))
 		return e.val
 	}
-	if len(s.m) >= s.max {
+	size := c.size(val)
+	for len(s.m) > 0 && (len(s.m) >= s.max || s.bytes+size > s.maxBytes) {
 		var oldest string
 		var stamp uint64
 		first := true
@@ -96,11 +107,13 @@ func (c *lru[V]) add(key string, val V) V {
 				oldest, stamp, first = k, u, false
 			}
 		}
+		s.bytes -= s.m[oldest].size
 		delete(s.m, oldest)
 	}
-	e := &lruEntry[V]{val: val}
+	e := &lruEntry[V]{val: val, size: size}
 	e.used.Store(s.clock.Add(1))
 	s.m[key] = e
+	s.bytes += size
 	return val
 }
 
@@ -145,6 +158,7 @@ func (c *lru[V]) clear() {
 		s := &c.shards[i]
 		s.mu.Lock()
 		clear(s.m)
+		s.bytes = 0
 		s.mu.Unlock()
 	}
 }

@@ -223,7 +223,7 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 			if vis[k] && f != root {
 				vis[off[i]+x.pre[x.parent[f]]-start] = true
 			}
-			if vis[k] != hasBit(base.folders, f) {
+			if vis[k] != base.folderAt(f) {
 				v.fpos = append(v.fpos, f)
 			}
 		}
@@ -273,7 +273,7 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 		if visible, ok := outside[c]; ok {
 			return visible
 		}
-		return hasBit(base.folders, c)
+		return base.folderAt(c)
 	}
 	for _, f := range dirty {
 		visible := false
@@ -299,14 +299,14 @@ func (x *Index) userView(base *View, m []int32, user int32) *View {
 			}
 		}
 		outside[f] = visible
-		if visible != hasBit(base.folders, f) {
+		if visible != base.folderAt(f) {
 			v.fpos = append(v.fpos, f)
 		}
 	}
 
 	slices.Sort(v.fpos)
 	for _, f := range v.fpos {
-		if hasBit(base.folders, f) {
+		if base.folderAt(f) {
 			v.nf--
 		} else {
 			v.nf++
@@ -344,16 +344,17 @@ func answerOf(d uint8, t int32, ruleLock []uint8) uint8 {
 func deltaOf(base, w *View) *View {
 	v := &View{lay: w.lay, base: base, nv: w.nv, nf: w.nf, nl: w.nl}
 	limit := w.bytes()
+	wb, bb := w.bits(), base.bits()
 	word := func(bits [][]uint64, r, i int) uint64 {
 		if r < len(bits) && bits[r] != nil {
 			return bits[r][i]
 		}
 		return 0
 	}
-	for i := range w.videos {
-		d := (w.videos[i] ^ base.videos[i]) | (w.listed[i] ^ base.listed[i])
+	for i := range wb.videos {
+		d := (wb.videos[i] ^ bb.videos[i]) | (wb.listed[i] ^ bb.listed[i])
 		for r := range LockReasons {
-			d |= (word(w.locked, r, i) ^ word(base.locked, r, i))
+			d |= (word(wb.locked, r, i) ^ word(bb.locked, r, i))
 		}
 		for ; d != 0; d &= d - 1 {
 			pos := int32(i*64 + bits.TrailingZeros64(d))
@@ -364,8 +365,8 @@ func deltaOf(base, w *View) *View {
 			return w
 		}
 	}
-	for i := range w.folders {
-		for d := w.folders[i] ^ base.folders[i]; d != 0; d &= d - 1 {
+	for i := range wb.folders {
+		for d := wb.folders[i] ^ bb.folders[i]; d != 0; d &= d - 1 {
 			v.fpos = append(v.fpos, int32(i*64+bits.TrailingZeros64(d)))
 		}
 	}

@@ -2,6 +2,7 @@ package entitle
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -282,10 +283,35 @@ func TestWithRulesRejectsBadRules(t *testing.T) {
 	require.Equal(t, int64(1), x.Version())
 }
 
+// TestViewCacheBoundByBytes: the cache keeps its values' sizes under its
+// byte bound, evicting the least recently used entries until the new one
+// fits, and keeps one entry larger than the bound.
+func TestViewCacheBoundByBytes(t *testing.T) {
+	c := newLRU(100, 10, func(v int) int64 { return int64(v) })
+	for i, k := range []string{"a", "b", "c"} {
+		c.add(k, 3)
+		require.Equal(t, i+1, c.len())
+	}
+	_, ok := c.get("a") // a is now the most recent: b goes next, then c
+	require.True(t, ok)
+	c.add("d", 4) // 9 + 4 > 10: b goes; 10 fits
+	_, ok = c.get("b")
+	require.False(t, ok, "the least recently used entry is evicted")
+	require.Equal(t, 3, c.len())
+	c.add("e", 7) // 10 + 7: c, a, d go
+	require.Equal(t, 1, c.len())
+	_, ok = c.get("e")
+	require.True(t, ok)
+	c.add("f", 50)
+	require.Equal(t, 1, c.len(), "a value larger than the bound replaces the rest")
+	_, ok = c.get("f")
+	require.True(t, ok, "and stays")
+}
+
 // TestViewCacheIsLRU: the cache keeps its bound, evicts the least recently
 // used entry one at a time, and a hit refreshes an entry.
 func TestViewCacheIsLRU(t *testing.T) {
-	c := newLRU[int](3)
+	c := newLRU(3, math.MaxInt64, func(int) int64 { return 1 })
 	for i, k := range []string{"a", "b", "c"} {
 		require.Equal(t, i, c.add(k, i))
 	}
@@ -301,7 +327,7 @@ func TestViewCacheIsLRU(t *testing.T) {
 	require.Equal(t, 3, c.len())
 	require.Equal(t, 9, c.add("d", 10), "an entry present is kept")
 
-	big := newLRU[int](1000)
+	big := newLRU(1000, math.MaxInt64, func(int) int64 { return 1 })
 	require.Len(t, big.shards, 15)
 	for i := range 5000 {
 		big.add(fmt.Sprint(i), i)

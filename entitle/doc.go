@@ -84,8 +84,8 @@
 // roles and segments match the same rule subjects share one View. Correctness
 // never depends on the cache: a key always determines the set of matching
 // subjects, and that set determines the answer. The cache is bounded
-// (Options.MaxCachedAudiences) and evicts the least recently used view, one
-// at a time.
+// (Options.MaxCachedAudiences, and Options.MaxCachedViewBytes by the views'
+// sizes) and evicts the least recently used view, one at a time.
 //
 // When only the rules change, WithRules derives the new Index from the old
 // one: it reuses everything compiled from the snapshot (positions stay the

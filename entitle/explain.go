@@ -71,7 +71,7 @@ func (x *Index) Explain(a Audience, videoID string) Decision {
 		no.Reason, no.Detail = ReasonPrivacy, why
 		return no
 	}
-	vi, ok := x.videoIdx.get(videoID)
+	vi, ok := x.videoIdx.Get(videoID)
 	if !ok {
 		no.Reason = ReasonNotInLibrary
 		return no

@@ -9,8 +9,11 @@ import (
 	"github.com/vidlib/vidlib/tree"
 )
 
-// DefaultMaxCachedAudiences is the default bound of an Index's audience cache.
-const DefaultMaxCachedAudiences = 4096
+// Default bounds of an Index's view cache.
+const (
+	DefaultMaxCachedAudiences = 1 << 16
+	DefaultMaxCachedViewBytes = 256 << 20
+)
 
 // Options tune an Index. The zero value (and nil) is valid.
 type Options struct {
@@ -20,19 +23,32 @@ type Options struct {
 	// matched rule subjects, evicting the least recently used one at a time
 	// (the cache is split into up to 16 shards by key, each with its share of
 	// the bound, and evicts its own least recently used entry).
+	// MaxCachedViewBytes bounds it too, and is what binds first in a large
+	// library.
 	//
 	// What a view costs in memory: an audience's view (no user rule names its
-	// user) is a bitset, about (videos + folders)/8 bytes, plus videos/8 for
-	// the listed set and videos/8 per lock reason in use when a teaser locks
-	// something for it: about 135 KB at 1M videos and 100k folders. A user's view
+	// user) holds its sets as runs of positions, 8 bytes a run: its visible
+	// folders, by their place in the folder preorder, and its watchable
+	// videos (and, when a teaser locks something for it, its listed videos
+	// and each lock reason's). Videos are numbered in folder preorder, so a
+	// rule on a folder decides one range of positions: at 1M videos and 100k
+	// folders under the bench's 20,000 rules a view takes a few KB, where
+	// bitsets took 137 KB. A user's view
 	// (some rule names the user) holds the view of the user's roles and
 	// segments, shared with everyone who has them, plus only what the user's
 	// rules change: 5 bytes per video and 4 per folder whose answer differs,
-	// and never more than a bitset view costs (past that it is stored as one);
+	// and never more than a whole view costs (past that it is stored whole);
 	// a user whose rules change nothing shares the base itself. A cached
 	// user's view keeps its base alive even when the base itself has been
 	// evicted.
 	MaxCachedAudiences int
+	// MaxCachedViewBytes bounds the memory of the cached views (default
+	// DefaultMaxCachedViewBytes), as the views' sizes (see above; a delta
+	// view's base is not counted in it) summed over each of the two caches:
+	// by audience key and by matched subjects. A view held under several
+	// keys counts under each, so the views kept take at most about this much
+	// each cache, usually far less.
+	MaxCachedViewBytes int64
 	// AllowPasswordVideos offers videos whose Vimeo privacy.view is
 	// password (the app lets Vimeo's player ask for the password). By
 	// default they are not in the library: see tree.Video.EmbedBlock.
@@ -53,7 +69,7 @@ type Index struct {
 	version  int64
 	rules    []Rule  // canonical, sorted by ID
 	ruleSubj []int32 // subject id of each rule
-	maxViews int
+	bounds   viewBounds
 	// deltaShare: user views whose rules cover more than 1/deltaShare of
 	// the placements are computed whole (defaultDeltaShare).
 	deltaShare int
@@ -75,6 +91,12 @@ type Index struct {
 
 	views  *lru[cachedView] // audience key (CacheKey) → its view
 	shared *lru[*View]      // matched-subject key → view
+}
+
+// viewBounds are the bounds of an Index's view caches.
+type viewBounds struct {
+	views int
+	bytes int64
 }
 
 // cachedView is one entry of the audience cache: the audience (WithRules
@@ -107,6 +129,9 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 	if opts.MaxCachedAudiences < 0 {
 		return nil, fmt.Errorf("%w: MaxCachedAudiences %d < 0", ErrInvalid, opts.MaxCachedAudiences)
 	}
+	if opts.MaxCachedViewBytes < 0 {
+		return nil, fmt.Errorf("%w: MaxCachedViewBytes %d < 0", ErrInvalid, opts.MaxCachedViewBytes)
+	}
 	canon, err := canonicalRules(rules, nil)
 	if err != nil {
 		return nil, err
@@ -115,7 +140,8 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 	if err != nil {
 		return nil, err
 	}
-	return compile(lay, snap, canon, version, cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences)), nil
+	bounds := viewBounds{cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences), cmp.Or(opts.MaxCachedViewBytes, DefaultMaxCachedViewBytes)}
+	return compile(lay, snap, canon, version, bounds), nil
 }
 
 // WithRules returns an Index of the same snapshot and options for another
@@ -136,7 +162,7 @@ func (x *Index) WithRules(rules []Rule, version int64) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := compile(x.layout, x.snap, canon, version, x.maxViews)
+	y := compile(x.layout, x.snap, canon, version, x.bounds)
 	y.carryOver(x)
 	return y, nil
 }
@@ -184,13 +210,13 @@ func canonicalRules(rules, known []Rule) ([]Rule, error) {
 
 // compile builds the rule-dependent part of an Index over a layout; rules
 // are canonical and sorted by ID.
-func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, maxViews int) *Index {
+func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, bounds viewBounds) *Index {
 	x := &Index{
 		layout:      lay,
 		snap:        snap,
 		version:     version,
 		rules:       rules,
-		maxViews:    maxViews,
+		bounds:      bounds,
 		deltaShare:  defaultDeltaShare,
 		subjects:    make(map[Subject]int32),
 		everyone:    -1,
@@ -198,8 +224,8 @@ func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, maxV
 		namedUsers:  make(map[string]struct{}),
 		folderRules: make(map[int32][]int32),
 		videoRules:  make(map[int32][]int32),
-		views:       newLRU[cachedView](maxViews),
-		shared:      newLRU[*View](maxViews),
+		views:       newLRU(bounds.views, bounds.bytes, func(e cachedView) int64 { return e.view.size() }),
+		shared:      newLRU(bounds.views, bounds.bytes, (*View).size),
 	}
 	x.ruleSubj = make([]int32, len(x.rules))
 	x.ruleLock = make([]uint8, len(x.rules))
@@ -227,14 +253,14 @@ func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, maxV
 		var rf ref
 		switch r.Target.Kind {
 		case FolderTarget:
-			fi, ok := x.folderIdx.get(r.Target.ID)
+			fi, ok := x.folderIdx.Get(r.Target.ID)
 			if !ok {
 				continue
 			}
 			rf = ref{target: fi, folder: true}
 			x.folderRules[fi] = append(x.folderRules[fi], int32(i))
 		case VideoTarget:
-			vi, ok := x.videoIdx.get(r.Target.ID)
+			vi, ok := x.videoIdx.Get(r.Target.ID)
 			if !ok {
 				continue // unknown or never visible anyway
 			}
@@ -361,7 +387,7 @@ func (x *Index) CheckFolder(a Audience, folderID string) bool {
 // every Index built from one snapshot, whatever its rules, gives the same
 // positions, so callers may compute them once per snapshot.
 func (x *Index) FolderPos(folderID string) int32 {
-	if i, ok := x.folderIdx.get(folderID); ok {
+	if i, ok := x.folderIdx.Get(folderID); ok {
 		return i
 	}
 	return -1
@@ -371,7 +397,7 @@ func (x *Index) FolderPos(folderID string) int32 {
 // no audience can ever see it (not in the snapshot, not playable or not
 // placed in a live folder). Like FolderPos, it depends on the snapshot alone.
 func (x *Index) VideoPos(videoID string) int32 {
-	if i, ok := x.videoIdx.get(videoID); ok {
+	if i, ok := x.videoIdx.Get(videoID); ok {
 		return i
 	}
 	return -1
@@ -544,7 +570,7 @@ func (x *Index) compute(subjects []int32) *View {
 			}
 		}
 	}
-	v := &View{lay: x.layout, videos: make([]uint64, (nv+63)/64), folders: make([]uint64, (nf+63)/64)}
+	v := newBitView(x.layout)
 	for i := range nv {
 		places := x.placeFolder[x.placeStart[i]:x.placeStart[i+1]]
 		seen, tease := false, int32(-1)
@@ -590,14 +616,5 @@ func (x *Index) compute(subjects []int32) *View {
 			}
 		}
 	}
-	v.listed = v.videos
-	if v.nl > 0 {
-		v.listed = slices.Clone(v.videos)
-		for _, bits := range v.locked {
-			for w, word := range bits {
-				v.listed[w] |= word
-			}
-		}
-	}
-	return v
+	return v.view(x.layout)
 }

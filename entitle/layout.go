@@ -3,7 +3,9 @@ package entitle
 import (
 	"fmt"
 	"math"
+	"slices"
 
+	"github.com/vidlib/vidlib/internal/vimeoid"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -16,11 +18,12 @@ type layout struct {
 	allowPwd bool
 
 	folderIDs []string // parents before children
-	folderIdx idMap
+	folderIdx vimeoid.Map[int32]
 	parent    []int32 // -1 for a top-level folder
 
-	videoIDs    []string // the candidates: playable, with a live placement; sorted
-	videoIdx    idMap
+	videoIDs    []string // the candidates: playable, with a live placement; in folder preorder (see newLayout)
+	videoIdx    vimeoid.Map[int32]
+	byID        []int32 // the candidates' positions in the order of their ids
 	placeStart  []int32 // video i's placements are placeFolder[placeStart[i]:placeStart[i+1]]
 	placeFolder []int32
 
@@ -43,47 +46,29 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 	// Folders, parents before children; a folder is live when neither it nor an
 	// ancestor is soft-deleted.
 	x.folderIDs = snap.FolderIDs()
-	x.folderIdx = newIDMap(len(x.folderIDs))
+	x.folderIdx = vimeoid.New[int32](len(x.folderIDs))
 	x.parent = make([]int32, len(x.folderIDs))
 	live := make([]bool, len(x.folderIDs))
 	for i, id := range x.folderIDs {
 		f := snap.Folder(id)
-		x.folderIdx.put(id, int32(i))
+		x.folderIdx.Put(id, int32(i))
 		x.parent[i] = -1
 		live[i] = !f.Deleted()
 		if f.ParentVimeoID != "" {
-			p, _ := x.folderIdx.get(f.ParentVimeoID) // parents come first
+			p, _ := x.folderIdx.Get(f.ParentVimeoID) // parents come first
 			x.parent[i] = p
 			live[i] = live[i] && live[p]
 		}
 	}
 
-	// Candidate videos: playable, embeddable for app users (Vimeo privacy),
-	// with at least one placement in a live folder.
-	all := snap.VideoIDs()
-	x.videoIDs = make([]string, 0, len(all))
-	x.videoIdx = newIDMap(len(all))
-	x.placeStart = make([]int32, 0, len(all)+1)
-	for _, id := range all {
-		if v := snap.Video(id); !v.Playable() || v.EmbedBlock(x.allowPwd) != "" {
-			continue
-		}
-		start := len(x.placeFolder)
-		for _, f := range snap.FoldersOf(id) {
-			if fi, _ := x.folderIdx.get(f); live[fi] {
-				x.placeFolder = append(x.placeFolder, fi)
+	// The depth-first preorder of the folders.
+	childStart, child := csr(len(x.folderIDs), func(emit func(from, to int32)) {
+		for i, p := range x.parent {
+			if p >= 0 {
+				emit(p, int32(i))
 			}
 		}
-		if len(x.placeFolder) == start {
-			continue
-		}
-		x.videoIdx.put(id, int32(len(x.videoIDs)))
-		x.videoIDs = append(x.videoIDs, id)
-		x.placeStart = append(x.placeStart, int32(start))
-	}
-	x.placeStart = append(x.placeStart, int32(len(x.placeFolder)))
-
-	aux := x.auxiliary()
+	})
 	x.preorder = make([]int32, 0, len(x.folderIDs))
 	x.pre = make([]int32, len(x.folderIDs))
 	x.preEnd = make([]int32, len(x.folderIDs))
@@ -98,7 +83,7 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 			stack = stack[:len(stack)-1]
 			x.pre[f] = int32(len(x.preorder))
 			x.preorder = append(x.preorder, f)
-			kids := aux.child[aux.childStart[f]:aux.childStart[f+1]]
+			kids := child[childStart[f]:childStart[f+1]]
 			for i := len(kids) - 1; i >= 0; i-- { // first child on top
 				stack = append(stack, kids[i])
 			}
@@ -110,11 +95,54 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 	for p := len(x.preorder) - 1; p >= 0; p-- {
 		f := x.preorder[p]
 		end := int32(p + 1)
-		for _, c := range aux.child[aux.childStart[f]:aux.childStart[f+1]] {
+		for _, c := range child[childStart[f]:childStart[f+1]] {
 			end = max(end, x.preEnd[c])
 		}
 		x.preEnd[f] = end
 	}
+
+	// Candidate videos: playable, embeddable for app users (Vimeo privacy),
+	// with at least one placement in a live folder. They are numbered in
+	// the order the folder preorder lists them (each at its first live
+	// placement), so that what a rule on a folder decides is a range of
+	// positions and a View's sets are a few runs (view.go).
+	x.videoIDs = make([]string, 0, nv)
+	x.videoIdx = vimeoid.New[int32](nv)
+	for _, f := range x.preorder {
+		if !live[f] {
+			continue
+		}
+		for p := range snap.AllContents(x.folderIDs[f]) {
+			id := p.VideoVimeoID
+			if _, done := x.videoIdx.Get(id); done {
+				continue
+			}
+			if v := snap.Video(id); !v.Playable() || v.EmbedBlock(x.allowPwd) != "" {
+				continue
+			}
+			x.videoIdx.Put(id, int32(len(x.videoIDs)))
+			x.videoIDs = append(x.videoIDs, id)
+		}
+	}
+	x.videoIDs = slices.Clip(x.videoIDs)
+	x.placeStart = make([]int32, 0, len(x.videoIDs)+1)
+	for _, id := range x.videoIDs {
+		x.placeStart = append(x.placeStart, int32(len(x.placeFolder)))
+		for _, f := range snap.FoldersOf(id) {
+			if fi, _ := x.folderIdx.Get(f); live[fi] {
+				x.placeFolder = append(x.placeFolder, fi)
+			}
+		}
+	}
+	x.placeStart = append(x.placeStart, int32(len(x.placeFolder)))
+	x.byID = make([]int32, 0, len(x.videoIDs))
+	for _, id := range snap.VideoIDs() {
+		if i, ok := x.videoIdx.Get(id); ok {
+			x.byID = append(x.byID, i)
+		}
+	}
+
+	aux := x.auxiliary()
 	x.placedUpTo = make([]int, len(x.preorder)+1)
 	for p, f := range x.preorder {
 		x.placedUpTo[p+1] = x.placedUpTo[p] + int(aux.vidStart[f+1]-aux.vidStart[f])

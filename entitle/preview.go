@@ -140,34 +140,36 @@ func (x *Index) Preview(change RuleChange, audiences []Audience) (*Preview, erro
 // every Index of a snapshot).
 func diffViews(before, after *View) Delta {
 	var d Delta
-	before, after = before.whole(), after.whole()
-	ids := before.lay.videoIDs
-	for w := range before.videos {
-		o, n := before.videos[w], after.videos[w]
+	lay := before.lay
+	bv, av := before.bits(), after.bits()
+	for w := range bv.videos {
+		o, n := bv.videos[w], av.videos[w]
 		d.VideosAdded += bits.OnesCount64(n &^ o)
 		d.VideosRemoved += bits.OnesCount64(o &^ n)
-		d.ExampleAdded = examples(d.ExampleAdded, n&^o, w, ids)
-		d.ExampleRemoved = examples(d.ExampleRemoved, o&^n, w, ids)
-		lo, ln := before.listed[w]&^o, after.listed[w]&^n // locked: listed, not watchable
+		lo, ln := bv.listed[w]&^o, av.listed[w]&^n // locked: listed, not watchable
 		d.LockedAdded += bits.OnesCount64(ln &^ lo)
 		d.LockedRemoved += bits.OnesCount64(lo &^ ln)
 	}
-	for w := range before.folders {
-		o, n := before.folders[w], after.folders[w]
+	// Examples: the first few ids, in id order.
+	for _, i := range lay.byID {
+		if len(d.ExampleAdded) == min(d.VideosAdded, PreviewExamples) && len(d.ExampleRemoved) == min(d.VideosRemoved, PreviewExamples) {
+			break
+		}
+		o, n := hasBit(bv.videos, i), hasBit(av.videos, i)
+		switch {
+		case n && !o && len(d.ExampleAdded) < PreviewExamples:
+			d.ExampleAdded = append(d.ExampleAdded, lay.videoIDs[i])
+		case o && !n && len(d.ExampleRemoved) < PreviewExamples:
+			d.ExampleRemoved = append(d.ExampleRemoved, lay.videoIDs[i])
+		}
+	}
+	for w := range bv.folders {
+		o, n := bv.folders[w], av.folders[w]
 		d.FoldersAdded += bits.OnesCount64(n &^ o)
 		d.FoldersRemoved += bits.OnesCount64(o &^ n)
 	}
 	d.Text = deltaText(d)
 	return d
-}
-
-func examples(out []string, word uint64, w int, ids []string) []string {
-	for word != 0 && len(out) < PreviewExamples {
-		b := bits.TrailingZeros64(word)
-		out = append(out, ids[w*64+b])
-		word &= word - 1
-	}
-	return out
 }
 
 func deltaText(d Delta) string {

@@ -226,7 +226,7 @@ func (s *Service) ChatContext(ctx context.Context, v Viewer, videoID string) (*C
 	c.Context.FolderPath = []FolderRef{}
 	f := visibleFolder(vn, view)
 	if f != nil {
-		c.Context.FolderPath = append(c.Context.FolderPath, f.crumbs...)
+		c.Context.FolderPath = f.appendCrumbs(c.Context.FolderPath)
 		if !f.root {
 			c.Context.FolderPath = append(c.Context.FolderPath, f.ref)
 		}

@@ -98,7 +98,7 @@ func (n *folderNode) summaryPrefix() []byte {
 
 // crumbsJSON is the folder's breadcrumb array (its ancestors below the roots).
 func (n *folderNode) crumbsJSON() []byte {
-	return n.crumbsFrag.get(func(b []byte) []byte { return appendRefs(b, n.crumbs) })
+	return n.crumbsFrag.get(func(b []byte) []byte { return appendRefs(b, n.crumbs()) })
 }
 
 func appendRef(b []byte, r FolderRef) []byte {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/vidlib/vidlib/rank"
 )
@@ -27,7 +28,11 @@ type FeedChanges interface {
 // changes, or it is FeedMaxAge old. It is never changed once made, except for
 // the items' encodings, made on first use.
 type storedFeed struct {
-	ct       *content_ // the generation the nodes belong to
+	// ct is the generation the nodes belong to, held weakly: a feed left in
+	// the cache by an older generation (it is never served) must not keep
+	// that generation's lists and search index alive; under a stream of
+	// patched generations that kept tens of them.
+	ct       weak.Pointer[content_]
 	version  int64     // the content version it was read for
 	read     time.Time // when it was read from Options.Feeds
 	computed time.Time // Feed.ComputedAt
@@ -73,7 +78,7 @@ func (it *feedItem) reason() rank.Reason {
 // keep the source's buffers alive (reason kinds and audience labels decoded
 // from one Redis value) are copied.
 func newStoredFeed(ct *content_, version int64, f *rank.Feed, read time.Time) *storedFeed {
-	sf := &storedFeed{ct: ct, version: version, read: read}
+	sf := &storedFeed{ct: weak.Make(ct), version: version, read: read}
 	if f == nil {
 		return sf
 	}
@@ -192,7 +197,7 @@ func (c *feedCache) get(user string, ct *content_, version int64, now time.Time)
 	}
 	en := e.Value.(*feedCacheEntry)
 	f := en.feed
-	if f.ct != ct || f.version != version || now.Sub(f.read) >= c.maxAge || en.epoch != c.epoch {
+	if f.ct != weak.Make(ct) || f.version != version || now.Sub(f.read) >= c.maxAge || en.epoch != c.epoch {
 		return nil
 	}
 	c.listOf(f).MoveToFront(e)

@@ -173,7 +173,7 @@ func (c *content_) patchVideos(snap *tree.Snapshot, ids []string) *content_ {
 	}
 	repl := make(map[*videoNode]*videoNode, len(ids)) // c's current node → n's
 	for _, id := range ids {
-		base := c.videos[id]
+		base, _ := c.videos.Get(id)
 		prev := c.cur(base)
 		next := &videoNode{v: snap.Video(id), folders: prev.folders, pos: prev.pos}
 		n.patched[base], repl[prev] = next, next

@@ -321,7 +321,7 @@ func listFolder(c *content_, n *folderNode, view *entitle.View, cur cursor, limi
 
 func folderPage(st *state, n *folderNode, view *entitle.View, cur cursor, limit int) *FolderPage {
 	p := &FolderPage{
-		Folder: n.ref, Breadcrumb: n.crumbs, Folders: []FolderSummary{}, Videos: []VideoSummary{},
+		Folder: n.ref, Breadcrumb: n.crumbs(), Folders: []FolderSummary{}, Videos: []VideoSummary{},
 		Version: st.version,
 	}
 	if p.Breadcrumb == nil {
@@ -466,7 +466,7 @@ func videoDetail(st *state, vn *videoNode, f *folderNode) *VideoDetail {
 	if f != nil {
 		ref := f.ref
 		d.Folder = &ref
-		d.Breadcrumb = append(d.Breadcrumb, f.crumbs...)
+		d.Breadcrumb = f.appendCrumbs(d.Breadcrumb)
 		if !f.root {
 			d.Breadcrumb = append(d.Breadcrumb, f.ref)
 		}
@@ -489,7 +489,7 @@ func videoDetailJSON(st *state, vn *videoNode, f *folderNode) []byte {
 		if f.root {
 			b = append(b, crumbs...)
 		} else { // the folder's own crumbs, then the folder
-			if len(f.crumbs) > 0 {
+			if f.hasCrumbs() {
 				b = append(b, crumbs[:len(crumbs)-1]...)
 				b = append(b, ',')
 			} else {

@@ -227,7 +227,7 @@ func (ix *searchIndex) describe(doc int32, words []qword, view *entitle.View) Se
 			}
 		}
 		if f != nil {
-			h.Breadcrumb = append(h.Breadcrumb, f.crumbs...)
+			h.Breadcrumb = f.appendCrumbs(h.Breadcrumb)
 			if !f.root {
 				h.Breadcrumb = append(h.Breadcrumb, f.ref)
 			}
@@ -242,9 +242,9 @@ func (ix *searchIndex) describe(doc int32, words []qword, view *entitle.View) Se
 	}
 	fn := ix.folders[int(doc)-len(ix.videos)]
 	sum := summarize(ix.content, fn, view)
-	h := SearchHit{Type: HitFolder, Folder: &sum, Breadcrumb: append([]FolderRef{}, fn.crumbs...), Highlights: []Highlight{}}
+	h := SearchHit{Type: HitFolder, Folder: &sum, Breadcrumb: fn.appendCrumbs([]FolderRef{}), Highlights: []Highlight{}}
 	h.Highlights = appendHighlight(h.Highlights, FieldName, fn.ref.Name, words, false)
-	h.Highlights = appendHighlight(h.Highlights, FieldPath, pathText(fn.crumbs), words, false)
+	h.Highlights = appendHighlight(h.Highlights, FieldPath, pathText(h.Breadcrumb), words, false)
 	return h
 }
 

@@ -1,6 +1,7 @@
 package library
 
 import (
+	"hash/maphash"
 	"maps"
 	"math/bits"
 	"runtime"
@@ -83,13 +84,14 @@ type searchIndex struct {
 	folderDocs [][]int32     // per folder document, the documents of the videos placed in it
 	pos        []int32       // per document, its node's position in the entitle.Index
 
-	terms    []string // sorted
-	postings [][]posting
-	termID   map[string]int32
-	runes    map[rune][]posting    // spaceless-script characters
-	bigrams  map[[2]rune][]posting // pairs of neighbours in spaceless-script runs
-	runText  map[int32]*[4]string  // per document with runs, per field, its runs joined by NULs
-	alphabet []rune                // the runes of the terms, for one-edit variants
+	terms     []string  // sorted
+	postings  []posting // term i's postings are postings[postStart[i]:postStart[i+1]]
+	postStart []uint32
+	termID    termTable
+	runes     map[rune][]posting    // spaceless-script characters
+	bigrams   map[[2]rune][]posting // pairs of neighbours in spaceless-script runs
+	runText   map[int32]*[4]string  // per document with runs, per field, its runs joined by NULs
+	alphabet  []rune                // the runes of the terms, for one-edit variants
 
 	scratch sync.Pool // *scratch sized for this index
 }
@@ -109,7 +111,7 @@ func buildSearchIndex(c *content_) *searchIndex {
 // buildSearchIndexShards builds the index tokenizing in n shards.
 func buildSearchIndexShards(c *content_, n int) *searchIndex {
 	ix := &searchIndex{content: c}
-	ix.videos = slices.Clone(c.recent()) // newest first: the tie-break among equal scores
+	ix.videos = c.recent() // newest first: the tie-break among equal scores; shared with the content, read-only
 	docOf := make(map[*videoNode]int32, len(ix.videos))
 	for i, vn := range ix.videos {
 		docOf[vn] = int32(i)
@@ -173,13 +175,17 @@ func buildSearchIndexShards(c *content_, n int) *searchIndex {
 	}
 	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(terms[a], terms[b]) })
 	ix.terms = make([]string, len(terms))
-	ix.postings = make([][]posting, len(terms))
-	ix.termID = make(map[string]int32, len(terms))
+	total := 0
+	for _, ps := range posts {
+		total += len(ps)
+	}
+	ix.postings = make([]posting, 0, total)
+	ix.postStart = make([]uint32, len(terms)+1)
 	seen := map[rune]bool{}
 	for i, id := range order {
 		ix.terms[i] = terms[id]
-		ix.postings[i] = slices.Clip(posts[id])
-		ix.termID[terms[id]] = int32(i)
+		ix.postings = append(ix.postings, posts[id]...)
+		ix.postStart[i+1] = uint32(len(ix.postings))
 		for _, r := range terms[id] {
 			if !seen[r] {
 				seen[r] = true
@@ -188,7 +194,53 @@ func buildSearchIndexShards(c *content_, n int) *searchIndex {
 		}
 	}
 	slices.Sort(ix.alphabet)
+	ix.termID = newTermTable(ix.terms)
 	return ix
+}
+
+// termPostings returns the postings of term id.
+func (ix *searchIndex) termPostings(id int32) []posting {
+	return ix.postings[ix.postStart[id]:ix.postStart[id+1]]
+}
+
+// termTable finds a term's id: an open-addressing hash table of ids into
+// the sorted terms, at most three quarters full. At 4 bytes a slot it holds
+// a million terms in 8 MB, where a map[string]int32 takes about 50 MB.
+type termTable struct {
+	seed  maphash.Seed
+	slots []int32 // id+1; 0 is empty
+}
+
+func newTermTable(terms []string) termTable {
+	n := 1
+	for n < len(terms)+len(terms)/3+1 {
+		n <<= 1
+	}
+	t := termTable{seed: maphash.MakeSeed(), slots: make([]int32, n)}
+	mask := uint64(n - 1)
+	for id, s := range terms {
+		i := maphash.String(t.seed, s) & mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = int32(id + 1)
+	}
+	return t
+}
+
+// find returns the id of s among terms (the terms the table was built
+// from), and whether it is one.
+func (t termTable) find(terms []string, s string) (int32, bool) {
+	mask := uint64(len(t.slots) - 1)
+	for i := maphash.String(t.seed, s) & mask; ; i = (i + 1) & mask {
+		id := t.slots[i]
+		if id == 0 {
+			return 0, false
+		}
+		if terms[id-1] == s {
+			return id - 1, true
+		}
+	}
 }
 
 // indexShard is the index of a range of documents, before merging.
@@ -248,7 +300,7 @@ func (ix *searchIndex) indexDocs(lo, hi int32) *indexShard {
 		} else {
 			f := ix.folders[doc-nv]
 			add(doc, fieldTitle, f.ref.Name)
-			for _, c := range f.crumbs {
+			for _, c := range f.crumbs() {
 				add(doc, fieldFolder, c.Name)
 			}
 		}
@@ -343,7 +395,7 @@ func (ix *searchIndex) matchTerms(out []termMatch, w qword) []termMatch {
 			}
 			out = append(out, termMatch{id, q})
 		}
-	} else if id, ok := ix.termID[w.text]; ok {
+	} else if id, ok := ix.termID.find(ix.terms, w.text); ok {
 		lo, hi = id, id+1
 		out = append(out, termMatch{id, qualExact})
 	}
@@ -363,7 +415,7 @@ func (ix *searchIndex) matchTerms(out []termMatch, w qword) []termMatch {
 			for id := vlo; id < vhi; id++ {
 				note(id)
 			}
-		} else if id, ok := ix.termID[v]; ok {
+		} else if id, ok := ix.termID.find(ix.terms, v); ok {
 			note(id)
 		}
 	})
@@ -467,7 +519,7 @@ func (ix *searchIndex) score(ws []qword, s *scratch, visible func(d int32) bool)
 		} else {
 			s.terms = ix.matchTerms(s.terms[:0], w)
 			for _, m := range s.terms {
-				for _, p := range ix.postings[m.id] {
+				for _, p := range ix.termPostings(m.id) {
 					d := p.doc()
 					s.set(d, fieldScore(p.fields(), m.qual))
 					if d >= nv {

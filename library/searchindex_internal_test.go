@@ -25,7 +25,14 @@ func TestSearchIndexShardsMerge(t *testing.T) {
 		many := buildSearchIndexShards(c, n)
 		require.Equal(t, one.terms, many.terms, "%d shards", n)
 		require.Equal(t, one.postings, many.postings, "%d shards", n)
-		require.Equal(t, one.termID, many.termID)
+		require.Equal(t, one.postStart, many.postStart, "%d shards", n)
+		for id, term := range many.terms {
+			got, ok := many.termID.find(many.terms, term)
+			require.True(t, ok, term)
+			require.Equal(t, int32(id), got, term)
+			_, ok = many.termID.find(many.terms, term+"\x00")
+			require.False(t, ok, "%q+NUL is no term", term)
+		}
 		require.Equal(t, one.runes, many.runes)
 		require.Equal(t, one.bigrams, many.bigrams)
 		require.Equal(t, one.runText, many.runText)

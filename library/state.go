@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vidlib/vidlib/entitle"
+	"github.com/vidlib/vidlib/internal/vimeoid"
 	"github.com/vidlib/vidlib/tree"
 )
 
@@ -35,7 +36,7 @@ type state struct {
 // eagerly except for the recently-added order, sorted on first use.
 type content_ struct {
 	folders map[string]*folderNode
-	videos  map[string]*videoNode
+	videos  vimeoid.Map[*videoNode]
 	roots   []*folderNode
 
 	recentOnce sync.Once
@@ -66,7 +67,10 @@ func (c *content_) cur(vn *videoNode) *videoNode {
 }
 
 // video is the content's node for the video, or nil.
-func (c *content_) video(id string) *videoNode { return c.cur(c.videos[id]) }
+func (c *content_) video(id string) *videoNode {
+	vn, _ := c.videos.Get(id)
+	return c.cur(vn)
+}
 
 type folderNode struct {
 	ref      FolderRef
@@ -74,7 +78,6 @@ type folderNode struct {
 	root     bool
 	children []*folderNode // sibling order
 	videos   []*videoNode  // placement order
-	crumbs   []FolderRef   // ancestors below the roots, root-most first, without the folder
 	covers   []*videoNode  // cover candidates: its first CoverCandidates playable videos with thumbnails
 	coverPos []int32       // the candidates' index positions (a dense scan; see cover)
 
@@ -87,10 +90,11 @@ type videoNode struct {
 	v       *tree.Video    // points into the generation's snapshot; read-only
 	folders []*folderNode  // the folders it is placed in (FoldersOf order: by id)
 	home    [1]*folderNode // backs folders for the usual single placement
-	pos     int32          // position in the entitle.Index, -1 if no audience can see it
 
 	summaryFrag fragment // the VideoSummary encoding, made on first use (encode.go)
 	coverFrag   fragment // the Cover encoding, made on first use (encode.go)
+
+	pos int32 // position in the entitle.Index, -1 if no audience can see it
 
 	// replaced is set once a patched content replaces this node (a hint
 	// that spares cur a map lookup for every other node).
@@ -122,6 +126,33 @@ func (vn *videoNode) thumbnails() []Thumbnail {
 	return out
 }
 
+// crumbs are the folder's ancestors below the roots, root-most first,
+// without the folder; nil for a root or a root's child. They are walked up
+// the parents on use rather than kept per folder (at 100,000 folders ten
+// levels deep a copy per folder took 22 MB).
+func (n *folderNode) crumbs() []FolderRef { return n.appendCrumbs(nil) }
+
+// appendCrumbs appends the folder's crumbs to dst.
+func (n *folderNode) appendCrumbs(dst []FolderRef) []FolderRef {
+	d := 0
+	for p := n.parent; p != nil && !p.root; p = p.parent {
+		d++
+	}
+	if d == 0 {
+		return dst
+	}
+	dst = slices.Grow(dst, d)[:len(dst)+d]
+	i := len(dst)
+	for p := n.parent; p != nil && !p.root; p = p.parent {
+		i--
+		dst[i] = p.ref
+	}
+	return dst
+}
+
+// hasCrumbs reports whether crumbs is not empty.
+func (n *folderNode) hasCrumbs() bool { return n.parent != nil && !n.parent.root }
+
 // cover is the folder's Cover for the view: its first candidate the view
 // shows, or nil.
 func (n *folderNode) cover(view *entitle.View) *videoNode {
@@ -140,14 +171,14 @@ func buildContent(snap *tree.Snapshot) *content_ {
 	nf, nv := snap.Len()
 	c := &content_{
 		folders: make(map[string]*folderNode, nf),
-		videos:  make(map[string]*videoNode, nv),
+		videos:  vimeoid.New[*videoNode](nv),
 	}
 	vslab := make([]videoNode, 0, nv)
 	for v := range snap.AllVideos() {
 		vslab = append(vslab, videoNode{v: v})
 		vn := &vslab[len(vslab)-1]
 		vn.folders = vn.home[:0:1]
-		c.videos[v.VimeoID] = vn
+		c.videos.Put(v.VimeoID, vn)
 	}
 	fslab := make([]folderNode, 0, nf)
 	order := make([]*folderNode, 0, nf)
@@ -156,10 +187,6 @@ func buildContent(snap *tree.Snapshot) *content_ {
 		n := &fslab[len(fslab)-1]
 		if p := c.folders[f.ParentVimeoID]; f.ParentVimeoID != "" && p != nil {
 			n.parent = p
-			if !p.root {
-				n.crumbs = make([]FolderRef, 0, len(p.crumbs)+1)
-				n.crumbs = append(append(n.crumbs, p.crumbs...), p.ref)
-			}
 			p.children = append(p.children, n) // parents are visited in sibling order
 		} else {
 			n.root = true
@@ -175,7 +202,7 @@ func buildContent(snap *tree.Snapshot) *content_ {
 	multi := false
 	for _, n := range order {
 		for p := range snap.AllContents(n.ref.ID) {
-			if vn := c.videos[p.VideoVimeoID]; vn != nil {
+			if vn, _ := c.videos.Get(p.VideoVimeoID); vn != nil {
 				if n.videos == nil {
 					n.videos = make([]*videoNode, 0, snap.ContentsLen(n.ref.ID))
 				}
@@ -224,8 +251,8 @@ func (c *content_) setPositions(idx *entitle.Index) {
 	for id, n := range c.folders {
 		n.pos = idx.FolderPos(id)
 	}
-	for id, vn := range c.videos {
-		vn.pos = idx.VideoPos(id)
+	for vn := range c.videos.Values() {
+		vn.pos = idx.VideoPos(vn.v.VimeoID)
 	}
 	for _, n := range c.folders {
 		if len(n.covers) > 0 {

@@ -1,7 +1,6 @@
 package tree
 
 import (
-	"cmp"
 	"errors"
 	"maps"
 	"slices"
@@ -57,9 +56,11 @@ type Objects struct {
 // neither a changed folder nor a changed video (ErrInvalid) is returned as
 // *Error values joined together, and nothing is built. s is never modified.
 //
-// The unchanged parts are shared with s: a change of videos alone costs a
-// copy of the video map (and, when placements changed, of the placement
-// maps), not a rebuild; a change of folders also relinks the folder
+// The unchanged parts are shared with s, the records of unchanged videos
+// included: a change of videos alone copies the records changed since the
+// map of videos it shares was built (past 1/64 of the map they are folded
+// into a new one) and, when placements changed, the map of folder
+// contents, not a rebuild; a change of folders also relinks the folder
 // structure, O(folders).
 func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 	n := *s
@@ -100,12 +101,13 @@ func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 		}
 	}
 	changedV := make(map[string]bool, len(objs.Videos))
+	cloned := false // n.videos is n's own
 	if len(objs.Videos) > 0 {
-		n.videos = maps.Clone(s.videos)
+		n.videos, cloned = s.videos.Clone(), true
 	}
 	for i := range objs.Videos {
-		v := objs.Videos[i]
-		if bad := checkVideo(&v, changedV[v.VimeoID]); bad != nil {
+		v := &video{Video: objs.Videos[i]}
+		if bad := checkVideo(&v.Video, changedV[v.VimeoID]); bad != nil {
 			if report(bad) {
 				return stop()
 			}
@@ -113,10 +115,14 @@ func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 		}
 		changedV[v.VimeoID] = true
 		if v.Deleted() {
-			delete(n.videos, v.VimeoID)
-		} else {
-			n.videos[v.VimeoID] = &v
+			n.videos.Delete(v.VimeoID)
+			continue
 		}
+		v.intern()
+		if old, ok := s.videos.Get(v.VimeoID); ok {
+			v.homes = old.homes // until the placements say otherwise (below)
+		}
+		n.videos.Put(v.VimeoID, v)
 	}
 	if len(problems) > 0 {
 		return stop()
@@ -128,7 +134,7 @@ func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 	// The new placements, by folder and by video; those of objects that are
 	// not live are dropped.
 	seen := make(map[[2]string]bool, len(objs.Placements))
-	added := make(map[string][]Placement)
+	added := make(map[string][]slot)
 	addedHomes := make(map[string][]string)
 	for _, p := range objs.Placements {
 		var bad *Error
@@ -146,16 +152,17 @@ func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 			continue
 		}
 		seen[k] = true
-		if n.folders[p.FolderVimeoID] == nil || n.videos[p.VideoVimeoID] == nil {
+		if _, live := n.videos.Get(p.VideoVimeoID); n.folders[p.FolderVimeoID] == nil || !live {
 			continue
 		}
-		added[p.FolderVimeoID] = append(added[p.FolderVimeoID], p)
+		added[p.FolderVimeoID] = append(added[p.FolderVimeoID], slot{video: p.VideoVimeoID, sort: p.SortOrder})
 		addedHomes[p.VideoVimeoID] = append(addedHomes[p.VideoVimeoID], p.FolderVimeoID)
 	}
 	if len(problems) > 0 {
 		return stop()
 	}
 	if len(changedF) == 0 && s.samePlacements(changedV, added) {
+		n.videos.foldIfLarge()
 		return &n, nil // a metadata edit: contents and homes are shared
 	}
 
@@ -164,29 +171,28 @@ func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 	touchedV := make(map[string]bool)
 	for v := range changedV {
 		touchedV[v] = true
-		for _, f := range s.videoHomes[v] {
+		for _, f := range s.homes(v) {
 			touchedF[f] = true
 		}
 	}
 	for f := range changedF {
 		touchedF[f] = true
 		for _, p := range s.contents[f] {
-			touchedV[p.VideoVimeoID] = true
+			touchedV[p.video] = true
 		}
 	}
 	for f, ps := range added {
 		touchedF[f] = true
 		for _, p := range ps {
-			touchedV[p.VideoVimeoID] = true
+			touchedV[p.video] = true
 		}
 	}
 	n.contents = maps.Clone(s.contents)
-	n.videoHomes = maps.Clone(s.videoHomes)
 	for f := range touchedF {
-		var ps []Placement
+		var ps []slot
 		if !changedF[f] {
 			for _, p := range s.contents[f] {
-				if !changedV[p.VideoVimeoID] {
+				if !changedV[p.video] {
 					ps = append(ps, p)
 				}
 			}
@@ -196,34 +202,52 @@ func (s *Snapshot) Patch(version int64, objs Objects) (*Snapshot, error) {
 			delete(n.contents, f)
 			continue
 		}
-		slices.SortFunc(ps, func(a, b Placement) int {
-			return cmp.Or(cmp.Compare(a.SortOrder, b.SortOrder), cmp.Compare(a.VideoVimeoID, b.VideoVimeoID))
-		})
+		slices.SortFunc(ps, compareSlots)
 		n.contents[f] = ps
 	}
-	for v := range touchedV {
+	if !cloned && len(touchedV) > 0 {
+		n.videos = s.videos.Clone()
+	}
+	for id := range touchedV {
 		var homes []string
-		if !changedV[v] {
-			for _, f := range s.videoHomes[v] {
+		if !changedV[id] {
+			for _, f := range s.homes(id) {
 				if !changedF[f] {
 					homes = append(homes, f)
 				}
 			}
 		}
-		homes = append(homes, addedHomes[v]...)
-		if n.videos[v] == nil || len(homes) == 0 {
-			delete(n.videoHomes, v)
+		homes = append(homes, addedHomes[id]...)
+		v, ok := n.videos.Get(id)
+		if !ok {
 			continue
 		}
+		if len(homes) == 0 {
+			homes = nil
+		}
 		slices.Sort(homes)
-		n.videoHomes[v] = homes
+		if !changedV[id] { // s's record: n gets a copy
+			c := *v
+			v = &c
+			n.videos.Put(id, v)
+		}
+		v.homes = homes
 	}
+	n.videos.foldIfLarge()
 	return &n, nil
+}
+
+// homes is the folders the video is placed in, sorted (not a copy).
+func (s *Snapshot) homes(videoVimeoID string) []string {
+	if v, ok := s.videos.Get(videoVimeoID); ok {
+		return v.homes
+	}
+	return nil
 }
 
 // samePlacements reports whether the live placements of the changed videos
 // are exactly the ones s has for them (no folder changed).
-func (s *Snapshot) samePlacements(changedV map[string]bool, added map[string][]Placement) bool {
+func (s *Snapshot) samePlacements(changedV map[string]bool, added map[string][]slot) bool {
 	n := 0
 	for f, ps := range added {
 		for _, p := range ps {
@@ -235,7 +259,7 @@ func (s *Snapshot) samePlacements(changedV map[string]bool, added map[string][]P
 	}
 	old := 0
 	for v := range changedV {
-		old += len(s.videoHomes[v])
+		old += len(s.homes(v))
 	}
 	return n == old
 }

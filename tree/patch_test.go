@@ -2,6 +2,7 @@ package tree_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -257,4 +258,56 @@ func TestPatchRejectsBadObjects(t *testing.T) {
 			require.Equal(t, []string{"2"}, s.FoldersOf("v"))
 		})
 	}
+}
+
+// TestPatchChainFoldsItsChanges patches one lineage of snapshots with more
+// changed videos than a snapshot keeps beside its shared map of videos
+// (edits, deletes and new videos, over 1,500 patches), so that the changes
+// are folded into a new map along the way, and checks every snapshot of the
+// chain against New and that the first one never changes.
+func TestPatchChainFoldsItsChanges(t *testing.T) {
+	const n = 3000
+	folders := []tree.Folder{f("1", "", 0), f("2", "1", 0)}
+	videos := map[string]tree.Video{}
+	placed := map[string]tree.Placement{}
+	var vs []tree.Video
+	var ps []tree.Placement
+	for i := range n {
+		id := strconv.Itoa(1000 + i)
+		videos[id], placed[id] = v(id), p("2", id, i)
+		vs, ps = append(vs, videos[id]), append(ps, placed[id])
+	}
+	first, err := tree.New(1, folders, vs, ps)
+	require.NoError(t, err)
+	firstVideos := first.Videos()
+	cur := first
+	r := rand.New(rand.NewPCG(5, 6))
+	for step := range 1500 {
+		id := strconv.Itoa(1000 + r.IntN(n+500))
+		objs := tree.Objects{}
+		switch x, ok := videos[id]; {
+		case ok && r.IntN(4) == 0: // delete
+			x.DeletedAt = time.Unix(1, 0)
+			objs.Videos = []tree.Video{x}
+			delete(videos, id)
+			delete(placed, id)
+		case ok: // edit
+			x.Title = fmt.Sprint("edited ", step)
+			videos[id] = x
+			objs.Videos, objs.Placements = []tree.Video{x}, []tree.Placement{placed[id]}
+		default: // new
+			videos[id], placed[id] = v(id), p("1", id, step)
+			objs.Videos, objs.Placements = []tree.Video{videos[id]}, []tree.Placement{placed[id]}
+		}
+		cur, err = cur.Patch(int64(step+2), objs)
+		require.NoError(t, err)
+		if step%100 == 99 || step == 1499 {
+			want, err := tree.New(int64(step+2), folders, slices.Collect(maps.Values(videos)), slices.Collect(maps.Values(placed)))
+			require.NoError(t, err)
+			requirePatchedEqual(t, want, cur, fmt.Sprint("step ", step))
+			_, nv := cur.Len()
+			require.Equal(t, len(videos), nv)
+		}
+	}
+	require.Equal(t, firstVideos, first.Videos(), "the first snapshot of the chain did not change")
 }

@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"iter"
+	"maps"
 	"slices"
+
+	"github.com/vidlib/vidlib/internal/vimeoid"
 )
 
 // maxProblems caps how many validation problems New reports at once.
@@ -15,15 +18,130 @@ const maxProblems = 10
 // folders. Every object is keyed by its Vimeo id. A Snapshot is safe for
 // concurrent use and must not be modified after New returns it.
 type Snapshot struct {
-	version    int64
-	folders    map[string]*Folder
-	videos     map[string]*Video
-	roots      []string            // top-level folders, in sibling order
-	children   map[string][]string // folder -> child folders, in sibling order
-	contents   map[string][]Placement
-	videoHomes map[string][]string // video -> folders it is placed in
-	paths      map[string][]string // folder -> ids from its top-level ancestor to itself
-	folderIDs  []string            // all folders, parents before children
+	version   int64
+	folders   map[string]*Folder
+	videos    videoIndex
+	roots     []string            // top-level folders, in sibling order
+	children  map[string][]string // folder -> child folders, in sibling order
+	contents  map[string][]slot   // folder -> its placements, in order
+	paths     map[string][]string // folder -> ids from its top-level ancestor to itself
+	folderIDs []string            // all folders, parents before children
+}
+
+// video is a snapshot's record of a video: its row and the folders it is
+// placed in. Records are immutable once a snapshot holds them, and shared
+// by the snapshots Patch derives.
+type video struct {
+	Video
+	homes []string // the folders it is placed in, sorted; nil when none
+}
+
+// videoIndex is a snapshot's videos by id: a full map, shared by the
+// snapshots Patch derives from one another, and the records changed since
+// it was built (nil for a video deleted since). A patch of a few videos
+// then copies the changes, not a map of a million videos; once the changes
+// outgrow foldShare of the full map, Patch folds them into a new one.
+type videoIndex struct {
+	base    vimeoid.Map[*video]
+	changed map[string]*video // nil when none
+	n       int               // videos
+}
+
+// foldShare: Patch folds the changes into a new full map once there are
+// more than 1/foldShare as many as the map holds (and at least minFold).
+const (
+	foldShare = 64
+	minFold   = 1024
+)
+
+// Get returns the video's record.
+func (x *videoIndex) Get(id string) (*video, bool) {
+	if v, ok := x.changed[id]; ok {
+		return v, v != nil
+	}
+	return x.base.Get(id)
+}
+
+// Put sets the video's record.
+func (x *videoIndex) Put(id string, v *video) {
+	if _, ok := x.Get(id); !ok {
+		x.n++
+	}
+	if x.changed == nil {
+		x.changed = make(map[string]*video)
+	}
+	x.changed[id] = v
+}
+
+// Delete removes the video.
+func (x *videoIndex) Delete(id string) {
+	if _, ok := x.Get(id); !ok {
+		return
+	}
+	x.n--
+	if _, inBase := x.base.Get(id); inBase {
+		if x.changed == nil {
+			x.changed = make(map[string]*video)
+		}
+		x.changed[id] = nil
+	} else {
+		delete(x.changed, id)
+	}
+}
+
+// Len is the number of videos.
+func (x *videoIndex) Len() int { return x.n }
+
+// Clone returns a copy that Put and Delete may change without changing x:
+// the full map is shared, the changes copied.
+func (x *videoIndex) Clone() videoIndex {
+	return videoIndex{base: x.base, changed: maps.Clone(x.changed), n: x.n}
+}
+
+// Values yields every record, in no particular order.
+func (x *videoIndex) Values() iter.Seq[*video] {
+	return func(yield func(*video) bool) {
+		for v := range x.base.Values() {
+			if _, changed := x.changed[v.VimeoID]; changed {
+				continue
+			}
+			if !yield(v) {
+				return
+			}
+		}
+		for _, v := range x.changed {
+			if v != nil && !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+// foldIfLarge folds the changes into a new full map once they outgrow
+// their share of it.
+func (x *videoIndex) foldIfLarge() {
+	if len(x.changed) <= max(minFold, x.base.Len()/foldShare) {
+		return
+	}
+	base := vimeoid.New[*video](x.n)
+	for v := range x.Values() {
+		base.Put(v.VimeoID, v)
+	}
+	x.base, x.changed = base, nil
+}
+
+// slot is one placement in a folder's contents (the folder is the key).
+type slot struct {
+	video string
+	sort  int
+}
+
+func (p slot) placement(folder string) Placement {
+	return Placement{FolderVimeoID: folder, VideoVimeoID: p.video, SortOrder: p.sort}
+}
+
+func compareSlots(a, b slot) int {
+	return cmp.Or(cmp.Compare(a.sort, b.sort), cmp.Compare(a.video, b.video))
 }
 
 // New validates the flat lists and builds a Snapshot. It never panics on bad
@@ -33,11 +151,9 @@ type Snapshot struct {
 // most ten). The slices are copied; the caller may reuse them.
 func New(version int64, folders []Folder, videos []Video, placements []Placement) (*Snapshot, error) {
 	s := &Snapshot{
-		version:    version,
-		folders:    make(map[string]*Folder, len(folders)),
-		videos:     make(map[string]*Video, len(videos)),
-		contents:   make(map[string][]Placement, len(folders)),
-		videoHomes: make(map[string][]string, len(videos)),
+		version:  version,
+		folders:  make(map[string]*Folder, len(folders)),
+		contents: make(map[string][]slot, len(folders)),
 	}
 	var problems []error
 	report := func(e *Error) bool {
@@ -69,17 +185,21 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 		}
 		s.folders[f.VimeoID] = f
 	}
-	vs := make([]Video, len(videos))
-	copy(vs, videos)
+	vs := make([]video, len(videos))
+	s.videos.base = vimeoid.New[*video](len(videos))
 	for i := range vs {
 		v := &vs[i]
-		if bad := checkVideo(v, s.videos[v.VimeoID] != nil); bad != nil {
+		v.Video = videos[i]
+		_, dup := s.videos.Get(v.VimeoID)
+		if bad := checkVideo(&v.Video, dup); bad != nil {
 			if report(bad) {
 				return nil, errors.Join(problems...)
 			}
 			continue
 		}
-		s.videos[v.VimeoID] = v
+		v.intern()
+		s.videos.base.Put(v.VimeoID, v)
+		s.videos.n++
 	}
 
 	if s.link(report) {
@@ -87,16 +207,20 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 	}
 
 	// Most videos have one home: their first is a cap-1 window on one slab.
+	// The contents are windows on one slab of slots too, sized by a count
+	// per folder.
 	homeSlab := make([]string, len(placements))
+	count := make(map[string]int, len(s.folders))
+	ok := make([]bool, len(placements))
 	for i, p := range placements {
 		var bad *Error
-		homes, placed := s.videoHomes[p.VideoVimeoID]
+		v, _ := s.videos.Get(p.VideoVimeoID)
 		switch {
 		case s.folders[p.FolderVimeoID] == nil:
 			bad = Errorf(ErrOrphan, "placement", p.VideoVimeoID, "folder %q is not in the snapshot", p.FolderVimeoID)
-		case !placed && s.videos[p.VideoVimeoID] == nil:
+		case v == nil:
 			bad = Errorf(ErrOrphan, "placement", p.VideoVimeoID, "video is not in the snapshot (folder %q)", p.FolderVimeoID)
-		case slices.Contains(homes, p.FolderVimeoID):
+		case slices.Contains(v.homes, p.FolderVimeoID):
 			bad = Errorf(ErrDuplicate, "placement", p.VideoVimeoID, "placed twice in folder %q", p.FolderVimeoID)
 		}
 		if bad != nil {
@@ -105,26 +229,62 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 			}
 			continue
 		}
-		s.contents[p.FolderVimeoID] = append(s.contents[p.FolderVimeoID], p)
-		if !placed {
+		ok[i] = true
+		count[p.FolderVimeoID]++
+		if v.homes == nil {
 			homeSlab[i] = p.FolderVimeoID
-			s.videoHomes[p.VideoVimeoID] = homeSlab[i : i+1 : i+1]
+			v.homes = homeSlab[i : i+1 : i+1]
 		} else {
-			s.videoHomes[p.VideoVimeoID] = append(homes, p.FolderVimeoID)
+			v.homes = append(v.homes, p.FolderVimeoID)
 		}
 	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
-	for _, ps := range s.contents {
-		slices.SortFunc(ps, func(a, b Placement) int {
-			return cmp.Or(cmp.Compare(a.SortOrder, b.SortOrder), cmp.Compare(a.VideoVimeoID, b.VideoVimeoID))
-		})
+	slab := make([]slot, 0, len(placements))
+	for f, n := range count {
+		s.contents[f] = slab[len(slab) : len(slab) : len(slab)+n]
+		slab = slab[:len(slab)+n]
 	}
-	for _, homes := range s.videoHomes {
-		slices.Sort(homes)
+	for i, p := range placements {
+		if ok[i] {
+			s.contents[p.FolderVimeoID] = append(s.contents[p.FolderVimeoID], slot{video: p.VideoVimeoID, sort: p.SortOrder})
+		}
+	}
+	for _, ps := range s.contents {
+		slices.SortFunc(ps, compareSlots)
+	}
+	for v := range s.videos.Values() {
+		if len(v.homes) > 1 {
+			slices.Sort(v.homes)
+		}
 	}
 	return s, nil
+}
+
+// intern points the video's status, visibility and embed privacy at the
+// package's constants, so that a snapshot does not keep a copy of each per
+// video (a store's driver allocates one per row).
+func (v *video) intern() {
+	for _, c := range [...]VideoStatus{StatusAvailable, StatusTranscoding, StatusTranscodeError, StatusUnavailable} {
+		if v.Status == c {
+			v.Status = c
+			break
+		}
+	}
+	for _, c := range [...]Visibility{VisibilityAnybody, VisibilityUnlisted, VisibilityNobody, VisibilityPassword,
+		VisibilityDisable, VisibilityUsers, VisibilityContacts} {
+		if v.Visibility == c {
+			v.Visibility = c
+			break
+		}
+	}
+	for _, c := range [...]EmbedPrivacy{EmbedPublic, EmbedPrivate, EmbedWhitelist} {
+		if v.EmbedPrivacy == c {
+			v.EmbedPrivacy = c
+			break
+		}
+	}
 }
 
 // link derives the folder structure (roots, children, paths, folderIDs) from
@@ -213,13 +373,18 @@ func checkVideo(v *Video, dup bool) *Error {
 func (s *Snapshot) Version() int64 { return s.version }
 
 // Len returns the number of folders and videos.
-func (s *Snapshot) Len() (folders, videos int) { return len(s.folders), len(s.videos) }
+func (s *Snapshot) Len() (folders, videos int) { return len(s.folders), s.videos.Len() }
 
 // Folder returns the folder with the Vimeo id, or nil.
 func (s *Snapshot) Folder(vimeoID string) *Folder { return s.folders[vimeoID] }
 
 // Video returns the video with the Vimeo id, or nil.
-func (s *Snapshot) Video(vimeoID string) *Video { return s.videos[vimeoID] }
+func (s *Snapshot) Video(vimeoID string) *Video {
+	if v, ok := s.videos.Get(vimeoID); ok {
+		return &v.Video
+	}
+	return nil
+}
 
 // Roots returns the top-level folders' ids in sibling order.
 func (s *Snapshot) Roots() []string { return slices.Clone(s.roots) }
@@ -231,12 +396,23 @@ func (s *Snapshot) Children(folderVimeoID string) []string {
 
 // Contents returns the placements of videos directly in the folder, in order.
 func (s *Snapshot) Contents(folderVimeoID string) []Placement {
-	return slices.Clone(s.contents[folderVimeoID])
+	ps := s.contents[folderVimeoID]
+	if ps == nil {
+		return nil
+	}
+	out := make([]Placement, len(ps))
+	for i, p := range ps {
+		out[i] = p.placement(folderVimeoID)
+	}
+	return out
 }
 
 // FoldersOf returns the folders a video is placed in (usually one), sorted.
 func (s *Snapshot) FoldersOf(videoVimeoID string) []string {
-	return slices.Clone(s.videoHomes[videoVimeoID])
+	if v, ok := s.videos.Get(videoVimeoID); ok {
+		return slices.Clone(v.homes)
+	}
+	return nil
 }
 
 // Path returns the materialised path of a folder: the ids from its top-level
@@ -293,9 +469,9 @@ func (s *Snapshot) SubtreeVideos(folderVimeoID string) []string {
 	seen := make(map[string]bool)
 	for _, f := range s.Subtree(folderVimeoID) {
 		for _, p := range s.contents[f] {
-			if !seen[p.VideoVimeoID] {
-				seen[p.VideoVimeoID] = true
-				out = append(out, p.VideoVimeoID)
+			if !seen[p.video] {
+				seen[p.video] = true
+				out = append(out, p.video)
 			}
 		}
 	}
@@ -307,9 +483,9 @@ func (s *Snapshot) FolderIDs() []string { return slices.Clone(s.folderIDs) }
 
 // VideoIDs returns every video id, sorted.
 func (s *Snapshot) VideoIDs() []string {
-	out := make([]string, 0, len(s.videos))
-	for id := range s.videos {
-		out = append(out, id)
+	out := make([]string, 0, s.videos.Len())
+	for v := range s.videos.Values() {
+		out = append(out, v.VimeoID)
 	}
 	slices.Sort(out)
 	return out
@@ -326,9 +502,9 @@ func (s *Snapshot) Folders() []Folder {
 
 // Videos returns copies of every video, sorted by Vimeo id.
 func (s *Snapshot) Videos() []Video {
-	out := make([]Video, 0, len(s.videos))
+	out := make([]Video, 0, s.videos.Len())
 	for _, id := range s.VideoIDs() {
-		out = append(out, *s.videos[id])
+		out = append(out, *s.Video(id))
 	}
 	return out
 }
@@ -337,7 +513,9 @@ func (s *Snapshot) Videos() []Video {
 func (s *Snapshot) Placements() []Placement {
 	var out []Placement
 	for _, f := range s.folderIDs {
-		out = append(out, s.contents[f]...)
+		for _, p := range s.contents[f] {
+			out = append(out, p.placement(f))
+		}
 	}
 	return out
 }
@@ -351,8 +529,8 @@ func (s *Snapshot) Placements() []Placement {
 // into the snapshot: read it, never modify it.
 func (s *Snapshot) AllVideos() iter.Seq[*Video] {
 	return func(yield func(*Video) bool) {
-		for _, v := range s.videos {
-			if !yield(v) {
+		for v := range s.videos.Values() {
+			if !yield(&v.Video) {
 				return
 			}
 		}
@@ -380,7 +558,13 @@ func (s *Snapshot) AllChildren(folderVimeoID string) iter.Seq[string] {
 // AllContents yields the placements of videos directly in the folder, in
 // order, as Contents does, without copying.
 func (s *Snapshot) AllContents(folderVimeoID string) iter.Seq[Placement] {
-	return slices.Values(s.contents[folderVimeoID])
+	return func(yield func(Placement) bool) {
+		for _, p := range s.contents[folderVimeoID] {
+			if !yield(p.placement(folderVimeoID)) {
+				return
+			}
+		}
+	}
 }
 
 // AllRoots yields the top-level folders' ids in sibling order, as Roots does,

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -280,4 +282,32 @@ func TestEmbedBlock(t *testing.T) {
 	require.False(t, tree.EmbedPrivacy("nowhere").Valid())
 	_, err := tree.New(1, nil, []tree.Video{{VimeoID: "1", Status: tree.StatusAvailable, EmbedPrivacy: "nowhere"}}, nil)
 	require.ErrorIs(t, err, tree.ErrInvalid)
+}
+
+// TestSnapshotsShareEnumStrings checks that a snapshot keeps the package's
+// constants for statuses, visibilities and embed privacies, not the copies
+// a store's driver allocates per row, in New and in Patch.
+func TestSnapshotsShareEnumStrings(t *testing.T) {
+	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+	row := func(id string) tree.Video {
+		x := v(id)
+		x.Status = tree.VideoStatus(strings.Clone(string(tree.StatusTranscoding)))
+		x.Visibility = tree.Visibility(strings.Clone(string(tree.VisibilityUnlisted)))
+		x.EmbedPrivacy = tree.EmbedPrivacy(strings.Clone(string(tree.EmbedWhitelist)))
+		require.False(t, same(string(x.Status), string(tree.StatusTranscoding)), "the test's rows are copies")
+		return x
+	}
+	check := func(s *tree.Snapshot, id string) {
+		got := s.Video(id)
+		require.Equal(t, tree.StatusTranscoding, got.Status)
+		require.True(t, same(string(got.Status), string(tree.StatusTranscoding)))
+		require.True(t, same(string(got.Visibility), string(tree.VisibilityUnlisted)))
+		require.True(t, same(string(got.EmbedPrivacy), string(tree.EmbedWhitelist)))
+	}
+	s, err := tree.New(1, []tree.Folder{f("1", "", 0)}, []tree.Video{row("10")}, nil)
+	require.NoError(t, err)
+	check(s, "10")
+	p, err := s.Patch(2, tree.Objects{Videos: []tree.Video{row("11")}})
+	require.NoError(t, err)
+	check(p, "11")
 }

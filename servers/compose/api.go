@@ -88,7 +88,7 @@ func provideAuth(cfg *config.Config, is Issuers, users auth.UserStore, b Backend
 // configurable), the opt-in Redis page cache and the HubSpot chat context.
 func provideLibraryOptions(cfg *config.Config, v Versions, r optionalRedis, lf localFeeds, a *audit.Recorder, b Backend, chat *api.Chat) (*library.Options, error) {
 	o := &library.Options{Versions: v, Feeds: library.FeedChain(b), WarmSearch: true,
-		Index: &entitle.Options{AllowPasswordVideos: cfg.Vimeo.AllowPasswordVideos}}
+		Index: &entitle.Options{AllowPasswordVideos: cfg.Vimeo.AllowPasswordVideos, MaxCachedViewBytes: cfg.ViewCacheBytes}}
 	if r.RS != nil {
 		o.Feeds = library.FeedChain(r.RS, b)
 		o.FeedChanges = api.RedisFeedChanges(r.RS) // the ranking pipeline announces new feeds

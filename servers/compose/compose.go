@@ -102,6 +102,7 @@ func Options(cfg *config.Config, p Parts, extra ...fx.Option) fx.Option {
 		ops.Module,
 		ops.FxLogger,
 		fx.StopTimeout(cfg.ShutdownTimeout + 5*time.Second),
+		fx.Invoke(ops.ApplyMemoryLimit), // before anything big is built
 		fx.Provide(provideBus, provideAuditor, provideVersions, provideLocalFeeds),
 		fx.Provide(
 			func(b Backend) library.Store { return b },

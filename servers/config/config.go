@@ -32,6 +32,7 @@ const (
 	DefaultPollInterval      = 30 * time.Second
 	DefaultMaxDeleteShare    = 0.10
 	DefaultShutdownTimeout   = 20 * time.Second
+	DefaultViewCacheBytes    = 256 << 20 // entitle.DefaultMaxCachedViewBytes
 	DefaultServiceName       = "vidlib"
 	DefaultVimeoUserID       = "me"
 	// SessionKeySize is the length of Console.SessionKey in bytes.
@@ -62,9 +63,28 @@ type Config struct {
 	// requests and consumers finish their batch within it.
 	ShutdownTimeout time.Duration
 
+	// MemoryLimit is the soft limit of the Go runtime's memory the process
+	// sets itself (runtime/debug.SetMemoryLimit), in bytes:
+	// MemoryLimitAuto (the default) takes GOMEMLIMIT when it is set, else
+	// 80 % of the container's memory (cgroup v2 memory.max) when it has a
+	// limit, else none; MemoryLimitOff sets none (GOMEMLIMIT still applies);
+	// a positive value is the limit. It is a complement to a small heap, not
+	// a bound: past it the collector runs more often.
+	MemoryLimit int64
+
+	// ViewCacheBytes bounds the memory of the API's cached entitlement
+	// views (entitle.Options.MaxCachedViewBytes), in bytes.
+	ViewCacheBytes int64
+
 	sections []Section             // what was registered; nil: everything
 	from     map[string]sourceKind // where each setting came from
 }
+
+// MemoryLimit values with a meaning of their own.
+const (
+	MemoryLimitAuto int64 = 0  // GOMEMLIMIT, else 80 % of the cgroup's memory.max, else none
+	MemoryLimitOff  int64 = -1 // none set (GOMEMLIMIT still applies)
+)
 
 // Log configures the process logger.
 type Log struct {
@@ -358,5 +378,6 @@ func Default() *Config {
 		HubSpot:         DefaultHubSpot(),
 		Demo:            Demo{Folders: 300, Videos: 3000, Seed: 1},
 		ShutdownTimeout: DefaultShutdownTimeout,
+		ViewCacheBytes:  DefaultViewCacheBytes,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/vidlib/vidlib/auth"
+	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/servers/config"
 )
 
@@ -420,4 +422,42 @@ func TestHubSpotSettings(t *testing.T) {
 	for _, name := range []string{"hubspot-page-path", "hubspot-page-origin", "hubspot-burst", "hubspot-portal-id"} {
 		require.Contains(t, err.Error(), name)
 	}
+}
+
+func TestMemoryLimitValues(t *testing.T) {
+	for in, want := range map[string]int64{
+		"auto": config.MemoryLimitAuto, "": config.MemoryLimitAuto, "OFF": config.MemoryLimitOff,
+		"1800MiB": 1800 << 20, "2GiB": 2 << 30, "1TiB": 1 << 40, "64KiB": 64 << 10, "1000": 1000, "1000B": 1000,
+	} {
+		got, err := config.ParseMemoryLimit(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+		again, err := config.ParseMemoryLimit(config.FormatMemoryLimit(got))
+		require.NoError(t, err, in)
+		require.Equal(t, got, again, "%s formats as %s", in, config.FormatMemoryLimit(got))
+	}
+	require.Equal(t, "1800MiB", config.FormatMemoryLimit(1800<<20))
+	for _, bad := range []string{"2GB", "-1", "0", "1.5GiB", "lots", "99999999999TiB"} {
+		_, err := config.ParseMemoryLimit(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+func TestMemorySettings(t *testing.T) {
+	c, err := load(t, validSync(), nil, config.ForSync...)
+	require.NoError(t, err)
+	require.Equal(t, config.MemoryLimitAuto, c.MemoryLimit)
+	require.Equal(t, int64(entitle.DefaultMaxCachedViewBytes), c.ViewCacheBytes, "the API's default is the index's")
+
+	e := validSync()
+	e["VIDLIB_MEMORY_LIMIT"] = "1800MiB"
+	c, err = load(t, e, []string{"--view-cache-size=64MiB"}, slices.Concat(config.ForSync, []config.Section{config.SectionAPI})...)
+	require.NoError(t, err)
+	require.Equal(t, int64(1800<<20), c.MemoryLimit)
+	require.Equal(t, int64(64<<20), c.ViewCacheBytes)
+
+	_, err = load(t, validSync(), []string{"--view-cache-size=off"}, slices.Concat(config.ForSync, []config.Section{config.SectionAPI})...)
+	require.ErrorContains(t, err, "view-cache-size")
+	_, err = load(t, validSync(), []string{"--memory-limit=2GB"}, config.ForSync...)
+	require.ErrorContains(t, err, "memory-limit")
 }

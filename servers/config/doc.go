@@ -37,6 +37,16 @@
 // replaced. Log a Config with zap.Object("config", cfg); fmt and
 // encoding/json are safe too.
 //
+// # Memory
+//
+// MemoryLimit (--memory-limit, default auto) is the soft limit of the Go
+// runtime's memory each server sets itself at start-up (servers/ops
+// ApplyMemoryLimit): GOMEMLIMIT when the variable is set, else 80 % of the
+// container's memory (cgroup memory.max) when the container has a limit,
+// else none; off sets none; a size such as 1800MiB sets that. Past the
+// limit the collector runs more often: it keeps a process whose live heap
+// fits from growing its heap to twice that.
+//
 // # Concurrency
 //
 // A Config is a plain value: fill it once at start-up, then only read it.

@@ -19,7 +19,7 @@ type Section string
 const (
 	SectionCore      Section = "core"      // log-level, log-format, shutdown-timeout, otel-*
 	SectionMetrics   Section = "metrics"   // metrics-addr
-	SectionAPI       Section = "api"       // api-addr, redis-page-cache, audit-access-sample, hubspot-*
+	SectionAPI       Section = "api"       // api-addr, view-cache-size, redis-page-cache, audit-access-sample, hubspot-*
 	SectionSync      Section = "sync"      // sync-addr, reconcile-interval, poll-interval, max-delete-share
 	SectionAdmin     Section = "admin"     // admin-addr, console, console-*
 	SectionPostgres  Section = "postgres"  // postgres-url
@@ -236,6 +236,17 @@ var settings = func() []*setting {
 				set: func(c *Config, v string) error { c.Log.Format = strings.ToLower(strings.TrimSpace(v)); return nil }}),
 		s("shutdown-timeout", SectionCore, "time allowed to drain in-flight work on SIGTERM",
 			duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })),
+		s("memory-limit", SectionCore, "soft limit of the process's Go memory, written as GOMEMLIMIT is (e.g. 1800MiB, 2GiB, bytes); "+
+			"auto: GOMEMLIMIT when set, else 80% of the container's memory (cgroup memory.max) when limited, else none; off: none",
+			acc{get: func(c *Config) string { return FormatMemoryLimit(c.MemoryLimit) },
+				set: func(c *Config, v string) error {
+					n, err := ParseMemoryLimit(v)
+					if err != nil {
+						return err
+					}
+					c.MemoryLimit = n
+					return nil
+				}}),
 		s("otel-endpoint", SectionCore, "OTLP/HTTP trace collector, e.g. http://otel-collector:4318 (empty: tracing off)",
 			str(func(c *Config) *string { return &c.Tracing.Endpoint })),
 		s("otel-service-name", SectionCore, "service.name of exported traces",
@@ -261,6 +272,17 @@ var settings = func() []*setting {
 		s("allow-password-videos", SectionCore, "offer videos whose Vimeo privacy.view is password (the player asks viewers for it); "+
 			"off: like videos that are private or not embeddable, they are not in the library",
 			boolean(func(c *Config) *bool { return &c.Vimeo.AllowPasswordVideos })),
+		s("view-cache-size", SectionAPI, "memory the cached entitlement views of audiences and users may take, written as GOMEMLIMIT is (e.g. 256MiB); "+
+			"past it the least recently used are dropped and computed again when asked for",
+			acc{get: func(c *Config) string { return FormatMemoryLimit(c.ViewCacheBytes) },
+				set: func(c *Config, v string) error {
+					n, err := ParseMemoryLimit(v)
+					if err != nil || n <= 0 {
+						return fmt.Errorf("%q is not a size (write e.g. 256MiB)", v)
+					}
+					c.ViewCacheBytes = n
+					return nil
+				}}),
 		s("redis-page-cache", SectionAPI, "also keep encoded pages in Redis (library:root:…, folder:… keys) and look there before building one "+
 			"(off: a page built from the in-process snapshot takes about 6 µs, a Redis round trip about 80 µs)",
 			boolean(func(c *Config) *bool { return &c.Redis.PageCache })),
