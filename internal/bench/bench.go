@@ -100,7 +100,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 	serve := fs.Bool("serve", false, "only serve the generated library on --listen, trusting --issuer and --client-id; print the address as a JSON line and run until stdin closes (what --server=process starts)")
 	listen := fs.String("listen", "127.0.0.1:0", "with --serve: the API's address")
 	clientID := fs.String("client-id", authtest.DefaultClientID, "with --serve: the audience of the issuer's ID tokens")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server (of this process with --server=in-process or --url) to this file (go tool pprof)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server over the measured window (of this process with --server=in-process or --url) to this file (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile of the server (of this process with --server=in-process or --url), taken after the run, to this file")
 	var rates changeRates
 	fs.Float64Var(&rates.Edits, "edits", 0, "change stream in the measured window: video edits (new titles) per second, written through tree.Store.Update and announced as the sync worker announces them")
@@ -308,16 +308,34 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 	logf("%s", ph.String())
 
 	run := loadgen.Options{Rate: *rate, Duration: *duration, Warmup: *warmup, MaxInFlight: *maxInFlight, Timeout: *timeout, PID: serverPID}
-	if child { // a child profiles itself, from now on
-		if err := srvChild.StartProfiles(); err != nil {
-			return fmt.Errorf("start the API process's profiles: %w", err)
-		}
+	// The profiles cover the measured window: they start after the warm-up
+	// (at once with --find-max, whose steps each warm up).
+	profileAt := *warmup
+	if *findMax {
+		profileAt = 0
+	}
+	if child { // a child profiles itself
+		t := time.AfterFunc(profileAt, func() {
+			if err := srvChild.StartProfiles(); err != nil {
+				logf("start the API process's profiles: %v", err)
+			}
+		})
+		defer t.Stop()
 	} else {
-		stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
-		if err != nil {
-			return err
-		}
-		defer stopProfiles()
+		started := make(chan func(), 1)
+		t := time.AfterFunc(profileAt, func() {
+			stop, err := startProfiles(*cpuProfile, *memProfile)
+			if err != nil {
+				logf("start the profiles: %v", err)
+				stop = func() {}
+			}
+			started <- stop
+		})
+		defer func() {
+			if !t.Stop() { // started: stop and write them
+				(<-started)()
+			}
+		}()
 	}
 	if *findMax {
 		res, err := loadgen.FindMax(ctx, target, wl.Request, run, &loadgen.FindMaxOptions{

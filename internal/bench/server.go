@@ -79,7 +79,8 @@ type childMessage struct {
 // childCommand is a line the parent writes on the API process's stdin.
 type childCommand struct {
 	// Profile starts the profiles asked for by --cpuprofile and --memprofile
-	// (the load starts): the CPU profile runs from here to the end.
+	// (the measured window starts): the CPU profile runs from here to the
+	// end.
 	Profile bool `json:"profile,omitempty"`
 	// Changes is a change stream to run now.
 	Changes *changePlan `json:"changes,omitempty"`
@@ -124,8 +125,9 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	debug.SetGCPercent(o.GCPercent)
 	runtime.GC() // the generated library is garbage from here on (but for the change stream's needs)
 	debug.FreeOSMemory()
-	// The profiles start when the load does (the parent's Profile command),
-	// so that they show serving, not the preparation's sign-ins.
+	// The profiles start with the measured window (the parent's Profile
+	// command), so that they show serving, not the preparation's sign-ins or
+	// the warm-up.
 	stopProfiles := func() {}
 	defer func() { stopProfiles() }()
 	ready.Addr, ready.PID = srv.addr, os.Getpid()
@@ -391,8 +393,8 @@ func (c *benchChild) StartChanges(plan *changePlan) error {
 	return c.send(childCommand{Changes: plan})
 }
 
-// StartProfiles tells the child that the load starts: its profiles, if
-// asked for, start now.
+// StartProfiles tells the child that the measured window starts: its
+// profiles, if asked for, start now.
 func (c *benchChild) StartProfiles() error {
 	return c.send(childCommand{Profile: true})
 }
