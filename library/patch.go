@@ -180,21 +180,12 @@ func (c *content_) patchVideos(snap *tree.Snapshot, ids []string) *content_ {
 		base.replaced.Store(true)
 		prev.replaced.Store(true)
 	}
-	swap := func(vs []*videoNode) []*videoNode {
-		out := make([]*videoNode, len(vs))
-		for i, vn := range vs {
-			if vn.replaced.Load() {
-				if r := repl[vn]; r != nil {
-					vn = r
-				}
-			}
-			out[i] = vn
-		}
-		return out
-	}
-	n.playable = swap(c.playable)
+	// The lists of playable videos hold the nodes the content was built
+	// with, as the listings do (read through cur): they are shared, not
+	// copied, so a patch costs what it changes, not the library's size.
+	n.playable = c.playable
 	if c.recentDone.Load() { // else n sorts its own on first use
-		recent := swap(c.recent()) // creation times did not change: the order holds
+		recent := c.recent() // creation times did not change: the order holds
 		n.recentOnce.Do(func() {
 			n.recentList = recent
 			n.recentDone.Store(true)

@@ -122,7 +122,7 @@ func (s *Service) homeJSON(st *state, view *entitle.View) []byte {
 			}
 			if view.ListedAt(vn.pos) {
 				b = appendSep(b, &sep)
-				b = appendListed(b, vn, view)
+				b = appendListed(b, st.cur(vn), view)
 				count++
 			}
 		}
@@ -163,7 +163,7 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 				break
 			}
 			if view.ListedAt(vn.pos) {
-				row.Videos = append(row.Videos, listedSummary(vn, view))
+				row.Videos = append(row.Videos, listedSummary(st.cur(vn), view))
 			}
 		}
 		h.Rows = append(h.Rows, row)

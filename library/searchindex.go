@@ -112,6 +112,13 @@ func buildSearchIndex(c *content_) *searchIndex {
 func buildSearchIndexShards(c *content_, n int) *searchIndex {
 	ix := &searchIndex{content: c}
 	ix.videos = c.recent() // newest first: the tie-break among equal scores; shared with the content, read-only
+	if c.patched != nil {  // the list holds the nodes the content was built with: index the current ones
+		cur := make([]*videoNode, len(ix.videos))
+		for i, vn := range ix.videos {
+			cur[i] = c.cur(vn)
+		}
+		ix.videos = cur
+	}
 	docOf := make(map[*videoNode]int32, len(ix.videos))
 	for i, vn := range ix.videos {
 		docOf[vn] = int32(i)

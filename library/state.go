@@ -40,16 +40,19 @@ type content_ struct {
 	roots   []*folderNode
 
 	recentOnce sync.Once
-	recentList []*videoNode // playable placed videos, newest first; see recent
+	// The playable placed videos, as the nodes the content was built with
+	// (shared by patched contents: read them through cur).
+	recentList []*videoNode // newest first; see recent
 	recentDone atomic.Bool  // recentList is set
-	playable   []*videoNode // playable placed videos, unordered
+	playable   []*videoNode // unordered
 
 	searchOnce  sync.Once
 	searchIx    *searchIndex // built on first use; see searchIndex
 	searchBuilt atomic.Bool  // searchIx is built
 
 	// patched maps the video nodes that the shared structures (folder
-	// listings, covers) point at to their replacements in this content,
+	// listings, covers, the playable lists) point at to their replacements
+	// in this content,
 	// after metadata edits were patched in (patch.go); nil in a content
 	// built from scratch. Read video nodes through cur or video.
 	patched map[*videoNode]*videoNode
