@@ -100,10 +100,16 @@ func (ix *searchIndex) docs() int { return len(ix.videos) + len(ix.folders) }
 
 // buildSearchIndex indexes the content's playable placed videos and its
 // non-root folders.
-func buildSearchIndex(c *content_) *searchIndex {
+// A search waiting for it uses up to 8 cores; a background build (the
+// warmer) half of them, so that it never takes every core from the
+// requests being served.
+func buildSearchIndex(c *content_, background bool) *searchIndex {
 	n := 1
 	if len(c.playable)+len(c.folders) >= 20_000 {
 		n = min(runtime.GOMAXPROCS(0), 8)
+		if background {
+			n = max(1, n/2)
+		}
 	}
 	return buildSearchIndexShards(c, n)
 }

@@ -285,9 +285,13 @@ func (c *content_) recent() []*videoNode {
 }
 
 // searchIndex returns the content's search index, building it on first use.
-func (c *content_) searchIndex() *searchIndex {
+func (c *content_) searchIndex() *searchIndex { return c.searchIndexBuilt(false) }
+
+// searchIndexBuilt returns the content's search index, building it (in the
+// background: see buildSearchIndex) if no one has.
+func (c *content_) searchIndexBuilt(background bool) *searchIndex {
 	c.searchOnce.Do(func() {
-		c.searchIx = buildSearchIndex(c)
+		c.searchIx = buildSearchIndex(c, background)
 		c.searchBuilt.Store(true)
 	})
 	return c.searchIx

@@ -16,7 +16,7 @@ const maxWarmRest = 30 * time.Second
 // searchWarmer builds the search index of the served content generation in
 // the background (Options.WarmSearch), one build at a time and always of the
 // newest generation: changes that land while it builds or rests coalesce
-// into one more build. A search on a generation that is not warm yet builds
+// into one more build; a build tokenizes on half the cores at most. A search on a generation that is not warm yet builds
 // its index itself (content_.searchIndex), as without WarmSearch.
 type searchWarmer struct {
 	mu      sync.Mutex
@@ -44,7 +44,7 @@ func (s *Service) warmLoop() {
 	w := &s.warmer
 	for {
 		start := time.Now()
-		s.cur.Load().searchIndex()
+		s.cur.Load().searchIndexBuilt(true)
 		rest := min(warmRest*time.Since(start), maxWarmRest)
 		w.mu.Lock()
 		if !w.again {
