@@ -171,12 +171,11 @@ func (c *content_) patchVideos(snap *tree.Snapshot, ids []string) *content_ {
 	if n.patched == nil {
 		n.patched = make(map[*videoNode]*videoNode, len(ids))
 	}
-	repl := make(map[*videoNode]*videoNode, len(ids)) // c's current node → n's
 	for _, id := range ids {
 		base, _ := c.videos.Get(id)
 		prev := c.cur(base)
 		next := &videoNode{v: snap.Video(id), folders: prev.folders, pos: prev.pos}
-		n.patched[base], repl[prev] = next, next
+		n.patched[base] = next
 		base.replaced.Store(true)
 		prev.replaced.Store(true)
 	}

@@ -52,9 +52,8 @@ type content_ struct {
 
 	// patched maps the video nodes that the shared structures (folder
 	// listings, covers, the playable lists) point at to their replacements
-	// in this content,
-	// after metadata edits were patched in (patch.go); nil in a content
-	// built from scratch. Read video nodes through cur or video.
+	// in this content, after metadata edits were patched in (patch.go); nil
+	// in a content built from scratch. Read video nodes through cur or video.
 	patched map[*videoNode]*videoNode
 }
 
