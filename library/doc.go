@@ -28,8 +28,12 @@
 // nodes for the edited videos only: milliseconds at 100,000 videos. Any other
 // change (moves, deletes, restores, new objects, folder changes, privacy)
 // derives the listings and the index from the patched snapshot in memory,
-// without the store read. The search index is built again for the new
-// content, as after a reload. The full reload remains the fallback — a store
+// without the store read. After a metadata edit the search index is the
+// last rebuilt one with the postings of the videos edited since made anew
+// (an overlay: the edited videos are tokenized, not the library; past 4,096
+// edited videos the listings and the search index are rebuilt); after any
+// other change it is built again for the new content, as after a reload.
+// The full reload remains the fallback — a store
 // without a feed, a feed that no longer reaches back (tree.ErrFeedGap), more
 // than 50,000 changed objects, a patch that does not validate — and Reload
 // always reads the whole tree (the check: a property test compares patched

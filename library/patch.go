@@ -25,7 +25,9 @@ import (
 //     whether they have thumbnails did not change, and no folder changed)
 //     keeps the compiled entitle.Index and its cached views (derived with
 //     entitle.Index.WithRules when the rules changed too), and the
-//     listings: only the changed videos get new nodes (content_.patched);
+//     listings: only the changed videos get new nodes (content_.patched),
+//     and the search index is the first unpatched content's with the
+//     postings of the videos patched since made anew (searchIndex.overlay);
 //   - any other change builds the listings and the index from the patched
 //     snapshot in memory, as a reload would after its store read.
 //
@@ -38,8 +40,12 @@ import (
 const maxPatchObjects = 50_000
 
 // maxPatchedVideos bounds content_.patched: past it the listings are rebuilt
-// from the snapshot (the index is still kept when it may be).
-const maxPatchedVideos = 1 << 16
+// from the snapshot (the index is still kept when it may be). Each patched
+// content's search index re-tokenizes the videos patched since its root
+// (searchIndex.overlay), a few microseconds each, and the map is copied per
+// patch: the bound keeps both to milliseconds, at the price of a rebuild of
+// the listings and the search index every 4,096 distinct edited videos.
+const maxPatchedVideos = 1 << 12
 
 // errNoPatch means the change cannot be patched in: reload.
 var errNoPatch = errors.New("library: change not patchable")
@@ -167,7 +173,10 @@ func sortOrder(s *tree.Snapshot, folder, video string) int {
 // metadata of the named videos (indexUnaffected held): it shares c's
 // folders and nodes, with new nodes for those videos.
 func (c *content_) patchVideos(snap *tree.Snapshot, ids []string) *content_ {
-	n := &content_{folders: c.folders, videos: c.videos, roots: c.roots, patched: maps.Clone(c.patched)}
+	n := &content_{folders: c.folders, videos: c.videos, roots: c.roots, patched: maps.Clone(c.patched), searchRoot: c.searchRoot}
+	if n.searchRoot == nil {
+		n.searchRoot = c
+	}
 	if n.patched == nil {
 		n.patched = make(map[*videoNode]*videoNode, len(ids))
 	}

@@ -25,6 +25,9 @@ import (
 // fiftieth of that):
 //
 //   - edit: a video title edit, patched in (index and listings kept);
+//   - edit-search: the same, and a search of the new generation (its search
+//     index an overlay of the first generation's: the edited videos are
+//     tokenized anew, not the library);
 //   - move: a video placed in another folder, patched in (the listings and
 //     the index rebuilt in memory from the patched snapshot);
 //   - reload: the same title edit with Options.NoPatch (the whole tree
@@ -81,7 +84,7 @@ func BenchmarkPatchGeneration(b *testing.B) {
 		_, err = st.Update(ctx, func(tx tree.Tx) error { return tx.UpsertVideos(ctx, []tree.Video{v}) })
 		require.NoError(b, err)
 	}
-	measure := func(b *testing.B, lib *library.Service, change func(b *testing.B, id string)) {
+	measure := func(b *testing.B, lib *library.Service, change func(b *testing.B, id string), after ...func(id string)) {
 		var took time.Duration
 		for b.Loop() {
 			b.StopTimer()
@@ -91,6 +94,9 @@ func BenchmarkPatchGeneration(b *testing.B) {
 			b.StartTimer()
 			t0 := time.Now()
 			require.NoError(b, lib.Refresh(ctx))
+			for _, f := range after {
+				f(id)
+			}
 			took += time.Since(t0)
 			b.StopTimer()
 			if _, err := lib.Video(ctx, viewer, id); err != nil && !errors.Is(err, library.ErrNotFound) {
@@ -108,6 +114,16 @@ func BenchmarkPatchGeneration(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		measure(b, lib, edit)
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
+	})
+	b.Run("edit-search", func(b *testing.B) {
+		lib := open(b, &library.Options{PollInterval: -1})
+		search := func(id string) {
+			if _, err := lib.Search(ctx, viewer, library.SearchQuery{Q: "edited " + id}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		search("warm") // the first generation's index
+		measure(b, lib, edit, search)
 	})
 	b.Run("move", func(b *testing.B) {
 		lib := open(b, &library.Options{PollInterval: -1})

@@ -153,6 +153,7 @@ func (s *Service) Search(ctx context.Context, v Viewer, q SearchQuery) (*SearchP
 	for _, d32 := range sc.cands {
 		d := int(d32)
 		if d < int(nv) {
+			// A patch keeps placements: the node the index holds has the current folders.
 			if !view.VideoAt(ix.pos[d]) || (scope != nil && !videoWithin(ix.videos[d], scope)) {
 				continue
 			}
@@ -216,7 +217,7 @@ func strictlyWithin(f, scope *folderNode) bool {
 // describe makes the result of a document the view shows.
 func (ix *searchIndex) describe(doc int32, words []qword, view *entitle.View) SearchHit {
 	if int(doc) < len(ix.videos) {
-		vn := ix.videos[doc]
+		vn := ix.video(doc)
 		sum := vn.summary()
 		h := SearchHit{Type: HitVideo, Video: &sum, Breadcrumb: []FolderRef{}, Highlights: []Highlight{}}
 		var f *folderNode

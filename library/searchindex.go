@@ -2,6 +2,7 @@ package library
 
 import (
 	"hash/maphash"
+	"iter"
 	"maps"
 	"math/bits"
 	"runtime"
@@ -79,11 +80,26 @@ func (p posting) fields() uint8 { return uint8(p & 0xf) }
 
 type searchIndex struct {
 	content    *content_     // what it indexes
-	videos     []*videoNode  // documents 0 … len(videos)-1, newest first
+	videos     []*videoNode  // documents 0 … len(videos)-1, newest first (nodes of the content the index was built for: read through video)
 	folders    []*folderNode // documents len(videos) …, in tree order
 	folderDocs [][]int32     // per folder document, the documents of the videos placed in it
 	pos        []int32       // per document, its node's position in the entitle.Index
 
+	*postingIndex // the documents' terms
+
+	// An index of a patched content (see overlay) shares everything above
+	// with the full index it was derived from, except content; the
+	// documents whose text changed since have their base postings skipped
+	// (stale) and their current ones in delta.
+	stale []uint64      // bitset over documents, or nil
+	delta *postingIndex // the stale documents' current terms, or nil
+
+	scratch *sync.Pool // *scratch sized for this index (shared with its overlays)
+}
+
+// postingIndex is the inverted index of some documents: each term's
+// postings, and for spaceless scripts the postings of characters and pairs.
+type postingIndex struct {
 	terms     []string  // sorted
 	postings  []posting // term i's postings are postings[postStart[i]:postStart[i+1]]
 	postStart []uint32
@@ -92,9 +108,10 @@ type searchIndex struct {
 	bigrams   map[[2]rune][]posting // pairs of neighbours in spaceless-script runs
 	runText   map[int32]*[4]string  // per document with runs, per field, its runs joined by NULs
 	alphabet  []rune                // the runes of the terms, for one-edit variants
-
-	scratch sync.Pool // *scratch sized for this index
 }
+
+// video is document d's node in the index's content (d < len(videos)).
+func (ix *searchIndex) video(d int32) *videoNode { return ix.content.cur(ix.videos[d]) }
 
 func (ix *searchIndex) docs() int { return len(ix.videos) + len(ix.folders) }
 
@@ -116,15 +133,8 @@ func buildSearchIndex(c *content_, background bool) *searchIndex {
 
 // buildSearchIndexShards builds the index tokenizing in n shards.
 func buildSearchIndexShards(c *content_, n int) *searchIndex {
-	ix := &searchIndex{content: c}
+	ix := &searchIndex{content: c, scratch: new(sync.Pool)}
 	ix.videos = c.recent() // newest first: the tie-break among equal scores; shared with the content, read-only
-	if c.patched != nil {  // the list holds the nodes the content was built with: index the current ones
-		cur := make([]*videoNode, len(ix.videos))
-		for i, vn := range ix.videos {
-			cur[i] = c.cur(vn)
-		}
-		ix.videos = cur
-	}
 	docOf := make(map[*videoNode]int32, len(ix.videos))
 	for i, vn := range ix.videos {
 		docOf[vn] = int32(i)
@@ -143,8 +153,8 @@ func buildSearchIndexShards(c *content_, n int) *searchIndex {
 	}
 	ix.folderDocs = make([][]int32, len(ix.folders))
 	for i, f := range ix.folders {
-		for _, vn := range f.videos {
-			if d, ok := docOf[c.cur(vn)]; ok {
+		for _, vn := range f.videos { // the nodes recent holds: both are the content's first
+			if d, ok := docOf[vn]; ok {
 				ix.folderDocs[i] = append(ix.folderDocs[i], d)
 			}
 		}
@@ -156,11 +166,29 @@ func buildSearchIndexShards(c *content_, n int) *searchIndex {
 	var wg sync.WaitGroup
 	for k := range shards {
 		lo, hi := ix.docs()*k/n, ix.docs()*(k+1)/n
-		wg.Go(func() { shards[k] = ix.indexDocs(int32(lo), int32(hi)) })
+		wg.Go(func() { shards[k] = ix.indexDocs(docRange(int32(lo), int32(hi))) })
 	}
 	wg.Wait()
+	ix.postingIndex = mergeShards(shards)
+	return ix
+}
+
+// docRange is the documents lo … hi-1.
+func docRange(lo, hi int32) iter.Seq[int32] {
+	return func(yield func(int32) bool) {
+		for d := lo; d < hi; d++ {
+			if !yield(d) {
+				return
+			}
+		}
+	}
+}
+
+// mergeShards merges the shards, which index consecutive ranges of
+// documents in order, into one postingIndex.
+func mergeShards(shards []*indexShard) *postingIndex {
 	ids, terms, posts := shards[0].ids, shards[0].terms, shards[0].posts
-	ix.runes, ix.bigrams, ix.runText = shards[0].runes, shards[0].bigrams, shards[0].runText
+	px := &postingIndex{runes: shards[0].runes, bigrams: shards[0].bigrams, runText: shards[0].runText}
 	for _, sh := range shards[1:] {
 		for local, t := range sh.terms {
 			id, ok := ids[t]
@@ -173,12 +201,12 @@ func buildSearchIndexShards(c *content_, n int) *searchIndex {
 			posts[id] = append(posts[id], sh.posts[local]...)
 		}
 		for r, ps := range sh.runes {
-			ix.runes[r] = append(ix.runes[r], ps...)
+			px.runes[r] = append(px.runes[r], ps...)
 		}
 		for k, ps := range sh.bigrams {
-			ix.bigrams[k] = append(ix.bigrams[k], ps...)
+			px.bigrams[k] = append(px.bigrams[k], ps...)
 		}
-		maps.Copy(ix.runText, sh.runText)
+		maps.Copy(px.runText, sh.runText)
 	}
 
 	// Sort the terms, so that the words a prefix begins are a range.
@@ -187,32 +215,71 @@ func buildSearchIndexShards(c *content_, n int) *searchIndex {
 		order[i] = int32(i)
 	}
 	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(terms[a], terms[b]) })
-	ix.terms = make([]string, len(terms))
+	px.terms = make([]string, len(terms))
 	total := 0
 	for _, ps := range posts {
 		total += len(ps)
 	}
-	ix.postings = make([]posting, 0, total)
-	ix.postStart = make([]uint32, len(terms)+1)
+	px.postings = make([]posting, 0, total)
+	px.postStart = make([]uint32, len(terms)+1)
 	seen := map[rune]bool{}
 	for i, id := range order {
-		ix.terms[i] = terms[id]
-		ix.postings = append(ix.postings, posts[id]...)
-		ix.postStart[i+1] = uint32(len(ix.postings))
+		px.terms[i] = terms[id]
+		px.postings = append(px.postings, posts[id]...)
+		px.postStart[i+1] = uint32(len(px.postings))
 		for _, r := range terms[id] {
 			if !seen[r] {
 				seen[r] = true
-				ix.alphabet = append(ix.alphabet, r)
+				px.alphabet = append(px.alphabet, r)
 			}
 		}
 	}
-	slices.Sort(ix.alphabet)
-	ix.termID = newTermTable(ix.terms)
-	return ix
+	slices.Sort(px.alphabet)
+	px.termID = newTermTable(px.terms)
+	return px
+}
+
+// overlay returns the index of c, a patched content derived from ix's
+// (c.searchRoot is ix.content), whose videos differ from ix's only in
+// their text (library/patch.go: indexUnaffected held for every patch
+// since): the same documents in the same order, with the postings of the
+// videos patched since ix was built (c.patched) made anew. Its cost
+// follows those videos, not the library.
+func (ix *searchIndex) overlay(c *content_) *searchIndex {
+	o := *ix
+	o.content = c
+	o.stale, o.delta = nil, nil
+	var docs []int32
+	for base := range c.patched {
+		if d, ok := ix.docOf(base); ok {
+			docs = append(docs, d)
+		}
+	}
+	if len(docs) == 0 {
+		return &o
+	}
+	slices.Sort(docs)
+	o.stale = make([]uint64, (len(ix.videos)+63)/64)
+	for _, d := range docs {
+		o.stale[d>>6] |= 1 << (d & 63)
+	}
+	o.delta = mergeShards([]*indexShard{o.indexDocs(slices.Values(docs))})
+	return &o
+}
+
+// docOf finds the document of vn, a node of the content the index was built
+// for, by its place in the newest-first order; false if vn is no document
+// (not playable, or placed nowhere).
+func (ix *searchIndex) docOf(vn *videoNode) (int32, bool) {
+	i, ok := slices.BinarySearchFunc(ix.videos, vn, newestFirst)
+	if !ok || ix.videos[i] != vn {
+		return 0, false
+	}
+	return int32(i), true
 }
 
 // termPostings returns the postings of term id.
-func (ix *searchIndex) termPostings(id int32) []posting {
+func (ix *postingIndex) termPostings(id int32) []posting {
 	return ix.postings[ix.postStart[id]:ix.postStart[id+1]]
 }
 
@@ -266,8 +333,8 @@ type indexShard struct {
 	runText map[int32]*[4]string
 }
 
-// indexDocs tokenizes documents lo … hi-1.
-func (ix *searchIndex) indexDocs(lo, hi int32) *indexShard {
+// indexDocs tokenizes the documents, in increasing order.
+func (ix *searchIndex) indexDocs(docs iter.Seq[int32]) *indexShard {
 	sh := &indexShard{ids: map[string]int32{}, runes: map[rune][]posting{},
 		bigrams: map[[2]rune][]posting{}, runText: map[int32]*[4]string{}}
 	var buf []byte
@@ -302,9 +369,9 @@ func (ix *searchIndex) indexDocs(lo, hi int32) *indexShard {
 		})
 	}
 	nv := int32(len(ix.videos))
-	for doc := lo; doc < hi; doc++ {
+	for doc := range docs {
 		if doc < nv {
-			v := ix.videos[doc].v
+			v := ix.video(doc).v
 			add(doc, fieldTitle, v.Title)
 			for _, tag := range v.Tags {
 				add(doc, fieldTags, tag)
@@ -397,7 +464,7 @@ type termMatch struct {
 }
 
 // matchTerms appends the terms w matches, each once with its best quality.
-func (ix *searchIndex) matchTerms(out []termMatch, w qword) []termMatch {
+func (ix *postingIndex) matchTerms(out []termMatch, w qword) []termMatch {
 	lo, hi := int32(0), int32(0)
 	if w.prefix {
 		lo, hi = ix.prefixRange(w.text)
@@ -436,7 +503,7 @@ func (ix *searchIndex) matchTerms(out []termMatch, w qword) []termMatch {
 }
 
 // prefixRange is the range of terms that begin with p.
-func (ix *searchIndex) prefixRange(p string) (int32, int32) {
+func (ix *postingIndex) prefixRange(p string) (int32, int32) {
 	lo := sort.SearchStrings(ix.terms, p)
 	hi := lo
 	for hi < len(ix.terms) && strings.HasPrefix(ix.terms[hi], p) {
@@ -527,19 +594,9 @@ func (ix *searchIndex) score(ws []qword, s *scratch, visible func(d int32) bool)
 	nv := int32(len(ix.videos))
 	for i, w := range ws {
 		s.touched, s.ftouched = s.touched[:0], s.ftouched[:0]
-		if w.run {
-			ix.scoreRun(w.text, s, visible)
-		} else {
-			s.terms = ix.matchTerms(s.terms[:0], w)
-			for _, m := range s.terms {
-				for _, p := range ix.termPostings(m.id) {
-					d := p.doc()
-					s.set(d, fieldScore(p.fields(), m.qual))
-					if d >= nv {
-						s.setFolder(d-nv, m.qual)
-					}
-				}
-			}
+		ix.scoreWord(ix.postingIndex, w, s, nv, ix.stale, visible)
+		if ix.delta != nil {
+			ix.scoreWord(ix.delta, w, s, nv, nil, visible)
 		}
 		// A matching folder passes the match on to its videos, in their
 		// folder field.
@@ -577,10 +634,33 @@ func (ix *searchIndex) score(ws []qword, s *scratch, visible func(d int32) bool)
 	}
 }
 
+// scoreWord records in s the documents of px that w matches, and their
+// best scores, passing over the documents in stale (a bitset, or nil).
+// Documents below nv are videos, the rest folders.
+func (ix *searchIndex) scoreWord(px *postingIndex, w qword, s *scratch, nv int32, stale []uint64, visible func(d int32) bool) {
+	if w.run {
+		px.scoreRun(w.text, s, nv, stale, visible)
+		return
+	}
+	s.terms = px.matchTerms(s.terms[:0], w)
+	for _, m := range s.terms {
+		for _, p := range px.termPostings(m.id) {
+			d := p.doc()
+			if stale != nil && d < nv && stale[d>>6]&(1<<(d&63)) != 0 {
+				continue
+			}
+			s.set(d, fieldScore(p.fields(), m.qual))
+			if d >= nv {
+				s.setFolder(d-nv, m.qual)
+			}
+		}
+	}
+}
+
 // scoreRun scores a run of spaceless script, matched as a substring: one
 // character by its postings, two by their pair's, and a longer run by the
 // documents and fields that hold all its pairs, checked for the run itself.
-func (ix *searchIndex) scoreRun(run string, s *scratch, visible func(d int32) bool) {
+func (ix *postingIndex) scoreRun(run string, s *scratch, nv int32, stale []uint64, visible func(d int32) bool) {
 	rs := []rune(run)
 	var cands []posting
 	switch len(rs) {
@@ -599,9 +679,11 @@ func (ix *searchIndex) scoreRun(run string, s *scratch, visible func(d int32) bo
 			cands = intersect(cands, l)
 		}
 	}
-	nv := int32(len(ix.videos))
 	for _, p := range cands {
 		d, fs := p.doc(), p.fields()
+		if stale != nil && d < nv && stale[d>>6]&(1<<(d&63)) != 0 {
+			continue
+		}
 		if len(rs) > 2 { // every pair is there; is the run?
 			if !visible(d) {
 				continue // checking is dear: only for what the viewer may see

@@ -1,12 +1,16 @@
 package library
 
 import (
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/vidlib/vidlib/entitle"
 	"github.com/vidlib/vidlib/library/librarytest"
+	"github.com/vidlib/vidlib/tree"
 )
 
 // An index tokenized in shards and merged is the index tokenized in one go.
@@ -38,4 +42,105 @@ func TestSearchIndexShardsMerge(t *testing.T) {
 		require.Equal(t, one.runText, many.runText)
 		require.Equal(t, one.alphabet, many.alphabet)
 	}
+}
+
+// The index of a patched content, an overlay of its root's, scores every
+// query as an index built from scratch for the same content does, through
+// rounds of text edits (re-editing videos edited before included).
+func TestSearchOverlayEqualsRebuilt(t *testing.T) {
+	g, err := librarytest.Generate(librarytest.GenOptions{Folders: 60, Videos: 900, Depth: 4, Rules: 20, Roles: 3, Segments: 2, Seed: 11})
+	require.NoError(t, err)
+	snap, _, err := librarytest.WithText(g.Snapshot, 4)
+	require.NoError(t, err)
+	other, _, err := librarytest.WithText(g.Snapshot, 5) // the same tree with other texts
+	require.NoError(t, err)
+	idx, err := entitle.New(snap, g.Rules, 1, nil)
+	require.NoError(t, err)
+	c := buildContent(snap)
+	c.setPositions(idx)
+	root := c.searchIndex()
+	require.Nil(t, root.delta)
+
+	// Queries: words of both texts (exact, prefixes, one edit away), pairs,
+	// and runs of spaceless script.
+	var queries []string
+	for i, v := range other.Videos() {
+		if i%37 != 0 {
+			continue
+		}
+		for _, w := range strings.Fields(v.Title) {
+			r := []rune(w)
+			queries = append(queries, w, string(r[:max(1, len(r)/2)]), w+" ")
+			if len(r) >= 5 {
+				queries = append(queries, string(r[1:])+" ", string(r[:len(r)-1])+"x")
+			}
+		}
+		queries = append(queries, v.Title, snap.Video(v.VimeoID).Title)
+	}
+	queries = append(queries, "研修", "会社動画", "動", "安全技術 ka", "ka lo")
+
+	rng := rand.New(rand.NewPCG(3, 4))
+	ids := snap.VideoIDs()
+	version := snap.Version()
+	cur, curSnap := c, snap
+	for round := range 6 {
+		var changed []tree.Video
+		var ps []tree.Placement
+		seen := map[string]bool{}
+		for range 1 + rng.IntN(40) {
+			id := ids[rng.IntN(len(ids))]
+			if round > 0 && rng.IntN(3) == 0 { // edit one edited before
+				for base := range cur.patched {
+					id = base.v.VimeoID
+					break
+				}
+			}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			v := *cur.video(id).v
+			src := other.Video(ids[rng.IntN(len(ids))])
+			v.Title, v.Description, v.Tags = src.Title, src.Description, src.Tags
+			changed = append(changed, v)
+			for _, f := range snap.FoldersOf(id) {
+				for p := range snap.AllContents(f) {
+					if p.VideoVimeoID == id {
+						ps = append(ps, p)
+					}
+				}
+			}
+		}
+		version++
+		next, err := curSnap.Patch(version, tree.Objects{Videos: changed, Placements: ps})
+		require.NoError(t, err)
+		ids := make([]string, len(changed))
+		for i, v := range changed {
+			ids[i] = v.VimeoID
+		}
+		cur, curSnap = cur.patchVideos(next, ids), next
+		got := cur.searchIndex()
+		require.Same(t, root.postingIndex, got.postingIndex, "round %d: the overlay shares the root's postings", round)
+		require.NotNil(t, got.delta, "round %d", round)
+
+		fresh := buildContent(next)
+		fresh.setPositions(idx)
+		want := buildSearchIndexShards(fresh, 1)
+		for _, q := range queries {
+			require.Equal(t, scores(want, q), scores(got, q), "round %d: %q", round, q)
+		}
+	}
+}
+
+// scores is what the index scores for q, every document visible: the
+// matching documents in order, with their scores.
+func scores(ix *searchIndex, q string) []hit {
+	s := newScratch(ix.docs(), len(ix.folders))
+	ix.score(parseQuery(q), s, func(int32) bool { return true })
+	slices.Sort(s.cands)
+	out := []hit{}
+	for _, d := range s.cands {
+		out = append(out, hit{doc: d, score: s.total[d]})
+	}
+	return out
 }

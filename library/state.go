@@ -49,6 +49,10 @@ type content_ struct {
 	searchOnce  sync.Once
 	searchIx    *searchIndex // built on first use; see searchIndex
 	searchBuilt atomic.Bool  // searchIx is built
+	// searchRoot is, for a patched content, the content built from scratch
+	// that it derives from: its search index is an overlay of the root's
+	// (searchIndex.overlay). nil for a content built from scratch.
+	searchRoot *content_
 
 	// patched maps the video nodes that the shared structures (folder
 	// listings, covers, the playable lists) point at to their replacements
@@ -271,26 +275,36 @@ func (c *content_) setPositions(idx *entitle.Index) {
 func (c *content_) recent() []*videoNode {
 	c.recentOnce.Do(func() {
 		r := slices.Clone(c.playable)
-		slices.SortFunc(r, func(a, b *videoNode) int {
-			if r := b.v.CreatedAt.Compare(a.v.CreatedAt); r != 0 {
-				return r
-			}
-			return cmp.Compare(a.v.VimeoID, b.v.VimeoID)
-		})
+		slices.SortFunc(r, newestFirst)
 		c.recentList = r
 		c.recentDone.Store(true)
 	})
 	return c.recentList
 }
 
+// newestFirst orders video nodes by creation time, newest first, then by
+// id: the recently-added order and the search index's document order.
+func newestFirst(a, b *videoNode) int {
+	if r := b.v.CreatedAt.Compare(a.v.CreatedAt); r != 0 {
+		return r
+	}
+	return cmp.Compare(a.v.VimeoID, b.v.VimeoID)
+}
+
 // searchIndex returns the content's search index, building it on first use.
 func (c *content_) searchIndex() *searchIndex { return c.searchIndexBuilt(false) }
 
 // searchIndexBuilt returns the content's search index, building it (in the
-// background: see buildSearchIndex) if no one has.
+// background: see buildSearchIndex) if no one has. A patched content's index
+// is an overlay of its root's, built (or waited for) first: a stream of
+// metadata edits re-tokenizes the edited videos, not the library.
 func (c *content_) searchIndexBuilt(background bool) *searchIndex {
 	c.searchOnce.Do(func() {
-		c.searchIx = buildSearchIndex(c, background)
+		if c.searchRoot != nil {
+			c.searchIx = c.searchRoot.searchIndexBuilt(background).overlay(c)
+		} else {
+			c.searchIx = buildSearchIndex(c, background)
+		}
 		c.searchBuilt.Store(true)
 	})
 	return c.searchIx
