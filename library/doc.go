@@ -31,8 +31,13 @@
 // without the store read. After a metadata edit the search index is the
 // last rebuilt one with the postings of the videos edited since made anew
 // (an overlay: the edited videos are tokenized, not the library; past 4,096
-// edited videos the listings and the search index are rebuilt); after any
-// other change it is built again for the new content, as after a reload.
+// edited videos the listings and the search index are rebuilt). After a
+// change that keeps the documents — the same playable placed videos and
+// the same folders in the same tree order, as a video move or a folder
+// rename does — the new content's index is derived from the one before
+// (its postings shared, the changed texts tokenized, positions and folder
+// lists made anew), with Options.WarmSearch; after any other change it is
+// built again for the new content, as after a reload.
 // The full reload remains the fallback — a store
 // without a feed, a feed that no longer reaches back (tree.ErrFeedGap), more
 // than 50,000 changed objects, a patch that does not validate — and Reload

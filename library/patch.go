@@ -119,6 +119,9 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 		}
 		ct.setPositions(idx)
 	}
+	if !patched && s.opts.WarmSearch {
+		ct.inheritSearch(cur.content_)
+	}
 	st := &state{
 		snap: snap, idx: idx, content: ch.To, ent: ev, version: versionString(ch.To, ev),
 		content_: ct, loadedAt: s.opts.Now(), buildDur: time.Since(start), rules: len(rules),

@@ -30,6 +30,9 @@ import (
 //     tokenized anew, not the library);
 //   - move: a video placed in another folder, patched in (the listings and
 //     the index rebuilt in memory from the patched snapshot);
+//   - move-search: the same, and a search of the new generation (its search
+//     index derived from the one before: the documents are the
+//     same, only the positions and the folders' lists are made anew);
 //   - reload: the same title edit with Options.NoPatch (the whole tree
 //     reloaded: what every change cost before the change feed).
 //
@@ -133,6 +136,21 @@ func BenchmarkPatchGeneration(b *testing.B) {
 			})
 			require.NoError(b, err)
 		})
+	})
+	b.Run("move-search", func(b *testing.B) {
+		lib := open(b, &library.Options{PollInterval: -1, WarmSearch: true})
+		search := func(id string) {
+			if _, err := lib.Search(ctx, viewer, library.SearchQuery{Q: "moved " + id}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		search("warm") // the first generation's index
+		measure(b, lib, func(b *testing.B, id string) {
+			_, err := st.Update(ctx, func(tx tree.Tx) error {
+				return tx.PlaceVideos(ctx, []tree.Placement{{FolderVimeoID: fids[rng.IntN(len(fids))], VideoVimeoID: id}})
+			})
+			require.NoError(b, err)
+		}, search)
 	})
 	b.Run("reload", func(b *testing.B) {
 		lib := open(b, &library.Options{PollInterval: -1, NoPatch: true})

@@ -132,7 +132,10 @@ func testPatchedEqualsReloaded(t *testing.T, st patchStore, seed uint64, steps i
 	}
 
 	core, logs := observer.New(zap.InfoLevel)
-	lib, err := library.New(st, &library.Options{PollInterval: -1, RecentlyAdded: 8, Logger: zap.New(core)})
+	// WarmSearch as the servers run: the searches below build each
+	// generation's index, so the next one's is an overlay or a derivation
+	// of it (a reload builds its own from scratch).
+	lib, err := library.New(st, &library.Options{PollInterval: -1, RecentlyAdded: 8, Logger: zap.New(core), WarmSearch: true})
 	require.NoError(t, err)
 	require.NoError(t, lib.Refresh(ctx))
 

@@ -88,9 +88,10 @@ type searchIndex struct {
 	*postingIndex // the documents' terms
 
 	// An index of a patched content (see overlay) shares everything above
-	// with the full index it was derived from, except content; the
-	// documents whose text changed since have their base postings skipped
-	// (stale) and their current ones in delta.
+	// with the full index it was derived from, except content; one derived
+	// for a content built from scratch (see derive) shares the postings.
+	// The documents whose text changed since the postings were made have
+	// their postings skipped (stale) and their current ones in delta.
 	stale []uint64      // bitset over documents, or nil
 	delta *postingIndex // the stale documents' current terms, or nil
 
@@ -246,25 +247,151 @@ func mergeShards(shards []*indexShard) *postingIndex {
 // videos patched since ix was built (c.patched) made anew. Its cost
 // follows those videos, not the library.
 func (ix *searchIndex) overlay(c *content_) *searchIndex {
-	o := *ix
-	o.content = c
-	o.stale, o.delta = nil, nil
 	var docs []int32
 	for base := range c.patched {
 		if d, ok := ix.docOf(base); ok {
 			docs = append(docs, d)
 		}
 	}
-	if len(docs) == 0 {
-		return &o
-	}
-	slices.Sort(docs)
-	o.stale = make([]uint64, (len(ix.videos)+63)/64)
-	for _, d := range docs {
-		o.stale[d>>6] |= 1 << (d & 63)
-	}
-	o.delta = mergeShards([]*indexShard{o.indexDocs(slices.Values(docs))})
+	o := *ix
+	o.content = c
+	o.restale(docs)
 	return &o
+}
+
+// restale makes ix.delta the postings of the documents in ix.stale and
+// docs (which it adds to stale), tokenized from ix.content.
+func (ix *searchIndex) restale(docs []int32) {
+	n := (ix.docs() + 63) / 64
+	stale := make([]uint64, n)
+	copy(stale, ix.stale)
+	for _, d := range docs {
+		stale[d>>6] |= 1 << (d & 63)
+	}
+	all := docs[:0:0]
+	for w, word := range stale {
+		for word != 0 {
+			all = append(all, int32(w*64+bits.TrailingZeros64(word)))
+			word &= word - 1
+		}
+	}
+	ix.stale, ix.delta = nil, nil
+	if len(all) > 0 {
+		ix.stale = stale
+		ix.delta = mergeShards([]*indexShard{ix.indexDocs(slices.Values(all))})
+	}
+}
+
+// maxStaleDocs bounds the documents whose text changed that derive takes
+// on: each later overlay tokenizes them again.
+const maxStaleDocs = 4096
+
+// derive returns the search index of c, a content built from scratch (a
+// move, a delete, a folder change…), from prev, the index of the content
+// served before it, when both have the same documents in the same order
+// (the same playable placed videos and the same folders in the same tree
+// order): the postings are prev's, the documents whose text changed since
+// (a video's title, tags or description, a folder's name or path) are
+// stale and tokenized anew, and the positions and the folders' videos are
+// c's. It costs a pass over the documents instead of tokenizing the
+// library; false when the documents differ or too many texts changed.
+func (prev *searchIndex) derive(c *content_) (*searchIndex, bool) {
+	// The videos: prev's, as c's nodes, when each is still playable and
+	// placed with the same creation time (then the newest-first order
+	// holds, and c's needs no sort) and c has no other.
+	if len(c.playable) != len(prev.videos) {
+		return nil, false
+	}
+	videos := make([]*videoNode, len(prev.videos))
+	for d := range prev.videos {
+		old := prev.video(int32(d)).v
+		vn, _ := c.videos.Get(old.VimeoID)
+		if vn == nil || !vn.v.Playable() || len(vn.folders) == 0 || !vn.v.CreatedAt.Equal(old.CreatedAt) {
+			return nil, false
+		}
+		videos[d] = vn
+	}
+	c.recentOnce.Do(func() {
+		c.recentList = videos
+		c.recentDone.Store(true)
+	})
+	videos = c.recentList // equal to videos, whoever set it
+	var folders []*folderNode
+	for _, r := range c.roots {
+		folders = appendSubtree(folders, r.children)
+	}
+	if len(folders) != len(prev.folders) {
+		return nil, false
+	}
+	var changed []int32
+	for d, vn := range videos {
+		old, v := prev.video(int32(d)).v, vn.v
+		if old.Title != v.Title || old.Description != v.Description || !slices.Equal(old.Tags, v.Tags) {
+			changed = append(changed, int32(d))
+		}
+	}
+	nv := len(videos)
+	var crumbs, oldCrumbs []FolderRef
+	for i, f := range folders {
+		old := prev.folders[i]
+		if old.ref.ID != f.ref.ID {
+			return nil, false
+		}
+		crumbs, oldCrumbs = f.appendCrumbs(crumbs[:0]), old.appendCrumbs(oldCrumbs[:0])
+		if old.ref.Name != f.ref.Name || !slices.EqualFunc(crumbs, oldCrumbs, func(a, b FolderRef) bool { return a.Name == b.Name }) {
+			changed = append(changed, int32(nv+i))
+		}
+	}
+	if len(changed)+bitCount(prev.stale) > maxStaleDocs {
+		return nil, false
+	}
+	ix := &searchIndex{content: c, videos: videos, folders: folders, postingIndex: prev.postingIndex,
+		stale: prev.stale, scratch: prev.scratch}
+	ix.pos = make([]int32, 0, ix.docs())
+	for _, vn := range videos {
+		ix.pos = append(ix.pos, vn.pos)
+	}
+	for _, f := range folders {
+		ix.pos = append(ix.pos, f.pos)
+	}
+	// A folder's videos are documents of the same numbers as before: its
+	// list is prev's unless its placements changed.
+	ix.folderDocs = make([][]int32, len(folders))
+	for i, f := range folders {
+		if samePlaced(prev.content, prev.folders[i], f) {
+			ix.folderDocs[i] = prev.folderDocs[i]
+			continue
+		}
+		for _, vn := range f.videos {
+			if d, ok := ix.docOf(vn); ok {
+				ix.folderDocs[i] = append(ix.folderDocs[i], d)
+			}
+		}
+	}
+	ix.restale(changed)
+	return ix, true
+}
+
+// samePlaced reports whether folder nodes a (of content ca) and b hold the
+// same videos in the same order.
+func samePlaced(ca *content_, a, b *folderNode) bool {
+	if len(a.videos) != len(b.videos) {
+		return false
+	}
+	for i, vn := range a.videos {
+		if ca.cur(vn).v.VimeoID != b.videos[i].v.VimeoID {
+			return false
+		}
+	}
+	return true
+}
+
+func bitCount(b []uint64) int {
+	n := 0
+	for _, w := range b {
+		n += bits.OnesCount64(w)
+	}
+	return n
 }
 
 // docOf finds the document of vn, a node of the content the index was built
@@ -646,7 +773,7 @@ func (ix *searchIndex) scoreWord(px *postingIndex, w qword, s *scratch, nv int32
 	for _, m := range s.terms {
 		for _, p := range px.termPostings(m.id) {
 			d := p.doc()
-			if stale != nil && d < nv && stale[d>>6]&(1<<(d&63)) != 0 {
+			if stale != nil && stale[d>>6]&(1<<(d&63)) != 0 {
 				continue
 			}
 			s.set(d, fieldScore(p.fields(), m.qual))
@@ -681,7 +808,7 @@ func (ix *postingIndex) scoreRun(run string, s *scratch, nv int32, stale []uint6
 	}
 	for _, p := range cands {
 		d, fs := p.doc(), p.fields()
-		if stale != nil && d < nv && stale[d>>6]&(1<<(d&63)) != 0 {
+		if stale != nil && stale[d>>6]&(1<<(d&63)) != 0 {
 			continue
 		}
 		if len(rs) > 2 { // every pair is there; is the run?

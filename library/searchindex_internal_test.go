@@ -144,3 +144,118 @@ func scores(ix *searchIndex, q string) []hit {
 	}
 	return out
 }
+
+// The index derived for a content built from scratch after structural
+// changes that keep the documents (video moves, folder renames, with text
+// edits) scores every query as an index built from scratch does, and has
+// its positions and folder lists; a change of the documents (a video
+// deleted, new or no longer placed) is refused.
+func TestSearchDeriveEqualsRebuilt(t *testing.T) {
+	g, err := librarytest.Generate(librarytest.GenOptions{Folders: 60, Videos: 900, Depth: 4, Rules: 20, Roles: 3, Segments: 2, Seed: 12})
+	require.NoError(t, err)
+	snap, _, err := librarytest.WithText(g.Snapshot, 6)
+	require.NoError(t, err)
+	other, _, err := librarytest.WithText(g.Snapshot, 7)
+	require.NoError(t, err)
+	build := func(s *tree.Snapshot) *content_ {
+		idx, err := entitle.New(s, g.Rules, 1, nil)
+		require.NoError(t, err)
+		c := buildContent(s)
+		c.setPositions(idx)
+		return c
+	}
+	queries := []string{"研修", "会社動画", "ka", "lo ri", "men"}
+	for i, v := range other.Videos() {
+		if i%50 == 0 {
+			queries = append(queries, v.Title, strings.Fields(v.Description + " x")[0])
+		}
+	}
+	for _, f := range other.Folders() {
+		queries = append(queries, f.Name)
+	}
+	for _, f := range snap.Folders()[:20] {
+		queries = append(queries, f.Name)
+	}
+
+	rng := rand.New(rand.NewPCG(5, 6))
+	cur, curSnap := build(snap), snap
+	prev := cur.searchIndex()
+	derived, refused := 0, 0
+	for round := range 30 {
+		var objs tree.Objects
+		placementsOf := func(video string) {
+			for _, f := range curSnap.FoldersOf(video) {
+				for p := range curSnap.AllContents(f) {
+					if p.VideoVimeoID == video {
+						objs.Placements = append(objs.Placements, p)
+					}
+				}
+			}
+		}
+		vids, fids := curSnap.VideoIDs(), curSnap.FolderIDs()
+		seenV, seenF := map[string]bool{}, map[string]bool{}
+		for range 1 + rng.IntN(4) {
+			v, f := vids[rng.IntN(len(vids))], fids[rng.IntN(len(fids))]
+			if seenV[v] || seenF[f] {
+				continue
+			}
+			switch k := rng.IntN(10); {
+			case k < 4: // move a video (and maybe edit its text)
+				seenV[v] = true
+				nv := *curSnap.Video(v)
+				if rng.IntN(2) == 0 {
+					src := other.Video(vids[rng.IntN(len(vids))])
+					nv.Title, nv.Tags = src.Title, src.Tags
+				}
+				objs.Videos = append(objs.Videos, nv)
+				objs.Placements = append(objs.Placements, tree.Placement{FolderVimeoID: f, VideoVimeoID: v, SortOrder: rng.IntN(3)})
+			case k < 7: // rename a folder (its subtree's paths change)
+				seenF[f] = true
+				nf := *curSnap.Folder(f)
+				nf.Name = other.Folder(fids[rng.IntN(len(fids))]).Name
+				objs.Folders = append(objs.Folders, nf)
+				objs.Placements = append(objs.Placements, curSnap.Contents(f)...)
+			case k < 9: // edit a video's text only
+				seenV[v] = true
+				nv := *curSnap.Video(v)
+				nv.Description = other.Video(vids[rng.IntN(len(vids))]).Description
+				objs.Videos = append(objs.Videos, nv)
+				placementsOf(v)
+			default: // unplace a video: the documents change
+				seenV[v] = true
+				objs.Videos = append(objs.Videos, *curSnap.Video(v))
+			}
+		}
+		next, err := curSnap.Patch(curSnap.Version()+1, objs)
+		require.NoError(t, err, "round %d", round)
+		c := build(next)
+		got, ok := prev.derive(c)
+		want := buildSearchIndexShards(build(next), 1) // a content of its own: its order is sorted, not derived
+		if !ok {
+			refused++
+			require.NotEqual(t, len(want.videos), len(prev.videos), "round %d: refused with the same documents", round)
+			cur, curSnap, prev = c, next, want
+			continue
+		}
+		derived++
+		require.Same(t, prev.postingIndex, got.postingIndex, "round %d", round)
+		ids := func(vs []*videoNode) []string {
+			out := make([]string, len(vs))
+			for i, vn := range vs {
+				out[i] = vn.v.VimeoID
+			}
+			return out
+		}
+		require.Equal(t, ids(want.videos), ids(got.videos), "round %d: the documents", round)
+		require.Equal(t, ids(want.videos), ids(c.recent()), "round %d: the content's newest-first order (derived)", round)
+		require.Equal(t, want.pos, got.pos, "round %d", round)
+		require.Equal(t, want.folderDocs, got.folderDocs, "round %d", round)
+		for _, q := range queries {
+			require.Equal(t, scores(want, q), scores(got, q), "round %d: %q", round, q)
+		}
+		cur, curSnap, prev = c, next, got
+	}
+	require.Greater(t, derived, 10)
+	require.Greater(t, refused, 2)
+	_ = cur
+}

@@ -169,6 +169,9 @@ func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 	}
 	if built {
 		ct.setPositions(idx)
+		if cur != nil && s.opts.WarmSearch {
+			ct.inheritSearch(cur.content_)
+		}
 	}
 	st := &state{
 		snap: snap, idx: idx, content: cv, ent: ev, version: versionString(cv, ev),

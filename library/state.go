@@ -53,6 +53,12 @@ type content_ struct {
 	// that it derives from: its search index is an overlay of the root's
 	// (searchIndex.overlay). nil for a content built from scratch.
 	searchRoot *content_
+	// searchFrom is, for a content built from scratch, the content served
+	// before it when that one's search index was built (and the Service
+	// warms indexes, so this one's is made at once and searchFrom let go):
+	// its index is derived from that one's when the documents are the same
+	// (searchIndex.derive). See inheritSearch.
+	searchFrom *content_
 
 	// patched maps the video nodes that the shared structures (folder
 	// listings, covers, the playable lists) point at to their replacements
@@ -282,6 +288,19 @@ func (c *content_) recent() []*videoNode {
 	return c.recentList
 }
 
+// inheritSearch notes, in c (built from scratch, not yet published), the
+// content whose search index c's may be derived from: prev's, else that of
+// the content prev was patched from, whichever is built.
+func (c *content_) inheritSearch(prev *content_) {
+	switch {
+	case prev == nil:
+	case prev.searchBuilt.Load():
+		c.searchFrom = prev
+	case prev.searchRoot != nil && prev.searchRoot.searchBuilt.Load():
+		c.searchFrom = prev.searchRoot
+	}
+}
+
 // newestFirst orders video nodes by creation time, newest first, then by
 // id: the recently-added order and the search index's document order.
 func newestFirst(a, b *videoNode) int {
@@ -303,7 +322,13 @@ func (c *content_) searchIndexBuilt(background bool) *searchIndex {
 		if c.searchRoot != nil {
 			c.searchIx = c.searchRoot.searchIndexBuilt(background).overlay(c)
 		} else {
-			c.searchIx = buildSearchIndex(c, background)
+			if from := c.searchFrom; from != nil {
+				c.searchFrom = nil
+				c.searchIx, _ = from.searchIx.derive(c)
+			}
+			if c.searchIx == nil {
+				c.searchIx = buildSearchIndex(c, background)
+			}
 		}
 		c.searchBuilt.Store(true)
 	})
