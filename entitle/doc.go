@@ -19,6 +19,14 @@
 // auditor a TxAuditor (audit.Recorder.RuleChanges), so no change is made
 // without its record.
 //
+// A RuleStore may also be a RuleFeed, a change feed of the rules: each
+// version's added rule (whole) or removed rule id, kept FeedRetention
+// versions. RuleChangesSince says what changed after a version, net of the
+// window (RuleChanges), and RuleChanges.Apply brings the rules of that
+// version to the current one, so a reader holding the rules (the library,
+// through Index.Rules) does not list them all again. ErrFeedGap (too far
+// back, or a version written without an entry) means: call ListRules.
+//
 // # Semantics (ARCHITECTURE.md §5), exactly
 //
 // For an audience (a user's id, roles and segments, or Anonymous; see

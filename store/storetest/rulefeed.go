@@ -163,7 +163,9 @@ func testRuleFeedFailed(t *testing.T, s RuleFeedStore) {
 	require.ErrorIs(t, err, entitle.ErrInvalid)
 	_, err = s.RemoveRule(ctx, r.ID+1000)
 	require.ErrorIs(t, err, entitle.ErrNotFound)
-	refuse := func(context.Context, entitle.OutboxWriter, entitle.Rule, int64) error { return errors.New("audit refused") }
+	refuse := func(context.Context, entitle.OutboxWriter, entitle.Rule, int64) error {
+		return errors.New("audit refused")
+	}
 	_, _, err = s.AddRuleAudited(ctx, feedRule(t, "role:other", "folder:1", entitle.Allow), refuse)
 	require.ErrorContains(t, err, "audit refused")
 	_, err = s.RemoveRuleAudited(ctx, r.ID, refuse)
