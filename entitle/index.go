@@ -141,7 +141,7 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 		return nil, err
 	}
 	bounds := viewBounds{cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences), cmp.Or(opts.MaxCachedViewBytes, DefaultMaxCachedViewBytes)}
-	return compile(lay, snap, canon, version, bounds), nil
+	return compile(lay, snap, canon, version, bounds, nil), nil
 }
 
 // WithRules returns an Index of the same snapshot and options for another
@@ -157,12 +157,18 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 // their recency. x itself is unchanged and stays usable. Every rule must be
 // valid (an error wrapping ErrInvalid names the first bad one; nothing is
 // built).
+//
+// The cost is a pass over the rules (only those x does not have are
+// validated again, but the rule part is compiled whole) and one over the
+// cached views (each checked against the subjects whose rules changed, by
+// its roles, segments and user): O(rules + views), with no view recomputed
+// that the change cannot affect.
 func (x *Index) WithRules(rules []Rule, version int64) (*Index, error) {
 	canon, err := canonicalRules(rules, x.rules)
 	if err != nil {
 		return nil, err
 	}
-	y := compile(x.layout, x.snap, canon, version, x.bounds)
+	y := compile(x.layout, x.snap, canon, version, x.bounds, x)
 	y.carryOver(x)
 	return y, nil
 }
@@ -190,13 +196,23 @@ func (x *Index) WithSnapshot(snap *tree.Snapshot) (*Index, error) {
 }
 
 // canonicalRules validates and canonicalises the rules, sorted by ID. A
-// rule equal to one of known (canonical, sorted by ID) is taken as it is.
+// rule equal to one of known (canonical, sorted by ID) is taken as it is;
+// when rules come sorted by ID too (as Index.Rules and the stores give
+// them), one walk over both finds them.
 func canonicalRules(rules, known []Rule) ([]Rule, error) {
 	out := make([]Rule, len(rules))
+	j := 0 // the next rule of known, when rules are sorted
 	for i, r := range rules {
-		if j, ok := slices.BinarySearchFunc(known, r.ID, func(k Rule, id int64) int { return cmp.Compare(k.ID, id) }); ok && known[j] == r {
-			out[i] = r
-			continue
+		k, ok := j, j < len(known) && known[j].ID == r.ID
+		if !ok {
+			k, ok = slices.BinarySearchFunc(known, r.ID, func(k Rule, id int64) int { return cmp.Compare(k.ID, id) })
+		}
+		if ok {
+			j = k + 1
+			if known[k] == r {
+				out[i] = r
+				continue
+			}
 		}
 		c, err := canonical(r)
 		if err != nil {
@@ -204,13 +220,20 @@ func canonicalRules(rules, known []Rule) ([]Rule, error) {
 		}
 		out[i] = c
 	}
-	slices.SortStableFunc(out, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
+	if !slices.IsSortedFunc(out, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) }) {
+		slices.SortStableFunc(out, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
+	}
 	return out, nil
 }
 
 // compile builds the rule-dependent part of an Index over a layout; rules
-// are canonical and sorted by ID.
-func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, bounds viewBounds) *Index {
+// are canonical and sorted by ID. like, when not nil, is an Index of a rule
+// set much like this one: its maps' sizes are the hints for these.
+func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, bounds viewBounds, like *Index) *Index {
+	var nSubjects, nUsers, nFolders, nVideos int
+	if like != nil {
+		nSubjects, nUsers, nFolders, nVideos = len(like.subjects), len(like.namedUsers), len(like.folderRules), len(like.videoRules)
+	}
 	x := &Index{
 		layout:      lay,
 		snap:        snap,
@@ -218,12 +241,12 @@ func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, boun
 		rules:       rules,
 		bounds:      bounds,
 		deltaShare:  defaultDeltaShare,
-		subjects:    make(map[Subject]int32),
+		subjects:    make(map[Subject]int32, nSubjects),
 		everyone:    -1,
 		public:      -1,
-		namedUsers:  make(map[string]struct{}),
-		folderRules: make(map[int32][]int32),
-		videoRules:  make(map[int32][]int32),
+		namedUsers:  make(map[string]struct{}, nUsers),
+		folderRules: make(map[int32][]int32, nFolders),
+		videoRules:  make(map[int32][]int32, nVideos),
 		views:       newLRU(bounds.views, bounds.bytes, func(e cachedView) int64 { return e.view.size() }),
 		shared:      newLRU(bounds.views, bounds.bytes, (*View).size),
 	}
@@ -280,6 +303,10 @@ func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, boun
 	}
 	x.folderBySubject = make(map[int32][]int32, len(x.folderRules))
 	for f, rules := range x.folderRules {
+		if len(rules) == 1 { // most folders: the same (read-only) list
+			x.folderBySubject[f] = rules
+			continue
+		}
 		x.folderBySubject[f] = slices.SortedFunc(slices.Values(rules), func(a, b int32) int {
 			return cmp.Or(cmp.Compare(x.ruleSubj[a], x.ruleSubj[b]), cmp.Compare(a, b))
 		})
@@ -288,48 +315,20 @@ func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, boun
 }
 
 // carryOver copies into x the cached views of old (an Index of the same
-// layout) that x's rules cannot change: see WithRules.
+// layout) that x's rules cannot change: see WithRules. A subject's rules
+// changed when a rule naming it was added, removed or changed between the
+// two rule sets (both sorted by ID), so one walk over both finds them, and a
+// view is carried unless its audience matches one: the cost is a pass over
+// the rules and one over the cached views, each view checked against the
+// changed subjects by its own roles and segments.
 func (x *Index) carryOver(old *Index) {
-	same := map[Subject]bool{}
-	unchanged := func(s Subject) bool {
-		if u, ok := same[s]; ok {
-			return u
-		}
-		var a, b []int32
-		if i, ok := old.subjects[s]; ok {
-			a = old.subjRules[i]
-		}
-		if i, ok := x.subjects[s]; ok {
-			b = x.subjRules[i]
-		}
-		u := slices.EqualFunc(a, b, func(i, j int32) bool {
-			r, q := old.rules[i], x.rules[j]
-			return r.ID == q.ID && r.Target == q.Target && r.Effect == q.Effect && r.LockReason == q.LockReason
-		})
-		same[s] = u
-		return u
-	}
-	oldSubject := make([]Subject, len(old.bySubject))
-	for s, i := range old.subjects {
-		oldSubject[i] = s
-	}
-	newSubject := make([]Subject, len(x.bySubject))
-	for s, i := range x.subjects {
-		newSubject[i] = s
-	}
+	ch := changedSubjectsOf(old.rules, x.rules)
 	moved := map[*View]bool{}
 	old.views.oldestFirst(func(_ string, e cachedView) {
-		mo, mn := old.match(e.audience), x.match(e.audience)
-		for _, s := range mo.ids {
-			if !unchanged(oldSubject[s]) {
-				return
-			}
+		if ch.touches(e.audience) {
+			return
 		}
-		for _, s := range mn.ids {
-			if !unchanged(newSubject[s]) {
-				return
-			}
-		}
+		mn := x.match(e.audience)
 		if e.view.base != nil && !moved[e.view.base] {
 			moved[e.view.base] = true
 			x.shared.add(string(mn.without(mn.user).key), e.view.base)
@@ -337,6 +336,86 @@ func (x *Index) carryOver(old *Index) {
 		x.shared.add(string(mn.key), e.view)
 		x.views.add(x.CacheKey(e.audience), e)
 	})
+}
+
+// changedSubjects are the subjects whose rules differ between two rule sets.
+type changedSubjects struct {
+	public, everyone bool
+	roles            map[string]bool
+	segments         map[segment]bool
+	users            map[string]bool
+}
+
+// changedSubjectsOf compares two canonical rule sets sorted by ID: a rule
+// in one only, or in both with another subject, target, effect or lock
+// reason, changes its subject (both subjects, for a rule whose subject
+// changed). Notes and authors change nothing.
+func changedSubjectsOf(a, b []Rule) changedSubjects {
+	var c changedSubjects
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i].ID < b[j].ID):
+			c.add(a[i].Subject)
+			i++
+		case i == len(a) || b[j].ID < a[i].ID:
+			c.add(b[j].Subject)
+			j++
+		default:
+			r, q := a[i], b[j]
+			if r.Subject != q.Subject || r.Target != q.Target || r.Effect != q.Effect || r.LockReason != q.LockReason {
+				c.add(r.Subject)
+				c.add(q.Subject)
+			}
+			i++
+			j++
+		}
+	}
+	return c
+}
+
+func (c *changedSubjects) add(s Subject) {
+	switch s.Kind {
+	case Public:
+		c.public = true
+	case Everyone:
+		c.everyone = true
+	case Role:
+		if c.roles == nil {
+			c.roles = map[string]bool{}
+		}
+		c.roles[s.Name] = true
+	case Segment:
+		if c.segments == nil {
+			c.segments = map[segment]bool{}
+		}
+		c.segments[segment{s.Name, s.Value}] = true
+	case User:
+		if c.users == nil {
+			c.users = map[string]bool{}
+		}
+		c.users[s.Name] = true
+	}
+}
+
+// touches reports whether the audience matches a changed subject (as
+// Audience.Matches decides).
+func (c *changedSubjects) touches(a Audience) bool {
+	switch {
+	case c.public, c.everyone && !a.anon, a.user != "" && c.users[a.user]:
+		return true
+	}
+	for _, r := range a.roles {
+		if c.roles[r] {
+			return true
+		}
+	}
+	for _, g := range a.segments {
+		if c.segments[g] {
+			return true
+		}
+	}
+	return false
 }
 
 // canonical validates a rule and normalises its subject and target to the form
