@@ -360,11 +360,12 @@ func TestViewCacheIsLRU(t *testing.T) {
 // view iff no subject the audience matches, under the old rules or the new,
 // gained, lost or changed a rule — checked against that definition spelled
 // out over both compiled indexes (each subject's rule list compared), after
-// random rule changes.
+// random rule changes, both when the caches are filtered copies (subject
+// ids unchanged) and when views are matched again.
 func TestCarryOverKeepsExactlyTheUnaffectedViews(t *testing.T) {
 	seed := propertySeed(t)
 	r := rand.New(rand.NewPCG(seed, 79))
-	var carried, dropped int
+	var carried, dropped, filteredCopies, rematched int
 	for trial := range 200 {
 		c := genUserCase(t, r)
 		x, err := New(c.snap, c.rules, 1, nil)
@@ -373,6 +374,16 @@ func TestCarryOverKeepsExactlyTheUnaffectedViews(t *testing.T) {
 			x.Visible(oa.audience())
 		}
 		rules := mutateRules(r, c, c.rules)
+		if len(rules) > 1 && r.IntN(3) == 0 { // the lowest id goes: subject ids move
+			rules = slices.Clone(rules)
+			i := 0
+			for j, q := range rules {
+				if q.ID < rules[i].ID {
+					i = j
+				}
+			}
+			rules = slices.Delete(rules, i, i+1)
+		}
 		if r.IntN(4) == 0 { // notes and authors change nothing
 			rules = slices.Clone(rules)
 			for i := range rules {
@@ -381,6 +392,11 @@ func TestCarryOverKeepsExactlyTheUnaffectedViews(t *testing.T) {
 		}
 		y, err := x.WithRules(rules, 2)
 		require.NoError(t, err)
+		if y.sameSubjectIDs(x, 0) {
+			filteredCopies++
+		} else {
+			rematched++
+		}
 		rulesOf := func(idx *Index, s Subject) []Rule {
 			var out []Rule
 			if i, ok := idx.subjects[s]; ok {
@@ -418,7 +434,9 @@ func TestCarryOverKeepsExactlyTheUnaffectedViews(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d views carried, %d dropped", carried, dropped)
+	t.Logf("%d views carried, %d dropped; %d caches filtered, %d views matched again", carried, dropped, filteredCopies, rematched)
 	require.Greater(t, carried, 200)
 	require.Greater(t, dropped, 200)
+	require.Greater(t, filteredCopies, 20, "the subject ids stayed (caches filtered)")
+	require.Greater(t, rematched, 20, "the subject ids moved (views matched again)")
 }

@@ -158,18 +158,25 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 // valid (an error wrapping ErrInvalid names the first bad one; nothing is
 // built).
 //
-// The cost is a pass over the rules (only those x does not have are
-// validated again, but the rule part is compiled whole) and one over the
-// cached views (each checked against the subjects whose rules changed, by
-// its roles, segments and user): O(rules + views), with no view recomputed
-// that the change cannot affect.
+// What it costs: the rules x has are not validated again; when the rules
+// differ from x's only near the end, in ID order (a rule added with the
+// next ID, recent ones removed: what a store's rule feed usually brings),
+// the rule part is derived from x's, compiling only the rules past the
+// common prefix, else it is compiled whole; and each cached view is checked
+// against the subjects whose rules changed (by its roles, segments and
+// user), the caches being filtered copies of x's when subject ids did not
+// move. Still a few passes over the rules and the cached views, each cheap;
+// no view is recomputed that the change cannot affect.
 func (x *Index) WithRules(rules []Rule, version int64) (*Index, error) {
 	canon, err := canonicalRules(rules, x.rules)
 	if err != nil {
 		return nil, err
 	}
-	y := compile(x.layout, x.snap, canon, version, x.bounds, x)
-	y.carryOver(x)
+	y, kept := derive(x, canon, version)
+	if y == nil {
+		y = compile(x.layout, x.snap, canon, version, x.bounds, x)
+	}
+	y.carryOver(x, kept)
 	return y, nil
 }
 
@@ -253,76 +260,123 @@ func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, boun
 	x.ruleSubj = make([]int32, len(x.rules))
 	x.ruleLock = make([]uint8, len(x.rules))
 	for i, r := range x.rules {
-		if r.Effect == Teaser {
-			x.ruleLock[i] = uint8(slices.Index(LockReasons, r.LockReason))
-		}
-		s, ok := x.subjects[r.Subject]
-		if !ok {
-			s = int32(len(x.bySubject))
-			x.subjects[r.Subject] = s
-			x.bySubject = append(x.bySubject, nil)
-			x.subjRules = append(x.subjRules, nil)
-			switch r.Subject.Kind {
-			case Everyone:
-				x.everyone = s
-			case Public:
-				x.public = s
-			case User:
-				x.namedUsers[r.Subject.Name] = struct{}{}
-			}
-		}
-		x.ruleSubj[i] = s
-		x.subjRules[s] = append(x.subjRules[s], int32(i))
-		var rf ref
-		switch r.Target.Kind {
-		case FolderTarget:
-			fi, ok := x.folderIdx.Get(r.Target.ID)
-			if !ok {
-				continue
-			}
-			rf = ref{target: fi, folder: true}
-			x.folderRules[fi] = append(x.folderRules[fi], int32(i))
-		case VideoTarget:
-			vi, ok := x.videoIdx.Get(r.Target.ID)
-			if !ok {
-				continue // unknown or never visible anyway
-			}
-			rf = ref{target: vi}
-			x.videoRules[vi] = append(x.videoRules[vi], int32(i))
-		}
-		rf.rule = int32(i)
-		switch r.Effect {
-		case Allow:
-			rf.effect = allowBit
-		case Deny:
-			rf.effect = denyBit
-		case Teaser:
-			rf.effect = teaserBit
-		}
-		x.bySubject[s] = append(x.bySubject[s], rf)
+		x.addRule(int32(i), r, false)
 	}
 	x.folderBySubject = make(map[int32][]int32, len(x.folderRules))
-	for f, rules := range x.folderRules {
-		if len(rules) == 1 { // most folders: the same (read-only) list
-			x.folderBySubject[f] = rules
-			continue
-		}
-		x.folderBySubject[f] = slices.SortedFunc(slices.Values(rules), func(a, b int32) int {
-			return cmp.Or(cmp.Compare(x.ruleSubj[a], x.ruleSubj[b]), cmp.Compare(a, b))
-		})
+	for f := range x.folderRules {
+		x.sortFolder(f)
 	}
 	return x
+}
+
+// addRule compiles rule i (x.rules[i]) after rules 0 … i-1, assigning its
+// subject the next id when it is new. With cow, the per-subject, per-folder
+// and per-video lists it appends to may be shared with another Index: they
+// are copied, not appended to in place.
+func (x *Index) addRule(i int32, r Rule, cow bool) {
+	add := func(s []int32) []int32 {
+		if cow {
+			s = slices.Clip(s)
+		}
+		return append(s, i)
+	}
+	if r.Effect == Teaser {
+		x.ruleLock[i] = uint8(slices.Index(LockReasons, r.LockReason))
+	}
+	s, ok := x.subjects[r.Subject]
+	if !ok {
+		s = int32(len(x.bySubject))
+		x.subjects[r.Subject] = s
+		x.bySubject = append(x.bySubject, nil)
+		x.subjRules = append(x.subjRules, nil)
+		switch r.Subject.Kind {
+		case Everyone:
+			x.everyone = s
+		case Public:
+			x.public = s
+		case User:
+			x.namedUsers[r.Subject.Name] = struct{}{}
+		}
+	}
+	x.ruleSubj[i] = s
+	x.subjRules[s] = add(x.subjRules[s])
+	var rf ref
+	switch r.Target.Kind {
+	case FolderTarget:
+		fi, ok := x.folderIdx.Get(r.Target.ID)
+		if !ok {
+			return
+		}
+		rf = ref{target: fi, folder: true}
+		x.folderRules[fi] = add(x.folderRules[fi])
+	case VideoTarget:
+		vi, ok := x.videoIdx.Get(r.Target.ID)
+		if !ok {
+			return // unknown or never visible anyway
+		}
+		rf = ref{target: vi}
+		x.videoRules[vi] = add(x.videoRules[vi])
+	}
+	rf.rule = i
+	switch r.Effect {
+	case Allow:
+		rf.effect = allowBit
+	case Deny:
+		rf.effect = denyBit
+	case Teaser:
+		rf.effect = teaserBit
+	}
+	if cow {
+		x.bySubject[s] = slices.Clip(x.bySubject[s])
+	}
+	x.bySubject[s] = append(x.bySubject[s], rf)
+}
+
+// sortFolder sets folderBySubject[f] from folderRules[f].
+func (x *Index) sortFolder(f int32) {
+	rules := x.folderRules[f]
+	if len(rules) == 1 { // most folders: the same (read-only) list
+		x.folderBySubject[f] = rules
+		return
+	}
+	x.folderBySubject[f] = slices.SortedFunc(slices.Values(rules), func(a, b int32) int {
+		return cmp.Or(cmp.Compare(x.ruleSubj[a], x.ruleSubj[b]), cmp.Compare(a, b))
+	})
 }
 
 // carryOver copies into x the cached views of old (an Index of the same
 // layout) that x's rules cannot change: see WithRules. A subject's rules
 // changed when a rule naming it was added, removed or changed between the
 // two rule sets (both sorted by ID), so one walk over both finds them, and a
-// view is carried unless its audience matches one: the cost is a pass over
-// the rules and one over the cached views, each view checked against the
-// changed subjects by its own roles and segments.
-func (x *Index) carryOver(old *Index) {
+// view is carried unless its audience matches one. The first kept subject
+// ids of x are old's, subject for subject (derive).
+//
+// When every subject both Indexes have has the same id in both (the usual
+// case: a rule added, or a recent one removed), the caches are filtered
+// copies of old's: an audience's view is kept under the same key unless
+// the audience matches a changed subject, and a view of a set of matched
+// subjects unless the set holds a changed one. Otherwise each kept view is
+// matched against x's subjects for its keys.
+func (x *Index) carryOver(old *Index, kept int) {
 	ch := changedSubjectsOf(old.rules, x.rules)
+	if x.sameSubjectIDs(old, kept) {
+		gone := map[uint32]bool{}
+		for _, s := range ch.list {
+			if i, ok := old.subjects[s]; ok {
+				gone[uint32(i)] = true
+			}
+		}
+		x.views = old.views.filtered(func(_ string, e cachedView) bool { return !ch.touches(e.audience) })
+		x.shared = old.shared.filtered(func(key string, _ *View) bool {
+			for i := 0; i+4 <= len(key); i += 4 {
+				if gone[binary.LittleEndian.Uint32([]byte(key[i:i+4]))] {
+					return false
+				}
+			}
+			return true
+		})
+		return
+	}
 	moved := map[*View]bool{}
 	old.views.oldestFirst(func(_ string, e cachedView) {
 		if ch.touches(e.audience) {
@@ -338,8 +392,20 @@ func (x *Index) carryOver(old *Index) {
 	})
 }
 
+// sameSubjectIDs reports whether every subject of x that old has too has
+// the same id in both, given that the first kept ids are old's.
+func (x *Index) sameSubjectIDs(old *Index, kept int) bool {
+	for s := kept; s < len(x.subjRules); s++ {
+		if o, ok := old.subjects[x.rules[x.subjRules[s][0]].Subject]; ok && o != int32(s) {
+			return false
+		}
+	}
+	return true
+}
+
 // changedSubjects are the subjects whose rules differ between two rule sets.
 type changedSubjects struct {
+	list             []Subject // each once
 	public, everyone bool
 	roles            map[string]bool
 	segments         map[segment]bool
@@ -377,25 +443,42 @@ func changedSubjectsOf(a, b []Rule) changedSubjects {
 func (c *changedSubjects) add(s Subject) {
 	switch s.Kind {
 	case Public:
+		if c.public {
+			return
+		}
 		c.public = true
 	case Everyone:
+		if c.everyone {
+			return
+		}
 		c.everyone = true
 	case Role:
+		if c.roles[s.Name] {
+			return
+		}
 		if c.roles == nil {
 			c.roles = map[string]bool{}
 		}
 		c.roles[s.Name] = true
 	case Segment:
+		g := segment{s.Name, s.Value}
+		if c.segments[g] {
+			return
+		}
 		if c.segments == nil {
 			c.segments = map[segment]bool{}
 		}
-		c.segments[segment{s.Name, s.Value}] = true
+		c.segments[g] = true
 	case User:
+		if c.users[s.Name] {
+			return
+		}
 		if c.users == nil {
 			c.users = map[string]bool{}
 		}
 		c.users[s.Name] = true
 	}
+	c.list = append(c.list, s)
 }
 
 // touches reports whether the audience matches a changed subject (as
