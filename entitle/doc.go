@@ -97,8 +97,11 @@
 //
 // When only the rules change, WithRules derives the new Index from the old
 // one: it reuses everything compiled from the snapshot (positions stay the
-// same) and carries over the cached views of audiences none of whose matched
-// subjects' rules changed; the others are recomputed on demand. When the
+// same), derives the compiled rules from the old ones when the change is
+// near the end in ID order (a rule added, recent ones removed: only the
+// rules past the common prefix are compiled), and carries over the cached
+// views of audiences none of whose matched subjects' rules changed; the
+// others are recomputed on demand. When the
 // snapshot changed only in what the Index does not compile (a video's title,
 // description, thumbnails or tags), WithSnapshot gives an Index that shares
 // the compiled parts and the view cache and names things from the new
