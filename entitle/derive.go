@@ -16,8 +16,8 @@ import (
 // shared where it is unchanged, drops what the old rules past the prefix
 // added, and compiles only the new rules past it. The result equals what
 // compile builds from the same rules, field for field (a property test
-// checks it); it costs a copy of the maps (no rehashing of their keys) and
-// work in proportion to the rules past the prefix.
+// checks it); it costs a copy of the maps, a walk over the prefix (to find
+// it) and work in proportion to the rules past the prefix.
 
 // maxDerived is how many rules past the common prefix (old ones dropped
 // plus new ones compiled) derive takes on for n rules; past it the whole
