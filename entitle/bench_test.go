@@ -504,8 +504,10 @@ func BenchmarkUserView(b *testing.B) {
 // BenchmarkWithRules derives an Index for a one-rule change from an Index
 // whose views of every benchmark audience are cached, at both scales: a
 // role rule's effect flipped (the views of audiences with that role are
-// dropped), a user rule's effect flipped (only that user's is), and New from
-// scratch for comparison. carried-views is how many of the cached views the
+// dropped), a user rule's effect flipped (only that user's is) — both early
+// rules, so the rule part is compiled whole —, a role rule added with the
+// next id and the newest rule removed (the rule part derived from x's), and
+// New from scratch for comparison. carried-views is how many of the cached views the
 // derived Index kept.
 func BenchmarkWithRules(b *testing.B) {
 	for _, sc := range []benchScale{scale100k, scale1M} {
@@ -532,10 +534,30 @@ func BenchmarkWithRules(b *testing.B) {
 				b.Fatal("no rule to flip")
 				return nil
 			}
+			// add appends a rule with the next id (as a store adds one) on a
+			// folder for a role some audience has; removeLast drops the newest
+			// rule (the rule change feed's usual shapes: WithRules derives
+			// the rule part from x's).
+			add := func() []Rule {
+				var role Subject
+				for _, r := range lib.rules {
+					if r.Subject.Kind == Role && slices.ContainsFunc(lib.audiences, func(a Audience) bool { return a.Matches(r.Subject) }) {
+						role = r.Subject
+						break
+					}
+				}
+				rules := x.Rules()
+				return append(rules, Rule{ID: rules[len(rules)-1].ID + 1, Subject: role,
+					Target: Target{Kind: FolderTarget, ID: lib.snap.FolderIDs()[len(lib.snap.FolderIDs())/2]}, Effect: Deny})
+			}
+			removeLast := func() []Rule {
+				rules := x.Rules()
+				return rules[:len(rules)-1]
+			}
 			for _, tc := range []struct {
 				name  string
 				rules []Rule
-			}{{"role", flip(Role)}, {"user", flip(User)}} {
+			}{{"role", flip(Role)}, {"user", flip(User)}, {"add", add()}, {"remove-last", removeLast()}} {
 				b.Run(tc.name, func(b *testing.B) {
 					b.ReportAllocs()
 					var y *Index

@@ -162,3 +162,29 @@ func (c *lru[V]) clear() {
 		s.mu.Unlock()
 	}
 }
+
+// filtered returns a cache with c's bounds, shard layout and seed that
+// holds the entries of c for which keep is true, with their use stamps (so
+// their recency carries over). keep is called with the shard's read lock
+// held; it must not use the cache.
+func (c *lru[V]) filtered(keep func(key string, val V) bool) *lru[V] {
+	out := &lru[V]{seed: c.seed, size: c.size, shards: make([]lruShard[V], len(c.shards))}
+	for i := range c.shards {
+		s, o := &c.shards[i], &out.shards[i]
+		s.mu.RLock()
+		o.max, o.maxBytes = s.max, s.maxBytes
+		o.m = make(map[string]*lruEntry[V], len(s.m))
+		for k, e := range s.m {
+			if !keep(k, e.val) {
+				continue
+			}
+			n := &lruEntry[V]{val: e.val, size: e.size}
+			n.used.Store(e.used.Load())
+			o.m[k] = n
+			o.bytes += e.size
+		}
+		o.clock.Store(s.clock.Load())
+		s.mu.RUnlock()
+	}
+	return out
+}

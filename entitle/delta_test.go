@@ -355,3 +355,88 @@ func TestViewCacheIsLRU(t *testing.T) {
 	require.Same(t, views[9], x.Visible(NewAudience("", []string{"role9"}, nil)))
 	require.Same(t, views[6], x.Visible(NewAudience("", []string{"role6"}, nil)))
 }
+
+// TestCarryOverKeepsExactlyTheUnaffectedViews: WithRules carries a cached
+// view iff no subject the audience matches, under the old rules or the new,
+// gained, lost or changed a rule — checked against that definition spelled
+// out over both compiled indexes (each subject's rule list compared), after
+// random rule changes, both when the caches are filtered copies (subject
+// ids unchanged) and when views are matched again.
+func TestCarryOverKeepsExactlyTheUnaffectedViews(t *testing.T) {
+	seed := propertySeed(t)
+	r := rand.New(rand.NewPCG(seed, 79))
+	var carried, dropped, filteredCopies, rematched int
+	for trial := range 200 {
+		c := genUserCase(t, r)
+		x, err := New(c.snap, c.rules, 1, nil)
+		require.NoError(t, err)
+		for _, oa := range c.audiences {
+			x.Visible(oa.audience())
+		}
+		rules := mutateRules(r, c, c.rules)
+		if len(rules) > 1 && r.IntN(3) == 0 { // the lowest id goes: subject ids move
+			rules = slices.Clone(rules)
+			i := 0
+			for j, q := range rules {
+				if q.ID < rules[i].ID {
+					i = j
+				}
+			}
+			rules = slices.Delete(rules, i, i+1)
+		}
+		if r.IntN(4) == 0 { // notes and authors change nothing
+			rules = slices.Clone(rules)
+			for i := range rules {
+				rules[i].Note, rules[i].CreatedBy = "edited", "someone"
+			}
+		}
+		y, err := x.WithRules(rules, 2)
+		require.NoError(t, err)
+		if y.sameSubjectIDs(x, 0) {
+			filteredCopies++
+		} else {
+			rematched++
+		}
+		rulesOf := func(idx *Index, s Subject) []Rule {
+			var out []Rule
+			if i, ok := idx.subjects[s]; ok {
+				for _, k := range idx.subjRules[i] {
+					q := idx.rules[k]
+					out = append(out, Rule{ID: q.ID, Subject: q.Subject, Target: q.Target, Effect: q.Effect, LockReason: q.LockReason})
+				}
+			}
+			return out
+		}
+		subjectsOf := func(idx *Index) []Subject {
+			out := make([]Subject, len(idx.bySubject))
+			for s, i := range idx.subjects {
+				out[i] = s
+			}
+			return out
+		}
+		oldSubj, newSubj := subjectsOf(x), subjectsOf(y)
+		for _, oa := range c.audiences {
+			a := oa.audience()
+			want := true
+			for _, s := range x.match(a).ids {
+				want = want && slices.Equal(rulesOf(x, oldSubj[s]), rulesOf(y, oldSubj[s]))
+			}
+			for _, s := range y.match(a).ids {
+				want = want && slices.Equal(rulesOf(x, newSubj[s]), rulesOf(y, newSubj[s]))
+			}
+			e, got := y.views.get(y.CacheKey(a))
+			require.Equal(t, want, got, "seed %d trial %d audience %+v", seed, trial, oa)
+			if got {
+				require.Same(t, x.Visible(a), e.view, "seed %d trial %d: the same view carried", seed, trial)
+				carried++
+			} else {
+				dropped++
+			}
+		}
+	}
+	t.Logf("%d views carried, %d dropped; %d caches filtered, %d views matched again", carried, dropped, filteredCopies, rematched)
+	require.Greater(t, carried, 200)
+	require.Greater(t, dropped, 200)
+	require.Greater(t, filteredCopies, 20, "the subject ids stayed (caches filtered)")
+	require.Greater(t, rematched, 20, "the subject ids moved (views matched again)")
+}

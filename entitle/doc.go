@@ -19,6 +19,14 @@
 // auditor a TxAuditor (audit.Recorder.RuleChanges), so no change is made
 // without its record.
 //
+// A RuleStore may also be a RuleFeed, a change feed of the rules: each
+// version's added rule (whole) or removed rule id, kept FeedRetention
+// versions. RuleChangesSince says what changed after a version, net of the
+// window (RuleChanges), and RuleChanges.Apply brings the rules of that
+// version to the current one, so a reader holding the rules (the library,
+// through Index.Rules) does not list them all again. ErrFeedGap (too far
+// back, or a version written without an entry) means: call ListRules.
+//
 // # Semantics (ARCHITECTURE.md §5), exactly
 //
 // For an audience (a user's id, roles and segments, or Anonymous; see
@@ -89,8 +97,11 @@
 //
 // When only the rules change, WithRules derives the new Index from the old
 // one: it reuses everything compiled from the snapshot (positions stay the
-// same) and carries over the cached views of audiences none of whose matched
-// subjects' rules changed; the others are recomputed on demand. When the
+// same), derives the compiled rules from the old ones when the change is
+// near the end in ID order (a rule added, recent ones removed: only the
+// rules past the common prefix are compiled), and carries over the cached
+// views of audiences none of whose matched subjects' rules changed; the
+// others are recomputed on demand. When the
 // snapshot changed only in what the Index does not compile (a video's title,
 // description, thumbnails or tags), WithSnapshot gives an Index that shares
 // the compiled parts and the view cache and names things from the new

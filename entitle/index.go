@@ -141,7 +141,7 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 		return nil, err
 	}
 	bounds := viewBounds{cmp.Or(opts.MaxCachedAudiences, DefaultMaxCachedAudiences), cmp.Or(opts.MaxCachedViewBytes, DefaultMaxCachedViewBytes)}
-	return compile(lay, snap, canon, version, bounds), nil
+	return compile(lay, snap, canon, version, bounds, nil), nil
 }
 
 // WithRules returns an Index of the same snapshot and options for another
@@ -157,13 +157,26 @@ func New(snap *tree.Snapshot, rules []Rule, version int64, opts *Options) (*Inde
 // their recency. x itself is unchanged and stays usable. Every rule must be
 // valid (an error wrapping ErrInvalid names the first bad one; nothing is
 // built).
+//
+// What it costs: the rules x has are not validated again; when the rules
+// differ from x's only near the end, in ID order (a rule added with the
+// next ID, recent ones removed: what a store's rule feed usually brings),
+// the rule part is derived from x's, compiling only the rules past the
+// common prefix, else it is compiled whole; and each cached view is checked
+// against the subjects whose rules changed (by its roles, segments and
+// user), the caches being filtered copies of x's when subject ids did not
+// move. Still a few passes over the rules and the cached views, each cheap;
+// no view is recomputed that the change cannot affect.
 func (x *Index) WithRules(rules []Rule, version int64) (*Index, error) {
 	canon, err := canonicalRules(rules, x.rules)
 	if err != nil {
 		return nil, err
 	}
-	y := compile(x.layout, x.snap, canon, version, x.bounds)
-	y.carryOver(x)
+	y, kept := derive(x, canon, version)
+	if y == nil {
+		y = compile(x.layout, x.snap, canon, version, x.bounds, x)
+	}
+	y.carryOver(x, kept)
 	return y, nil
 }
 
@@ -190,13 +203,23 @@ func (x *Index) WithSnapshot(snap *tree.Snapshot) (*Index, error) {
 }
 
 // canonicalRules validates and canonicalises the rules, sorted by ID. A
-// rule equal to one of known (canonical, sorted by ID) is taken as it is.
+// rule equal to one of known (canonical, sorted by ID) is taken as it is;
+// when rules come sorted by ID too (as Index.Rules and the stores give
+// them), one walk over both finds them.
 func canonicalRules(rules, known []Rule) ([]Rule, error) {
 	out := make([]Rule, len(rules))
+	j := 0 // the next rule of known, when rules are sorted
 	for i, r := range rules {
-		if j, ok := slices.BinarySearchFunc(known, r.ID, func(k Rule, id int64) int { return cmp.Compare(k.ID, id) }); ok && known[j] == r {
-			out[i] = r
-			continue
+		k, ok := j, j < len(known) && known[j].ID == r.ID
+		if !ok {
+			k, ok = slices.BinarySearchFunc(known, r.ID, func(k Rule, id int64) int { return cmp.Compare(k.ID, id) })
+		}
+		if ok {
+			j = k + 1
+			if known[k] == r {
+				out[i] = r
+				continue
+			}
 		}
 		c, err := canonical(r)
 		if err != nil {
@@ -204,13 +227,20 @@ func canonicalRules(rules, known []Rule) ([]Rule, error) {
 		}
 		out[i] = c
 	}
-	slices.SortStableFunc(out, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
+	if !slices.IsSortedFunc(out, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) }) {
+		slices.SortStableFunc(out, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
+	}
 	return out, nil
 }
 
 // compile builds the rule-dependent part of an Index over a layout; rules
-// are canonical and sorted by ID.
-func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, bounds viewBounds) *Index {
+// are canonical and sorted by ID. like, when not nil, is an Index of a rule
+// set much like this one: its maps' sizes are the hints for these.
+func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, bounds viewBounds, like *Index) *Index {
+	var nSubjects, nUsers, nFolders, nVideos int
+	if like != nil {
+		nSubjects, nUsers, nFolders, nVideos = len(like.subjects), len(like.namedUsers), len(like.folderRules), len(like.videoRules)
+	}
 	x := &Index{
 		layout:      lay,
 		snap:        snap,
@@ -218,118 +248,141 @@ func compile(lay *layout, snap *tree.Snapshot, rules []Rule, version int64, boun
 		rules:       rules,
 		bounds:      bounds,
 		deltaShare:  defaultDeltaShare,
-		subjects:    make(map[Subject]int32),
+		subjects:    make(map[Subject]int32, nSubjects),
 		everyone:    -1,
 		public:      -1,
-		namedUsers:  make(map[string]struct{}),
-		folderRules: make(map[int32][]int32),
-		videoRules:  make(map[int32][]int32),
+		namedUsers:  make(map[string]struct{}, nUsers),
+		folderRules: make(map[int32][]int32, nFolders),
+		videoRules:  make(map[int32][]int32, nVideos),
 		views:       newLRU(bounds.views, bounds.bytes, func(e cachedView) int64 { return e.view.size() }),
 		shared:      newLRU(bounds.views, bounds.bytes, (*View).size),
 	}
 	x.ruleSubj = make([]int32, len(x.rules))
 	x.ruleLock = make([]uint8, len(x.rules))
 	for i, r := range x.rules {
-		if r.Effect == Teaser {
-			x.ruleLock[i] = uint8(slices.Index(LockReasons, r.LockReason))
-		}
-		s, ok := x.subjects[r.Subject]
-		if !ok {
-			s = int32(len(x.bySubject))
-			x.subjects[r.Subject] = s
-			x.bySubject = append(x.bySubject, nil)
-			x.subjRules = append(x.subjRules, nil)
-			switch r.Subject.Kind {
-			case Everyone:
-				x.everyone = s
-			case Public:
-				x.public = s
-			case User:
-				x.namedUsers[r.Subject.Name] = struct{}{}
-			}
-		}
-		x.ruleSubj[i] = s
-		x.subjRules[s] = append(x.subjRules[s], int32(i))
-		var rf ref
-		switch r.Target.Kind {
-		case FolderTarget:
-			fi, ok := x.folderIdx.Get(r.Target.ID)
-			if !ok {
-				continue
-			}
-			rf = ref{target: fi, folder: true}
-			x.folderRules[fi] = append(x.folderRules[fi], int32(i))
-		case VideoTarget:
-			vi, ok := x.videoIdx.Get(r.Target.ID)
-			if !ok {
-				continue // unknown or never visible anyway
-			}
-			rf = ref{target: vi}
-			x.videoRules[vi] = append(x.videoRules[vi], int32(i))
-		}
-		rf.rule = int32(i)
-		switch r.Effect {
-		case Allow:
-			rf.effect = allowBit
-		case Deny:
-			rf.effect = denyBit
-		case Teaser:
-			rf.effect = teaserBit
-		}
-		x.bySubject[s] = append(x.bySubject[s], rf)
+		x.addRule(int32(i), r, false)
 	}
 	x.folderBySubject = make(map[int32][]int32, len(x.folderRules))
-	for f, rules := range x.folderRules {
-		x.folderBySubject[f] = slices.SortedFunc(slices.Values(rules), func(a, b int32) int {
-			return cmp.Or(cmp.Compare(x.ruleSubj[a], x.ruleSubj[b]), cmp.Compare(a, b))
-		})
+	for f := range x.folderRules {
+		x.sortFolder(f)
 	}
 	return x
 }
 
+// addRule compiles rule i (x.rules[i]) after rules 0 … i-1, assigning its
+// subject the next id when it is new. With cow, the per-subject, per-folder
+// and per-video lists it appends to may be shared with another Index: they
+// are copied, not appended to in place.
+func (x *Index) addRule(i int32, r Rule, cow bool) {
+	add := func(s []int32) []int32 {
+		if cow {
+			s = slices.Clip(s)
+		}
+		return append(s, i)
+	}
+	if r.Effect == Teaser {
+		x.ruleLock[i] = uint8(slices.Index(LockReasons, r.LockReason))
+	}
+	s, ok := x.subjects[r.Subject]
+	if !ok {
+		s = int32(len(x.bySubject))
+		x.subjects[r.Subject] = s
+		x.bySubject = append(x.bySubject, nil)
+		x.subjRules = append(x.subjRules, nil)
+		switch r.Subject.Kind {
+		case Everyone:
+			x.everyone = s
+		case Public:
+			x.public = s
+		case User:
+			x.namedUsers[r.Subject.Name] = struct{}{}
+		}
+	}
+	x.ruleSubj[i] = s
+	x.subjRules[s] = add(x.subjRules[s])
+	var rf ref
+	switch r.Target.Kind {
+	case FolderTarget:
+		fi, ok := x.folderIdx.Get(r.Target.ID)
+		if !ok {
+			return
+		}
+		rf = ref{target: fi, folder: true}
+		x.folderRules[fi] = add(x.folderRules[fi])
+	case VideoTarget:
+		vi, ok := x.videoIdx.Get(r.Target.ID)
+		if !ok {
+			return // unknown or never visible anyway
+		}
+		rf = ref{target: vi}
+		x.videoRules[vi] = add(x.videoRules[vi])
+	}
+	rf.rule = i
+	switch r.Effect {
+	case Allow:
+		rf.effect = allowBit
+	case Deny:
+		rf.effect = denyBit
+	case Teaser:
+		rf.effect = teaserBit
+	}
+	if cow {
+		x.bySubject[s] = slices.Clip(x.bySubject[s])
+	}
+	x.bySubject[s] = append(x.bySubject[s], rf)
+}
+
+// sortFolder sets folderBySubject[f] from folderRules[f].
+func (x *Index) sortFolder(f int32) {
+	rules := x.folderRules[f]
+	if len(rules) == 1 { // most folders: the same (read-only) list
+		x.folderBySubject[f] = rules
+		return
+	}
+	x.folderBySubject[f] = slices.SortedFunc(slices.Values(rules), func(a, b int32) int {
+		return cmp.Or(cmp.Compare(x.ruleSubj[a], x.ruleSubj[b]), cmp.Compare(a, b))
+	})
+}
+
 // carryOver copies into x the cached views of old (an Index of the same
-// layout) that x's rules cannot change: see WithRules.
-func (x *Index) carryOver(old *Index) {
-	same := map[Subject]bool{}
-	unchanged := func(s Subject) bool {
-		if u, ok := same[s]; ok {
-			return u
+// layout) that x's rules cannot change: see WithRules. A subject's rules
+// changed when a rule naming it was added, removed or changed between the
+// two rule sets (both sorted by ID), so one walk over both finds them, and a
+// view is carried unless its audience matches one. The first kept subject
+// ids of x are old's, subject for subject (derive).
+//
+// When every subject both Indexes have has the same id in both (the usual
+// case: a rule added, or a recent one removed), the caches are filtered
+// copies of old's: an audience's view is kept under the same key unless
+// the audience matches a changed subject, and a view of a set of matched
+// subjects unless the set holds a changed one. Otherwise each kept view is
+// matched against x's subjects for its keys.
+func (x *Index) carryOver(old *Index, kept int) {
+	ch := changedSubjectsOf(old.rules, x.rules)
+	if x.sameSubjectIDs(old, kept) {
+		gone := map[uint32]bool{}
+		for _, s := range ch.list {
+			if i, ok := old.subjects[s]; ok {
+				gone[uint32(i)] = true
+			}
 		}
-		var a, b []int32
-		if i, ok := old.subjects[s]; ok {
-			a = old.subjRules[i]
-		}
-		if i, ok := x.subjects[s]; ok {
-			b = x.subjRules[i]
-		}
-		u := slices.EqualFunc(a, b, func(i, j int32) bool {
-			r, q := old.rules[i], x.rules[j]
-			return r.ID == q.ID && r.Target == q.Target && r.Effect == q.Effect && r.LockReason == q.LockReason
+		x.views = old.views.filtered(func(_ string, e cachedView) bool { return !ch.touches(e.audience) })
+		x.shared = old.shared.filtered(func(key string, _ *View) bool {
+			for i := 0; i+4 <= len(key); i += 4 {
+				if gone[binary.LittleEndian.Uint32([]byte(key[i:i+4]))] {
+					return false
+				}
+			}
+			return true
 		})
-		same[s] = u
-		return u
-	}
-	oldSubject := make([]Subject, len(old.bySubject))
-	for s, i := range old.subjects {
-		oldSubject[i] = s
-	}
-	newSubject := make([]Subject, len(x.bySubject))
-	for s, i := range x.subjects {
-		newSubject[i] = s
+		return
 	}
 	moved := map[*View]bool{}
 	old.views.oldestFirst(func(_ string, e cachedView) {
-		mo, mn := old.match(e.audience), x.match(e.audience)
-		for _, s := range mo.ids {
-			if !unchanged(oldSubject[s]) {
-				return
-			}
+		if ch.touches(e.audience) {
+			return
 		}
-		for _, s := range mn.ids {
-			if !unchanged(newSubject[s]) {
-				return
-			}
-		}
+		mn := x.match(e.audience)
 		if e.view.base != nil && !moved[e.view.base] {
 			moved[e.view.base] = true
 			x.shared.add(string(mn.without(mn.user).key), e.view.base)
@@ -337,6 +390,115 @@ func (x *Index) carryOver(old *Index) {
 		x.shared.add(string(mn.key), e.view)
 		x.views.add(x.CacheKey(e.audience), e)
 	})
+}
+
+// sameSubjectIDs reports whether every subject of x that old has too has
+// the same id in both, given that the first kept ids are old's.
+func (x *Index) sameSubjectIDs(old *Index, kept int) bool {
+	for s := kept; s < len(x.subjRules); s++ {
+		if o, ok := old.subjects[x.rules[x.subjRules[s][0]].Subject]; ok && o != int32(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// changedSubjects are the subjects whose rules differ between two rule sets.
+type changedSubjects struct {
+	list             []Subject // each once
+	public, everyone bool
+	roles            map[string]bool
+	segments         map[segment]bool
+	users            map[string]bool
+}
+
+// changedSubjectsOf compares two canonical rule sets sorted by ID: a rule
+// in one only, or in both with another subject, target, effect or lock
+// reason, changes its subject (both subjects, for a rule whose subject
+// changed). Notes and authors change nothing.
+func changedSubjectsOf(a, b []Rule) changedSubjects {
+	var c changedSubjects
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i].ID < b[j].ID):
+			c.add(a[i].Subject)
+			i++
+		case i == len(a) || b[j].ID < a[i].ID:
+			c.add(b[j].Subject)
+			j++
+		default:
+			r, q := a[i], b[j]
+			if r.Subject != q.Subject || r.Target != q.Target || r.Effect != q.Effect || r.LockReason != q.LockReason {
+				c.add(r.Subject)
+				c.add(q.Subject)
+			}
+			i++
+			j++
+		}
+	}
+	return c
+}
+
+func (c *changedSubjects) add(s Subject) {
+	switch s.Kind {
+	case Public:
+		if c.public {
+			return
+		}
+		c.public = true
+	case Everyone:
+		if c.everyone {
+			return
+		}
+		c.everyone = true
+	case Role:
+		if c.roles[s.Name] {
+			return
+		}
+		if c.roles == nil {
+			c.roles = map[string]bool{}
+		}
+		c.roles[s.Name] = true
+	case Segment:
+		g := segment{s.Name, s.Value}
+		if c.segments[g] {
+			return
+		}
+		if c.segments == nil {
+			c.segments = map[segment]bool{}
+		}
+		c.segments[g] = true
+	case User:
+		if c.users[s.Name] {
+			return
+		}
+		if c.users == nil {
+			c.users = map[string]bool{}
+		}
+		c.users[s.Name] = true
+	}
+	c.list = append(c.list, s)
+}
+
+// touches reports whether the audience matches a changed subject (as
+// Audience.Matches decides).
+func (c *changedSubjects) touches(a Audience) bool {
+	switch {
+	case c.public, c.everyone && !a.anon, a.user != "" && c.users[a.user]:
+		return true
+	}
+	for _, r := range a.roles {
+		if c.roles[r] {
+			return true
+		}
+	}
+	for _, g := range a.segments {
+		if c.segments[g] {
+			return true
+		}
+	}
+	return false
 }
 
 // canonical validates a rule and normalises its subject and target to the form

@@ -44,6 +44,13 @@
 // always reads the whole tree (the check: a property test compares patched
 // generations with reloaded ones). Options.NoPatch turns patching off.
 //
+// Likewise an entitlement change reads only the rules that changed when the
+// store has a rule change feed (entitle.RuleFeed; both stores do) that
+// reaches back to the loaded entitlement version, and applies them to the
+// loaded rules (entitle.RuleChanges.Apply) before deriving the index
+// (entitle.Index.WithRules); ListRules is the fallback (no feed, a gap,
+// an error, changes that do not fit) and Options.NoPatch turns it off too.
+//
 // Run keeps the generation current: it loads the first one (retrying), then
 // rebuilds when Options.Versions announces a newer version (Redis pub/sub;
 // an announced version the store does not show yet is retried briefly) and

@@ -158,9 +158,12 @@ type Options struct {
 	// on the first search of each content generation.
 	WarmSearch bool
 	// NoPatch makes every content change reload the whole tree from the
-	// store. By default, when the store has a change feed
-	// (tree.ContentFeed) that reaches back to the loaded version, the change
-	// is patched into the loaded generation instead (see Service.Refresh).
+	// store, and every entitlement change list every rule. By default, when
+	// the store has a change feed (tree.ContentFeed) that reaches back to
+	// the loaded version, the change is patched into the loaded generation
+	// instead, and when it has a rule change feed (entitle.RuleFeed) that
+	// reaches back, only the rules that changed are read (see
+	// Service.Refresh).
 	NoPatch bool
 	// Now is the clock (default time.Now).
 	Now    func() time.Time

@@ -78,8 +78,8 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 	}
 	rules := cur.idx.Rules()
 	if ev != cur.ent {
-		if rules, ev, err = s.store.ListRules(ctx); err != nil {
-			return fmt.Errorf("library: list rules: %w", err)
+		if rules, ev, err = s.nextRules(ctx, cur.ent, rules); err != nil {
+			return err
 		}
 	}
 	keep := indexUnaffected(cur.idx, cur.snap, snap, ch)

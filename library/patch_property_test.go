@@ -285,6 +285,7 @@ func requireSameGeneration(t *testing.T, want, got *library.Service, all *tree.S
 	// admin) from the generation's own snapshot, also when it was kept.
 	require.Same(t, snapB, idxB.Snapshot(), "%s: the index's snapshot", msg)
 	require.Equal(t, idxA.Version(), idxB.Version(), msg)
+	require.Equal(t, idxA.Rules(), idxB.Rules(), "%s: the rules", msg)
 	require.Equal(t, snapA.FolderIDs(), snapB.FolderIDs(), msg)
 	require.Equal(t, snapA.Folders(), snapB.Folders(), msg)
 	require.Equal(t, snapA.Videos(), snapB.Videos(), msg)

@@ -85,7 +85,9 @@ func (s *Service) Status() Status {
 // generation (or nothing is loaded), builds and swaps in a new one: a content
 // change is patched in from the store's change feed when it has one that
 // reaches back to the loaded version (see Options.NoPatch), else it reloads
-// the tree and the rules; an entitlement change reloads only the rules.
+// the tree and the rules; an entitlement change reloads only the rules, or
+// reads only the rules that changed when the store has a rule change feed
+// (entitle.RuleFeed) that reaches back to the loaded version.
 // Readers keep using the old generation meanwhile. Concurrent calls are
 // serialised.
 func (s *Service) Refresh(ctx context.Context) error {
@@ -144,9 +146,21 @@ func (s *Service) rebuild(ctx context.Context, cur *state, content bool) error {
 	} else {
 		snap, cv, ct = cur.snap, cur.content, cur.content_
 	}
-	rules, ev, err := s.store.ListRules(ctx)
-	if err != nil {
-		return fmt.Errorf("library: list rules: %w", err)
+	var (
+		rules []entitle.Rule
+		ev    int64
+		err   error
+	)
+	if ct == nil {
+		if rules, ev, err = s.store.ListRules(ctx); err != nil {
+			return fmt.Errorf("library: list rules: %w", err)
+		}
+	} else {
+		// Only the rules changed: bring the loaded ones up to date, from
+		// the rule feed when the store has one that reaches back.
+		if rules, ev, err = s.nextRules(ctx, cur.ent, cur.idx.Rules()); err != nil {
+			return err
+		}
 	}
 	// The listings and the index both only read the snapshot: build them
 	// side by side.

@@ -27,6 +27,7 @@ func TestUserStore(t *testing.T) {
 
 func TestRuleStore(t *testing.T) {
 	storetest.TestRuleStore(t, func(*testing.T) entitle.RuleStore { return memstore.New() })
+	storetest.TestRuleFeed(t, func(*testing.T) storetest.RuleFeedStore { return memstore.New() })
 }
 
 // TestTreeOutboxReachesTheRelay: the events a tree transaction enqueues are
@@ -85,4 +86,29 @@ func TestContentFeedRetention(t *testing.T) {
 	c, err := s.ContentChangesSince(ctx, 2)
 	require.NoError(t, err)
 	require.Equal(t, tree.ContentChanges{From: 2, To: tree.FeedRetention + 2, Folders: []string{"1"}}, c)
+}
+
+// TestRuleFeedRetention: the feed keeps entitle.FeedRetention versions;
+// further back is entitle.ErrFeedGap.
+func TestRuleFeedRetention(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	r, _, err := s.AddRule(ctx, entitle.Rule{Subject: entitle.Subject{Kind: entitle.Everyone},
+		Target: entitle.Target{Kind: entitle.FolderTarget, ID: "1"}, Effect: entitle.Allow})
+	require.NoError(t, err)
+	for range entitle.FeedRetention / 2 {
+		_, err := s.RemoveRule(ctx, r.ID)
+		require.NoError(t, err)
+		r, _, err = s.AddRule(ctx, r)
+		require.NoError(t, err)
+	}
+	v, err := s.EntitlementVersion(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(entitle.FeedRetention+1), v)
+	_, err = s.RuleChangesSince(ctx, 0)
+	require.ErrorIs(t, err, entitle.ErrFeedGap)
+	c, err := s.RuleChangesSince(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, []int64{1}, c.Removed, "the first rule, removed, then re-added under new ids")
+	require.Equal(t, []entitle.Rule{r}, c.Added)
 }

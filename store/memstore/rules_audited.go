@@ -57,6 +57,7 @@ func (s *Store) AddRuleAudited(ctx context.Context, r entitle.Rule,
 	s.rules.nextID++
 	s.rules.rules = append(s.rules.rules, r)
 	s.rules.version = version
+	s.recordRuleChange(ruleChange{version: version, id: r.ID, added: true, rule: r})
 	s.flushOutbox(&out)
 	return r, version, nil
 }
@@ -77,6 +78,7 @@ func (s *Store) RemoveRuleAudited(ctx context.Context, id int64,
 	}
 	s.rules.rules = slices.Delete(s.rules.rules, i, i+1)
 	s.rules.version = version
+	s.recordRuleChange(ruleChange{version: version, id: id})
 	s.flushOutbox(&out)
 	return version, nil
 }

@@ -228,7 +228,10 @@ func (s *Store) BulkProvisionUsers(ctx context.Context, ids []auth.Identity, use
 // that bumps the entitlement version once, and returns them stored (ids
 // and creation times set, in order) with the new version. An invalid rule,
 // or one whose subject and target another rule has, fails the whole call
-// and nothing is written.
+// and nothing is written. The version it makes has no rule change feed
+// entry (it would hold every rule): a reader holding an earlier version gets
+// entitle.ErrFeedGap from RuleChangesSince and lists the rules, as a reader
+// too far behind does.
 func (s *Store) BulkAddRules(ctx context.Context, rules []entitle.Rule) ([]entitle.Rule, int64, error) {
 	for _, r := range rules {
 		if err := r.Validate(); err != nil {

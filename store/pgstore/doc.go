@@ -16,7 +16,9 @@
 // dead_letters, plus outbox, processed_events, versions, sync_state and
 // content_changes (the change feed of tree.ContentFeed: one row per content
 // version with the folders and videos it changed, pruned past
-// tree.FeedRetention versions).
+// tree.FeedRetention versions) and rule_changes (the change feed of
+// entitle.RuleFeed: one row per entitlement version, the rule it added,
+// whole, or the id it removed, pruned past entitle.FeedRetention versions).
 // audit_logs is append-only: a trigger rejects UPDATE, DELETE and TRUNCATE.
 //
 // # The audit log

@@ -46,6 +46,7 @@ func TestUserStore(t *testing.T) {
 
 func TestRuleStore(t *testing.T) {
 	storetest.TestRuleStore(t, func(t *testing.T) entitle.RuleStore { return open(t) })
+	storetest.TestRuleFeed(t, func(t *testing.T) storetest.RuleFeedStore { return open(t) })
 }
 
 var specTables = []string{
@@ -218,4 +219,44 @@ func TestContentFeedGap(t *testing.T) {
 	c, err = s.ContentChangesSince(ctx, 2)
 	require.NoError(t, err)
 	require.Equal(t, tree.ContentChanges{From: 2, To: 3, Folders: []string{"1"}}, c)
+}
+
+// TestRuleFeedGap: a version whose feed entry is gone (pruned, written
+// before the feed existed) or was never written (a bulk load) is
+// entitle.ErrFeedGap, never a partial answer.
+func TestRuleFeedGap(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	var ids []int64
+	for i := range 3 {
+		r, _, err := s.AddRule(ctx, entitle.Rule{Subject: entitle.Subject{Kind: entitle.Role, Name: "r" + strconv.Itoa(i)},
+			Target: entitle.Target{Kind: entitle.FolderTarget, ID: "1"}, Effect: entitle.Allow})
+		require.NoError(t, err)
+		ids = append(ids, r.ID)
+	}
+	c, err := s.RuleChangesSince(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, []int64{ids[1], ids[2]}, []int64{c.Added[0].ID, c.Added[1].ID})
+	_, err = s.Pool().Exec(ctx, `DELETE FROM rule_changes WHERE version = 2`)
+	require.NoError(t, err)
+	_, err = s.RuleChangesSince(ctx, 1)
+	require.ErrorIs(t, err, entitle.ErrFeedGap)
+	c, err = s.RuleChangesSince(ctx, 2)
+	require.NoError(t, err)
+	require.Equal(t, int64(3), c.To)
+	require.Len(t, c.Added, 1)
+
+	_, v, err := s.BulkAddRules(ctx, []entitle.Rule{{Subject: entitle.Subject{Kind: entitle.Everyone},
+		Target: entitle.Target{Kind: entitle.VideoTarget, ID: "7"}, Effect: entitle.Deny}})
+	require.NoError(t, err)
+	require.Equal(t, int64(4), v)
+	_, err = s.RuleChangesSince(ctx, 3)
+	require.ErrorIs(t, err, entitle.ErrFeedGap, "a bulk load writes no entry")
+	_, v, err = s.AddRule(ctx, entitle.Rule{Subject: entitle.Subject{Kind: entitle.Everyone},
+		Target: entitle.Target{Kind: entitle.VideoTarget, ID: "8"}, Effect: entitle.Deny})
+	require.NoError(t, err)
+	c, err = s.RuleChangesSince(ctx, 4)
+	require.NoError(t, err)
+	require.Equal(t, entitle.RuleChanges{From: 4, To: v, Added: c.Added}, c)
+	require.Len(t, c.Added, 1)
 }

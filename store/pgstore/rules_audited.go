@@ -47,6 +47,9 @@ func (s *Store) AddRuleAudited(ctx context.Context, r entitle.Rule,
 		if err := tx.QueryRow(ctx, bumpEntitlement).Scan(&version); err != nil {
 			return err
 		}
+		if err := recordRuleAdded(ctx, tx, version, r); err != nil {
+			return err
+		}
 		return fn(ctx, txOutbox{tx}, r, version)
 	})
 	if err != nil {
@@ -72,6 +75,9 @@ func (s *Store) RemoveRuleAudited(ctx context.Context, id int64,
 			return err
 		}
 		if err := tx.QueryRow(ctx, bumpEntitlement).Scan(&version); err != nil {
+			return err
+		}
+		if err := recordRuleRemoved(ctx, tx, version, r.ID); err != nil {
 			return err
 		}
 		return fn(ctx, txOutbox{tx}, r, version)
