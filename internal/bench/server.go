@@ -153,7 +153,7 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 			return fmt.Errorf("bench: the API process read %.80q on stdin, not a command: %w", sc.Text(), err)
 		}
 		if cmd.Profile && !profiling {
-			if stopProfiles, err = startProfiles(o.CPUProfile, o.MemProfile); err != nil {
+			if stopProfiles, err = startProfiles(o.CPUProfile, o.MemProfile, logf); err != nil {
 				return err
 			}
 			profiling = true
@@ -441,9 +441,11 @@ func (c *benchChild) Stop() {
 	}
 }
 
-// startProfiles starts a CPU profile into cpu (if not empty); the returned
-// function stops it and writes a heap profile into mem (if not empty).
-func startProfiles(cpu, mem string) (stop func(), err error) {
+// startProfiles starts a CPU profile into cpu (if not empty) and a gcWatch
+// (writing mem+".peak" when mem is not empty); the returned function stops
+// them, logs what the GC did, and writes a heap profile into mem (if not
+// empty).
+func startProfiles(cpu, mem string, logf func(string, ...any)) (stop func(), err error) {
 	var cpuFile *os.File
 	if cpu != "" {
 		if cpuFile, err = os.Create(cpu); err != nil {
@@ -454,17 +456,20 @@ func startProfiles(cpu, mem string) (stop func(), err error) {
 			return nil, err
 		}
 	}
+	peak := ""
+	if mem != "" {
+		peak = mem + ".peak"
+	}
+	gw := startGCWatch(peak)
 	return func() {
+		logf("server: %s", gw.report())
 		if cpuFile != nil {
 			pprof.StopCPUProfile()
 			_ = cpuFile.Close()
 		}
 		if mem != "" {
-			if f, err := os.Create(mem); err == nil {
-				runtime.GC()
-				_ = pprof.WriteHeapProfile(f)
-				_ = f.Close()
-			}
+			runtime.GC()
+			_ = writeHeapProfile(mem)
 		}
 	}, nil
 }
