@@ -57,7 +57,8 @@ type serveOptions struct {
 	// the end, and a heap profile at the end.
 	CPUProfile, MemProfile string
 	// Changes: a change stream may be asked for (the process then keeps
-	// what it needs of the generated library: its RSS includes that).
+	// what the stream needs of the generated library: a few counts, the
+	// churn videos' homes and the generated rules' keys).
 	Changes bool
 	// GCPercent is the GC percent to serve with: the process's own, from
 	// before the preparation tightened it (see prepGCPercent).
@@ -122,8 +123,13 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	defer srv.stop()
 	ready.Start = time.Since(t0)
 	logf("server: the API loaded its first generation in %v", since(t0))
+	var stream *changeStream
+	if o.Changes {
+		stream = newChangeStream(st, srv.versions, ds, userIDs, "http://"+srv.addr, 1)
+	}
+	ds, userIDs = nil, nil
 	debug.SetGCPercent(o.GCPercent)
-	runtime.GC() // the generated library is garbage from here on (but for the change stream's needs)
+	runtime.GC() // the generated library is garbage from here on
 	debug.FreeOSMemory()
 	// The profiles start with the measured window (the parent's Profile
 	// command), so that they show serving, not the preparation's sign-ins or
@@ -137,11 +143,6 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var stream *changeStream
-	if o.Changes { // it keeps the generated library: only then
-		stream = newChangeStream(st, srv.versions, ds, userIDs, "http://"+srv.addr, 1)
-	}
-	ds, userIDs = nil, nil
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	sc := bufio.NewScanner(stdin)
