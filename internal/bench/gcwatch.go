@@ -12,10 +12,13 @@ import (
 // gcWatch follows the garbage collector over the measured window: the CPU
 // it took, its cycles, and the largest live heap a cycle marked (what the
 // heap goal, and so the RSS, follows). With a file name it also writes a
-// heap profile whenever a cycle marks a new largest live heap (not forcing
-// a collection: the profile shows the heap as that cycle found it, transient
-// objects included, where the profile written after the run shows only
-// what survives a forced collection).
+// heap profile soon after each cycle that marks a new largest live heap,
+// forcing no collection: it shows the heap under load, transient objects
+// included, where the profile written after the run shows only what
+// survives a forced collection. The runtime publishes a cycle's profile
+// data a cycle or two late, so it may show an earlier cycle's heap than
+// the largest: read it for what the heap holds under load, and the logged
+// figure for the largest live heap.
 type gcWatch struct {
 	peakFile string
 	start    gcSample
@@ -109,7 +112,7 @@ func (w *gcWatch) report() string {
 	case w.peakErr != nil:
 		msg += fmt.Sprintf(" (its profile: %v)", w.peakErr)
 	case w.profiles > 0:
-		msg += " (heap profile as that cycle found it: " + w.peakFile + ")"
+		msg += " (a heap profile under load, written after it: " + w.peakFile + ")"
 	}
 	return msg
 }

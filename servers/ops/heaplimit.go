@@ -53,19 +53,27 @@ type heapFollower struct {
 	done sync.WaitGroup
 
 	set  func(int) int // debug.SetGCPercent; a test's fake
-	read func() (cycles, live uint64)
+	read func() heapState
 	prev int // the GC percent found at the start
 }
 
-// readHeap reads the completed GC cycles and the live heap the last one
-// marked.
-func readHeap() (cycles, live uint64) {
-	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
+// heapState is what the follower reads of the runtime.
+type heapState struct {
+	cycles  uint64 // completed GC cycles
+	live    uint64 // the live heap the last one marked, bytes
+	percent int    // the GC percent in force
+}
+
+// readHeap reads the runtime's metrics the follower needs.
+func readHeap() heapState {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}, {Name: "/gc/gogc:percent"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
-		return 0, 0 // a runtime without them: the follower sets nothing
+	for _, m := range s {
+		if m.Value.Kind() != metrics.KindUint64 {
+			return heapState{} // a runtime without them: the follower sets nothing
+		}
 	}
-	return s[0].Value.Uint64(), s[1].Value.Uint64()
+	return heapState{cycles: s[0].Value.Uint64(), live: s[1].Value.Uint64(), percent: int(s[2].Value.Uint64())}
 }
 
 func newHeapFollower(log *zap.Logger) *heapFollower {
@@ -73,12 +81,14 @@ func newHeapFollower(log *zap.Logger) *heapFollower {
 }
 
 // start sets the GC percent for the live heap now and follows it every
-// interval.
+// interval. While it runs it owns the GC percent: one set by someone else
+// is set back after the next collection.
 func (f *heapFollower) start(interval time.Duration) {
-	cycles, live := f.read()
-	cur := FollowGCPercent(live)
+	h := f.read()
+	cur := FollowGCPercent(h.live)
 	f.prev = f.set(cur)
-	f.log.Info("GC percent follows the live heap", zap.Int("gc_percent", cur), zap.Uint64("live_bytes", live),
+	cycles := h.cycles
+	f.log.Info("GC percent follows the live heap", zap.Int("gc_percent", cur), zap.Uint64("live_bytes", h.live),
 		zap.Float64("headroom_share", FollowShare), zap.Int("headroom_floor_bytes", FollowFloor))
 	f.done.Go(func() {
 		t := time.NewTicker(interval)
@@ -89,15 +99,14 @@ func (f *heapFollower) start(interval time.Duration) {
 				return
 			case <-t.C:
 			}
-			c, l := f.read()
-			if c == cycles {
+			h := f.read()
+			if h.cycles == cycles {
 				continue
 			}
-			cycles = c
-			if p := FollowGCPercent(l); p != cur {
+			cycles = h.cycles
+			if p := FollowGCPercent(h.live); p != h.percent {
 				f.set(p)
-				cur = p
-				f.log.Debug("GC percent follows the live heap", zap.Int("gc_percent", p), zap.Uint64("live_bytes", l))
+				f.log.Debug("GC percent follows the live heap", zap.Int("gc_percent", p), zap.Uint64("live_bytes", h.live))
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -37,10 +38,17 @@ type fakeRuntime struct {
 	sets    int
 }
 
-func (r *fakeRuntime) read() (uint64, uint64) {
+func (r *fakeRuntime) read() heapState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.cycles, r.live
+	return heapState{cycles: r.cycles, live: r.live, percent: r.percent}
+}
+
+// override is someone else setting the GC percent.
+func (r *fakeRuntime) override(p int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.percent = p
 }
 
 func (r *fakeRuntime) set(p int) int {
@@ -87,6 +95,11 @@ func TestHeapFollowerFollowsTheLiveHeapAndPutsThePercentBack(t *testing.T) {
 	require.Equal(t, 60, p)
 	require.Equal(t, before, n, "the same percent is not set again")
 
+	// Someone else sets the percent: the next collection sets it back.
+	rt.override(25)
+	rt.collect(1 << 30)
+	require.Eventually(t, func() bool { p, _ := rt.current(); return p == 60 }, 5*time.Second, time.Millisecond)
+
 	// The heap shrinks under the floor's share: back to Go's default.
 	rt.collect(200 << 20)
 	require.Eventually(t, func() bool { p, _ := rt.current(); return p == 100 }, 5*time.Second, time.Millisecond)
@@ -97,9 +110,12 @@ func TestHeapFollowerFollowsTheLiveHeapAndPutsThePercentBack(t *testing.T) {
 }
 
 func TestHeapFollowerReadsTheRuntime(t *testing.T) {
-	before, _ := readHeap()
+	before := readHeap()
 	runtime.GC()
-	cycles, live := readHeap()
-	require.Greater(t, cycles, before)
-	require.Positive(t, live, "runtime/metrics has the live heap")
+	h := readHeap()
+	require.Greater(t, h.cycles, before.cycles)
+	require.Positive(t, h.live, "runtime/metrics has the live heap")
+	prev := debug.SetGCPercent(77)
+	defer debug.SetGCPercent(prev)
+	require.Equal(t, 77, readHeap().percent)
 }
