@@ -26,7 +26,8 @@
 // that is not there is ErrOrphan, and a parent chain that loops is ErrCycle.
 // Each problem is an *Error naming the object; New reports up to ten at once
 // (joined) and never panics on bad input. A Snapshot holds adjacency (Children,
-// Roots), materialised paths (Path, Ancestors, Depth, IsAncestor), subtree
+// Roots), paths (Path, Ancestors, Depth, IsAncestor: walked up the parents
+// on each call, not kept per folder), subtree
 // queries (Subtree, SubtreeVideos) and placements (Contents, FoldersOf). It is
 // read-only and safe for concurrent use; accessors return copies.
 //

@@ -14,8 +14,8 @@ import (
 const maxProblems = 10
 
 // Snapshot is an immutable, validated view of the mirrored tree: folders with
-// adjacency and materialised paths, videos, and the placements of videos in
-// folders. Every object is keyed by its Vimeo id. A Snapshot is safe for
+// adjacency (paths are walked up the parents on use), videos, and the
+// placements of videos in folders. Every object is keyed by its Vimeo id. A Snapshot is safe for
 // concurrent use and must not be modified after New returns it.
 type Snapshot struct {
 	version   int64
@@ -24,7 +24,6 @@ type Snapshot struct {
 	roots     []string            // top-level folders, in sibling order
 	children  map[string][]string // folder -> child folders, in sibling order
 	contents  map[string][]slot   // folder -> its placements, in order
-	paths     map[string][]string // folder -> ids from its top-level ancestor to itself
 	folderIDs []string            // all folders, parents before children
 }
 
@@ -33,7 +32,7 @@ type Snapshot struct {
 // by the snapshots Patch derives.
 type video struct {
 	Video
-	homes []string // the folders it is placed in, sorted; nil when none
+	homes []string // the folders it is placed in, sorted; nil when none; shared, never written in place
 }
 
 // videoIndex is a snapshot's videos by id: a full map, shared by the
@@ -206,10 +205,11 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 		return nil, errors.Join(problems...)
 	}
 
-	// Most videos have one home: their first is a cap-1 window on one slab.
-	// The contents are windows on one slab of slots too, sized by a count
-	// per folder.
-	homeSlab := make([]string, len(placements))
+	// Most videos have one home: their homes are then the folder's own
+	// one-element slice, shared by every video placed only there (a second
+	// home appends to a copy: the capacity is 1). The contents are windows
+	// on one slab of slots, sized by a count per folder.
+	only := make(map[string][]string, len(s.folders))
 	count := make(map[string]int, len(s.folders))
 	ok := make([]bool, len(placements))
 	for i, p := range placements {
@@ -232,8 +232,12 @@ func New(version int64, folders []Folder, videos []Video, placements []Placement
 		ok[i] = true
 		count[p.FolderVimeoID]++
 		if v.homes == nil {
-			homeSlab[i] = p.FolderVimeoID
-			v.homes = homeSlab[i : i+1 : i+1]
+			h := only[p.FolderVimeoID]
+			if h == nil {
+				h = []string{p.FolderVimeoID}
+				only[p.FolderVimeoID] = h
+			}
+			v.homes = h
 		} else {
 			v.homes = append(v.homes, p.FolderVimeoID)
 		}
@@ -287,12 +291,12 @@ func (v *video) intern() {
 	}
 }
 
-// link derives the folder structure (roots, children, paths, folderIDs) from
+// link derives the folder structure (roots, children, folderIDs) from
 // s.folders, reporting orphans and cycles. It returns true when report asked
-// to stop.
+// to stop. Paths are not kept: Path and its kin walk up the parents (at
+// 100,000 folders ten levels deep a path per folder took 25 MB).
 func (s *Snapshot) link(report func(*Error) bool) bool {
 	s.roots, s.children = nil, make(map[string][]string)
-	s.paths = make(map[string][]string, len(s.folders))
 	// Adjacency; orphans are reported and left out.
 	for id, f := range s.folders {
 		if f.ParentVimeoID == "" {
@@ -308,7 +312,7 @@ func (s *Snapshot) link(report func(*Error) bool) bool {
 		s.children[f.ParentVimeoID] = append(s.children[f.ParentVimeoID], id)
 	}
 
-	// Paths, breadth first from the roots: whatever is not reached sits on a cycle
+	// Breadth first from the roots: whatever is not reached sits on a cycle
 	// (or under one).
 	byOrder := func(a, b string) int {
 		fa, fb := s.folders[a], s.folders[b]
@@ -319,25 +323,18 @@ func (s *Snapshot) link(report func(*Error) bool) bool {
 		slices.SortFunc(kids, byOrder)
 	}
 	s.folderIDs = make([]string, 0, len(s.folders))
-	for _, r := range s.roots {
-		s.paths[r] = []string{r}
-		s.folderIDs = append(s.folderIDs, r)
-	}
+	s.folderIDs = append(s.folderIDs, s.roots...)
 	for i := 0; i < len(s.folderIDs); i++ {
-		id := s.folderIDs[i]
-		parent := s.paths[id]
-		for _, c := range s.children[id] {
-			p := make([]string, len(parent)+1)
-			copy(p, parent)
-			p[len(parent)] = c
-			s.paths[c] = p
-			s.folderIDs = append(s.folderIDs, c)
-		}
+		s.folderIDs = append(s.folderIDs, s.children[s.folderIDs[i]]...)
 	}
 	if len(s.folderIDs) < len(s.folders) {
+		reached := make(map[string]bool, len(s.folderIDs))
+		for _, id := range s.folderIDs {
+			reached[id] = true
+		}
 		var unreached []string
 		for id, f := range s.folders {
-			if _, ok := s.paths[id]; !ok && (f.ParentVimeoID == "" || s.folders[f.ParentVimeoID] != nil) {
+			if !reached[id] && (f.ParentVimeoID == "" || s.folders[f.ParentVimeoID] != nil) {
 				unreached = append(unreached, id)
 			}
 		}
@@ -418,31 +415,40 @@ func (s *Snapshot) FoldersOf(videoVimeoID string) []string {
 // Path returns the materialised path of a folder: the ids from its top-level
 // ancestor down to itself. Nil for an unknown folder.
 func (s *Snapshot) Path(folderVimeoID string) []string {
-	return slices.Clone(s.paths[folderVimeoID])
+	p := s.Ancestors(folderVimeoID)
+	if p == nil && s.folders[folderVimeoID] == nil {
+		return nil
+	}
+	slices.Reverse(p)
+	return append(p, folderVimeoID)
 }
 
 // Ancestors returns the folder's ancestors, nearest first (parent, grandparent…).
 func (s *Snapshot) Ancestors(folderVimeoID string) []string {
-	p := s.paths[folderVimeoID]
-	if len(p) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(p)-1)
-	for i := len(p) - 2; i >= 0; i-- {
-		out = append(out, p[i])
+	var out []string
+	for f := s.folders[folderVimeoID]; f != nil && f.ParentVimeoID != ""; f = s.folders[f.ParentVimeoID] {
+		out = append(out, f.ParentVimeoID)
 	}
 	return out
 }
 
 // Depth is the folder's distance from its top-level ancestor (0 for a top-level
 // folder), or -1 for an unknown folder.
-func (s *Snapshot) Depth(folderVimeoID string) int { return len(s.paths[folderVimeoID]) - 1 }
+func (s *Snapshot) Depth(folderVimeoID string) int {
+	if s.folders[folderVimeoID] == nil {
+		return -1
+	}
+	d := 0
+	for f := s.folders[folderVimeoID]; f != nil && f.ParentVimeoID != ""; f = s.folders[f.ParentVimeoID] {
+		d++
+	}
+	return d
+}
 
 // IsAncestor reports whether ancestor is a proper ancestor of folder.
 func (s *Snapshot) IsAncestor(ancestor, folder string) bool {
-	p := s.paths[folder]
-	for _, id := range p[:max(len(p)-1, 0)] {
-		if id == ancestor {
+	for f := s.folders[folder]; f != nil && f.ParentVimeoID != ""; f = s.folders[f.ParentVimeoID] {
+		if f.ParentVimeoID == ancestor {
 			return true
 		}
 	}

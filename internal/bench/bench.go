@@ -46,6 +46,7 @@ type Options struct {
 // benchStore is what the benchmark loads and the API reads.
 type benchStore interface {
 	tree.Store
+	tree.ContentFeed
 	entitle.RuleStore
 	auth.UserStore
 	library.Store
@@ -101,7 +102,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 	listen := fs.String("listen", "127.0.0.1:0", "with --serve: the API's address")
 	clientID := fs.String("client-id", authtest.DefaultClientID, "with --serve: the audience of the issuer's ID tokens")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server over the measured window (of this process with --server=in-process or --url) to this file (go tool pprof)")
-	memProfile := fs.String("memprofile", "", "write a heap profile of the server (of this process with --server=in-process or --url), taken after the run, to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile of the server (of this process with --server=in-process or --url), taken after the run, to this file, and one under load, after the GC cycle that marked the largest live heap in the measured window, to this file with .peak appended")
 	var rates changeRates
 	fs.Float64Var(&rates.Edits, "edits", 0, "change stream in the measured window: video edits (new titles) per second, written through tree.Store.Update and announced as the sync worker announces them")
 	fs.Float64Var(&rates.Moves, "moves", 0, "change stream: video moves to another folder per second")
@@ -324,7 +325,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts *Opt
 	} else {
 		started := make(chan func(), 1)
 		t := time.AfterFunc(profileAt, func() {
-			stop, err := startProfiles(*cpuProfile, *memProfile)
+			stop, err := startProfiles(*cpuProfile, *memProfile, logf)
 			if err != nil {
 				logf("start the profiles: %v", err)
 				stop = func() {}

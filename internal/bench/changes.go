@@ -84,9 +84,11 @@ type changeCounts struct {
 // probeTimeout bounds how long one probed edit is polled for.
 const probeTimeout = 60 * time.Second
 
-// changeStore is what the stream writes through.
+// changeStore is what the stream writes through, and reads the rows it
+// edits from.
 type changeStore interface {
 	tree.Store
+	tree.ContentFeed
 	entitle.RuleStore
 }
 
@@ -95,14 +97,20 @@ type announcer interface {
 	Publish(ctx context.Context, name string, v int64) error
 }
 
-// changeStream runs a changePlan.
+// changeStream runs a changePlan. It keeps only what it needs of the
+// generated library (counts, the churn videos' homes, the generated rules'
+// keys), not the library itself: in the API's process (--server=process)
+// a copy of a million generated videos would count in the API's heap and
+// RSS. The videos it edits are read from the store.
 type changeStream struct {
-	st      changeStore
-	ann     announcer
-	ds      *dataset.Dataset
-	userIDs []string // the stored ids of ds.Users
-	target  string   // the API's base URL
-	client  *http.Client
+	st         changeStore
+	ann        announcer
+	videos     int      // generated videos: dataset.VideoID(0 … videos-1)
+	folders    int      // generated folders: dataset.FolderID(0 … folders-1)
+	churnUsers int      // the last churnUsers of userIDs are the churn users
+	userIDs    []string // the stored ids of the generated users (only the churn users' are needed)
+	target     string   // the API's base URL
+	client     *http.Client
 
 	mu       sync.Mutex
 	rep      changeReport
@@ -119,8 +127,9 @@ type changeStream struct {
 }
 
 func newChangeStream(st changeStore, ann announcer, ds *dataset.Dataset, userIDs []string, target string, seed uint64) *changeStream {
-	c := &changeStream{st: st, ann: ann, ds: ds, userIDs: userIDs, target: target, r: &rngSource{state: seed ^ 0xc0ffee},
-		at: map[int]string{}, ruleKeys: map[string]bool{}, client: &http.Client{Timeout: 10 * time.Second}}
+	c := &changeStream{st: st, ann: ann, videos: len(ds.Videos), folders: len(ds.Folders), churnUsers: ds.ChurnUsers(),
+		userIDs: userIDs, target: target, r: &rngSource{state: seed ^ 0xc0ffee},
+		at: map[int]string{}, ruleKeys: make(map[string]bool, len(ds.Rules)), client: &http.Client{Timeout: 10 * time.Second}}
 	homes := map[string]bool{}
 	for i, p := range ds.Placements {
 		if dataset.ChurnVideo(i) {
@@ -222,25 +231,32 @@ func (c *changeStream) update(ctx context.Context, fn func(tree.Tx) error) error
 	return c.ann.Publish(ctx, library.VersionContent, v)
 }
 
-// edit retitles a random video (p's, when given, then polled).
+// edit retitles a random video (p's, when given, then polled): its row as
+// the store has it, with " (edit n)" in place of an earlier edit's suffix.
 func (c *changeStream) edit(ctx context.Context, p *probe) error {
 	c.mu.Lock()
 	c.editN++
 	n := c.editN
-	var v tree.Video
+	id := ""
 	if p != nil {
-		i := slices.IndexFunc(c.ds.Videos, func(v tree.Video) bool { return v.VimeoID == p.Video })
-		if i < 0 {
-			c.mu.Unlock()
-			return fmt.Errorf("probe video %s is not generated", p.Video)
-		}
-		v = c.ds.Videos[i]
+		id = p.Video
 	} else {
-		v = c.ds.Videos[c.r.intn(len(c.ds.Videos))]
+		id = dataset.VideoID(c.r.intn(c.videos))
 	}
 	c.mu.Unlock()
+	objs, err := c.st.LoadObjects(ctx, nil, []string{id})
+	if err != nil {
+		return fmt.Errorf("edit video %s: read it: %w", id, err)
+	}
+	if len(objs.Videos) != 1 {
+		return fmt.Errorf("edit video %s: the store has no such video", id)
+	}
+	v := objs.Videos[0]
+	if i := strings.Index(v.Title, " (edit "); i >= 0 {
+		v.Title = v.Title[:i]
+	}
 	v.Title = fmt.Sprintf("%s (edit %d)", v.Title, n)
-	v.ModifiedAt = v.ModifiedAt.Add(time.Duration(n) * time.Second)
+	v.ModifiedAt = v.ModifiedAt.Add(time.Second)
 	if err := c.update(ctx, func(tx tree.Tx) error { return tx.UpsertVideos(ctx, []tree.Video{v}) }); err != nil {
 		return fmt.Errorf("edit video %s: %w", v.VimeoID, err)
 	}
@@ -295,7 +311,7 @@ func (c *changeStream) move(ctx context.Context) error {
 		to = c.homes[c.r.intn(len(c.homes))]
 	}
 	c.mu.Unlock()
-	id := c.ds.Videos[i].VimeoID
+	id := dataset.VideoID(i)
 	if err := c.update(ctx, func(tx tree.Tx) error {
 		return tx.PlaceVideos(ctx, []tree.Placement{{FolderVimeoID: to, VideoVimeoID: id, SortOrder: 1_000_000 + i}})
 	}); err != nil {
@@ -319,7 +335,7 @@ func (c *changeStream) delete(ctx context.Context) error {
 	i := c.churn[k]
 	c.churn = slices.Delete(c.churn, k, k+1)
 	c.mu.Unlock()
-	id := c.ds.Videos[i].VimeoID
+	id := dataset.VideoID(i)
 	if err := c.update(ctx, func(tx tree.Tx) error { return tx.DeleteVideos(ctx, []string{id}) }); err != nil {
 		return fmt.Errorf("delete video %s: %w", id, err)
 	}
@@ -349,7 +365,7 @@ func (c *changeStream) ruleChange(ctx context.Context, n int) error {
 		c.mu.Unlock()
 		return nil
 	}
-	churnUsers := c.ds.ChurnUsers()
+	churnUsers := c.churnUsers
 	if churnUsers == 0 {
 		c.mu.Unlock()
 		return errors.New("no churn user to name in a rule")
@@ -357,9 +373,9 @@ func (c *changeStream) ruleChange(ctx context.Context, n int) error {
 	var r entitle.Rule
 	for {
 		u := c.userIDs[len(c.userIDs)-1-c.r.intn(churnUsers)]
-		t := entitle.Target{Kind: entitle.FolderTarget, ID: c.ds.Folders[c.r.intn(len(c.ds.Folders))].VimeoID}
+		t := entitle.Target{Kind: entitle.FolderTarget, ID: dataset.FolderID(c.r.intn(c.folders))}
 		if c.r.intn(10) < 3 {
-			t = entitle.Target{Kind: entitle.VideoTarget, ID: c.ds.Videos[c.r.intn(len(c.ds.Videos))].VimeoID}
+			t = entitle.Target{Kind: entitle.VideoTarget, ID: dataset.VideoID(c.r.intn(c.videos))}
 		}
 		r = entitle.Rule{Subject: entitle.Subject{Kind: entitle.User, Name: u}, Target: t, Effect: entitle.Allow, CreatedBy: "bench"}
 		if c.r.intn(10) < 3 {

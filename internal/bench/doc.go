@@ -18,11 +18,22 @@
 // process compiles the index from the generated data (dataset.Compile) and
 // mints tokens; --server=in-process serves it from this process.
 //
+// # Profiles and the collector
+//
+// --cpuprofile and --memprofile profile the server over the measured
+// window (the heap profile after a forced collection at the end, and one
+// under load as FILE.peak); either way the server logs what its collector
+// did over the window: cycles, CPU, and the largest live heap a cycle
+// marked, which the heap goal and so the RSS follow.
+//
 // # The change stream
 //
 // --edits, --moves, --deletes and --rule-changes (per second) run a change
 // stream during the measured window, in the process that holds the API's
-// store: video edits (new titles) of any video, moves and deletions of the
+// store and keeping only counts, the churn videos' homes and the generated
+// rules' keys of the generated library (with --server=process that is the
+// API's process, whose memory is measured): video edits (a new title on the
+// row the store holds) of any video, moves and deletions of the
 // data set's churn videos (dataset.ChurnVideo), and personal grants and
 // denials for its churn users (added, then removed), written through
 // tree.Store.Update and entitle.RuleStore and announced through the

@@ -57,7 +57,8 @@ type serveOptions struct {
 	// the end, and a heap profile at the end.
 	CPUProfile, MemProfile string
 	// Changes: a change stream may be asked for (the process then keeps
-	// what it needs of the generated library: its RSS includes that).
+	// what the stream needs of the generated library: a few counts, the
+	// churn videos' homes and the generated rules' keys).
 	Changes bool
 	// GCPercent is the GC percent to serve with: the process's own, from
 	// before the preparation tightened it (see prepGCPercent).
@@ -122,8 +123,13 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	defer srv.stop()
 	ready.Start = time.Since(t0)
 	logf("server: the API loaded its first generation in %v", since(t0))
+	var stream *changeStream
+	if o.Changes {
+		stream = newChangeStream(st, srv.versions, ds, userIDs, "http://"+srv.addr, 1)
+	}
+	ds, userIDs = nil, nil
 	debug.SetGCPercent(o.GCPercent)
-	runtime.GC() // the generated library is garbage from here on (but for the change stream's needs)
+	runtime.GC() // the generated library is garbage from here on
 	debug.FreeOSMemory()
 	// The profiles start with the measured window (the parent's Profile
 	// command), so that they show serving, not the preparation's sign-ins or
@@ -137,11 +143,6 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var stream *changeStream
-	if o.Changes { // it keeps the generated library: only then
-		stream = newChangeStream(st, srv.versions, ds, userIDs, "http://"+srv.addr, 1)
-	}
-	ds, userIDs = nil, nil
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	sc := bufio.NewScanner(stdin)
@@ -153,7 +154,7 @@ func serveBench(ctx context.Context, ds *dataset.Dataset, o *serveOptions, stdin
 			return fmt.Errorf("bench: the API process read %.80q on stdin, not a command: %w", sc.Text(), err)
 		}
 		if cmd.Profile && !profiling {
-			if stopProfiles, err = startProfiles(o.CPUProfile, o.MemProfile); err != nil {
+			if stopProfiles, err = startProfiles(o.CPUProfile, o.MemProfile, logf); err != nil {
 				return err
 			}
 			profiling = true
@@ -441,9 +442,11 @@ func (c *benchChild) Stop() {
 	}
 }
 
-// startProfiles starts a CPU profile into cpu (if not empty); the returned
-// function stops it and writes a heap profile into mem (if not empty).
-func startProfiles(cpu, mem string) (stop func(), err error) {
+// startProfiles starts a CPU profile into cpu (if not empty) and a gcWatch
+// (writing mem+".peak" when mem is not empty); the returned function stops
+// them, logs what the GC did, and writes a heap profile into mem (if not
+// empty).
+func startProfiles(cpu, mem string, logf func(string, ...any)) (stop func(), err error) {
 	var cpuFile *os.File
 	if cpu != "" {
 		if cpuFile, err = os.Create(cpu); err != nil {
@@ -454,17 +457,20 @@ func startProfiles(cpu, mem string) (stop func(), err error) {
 			return nil, err
 		}
 	}
+	peak := ""
+	if mem != "" {
+		peak = mem + ".peak"
+	}
+	gw := startGCWatch(peak)
 	return func() {
+		logf("server: %s", gw.report())
 		if cpuFile != nil {
 			pprof.StopCPUProfile()
 			_ = cpuFile.Close()
 		}
 		if mem != "" {
-			if f, err := os.Create(mem); err == nil {
-				runtime.GC()
-				_ = pprof.WriteHeapProfile(f)
-				_ = f.Close()
-			}
+			runtime.GC()
+			_ = writeHeapProfile(mem)
 		}
 	}, nil
 }

@@ -67,7 +67,9 @@ type Config struct {
 	// sets itself (runtime/debug.SetMemoryLimit), in bytes:
 	// MemoryLimitAuto (the default) takes GOMEMLIMIT when it is set, else
 	// 80 % of the container's memory (cgroup v2 memory.max) when it has a
-	// limit, else none; MemoryLimitOff sets none (GOMEMLIMIT still applies);
+	// limit, else none, and then (without GOGC) the GC percent follows the
+	// live heap (servers/ops FollowGCPercent); MemoryLimitOff sets none
+	// (GOMEMLIMIT still applies);
 	// a positive value is the limit. It is a complement to a small heap, not
 	// a bound: past it the collector runs more often.
 	MemoryLimit int64

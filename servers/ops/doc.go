@@ -102,6 +102,19 @@
 // early after a pause that doubles from 1 s to 30 s, logging each failure;
 // Wait bounds the wait for a stopped group of loops by a stop deadline.
 //
+// # Memory
+//
+// ApplyMemoryLimit sets the process's soft memory limit (runtime/debug
+// SetMemoryLimit) from the memory-limit setting (MemoryLimit says which
+// source wins): the setting, GOMEMLIMIT, or 80 % of a container's memory.
+// When none of them gives a limit and GOGC is not set, the GC percent
+// follows the live heap instead (FollowGCPercent of what the last
+// collection found live, set again after each collection that changes it):
+// the heap may grow FollowShare past the live heap, at least FollowFloor,
+// where Go's default lets it double. The API at a million videos has 1.1
+// GB live and needs nothing like another 1.1 GB of headroom; a small
+// process keeps Go's default.
+//
 // # Concurrency
 //
 // Everything here is safe for concurrent use once constructed.

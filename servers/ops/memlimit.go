@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"go.uber.org/fx"
 	"go.uber.org/zap"
 
 	"github.com/vidlib/vidlib/servers/config"
@@ -19,9 +20,11 @@ const containerShare = 0.8
 // MemoryLimit is the soft memory limit a process sets itself for the
 // memory-limit setting (config.MemoryLimit), and where it comes from:
 // "setting", "GOMEMLIMIT" (the runtime applied it already: nothing to set),
-// "cgroup" (containerShare of what containerMemory reports), or "" for
-// none. gomemlimit is the GOMEMLIMIT variable.
-func MemoryLimit(setting int64, gomemlimit string, containerMemory func() (int64, bool)) (int64, string) {
+// "cgroup" (containerShare of what containerMemory reports), "live heap"
+// (auto without either and without GOGC: no limit, the GC percent follows
+// the live heap, FollowGCPercent), or "" for none. gomemlimit and gogc are
+// the GOMEMLIMIT and GOGC variables.
+func MemoryLimit(setting int64, gomemlimit, gogc string, containerMemory func() (int64, bool)) (int64, string) {
 	switch {
 	case setting > 0:
 		return setting, "setting"
@@ -33,17 +36,32 @@ func MemoryLimit(setting int64, gomemlimit string, containerMemory func() (int64
 	if n, ok := containerMemory(); ok {
 		return int64(float64(n) * containerShare), "cgroup"
 	}
-	return 0, ""
+	if gogc != "" {
+		return 0, "" // the operator chose the headroom
+	}
+	return 0, fromLiveHeap
 }
 
+// fromLiveHeap is MemoryLimit's source when the GC percent follows the live
+// heap.
+const fromLiveHeap = "live heap"
+
 // ApplyMemoryLimit sets the process's soft memory limit for the
-// configuration (see MemoryLimit) and logs what it applies.
-func ApplyMemoryLimit(cfg *config.Config, log *zap.Logger) {
-	limit, from := MemoryLimit(cfg.MemoryLimit, os.Getenv("GOMEMLIMIT"), cgroupMemory)
-	if limit > 0 {
+// configuration (see MemoryLimit) and logs what it applies. When no limit
+// applies and the GC percent follows the live heap, it follows it from the
+// lifecycle's start (its hook runs before those of what is built after
+// this is invoked) to its stop, which puts back the percent found at the
+// start.
+func ApplyMemoryLimit(lc fx.Lifecycle, cfg *config.Config, log *zap.Logger) {
+	limit, from := MemoryLimit(cfg.MemoryLimit, os.Getenv("GOMEMLIMIT"), os.Getenv("GOGC"), cgroupMemory)
+	switch {
+	case from == fromLiveHeap:
+		f := newHeapFollower(log)
+		lc.Append(fx.StartStopHook(func() { f.start(followInterval) }, f.close))
+	case limit > 0:
 		debug.SetMemoryLimit(limit)
-	}
-	if from != "" {
+		fallthrough
+	case from != "":
 		log.Info("memory limit", zap.String("from", from), zap.Int64("bytes", debug.SetMemoryLimit(-1)))
 	}
 }

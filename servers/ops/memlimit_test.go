@@ -12,19 +12,23 @@ func TestMemoryLimit(t *testing.T) {
 		name      string
 		setting   int64
 		env       string
+		gogc      string
 		container func() (int64, bool)
 		want      int64
 		from      string
 	}{
-		{"a setting wins over GOMEMLIMIT", 1 << 30, "3GiB", container(4<<30, true), 1 << 30, "setting"},
-		{"off sets none", -1, "", container(4<<30, true), 0, ""},
-		{"auto leaves GOMEMLIMIT to the runtime", 0, "3GiB", container(4<<30, true), 0, "GOMEMLIMIT"},
-		{"auto takes 80% of the container", 0, "", container(2500<<20, true), 2000 << 20, "cgroup"},
-		{"auto without a container limit sets none", 0, "", container(0, false), 0, ""},
+		{"a setting wins over GOMEMLIMIT", 1 << 30, "3GiB", "", container(4<<30, true), 1 << 30, "setting"},
+		{"off sets none", -1, "", "", container(4<<30, true), 0, ""},
+		{"off leaves GOGC alone too", -1, "", "", container(0, false), 0, ""},
+		{"auto leaves GOMEMLIMIT to the runtime", 0, "3GiB", "", container(4<<30, true), 0, "GOMEMLIMIT"},
+		{"auto takes 80% of the container", 0, "", "", container(2500<<20, true), 2000 << 20, "cgroup"},
+		{"auto takes the container's limit whatever GOGC", 0, "", "50", container(2500<<20, true), 2000 << 20, "cgroup"},
+		{"auto without a container limit follows the live heap", 0, "", "", container(0, false), 0, "live heap"},
+		{"auto leaves GOGC to the runtime", 0, "", "80", container(0, false), 0, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, from := MemoryLimit(tc.setting, tc.env, tc.container)
+			got, from := MemoryLimit(tc.setting, tc.env, tc.gogc, tc.container)
 			require.Equal(t, tc.want, got)
 			require.Equal(t, tc.from, from)
 		})
