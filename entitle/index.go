@@ -692,8 +692,16 @@ func resolve(d uint8) uint8 {
 // matching teaser rule at the first teased placement's deciding level.
 func (x *Index) compute(subjects []int32) *View {
 	nf, nv := len(x.folderIDs), len(x.videoIDs)
-	fdec := make([]uint8, nf)
-	vdec := make([]uint8, nv)
+	dec, _ := x.decisions.Get().(*decisions)
+	if dec == nil {
+		dec = &decisions{folders: make([]uint8, nf), videos: make([]uint8, nv)}
+	}
+	fdec, vdec := dec.folders, dec.videos
+	defer func() {
+		clear(fdec)
+		clear(vdec)
+		x.decisions.Put(dec)
+	}()
 	var ftease []int32         // folder → deciding teaser rule (only when some teaser matches)
 	var vtease map[int32]int32 // video → lowest-id matching teaser rule
 	for _, s := range subjects {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/vidlib/vidlib/internal/vimeoid"
 	"github.com/vidlib/vidlib/tree"
@@ -34,7 +35,14 @@ type layout struct {
 	placedUpTo  []int // placements in the folders preorder[:p], for p in 0…len(preorder)
 
 	aux auxOnce // inverse maps: children and videos per folder, sections (access.go)
+
+	decisions sync.Pool // *decisions sized for the layout: Index.compute's scratch
 }
+
+// decisions is Index.compute's scratch, a decision per folder and per
+// candidate video (at a million videos a megabyte a view, kept for the next
+// view rather than left to the collector), zero between uses.
+type decisions struct{ folders, videos []uint8 }
 
 func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 	nf, nv := snap.Len()

@@ -76,11 +76,15 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 	if err != nil {
 		return fmt.Errorf("library: entitlement version: %w", err)
 	}
-	rules := cur.idx.Rules()
+	// The rules are copied out of the index only when they are needed: a
+	// rule change, or an index compiled anew (20,000 rules are 3 MB).
+	var rules []entitle.Rule // when ev != cur.ent: the new ones
+	nrules := cur.rules
 	if ev != cur.ent {
-		if rules, ev, err = s.nextRules(ctx, cur.ent, rules); err != nil {
+		if rules, ev, err = s.nextRules(ctx, cur.ent, cur.idx.Rules()); err != nil {
 			return err
 		}
+		nrules = len(rules)
 	}
 	keep := indexUnaffected(cur.idx, cur.snap, snap, ch)
 	var (
@@ -110,6 +114,9 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 		ct = buildContent(snap)
 		ct.setPositions(idx)
 	default:
+		if ev == cur.ent {
+			rules = cur.idx.Rules()
+		}
 		var wg sync.WaitGroup
 		wg.Go(func() { ct = buildContent(snap) })
 		idx, err = entitle.New(snap, rules, ev, s.opts.Index)
@@ -124,7 +131,7 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 	}
 	st := &state{
 		snap: snap, idx: idx, content: ch.To, ent: ev, version: versionString(ch.To, ev),
-		content_: ct, loadedAt: s.opts.Now(), buildDur: time.Since(start), rules: len(rules),
+		content_: ct, loadedAt: s.opts.Now(), buildDur: time.Since(start), rules: nrules,
 	}
 	st.cache.Store(newLRU(s.opts.MaxCachedPages, s.opts.MaxCachedBytes))
 	s.cur.Store(st)
