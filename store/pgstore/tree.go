@@ -214,15 +214,33 @@ func loadVideos(ctx context.Context, tx pgx.Tx, live bool) ([]tree.Video, error)
 	if live {
 		q += ` WHERE deleted_at IS NULL`
 	}
-	return scanVideos(tx.Query(ctx, q))
+	// Size the slice once, by the planner's row count (as of the last
+	// ANALYZE or VACUUM; -1 before any): a million videos grown by appending
+	// allocate about four times their 320 MB, and the load's peak heap with it.
+	var rows float64
+	if err := tx.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'videos'::regclass`).Scan(&rows); err != nil {
+		return nil, err
+	}
+	hint := 0
+	if rows > 0 {
+		hint = int(min(rows*1.02, maxVideoHint))
+	}
+	r, err := tx.Query(ctx, q)
+	return scanVideoRows(r, err, hint)
 }
 
-func scanVideos(rows pgx.Rows, err error) ([]tree.Video, error) {
+// maxVideoHint bounds the rows loadVideos allocates for up front.
+const maxVideoHint = 1 << 24
+
+func scanVideos(rows pgx.Rows, err error) ([]tree.Video, error) { return scanVideoRows(rows, err, 0) }
+
+// scanVideoRows maps the rows of videoQuery, in a slice with room for hint.
+func scanVideoRows(rows pgx.Rows, err error, hint int) ([]tree.Video, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []tree.Video
+	out := make([]tree.Video, 0, hint)
 	for rows.Next() {
 		var v tree.Video
 		var created, modified, deleted *time.Time
