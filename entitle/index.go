@@ -441,44 +441,35 @@ func changedSubjectsOf(a, b []Rule) changedSubjects {
 }
 
 func (c *changedSubjects) add(s Subject) {
+	added := true
 	switch s.Kind {
 	case Public:
-		if c.public {
-			return
-		}
-		c.public = true
+		added, c.public = !c.public, true
 	case Everyone:
-		if c.everyone {
-			return
-		}
-		c.everyone = true
+		added, c.everyone = !c.everyone, true
 	case Role:
-		if c.roles[s.Name] {
-			return
-		}
-		if c.roles == nil {
-			c.roles = map[string]bool{}
-		}
-		c.roles[s.Name] = true
+		added = insert(&c.roles, s.Name)
 	case Segment:
-		g := segment{s.Name, s.Value}
-		if c.segments[g] {
-			return
-		}
-		if c.segments == nil {
-			c.segments = map[segment]bool{}
-		}
-		c.segments[g] = true
+		added = insert(&c.segments, segment{s.Name, s.Value})
 	case User:
-		if c.users[s.Name] {
-			return
-		}
-		if c.users == nil {
-			c.users = map[string]bool{}
-		}
-		c.users[s.Name] = true
+		added = insert(&c.users, s.Name)
 	}
-	c.list = append(c.list, s)
+	if added {
+		c.list = append(c.list, s)
+	}
+}
+
+// insert adds k to the set *m (made on first use) and reports whether it
+// was not there.
+func insert[K comparable](m *map[K]bool, k K) bool {
+	if (*m)[k] {
+		return false
+	}
+	if *m == nil {
+		*m = map[K]bool{}
+	}
+	(*m)[k] = true
+	return true
 }
 
 // touches reports whether the audience matches a changed subject (as

@@ -74,16 +74,14 @@ func patchVideo(rng *rand.Rand, id string) tree.Video {
 	return v
 }
 
-func testPatchedEqualsReloaded(t *testing.T, st patchStore, seed uint64, steps int) {
+// seedLibrary writes a random library through st: a root ("1"), folders
+// under random parents and videos (patchVideo) placed in random folders.
+func seedLibrary(t *testing.T, st tree.Store, rng *rand.Rand, newID func() string, folders, videos int) {
+	t.Helper()
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(seed, 21))
-	next := 1000
-	newID := func() string { next++; return strconv.Itoa(next) }
-
-	// The initial library: a root, folders, videos placed in them, rules.
 	_, err := st.Update(ctx, func(tx tree.Tx) error {
 		fs := []tree.Folder{{VimeoID: "1", Name: "Library"}}
-		for i := range 14 {
+		for i := range folders {
 			fs = append(fs, tree.Folder{VimeoID: newID(), ParentVimeoID: fs[rng.IntN(len(fs))].VimeoID,
 				Name: patchWords[rng.IntN(len(patchWords))] + " folder", SortOrder: i % 3})
 		}
@@ -92,7 +90,7 @@ func testPatchedEqualsReloaded(t *testing.T, st patchStore, seed uint64, steps i
 		}
 		var vs []tree.Video
 		var ps []tree.Placement
-		for range 50 {
+		for range videos {
 			v := patchVideo(rng, newID())
 			vs = append(vs, v)
 			ps = append(ps, tree.Placement{FolderVimeoID: fs[rng.IntN(len(fs))].VimeoID, VideoVimeoID: v.VimeoID, SortOrder: rng.IntN(5)})
@@ -103,6 +101,16 @@ func testPatchedEqualsReloaded(t *testing.T, st patchStore, seed uint64, steps i
 		return tx.PlaceVideos(ctx, ps)
 	})
 	require.NoError(t, err)
+}
+
+func testPatchedEqualsReloaded(t *testing.T, st patchStore, seed uint64, steps int) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(seed, 21))
+	next := 1000
+	newID := func() string { next++; return strconv.Itoa(next) }
+
+	// The initial library: a root, folders, videos placed in them, rules.
+	seedLibrary(t, st, rng, newID, 14, 50)
 	all := func() *tree.Snapshot {
 		s, err := st.LoadSnapshot(ctx, tree.LoadOptions{IncludeDeleted: true})
 		require.NoError(t, err)

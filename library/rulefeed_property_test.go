@@ -75,27 +75,7 @@ func testRuleFeedEqualsReloaded(t *testing.T, base ruleFeedStore, seed uint64, s
 	st := &listCounting{ruleFeedStore: base}
 	next := 1000
 	newID := func() string { next++; return strconv.Itoa(next) }
-	_, err := st.Update(ctx, func(tx tree.Tx) error {
-		fs := []tree.Folder{{VimeoID: "1", Name: "Library"}}
-		for i := range 20 {
-			fs = append(fs, tree.Folder{VimeoID: newID(), ParentVimeoID: fs[rng.IntN(len(fs))].VimeoID, Name: "folder", SortOrder: i % 3})
-		}
-		if err := tx.UpsertFolders(ctx, fs); err != nil {
-			return err
-		}
-		var vs []tree.Video
-		var ps []tree.Placement
-		for range 60 {
-			v := patchVideo(rng, newID())
-			vs = append(vs, v)
-			ps = append(ps, tree.Placement{FolderVimeoID: fs[rng.IntN(len(fs))].VimeoID, VideoVimeoID: v.VimeoID, SortOrder: rng.IntN(5)})
-		}
-		if err := tx.UpsertVideos(ctx, vs); err != nil {
-			return err
-		}
-		return tx.PlaceVideos(ctx, ps)
-	})
-	require.NoError(t, err)
+	seedLibrary(t, st, rng, newID, 20, 60)
 	snap, err := st.LoadSnapshot(ctx, tree.LoadOptions{IncludeDeleted: true})
 	require.NoError(t, err)
 	fids, vids := snap.FolderIDs(), snap.VideoIDs()

@@ -268,7 +268,7 @@ func (ix *searchIndex) restale(docs []int32) {
 	for _, d := range docs {
 		stale[d>>6] |= 1 << (d & 63)
 	}
-	all := docs[:0:0]
+	var all []int32
 	for w, word := range stale {
 		for word != 0 {
 			all = append(all, int32(w*64+bits.TrailingZeros64(word)))
