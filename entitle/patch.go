@@ -53,7 +53,7 @@ func (x *Index) WithVideos(snap *tree.Snapshot, changed []string) (*Index, error
 	if nf, _ := snap.Len(); nf != len(x.folderIDs) {
 		return nil, fmt.Errorf("%w: WithVideos: %d folders where the Index has %d", ErrInvalid, nf, len(x.folderIDs))
 	}
-	lay, ch := x.layout.withVideos(snap, changed)
+	lay, ch := x.withVideos(snap, changed)
 	if lay == x.layout { // no candidate or placement changed: x's views hold
 		y := *x
 		y.snap = snap

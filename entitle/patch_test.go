@@ -116,7 +116,7 @@ func TestWithVideosAgreesWithFresh(t *testing.T) {
 			snap, changed := mutateVideos(t, r, x.Snapshot(), &added, many)
 			y, err := x.WithVideos(snap, changed)
 			require.NoError(t, err)
-			if _, ch := x.layout.withVideos(snap, changed); len(ch) > maxCarriedChanges {
+			if _, ch := x.withVideos(snap, changed); len(ch) > maxCarriedChanges {
 				require.Zero(t, y.views.len()+y.shared.len(), "views carried past maxCarriedChanges")
 				pastBound++
 			}
