@@ -107,6 +107,14 @@
 // the compiled parts and the view cache and names things from the new
 // snapshot; the caller vouches that nothing else changed.
 //
+// When only videos changed (moved to other folders, soft-deleted, made
+// unplayable or private, added; no folder changed), WithVideos patches the
+// Index instead of compiling it anew: positions are stable (a video keeps
+// its position for good, a new one gets the next free one), so the caller's
+// listings stay valid but for the changed videos, and every cached view is
+// carried over with the changed videos' answers and the visibility of the
+// folders above their old and new placements decided again.
+//
 // # Admin questions
 //
 // For the admin console, answered from a compiled Index and never cached:
