@@ -221,24 +221,68 @@ func (x *layout) withVideos(snap *tree.Snapshot, changed []string) (*layout, []v
 	y.placeStart = append(y.placeStart, int32(len(y.placeFolder)))
 
 	// The inverse maps: the folder-only ones shared, the videos per folder
-	// made anew.
+	// copied with the touched folders' lists made anew.
 	xa := x.auxiliary()
 	y.aux.once.Do(func() {
 		a := &y.aux
 		a.childStart, a.child, a.sections, a.sectionOf = xa.childStart, xa.child, xa.sections, xa.sectionOf
-		a.vidStart, a.vid = csr(len(y.folderIDs), func(emit func(from, to int32)) {
-			for v := range nv {
-				for _, f := range y.placeFolder[y.placeStart[v]:y.placeStart[v+1]] {
-					emit(f, v)
-				}
-			}
-		})
+		a.vidStart, a.vid = patchVids(xa.vidStart, xa.vid, ch)
 	})
 	y.placedUpTo = make([]int, len(y.preorder)+1)
 	for p, f := range y.preorder {
 		y.placedUpTo[p+1] = y.placedUpTo[p] + int(y.aux.vidStart[f+1]-y.aux.vidStart[f])
 	}
 	return y, ch
+}
+
+// patchVids returns the candidate videos per folder (csr form: folder f's
+// are vid[start[f]:start[f+1]], ascending) with the changes made: the
+// changed slots out of their old folders' lists and into their new ones'.
+// The lists of the folders no change touches are copied as they are.
+func patchVids(start, vid []int32, ch []videoChange) (nstart, nvid []int32) {
+	slots := make(map[int32]bool, len(ch))
+	into := map[int32][]int32{} // touched folder → changed slots placed there now
+	for _, c := range ch {
+		slots[c.slot()] = true
+		for _, f := range c.was {
+			if _, ok := into[f]; !ok {
+				into[f] = nil // touched: the slot leaves it
+			}
+		}
+		for _, f := range c.now {
+			into[f] = append(into[f], c.slot())
+		}
+	}
+	touched := slices.Sorted(maps.Keys(into))
+	nf := int32(len(start) - 1)
+	nstart = make([]int32, 0, nf+1)
+	nvid = make([]int32, 0, len(vid)+len(ch))
+	copyOld := func(from, to int32) { // folders [from, to)
+		if from >= to {
+			return
+		}
+		shift := int32(len(nvid)) - start[from]
+		for _, s := range start[from:to] {
+			nstart = append(nstart, s+shift)
+		}
+		nvid = append(nvid, vid[start[from]:start[to]]...)
+	}
+	prev := int32(0)
+	for _, f := range touched {
+		copyOld(prev, f)
+		nstart = append(nstart, int32(len(nvid)))
+		n := len(nvid)
+		for _, v := range vid[start[f]:start[f+1]] {
+			if !slots[v] {
+				nvid = append(nvid, v)
+			}
+		}
+		nvid = append(nvid, into[f]...)
+		slices.Sort(nvid[n:])
+		prev = f + 1
+	}
+	copyOld(prev, nf)
+	return append(nstart, int32(len(nvid))), nvid
 }
 
 // slotOf returns the slot that is the video's for good, candidate or not,
