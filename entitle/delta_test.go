@@ -365,7 +365,7 @@ func TestViewCacheIsLRU(t *testing.T) {
 func TestCarryOverKeepsExactlyTheUnaffectedViews(t *testing.T) {
 	seed := propertySeed(t)
 	r := rand.New(rand.NewPCG(seed, 79))
-	var carried, dropped, filteredCopies, rematched int
+	var carried, dropped, filteredCopies, rematched, keyChanged int
 	for trial := range 200 {
 		c := genUserCase(t, r)
 		x, err := New(c.snap, c.rules, 1, nil)
@@ -425,6 +425,19 @@ func TestCarryOverKeepsExactlyTheUnaffectedViews(t *testing.T) {
 				want = want && slices.Equal(rulesOf(x, newSubj[s]), rulesOf(y, newSubj[s]))
 			}
 			e, got := y.views.get(y.CacheKey(a))
+			if x.CacheKey(a) != y.CacheKey(a) {
+				// The user gained its first rule or lost its last: the key is
+				// now one other audiences share, and what is cached under it
+				// is theirs, carried or not by their subjects. It must be
+				// right for this audience too.
+				if got {
+					fresh, err := New(c.snap, rules, 2, nil)
+					require.NoError(t, err)
+					requireSameView(t, fmt.Sprintf("seed %d trial %d audience %+v (key changed)", seed, trial, oa), fresh.Visible(a), e.view)
+					keyChanged++
+				}
+				continue
+			}
 			require.Equal(t, want, got, "seed %d trial %d audience %+v", seed, trial, oa)
 			if got {
 				require.Same(t, x.Visible(a), e.view, "seed %d trial %d: the same view carried", seed, trial)
@@ -434,7 +447,7 @@ func TestCarryOverKeepsExactlyTheUnaffectedViews(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d views carried, %d dropped; %d caches filtered, %d views matched again", carried, dropped, filteredCopies, rematched)
+	t.Logf("%d views carried, %d dropped; %d caches filtered, %d views matched again; %d found under a key that changed", carried, dropped, filteredCopies, rematched, keyChanged)
 	require.Greater(t, carried, 200)
 	require.Greater(t, dropped, 200)
 	require.Greater(t, filteredCopies, 20, "the subject ids stayed (caches filtered)")
