@@ -108,7 +108,9 @@
 // snapshot; the caller vouches that nothing else changed.
 //
 // When only videos changed (moved to other folders, soft-deleted, made
-// unplayable or private, added; no folder changed), WithVideos patches the
+// unplayable or private, added) and the folders are the same as far as the
+// Index is concerned (SameFolders: a rename that keeps the siblings' order
+// is), WithVideos patches the
 // Index instead of compiling it anew: positions are stable (a video keeps
 // its position for good, a new one gets the next free one), so the caller's
 // listings stay valid but for the changed videos, and every cached view is

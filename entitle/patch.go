@@ -20,8 +20,8 @@ const maxCarriedChanges = 64
 // WithVideos returns an Index for snap, which must be x's snapshot with only
 // videos changed: added, removed, moved to other folders, made playable or
 // not, their Vimeo privacy or anything else changed, but no folder added,
-// removed, moved or soft-deleted (WithVideos checks only that both
-// snapshots have as many folders). changed lists every video whose row may
+// removed, moved, reordered or soft-deleted (SameFolders; a folder's name
+// may differ when its siblings' order does not). changed lists every video whose row may
 // differ; the others must be as they were. It answers every question as
 // New(snap, x.Rules(), x.Version(), …) would, and x itself is unchanged and
 // stays usable.
@@ -50,8 +50,8 @@ func (x *Index) WithVideos(snap *tree.Snapshot, changed []string) (*Index, error
 	if snap == nil {
 		return nil, fmt.Errorf("%w: nil snapshot", ErrInvalid)
 	}
-	if nf, _ := snap.Len(); nf != len(x.folderIDs) {
-		return nil, fmt.Errorf("%w: WithVideos: %d folders where the Index has %d", ErrInvalid, nf, len(x.folderIDs))
+	if !x.SameFolders(snap) {
+		return nil, fmt.Errorf("%w: WithVideos: the snapshot's folders are not the Index's", ErrInvalid)
 	}
 	lay, ch := x.withVideos(snap, changed)
 	if lay == x.layout { // no candidate or placement changed: x's views hold
@@ -75,6 +75,38 @@ func (x *Index) WithVideos(snap *tree.Snapshot, changed []string) (*Index, error
 		y.carryViews(x, ch)
 	}
 	return y, nil
+}
+
+// SameFolders reports whether snap's folders are those x was compiled
+// from, as far as the Index is concerned: the same ids in the same order
+// (parents before children, siblings in order), the same parents and the
+// same soft-deletions. Their names, descriptions and the like may differ.
+// It costs a pass over the folders.
+func (x *Index) SameFolders(snap *tree.Snapshot) bool {
+	if nf, _ := snap.Len(); nf != len(x.folderIDs) {
+		return false
+	}
+	i := 0
+	for f := range snap.AllFolders() {
+		live := !f.Deleted()
+		switch p := x.parent[i]; {
+		case f.VimeoID != x.folderIDs[i]:
+			return false
+		case p < 0:
+			if f.ParentVimeoID != "" {
+				return false
+			}
+		case f.ParentVimeoID != x.folderIDs[p]:
+			return false
+		default:
+			live = live && x.live[p]
+		}
+		if live != x.live[i] {
+			return false
+		}
+		i++
+	}
+	return true
 }
 
 // videoChange is what changed for one video between two layouts.

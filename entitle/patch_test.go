@@ -169,3 +169,60 @@ func TestWithVideosAgreesWithFresh(t *testing.T) {
 	require.Greater(t, recompiled, 0, "no rule named a video that came or went")
 	require.Greater(t, pastBound, 0, "no change past maxCarriedChanges")
 }
+
+// TestSameFolders: folder changes the Index does not compile (a name that
+// keeps the siblings' order) leave SameFolders true and WithVideos usable;
+// a rename that reorders siblings, a move, a soft-deletion, a new folder
+// make it false, and WithVideos refuses the snapshot.
+func TestSameFolders(t *testing.T) {
+	seed := propertySeed(t)
+	r := rand.New(rand.NewPCG(seed, 82))
+	var same, differ int
+	for trial := range 300 {
+		c := genUserCase(t, r)
+		x, err := New(c.snap, c.rules, 1, nil)
+		require.NoError(t, err)
+		folders, videos, places := c.snap.Folders(), c.snap.Videos(), c.snap.Placements()
+		i := r.IntN(len(folders))
+		f := &folders[i]
+		switch k := r.IntN(5); {
+		case k == 0: // renamed, maybe reordered
+			f.Name = fmt.Sprint("renamed", r.IntN(100))
+		case k == 1: // modified, nothing else
+			f.ModifiedAt = deletedAt
+		case k == 2 && f.ParentVimeoID != "" && i > 0: // moved under an earlier folder
+			f.ParentVimeoID = folders[r.IntN(i)].VimeoID
+		case k == 3:
+			if f.DeletedAt.IsZero() {
+				f.DeletedAt = deletedAt
+			} else {
+				f.DeletedAt = time.Time{}
+			}
+		default:
+			folders = append(folders, tree.Folder{VimeoID: "777777", Name: "new", ParentVimeoID: f.VimeoID})
+		}
+		snap, err := tree.New(2, folders, videos, places)
+		require.NoError(t, err)
+		// The folders as New compiles them: a rename may reorder siblings, a
+		// soft-deletion under a deleted folder or a move to the same parent
+		// changes nothing.
+		fresh, err := New(snap, c.rules, 1, nil)
+		require.NoError(t, err)
+		want := slices.Equal(fresh.folderIDs, x.folderIDs) && slices.Equal(fresh.parent, x.parent) && slices.Equal(fresh.live, x.live)
+		where := fmt.Sprintf("seed %d trial %d", seed, trial)
+		require.Equal(t, want, x.SameFolders(snap), where)
+		y, err := x.WithVideos(snap, nil)
+		if !want {
+			require.ErrorIs(t, err, ErrInvalid, where)
+			differ++
+			continue
+		}
+		require.NoError(t, err, where)
+		same++
+		for _, oa := range c.audiences {
+			checkViewAgainstOracle(t, where, genCase{snap: snap}, c.rules, y, oa, y.Visible(oa.audience()))
+		}
+	}
+	require.Greater(t, same, 50)
+	require.Greater(t, differ, 50)
+}
