@@ -341,9 +341,9 @@ func (y *Index) carryViews(x *Index, ch []videoChange) {
 		}
 		var p *View
 		if v.base != nil {
-			p = y.patchView(x, v, patch(m.without(m.user), v.base), m.ids, ch)
+			p = y.patchView(v, patch(m.without(m.user), v.base), m.ids, ch)
 		} else {
-			p = y.patchView(x, v, nil, m.ids, ch)
+			p = y.patchView(v, nil, m.ids, ch)
 		}
 		memo[string(m.key)] = p
 		return p
@@ -371,11 +371,11 @@ func (x *Index) matchedOfKey(key string) matched {
 	return matched{ids: ids, key: []byte(key), user: user}
 }
 
-// patchView returns v, a view of x for the matched subjects m, as a view
-// of y: whole when base is nil, else a delta over base (v's base, already
-// patched). Only the changed videos' answers and the visibility of the
+// patchView returns v, a view of the Index y was patched from for the
+// matched subjects m, as a view of y: whole when base is nil, else a delta
+// over base (v's base, already patched). Only the changed videos' answers and the visibility of the
 // folders above their old and new placements can differ; the rest is v's.
-func (y *Index) patchView(x *Index, v, base *View, m []int32, ch []videoChange) *View {
+func (y *Index) patchView(v, base *View, m []int32, ch []videoChange) *View {
 	// Folder decisions under m, memoised: the dirty folders are asked for
 	// again and again, up the same chains.
 	decided := map[int32]uint8{}
