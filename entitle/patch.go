@@ -77,6 +77,13 @@ func (x *Index) WithVideos(snap *tree.Snapshot, changed []string) (*Index, error
 	return y, nil
 }
 
+// PatchedVideos is how many videos have a position other than the one New
+// would have numbered them with: those WithVideos patched since the Index
+// was built with New (and not put back where they were). Each WithVideos
+// copies their map, and views grow a little as positions drift from the
+// folder preorder: past some thousands, build anew with New.
+func (x *Index) PatchedVideos() int { return len(x.videoOver) }
+
 // SameFolders reports whether snap's folders are those x was compiled
 // from, as far as the Index is concerned: the same ids in the same order
 // (parents before children, siblings in order), the same parents and the

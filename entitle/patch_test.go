@@ -127,6 +127,8 @@ func TestWithVideosAgreesWithFresh(t *testing.T) {
 				recompiled++
 			}
 			require.Same(t, snap, y.Snapshot())
+			require.GreaterOrEqual(t, y.PatchedVideos(), x.PatchedVideos()-len(changed), "seed %d", seed)
+			require.LessOrEqual(t, y.PatchedVideos(), x.PatchedVideos()+len(changed), "seed %d", seed)
 			fresh, err := New(snap, c.rules, 1, nil)
 			require.NoError(t, err)
 			for _, id := range snap.VideoIDs() {
