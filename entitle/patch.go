@@ -77,11 +77,11 @@ func (x *Index) WithVideos(snap *tree.Snapshot, changed []string) (*Index, error
 	return y, nil
 }
 
-// PatchedVideos is how many videos have a position other than the one New
-// would have numbered them with: those WithVideos patched since the Index
-// was built with New (and not put back where they were). Each WithVideos
-// copies their map, and views grow a little as positions drift from the
-// folder preorder: past some thousands, build anew with New.
+// PatchedVideos is how many videos WithVideos has added, removed or placed
+// elsewhere since the Index was built with New (less those put back as they
+// were). Each WithVideos copies a map of them, and views grow a little as
+// positions drift from the folder preorder: past some thousands, build
+// anew with New.
 func (x *Index) PatchedVideos() int { return len(x.videoOver) }
 
 // SameFolders reports whether snap's folders are those x was compiled
