@@ -30,6 +30,7 @@ type layout struct {
 	// -1-slot for a video that is no longer a candidate (its slot stays
 	// its own, unused). Read positions through videoPos.
 	videoOver   map[string]int32
+	patched     int     // changes withVideos made since newLayout: Index.PatchedVideos
 	byID        []int32 // the candidates' positions in the order of their ids
 	placeStart  []int32 // video i's placements are placeFolder[placeStart[i]:placeStart[i+1]]
 	placeFolder []int32

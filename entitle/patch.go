@@ -77,12 +77,13 @@ func (x *Index) WithVideos(snap *tree.Snapshot, changed []string) (*Index, error
 	return y, nil
 }
 
-// PatchedVideos is how many videos WithVideos has added, removed or placed
-// elsewhere since the Index was built with New (less those put back as they
-// were). Each WithVideos copies a map of them, and views grow a little as
-// positions drift from the folder preorder: past some thousands, build
+// PatchedVideos is how many video changes WithVideos has patched in since
+// the Index was built with New (a video changed twice counts twice, a
+// change the Index does not compile not at all). Positions drift from the
+// folder preorder with each, so views grow a little, and each WithVideos
+// copies a map of the videos added or removed: past some thousands, build
 // anew with New.
-func (x *Index) PatchedVideos() int { return len(x.videoOver) }
+func (x *Index) PatchedVideos() int { return x.patched }
 
 // SameFolders reports whether snap's folders are those x was compiled
 // from, as far as the Index is concerned: the same ids in the same order
@@ -211,7 +212,7 @@ func (x *layout) withVideos(snap *tree.Snapshot, changed []string) (*layout, []v
 
 	y := &layout{
 		allowPwd: x.allowPwd, folderIDs: x.folderIDs, folderIdx: x.folderIdx, parent: x.parent, live: x.live,
-		videoIDs: x.videoIDs, videoIdx: x.videoIdx, videoOver: over, byID: x.byID,
+		videoIDs: x.videoIDs, videoIdx: x.videoIdx, videoOver: over, byID: x.byID, patched: x.patched + len(ch),
 		preorder: x.preorder, pre: x.pre, preEnd: x.preEnd,
 	}
 	if len(over) == 0 {
