@@ -116,6 +116,7 @@ func TestWithVideosAgreesWithFresh(t *testing.T) {
 			snap, changed := mutateVideos(t, r, x.Snapshot(), &added, many)
 			y, err := x.WithVideos(snap, changed)
 			require.NoError(t, err)
+			_, ch := x.withVideos(snap, changed)
 			if len(ch) > maxCarriedChanges {
 				require.Zero(t, y.views.len()+y.shared.len(), "views carried past maxCarriedChanges")
 				pastBound++
@@ -127,7 +128,6 @@ func TestWithVideosAgreesWithFresh(t *testing.T) {
 				recompiled++
 			}
 			require.Same(t, snap, y.Snapshot())
-			_, ch := x.withVideos(snap, changed)
 			require.Equal(t, x.PatchedVideos()+len(ch), y.PatchedVideos(), "seed %d", seed)
 			fresh, err := New(snap, c.rules, 1, nil)
 			require.NoError(t, err)
