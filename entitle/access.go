@@ -255,7 +255,7 @@ func (x *Index) grants(m []int32, view *View, t Target) []int32 {
 	}
 	switch t.Kind {
 	case VideoTarget:
-		vi, ok := x.videoIdx.Get(t.ID)
+		vi, ok := x.videoPos(t.ID)
 		if !ok {
 			return nil
 		}

@@ -581,3 +581,58 @@ func BenchmarkWithRules(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWithVideos patches an Index whose views of every benchmark
+// audience are cached for one video change, at both scales: a video moved
+// to another folder, a video soft-deleted, a new video placed in a folder;
+// carried-views is how many cached views the patched Index kept (all, when
+// the change is at most maxCarriedChanges videos). Compare New in
+// BenchmarkWithRules, which starts with no view cached.
+func BenchmarkWithVideos(b *testing.B) {
+	for _, sc := range []benchScale{scale100k, scale1M} {
+		b.Run(sc.name, func(b *testing.B) {
+			lib := benchLibraryOf(b, sc)
+			x, err := New(lib.snap, lib.rules, 1, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, a := range lib.audiences {
+				x.Visible(a)
+			}
+			id := lib.videos[0]
+			v := *lib.snap.Video(id)
+			folders := lib.snap.FolderIDs()
+			patch := func(v tree.Video, places ...tree.Placement) *tree.Snapshot {
+				s, err := lib.snap.Patch(2, tree.Objects{Videos: []tree.Video{v}, Placements: places})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return s
+			}
+			deleted := v
+			deleted.DeletedAt = deletedAt
+			added := tree.Video{VimeoID: videoID(sc.videos), Status: tree.StatusAvailable, Title: "new"}
+			for _, tc := range []struct {
+				name string
+				snap *tree.Snapshot
+				id   string
+			}{
+				{"move", patch(v, tree.Placement{FolderVimeoID: folders[len(folders)/3], VideoVimeoID: id}), id},
+				{"delete", patch(deleted), id},
+				{"add", patch(added, tree.Placement{FolderVimeoID: folders[len(folders)/2], VideoVimeoID: added.VimeoID}), added.VimeoID},
+			} {
+				b.Run(tc.name, func(b *testing.B) {
+					b.ReportAllocs()
+					var y *Index
+					for b.Loop() {
+						if y, err = x.WithVideos(tc.snap, []string{tc.id}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(y.views.len()), "carried-views")
+					b.ReportMetric(float64(x.views.len()), "cached-views")
+				})
+			}
+		})
+	}
+}

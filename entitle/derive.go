@@ -102,7 +102,7 @@ func derive(old *Index, rules []Rule, version int64) (*Index, int) {
 				}
 			}
 		case VideoTarget:
-			if vi, ok := x.videoIdx.Get(r.Target.ID); ok {
+			if vi, ok := x.videoPos(r.Target.ID); ok {
 				if l := before(x.videoRules[vi], p32); l != nil {
 					x.videoRules[vi] = l
 				} else {

@@ -71,7 +71,7 @@ func (x *Index) Explain(a Audience, videoID string) Decision {
 		no.Reason, no.Detail = ReasonPrivacy, why
 		return no
 	}
-	vi, ok := x.videoIdx.Get(videoID)
+	vi, ok := x.videoPos(videoID)
 	if !ok {
 		no.Reason = ReasonNotInLibrary
 		return no

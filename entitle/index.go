@@ -310,7 +310,7 @@ func (x *Index) addRule(i int32, r Rule, cow bool) {
 		rf = ref{target: fi, folder: true}
 		x.folderRules[fi] = add(x.folderRules[fi])
 	case VideoTarget:
-		vi, ok := x.videoIdx.Get(r.Target.ID)
+		vi, ok := x.videoPos(r.Target.ID)
 		if !ok {
 			return // unknown or never visible anyway
 		}
@@ -550,7 +550,7 @@ func (x *Index) FolderPos(folderID string) int32 {
 // no audience can ever see it (not in the snapshot, not playable or not
 // placed in a live folder). Like FolderPos, it depends on the snapshot alone.
 func (x *Index) VideoPos(videoID string) int32 {
-	if i, ok := x.videoIdx.Get(videoID); ok {
+	if i, ok := x.videoPos(videoID); ok {
 		return i
 	}
 	return -1

@@ -21,9 +21,15 @@ type layout struct {
 	folderIDs []string // parents before children
 	folderIdx vimeoid.Map[int32]
 	parent    []int32 // -1 for a top-level folder
+	live      []bool  // neither the folder nor an ancestor is soft-deleted
 
-	videoIDs    []string // the candidates: playable, with a live placement; in folder preorder (see newLayout)
-	videoIdx    vimeoid.Map[int32]
+	videoIDs []string // the candidates: playable, with a live placement; in folder preorder (see newLayout)
+	videoIdx vimeoid.Map[int32]
+	// videoOver, in a layout patched by withVideos, overrides videoIdx for
+	// the videos patched since the layout was built whole: a position, or
+	// -1-slot for a video that is no longer a candidate (its slot stays
+	// its own, unused). Read positions through videoPos.
+	videoOver   map[string]int32
 	byID        []int32 // the candidates' positions in the order of their ids
 	placeStart  []int32 // video i's placements are placeFolder[placeStart[i]:placeStart[i+1]]
 	placeFolder []int32
@@ -57,6 +63,7 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 	x.folderIdx = vimeoid.New[int32](len(x.folderIDs))
 	x.parent = make([]int32, len(x.folderIDs))
 	live := make([]bool, len(x.folderIDs))
+	x.live = live
 	for i, id := range x.folderIDs {
 		f := snap.Folder(id)
 		x.folderIdx.Put(id, int32(i))
@@ -145,7 +152,7 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 	x.placeStart = append(x.placeStart, int32(len(x.placeFolder)))
 	x.byID = make([]int32, 0, len(x.videoIDs))
 	for _, id := range snap.VideoIDs() {
-		if i, ok := x.videoIdx.Get(id); ok {
+		if i, ok := x.videoPos(id); ok {
 			x.byID = append(x.byID, i)
 		}
 	}
@@ -156,6 +163,16 @@ func newLayout(snap *tree.Snapshot, allowPwd bool) (*layout, error) {
 		x.placedUpTo[p+1] = x.placedUpTo[p] + int(aux.vidStart[f+1]-aux.vidStart[f])
 	}
 	return x, nil
+}
+
+// videoPos returns the video's position, if it is a candidate.
+func (x *layout) videoPos(id string) (int32, bool) {
+	if x.videoOver != nil {
+		if p, ok := x.videoOver[id]; ok {
+			return p, p >= 0
+		}
+	}
+	return x.videoIdx.Get(id)
 }
 
 // subtree returns the folders of f's subtree, f first, parents before

@@ -206,20 +206,20 @@ func (v *View) override(pos int32) (uint8, bool) {
 // Video reports whether the audience may watch the video (see it in detail
 // and play it). A locked video is not: see Listed and Locked.
 func (v *View) Video(videoID string) bool {
-	i, ok := v.lay.videoIdx.Get(videoID)
+	i, ok := v.lay.videoPos(videoID)
 	return ok && v.VideoAt(i)
 }
 
 // Listed reports whether the video is listed to the audience: it may watch
 // it, or a teaser lists it locked.
 func (v *View) Listed(videoID string) bool {
-	i, ok := v.lay.videoIdx.Get(videoID)
+	i, ok := v.lay.videoPos(videoID)
 	return ok && v.ListedAt(i)
 }
 
 // Locked reports whether a teaser lists the video locked, and why.
 func (v *View) Locked(videoID string) (LockReason, bool) {
-	i, ok := v.lay.videoIdx.Get(videoID)
+	i, ok := v.lay.videoPos(videoID)
 	if !ok {
 		return "", false
 	}

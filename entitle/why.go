@@ -196,7 +196,7 @@ func (x *Index) ExplainDetail(a Audience, videoID string) Explanation {
 	if v := x.snap.Video(videoID); v != nil {
 		e.Title = v.Title
 	}
-	vi, ok := x.videoIdx.Get(videoID)
+	vi, ok := x.videoPos(videoID)
 	if !ok || (e.Reason != ReasonRule && e.Reason != ReasonNoRule) {
 		return e
 	}

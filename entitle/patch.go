@@ -1,0 +1,579 @@
+package entitle
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/vidlib/vidlib/tree"
+)
+
+// maxCarriedChanges bounds the changes WithVideos patches into the cached
+// views: past it (a sync round that moved hundreds of videos at once) the
+// new Index starts with an empty cache, as one built with New does. Each
+// change costs every cached view a point evaluation, and a listed one the
+// visibility of its folders' ancestors.
+const maxCarriedChanges = 64
+
+// WithVideos returns an Index for snap, which must be x's snapshot with only
+// videos changed: added, removed, moved to other folders, made playable or
+// not, their Vimeo privacy or anything else changed, but no folder added,
+// removed, moved or soft-deleted (WithVideos checks only that both
+// snapshots have as many folders). changed lists every video whose row may
+// differ; the others must be as they were. It answers every question as
+// New(snap, x.Rules(), x.Version(), …) would, and x itself is unchanged and
+// stays usable.
+//
+// Positions are stable, unlike New's: a video that is a candidate in both
+// keeps its position (VideoPos), one that no longer is gets -1, and a new
+// candidate gets the position it had before, if it ever had one, else one
+// past every position x used. Folder positions do not change. So the
+// listings built for x stay valid but for the changed videos, and the
+// cached views are carried over, patched: each changed video's answer is
+// evaluated for the view's subjects, and where it was or is listed, the
+// visibility of the folders above its old and new placements is decided
+// again (views it cannot change are shared as they are). Past
+// maxCarriedChanges changed candidates the cache starts empty instead.
+//
+// What it costs: the placements and the per-folder video lists are copied
+// with the changes in place (O(videos), a few milliseconds at a million),
+// the compiled rules are shared unless a rule names a video that became or
+// stopped being a candidate, and each cached view costs a few microseconds
+// per change. Videos numbered in folder preorder are what keep views small
+// (see View), so positions drift from that order as videos move: callers
+// build a new Index with New now and then (the library does past a bound of
+// patched videos), and the videos patched since New are kept in a map that
+// each WithVideos copies.
+func (x *Index) WithVideos(snap *tree.Snapshot, changed []string) (*Index, error) {
+	if snap == nil {
+		return nil, fmt.Errorf("%w: nil snapshot", ErrInvalid)
+	}
+	if nf, _ := snap.Len(); nf != len(x.folderIDs) {
+		return nil, fmt.Errorf("%w: WithVideos: %d folders where the Index has %d", ErrInvalid, nf, len(x.folderIDs))
+	}
+	lay, ch := x.withVideos(snap, changed)
+	if lay == x.layout { // no candidate or placement changed: x's views hold
+		y := *x
+		y.snap = snap
+		return &y, nil
+	}
+	var y *Index
+	if x.namesCandidacyChange(lay, ch) {
+		y = compile(lay, snap, x.rules, x.version, x.bounds, x)
+	} else {
+		// Positions are stable: every compiled rule still names the same
+		// positions and folders.
+		c := *x
+		y = &c
+		y.layout, y.snap = lay, snap
+		y.views = newLRU(x.bounds.views, x.bounds.bytes, func(e cachedView) int64 { return e.view.size() })
+		y.shared = newLRU(x.bounds.views, x.bounds.bytes, (*View).size)
+	}
+	if len(ch) <= maxCarriedChanges {
+		y.carryViews(x, ch)
+	}
+	return y, nil
+}
+
+// videoChange is what changed for one video between two layouts.
+type videoChange struct {
+	old, pos int32   // its position before and after; -1 when not a candidate
+	was, now []int32 // its placements in live folders before and after
+}
+
+// slot is where the change happens: the video's position after, else
+// before (a video keeps its slot for good).
+func (c videoChange) slot() int32 {
+	if c.pos >= 0 {
+		return c.pos
+	}
+	return c.old
+}
+
+// namesCandidacyChange reports whether a rule names a video that became or
+// stopped being a candidate (its compiled form then changes).
+func (x *Index) namesCandidacyChange(lay *layout, ch []videoChange) bool {
+	if len(x.videoRules) == 0 && !slices.ContainsFunc(x.rules, func(r Rule) bool { return r.Target.Kind == VideoTarget }) {
+		return false
+	}
+	moved := map[string]bool{}
+	for _, c := range ch {
+		if (c.old < 0) != (c.pos < 0) {
+			moved[lay.videoIDs[c.slot()]] = true
+		}
+	}
+	if len(moved) == 0 {
+		return false
+	}
+	return slices.ContainsFunc(x.rules, func(r Rule) bool { return r.Target.Kind == VideoTarget && moved[r.Target.ID] })
+}
+
+// withVideos returns the layout of snap, x's snapshot with only the named
+// videos changed (see WithVideos), and what changed for the candidates: x
+// itself when nothing did.
+func (x *layout) withVideos(snap *tree.Snapshot, changed []string) (*layout, []videoChange) {
+	var ch []videoChange
+	var ids []string // the new candidates, slot for slot with added
+	var added []int32
+	over := maps.Clone(x.videoOver)
+	if over == nil {
+		over = map[string]int32{}
+	}
+	next := int32(len(x.videoIDs))
+	seen := make(map[string]bool, len(changed))
+	for _, id := range changed {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c := videoChange{old: -1, pos: -1}
+		if p, ok := x.videoPos(id); ok {
+			c.old, c.was = p, x.placeFolder[x.placeStart[p]:x.placeStart[p+1]]
+		}
+		if v := snap.Video(id); v != nil && v.Playable() && v.EmbedBlock(x.allowPwd) == "" {
+			for _, f := range snap.FoldersOf(id) {
+				if fi, ok := x.folderIdx.Get(f); ok && x.live[fi] {
+					c.now = append(c.now, fi)
+				}
+			}
+		}
+		if len(c.now) > 0 {
+			c.pos = c.old
+			if c.pos < 0 {
+				if s, ok := x.slotOf(id); ok {
+					c.pos = s
+				} else {
+					c.pos = next
+					next++
+					ids = append(ids, id)
+					added = append(added, c.pos)
+				}
+			}
+		}
+		if c.old == c.pos && slices.Equal(c.was, c.now) {
+			continue // not a candidate, or one in the same places: nothing to do
+		}
+		if c.pos >= 0 {
+			over[id] = c.pos
+			if p, ok := x.videoIdx.Get(id); ok && p == c.pos {
+				delete(over, id) // back where it was built
+			}
+		} else {
+			over[id] = -1 - c.old
+		}
+		ch = append(ch, c)
+	}
+	if len(ch) == 0 {
+		return x, nil
+	}
+	slices.SortFunc(ch, func(a, b videoChange) int { return cmp.Compare(a.slot(), b.slot()) })
+
+	y := &layout{
+		allowPwd: x.allowPwd, folderIDs: x.folderIDs, folderIdx: x.folderIdx, parent: x.parent, live: x.live,
+		videoIDs: x.videoIDs, videoIdx: x.videoIdx, videoOver: over, byID: x.byID,
+		preorder: x.preorder, pre: x.pre, preEnd: x.preEnd,
+	}
+	if len(over) == 0 {
+		y.videoOver = nil
+	}
+	if len(ids) > 0 {
+		y.videoIDs = append(slices.Clip(x.videoIDs), ids...)
+		// byID holds every slot, unused ones too (no view has them): the
+		// new ones go in by id.
+		slices.SortFunc(added, func(a, b int32) int { return cmp.Compare(y.videoIDs[a], y.videoIDs[b]) })
+		y.byID = make([]int32, 0, len(x.byID)+len(added))
+		i := 0
+		for _, p := range x.byID {
+			for ; i < len(added) && y.videoIDs[added[i]] < y.videoIDs[p]; i++ {
+				y.byID = append(y.byID, added[i])
+			}
+			y.byID = append(y.byID, p)
+		}
+		y.byID = append(y.byID, added[i:]...)
+	}
+
+	// The placements, copied with the changed slots' in place.
+	nv := int32(len(y.videoIDs))
+	y.placeStart = make([]int32, 0, nv+1)
+	y.placeFolder = make([]int32, 0, len(x.placeFolder)+len(ch))
+	copyOld := func(from, to int32) { // x's slots [from, to)
+		if from >= to {
+			return
+		}
+		shift := int32(len(y.placeFolder)) - x.placeStart[from]
+		for _, s := range x.placeStart[from:to] {
+			y.placeStart = append(y.placeStart, s+shift)
+		}
+		y.placeFolder = append(y.placeFolder, x.placeFolder[x.placeStart[from]:x.placeStart[to]]...)
+	}
+	oldN := int32(len(x.videoIDs))
+	prev := int32(0)
+	for _, c := range ch {
+		s := c.slot()
+		copyOld(prev, min(s, oldN))
+		y.placeStart = append(y.placeStart, int32(len(y.placeFolder)))
+		y.placeFolder = append(y.placeFolder, c.now...)
+		prev = s + 1
+	}
+	copyOld(prev, oldN)
+	y.placeStart = append(y.placeStart, int32(len(y.placeFolder)))
+
+	// The inverse maps: the folder-only ones shared, the videos per folder
+	// made anew.
+	xa := x.auxiliary()
+	y.aux.once.Do(func() {
+		a := &y.aux
+		a.childStart, a.child, a.sections, a.sectionOf = xa.childStart, xa.child, xa.sections, xa.sectionOf
+		a.vidStart, a.vid = csr(len(y.folderIDs), func(emit func(from, to int32)) {
+			for v := range nv {
+				for _, f := range y.placeFolder[y.placeStart[v]:y.placeStart[v+1]] {
+					emit(f, v)
+				}
+			}
+		})
+	})
+	y.placedUpTo = make([]int, len(y.preorder)+1)
+	for p, f := range y.preorder {
+		y.placedUpTo[p+1] = y.placedUpTo[p] + int(y.aux.vidStart[f+1]-y.aux.vidStart[f])
+	}
+	return y, ch
+}
+
+// slotOf returns the slot that is the video's for good, candidate or not,
+// if it ever had one in this layout's line.
+func (x *layout) slotOf(id string) (int32, bool) {
+	if p, ok := x.videoOver[id]; ok {
+		if p < 0 {
+			p = -1 - p
+		}
+		return p, true
+	}
+	return x.videoIdx.Get(id)
+}
+
+// carryViews fills y's caches, empty, with x's cached views patched for the
+// changes, in x's recency order. A view is patched once per set of matched
+// subjects, its base first.
+func (y *Index) carryViews(x *Index, ch []videoChange) {
+	memo := map[string]*View{}
+	var patch func(m matched, v *View) *View
+	patch = func(m matched, v *View) *View {
+		if p, ok := memo[string(m.key)]; ok {
+			return p
+		}
+		var p *View
+		if v.base != nil {
+			p = y.patchView(x, v, patch(m.without(m.user), v.base), m.ids, ch)
+		} else {
+			p = y.patchView(x, v, nil, m.ids, ch)
+		}
+		memo[string(m.key)] = p
+		return p
+	}
+	x.shared.oldestFirst(func(key string, v *View) {
+		y.shared.add(key, patch(y.matchedOfKey(key), v))
+	})
+	x.views.oldestFirst(func(key string, e cachedView) {
+		y.views.add(key, cachedView{audience: e.audience, view: patch(y.match(e.audience), e.view)})
+	})
+}
+
+// matchedOfKey is the set of matched subjects whose key (matched.key) is
+// key.
+func (x *Index) matchedOfKey(key string) matched {
+	ids := make([]int32, 0, len(key)/4)
+	user := int32(-1)
+	for i := 0; i+4 <= len(key); i += 4 {
+		s := int32(binary.LittleEndian.Uint32([]byte(key[i : i+4])))
+		ids = append(ids, s)
+		if x.rules[x.subjRules[s][0]].Subject.Kind == User {
+			user = s
+		}
+	}
+	return matched{ids: ids, key: []byte(key), user: user}
+}
+
+// patchView returns v, a view of x for the matched subjects m, as a view
+// of y: whole when base is nil, else a delta over base (v's base, already
+// patched). Only the changed videos' answers and the visibility of the
+// folders above their old and new placements can differ; the rest is v's.
+func (y *Index) patchView(x *Index, v, base *View, m []int32, ch []videoChange) *View {
+	// Folder decisions under m, memoised: the dirty folders are asked for
+	// again and again, up the same chains.
+	decided := map[int32]uint8{}
+	var decision func(f int32) uint8
+	decision = func(f int32) uint8 {
+		if f < 0 {
+			return undecided
+		}
+		if d, ok := decided[f]; ok {
+			return d
+		}
+		d, _ := y.folderLevel(m, f)
+		if d == undecided {
+			d = decision(y.parent[f])
+		}
+		decided[f] = d
+		return d
+	}
+	was := make([]uint8, len(ch))
+	now := make([]uint8, len(ch))
+	listed := false
+	for i, c := range ch {
+		if c.old >= 0 {
+			was[i] = v.answerAt(c.old)
+		}
+		if c.pos >= 0 {
+			now[i] = y.videoAnswer(m, c.pos, func(f int32) (uint8, int32) {
+				if d := decision(f); d != teaserBit {
+					return d, -1
+				}
+				return y.folderDecision(m, f) // the lock reason too
+			})
+		}
+		listed = listed || was[i] != vHidden || now[i] != vHidden
+	}
+	if !listed && base == nil {
+		w := *v // nothing it lists changed: the same sets
+		w.lay = y.layout
+		return &w
+	}
+
+	// The folders whose visibility may change, children before parents: the
+	// ancestors of the placements through which a changed video was or is
+	// listed (for a delta view, of every changed video: its base may have
+	// changed there).
+	var dirty []int32
+	seen := map[int32]bool{}
+	up := func(places []int32) {
+		for _, f := range places {
+			for ; f >= 0 && !seen[f]; f = y.parent[f] {
+				seen[f] = true
+				dirty = append(dirty, f)
+			}
+		}
+	}
+	for i, c := range ch {
+		if was[i] != vHidden || base != nil {
+			up(c.was)
+		}
+		if now[i] != vHidden || base != nil {
+			up(c.now)
+		}
+	}
+	slices.SortFunc(dirty, func(a, b int32) int { return cmp.Compare(y.pre[b], y.pre[a]) })
+	vis := make(map[int32]bool, len(dirty))
+	aux := y.auxiliary()
+	for _, f := range dirty {
+		visible := false
+		if direct := aux.vid[aux.vidStart[f]:aux.vidStart[f+1]]; len(direct) > 0 {
+			fd := decision(f)
+			for _, vi := range direct {
+				d, _ := y.levelAt(m, y.videoRules[vi])
+				if d == undecided {
+					d = fd
+				}
+				if d == allowBit || d == teaserBit {
+					visible = true
+					break
+				}
+			}
+		}
+		for _, c := range aux.child[aux.childStart[f]:aux.childStart[f+1]] {
+			if visible {
+				break
+			}
+			if cv, ok := vis[c]; ok {
+				visible = cv
+			} else {
+				visible = v.FolderAt(c)
+			}
+		}
+		vis[f] = visible
+	}
+
+	w := &View{lay: y.layout, base: base, nv: v.nv, nf: v.nf, nl: v.nl}
+	for i := range ch {
+		w.nv += b2i(now[i] == vWatch) - b2i(was[i] == vWatch)
+		w.nl += b2i(now[i] >= vLocked) - b2i(was[i] >= vLocked)
+	}
+	for f, visible := range vis {
+		w.nf += b2i(visible) - b2i(v.FolderAt(f))
+	}
+	if base != nil {
+		return w.withOverrides(v, ch, now, vis)
+	}
+	return w.withSets(v, ch, was, now, vis)
+}
+
+// answerAt is the view's answer for the video at pos.
+func (v *View) answerAt(pos int32) uint8 {
+	if v.base != nil {
+		if s, ok := v.override(pos); ok {
+			return s
+		}
+		return v.base.answer(pos)
+	}
+	return v.answer(pos)
+}
+
+// withSets makes w, a whole view, v's sets with the changed videos'
+// answers (was → now, slot for slot with ch, which is sorted by slot) and
+// the dirty folders' visibility (vis) in place.
+func (w *View) withSets(v *View, ch []videoChange, was, now []uint8, vis map[int32]bool) *View {
+	var watchOn, watchOff, listedOn, listedOff []int32
+	lockOn := make([][]int32, len(LockReasons))
+	lockOff := make([][]int32, len(LockReasons))
+	for i, c := range ch {
+		s, a, b := c.slot(), was[i], now[i]
+		if a == b {
+			continue
+		}
+		switch {
+		case a == vWatch:
+			watchOff = append(watchOff, s)
+		case a >= vLocked:
+			lockOff[a-vLocked] = append(lockOff[a-vLocked], s)
+		}
+		switch {
+		case b == vWatch:
+			watchOn = append(watchOn, s)
+		case b >= vLocked:
+			lockOn[b-vLocked] = append(lockOn[b-vLocked], s)
+		}
+		if (a == vHidden) != (b == vHidden) {
+			if b == vHidden {
+				listedOff = append(listedOff, s)
+			} else {
+				listedOn = append(listedOn, s)
+			}
+		}
+	}
+	w.videos = v.videos.update(watchOn, watchOff)
+	w.listed = w.videos
+	if w.nl > 0 {
+		w.listed = v.listed.update(listedOn, listedOff)
+		w.locked = make([]runs, len(LockReasons))
+		for r := range LockReasons {
+			var rs runs
+			if v.locked != nil {
+				rs = v.locked[r]
+			}
+			w.locked[r] = rs.update(lockOn[r], lockOff[r])
+		}
+	}
+	var on, off []int32
+	for f, visible := range vis {
+		if visible != v.folderAt(f) {
+			if visible {
+				on = append(on, w.lay.pre[f])
+			} else {
+				off = append(off, w.lay.pre[f])
+			}
+		}
+	}
+	slices.Sort(on)
+	slices.Sort(off)
+	w.folders = v.folders.update(on, off)
+	return w
+}
+
+// withOverrides makes w, a delta view over its (patched) base, v's
+// overrides with the changed videos' answers (now, slot for slot with ch)
+// and the dirty folders' visibility (vis) recorded where they differ from
+// the base's. It returns the base itself when nothing differs.
+func (w *View) withOverrides(v *View, ch []videoChange, now []uint8, vis map[int32]bool) *View {
+	slots := make(map[int32]uint8, len(ch))
+	for i, c := range ch {
+		slots[c.slot()] = now[i]
+	}
+	for i, pos := range v.vpos {
+		if _, changed := slots[pos]; !changed {
+			w.vpos = append(w.vpos, pos)
+			w.vstate = append(w.vstate, v.vstate[i])
+		}
+	}
+	for i, c := range ch {
+		if s := c.slot(); now[i] != w.base.answer(s) {
+			w.vpos = append(w.vpos, s)
+			w.vstate = append(w.vstate, now[i])
+		}
+	}
+	for _, f := range v.fpos {
+		if _, dirty := vis[f]; !dirty {
+			w.fpos = append(w.fpos, f)
+		}
+	}
+	for f, visible := range vis {
+		if visible != w.base.folderAt(f) {
+			w.fpos = append(w.fpos, f)
+		}
+	}
+	if len(w.vpos) == 0 && len(w.fpos) == 0 {
+		return w.base
+	}
+	sortTogether(w.vpos, w.vstate)
+	slices.Sort(w.fpos)
+	return w
+}
+
+// sortTogether sorts pos and, in step, state.
+func sortTogether(pos []int32, state []uint8) {
+	if slices.IsSorted(pos) {
+		return
+	}
+	idx := make([]int, len(pos))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(pos[a], pos[b]) })
+	p, s := slices.Clone(pos), slices.Clone(state)
+	for i, j := range idx {
+		pos[i], state[i] = p[j], s[j]
+	}
+}
+
+// update returns the set r with the positions of on added and those of off
+// removed (both sorted, neither in both): a new set, r unchanged, in one
+// pass over r.
+func (r runs) update(on, off []int32) runs {
+	if len(on) == 0 && len(off) == 0 {
+		return r
+	}
+	out := make(runs, 0, len(r)+2*len(on)+2*len(off))
+	add := func(lo, hi int32) {
+		if lo >= hi {
+			return
+		}
+		if n := len(out); n > 0 && out[n-1] == lo {
+			out[n-1] = hi
+			return
+		}
+		out = append(out, lo, hi)
+	}
+	i, j := 0, 0 // next of on, of off
+	for k := 0; k+1 < len(r); k += 2 {
+		lo, hi := r[k], r[k+1]
+		for ; i < len(on) && on[i] < lo; i++ {
+			add(on[i], on[i]+1)
+		}
+		for j < len(off) && off[j] < lo { // not in r: nothing to remove
+			j++
+		}
+		for i < len(on) && on[i] < hi { // in r already
+			i++
+		}
+		cur := lo
+		for ; j < len(off) && off[j] < hi; j++ {
+			add(cur, off[j])
+			cur = off[j] + 1
+		}
+		add(cur, hi)
+	}
+	for ; i < len(on); i++ {
+		add(on[i], on[i]+1)
+	}
+	return slices.Clip(out)
+}
