@@ -26,11 +26,24 @@ import (
 //     whether they have thumbnails did not change, and no folder changed)
 //     keeps the compiled entitle.Index and its cached views (derived with
 //     entitle.Index.WithRules when the rules changed too), and the
-//     listings: only the changed videos get new nodes (content_.patched),
-//     and the search index is the first unpatched content's with the
-//     postings of the videos patched since made anew (searchIndex.overlay);
-//   - any other change builds the listings and the index from the patched
-//     snapshot in memory, as a reload would after its store read.
+//     listings: only the changed videos get new nodes (content_.patched);
+//   - any other change of videos alone (a video moved, reordered in its
+//     folder, deleted, restored, new, made playable or not, its creation
+//     time, thumbnails or privacy changed) patches the index
+//     (entitle.Index.WithVideos: positions stable, cached views carried
+//     over; then WithRules if the rules changed) and the listings: the
+//     changed videos get new nodes, the folders whose listing changed are
+//     listed anew and they and their ancestors get their covers anew
+//     (content_.lists), and the playable lists are copied with the changed
+//     videos put in their place (content_.patchVideos);
+//   - in both cases the search index is the first unpatched content's with
+//     the postings of the videos patched since made anew, and after a move,
+//     a delete or a new video its documents renumbered as a content built
+//     from scratch numbers them (searchIndex.overlay);
+//   - a folder change, or a change past maxPatchedVideos videos or
+//     maxRelistedFolders folders patched since the listings were built from
+//     scratch, builds the listings and the index from the patched snapshot
+//     in memory, as a reload would after its store read.
 //
 // The full reload (LoadSnapshot) remains the fallback: a store without a
 // feed, a feed gap (ErrFeedGap), more changes than maxPatchObjects, an error
@@ -40,8 +53,11 @@ import (
 // it a full reload is cheaper than reading them one by one.
 const maxPatchObjects = 50_000
 
-// maxPatchedVideos bounds content_.patched: past it the listings are rebuilt
-// from the snapshot (the index is still kept when it may be). Each patched
+// maxPatchedVideos bounds content_.patched and content_.added, the videos
+// patched since the content was built from scratch: past it the listings
+// are rebuilt from the snapshot (the index is still kept when it may be,
+// and compiled anew after a move, a delete or a new video: WithVideos'
+// positions drift from the order that keeps views small). Each patched
 // content's search index re-tokenizes the videos patched since its root
 // (searchIndex.overlay), about 9 µs of CPU each (BenchmarkSearchIndexBuild:
 // 0.52 s on 2 cores for 110,000 documents), and the map is copied per
@@ -49,6 +65,12 @@ const maxPatchObjects = 50_000
 // price of a rebuild of the listings and the search index every 4,096
 // distinct edited videos.
 const maxPatchedVideos = 1 << 12
+
+// maxRelistedFolders bounds content_.lists, the folders listed anew since
+// the content was built from scratch (copied per patch, as patched is): a
+// move lists its old and new folders anew and makes the covers of their
+// ancestors.
+const maxRelistedFolders = 1 << 14
 
 // errNoPatch means the change cannot be patched in: reload.
 var errNoPatch = errors.New("library: change not patchable")
@@ -90,28 +112,41 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 		nrules = len(rules)
 	}
 	keep := indexUnaffected(cur.idx, cur.snap, snap, ch)
+	// A change of videos alone is patched into the listings (and, unless
+	// kept, the index: entitle.Index.WithVideos) while the videos patched
+	// and folders listed anew since the listings were built from scratch
+	// stay within their bounds.
+	patch := len(ch.Folders) == 0 && len(cur.patched)+len(cur.added)+len(ch.Videos) <= maxPatchedVideos &&
+		len(cur.lists) <= maxRelistedFolders
 	var (
 		idx     *entitle.Index
 		ct      *content_
 		patched bool
 	)
-	if keep {
+	switch {
+	case keep:
 		// The same compiled index and views, naming things from the
 		// patched snapshot (explanations, the ranking pipeline and the
 		// admin read titles and the content version through it).
 		if idx, err = cur.idx.WithSnapshot(snap); err != nil {
 			return fmt.Errorf("library: keep the index: %w", err)
 		}
-		if ev != cur.ent {
-			// The index's snapshot part still holds: derive it for the new
-			// rules, keeping the views the rule change cannot affect.
-			if idx, err = idx.WithRules(rules, ev); err != nil {
-				return fmt.Errorf("library: compile entitlements: %w", err)
-			}
+	case patch:
+		// The index patched for the changed videos, its positions stable
+		// and its cached views carried over.
+		if idx, err = cur.idx.WithVideos(snap, ch.Videos); err != nil {
+			return fmt.Errorf("%w: %w", errNoPatch, err)
+		}
+	}
+	if idx != nil && ev != cur.ent {
+		// The index's snapshot part still holds: derive it for the new
+		// rules, keeping the views the rule change cannot affect.
+		if idx, err = idx.WithRules(rules, ev); err != nil {
+			return fmt.Errorf("library: compile entitlements: %w", err)
 		}
 	}
 	switch {
-	case keep && len(cur.patched)+len(ch.Videos) <= maxPatchedVideos:
+	case patch:
 		ct, patched = cur.patchVideos(snap, ch.Videos, idx), true
 	case keep:
 		ct = buildContent(snap)
