@@ -16,16 +16,17 @@ import (
 
 // stablePositions gives positions as entitle.Index.WithVideos keeps them: a
 // video that stays a candidate (playable and placed) keeps its position, one
-// that stops being one has -1, a new candidate gets a fresh position above
-// every one given before. Folders keep theirs.
+// that stops being one has -1, a new candidate gets the position it had
+// before, if any, else one above every one given before. Folders keep theirs.
 type stablePositions struct {
 	folders map[string]int32
 	videos  map[string]int32
+	had     map[string]int32
 	next    int32
 }
 
 func newStablePositions(snap *tree.Snapshot) *stablePositions {
-	p := &stablePositions{folders: map[string]int32{}, videos: map[string]int32{}}
+	p := &stablePositions{folders: map[string]int32{}, videos: map[string]int32{}, had: map[string]int32{}}
 	for i, id := range snap.FolderIDs() {
 		p.folders[id] = int32(i)
 	}
@@ -42,7 +43,11 @@ func (p *stablePositions) update(snap *tree.Snapshot) {
 	}
 	for v := range snap.AllVideos() {
 		if pos, ok := p.videos[v.VimeoID]; (!ok || pos < 0) && v.Playable() && len(snap.FoldersOf(v.VimeoID)) > 0 {
-			p.videos[v.VimeoID] = p.next
+			if had, ok := p.had[v.VimeoID]; ok {
+				p.videos[v.VimeoID] = had
+				continue
+			}
+			p.videos[v.VimeoID], p.had[v.VimeoID] = p.next, p.next
 			p.next++
 		}
 	}

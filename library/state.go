@@ -36,12 +36,12 @@ type state struct {
 // eagerly except for the recently-added order, sorted on first use.
 type content_ struct {
 	folders map[string]*folderNode
-	videos  vimeoid.Map[*videoNode]
+	videos  vimeoid.Map[*videoNode] // the root's nodes (see patched): read through key or video
 	roots   []*folderNode
 
 	recentOnce sync.Once
-	// The playable placed videos, as the nodes the content was built with
-	// (shared by patched contents: read them through cur).
+	// The playable placed videos, as key nodes (see patched; read them
+	// through cur).
 	recentList []*videoNode // newest first; see recent
 	recentDone atomic.Bool  // recentList is set
 	playable   []*videoNode // unordered
@@ -347,11 +347,12 @@ func (c *content_) recent() []*videoNode {
 
 // inheritSearch notes, in c (built from scratch, not yet published), the
 // content whose search index c's may be derived from: prev's, else that of
-// the content prev was patched from, whichever is built.
+// the content prev was patched from, whichever is built (and not
+// renumbered: searchIndex.derive cannot take that one).
 func (c *content_) inheritSearch(prev *content_) {
 	switch {
 	case prev == nil:
-	case prev.searchBuilt.Load():
+	case prev.searchBuilt.Load() && prev.searchIx.renum == nil:
 		c.searchFrom = prev
 	case prev.searchRoot != nil && prev.searchRoot.searchBuilt.Load():
 		c.searchFrom = prev.searchRoot
