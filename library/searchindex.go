@@ -346,7 +346,9 @@ func (ix *searchIndex) renumbered(c *content_) *searchIndex {
 	}
 	o.pos = append(o.pos, ix.pos[nvR:]...)
 	for i, f := range ix.folders {
-		if !f.relisted.Load() || c.lists[f] == nil {
+		// A folder listed anew only for its covers shares its videos
+		// with the root: its list is ix's, through renum.
+		if !f.relisted.Load() || c.lists[f] == nil || sameSlice(c.lists[f].videos, f.videos) {
 			continue
 		}
 		if o.folderOver == nil {
@@ -480,6 +482,11 @@ func (prev *searchIndex) derive(c *content_) (*searchIndex, bool) {
 	}
 	ix.restale(changed)
 	return ix, true
+}
+
+// sameSlice reports whether a and b are the same slice.
+func sameSlice(a, b []*videoNode) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // samePlaced reports whether folder nodes a (of content ca) and b hold the
