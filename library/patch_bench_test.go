@@ -28,11 +28,12 @@ import (
 //   - edit-search: the same, and a search of the new generation (its search
 //     index an overlay of the first generation's: the edited videos are
 //     tokenized anew, not the library);
-//   - move: a video placed in another folder, patched in (the listings and
-//     the index rebuilt in memory from the patched snapshot);
+//   - move: a video placed in another folder, patched in (the index with
+//     entitle.Index.WithVideos, the listings of the folders it left and
+//     entered and the covers above them made anew);
 //   - move-search: the same, and a search of the new generation (its search
-//     index derived from the one before: the documents are the
-//     same, only the positions and the folders' lists are made anew);
+//     index an overlay of the first generation's, its documents
+//     renumbered: the moved videos are tokenized anew, not the library);
 //   - delete: a video soft-deleted, patched in;
 //   - add: a new video placed in a folder, patched in;
 //   - reload: the same title edit with Options.NoPatch (the whole tree
