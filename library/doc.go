@@ -25,19 +25,26 @@
 // changed, with the same playability, Vimeo privacy, creation time,
 // placements and whether they have thumbnails, and no folder changed —
 // keeps the compiled index with its cached views and the listings, with new
-// nodes for the edited videos only: milliseconds at 100,000 videos. Any other
-// change (moves, deletes, restores, new objects, folder changes, privacy)
-// derives the listings and the index from the patched snapshot in memory,
-// without the store read. After a metadata edit the search index is the
-// last rebuilt one with the postings of the videos edited since made anew
-// (an overlay: the edited videos are tokenized, not the library; past 4,096
-// edited videos the listings and the search index are rebuilt). After a
-// change that keeps the documents — the same playable placed videos and
-// the same folders in the same tree order, as a video move or a folder
-// rename does — the new content's index is derived from the one before
-// (its postings shared, the changed texts tokenized, positions and folder
-// lists made anew), with Options.WarmSearch; after any other change it is
-// built again for the new content, as after a reload.
+// nodes for the edited videos only: milliseconds at 100,000 videos. Any
+// other change of videos alone (moves, reorders, deletes, restores, new
+// videos, playability, privacy, creation times) patches the index
+// (entitle.Index.WithVideos: positions stable, cached views carried over)
+// and the listings: new nodes for the changed videos, their old and new
+// folders listed anew, the covers of those folders and their ancestors
+// chosen again, the playable videos copied once with the changed ones in
+// their newest-first place. The search index is then the last rebuilt one
+// with the postings of the videos changed since made anew (an overlay: the
+// changed videos are tokenized, not the library), its documents renumbered
+// after a move, a delete or a new video. Past 4,096 videos (or 16,384
+// folders listed anew) patched since, and after a folder change, the
+// listings and the index are derived from the patched snapshot in memory,
+// without the store read. After such a rebuild that keeps the documents —
+// the same playable placed videos and the same folders in the same tree
+// order, as a folder rename does — the new content's search index is
+// derived from the one before (its postings shared, the changed texts
+// tokenized, positions and folder lists made anew), with
+// Options.WarmSearch; after any other change it is built again for the new
+// content, as after a reload.
 // The full reload remains the fallback — a store
 // without a feed, a feed that no longer reaches back (tree.ErrFeedGap), more
 // than 50,000 changed objects, a patch that does not validate — and Reload

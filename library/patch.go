@@ -1,6 +1,7 @@
 package library
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,11 +26,24 @@ import (
 //     whether they have thumbnails did not change, and no folder changed)
 //     keeps the compiled entitle.Index and its cached views (derived with
 //     entitle.Index.WithRules when the rules changed too), and the
-//     listings: only the changed videos get new nodes (content_.patched),
-//     and the search index is the first unpatched content's with the
-//     postings of the videos patched since made anew (searchIndex.overlay);
-//   - any other change builds the listings and the index from the patched
-//     snapshot in memory, as a reload would after its store read.
+//     listings: only the changed videos get new nodes (content_.patched);
+//   - any other change of videos alone (a video moved, reordered in its
+//     folder, deleted, restored, new, made playable or not, its creation
+//     time, thumbnails or privacy changed) patches the index
+//     (entitle.Index.WithVideos: positions stable, cached views carried
+//     over; then WithRules if the rules changed) and the listings: the
+//     changed videos get new nodes, the folders whose listing changed are
+//     listed anew and they and their ancestors get their covers anew
+//     (content_.lists), and the playable lists are copied with the changed
+//     videos put in their place (content_.patchVideos);
+//   - in both cases the search index is the first unpatched content's with
+//     the postings of the videos patched since made anew, and after a move,
+//     a delete or a new video its documents renumbered as a content built
+//     from scratch numbers them (searchIndex.overlay);
+//   - a folder change, or a change past maxPatchedVideos videos or
+//     maxRelistedFolders folders patched since the listings were built from
+//     scratch, builds the listings and the index from the patched snapshot
+//     in memory, as a reload would after its store read.
 //
 // The full reload (LoadSnapshot) remains the fallback: a store without a
 // feed, a feed gap (ErrFeedGap), more changes than maxPatchObjects, an error
@@ -39,8 +53,11 @@ import (
 // it a full reload is cheaper than reading them one by one.
 const maxPatchObjects = 50_000
 
-// maxPatchedVideos bounds content_.patched: past it the listings are rebuilt
-// from the snapshot (the index is still kept when it may be). Each patched
+// maxPatchedVideos bounds content_.patched and content_.added, the videos
+// patched since the content was built from scratch: past it the listings
+// are rebuilt from the snapshot (the index is still kept when it may be,
+// and compiled anew after a move, a delete or a new video: WithVideos'
+// positions drift from the order that keeps views small). Each patched
 // content's search index re-tokenizes the videos patched since its root
 // (searchIndex.overlay), about 9 µs of CPU each (BenchmarkSearchIndexBuild:
 // 0.52 s on 2 cores for 110,000 documents), and the map is copied per
@@ -48,6 +65,12 @@ const maxPatchObjects = 50_000
 // price of a rebuild of the listings and the search index every 4,096
 // distinct edited videos.
 const maxPatchedVideos = 1 << 12
+
+// maxRelistedFolders bounds content_.lists, the folders listed anew since
+// the content was built from scratch (copied per patch, as patched is): a
+// move lists its old and new folders anew and makes the covers of their
+// ancestors.
+const maxRelistedFolders = 1 << 14
 
 // errNoPatch means the change cannot be patched in: reload.
 var errNoPatch = errors.New("library: change not patchable")
@@ -89,29 +112,42 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 		nrules = len(rules)
 	}
 	keep := indexUnaffected(cur.idx, cur.snap, snap, ch)
+	// A change of videos alone is patched into the listings (and, unless
+	// kept, the index: entitle.Index.WithVideos) while the videos patched
+	// and folders listed anew since the listings were built from scratch
+	// stay within their bounds.
+	patch := len(ch.Folders) == 0 && len(cur.patched)+len(cur.added)+len(ch.Videos) <= maxPatchedVideos &&
+		len(cur.lists) <= maxRelistedFolders
 	var (
 		idx     *entitle.Index
 		ct      *content_
 		patched bool
 	)
-	if keep {
+	switch {
+	case keep:
 		// The same compiled index and views, naming things from the
 		// patched snapshot (explanations, the ranking pipeline and the
 		// admin read titles and the content version through it).
 		if idx, err = cur.idx.WithSnapshot(snap); err != nil {
 			return fmt.Errorf("library: keep the index: %w", err)
 		}
-		if ev != cur.ent {
-			// The index's snapshot part still holds: derive it for the new
-			// rules, keeping the views the rule change cannot affect.
-			if idx, err = idx.WithRules(rules, ev); err != nil {
-				return fmt.Errorf("library: compile entitlements: %w", err)
-			}
+	case patch:
+		// The index patched for the changed videos, its positions stable
+		// and its cached views carried over.
+		if idx, err = cur.idx.WithVideos(snap, ch.Videos); err != nil {
+			return fmt.Errorf("%w: %w", errNoPatch, err)
+		}
+	}
+	if idx != nil && ev != cur.ent {
+		// The index's snapshot part still holds: derive it for the new
+		// rules, keeping the views the rule change cannot affect.
+		if idx, err = idx.WithRules(rules, ev); err != nil {
+			return fmt.Errorf("library: compile entitlements: %w", err)
 		}
 	}
 	switch {
-	case keep && len(cur.patched)+len(ch.Videos) <= maxPatchedVideos:
-		ct, patched = cur.patchVideos(snap, ch.Videos), true
+	case patch:
+		ct, patched = cur.patchVideos(snap, ch.Videos, idx), true
 	case keep:
 		ct = buildContent(snap)
 		ct.setPositions(idx)
@@ -182,34 +218,222 @@ func sortOrder(s *tree.Snapshot, folder, video string) int {
 }
 
 // patchVideos returns the content of snap, which differs from c only in the
-// metadata of the named videos (indexUnaffected held): it shares c's
-// folders and nodes, with new nodes for those videos.
-func (c *content_) patchVideos(snap *tree.Snapshot, ids []string) *content_ {
-	n := &content_{folders: c.folders, videos: c.videos, roots: c.roots, patched: maps.Clone(c.patched), searchRoot: c.searchRoot}
+// named videos (added, removed, moved, reordered, edited: no folder changed),
+// with idx the positions of an Index for snap, which are c's for every
+// other video (entitle.Index.WithVideos keeps them).
+// It shares c's nodes and overlays what changed (see content_.patched): the
+// named videos get new nodes (positions from idx); the folders whose
+// listing changed (the old and new folders of a video whose placements,
+// playability, thumbnails, creation time or position changed, a folder
+// whose order changed) are listed anew, and they and their ancestors get
+// their covers anew; the playable lists are copied with those videos taken
+// out and put back where they now belong. A change of the videos' text
+// alone shares every list.
+func (c *content_) patchVideos(snap *tree.Snapshot, ids []string, idx positions) *content_ {
+	n := &content_{folders: c.folders, videos: c.videos, roots: c.roots, searchRoot: c.searchRoot,
+		patched: maps.Clone(c.patched), added: maps.Clone(c.added), lists: c.lists, docsMoved: c.docsMoved}
 	if n.searchRoot == nil {
 		n.searchRoot = c
 	}
 	if n.patched == nil {
 		n.patched = make(map[*videoNode]*videoNode, len(ids))
 	}
+	relist := map[*folderNode]bool{}
+	var moved []*videoNode // key nodes of the videos whose place in the playable lists may have changed
 	for _, id := range ids {
-		base, _ := c.videos.Get(id)
-		prev := c.cur(base)
-		next := &videoNode{v: snap.Video(id), folders: prev.folders, pos: prev.pos}
-		n.patched[base] = next
-		base.replaced.Store(true)
-		prev.replaced.Store(true)
+		key, prev := c.key(id), c.video(id)
+		v := snap.Video(id)
+		var next *videoNode
+		if v != nil {
+			next = &videoNode{v: v, pos: idx.VideoPos(id)}
+			next.folders = next.home[:0:1]
+			for f := range slices.Values(snap.FoldersOf(id)) {
+				if fn := c.folders[f]; fn != nil {
+					next.folders = append(next.folders, fn)
+				}
+			}
+		}
+		switch {
+		case key == nil && next == nil:
+			continue // neither had it
+		case key == nil: // new: its first node is its key
+			if n.added == nil {
+				n.added = map[string]*videoNode{}
+			}
+			n.added[id], key = next, next
+		default: // nil: gone (an added video is then no longer found by id)
+			if next == nil && n.added[id] == key {
+				delete(n.added, id)
+			}
+			n.patched[key] = next
+			key.replaced.Store(true)
+		}
+		if prev != nil && next != nil && prev.pos == next.pos && slices.Equal(prev.folders, next.folders) &&
+			prev.v.Playable() == v.Playable() && prev.v.CreatedAt.Equal(v.CreatedAt) &&
+			(len(prev.v.Pictures) > 0) == (len(v.Pictures) > 0) {
+			// Its text changed, maybe its place in a folder.
+			for _, f := range next.folders {
+				if !relist[f] && !sameListing(n.list(f).videos, snap, f.ref.ID) {
+					relist[f] = true
+				}
+			}
+			continue
+		}
+		moved = append(moved, key)
+		for _, vn := range [2]*videoNode{prev, next} {
+			if vn != nil {
+				for _, f := range vn.folders {
+					relist[f] = true
+				}
+			}
+		}
 	}
-	// The lists of playable videos hold the nodes the content was built
-	// with, as the listings do (read through cur): they are shared, not
-	// copied, so a patch costs what it changes, not the library's size.
-	n.playable = c.playable
-	if c.recentDone.Load() { // else n sorts its own on first use
-		recent := c.recent() // creation times did not change: the order holds
-		n.recentOnce.Do(func() {
-			n.recentList = recent
-			n.recentDone.Store(true)
-		})
+	if len(relist) > 0 {
+		n.relist(snap, relist)
 	}
+	if len(moved) == 0 {
+		// The lists of playable videos hold key nodes, as the listings do
+		// (read through cur): they are shared, not copied, so a change of
+		// text costs what it changes, not the library's size.
+		n.playable = c.playable
+		if c.recentDone.Load() { // else n sorts its own on first use
+			recent := c.recent() // no creation time changed: the order holds
+			n.recentOnce.Do(func() {
+				n.recentList = recent
+				n.recentDone.Store(true)
+			})
+		}
+		return n
+	}
+	n.docsMoved = true
+	n.replay(c, moved)
 	return n
+}
+
+// sameListing reports whether the key nodes l are the videos placed in the
+// folder in snap, in order.
+func sameListing(l []*videoNode, snap *tree.Snapshot, folder string) bool {
+	i := 0
+	for p := range snap.AllContents(folder) {
+		if i == len(l) || l[i].v.VimeoID != p.VideoVimeoID {
+			return false
+		}
+		i++
+	}
+	return i == len(l)
+}
+
+// relist lists the folders anew from snap and makes the covers of them and
+// of their ancestors anew, children before parents, as buildContent does.
+// n.patched and n.added are final.
+func (n *content_) relist(snap *tree.Snapshot, relist map[*folderNode]bool) {
+	lists := make(map[*folderNode]*folderList, len(n.lists)+len(relist))
+	maps.Copy(lists, n.lists)
+	n.lists = lists
+	depth := map[*folderNode]int{}
+	for f := range relist {
+		for a := f; a != nil; a = a.parent {
+			if _, ok := depth[a]; ok {
+				break
+			}
+			depth[a] = 0
+		}
+	}
+	order := make([]*folderNode, 0, len(depth))
+	for f := range depth {
+		d := 0
+		for a := f.parent; a != nil; a = a.parent {
+			d++
+		}
+		depth[f] = d
+		order = append(order, f)
+	}
+	slices.SortFunc(order, func(a, b *folderNode) int { return cmp.Compare(depth[b], depth[a]) })
+	for _, f := range order {
+		l := &folderList{videos: n.list(f).videos}
+		if relist[f] {
+			l.videos = nil
+			for p := range snap.AllContents(f.ref.ID) {
+				if k := n.key(p.VideoVimeoID); k != nil && n.cur(k) != nil {
+					l.videos = append(l.videos, k)
+				}
+			}
+		}
+		for _, k := range l.videos {
+			if len(l.covers) == CoverCandidates {
+				break
+			}
+			if vn := n.cur(k); vn.v.Playable() && len(vn.v.Pictures) > 0 {
+				l.covers = append(l.covers, k)
+			}
+		}
+		for _, ch := range f.children {
+			cs := n.list(ch).covers
+			l.covers = append(l.covers, cs[:min(len(cs), CoverCandidates-len(l.covers))]...)
+		}
+		if len(l.covers) > 0 {
+			l.coverPos = make([]int32, len(l.covers))
+			for i, k := range l.covers {
+				l.coverPos[i] = n.cur(k).pos
+			}
+		}
+		lists[f] = l
+		f.relisted.Store(true)
+	}
+}
+
+// replay makes n's playable lists from c's: the moved videos (key nodes)
+// taken out, and put back, in their newest-first place, those that are
+// playable and placed in n. It copies c's lists once (O(videos) pointers,
+// no map and no sort of the library).
+func (n *content_) replay(c *content_, moved []*videoNode) {
+	drop := make(map[*videoNode]bool, len(moved))
+	var ins []*videoNode
+	for _, k := range moved {
+		if c.cur(k) != nil {
+			drop[k] = true
+		}
+		if vn := n.cur(k); vn != nil && vn.v.Playable() && len(vn.folders) > 0 {
+			ins = append(ins, k)
+		}
+	}
+	// Every key node in drop has replaced set: the others are kept without
+	// a map lookup.
+	dropped := func(k *videoNode) bool { return k.replaced.Load() && drop[k] }
+	if !c.recentDone.Load() {
+		n.playable = make([]*videoNode, 0, len(c.playable)+len(ins))
+		for _, k := range c.playable {
+			if !dropped(k) {
+				n.playable = append(n.playable, k)
+			}
+		}
+		n.playable = append(n.playable, ins...)
+		return
+	}
+	// Where each comes in c's newest-first order, compared as c has it
+	// (the dropped ones included: c's order is sorted by c's nodes).
+	old := c.recent()
+	slices.SortFunc(ins, n.newestFirst)
+	at := make([]int, len(ins))
+	for i, k := range ins {
+		vn := n.cur(k)
+		at[i], _ = slices.BinarySearchFunc(old, vn, func(e, t *videoNode) int { return newestFirst(c.cur(e), t) })
+	}
+	r := make([]*videoNode, 0, len(old)+len(ins))
+	j := 0
+	for i, k := range old {
+		for j < len(ins) && at[j] == i {
+			r = append(r, ins[j])
+			j++
+		}
+		if !dropped(k) {
+			r = append(r, k)
+		}
+	}
+	r = append(r, ins[j:]...)
+	n.playable = r // the same videos, in an order (playable is unordered)
+	n.recentOnce.Do(func() {
+		n.recentList = r
+		n.recentDone.Store(true)
+	})
 }

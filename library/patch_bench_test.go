@@ -28,11 +28,14 @@ import (
 //   - edit-search: the same, and a search of the new generation (its search
 //     index an overlay of the first generation's: the edited videos are
 //     tokenized anew, not the library);
-//   - move: a video placed in another folder, patched in (the listings and
-//     the index rebuilt in memory from the patched snapshot);
+//   - move: a video placed in another folder, patched in (the index with
+//     entitle.Index.WithVideos, the listings of the folders it left and
+//     entered and the covers above them made anew);
 //   - move-search: the same, and a search of the new generation (its search
-//     index derived from the one before: the documents are the
-//     same, only the positions and the folders' lists are made anew);
+//     index an overlay of the first generation's, its documents
+//     renumbered: the moved videos are tokenized anew, not the library);
+//   - delete: a video soft-deleted, patched in;
+//   - add: a new video placed in a folder, patched in;
 //   - reload: the same title edit with Options.NoPatch (the whole tree
 //     reloaded: what every change cost before the change feed).
 //
@@ -151,6 +154,37 @@ func BenchmarkPatchGeneration(b *testing.B) {
 			})
 			require.NoError(b, err)
 		}, search)
+	})
+	deleted := map[string]bool{}
+	b.Run("delete", func(b *testing.B) {
+		lib := open(b, &library.Options{PollInterval: -1})
+		measure(b, lib, func(b *testing.B, id string) {
+			for deleted[id] {
+				id = vids[rng.IntN(len(vids))]
+			}
+			deleted[id] = true
+			_, err := st.Update(ctx, func(tx tree.Tx) error { return tx.DeleteVideos(ctx, []string{id}) })
+			require.NoError(b, err)
+		})
+	})
+	added := 0
+	b.Run("add", func(b *testing.B) {
+		lib := open(b, &library.Options{PollInterval: -1})
+		measure(b, lib, func(b *testing.B, id string) {
+			objs, err := st.LoadObjects(ctx, nil, []string{vids[0]})
+			require.NoError(b, err)
+			v := objs.Videos[0]
+			added++
+			v.VimeoID, v.Title = strconv.Itoa(1_000_000_000+added), "added "+strconv.Itoa(added)
+			v.CreatedAt = v.CreatedAt.Add(time.Duration(rng.IntN(1000)) * time.Hour)
+			_, err = st.Update(ctx, func(tx tree.Tx) error {
+				if err := tx.UpsertVideos(ctx, []tree.Video{v}); err != nil {
+					return err
+				}
+				return tx.PlaceVideos(ctx, []tree.Placement{{FolderVimeoID: fids[rng.IntN(len(fids))], VideoVimeoID: v.VimeoID}})
+			})
+			require.NoError(b, err)
+		})
 	})
 	b.Run("reload", func(b *testing.B) {
 		lib := open(b, &library.Options{PollInterval: -1, NoPatch: true})

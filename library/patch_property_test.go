@@ -269,11 +269,17 @@ func testPatchedEqualsReloaded(t *testing.T, st patchStore, seed uint64, steps i
 		requireSameGeneration(t, ref, lib, all(), viewers, fmt.Sprintf("step %d %v", step, ops))
 	}
 	patched := logs.FilterMessage("generation patched").Len()
-	kept := logs.FilterMessage("generation patched").FilterField(zap.Bool("listings_patched", true)).Len()
+	kept := logs.FilterMessage("generation patched").FilterField(zap.Bool("index_kept", true)).
+		FilterField(zap.Bool("listings_patched", true)).Len()
 	reloads := logs.FilterMessage("reloading the tree").All()
 	require.Empty(t, reloads, "every change was patched in")
 	require.Greater(t, patched, steps/2, "content changes were patched")
 	require.Greater(t, kept, steps/10, "metadata edits kept the index and the listings")
+	// Moves, deletes, restores, new videos and status changes (with no
+	// folder change in the same step) patch the index and the listings.
+	moved := logs.FilterMessage("generation patched").FilterField(zap.Bool("index_kept", false)).
+		FilterField(zap.Bool("listings_patched", true)).Len()
+	require.Greater(t, moved, steps/10, "changes of videos alone patched the index and the listings")
 }
 
 // requireSameGeneration compares what two services serve.

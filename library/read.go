@@ -105,10 +105,10 @@ func (s *Service) homeJSON(st *state, view *entitle.View) []byte {
 	b = append(b, `],"videos":[`...)
 	sep = false
 	for _, r := range st.roots {
-		for _, vn := range r.videos {
-			if view.ListedAt(vn.pos) {
+		for _, vn := range st.list(r).videos {
+			if vn = st.cur(vn); view.ListedAt(vn.pos) {
 				b = appendSep(b, &sep)
-				b = appendListed(b, st.cur(vn), view)
+				b = appendListed(b, vn, view)
 			}
 		}
 	}
@@ -120,9 +120,9 @@ func (s *Service) homeJSON(st *state, view *entitle.View) []byte {
 			if count == n {
 				break
 			}
-			if view.ListedAt(vn.pos) {
+			if vn = st.cur(vn); view.ListedAt(vn.pos) {
 				b = appendSep(b, &sep)
-				b = appendListed(b, st.cur(vn), view)
+				b = appendListed(b, vn, view)
 				count++
 			}
 		}
@@ -150,9 +150,9 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 				h.Folders = append(h.Folders, summarize(st.content_, c, view))
 			}
 		}
-		for _, vn := range r.videos {
-			if view.ListedAt(vn.pos) {
-				h.Videos = append(h.Videos, listedSummary(st.cur(vn), view))
+		for _, vn := range st.list(r).videos {
+			if vn = st.cur(vn); view.ListedAt(vn.pos) {
+				h.Videos = append(h.Videos, listedSummary(vn, view))
 			}
 		}
 	}
@@ -162,8 +162,8 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 			if len(row.Videos) == n {
 				break
 			}
-			if view.ListedAt(vn.pos) {
-				row.Videos = append(row.Videos, listedSummary(st.cur(vn), view))
+			if vn = st.cur(vn); view.ListedAt(vn.pos) {
+				row.Videos = append(row.Videos, listedSummary(vn, view))
 			}
 		}
 		h.Rows = append(h.Rows, row)
@@ -172,9 +172,9 @@ func (s *Service) home(st *state, view *entitle.View) *Home {
 }
 
 func summarize(c *content_, n *folderNode, view *entitle.View) FolderSummary {
-	folders, videos := visibleCounts(n, view)
+	folders, videos := visibleCounts(c, n, view)
 	fs := FolderSummary{ID: n.ref.ID, Name: n.ref.Name, FolderCount: folders, VideoCount: videos}
-	if vn := c.cur(n.cover(view)); vn != nil {
+	if vn := c.cover(n, view); vn != nil {
 		fs.Cover = &Cover{VideoID: vn.v.VimeoID, Thumbnails: vn.thumbnails()}
 	}
 	return fs
@@ -182,14 +182,14 @@ func summarize(c *content_, n *folderNode, view *entitle.View) FolderSummary {
 
 // visibleCounts counts what the view shows directly inside the folder
 // (locked videos included: they are listed).
-func visibleCounts(n *folderNode, view *entitle.View) (folders, videos int) {
-	for _, c := range n.children {
-		if view.FolderAt(c.pos) {
+func visibleCounts(c *content_, n *folderNode, view *entitle.View) (folders, videos int) {
+	for _, f := range n.children {
+		if view.FolderAt(f.pos) {
 			folders++
 		}
 	}
-	for _, vn := range n.videos {
-		if view.ListedAt(vn.pos) {
+	for _, vn := range c.list(n).videos {
+		if view.ListedAt(c.cur(vn).pos) {
 			videos++
 		}
 	}
@@ -288,10 +288,11 @@ func listFolder(c *content_, n *folderNode, view *entitle.View, cur cursor, limi
 			l.folders = append(l.folders, c)
 		}
 	}
-	l.videos = make([]*videoNode, 0, len(n.videos))
-	for _, vn := range n.videos {
-		if view.ListedAt(vn.pos) {
-			l.videos = append(l.videos, c.cur(vn))
+	placed := c.list(n).videos
+	l.videos = make([]*videoNode, 0, len(placed))
+	for _, vn := range placed {
+		if vn = c.cur(vn); view.ListedAt(vn.pos) {
+			l.videos = append(l.videos, vn)
 		}
 	}
 	fs, vs := l.folders, l.videos
@@ -374,8 +375,8 @@ func folderPageJSON(st *state, n *folderNode, view *entitle.View, cur cursor, li
 
 // appendVisibleSummary appends summarize(c, n, view) encoded.
 func appendVisibleSummary(b []byte, c *content_, n *folderNode, view *entitle.View) []byte {
-	folders, videos := visibleCounts(n, view)
-	return appendSummary(b, n, folders, videos, c.cur(n.cover(view)))
+	folders, videos := visibleCounts(c, n, view)
+	return appendSummary(b, n, folders, videos, c.cover(n, view))
 }
 
 // ---- Video

@@ -153,8 +153,7 @@ func (s *Service) Search(ctx context.Context, v Viewer, q SearchQuery) (*SearchP
 	for _, d32 := range sc.cands {
 		d := int(d32)
 		if d < int(nv) {
-			// A patch keeps placements: the node the index holds has the current folders.
-			if !view.VideoAt(ix.pos[d]) || (scope != nil && !videoWithin(ix.videos[d], scope)) {
+			if !view.VideoAt(ix.pos[d]) || (scope != nil && !videoWithin(ix.video(d32), scope)) {
 				continue
 			}
 			page.Counts.Videos++

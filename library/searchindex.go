@@ -92,8 +92,18 @@ type searchIndex struct {
 	// for a content built from scratch (see derive) shares the postings.
 	// The documents whose text changed since the postings were made have
 	// their postings skipped (stale) and their current ones in delta.
-	stale []uint64      // bitset over documents, or nil
-	delta *postingIndex // the stale documents' current terms, or nil
+	stale []uint64      // bitset over the postings' documents, or nil
+	delta *postingIndex // the stale documents' current terms (numbered as videos and folders are), or nil
+
+	// An overlay whose documents moved (a video added, removed, moved,
+	// made playable or not, its creation time or position changed) numbers
+	// them as an index built for its content would: the postings and
+	// folderDocs are the full index's, in its numbering, and renum maps
+	// those numbers to this index's (-1: no longer a document);
+	// folderOver holds, in this index's numbering, the documents of the
+	// folders listed anew. Both nil otherwise.
+	renum      []int32
+	folderOver map[int32][]int32
 
 	scratch *sync.Pool // *scratch sized for this index (shared with its overlays)
 }
@@ -154,7 +164,7 @@ func buildSearchIndexShards(c *content_, n int) *searchIndex {
 	}
 	ix.folderDocs = make([][]int32, len(ix.folders))
 	for i, f := range ix.folders {
-		for _, vn := range f.videos { // the nodes recent holds: both are the content's first
+		for _, vn := range c.list(f).videos { // key nodes, as recent holds
 			if d, ok := docOf[vn]; ok {
 				ix.folderDocs[i] = append(ix.folderDocs[i], d)
 			}
@@ -241,12 +251,19 @@ func mergeShards(shards []*indexShard) *postingIndex {
 }
 
 // overlay returns the index of c, a patched content derived from ix's
-// (c.searchRoot is ix.content), whose videos differ from ix's only in
-// their text (library/patch.go: indexUnaffected held for every patch
-// since): the same documents in the same order, with the postings of the
-// videos patched since ix was built (c.patched) made anew. Its cost
-// follows those videos, not the library.
+// (c.searchRoot is ix.content): the postings of the videos patched since
+// ix was built (c.patched, c.added) made anew, the others' shared. When
+// only the videos' text changed since (library/patch.go: the documents are
+// the same, in the same order) it has ix's numbering; else see renumbered.
+// Its cost follows the patched videos, and for renumbering a pass over the
+// documents, not tokenizing the library.
 func (ix *searchIndex) overlay(c *content_) *searchIndex {
+	if c.docsMoved {
+		if o := ix.renumbered(c); o != nil {
+			return o
+		}
+		return buildSearchIndexShards(c, 1) // unreachable unless c is not derived from ix
+	}
 	var docs []int32
 	for base := range c.patched {
 		if d, ok := ix.docOf(base); ok {
@@ -257,6 +274,98 @@ func (ix *searchIndex) overlay(c *content_) *searchIndex {
 	o.content = c
 	o.restale(docs)
 	return &o
+}
+
+// renumbered returns the index of c (see overlay) numbered as one built for
+// c: its videos are c's newest-first order, and ix's postings are read
+// through renum. The documents of the videos patched since ix was built,
+// and those stale in ix, are stale and tokenized anew into delta. nil if
+// c's order does not hold ix's unpatched videos in ix's order (it does
+// when c derives from ix).
+func (ix *searchIndex) renumbered(c *content_) *searchIndex {
+	videos := c.recent()
+	nvR, nvN := len(ix.videos), len(videos)
+	renum := make([]int32, ix.docs())
+	stale := make([]uint64, (ix.docs()+63)/64)
+	copy(stale, ix.stale)
+	isStale := func(d int) bool { return stale[d>>6]&(1<<(d&63)) != 0 }
+	// Walk both orders: an unpatched video keeps its place relative to
+	// the others; the documents met in c's order between two of them are
+	// patched (or added) videos.
+	var fresh []int32                // c's documents to tokenize, in order
+	var patchedAt []int              // ix's documents of patched videos
+	newDoc := map[*videoNode]int32{} // c's document of a patched video
+	j := 0
+	for d, k := range ix.videos {
+		if k.replaced.Load() {
+			if _, ok := c.patched[k]; ok {
+				stale[d>>6] |= 1 << (d & 63)
+				patchedAt = append(patchedAt, d)
+				continue
+			}
+		}
+		for j < nvN && videos[j] != k {
+			newDoc[videos[j]] = int32(j)
+			fresh = append(fresh, int32(j))
+			j++
+		}
+		if j == nvN {
+			return nil
+		}
+		renum[d] = int32(j)
+		if isStale(d) {
+			fresh = append(fresh, int32(j))
+		}
+		j++
+	}
+	for ; j < nvN; j++ {
+		newDoc[videos[j]] = int32(j)
+		fresh = append(fresh, int32(j))
+	}
+	for _, d := range patchedAt {
+		if nd, ok := newDoc[ix.videos[d]]; ok {
+			renum[d] = nd
+		} else {
+			renum[d] = -1
+		}
+	}
+	for i := range ix.folders { // the folders are the same, in the same order
+		renum[nvR+i] = int32(nvN + i)
+		if isStale(nvR + i) {
+			fresh = append(fresh, int32(nvN+i))
+		}
+	}
+	o := &searchIndex{content: c, videos: videos, folders: ix.folders, folderDocs: ix.folderDocs,
+		postingIndex: ix.postingIndex, stale: stale, renum: renum, scratch: ix.scratch}
+	if nvN != nvR {
+		o.scratch = new(sync.Pool) // sized for ix's documents
+	}
+	o.pos = make([]int32, 0, o.docs())
+	for _, k := range videos {
+		o.pos = append(o.pos, c.cur(k).pos)
+	}
+	o.pos = append(o.pos, ix.pos[nvR:]...)
+	for i, f := range ix.folders {
+		// A folder listed anew only for its covers shares its videos
+		// with the root: its list is ix's, through renum.
+		if !f.relisted.Load() || c.lists[f] == nil || sameSlice(c.lists[f].videos, f.videos) {
+			continue
+		}
+		if o.folderOver == nil {
+			o.folderOver = map[int32][]int32{}
+		}
+		var docs []int32
+		for _, k := range c.list(f).videos {
+			if d, ok := o.docOf(k); ok {
+				docs = append(docs, d)
+			}
+		}
+		o.folderOver[int32(i)] = docs
+	}
+	if len(fresh) > 0 {
+		o.delta = mergeShards([]*indexShard{o.indexDocs(slices.Values(fresh))})
+	}
+	return o
 }
 
 // restale makes ix.delta the postings of the documents in ix.stale and
@@ -296,6 +405,9 @@ const maxStaleDocs = 4096
 // c's. It costs a pass over the documents instead of tokenizing the
 // library; false when the documents differ or too many texts changed.
 func (prev *searchIndex) derive(c *content_) (*searchIndex, bool) {
+	if prev.renum != nil {
+		return nil, false // its postings are numbered as another index's documents
+	}
 	// The videos: prev's, as c's nodes, when each is still playable and
 	// placed with the same creation time (then the newest-first order
 	// holds, and c's needs no sort) and c has no other.
@@ -372,14 +484,20 @@ func (prev *searchIndex) derive(c *content_) (*searchIndex, bool) {
 	return ix, true
 }
 
+// sameSlice reports whether a and b are the same slice.
+func sameSlice(a, b []*videoNode) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
 // samePlaced reports whether folder nodes a (of content ca) and b hold the
 // same videos in the same order.
 func samePlaced(ca *content_, a, b *folderNode) bool {
-	if len(a.videos) != len(b.videos) {
+	av := ca.list(a).videos
+	if len(av) != len(b.videos) {
 		return false
 	}
-	for i, vn := range a.videos {
-		if ca.cur(vn).v.VimeoID != b.videos[i].v.VimeoID {
+	for i, vn := range av {
+		if vn.v.VimeoID != b.videos[i].v.VimeoID {
 			return false
 		}
 	}
@@ -394,11 +512,11 @@ func bitCount(b []uint64) int {
 	return n
 }
 
-// docOf finds the document of vn, a node of the content the index was built
-// for, by its place in the newest-first order; false if vn is no document
-// (not playable, or placed nowhere).
+// docOf finds the document of vn, a key node of the index's content, by its
+// place in the newest-first order; false if vn is no document (not
+// playable, or placed nowhere).
 func (ix *searchIndex) docOf(vn *videoNode) (int32, bool) {
-	i, ok := slices.BinarySearchFunc(ix.videos, vn, newestFirst)
+	i, ok := slices.BinarySearchFunc(ix.videos, vn, ix.content.newestFirst)
 	if !ok || ix.videos[i] != vn {
 		return 0, false
 	}
@@ -721,16 +839,28 @@ func (ix *searchIndex) score(ws []qword, s *scratch, visible func(d int32) bool)
 	nv := int32(len(ix.videos))
 	for i, w := range ws {
 		s.touched, s.ftouched = s.touched[:0], s.ftouched[:0]
-		ix.scoreWord(ix.postingIndex, w, s, nv, ix.stale, visible)
+		ix.scoreWord(ix.postingIndex, w, s, nv, ix.stale, ix.renum, visible)
 		if ix.delta != nil {
-			ix.scoreWord(ix.delta, w, s, nv, nil, visible)
+			ix.scoreWord(ix.delta, w, s, nv, nil, nil, visible)
 		}
 		// A matching folder passes the match on to its videos, in their
 		// folder field.
 		for _, f := range s.ftouched {
 			sc := fieldScore(fieldFolder, s.fq[f])
-			for _, d := range ix.folderDocs[f] {
-				s.set(d, sc)
+			if docs, ok := ix.folderOver[f]; ok {
+				for _, d := range docs {
+					s.set(d, sc)
+				}
+			} else if ix.renum != nil {
+				for _, d := range ix.folderDocs[f] {
+					if d = ix.renum[d]; d >= 0 {
+						s.set(d, sc)
+					}
+				}
+			} else {
+				for _, d := range ix.folderDocs[f] {
+					s.set(d, sc)
+				}
 			}
 			s.fq[f] = 0
 		}
@@ -762,11 +892,12 @@ func (ix *searchIndex) score(ws []qword, s *scratch, visible func(d int32) bool)
 }
 
 // scoreWord records in s the documents of px that w matches, and their
-// best scores, passing over the documents in stale (a bitset, or nil).
-// Documents below nv are videos, the rest folders.
-func (ix *searchIndex) scoreWord(px *postingIndex, w qword, s *scratch, nv int32, stale []uint64, visible func(d int32) bool) {
+// best scores, passing over the documents in stale (a bitset, or nil) and
+// numbering the others through renum (nil: as they are). Documents below
+// nv are videos, the rest folders.
+func (ix *searchIndex) scoreWord(px *postingIndex, w qword, s *scratch, nv int32, stale []uint64, renum []int32, visible func(d int32) bool) {
 	if w.run {
-		px.scoreRun(w.text, s, nv, stale, visible)
+		px.scoreRun(w.text, s, nv, stale, renum, visible)
 		return
 	}
 	s.terms = px.matchTerms(s.terms[:0], w)
@@ -775,6 +906,9 @@ func (ix *searchIndex) scoreWord(px *postingIndex, w qword, s *scratch, nv int32
 			d := p.doc()
 			if stale != nil && stale[d>>6]&(1<<(d&63)) != 0 {
 				continue
+			}
+			if renum != nil {
+				d = renum[d] // a document: the ones that are no longer are stale
 			}
 			s.set(d, fieldScore(p.fields(), m.qual))
 			if d >= nv {
@@ -787,7 +921,7 @@ func (ix *searchIndex) scoreWord(px *postingIndex, w qword, s *scratch, nv int32
 // scoreRun scores a run of spaceless script, matched as a substring: one
 // character by its postings, two by their pair's, and a longer run by the
 // documents and fields that hold all its pairs, checked for the run itself.
-func (ix *postingIndex) scoreRun(run string, s *scratch, nv int32, stale []uint64, visible func(d int32) bool) {
+func (ix *postingIndex) scoreRun(run string, s *scratch, nv int32, stale []uint64, renum []int32, visible func(d int32) bool) {
 	rs := []rune(run)
 	var cands []posting
 	switch len(rs) {
@@ -807,16 +941,20 @@ func (ix *postingIndex) scoreRun(run string, s *scratch, nv int32, stale []uint6
 		}
 	}
 	for _, p := range cands {
-		d, fs := p.doc(), p.fields()
-		if stale != nil && stale[d>>6]&(1<<(d&63)) != 0 {
+		pd, fs := p.doc(), p.fields()
+		if stale != nil && stale[pd>>6]&(1<<(pd&63)) != 0 {
 			continue
+		}
+		d := pd
+		if renum != nil {
+			d = renum[pd]
 		}
 		if len(rs) > 2 { // every pair is there; is the run?
 			if !visible(d) {
 				continue // checking is dear: only for what the viewer may see
 			}
 			var ok uint8
-			if rt := ix.runText[d]; rt != nil {
+			if rt := ix.runText[pd]; rt != nil {
 				for fi, text := range rt {
 					if f := uint8(1) << fi; fs&f != 0 && strings.Contains(text, run) {
 						ok |= f

@@ -118,7 +118,7 @@ func TestSearchOverlayEqualsRebuilt(t *testing.T) {
 		for i, v := range changed {
 			ids[i] = v.VimeoID
 		}
-		cur, curSnap = cur.patchVideos(next, ids), next
+		cur, curSnap = cur.patchVideos(next, ids, idx), next
 		got := cur.searchIndex()
 		require.Same(t, root.postingIndex, got.postingIndex, "round %d: the overlay shares the root's postings", round)
 		require.NotNil(t, got.delta, "round %d", round)

@@ -36,12 +36,12 @@ type state struct {
 // eagerly except for the recently-added order, sorted on first use.
 type content_ struct {
 	folders map[string]*folderNode
-	videos  vimeoid.Map[*videoNode]
+	videos  vimeoid.Map[*videoNode] // the root's nodes (see patched): read through key or video
 	roots   []*folderNode
 
 	recentOnce sync.Once
-	// The playable placed videos, as the nodes the content was built with
-	// (shared by patched contents: read them through cur).
+	// The playable placed videos, as key nodes (see patched; read them
+	// through cur).
 	recentList []*videoNode // newest first; see recent
 	recentDone atomic.Bool  // recentList is set
 	playable   []*videoNode // unordered
@@ -60,42 +60,88 @@ type content_ struct {
 	// (searchIndex.derive). See inheritSearch.
 	searchFrom *content_
 
-	// patched maps the video nodes that the shared structures (folder
-	// listings, covers, the playable lists) point at to their replacements
-	// in this content, after metadata edits were patched in (patch.go); nil
-	// in a content built from scratch. Read video nodes through cur or video.
+	// A patched content (patch.go: patchVideos) shares the nodes of the
+	// content built from scratch it derives from, its root, and overlays
+	// what changed since. The shared structures (folder listings, covers,
+	// the playable lists) hold each video's key node: its node in the root
+	// (videos), or for a video added since, the first node made for it
+	// (added). patched maps a key node to the video's node in this content,
+	// or to nil for a video that left the snapshot; lists holds the folders
+	// whose listing or covers changed since the root. All three are nil in
+	// a content built from scratch. Read video nodes through cur or video,
+	// folder listings through list.
 	patched map[*videoNode]*videoNode
+	added   map[string]*videoNode
+	lists   map[*folderNode]*folderList
+	// docsMoved is set when a patch since the root changed more than the
+	// videos' text: which videos are playable and placed, their creation
+	// times, placements or positions (the search index is then renumbered:
+	// searchIndex.overlay).
+	docsMoved bool
 }
 
-// cur is the content's node for vn, a node of a folder listing or cover:
-// vn itself unless a patch replaced it.
+// cur is the content's node for vn, a key node (a node of a folder
+// listing, a cover, the playable lists): vn itself unless a patch replaced
+// it, nil if the video has left the snapshot since.
 func (c *content_) cur(vn *videoNode) *videoNode {
 	if vn != nil && vn.replaced.Load() {
-		if r := c.patched[vn]; r != nil {
+		if r, ok := c.patched[vn]; ok {
 			return r
 		}
 	}
 	return vn
 }
 
-// video is the content's node for the video, or nil.
-func (c *content_) video(id string) *videoNode {
-	vn, _ := c.videos.Get(id)
-	return c.cur(vn)
+// key is the video's key node (see patched), or nil if the content's root
+// does not have the video and no patch added it.
+func (c *content_) key(id string) *videoNode {
+	if vn, ok := c.videos.Get(id); ok {
+		return vn
+	}
+	return c.added[id]
 }
+
+// video is the content's node for the video, or nil.
+func (c *content_) video(id string) *videoNode { return c.cur(c.key(id)) }
+
+// list is the folder's listing in the content: its own, unless a patch
+// listed it anew.
+func (c *content_) list(n *folderNode) *folderList {
+	if n.relisted.Load() {
+		if l := c.lists[n]; l != nil {
+			return l
+		}
+	}
+	return &n.folderList
+}
+
+// newestFirst orders key nodes by the content's nodes' creation times,
+// newest first, then by id (see the function newestFirst).
+func (c *content_) newestFirst(a, b *videoNode) int { return newestFirst(c.cur(a), c.cur(b)) }
 
 type folderNode struct {
 	ref      FolderRef
 	parent   *folderNode
 	root     bool
 	children []*folderNode // sibling order
-	videos   []*videoNode  // placement order
-	covers   []*videoNode  // cover candidates: its first CoverCandidates playable videos with thumbnails
-	coverPos []int32       // the candidates' index positions (a dense scan; see cover)
+
+	folderList // as the content built from scratch has it; read through content_.list
 
 	pos int32 // position in the generation's entitle.Index (positions depend on the snapshot alone)
 
 	refFrag, summaryFrag, crumbsFrag fragment // encodings, made on first use (encode.go)
+
+	// relisted is set once a patched content lists this folder anew (a
+	// hint that spares list a map lookup for every other folder).
+	relisted atomic.Bool
+}
+
+// folderList is what a folder lists: the parts of a folder node that a
+// change of videos alone changes.
+type folderList struct {
+	videos   []*videoNode // placement order (key nodes)
+	covers   []*videoNode // cover candidates: its first CoverCandidates playable videos with thumbnails, then its subfolders' (key nodes)
+	coverPos []int32      // the candidates' index positions (a dense scan; see content_.cover)
 }
 
 type videoNode struct {
@@ -165,12 +211,13 @@ func (n *folderNode) appendCrumbs(dst []FolderRef) []FolderRef {
 // hasCrumbs reports whether crumbs is not empty.
 func (n *folderNode) hasCrumbs() bool { return n.parent != nil && !n.parent.root }
 
-// cover is the folder's Cover for the view: its first candidate the view
-// shows, or nil.
-func (n *folderNode) cover(view *entitle.View) *videoNode {
-	for i, pos := range n.coverPos {
+// cover is the folder's Cover for the view: the content's node of its first
+// candidate the view shows, or nil.
+func (c *content_) cover(n *folderNode, view *entitle.View) *videoNode {
+	l := c.list(n)
+	for i, pos := range l.coverPos {
 		if view.VideoAt(pos) {
-			return n.covers[i]
+			return c.cur(l.covers[i])
 		}
 	}
 	return nil
@@ -259,7 +306,7 @@ func buildContent(snap *tree.Snapshot) *content_ {
 // snapshot, so that visibility checks are a bit test instead of a map
 // lookup. Positions depend on the snapshot alone (entitle.Index.FolderPos),
 // so they hold for every generation that shares this content.
-func (c *content_) setPositions(idx *entitle.Index) {
+func (c *content_) setPositions(idx positions) {
 	for id, n := range c.folders {
 		n.pos = idx.FolderPos(id)
 	}
@@ -276,12 +323,22 @@ func (c *content_) setPositions(idx *entitle.Index) {
 	}
 }
 
-// recent returns the playable placed videos, newest first, sorting them on
-// first use (a rebuild does not pay for it until a home page is asked for).
+// positions is what the listings read from an entitle.Index: the dense
+// positions of folders and videos.
+type positions interface {
+	FolderPos(folderID string) int32
+	VideoPos(videoID string) int32
+}
+
+var _ positions = (*entitle.Index)(nil)
+
+// recent returns the playable placed videos (key nodes), newest first,
+// sorting them on first use (a rebuild does not pay for it until a home
+// page is asked for).
 func (c *content_) recent() []*videoNode {
 	c.recentOnce.Do(func() {
 		r := slices.Clone(c.playable)
-		slices.SortFunc(r, newestFirst)
+		slices.SortFunc(r, c.newestFirst)
 		c.recentList = r
 		c.recentDone.Store(true)
 	})
@@ -290,11 +347,12 @@ func (c *content_) recent() []*videoNode {
 
 // inheritSearch notes, in c (built from scratch, not yet published), the
 // content whose search index c's may be derived from: prev's, else that of
-// the content prev was patched from, whichever is built.
+// the content prev was patched from, whichever is built (and not
+// renumbered: searchIndex.derive cannot take that one).
 func (c *content_) inheritSearch(prev *content_) {
 	switch {
 	case prev == nil:
-	case prev.searchBuilt.Load():
+	case prev.searchBuilt.Load() && prev.searchIx.renum == nil:
 		c.searchFrom = prev
 	case prev.searchRoot != nil && prev.searchRoot.searchBuilt.Load():
 		c.searchFrom = prev.searchRoot
