@@ -37,8 +37,12 @@
 // changed videos are tokenized, not the library), its documents renumbered
 // after a move, a delete or a new video. Past 4,096 videos (or 16,384
 // folders listed anew) patched since, and after a folder change, the
-// listings and the index are derived from the patched snapshot in memory,
-// without the store read. After such a rebuild that keeps the documents —
+// listings are derived from the patched snapshot in memory, without the
+// store read; the index is still kept or patched (a folder rename that
+// keeps the siblings' order changes nothing it compiles) unless the
+// folders' shape changed (a folder added, moved, reordered or deleted) or
+// 16,384 video changes were patched into it since it was compiled: then it
+// is compiled anew and its views start cold. After such a rebuild that keeps the documents —
 // the same playable placed videos and the same folders in the same tree
 // order, as a folder rename does — the new content's search index is
 // derived from the one before (its postings shared, the changed texts

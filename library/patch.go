@@ -40,10 +40,16 @@ import (
 //     the postings of the videos patched since made anew, and after a move,
 //     a delete or a new video its documents renumbered as a content built
 //     from scratch numbers them (searchIndex.overlay);
-//   - a folder change, or a change past maxPatchedVideos videos or
-//     maxRelistedFolders folders patched since the listings were built from
-//     scratch, builds the listings and the index from the patched snapshot
-//     in memory, as a reload would after its store read.
+//   - past maxPatchedVideos videos or maxRelistedFolders folders patched
+//     since the listings were built from scratch, or after a folder change,
+//     the listings are built from the patched snapshot in memory, as a
+//     reload would after its store read; the index is still kept or patched
+//     when it may be: a folder change the index does not compile (a rename
+//     that keeps the siblings' order: entitle.Index.SameFolders) patches it
+//     as a change of videos does, and only a change of the folders' shape
+//     (a folder added, moved, reordered or deleted), or one past
+//     maxIndexPatches video changes patched into the index since it was
+//     compiled, compiles it anew (and its views start cold).
 //
 // The full reload (LoadSnapshot) remains the fallback: a store without a
 // feed, a feed gap (ErrFeedGap), more changes than maxPatchObjects, an error
@@ -55,9 +61,8 @@ const maxPatchObjects = 50_000
 
 // maxPatchedVideos bounds content_.patched and content_.added, the videos
 // patched since the content was built from scratch: past it the listings
-// are rebuilt from the snapshot (the index is still kept when it may be,
-// and compiled anew after a move, a delete or a new video: WithVideos'
-// positions drift from the order that keeps views small). Each patched
+// are rebuilt from the snapshot (the index is still kept or patched when it
+// may be: see maxIndexPatches). Each patched
 // content's search index re-tokenizes the videos patched since its root
 // (searchIndex.overlay), about 9 µs of CPU each (BenchmarkSearchIndexBuild:
 // 0.52 s on 2 cores for 110,000 documents), and the map is copied per
@@ -65,6 +70,13 @@ const maxPatchObjects = 50_000
 // price of a rebuild of the listings and the search index every 4,096
 // distinct edited videos.
 const maxPatchedVideos = 1 << 12
+
+// maxIndexPatches bounds the video changes patched into the index
+// (entitle.Index.WithVideos) since it was compiled with entitle.New: past
+// it the index is compiled anew and the views start cold. Positions drift
+// from the folder preorder with each change, so views grow a little; at a
+// move a second that is a recompile every four and a half hours.
+const maxIndexPatches = 1 << 14
 
 // maxRelistedFolders bounds content_.lists, the folders listed anew since
 // the content was built from scratch (copied per patch, as patched is): a
@@ -112,16 +124,16 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 		nrules = len(rules)
 	}
 	keep := indexUnaffected(cur.idx, cur.snap, snap, ch)
-	// A change of videos alone is patched into the listings (and, unless
-	// kept, the index: entitle.Index.WithVideos) while the videos patched
-	// and folders listed anew since the listings were built from scratch
-	// stay within their bounds.
-	patch := len(ch.Folders) == 0 && len(cur.patched)+len(cur.added)+len(ch.Videos) <= maxPatchedVideos &&
+	// A change of videos alone is patched into the listings while the
+	// videos patched and folders listed anew since they were built from
+	// scratch stay within their bounds.
+	listings := len(ch.Folders) == 0 && len(cur.patched)+len(cur.added)+len(ch.Videos) <= maxPatchedVideos &&
 		len(cur.lists) <= maxRelistedFolders
 	var (
 		idx     *entitle.Index
 		ct      *content_
-		patched bool
+		patched bool // the listings
+		indexed bool // the index patched (WithVideos)
 	)
 	switch {
 	case keep:
@@ -131,12 +143,14 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 		if idx, err = cur.idx.WithSnapshot(snap); err != nil {
 			return fmt.Errorf("library: keep the index: %w", err)
 		}
-	case patch:
-		// The index patched for the changed videos, its positions stable
-		// and its cached views carried over.
+	case cur.idx.PatchedVideos()+len(ch.Videos) <= maxIndexPatches && cur.idx.SameFolders(snap):
+		// Videos changed, and folders at most in what the index does not
+		// compile (a rename that keeps the siblings' order): the index
+		// patched, its positions stable and its cached views carried over.
 		if idx, err = cur.idx.WithVideos(snap, ch.Videos); err != nil {
 			return fmt.Errorf("%w: %w", errNoPatch, err)
 		}
+		indexed = true
 	}
 	if idx != nil && ev != cur.ent {
 		// The index's snapshot part still holds: derive it for the new
@@ -146,9 +160,9 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 		}
 	}
 	switch {
-	case patch:
+	case listings && idx != nil:
 		ct, patched = cur.patchVideos(snap, ch.Videos, idx), true
-	case keep:
+	case idx != nil:
 		ct = buildContent(snap)
 		ct.setPositions(idx)
 	default:
@@ -176,7 +190,8 @@ func (s *Service) patch(ctx context.Context, cur *state, start time.Time) error 
 	s.warmSearch()
 	s.log.Info("generation patched", zap.Int64("content_version", ch.To), zap.Int64("entitlement_version", ev),
 		zap.Int("folders_changed", len(ch.Folders)), zap.Int("videos_changed", len(ch.Videos)),
-		zap.Bool("index_kept", keep), zap.Bool("listings_patched", patched), zap.Duration("took", st.buildDur))
+		zap.Bool("index_kept", keep), zap.Bool("index_patched", indexed), zap.Bool("listings_patched", patched),
+		zap.Duration("took", st.buildDur))
 	return nil
 }
 
