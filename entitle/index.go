@@ -100,9 +100,11 @@ type viewBounds struct {
 }
 
 // cachedView is one entry of the audience cache: the audience (WithRules
-// matches it against the new rules) and its view.
+// matches it against the new rules), the key of the subjects it matched
+// (matched.key: WithVideos patches the view for them) and its view.
 type cachedView struct {
 	audience Audience
+	subjects string
 	view     *View
 }
 
@@ -388,6 +390,7 @@ func (x *Index) carryOver(old *Index, kept int) {
 			x.shared.add(string(mn.without(mn.user).key), e.view.base)
 		}
 		x.shared.add(string(mn.key), e.view)
+		e.subjects = string(mn.key) // the ids may have moved
 		x.views.add(x.CacheKey(e.audience), e)
 	})
 }
@@ -581,8 +584,9 @@ func (x *Index) Visible(a Audience) *View {
 	if e, ok := x.views.get(key); ok {
 		return e.view
 	}
-	view := x.viewOf(x.match(a))
-	return x.views.add(key, cachedView{audience: a, view: view}).view
+	m := x.match(a)
+	view := x.viewOf(m)
+	return x.views.add(key, cachedView{audience: a, subjects: string(m.key), view: view}).view
 }
 
 // viewOf returns the view of a set of matched subjects, from the cache or

@@ -20,8 +20,10 @@ const maxCarriedChanges = 64
 // WithVideos returns an Index for snap, which must be x's snapshot with only
 // videos changed: added, removed, moved to other folders, made playable or
 // not, their Vimeo privacy or anything else changed, but no folder added,
-// removed, moved, reordered or soft-deleted (SameFolders; a folder's name
-// may differ when its siblings' order does not). changed lists every video whose row may
+// removed, moved, reordered or soft-deleted: SameFolders must hold (a
+// folder's name may differ when its siblings' order does not). The caller
+// vouches for that, as SameFolders costs a pass over the folders;
+// WithVideos checks only that both snapshots have as many folders. changed lists every video whose row may
 // differ; the others must be as they were. It answers every question as
 // New(snap, x.Rules(), x.Version(), …) would, and x itself is unchanged and
 // stays usable.
@@ -50,8 +52,8 @@ func (x *Index) WithVideos(snap *tree.Snapshot, changed []string) (*Index, error
 	if snap == nil {
 		return nil, fmt.Errorf("%w: nil snapshot", ErrInvalid)
 	}
-	if !x.SameFolders(snap) {
-		return nil, fmt.Errorf("%w: WithVideos: the snapshot's folders are not the Index's", ErrInvalid)
+	if nf, _ := snap.Len(); nf != len(x.folderIDs) {
+		return nil, fmt.Errorf("%w: WithVideos: %d folders where the Index has %d", ErrInvalid, nf, len(x.folderIDs))
 	}
 	lay, ch := x.withVideos(snap, changed)
 	if lay == x.layout { // no candidate or placement changed: x's views hold
@@ -342,26 +344,37 @@ func (x *layout) slotOf(id string) (int32, bool) {
 // subjects, its base first.
 func (y *Index) carryViews(x *Index, ch []videoChange) {
 	memo := map[string]*View{}
-	var patch func(m matched, v *View) *View
-	patch = func(m matched, v *View) *View {
-		if p, ok := memo[string(m.key)]; ok {
+	sc := &patchScratch{decided: map[int32]uint8{}, seen: map[int32]bool{}, vis: map[int32]bool{}}
+	var patch func(key string, v *View) *View
+	patch = func(key string, v *View) *View {
+		if p, ok := memo[key]; ok {
 			return p
 		}
+		m := y.matchedOfKey(key)
 		var p *View
 		if v.base != nil {
-			p = y.patchView(v, patch(m.without(m.user), v.base), m.ids, ch)
+			p = y.patchView(v, patch(string(m.without(m.user).key), v.base), m.ids, ch, sc)
 		} else {
-			p = y.patchView(v, nil, m.ids, ch)
+			p = y.patchView(v, nil, m.ids, ch, sc)
 		}
-		memo[string(m.key)] = p
+		memo[key] = p
 		return p
 	}
 	x.shared.oldestFirst(func(key string, v *View) {
-		y.shared.add(key, patch(y.matchedOfKey(key), v))
+		y.shared.add(key, patch(key, v))
 	})
 	x.views.oldestFirst(func(key string, e cachedView) {
-		y.views.add(key, cachedView{audience: e.audience, view: patch(y.match(e.audience), e.view)})
+		e.view = patch(e.subjects, e.view)
+		y.views.add(key, e)
 	})
+}
+
+// patchScratch is patchView's scratch, reused from view to view.
+type patchScratch struct {
+	decided   map[int32]uint8 // folder decisions under the view's subjects
+	seen, vis map[int32]bool  // dirty folders; their visibility
+	dirty     []int32
+	was, now  []uint8
 }
 
 // matchedOfKey is the set of matched subjects whose key (matched.key) is
@@ -383,10 +396,11 @@ func (x *Index) matchedOfKey(key string) matched {
 // matched subjects m, as a view of y: whole when base is nil, else a delta
 // over base (v's base, already patched). Only the changed videos' answers and the visibility of the
 // folders above their old and new placements can differ; the rest is v's.
-func (y *Index) patchView(v, base *View, m []int32, ch []videoChange) *View {
+func (y *Index) patchView(v, base *View, m []int32, ch []videoChange, sc *patchScratch) *View {
 	// Folder decisions under m, memoised: the dirty folders are asked for
 	// again and again, up the same chains.
-	decided := map[int32]uint8{}
+	decided := sc.decided
+	clear(decided)
 	var decision func(f int32) uint8
 	decision = func(f int32) uint8 {
 		if f < 0 {
@@ -402,20 +416,22 @@ func (y *Index) patchView(v, base *View, m []int32, ch []videoChange) *View {
 		decided[f] = d
 		return d
 	}
-	was := make([]uint8, len(ch))
-	now := make([]uint8, len(ch))
+	decisionAt := func(f int32) (uint8, int32) {
+		if d := decision(f); d != teaserBit {
+			return d, -1
+		}
+		return y.folderDecision(m, f) // the lock reason too
+	}
+	was := append(sc.was[:0], make([]uint8, len(ch))...)
+	now := append(sc.now[:0], make([]uint8, len(ch))...)
+	sc.was, sc.now = was, now
 	listed := false
 	for i, c := range ch {
 		if c.old >= 0 {
 			was[i] = v.answerAt(c.old)
 		}
 		if c.pos >= 0 {
-			now[i] = y.videoAnswer(m, c.pos, func(f int32) (uint8, int32) {
-				if d := decision(f); d != teaserBit {
-					return d, -1
-				}
-				return y.folderDecision(m, f) // the lock reason too
-			})
+			now[i] = y.videoAnswer(m, c.pos, decisionAt)
 		}
 		listed = listed || was[i] != vHidden || now[i] != vHidden
 	}
@@ -429,8 +445,8 @@ func (y *Index) patchView(v, base *View, m []int32, ch []videoChange) *View {
 	// ancestors of the placements through which a changed video was or is
 	// listed (for a delta view, of every changed video: its base may have
 	// changed there).
-	var dirty []int32
-	seen := map[int32]bool{}
+	dirty, seen := sc.dirty[:0], sc.seen
+	clear(seen)
 	up := func(places []int32) {
 		for _, f := range places {
 			for ; f >= 0 && !seen[f]; f = y.parent[f] {
@@ -447,8 +463,10 @@ func (y *Index) patchView(v, base *View, m []int32, ch []videoChange) *View {
 			up(c.now)
 		}
 	}
+	sc.dirty = dirty
 	slices.SortFunc(dirty, func(a, b int32) int { return cmp.Compare(y.pre[b], y.pre[a]) })
-	vis := make(map[int32]bool, len(dirty))
+	vis := sc.vis
+	clear(vis)
 	aux := y.auxiliary()
 	for _, f := range dirty {
 		visible := false

@@ -293,16 +293,23 @@ func (ix *searchIndex) renumbered(c *content_) *searchIndex {
 	// the others; the documents met in c's order between two of them are
 	// patched (or added) videos.
 	var fresh []int32                // c's documents to tokenize, in order
-	var patchedAt []int              // ix's documents of patched videos
+	var patchedAt []int              // ix's documents of patched videos, ascending
 	newDoc := map[*videoNode]int32{} // c's document of a patched video
+	// The patched videos' documents are found by their place in ix's
+	// order, not by reading every node (a cache miss each at a million).
+	for k := range c.patched {
+		if d, ok := ix.docOf(k); ok {
+			patchedAt = append(patchedAt, int(d))
+			stale[d>>6] |= 1 << (d & 63)
+		}
+	}
+	slices.Sort(patchedAt)
+	next := patchedAt // the patched documents still ahead
 	j := 0
 	for d, k := range ix.videos {
-		if k.replaced.Load() {
-			if _, ok := c.patched[k]; ok {
-				stale[d>>6] |= 1 << (d & 63)
-				patchedAt = append(patchedAt, d)
-				continue
-			}
+		if len(next) > 0 && next[0] == d {
+			next = next[1:]
+			continue
 		}
 		for j < nvN && videos[j] != k {
 			newDoc[videos[j]] = int32(j)
@@ -340,11 +347,18 @@ func (ix *searchIndex) renumbered(c *content_) *searchIndex {
 	if nvN != nvR {
 		o.scratch = new(sync.Pool) // sized for ix's documents
 	}
-	o.pos = make([]int32, 0, o.docs())
-	for _, k := range videos {
-		o.pos = append(o.pos, c.cur(k).pos)
+	// Positions are stable (entitle.Index.WithVideos): an unpatched video's
+	// is ix's.
+	o.pos = make([]int32, o.docs())
+	for d, nd := range renum[:nvR] {
+		if nd >= 0 {
+			o.pos[nd] = ix.pos[d]
+		}
 	}
-	o.pos = append(o.pos, ix.pos[nvR:]...)
+	for k, nd := range newDoc {
+		o.pos[nd] = c.cur(k).pos
+	}
+	copy(o.pos[nvN:], ix.pos[nvR:])
 	for i, f := range ix.folders {
 		// A folder listed anew only for its covers shares its videos
 		// with the root: its list is ix's, through renum.
