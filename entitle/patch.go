@@ -441,10 +441,31 @@ func (y *Index) patchView(v, base *View, m []int32, ch []videoChange, sc *patchS
 		return &w
 	}
 
-	// The folders whose visibility may change, children before parents: the
-	// ancestors of the placements through which a changed video was or is
-	// listed (for a delta view, of every changed video: its base may have
-	// changed there).
+	// The folders whose visibility may change: the ancestors of the
+	// placements through which a changed video was or is listed. Those
+	// above a placement it is listed through now are visible; those above
+	// one it was listed through are decided again, children before
+	// parents, each until one is still visible (and so are its ancestors).
+	vis := sc.vis
+	clear(vis)
+	markUp := func(f int32) {
+		for ; f >= 0 && !vis[f]; f = y.parent[f] {
+			vis[f] = true
+		}
+	}
+	for i, c := range ch {
+		if now[i] == vHidden {
+			continue
+		}
+		vd, _ := y.levelAt(m, y.videoRules[c.pos])
+		for _, f := range c.now {
+			// Listed through this placement: a video rule lists it
+			// through every one, else the folder's decision.
+			if d := cmp.Or(vd, decision(f)); d == allowBit || d == teaserBit {
+				markUp(f)
+			}
+		}
+	}
 	dirty, seen := sc.dirty[:0], sc.seen
 	clear(seen)
 	up := func(places []int32) {
@@ -456,19 +477,16 @@ func (y *Index) patchView(v, base *View, m []int32, ch []videoChange, sc *patchS
 		}
 	}
 	for i, c := range ch {
-		if was[i] != vHidden || base != nil {
+		if was[i] != vHidden {
 			up(c.was)
 		}
-		if now[i] != vHidden || base != nil {
-			up(c.now)
-		}
 	}
-	sc.dirty = dirty
 	slices.SortFunc(dirty, func(a, b int32) int { return cmp.Compare(y.pre[b], y.pre[a]) })
-	vis := sc.vis
-	clear(vis)
 	aux := y.auxiliary()
 	for _, f := range dirty {
+		if vis[f] {
+			continue
+		}
 		visible := false
 		if direct := aux.vid[aux.vidStart[f]:aux.vidStart[f+1]]; len(direct) > 0 {
 			fd := decision(f)
@@ -493,8 +511,23 @@ func (y *Index) patchView(v, base *View, m []int32, ch []videoChange, sc *patchS
 				visible = v.FolderAt(c)
 			}
 		}
-		vis[f] = visible
+		if visible {
+			markUp(f)
+		} else {
+			vis[f] = false
+		}
 	}
+	if base != nil {
+		// The base may have changed above every changed video's old and
+		// new placements: those folders' flips are recorded anew.
+		dirty = dirty[:0]
+		clear(seen)
+		for _, c := range ch {
+			up(c.was)
+			up(c.now)
+		}
+	}
+	sc.dirty = dirty
 
 	w := &View{lay: y.layout, base: base, nv: v.nv, nf: v.nf, nl: v.nl}
 	for i := range ch {
@@ -505,7 +538,7 @@ func (y *Index) patchView(v, base *View, m []int32, ch []videoChange, sc *patchS
 		w.nf += b2i(visible) - b2i(v.FolderAt(f))
 	}
 	if base != nil {
-		return w.withOverrides(v, ch, now, vis)
+		return w.withOverrides(v, ch, now, vis, seen)
 	}
 	return w.withSets(v, ch, was, now, vis)
 }
@@ -584,9 +617,10 @@ func (w *View) withSets(v *View, ch []videoChange, was, now []uint8, vis map[int
 
 // withOverrides makes w, a delta view over its (patched) base, v's
 // overrides with the changed videos' answers (now, slot for slot with ch)
-// and the dirty folders' visibility (vis) recorded where they differ from
-// the base's. It returns the base itself when nothing differs.
-func (w *View) withOverrides(v *View, ch []videoChange, now []uint8, vis map[int32]bool) *View {
+// and the visibility of the folders above their old and new placements
+// (chain: vis where decided again, else v's) recorded where they differ
+// from the base's. It returns the base itself when nothing differs.
+func (w *View) withOverrides(v *View, ch []videoChange, now []uint8, vis, chain map[int32]bool) *View {
 	slots := make(map[int32]uint8, len(ch))
 	for i, c := range ch {
 		slots[c.slot()] = now[i]
@@ -604,11 +638,15 @@ func (w *View) withOverrides(v *View, ch []videoChange, now []uint8, vis map[int
 		}
 	}
 	for _, f := range v.fpos {
-		if _, dirty := vis[f]; !dirty {
+		if !chain[f] {
 			w.fpos = append(w.fpos, f)
 		}
 	}
-	for f, visible := range vis {
+	for f := range chain {
+		visible, ok := vis[f]
+		if !ok {
+			visible = v.FolderAt(f)
+		}
 		if visible != w.base.folderAt(f) {
 			w.fpos = append(w.fpos, f)
 		}
