@@ -318,6 +318,17 @@ func (c *content_) patchVideos(snap *tree.Snapshot, ids []string, idx positions)
 				n.recentDone.Store(true)
 			})
 		}
+		if c.docsMoved && len(relist) == 0 && c.searchBuilt.Load() {
+			// Only text changed since c, whose search index is renumbered:
+			// n's is c's with these videos tokenized anew (retext), not
+			// renumbered again from the root's.
+			n.searchPrev = c
+			for _, id := range ids {
+				if k := n.key(id); k != nil {
+					n.retexted = append(n.retexted, k)
+				}
+			}
+		}
 		return n
 	}
 	n.docsMoved = true

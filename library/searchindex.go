@@ -104,6 +104,7 @@ type searchIndex struct {
 	// folders listed anew. Both nil otherwise.
 	renum      []int32
 	folderOver map[int32][]int32
+	fresh      []int32 // the documents delta holds, ascending (a renumbered index's)
 
 	scratch *sync.Pool // *scratch sized for this index (shared with its overlays)
 }
@@ -377,9 +378,41 @@ func (ix *searchIndex) renumbered(c *content_) *searchIndex {
 		o.folderOver[int32(i)] = docs
 	}
 	if len(fresh) > 0 {
+		slices.Sort(fresh)
+		o.fresh = fresh
 		o.delta = mergeShards([]*indexShard{o.indexDocs(slices.Values(fresh))})
 	}
 	return o
+}
+
+// retext returns the index of c, a patched content that differs from
+// prev's only in the text of the videos keys (key nodes; no video moved,
+// no folder listed anew), prev being renumbered: prev's numbering and
+// everything it shares with the root's, with those videos' postings in the
+// root's made stale and the delta's documents tokenized anew from c. It
+// spares the pass over every document a renumbering costs (at a million
+// videos, 50 ms and 13 MB for each edit after a move).
+func (prev *searchIndex) retext(c *content_, keys []*videoNode) *searchIndex {
+	o := *prev
+	o.content = c
+	o.stale = slices.Clone(prev.stale)
+	fresh := slices.Clone(prev.fresh)
+	root := c.searchRoot.searchIx
+	for _, k := range keys {
+		if d, ok := root.docOf(k); ok {
+			o.stale[d>>6] |= 1 << (d & 63)
+		}
+		if d, ok := o.docOf(k); ok {
+			if i, found := slices.BinarySearch(fresh, d); !found {
+				fresh = slices.Insert(fresh, i, d)
+			}
+		}
+	}
+	o.fresh, o.delta = fresh, nil
+	if len(fresh) > 0 {
+		o.delta = mergeShards([]*indexShard{o.indexDocs(slices.Values(fresh))})
+	}
+	return &o
 }
 
 // restale makes ix.delta the postings of the documents in ix.stale and

@@ -59,6 +59,12 @@ type content_ struct {
 	// its index is derived from that one's when the documents are the same
 	// (searchIndex.derive). See inheritSearch.
 	searchFrom *content_
+	// searchPrev is, for a patched content that differs from the one
+	// before it only in the text of the videos retexted (key nodes), that
+	// content when its search index was built and renumbered: this one's
+	// is derived from it (searchIndex.retext). Let go once built.
+	searchPrev *content_
+	retexted   []*videoNode
 
 	// A patched content (patch.go: patchVideos) shares the nodes of the
 	// content built from scratch it derives from, its root, and overlays
@@ -378,7 +384,12 @@ func (c *content_) searchIndex() *searchIndex { return c.searchIndexBuilt(false)
 func (c *content_) searchIndexBuilt(background bool) *searchIndex {
 	c.searchOnce.Do(func() {
 		if c.searchRoot != nil {
-			c.searchIx = c.searchRoot.searchIndexBuilt(background).overlay(c)
+			if p := c.searchPrev; p != nil && p.searchIx.renum != nil {
+				c.searchIx = p.searchIx.retext(c, c.retexted)
+			} else {
+				c.searchIx = c.searchRoot.searchIndexBuilt(background).overlay(c)
+			}
+			c.searchPrev, c.retexted = nil, nil
 		} else {
 			if from := c.searchFrom; from != nil {
 				c.searchFrom = nil

@@ -44,7 +44,7 @@
 // ApplyMemoryLimit): GOMEMLIMIT when the variable is set, else 80 % of the
 // container's memory (cgroup memory.max) when the container has a limit,
 // else none, and then, unless GOGC is set, the GC percent follows the live
-// heap after every collection (the heap may grow 60 % past it, at least
+// heap after every collection (the heap may grow 50 % past it, at least
 // 256 MiB: ops.FollowGCPercent); off sets none; a size such as 1800MiB
 // sets that. Past the limit the collector runs more often: it keeps
 // a process whose live heap fits from growing its heap to twice that.

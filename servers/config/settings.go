@@ -238,7 +238,7 @@ var settings = func() []*setting {
 			duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })),
 		s("memory-limit", SectionCore, "soft limit of the process's Go memory, written as GOMEMLIMIT is (e.g. 1800MiB, 2GiB, bytes); "+
 			"auto: GOMEMLIMIT when set, else 80% of the container's memory (cgroup memory.max) when limited, "+
-			"else none, and without GOGC the GC percent follows the live heap (60% headroom, at least 256MiB); off: none",
+			"else none, and without GOGC the GC percent follows the live heap (50% headroom, at least 256MiB); off: none",
 			acc{get: func(c *Config) string { return FormatMemoryLimit(c.MemoryLimit) },
 				set: func(c *Config, v string) error {
 					n, err := ParseMemoryLimit(v)

@@ -14,8 +14,8 @@ import (
 func TestFollowGCPercent(t *testing.T) {
 	require.Equal(t, 100, FollowGCPercent(0), "nothing known: Go's default")
 	require.Equal(t, 100, FollowGCPercent(100<<20), "a small heap keeps Go's default")
-	require.Equal(t, 60, FollowGCPercent(1<<30), "FollowShare of a large heap")
-	require.Equal(t, 60, FollowGCPercent(5<<30))
+	require.Equal(t, 50, FollowGCPercent(1<<30), "FollowShare of a large heap")
+	require.Equal(t, 50, FollowGCPercent(5<<30))
 	// In between, the floor: the heap may grow by FollowFloor.
 	live := uint64(320 << 20)
 	require.Equal(t, int(100*FollowFloor/live), FollowGCPercent(live))
@@ -84,7 +84,7 @@ func TestHeapFollowerFollowsTheLiveHeapAndPutsThePercentBack(t *testing.T) {
 
 	// A collection that finds the heap grown: the percent follows it down.
 	rt.collect(1 << 30)
-	require.Eventually(t, func() bool { p, _ := rt.current(); return p == 60 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { p, _ := rt.current(); return p == 50 }, 5*time.Second, time.Millisecond)
 
 	// One that finds a heap with the same percent: nothing is set.
 	_, before := rt.current()
@@ -92,13 +92,13 @@ func TestHeapFollowerFollowsTheLiveHeapAndPutsThePercentBack(t *testing.T) {
 	rt.collect(1 << 30)
 	time.Sleep(20 * time.Millisecond)
 	p, n = rt.current()
-	require.Equal(t, 60, p)
+	require.Equal(t, 50, p)
 	require.Equal(t, before, n, "the same percent is not set again")
 
 	// Someone else sets the percent: the next collection sets it back.
 	rt.override(25)
 	rt.collect(1 << 30)
-	require.Eventually(t, func() bool { p, _ := rt.current(); return p == 60 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { p, _ := rt.current(); return p == 50 }, 5*time.Second, time.Millisecond)
 
 	// The heap shrinks under the floor's share: back to Go's default.
 	rt.collect(200 << 20)
