@@ -35,7 +35,8 @@
 // their newest-first place. The search index is then the last rebuilt one
 // with the postings of the videos changed since made anew (an overlay: the
 // changed videos are tokenized, not the library), its documents renumbered
-// after a move, a delete or a new video. Past 4,096 videos (or 16,384
+// after a move, a delete or a new video (an edit after that derives from
+// the index before it rather than renumbering again). Past 4,096 videos (or 16,384
 // folders listed anew) patched since, and after a folder change, the
 // listings are derived from the patched snapshot in memory, without the
 // store read; the index is still kept or patched (a folder rename that

@@ -39,7 +39,9 @@ import (
 //   - in both cases the search index is the first unpatched content's with
 //     the postings of the videos patched since made anew, and after a move,
 //     a delete or a new video its documents renumbered as a content built
-//     from scratch numbers them (searchIndex.overlay);
+//     from scratch numbers them (searchIndex.overlay); a change of text
+//     alone after that derives from the index before it, built, instead
+//     of renumbering again (searchIndex.retext);
 //   - past maxPatchedVideos videos or maxRelistedFolders folders patched
 //     since the listings were built from scratch, or after a folder change,
 //     the listings are built from the patched snapshot in memory, as a
