@@ -513,13 +513,7 @@ func BenchmarkWithRules(b *testing.B) {
 	for _, sc := range []benchScale{scale100k, scale1M} {
 		b.Run(sc.name, func(b *testing.B) {
 			lib := benchLibraryOf(b, sc)
-			x, err := New(lib.snap, lib.rules, 1, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, a := range lib.audiences {
-				x.Visible(a)
-			}
+			x := warmIndex(b, lib)
 			// flip changes the effect of the first folder rule of a kind whose
 			// subject some benchmark audience has.
 			flip := func(kind SubjectKind) []Rule {
@@ -560,7 +554,10 @@ func BenchmarkWithRules(b *testing.B) {
 			}{{"role", flip(Role)}, {"user", flip(User)}, {"add", add()}, {"remove-last", removeLast()}} {
 				b.Run(tc.name, func(b *testing.B) {
 					b.ReportAllocs()
-					var y *Index
+					var (
+						y   *Index
+						err error
+					)
 					for b.Loop() {
 						if y, err = x.WithRules(tc.rules, 2); err != nil {
 							b.Fatal(err)
@@ -592,13 +589,7 @@ func BenchmarkWithVideos(b *testing.B) {
 	for _, sc := range []benchScale{scale100k, scale1M} {
 		b.Run(sc.name, func(b *testing.B) {
 			lib := benchLibraryOf(b, sc)
-			x, err := New(lib.snap, lib.rules, 1, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, a := range lib.audiences {
-				x.Visible(a)
-			}
+			x := warmIndex(b, lib)
 			id := lib.videos[0]
 			v := *lib.snap.Video(id)
 			folders := lib.snap.FolderIDs()
@@ -623,7 +614,10 @@ func BenchmarkWithVideos(b *testing.B) {
 			} {
 				b.Run(tc.name, func(b *testing.B) {
 					b.ReportAllocs()
-					var y *Index
+					var (
+						y   *Index
+						err error
+					)
 					for b.Loop() {
 						if y, err = x.WithVideos(tc.snap, []string{tc.id}); err != nil {
 							b.Fatal(err)

@@ -138,9 +138,6 @@ func (c videoChange) slot() int32 {
 // namesCandidacyChange reports whether a rule names a video that became or
 // stopped being a candidate (its compiled form then changes).
 func (x *Index) namesCandidacyChange(lay *layout, ch []videoChange) bool {
-	if len(x.videoRules) == 0 && !slices.ContainsFunc(x.rules, func(r Rule) bool { return r.Target.Kind == VideoTarget }) {
-		return false
-	}
 	moved := map[string]bool{}
 	for _, c := range ch {
 		if (c.old < 0) != (c.pos < 0) {
@@ -423,8 +420,10 @@ func (y *Index) patchView(v, base *View, m []int32, ch []videoChange, sc *patchS
 		}
 		return y.folderDecision(m, f) // the lock reason too
 	}
-	was := append(sc.was[:0], make([]uint8, len(ch))...)
-	now := append(sc.now[:0], make([]uint8, len(ch))...)
+	was := slices.Grow(sc.was[:0], len(ch))[:len(ch)]
+	now := slices.Grow(sc.now[:0], len(ch))[:len(ch)]
+	clear(was)
+	clear(now)
 	sc.was, sc.now = was, now
 	listed := false
 	for i, c := range ch {
